@@ -1,0 +1,160 @@
+// swift-tools-version:6.2
+// SPDX-License-Identifier: Apache-2.0
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "hosttrail",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "hosttrail-agent", targets: ["hosttrail-agent"]),
+        .executable(name: "hosttrail-collector", targets: ["hosttrail-collector"]),
+        .executable(name: "hosttrail", targets: ["hosttrail"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: - C libraries: one system-library target each, header-only shims.
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        // MARK: - Libraries
+        // The record model, event IDs, configuration parsing, lookup wire types: no I/O.
+        .target(
+            name: "TrailCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The only Swift target that imports CSystemd: sd_notify today, the journal reader next.
+        .target(
+            name: "TrailSystemd",
+            dependencies: ["CSystemd"],
+            swiftSettings: swiftSettings
+        ),
+        // The only Swift target that imports CCurl: an owned easy handle and an HTTPS client.
+        .target(
+            name: "CurlTransport",
+            dependencies: ["CCurl"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TrailAgent",
+            dependencies: [
+                "TrailCore", "TrailSystemd", "CurlTransport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TrailCollector",
+            dependencies: [
+                "TrailCore", "TrailSystemd",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The CLI's logic: dev certificates, lookups against the collector, output formats.
+        .target(
+            name: "TrailCLI",
+            dependencies: [
+                "TrailCore", "CurlTransport",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: - Thin executables
+        .executableTarget(
+            name: "hosttrail-agent",
+            dependencies: [
+                "TrailAgent", "TrailCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "hosttrail-collector",
+            dependencies: [
+                "TrailCollector", "TrailCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "hosttrail",
+            dependencies: [
+                "TrailCLI", "TrailCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: - Tests
+        .target(
+            name: "TrailTestSupport",
+            dependencies: ["TrailCore"],
+            path: "Tests/TrailTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TrailCoreTests",
+            dependencies: ["TrailCore"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TrailAgentTests",
+            dependencies: ["TrailAgent", "TrailCore", "TrailTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TrailCollectorTests",
+            dependencies: [
+                "TrailCollector", "TrailCore", "TrailTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Starts the real binaries: collector and agent processes, curl, systemd-analyze.
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["TrailCore", "TrailTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+
+/// The agent's records about itself (`eventSource` `agent.hosttrail`).
+///
+/// `AgentStarted` and `AgentStopped` bracket every run, so a gap in a host's trail is visible: a
+/// start without a stop before it means the previous run ended without a clean shutdown.
+public struct AgentRecordBuilder: Sendable {
+    /// The event source of the agent's own records.
+    public static let eventSource = "agent.hosttrail"
+
+    public var host: HostIdentity
+    public var version: String
+    /// SHA-256 of the effective configuration, so a configuration change shows in the trail.
+    public var configurationHash: String
+    /// The agent's process: who it runs as.
+    public var process: PeerCredentials
+    /// When this run started: part of every agent record's position, so each run's records are distinct.
+    public var runStarted: Date
+
+    public init(host: HostIdentity, version: String, configurationHash: String, process: PeerCredentials, runStarted: Date) {
+        self.host = host
+        self.version = version
+        self.configurationHash = configurationHash
+        self.process = process
+        self.runStarted = runStarted
+    }
+
+    public func agentStarted(now: Date) -> CloudTrailRecord {
+        record(eventName: "AgentStarted", now: now, parameters: [:])
+    }
+
+    /// - Parameter reason: Why the agent stopped, e.g. `shutdown`.
+    public func agentStopped(now: Date, reason: String) -> CloudTrailRecord {
+        record(eventName: "AgentStopped", now: now, parameters: ["reason": .string(reason)])
+    }
+
+    func record(eventName: String, now: Date, parameters: [String: JSONValue]) -> CloudTrailRecord {
+        let runKey = "boot=\(host.bootID ?? "-");pid=\(process.pid);started=\(Int64(runStarted.timeIntervalSince1970 * 1_000_000))"
+        var requestParameters = parameters
+        requestParameters["version"] = .string(version)
+        requestParameters["configHash"] = .string(configurationHash)
+        let eventID = EventID.derive(machineID: host.machineID, source: "agent", position: "\(runKey);event=\(eventName)")
+        var resources: [RecordResource]?
+        if let hostname = host.hostname {
+            resources = [RecordResource(arn: "arn:hosttrail:host:::host/\(hostname)", accountId: nil, type: RecordResource.hostType)]
+        }
+        return CloudTrailRecord(
+            userIdentity: UserIdentity(
+                type: UserIdentity.linuxUser, principalId: String(process.uid), userName: process.userName ?? String(process.uid)),
+            eventTime: TrailTime.format(now),
+            eventSource: Self.eventSource,
+            eventName: eventName,
+            sourceIPAddress: "localhost",
+            userAgent: "hosttrail-agent/\(version)",
+            requestParameters: .object(requestParameters),
+            responseElements: .null,
+            additionalEventData: ["host": host.jsonValue, "process": ["pid": .integer(Int64(process.pid))]],
+            requestID: eventID,
+            eventID: eventID,
+            readOnly: false,
+            resources: resources,
+            eventType: "AwsServiceEvent",
+            managementEvent: true,
+            eventCategory: "Management"
+        )
+    }
+}

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+
+/// One event an application posts to the agent's socket, validated.
+///
+/// Applications describe what they did; they never say who they are. Identity comes from the
+/// kernel (``PeerCredentials``) when the event becomes a record. What a client claims in
+/// `userIdentity` is not trusted: its `userName` is kept as the end user the application says it
+/// acted for (`sessionContext.sourceIdentity`), everything else in it is dropped.
+public struct ApplicationEvent: Sendable, Hashable {
+    public var eventSource: String?
+    public var eventName: String
+    public var eventTime: Date?
+    public var eventCategory: String?
+    public var readOnly: Bool?
+    public var requestID: String?
+    public var requestParameters: JSONValue?
+    public var responseElements: JSONValue?
+    public var additionalEventData: JSONValue?
+    public var errorCode: String?
+    public var errorMessage: String?
+    public var sourceIPAddress: String?
+    public var userAgent: String?
+    public var resources: [RecordResource]?
+    /// `userIdentity.userName` as the client claimed it: the end user it acted for.
+    public var claimedEndUser: String?
+
+    /// Limits the socket enforces, like CloudTrail's.
+    public enum Limits {
+        /// One event's JSON, as CloudTrail allows.
+        public static let maxEventBytes = 256 * 1024
+        /// Events in one request.
+        public static let maxEventsPerRequest = 1000
+        /// Short string members (`eventName`, `eventSource`, `requestID`, `errorCode`, …).
+        public static let maxShortStringBytes = 1024
+    }
+
+    /// Members a client may send. CloudTrail members that the agent or the collector set
+    /// (`eventID`, `eventVersion`, `recipientAccountId`, …) are accepted and ignored, so a client can
+    /// post a record it already has in CloudTrail's shape.
+    static let acceptedMembers: Set<String> = [
+        "eventSource", "eventName", "eventTime", "eventCategory", "readOnly", "requestID",
+        "requestParameters", "responseElements", "additionalEventData", "errorCode", "errorMessage",
+        "sourceIPAddress", "userAgent", "resources", "userIdentity",
+    ]
+    static let ignoredMembers: Set<String> = [
+        "eventVersion", "eventID", "eventType", "awsRegion", "recipientAccountId", "managementEvent",
+        "apiVersion", "sharedEventID",
+    ]
+    static let eventCategories: Set<String> = ["Management", "Data"]
+
+    /// Validates one event object.
+    ///
+    /// - Parameters:
+    ///   - value: The event as decoded from the request.
+    ///   - index: Its position in the request, for error messages.
+    /// - Throws: ``EventValidationError`` naming the field at fault.
+    public init(validating value: JSONValue, index: Int) throws {
+        guard let members = value.objectValue else {
+            throw EventValidationError(
+                .invalidRequest, "event \(index) must be a JSON object, got \(value.typeName)", index: index)
+        }
+        func fail(_ code: EventValidationError.Code, _ field: String, _ message: String) -> EventValidationError {
+            EventValidationError(code, message, index: index, field: field)
+        }
+        for name in members.keys.sorted()
+        where !Self.acceptedMembers.contains(name) && !Self.ignoredMembers.contains(name) {
+            throw fail(.unknownField, name, "unknown field \"\(name)\"")
+        }
+        func string(_ name: String, required: Bool = false, maxBytes: Int = Limits.maxShortStringBytes) throws -> String? {
+            guard let raw = members[name], raw != .null else {
+                if required { throw fail(.missingField, name, "\(name) is required") }
+                return nil
+            }
+            guard let text = raw.stringValue else {
+                throw fail(.invalidFieldType, name, "\(name) must be a string, got \(raw.typeName)")
+            }
+            if required && text.isEmpty { throw fail(.invalidFieldValue, name, "\(name) must not be empty") }
+            guard text.utf8.count <= maxBytes else {
+                throw fail(.invalidFieldValue, name, "\(name) is longer than \(maxBytes) bytes")
+            }
+            return text
+        }
+        func object(_ name: String) throws -> JSONValue? {
+            guard let raw = members[name] else { return nil }
+            switch raw {
+            case .null, .object: return raw
+            default: throw fail(.invalidFieldType, name, "\(name) must be an object or null, got \(raw.typeName)")
+            }
+        }
+
+        eventName = try string("eventName", required: true)!
+        eventSource = try string("eventSource")
+        if let eventSource, !Self.isValidEventSource(eventSource) {
+            throw fail(
+                .invalidFieldValue, "eventSource",
+                "eventSource must be a DNS-style name like billing.example.com (letters, digits, '.', '-')")
+        }
+        if let text = try string("eventTime") {
+            guard let date = TrailTime.parseISO8601(text) else {
+                throw fail(
+                    .invalidFieldValue, "eventTime",
+                    "eventTime \"\(text)\" is not an ISO 8601 time with a zone, like 2026-11-24T16:30:30Z")
+            }
+            eventTime = date
+        }
+        eventCategory = try string("eventCategory")
+        if let eventCategory, !Self.eventCategories.contains(eventCategory) {
+            throw fail(
+                .invalidFieldValue, "eventCategory",
+                "eventCategory must be one of \(Self.eventCategories.sorted().joined(separator: ", ")), got \"\(eventCategory)\"")
+        }
+        if let raw = members["readOnly"], raw != .null {
+            guard case .bool(let flag) = raw else {
+                throw fail(.invalidFieldType, "readOnly", "readOnly must be a boolean, got \(raw.typeName)")
+            }
+            readOnly = flag
+        }
+        requestID = try string("requestID")
+        requestParameters = try object("requestParameters")
+        responseElements = try object("responseElements")
+        additionalEventData = try object("additionalEventData")
+        errorCode = try string("errorCode")
+        errorMessage = try string("errorMessage")
+        sourceIPAddress = try string("sourceIPAddress")
+        userAgent = try string("userAgent")
+        if let raw = members["resources"], raw != .null {
+            guard let entries = raw.arrayValue else {
+                throw fail(.invalidFieldType, "resources", "resources must be an array, got \(raw.typeName)")
+            }
+            resources = try entries.enumerated().map { position, entry in
+                guard let entry = entry.objectValue else {
+                    throw fail(.invalidFieldType, "resources", "resources[\(position)] must be an object")
+                }
+                let type = entry["type"]?.stringValue
+                if type == RecordResource.hostType {
+                    throw fail(.invalidFieldValue, "resources", "resources[\(position)]: type \(RecordResource.hostType) is set by the agent")
+                }
+                var others = entry
+                others["ARN"] = nil
+                others["accountId"] = nil
+                others["type"] = nil
+                return RecordResource(arn: entry["ARN"]?.stringValue, accountId: entry["accountId"]?.stringValue, type: type, otherMembers: others)
+            }
+        }
+        if let raw = members["userIdentity"], raw != .null {
+            guard let identity = raw.objectValue else {
+                throw fail(.invalidFieldType, "userIdentity", "userIdentity must be an object, got \(raw.typeName)")
+            }
+            if let name = identity["userName"], name != .null {
+                guard let text = name.stringValue, text.utf8.count <= Limits.maxShortStringBytes else {
+                    throw fail(.invalidFieldType, "userIdentity.userName", "userIdentity.userName must be a string of at most 1024 bytes")
+                }
+                claimedEndUser = text
+            }
+        }
+    }
+
+    /// Event sources are DNS-style names: `billing.example.com`.
+    static func isValidEventSource(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.count <= 253
+            && text.utf8.allSatisfy { byte in
+                (byte >= 97 && byte <= 122) || (byte >= 65 && byte <= 90) || (byte >= 48 && byte <= 57) || byte == 46
+                    || byte == 45 || byte == 95
+            }
+    }
+}

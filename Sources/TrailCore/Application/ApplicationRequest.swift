@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+
+/// The body of `POST /v1/events`, split into its events.
+///
+/// `application/x-ndjson` is one event per line; any other content type is read as JSON (so that
+/// `curl -d` works): one event object, `{"events": [...]}`, or an array of events.
+public enum ApplicationRequest {
+    /// Splits a request body into event values, checking the per-request limits.
+    ///
+    /// - Throws: ``EventValidationError`` for malformed JSON, a wrong shape, too many events or an
+    ///   event over ``ApplicationEvent/Limits/maxEventBytes``.
+    public static func events(body: Data, contentType: String?) throws -> [JSONValue] {
+        let mediaType = contentType?.split(separator: ";").first.map {
+            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        }
+        let values: [JSONValue]
+        if mediaType == "application/x-ndjson" {
+            values = try ndjson(body)
+        } else {
+            let value = try decode(body, what: "request body")
+            switch value {
+            case .object(let members) where members["events"] != nil:
+                guard members.count == 1, let events = members["events"]?.arrayValue else {
+                    throw EventValidationError(
+                        .invalidRequest, "a batch must be {\"events\": [...]} with an array and nothing else",
+                        field: "events")
+                }
+                values = events
+                try checkSizes(values)
+            case .object:
+                guard body.count <= ApplicationEvent.Limits.maxEventBytes else {
+                    throw EventValidationError(
+                        .eventTooLarge, "the event is \(body.count) bytes; the limit is \(ApplicationEvent.Limits.maxEventBytes)",
+                        index: 0)
+                }
+                values = [value]
+            case .array(let events):
+                values = events
+                try checkSizes(values)
+            default:
+                throw EventValidationError(
+                    .invalidRequest, "the body must be a JSON object (one event or {\"events\": [...]}), got \(value.typeName)")
+            }
+        }
+        guard !values.isEmpty else {
+            throw EventValidationError(.invalidRequest, "the request holds no events")
+        }
+        guard values.count <= ApplicationEvent.Limits.maxEventsPerRequest else {
+            throw EventValidationError(
+                .tooManyEvents,
+                "the request holds \(values.count) events; the limit is \(ApplicationEvent.Limits.maxEventsPerRequest)")
+        }
+        return values
+    }
+
+    static func ndjson(_ body: Data) throws -> [JSONValue] {
+        var values: [JSONValue] = []
+        var lineNumber = 0
+        for line in body.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            lineNumber += 1
+            let trimmed = line.last == UInt8(ascii: "\r") ? line.dropLast() : line[...]
+            if trimmed.allSatisfy({ $0 == 32 || $0 == 9 }) { continue }
+            guard trimmed.count <= ApplicationEvent.Limits.maxEventBytes else {
+                throw EventValidationError(
+                    .eventTooLarge,
+                    "line \(lineNumber) is \(trimmed.count) bytes; the limit for one event is \(ApplicationEvent.Limits.maxEventBytes)",
+                    index: values.count)
+            }
+            do {
+                values.append(try JSONDecoder().decode(JSONValue.self, from: Data(trimmed)))
+            } catch {
+                throw EventValidationError(.malformedJSON, "line \(lineNumber) is not valid JSON", index: values.count)
+            }
+        }
+        return values
+    }
+
+    static func decode(_ data: Data, what: String) throws -> JSONValue {
+        do {
+            return try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch {
+            throw EventValidationError(.malformedJSON, "the \(what) is not valid JSON\(detail(of: error))")
+        }
+    }
+
+    static func checkSizes(_ values: [JSONValue]) throws {
+        let encoder = JSONEncoder()
+        for (index, value) in values.enumerated() {
+            // Re-encoding costs little next to the fsync the events are about to get.
+            let size = (try? encoder.encode(value).count) ?? 0
+            guard size <= ApplicationEvent.Limits.maxEventBytes else {
+                throw EventValidationError(
+                    .eventTooLarge, "event \(index) is \(size) bytes; the limit is \(ApplicationEvent.Limits.maxEventBytes)",
+                    index: index)
+            }
+        }
+    }
+
+    static func detail(of error: any Error) -> String {
+        guard let decodingError = error as? DecodingError,
+            case .dataCorrupted(let context) = decodingError,
+            let underlying = context.underlyingError
+        else { return "" }
+        let text = "\(underlying)"
+        // Foundation's message names the position ("around line 1, column 7"); keep just that part.
+        if let range = text.range(of: "around line") {
+            return " (" + text[range.lowerBound...].prefix(40).trimmingCharacters(in: .punctuationCharacters) + ")"
+        }
+        return ""
+    }
+}

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: Apache-2.0
+
+/// Who is on the other end of the application socket, as the kernel says (`SO_PEERCRED`).
+public struct PeerCredentials: Sendable, Hashable {
+    public var pid: Int32
+    public var uid: UInt32
+    public var gid: UInt32
+    /// The account name of ``uid``, when the agent could resolve it.
+    public var userName: String?
+    /// `/proc/<pid>/exe`, when readable.
+    public var executable: String?
+
+    public init(pid: Int32, uid: UInt32, gid: UInt32, userName: String? = nil, executable: String? = nil) {
+        self.pid = pid
+        self.uid = uid
+        self.gid = gid
+        self.userName = userName
+        self.executable = executable
+    }
+}
+
+/// The host an agent runs on, as records name it.
+public struct HostIdentity: Sendable, Hashable {
+    /// The host's name; when the agent is not given one, the collector fills in its certificate's CN.
+    public var hostname: String?
+    /// `/etc/machine-id`: the stable input of every event ID.
+    public var machineID: String
+    /// `/proc/sys/kernel/random/boot_id`.
+    public var bootID: String?
+
+    public init(hostname: String?, machineID: String, bootID: String?) {
+        self.hostname = hostname
+        self.machineID = machineID
+        self.bootID = bootID
+    }
+
+    /// `additionalEventData.host` of records from this host.
+    public var jsonValue: JSONValue {
+        var members: [String: JSONValue] = ["machineId": .string(machineID)]
+        if let hostname { members["hostname"] = .string(hostname) }
+        if let bootID { members["bootId"] = .string(bootID) }
+        return .object(members)
+    }
+}

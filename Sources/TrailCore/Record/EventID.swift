@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Crypto
+import Foundation
+
+/// Deterministic event IDs.
+///
+/// An event's ID is derived from the machine it happened on and its stable position at its source
+/// (a journal cursor; a file identity and offset; an application's request ID and uid), never from
+/// a clock or a random number. A record that is read or sent again after a crash gets the same ID,
+/// and the collector, which keeps `eventID` unique, stores it once.
+///
+/// The ID is a UUID in the RFC 9562 version 8 layout (custom), the first 122 bits of
+/// SHA-256(`hosttrail.event-id.v1` NUL machineID NUL source NUL position), printed in lower case
+/// like CloudTrail's GUIDs.
+public enum EventID {
+    /// Derives the ID of the event at `position` of `source` on machine `machineID`.
+    ///
+    /// - Parameters:
+    ///   - machineID: `/etc/machine-id` of the host.
+    ///   - source: The source kind and instance, e.g. `socket`, `journal`, `file:/var/log/auth.log`.
+    ///   - position: The event's stable position within that source.
+    public static func derive(machineID: String, source: String, position: String) -> String {
+        var hasher = SHA256()
+        for (index, part) in ["hosttrail.event-id.v1", machineID, source, position].enumerated() {
+            if index > 0 { hasher.update(data: [0]) }
+            hasher.update(data: Array(part.utf8))
+        }
+        var bytes = Array(hasher.finalize().prefix(16))
+        bytes[6] = (bytes[6] & 0x0F) | 0x80  // version 8
+        bytes[8] = (bytes[8] & 0x3F) | 0x80  // RFC 9562 variant
+        return format(bytes)
+    }
+
+    /// The ID of an application event: the client's request ID together with the peer's uid, so two
+    /// applications cannot collide (or overwrite each other) by choosing the same request ID.
+    public static func forApplicationRequest(machineID: String, uid: UInt32, requestID: String, index: Int) -> String {
+        derive(machineID: machineID, source: "socket", position: "uid=\(uid);request=\(requestID);index=\(index)")
+    }
+
+    /// Whether `text` has the shape of an event ID (a UUID, any case).
+    public static func isWellFormed(_ text: String) -> Bool {
+        UUID(uuidString: text) != nil
+    }
+
+    static func format(_ bytes: [UInt8]) -> String {
+        let hex = bytes.map { byte in
+            let digits = Array("0123456789abcdef")
+            return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
+        }.joined()
+        let characters = Array(hex)
+        return [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(characters[$0]) }.joined(separator: "-")
+    }
+}

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+
+/// Time as records and the CloudTrail API write it, without `DateFormatter` or a calendar.
+///
+/// Records carry `eventTime` in UTC at second precision (`2026-11-24T16:30:30Z`). Inputs accept
+/// ISO 8601 with or without fractional seconds, with `Z` or an offset, a space instead of `T`,
+/// a bare date, epoch seconds, or a time relative to now (`90s`, `15m`, `1h`, `7d`, `2w`).
+public enum TrailTime {
+    /// `2026-11-24T16:30:30Z` for `date` (fractions of a second are dropped, as CloudTrail does).
+    public static func format(_ date: Date) -> String {
+        formatEpochSeconds(Int64(date.timeIntervalSince1970.rounded(.down)))
+    }
+
+    /// `2026-11-24T16:30:30Z` for seconds since the epoch.
+    public static func formatEpochSeconds(_ seconds: Int64) -> String {
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        let (year, month, day) = civilDate(daysSinceEpoch: days)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02dZ",
+            Int(year), Int(month), Int(day),
+            Int(secondOfDay / 3600), Int(secondOfDay % 3600 / 60), Int(secondOfDay % 60)
+        )
+    }
+
+    /// Parses an ISO 8601 timestamp; `nil` when `text` is not one.
+    public static func parseISO8601(_ text: String) -> Date? {
+        let bytes = Array(text.utf8)
+        var position = 0
+
+        func digits(_ count: Int) -> Int? {
+            guard position + count <= bytes.count else { return nil }
+            var value = 0
+            for byte in bytes[position..<(position + count)] {
+                guard byte >= 48, byte <= 57 else { return nil }
+                value = value * 10 + Int(byte - 48)
+            }
+            position += count
+            return value
+        }
+        func expect(_ character: UInt8) -> Bool {
+            guard position < bytes.count, bytes[position] == character else { return false }
+            position += 1
+            return true
+        }
+
+        guard let year = digits(4), expect(45), let month = digits(2), expect(45), let day = digits(2) else {
+            return nil
+        }
+        guard (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day) else { return nil }
+        var hour = 0
+        var minute = 0
+        var second = 0
+        var fraction = 0.0
+        var offsetSeconds = 0
+        if position < bytes.count {
+            guard expect(84) || expect(116) || expect(32),  // T, t or space
+                let parsedHour = digits(2), expect(58), let parsedMinute = digits(2)
+            else { return nil }
+            hour = parsedHour
+            minute = parsedMinute
+            if expect(58) {
+                guard let parsedSecond = digits(2) else { return nil }
+                second = parsedSecond
+                if expect(46) || expect(44) {
+                    let start = position
+                    var scale = 0.1
+                    while position < bytes.count, bytes[position] >= 48, bytes[position] <= 57 {
+                        fraction += Double(bytes[position] - 48) * scale
+                        scale /= 10
+                        position += 1
+                    }
+                    guard position > start else { return nil }
+                }
+            }
+            guard hour < 24, minute < 60, second < 61 else { return nil }
+            if expect(90) || expect(122) {  // Z or z
+            } else if position < bytes.count, bytes[position] == 43 || bytes[position] == 45 {
+                let sign = bytes[position] == 45 ? -1 : 1
+                position += 1
+                guard let offsetHours = digits(2) else { return nil }
+                _ = expect(58)
+                guard let offsetMinutes = digits(2), offsetHours < 24, offsetMinutes < 60 else { return nil }
+                offsetSeconds = sign * (offsetHours * 3600 + offsetMinutes * 60)
+            } else {
+                return nil  // a time without a zone is ambiguous
+            }
+        }
+        guard position == bytes.count else { return nil }
+        let days = daysSinceEpoch(year: year, month: month, day: day)
+        let seconds = days * 86_400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offsetSeconds)
+        return Date(timeIntervalSince1970: Double(seconds) + fraction)
+    }
+
+    /// Parses a time given on a command line or in an API call: ISO 8601, epoch seconds, or a
+    /// duration before `now` (`90s`, `15m`, `1h`, `7d`, `2w`).
+    public static func parse(_ text: String, now: Date) -> Date? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if let duration = parseDuration(trimmed) {
+            return now.addingTimeInterval(-duration)
+        }
+        if let epoch = Double(trimmed), trimmed.allSatisfy({ $0.isNumber || $0 == "." }) {
+            return Date(timeIntervalSince1970: epoch)
+        }
+        return parseISO8601(trimmed)
+    }
+
+    /// `90s`, `15m`, `1h`, `7d`, `2w` as seconds; `nil` for anything else.
+    public static func parseDuration(_ text: String) -> TimeInterval? {
+        guard let unit = text.last, let amount = Int(text.dropLast()), amount >= 0 else { return nil }
+        let multiplier: Int
+        switch unit {
+        case "s": multiplier = 1
+        case "m": multiplier = 60
+        case "h": multiplier = 3600
+        case "d": multiplier = 86_400
+        case "w": multiplier = 604_800
+        default: return nil
+        }
+        return TimeInterval(amount * multiplier)
+    }
+
+    // MARK: - Civil calendar (Howard Hinnant's days_from_civil / civil_from_days)
+
+    static func daysSinceEpoch(year: Int, month: Int, day: Int) -> Int64 {
+        let y = Int64(month <= 2 ? year - 1 : year)
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let m = Int64(month)
+        let dayOfYear = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + Int64(day) - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    static func civilDate(daysSinceEpoch days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+}
