@@ -8,6 +8,7 @@ public struct EventValidationError: Error, Hashable, Sendable, CustomStringConve
     /// An extensible error code; the raw value is what clients see.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
         public static let malformedJSON = Code(rawValue: "MalformedJSON")
         public static let invalidRequest = Code(rawValue: "InvalidRequest")
         public static let missingField = Code(rawValue: "MissingField")

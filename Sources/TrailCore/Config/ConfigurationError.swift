@@ -5,6 +5,7 @@ public struct ConfigurationError: Error, Hashable, Sendable, CustomStringConvert
     /// An extensible error code.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
         public static let unreadableFile = Code(rawValue: "unreadable-file")
         public static let syntax = Code(rawValue: "syntax")
         public static let unknownKey = Code(rawValue: "unknown-key")

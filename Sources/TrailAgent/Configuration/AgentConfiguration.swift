@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import TrailCore
+
+/// Everything the agent is told, with the defaults a packaged install uses.
+///
+/// Built from ``ConfigSettings``: the TOML file (`/etc/hosttrail/agent.toml` by default) with flat
+/// keys equal to the flag names, overridden by flags.
+public struct AgentConfiguration: Sendable, Hashable {
+    /// The collector's base URL, `https://host:port`. Required.
+    public var collectorURL: String
+    /// The spool directory. Default: `/var/lib/hosttrail/spool`.
+    public var spoolDirectory: String
+    /// The application socket. Default: `/run/hosttrail/api.sock`.
+    public var socketPath: String
+    /// Mode of the socket file. Default: `0o660`.
+    public var socketMode: Int
+    /// Group of the socket file; applications in it may write. Default: `hosttrail` (kept as root's
+    /// group, with a warning, when no such group exists).
+    public var socketGroup: String
+    /// CA that signed the collector's certificate. Default: `/etc/hosttrail/ca.pem`.
+    public var caFile: String
+    /// This host's client certificate. Default: `/etc/hosttrail/agent.pem`.
+    public var certificateFile: String
+    /// Its private key. Default: `/etc/hosttrail/agent-key.pem`.
+    public var keyFile: String
+    /// The host's name in records; must equal the certificate's CN. Default: `nil` (the collector
+    /// names records after the certificate's CN).
+    public var hostname: String?
+    /// Records per shipped batch. Default: 500.
+    public var batchMaxRecords: Int
+    /// How long a record may wait for a fuller batch. Default: 200 ms.
+    public var batchMaxAge: Duration
+    /// An HTTP(S) proxy for the collector. Default: `nil`.
+    public var proxy: String?
+    /// Request-body limit on the socket. Default: 5 MiB, like CloudTrail's PutAuditEvents.
+    public var maxRequestBytes: Int
+    /// A connection that sends nothing for this long is closed (mid-request: `408`). Default: 10 s.
+    public var socketReadTimeout: Duration
+    /// Hash of the effective settings, written into `AgentStarted`.
+    public var settingsHash: String
+
+    /// Every key the file and the flags accept.
+    public static let knownKeys: Set<String> = [
+        "collector", "spool-dir", "socket", "socket-mode", "socket-group", "ca", "cert", "key", "hostname",
+        "batch-max-records", "batch-max-age-ms", "proxy", "max-request-bytes", "socket-read-timeout-ms", "log-level",
+    ]
+
+    /// The default configuration file.
+    public static let defaultFile = "/etc/hosttrail/agent.toml"
+
+    public init(
+        collectorURL: String,
+        spoolDirectory: String = "/var/lib/hosttrail/spool",
+        socketPath: String = "/run/hosttrail/api.sock",
+        socketMode: Int = 0o660,
+        socketGroup: String = "hosttrail",
+        caFile: String = "/etc/hosttrail/ca.pem",
+        certificateFile: String = "/etc/hosttrail/agent.pem",
+        keyFile: String = "/etc/hosttrail/agent-key.pem",
+        hostname: String? = nil,
+        batchMaxRecords: Int = 500,
+        batchMaxAge: Duration = .milliseconds(200),
+        proxy: String? = nil,
+        maxRequestBytes: Int = 5 * 1024 * 1024,
+        socketReadTimeout: Duration = .seconds(10),
+        settingsHash: String = ""
+    ) {
+        self.collectorURL = collectorURL
+        self.spoolDirectory = spoolDirectory
+        self.socketPath = socketPath
+        self.socketMode = socketMode
+        self.socketGroup = socketGroup
+        self.caFile = caFile
+        self.certificateFile = certificateFile
+        self.keyFile = keyFile
+        self.hostname = hostname
+        self.batchMaxRecords = batchMaxRecords
+        self.batchMaxAge = batchMaxAge
+        self.proxy = proxy
+        self.maxRequestBytes = maxRequestBytes
+        self.socketReadTimeout = socketReadTimeout
+        self.settingsHash = settingsHash
+    }
+
+    /// Builds and checks a configuration.
+    ///
+    /// - Throws: ``ConfigurationError`` naming the file (or flag), the key and the reason.
+    public init(settings: ConfigSettings) throws {
+        guard let collector = try settings.string("collector") else {
+            throw settings.missing("collector", "the collector's URL is required, e.g. https://collector.example:8443")
+        }
+        guard let url = URL(string: collector), url.scheme == "https", let host = url.host, !host.isEmpty else {
+            throw settings.invalid("collector", "\"\(collector)\" is not an https:// URL")
+        }
+        self.init(collectorURL: collector.hasSuffix("/") ? String(collector.dropLast()) : collector)
+        if let value = try settings.string("spool-dir") { spoolDirectory = try Self.absolutePath(value, "spool-dir", settings) }
+        if let value = try settings.string("socket") {
+            socketPath = try Self.absolutePath(value, "socket", settings)
+            // sun_path holds 108 bytes including the terminating NUL.
+            guard socketPath.utf8.count < 108 else { throw settings.invalid("socket", "a socket path must be shorter than 108 bytes") }
+        }
+        if let value = try settings.string("socket-mode") {
+            guard let mode = Int(value, radix: 8), (0...0o777).contains(mode) else {
+                throw settings.invalid("socket-mode", "\"\(value)\" is not an octal file mode like 0660")
+            }
+            socketMode = mode
+        }
+        if let value = try settings.string("socket-group") { socketGroup = value }
+        if let value = try settings.string("ca") { caFile = value }
+        if let value = try settings.string("cert") { certificateFile = value }
+        if let value = try settings.string("key") { keyFile = value }
+        if let value = try settings.string("hostname") {
+            guard Self.isValidHostname(value) else {
+                throw settings.invalid("hostname", "\"\(value)\" is not a host name (letters, digits, '.', '-', at most 253 bytes)")
+            }
+            hostname = value
+        }
+        if let value = try settings.integer("batch-max-records", in: 1...10_000) { batchMaxRecords = value }
+        if let value = try settings.integer("batch-max-age-ms", in: 1...60_000) { batchMaxAge = .milliseconds(value) }
+        if let value = try settings.string("proxy") { proxy = value }
+        if let value = try settings.integer("max-request-bytes", in: 1024...(64 * 1024 * 1024)) { maxRequestBytes = value }
+        if let value = try settings.integer("socket-read-timeout-ms", in: 100...3_600_000) {
+            socketReadTimeout = .milliseconds(value)
+        }
+        if let value = try settings.string("log-level"), !Self.logLevels.contains(value) {
+            throw settings.invalid("log-level", "must be one of \(Self.logLevels.joined(separator: ", "))")
+        }
+        settingsHash = settings.hash
+    }
+
+    static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+
+    static func absolutePath(_ value: String, _ key: String, _ settings: ConfigSettings) throws -> String {
+        guard value.hasPrefix("/") else { throw settings.invalid(key, "\"\(value)\" must be an absolute path") }
+        return value
+    }
+
+    static func isValidHostname(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 253
+            && name.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) || $0 == 46 || $0 == 45 || $0 == 95 }
+    }
+
+    /// Problems only the running system shows: files that are missing or unreadable.
+    ///
+    /// `validate` reports them; the agent itself reports the same when it starts.
+    public func checkFiles() -> [ConfigurationError] {
+        var problems: [ConfigurationError] = []
+        for (key, path) in [("ca", caFile), ("cert", certificateFile), ("key", keyFile)] {
+            if !FileManager.default.isReadableFile(atPath: path) {
+                problems.append(ConfigurationError(.invalidValue, key: key, reason: "\(path) does not exist or is not readable"))
+            }
+        }
+        return problems
+    }
+}

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import CompressNIO
+import CurlTransport
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import TrailCore
+
+/// Ships spooled records to the collector: gzip batches to `POST /v1/records` over HTTPS with the
+/// host's client certificate, acknowledged in the spool only after the collector's `200`.
+///
+/// 408, 429, 5xx and network failures are retried with exponential backoff and full jitter; 413
+/// splits the batch; any other 4xx moves it to the dead-letter directory so it never blocks the
+/// queue. On graceful shutdown it keeps shipping for up to ``drainTimeout`` so that queued records,
+/// `AgentStopped` among them, leave before the agent exits; what remains stays spooled for next time.
+public final class Shipper: Service {
+    private let spool: Spool
+    private let client: HTTPSClient
+    private let url: String
+    private let maxRecords: Int
+    private let maxAge: Duration
+    private let threadPool: NIOThreadPool
+    private let logger: Logger
+    /// How long shutdown waits for the queue to empty. Default: 5 s.
+    let drainTimeout: Duration
+
+    /// The largest uncompressed batch body.
+    static let maxBatchBytes = 4 * 1024 * 1024
+
+    init(
+        spool: Spool, configuration: AgentConfiguration, threadPool: NIOThreadPool = .singleton, logger: Logger,
+        drainTimeout: Duration = .seconds(5)
+    ) throws {
+        self.spool = spool
+        self.client = try HTTPSClient(
+            configuration: .init(
+                caFile: configuration.caFile, certificateFile: configuration.certificateFile, keyFile: configuration.keyFile,
+                proxy: configuration.proxy))
+        self.url = configuration.collectorURL + "/v1/records"
+        self.maxRecords = configuration.batchMaxRecords
+        self.maxAge = configuration.batchMaxAge
+        self.threadPool = threadPool
+        self.logger = logger
+        self.drainTimeout = drainTimeout
+    }
+
+    public func run() async throws {
+        var backoff = RetryBackoff()
+        var lastWarning: ContinuousClock.Instant?
+        var drainDeadline: ContinuousClock.Instant?
+        while true {
+            if Task.isCancelled { return }
+            if drainDeadline == nil && Task.isShuttingDownGracefully {
+                drainDeadline = .now + drainTimeout
+            }
+            if let drainDeadline, ContinuousClock.now >= drainDeadline {
+                logger.notice("stopping with records still spooled; they ship on the next start", metadata: ["spool.batches": "\(spool.queuedBatchCount())"])
+                return
+            }
+            let batches: [Spool.Batch]
+            do {
+                batches = try spool.oldest(maxRecords: maxRecords, maxBytes: Self.maxBatchBytes)
+            } catch {
+                logger.error("cannot read the spool", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+                continue
+            }
+            if batches.isEmpty {
+                if drainDeadline != nil { return }
+                try? await Task.sleep(for: maxAge)
+                continue
+            }
+            let outcome = await ship(batches)
+            switch outcome {
+            case .delivered:
+                backoff.succeeded()
+            case .retry(let retryAfter, let reason):
+                let delay = backoff.failed(retryAfter: retryAfter, randomFraction: Double.random(in: 0..<1))
+                if lastWarning.map({ ContinuousClock.now - $0 > .seconds(30) }) ?? true {
+                    logger.warning(
+                        "collector unavailable; retrying", metadata: ["upload.url": "\(url)", "error": "\(reason)", "retry.delay": "\(delay)"])
+                    lastWarning = .now
+                }
+                if drainDeadline != nil { return }  // no retries while stopping: the records stay spooled
+                try? await Task.sleep(for: delay)
+            }
+        }
+    }
+
+    enum Outcome {
+        case delivered
+        case retry(after: Duration?, reason: String)
+    }
+
+    /// Ships `batches` as one request, splitting on 413 and dead-lettering what is refused for good.
+    func ship(_ batches: [Spool.Batch]) async -> Outcome {
+        let records = batches.flatMap(\.records)
+        let response: HTTPSClient.Response
+        do {
+            var body = ByteBuffer(bytes: RecordBatch.encode(canonicalRecords: records))
+            // Level 1: gzip -6 cannot keep up with a busy spool on one core (bench/baselines).
+            let compressed = try body.compress(with: CompressionAlgorithm.gzip(configuration: ZlibConfiguration(windowSize: 15, compressionLevel: 1)))
+            let payload = Data(compressed.readableBytesView)
+            let client = self.client
+            let url = self.url
+            response = try await threadPool.runIfActive {
+                try client.post(
+                    url: url,
+                    headers: ["Content-Type: application/json", "Content-Encoding: gzip", "User-Agent: hosttrail-agent/\(HostTrailVersion.current)"],
+                    body: payload)
+            }
+        } catch {
+            return .retry(after: nil, reason: "\(error)")
+        }
+        switch RetryBackoff.disposition(forStatus: response.status) {
+        case .delivered:
+            let result = try? JSONDecoder().decode(IngestResult.self, from: response.body)
+            do {
+                try spool.acknowledge(batches, duplicates: result?.duplicates ?? 0)
+            } catch {
+                logger.error("cannot acknowledge shipped records in the spool", metadata: ["error": "\(error)"])
+            }
+            logger.debug("shipped", metadata: ["upload.records": "\(records.count)", "upload.duplicates": "\(result?.duplicates ?? 0)"])
+            return .delivered
+        case .retry:
+            return .retry(
+                after: RetryBackoff.parseRetryAfter(response.headers["retry-after"]),
+                reason: "HTTP \(response.status): \(response.bodyText.prefix(300))")
+        case .split where batches.count > 1:
+            let half = batches.count / 2
+            if case .retry(let after, let reason) = await ship(Array(batches[..<half])) { return .retry(after: after, reason: reason) }
+            return await ship(Array(batches[half...]))
+        case .split, .reject:
+            let reason = "HTTP \(response.status): \(response.bodyText.prefix(1000))"
+            logger.error(
+                "the collector refused records; moved to the dead-letter directory",
+                metadata: ["upload.records": "\(records.count)", "error": "\(reason)"])
+            do {
+                try spool.deadLetter(batches, reason: reason)
+            } catch {
+                logger.error("cannot move refused records to the dead-letter directory", metadata: ["error": "\(error)"])
+                return .retry(after: .seconds(5), reason: reason)
+            }
+            return .delivered
+        }
+    }
+}

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import TrailCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One connection on the application socket: reads HTTP/1.1 requests, enforces the size limit
+/// and the read timeout, and hands complete requests to the ``APIRequestProcessor`` on a thread pool.
+///
+/// Identity comes from the kernel: `SO_PEERCRED` is read once when the connection opens.
+final class APIRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private enum State {
+        case idle
+        case receiving(HTTPRequestHead, ByteBuffer)
+        /// Over the limit: the rest of the body is ignored and the connection closes after the reply.
+        case discarding
+        case processing
+    }
+
+    private let processor: APIRequestProcessor
+    private let threadPool: NIOThreadPool
+    private let maxRequestBytes: Int
+    private let logger: Logger
+    private var state = State.idle
+    private var peer: EventLoopFuture<PeerCredentials>?
+
+    init(processor: APIRequestProcessor, threadPool: NIOThreadPool, maxRequestBytes: Int, logger: Logger) {
+        self.processor = processor
+        self.threadPool = threadPool
+        self.maxRequestBytes = maxRequestBytes
+        self.logger = logger
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        peer = Self.peerCredentials(of: context.channel, threadPool: threadPool)
+        context.fireChannelActive()
+    }
+
+    /// SO_PEERCRED (unix(7)): the pid, uid and gid of the process that connected.
+    static func peerCredentials(of channel: any Channel, threadPool: NIOThreadPool) -> EventLoopFuture<PeerCredentials> {
+        guard let provider = channel as? any SocketOptionProvider else {
+            return channel.eventLoop.makeFailedFuture(AgentError(.socketSetup, "the channel cannot report peer credentials"))
+        }
+        let credentials: EventLoopFuture<KernelPeerCredentials> = provider.unsafeGetSocketOption(
+            level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
+        return credentials.flatMap { raw in
+            // Name and executable need file reads: off the event loop.
+            threadPool.runIfActive(eventLoop: channel.eventLoop) {
+                PeerCredentialsResolver.resolve(pid: raw.pid, uid: raw.uid, gid: raw.gid)
+            }
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch (unwrapInboundIn(data), state) {
+        case (.head(let head), .idle):
+            if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > maxRequestBytes {
+                // Answer now; read and drop the body so the client sees the reply rather than a reset.
+                state = .discarding
+                reply(context: context, head: head, response: tooLarge(length), close: true, closeNow: false)
+                return
+            }
+            state = .receiving(head, context.channel.allocator.buffer(capacity: 0))
+        case (.body(var chunk), .receiving(let head, var body)):
+            guard body.readableBytes + chunk.readableBytes <= maxRequestBytes else {
+                state = .discarding
+                reply(context: context, head: head, response: tooLarge(nil), close: true, closeNow: false)
+                return
+            }
+            body.writeBuffer(&chunk)
+            state = .receiving(head, body)
+        case (.end, .receiving(let head, let body)):
+            state = .processing
+            process(context: context, head: head, body: body)
+        case (.end, .discarding):
+            context.close(promise: nil)
+        case (_, .discarding), (_, .processing):
+            break  // the reply is decided; NIO's pipelining handler holds any next request back
+        default:
+            state = .discarding
+            let error = EventValidationError(.invalidRequest, "malformed HTTP request")
+            reply(context: context, head: nil, response: APIRequestProcessor.error(400, error), close: true)
+        }
+    }
+
+    private func tooLarge(_ length: Int?) -> APIRequestProcessor.Response {
+        let size = length.map { "\($0) bytes" } ?? "larger than allowed"
+        return APIRequestProcessor.error(
+            413, EventValidationError(.init(rawValue: "RequestTooLarge"), "the request body is \(size); the limit is \(maxRequestBytes) bytes"))
+    }
+
+    private func process(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer) {
+        guard let peer else { return }
+        let request = APIRequestProcessor.Request(
+            method: head.method.rawValue,
+            path: head.uri,
+            contentType: head.headers.first(name: "content-type"),
+            body: Data(body.readableBytesView)
+        )
+        let processor = self.processor
+        let threadPool = self.threadPool
+        let eventLoop = context.eventLoop
+        let response = peer.flatMap { credentials in
+            threadPool.runIfActive(eventLoop: eventLoop) { processor.handle(request, peer: credentials) }
+        }
+        let boundContext = NIOLoopBound(context, eventLoop: eventLoop)
+        let boundSelf = NIOLoopBound(self, eventLoop: eventLoop)
+        response.whenComplete { result in
+            let context = boundContext.value
+            let handler = boundSelf.value
+            switch result {
+            case .success(let response):
+                handler.state = .idle
+                handler.reply(context: context, head: head, response: response, close: !head.isKeepAlive)
+            case .failure(let error):
+                handler.logger.error("application request failed", metadata: ["error": "\(error)"])
+                handler.reply(
+                    context: context, head: head,
+                    response: APIRequestProcessor.error(500, EventValidationError(.invalidRequest, "internal error: \(error)")),
+                    close: true)
+            }
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        switch state {
+        case .receiving(let head, _):
+            state = .discarding
+            logger.info("closing a stalled application connection")
+            let error = EventValidationError(
+                .init(rawValue: "RequestTimeout"), "the request was not completed in time; send the whole request at once")
+            reply(context: context, head: head, response: APIRequestProcessor.error(408, error), close: true)
+        case .idle:
+            context.close(promise: nil)
+        case .discarding, .processing:
+            break
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // HTTP parse errors were answered with 400 by NIO's HTTPServerProtocolErrorHandler.
+        context.close(promise: nil)
+    }
+
+    /// Writes `response`; with `close`, says `Connection: close` and closes once written, unless
+    /// `closeNow` is false (the caller closes when the request's end arrives).
+    private func reply(
+        context: ChannelHandlerContext, head: HTTPRequestHead?, response: APIRequestProcessor.Response, close: Bool,
+        closeNow: Bool = true
+    ) {
+        guard context.channel.isActive else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var body = (try? encoder.encode(response.body)) ?? Data("{}".utf8)
+        body.append(UInt8(ascii: "\n"))
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Content-Length", value: String(body.count))
+        for (name, value) in response.headers { headers.add(name: name, value: value) }
+        if close { headers.add(name: "Connection", value: "close") }
+        let version = head?.version ?? .http1_1
+        let status = HTTPResponseStatus(statusCode: response.status)
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
+        let written = context.writeAndFlushPromise()
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
+        if close && closeNow {
+            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            written.futureResult.whenComplete { _ in loopBound.value.close(promise: nil) }
+        }
+    }
+}
+
+@available(*, unavailable)
+extension APIRequestHandler: Sendable {}
+
+/// `struct ucred` (socket(7)), which Swift's Glibc module does not export without `_GNU_SOURCE`:
+/// the same layout, three 32-bit fields.
+struct KernelPeerCredentials: Sendable {
+    var pid: Int32 = 0
+    var uid: UInt32 = 0
+    var gid: UInt32 = 0
+}
+
+extension ChannelHandlerContext {
+    fileprivate func writeAndFlushPromise() -> EventLoopPromise<Void> {
+        eventLoop.makePromise()
+    }
+}

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+import TrailCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The application socket: HTTP/1.1 over a Unix stream socket (`POST /v1/events`, `GET /v1/health`).
+///
+/// ``bind(configuration:processor:logger:)`` creates the socket before the agent reports ready;
+/// ``run()`` serves until graceful shutdown, then closes the listener and removes the socket file.
+public final class APISocketServer: Service {
+    private let channel: any Channel
+    private let path: String
+    private let logger: Logger
+
+    private init(channel: any Channel, path: String, logger: Logger) {
+        self.channel = channel
+        self.path = path
+        self.logger = logger
+    }
+
+    /// Binds the socket at `configuration.socketPath`.
+    ///
+    /// A socket file left by a killed agent is replaced; a socket another process still answers on
+    /// is not (``AgentError`` `socket-in-use`).
+    static func bind(
+        configuration: AgentConfiguration,
+        processor: APIRequestProcessor,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        threadPool: NIOThreadPool = .singleton,
+        logger: Logger
+    ) async throws -> APISocketServer {
+        let path = configuration.socketPath
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o755])
+        try removeStaleSocket(at: path, logger: logger)
+
+        let maxRequestBytes = configuration.maxRequestBytes
+        let readTimeout = TimeAmount.nanoseconds(Int64(configuration.socketReadTimeout.components.seconds) * 1_000_000_000
+            + configuration.socketReadTimeout.components.attoseconds / 1_000_000_000)
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.addHandler(IdleStateHandler(readTimeout: readTimeout))
+                    try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
+                    try pipeline.addHandler(
+                        APIRequestHandler(processor: processor, threadPool: threadPool, maxRequestBytes: maxRequestBytes, logger: logger))
+                }
+            }
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.bind(unixDomainSocketPath: path).get()
+        } catch {
+            throw AgentError(.socketSetup, "cannot listen on the application socket", path: path, underlyingError: error)
+        }
+        applyOwnership(path: path, mode: configuration.socketMode, group: configuration.socketGroup, logger: logger)
+        logger.info("application socket listening", metadata: ["socket.path": "\(path)"])
+        return APISocketServer(channel: channel, path: path, logger: logger)
+    }
+
+    public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await channel.closeFuture.get()
+        } onGracefulShutdown: { [channel] in
+            channel.close(promise: nil)
+        }
+        unlink(path)
+        logger.info("application socket closed", metadata: ["socket.path": "\(path)"])
+    }
+
+    /// Replaces a socket file nobody listens on; refuses one that is live or is not a socket.
+    static func removeStaleSocket(at path: String, logger: Logger) throws {
+        var status = stat()
+        guard lstat(path, &status) == 0 else { return }
+        guard (status.st_mode & S_IFMT) == S_IFSOCK else {
+            throw AgentError(.socketInUse, "the socket path exists and is not a socket; remove it or choose another path", path: path)
+        }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            let bytes = Array(path.utf8.prefix(raw.count - 1))
+            raw.copyBytes(from: bytes)
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        if connected == 0 {
+            throw AgentError(.socketInUse, "another process is serving on the application socket (is an agent already running?)", path: path)
+        }
+        logger.notice("replacing a stale application socket left by a previous agent", metadata: ["socket.path": "\(path)"])
+        unlink(path)
+    }
+
+    static func applyOwnership(path: String, mode: Int, group: String, logger: Logger) {
+        if let gid = PeerCredentialsResolver.groupID(name: group) {
+            if chown(path, uid_t(bitPattern: -1), gid) != 0 {
+                logger.warning("cannot set the socket's group", metadata: ["socket.group": "\(group)", "error": "\(String(cString: strerror(errno)))"])
+            }
+        } else {
+            logger.warning("socket group does not exist; the socket keeps the agent's group", metadata: ["socket.group": "\(group)"])
+        }
+        chmod(path, mode_t(mode))
+    }
+}

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import ArgumentParser
+import CurlTransport
+import Foundation
+import Logging
+import TrailAgent
+import TrailCore
+
+@main
+struct HostTrailAgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hosttrail-agent",
+        abstract: "Turns host and application activity into CloudTrail-format records and ships them to a collector.",
+        version: HostTrailVersion.current,
+        subcommands: [Run.self, Validate.self],
+        defaultSubcommand: Run.self
+    )
+}
+
+/// Flags; each has the same name as its key in agent.toml and overrides it.
+struct AgentOptions: ParsableArguments {
+    @Option(help: "Configuration file (default \(AgentConfiguration.defaultFile), used when present).") var config: String?
+    @Option(help: "Collector URL, e.g. https://collector.example:8443.") var collector: String?
+    @Option(name: .customLong("spool-dir"), help: "Spool directory (default /var/lib/hosttrail/spool).") var spoolDir: String?
+    @Option(help: "Application socket (default /run/hosttrail/api.sock).") var socket: String?
+    @Option(name: .customLong("socket-mode"), help: "Socket file mode, octal (default 0660).") var socketMode: String?
+    @Option(name: .customLong("socket-group"), help: "Socket file group (default hosttrail).") var socketGroup: String?
+    @Option(help: "CA certificate of the collector (default /etc/hosttrail/ca.pem).") var ca: String?
+    @Option(help: "This host's client certificate (default /etc/hosttrail/agent.pem).") var cert: String?
+    @Option(help: "Its private key (default /etc/hosttrail/agent-key.pem).") var key: String?
+    @Option(help: "Host name in records; must equal the certificate's CN.") var hostname: String?
+    @Option(name: .customLong("batch-max-records"), help: "Records per shipped batch (default 500).") var batchMaxRecords: Int?
+    @Option(name: .customLong("batch-max-age-ms"), help: "Longest wait for a fuller batch (default 200).") var batchMaxAgeMs: Int?
+    @Option(help: "HTTP(S) proxy for the collector.") var proxy: String?
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical (default info).") var logLevel: String?
+
+    /// The file's settings overridden by the flags given.
+    func settings() throws -> ConfigSettings {
+        var settings = try ConfigFileLoader.load(
+            explicit: config, defaultPath: AgentConfiguration.defaultFile, knownKeys: AgentConfiguration.knownKeys,
+            readFile: { path in FileManager.default.fileExists(atPath: path) ? try String(contentsOfFile: path, encoding: .utf8) : nil })
+        settings.setFlag("collector", collector.map(ConfigValue.string))
+        settings.setFlag("spool-dir", spoolDir.map(ConfigValue.string))
+        settings.setFlag("socket", socket.map(ConfigValue.string))
+        settings.setFlag("socket-mode", socketMode.map(ConfigValue.string))
+        settings.setFlag("socket-group", socketGroup.map(ConfigValue.string))
+        settings.setFlag("ca", ca.map(ConfigValue.string))
+        settings.setFlag("cert", cert.map(ConfigValue.string))
+        settings.setFlag("key", key.map(ConfigValue.string))
+        settings.setFlag("hostname", hostname.map(ConfigValue.string))
+        settings.setFlag("batch-max-records", batchMaxRecords.map(ConfigValue.integer))
+        settings.setFlag("batch-max-age-ms", batchMaxAgeMs.map(ConfigValue.integer))
+        settings.setFlag("proxy", proxy.map(ConfigValue.string))
+        settings.setFlag("log-level", logLevel.map(ConfigValue.string))
+        return settings
+    }
+}
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the agent (the default).")
+    @OptionGroup var options: AgentOptions
+
+    func run() async throws {
+        CurlGlobal.initialize()
+        let settings: ConfigSettings
+        let configuration: AgentConfiguration
+        do {
+            settings = try options.settings()
+            configuration = try AgentConfiguration(settings: settings)
+        } catch let error as ConfigurationError {
+            throw ValidationError("invalid configuration: \(error)")
+        }
+        let level = (try? settings.string("log-level")).flatMap { $0.flatMap(Logger.Level.init(rawValue:)) } ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "hosttrail-agent")
+        for problem in configuration.checkFiles() {
+            logger.warning("configuration problem: \(problem)")
+        }
+        do {
+            let agent = try await Agent.start(configuration: configuration, logger: logger)
+            try await agent.run()
+        } catch let error as AgentError {
+            logger.critical("\(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Check a configuration and say exactly what is wrong.")
+    @OptionGroup var options: AgentOptions
+
+    func run() throws {
+        do {
+            let configuration = try AgentConfiguration(settings: try options.settings())
+            let problems = configuration.checkFiles()
+            for problem in problems { print("error: \(problem)") }
+            if !problems.isEmpty { throw ExitCode(1) }
+            print("configuration OK (collector \(configuration.collectorURL), spool \(configuration.spoolDirectory), socket \(configuration.socketPath))")
+        } catch let error as ConfigurationError {
+            print("error: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
