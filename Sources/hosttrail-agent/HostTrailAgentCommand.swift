@@ -99,11 +99,11 @@ struct Validate: ParsableCommand {
         do {
             let configuration = try AgentConfiguration(settings: try options.settings())
             let problems = configuration.checkFiles()
-            for problem in problems { print("error: \(problem)") }
+            for problem in problems { FileHandle.standardError.write(Data("error: \(problem)\n".utf8)) }
             if !problems.isEmpty { throw ExitCode(1) }
             print("configuration OK (collector \(configuration.collectorURL), spool \(configuration.spoolDirectory), socket \(configuration.socketPath))")
         } catch let error as ConfigurationError {
-            print("error: \(error)")
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)
         }
     }

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import TrailCore
+
+/// Renders looked-up events for a terminal or for other programs.
+public enum EventTable {
+    /// A plain-text table, one event per row, newest first.
+    public static func table(_ events: [LookupEvent]) -> String {
+        let header = ["EVENT TIME", "HOST", "EVENT SOURCE", "EVENT NAME", "USER", "ERROR", "EVENT ID"]
+        var rows = [header]
+        for event in events {
+            let record = try? CloudTrailRecord.decode(from: Data(event.cloudTrailEvent.utf8))
+            rows.append([
+                record?.eventTime ?? TrailTime.formatEpochSeconds(Int64(event.eventTime)),
+                record?.claimedHostName ?? "-",
+                event.eventSource,
+                event.eventName,
+                event.username ?? "-",
+                record?.errorCode ?? "-",
+                event.eventId,
+            ])
+        }
+        let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        var lines = rows.map { row in
+            row.enumerated().map { column, cell in
+                column == row.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }
+        lines.append("(\(events.count) event\(events.count == 1 ? "" : "s"))")
+        return lines.joined(separator: "\n")
+    }
+
+    /// A JSON array of the full records.
+    public static func json(_ events: [LookupEvent]) throws -> String {
+        let records = try events.map { try JSONDecoder().decode(JSONValue.self, from: Data($0.cloudTrailEvent.utf8)) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(records), as: UTF8.self)
+    }
+
+    /// One record per line.
+    public static func jsonLines(_ events: [LookupEvent]) -> String {
+        events.map(\.cloudTrailEvent).joined(separator: "\n")
+    }
+}

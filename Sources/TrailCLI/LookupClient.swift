@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import CurlTransport
+import Foundation
+import TrailCore
+
+/// Calls the collector's CloudTrail API (`LookupEvents`) and follows `NextToken` across pages.
+public struct LookupClient: Sendable {
+    /// A failed call: the collector's CloudTrail error, another HTTP status, or a transport failure.
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    let collectorURL: String
+    let client: HTTPSClient
+
+    public init(collectorURL: String, tls: HTTPSClient.Configuration) throws {
+        self.collectorURL = collectorURL.hasSuffix("/") ? collectorURL : collectorURL + "/"
+        client = try HTTPSClient(configuration: tls)
+    }
+
+    /// Fetches matching records, newest first: every page, or at most `maxResults` records.
+    public func lookup(_ request: LookupEventsRequest, maxResults: Int?) throws -> [LookupEvent] {
+        var request = request
+        var events: [LookupEvent] = []
+        while true {
+            if let maxResults { request.maxResults = min(50, maxResults - events.count) }
+            let page = try call(request)
+            events.append(contentsOf: page.events)
+            if let maxResults, events.count >= maxResults { return Array(events.prefix(maxResults)) }
+            guard let token = page.nextToken, !page.events.isEmpty else { return events }
+            request.nextToken = token
+        }
+    }
+
+    func call(_ request: LookupEventsRequest) throws -> LookupEventsResponse {
+        let body = try JSONEncoder().encode(request)
+        let response: HTTPSClient.Response
+        do {
+            response = try client.post(
+                url: collectorURL,
+                headers: [
+                    "Content-Type: application/x-amz-json-1.1",
+                    "X-Amz-Target: com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents",
+                ],
+                body: body)
+        } catch let error as CurlError {
+            throw Failure(description: "cannot reach the collector at \(collectorURL): \(error)")
+        }
+        guard response.status == 200 else {
+            if let error = try? JSONDecoder().decode(CloudTrailAPIError.self, from: response.body) {
+                throw Failure(description: "the collector refused the lookup: \(error.type): \(error.message)")
+            }
+            throw Failure(description: "the collector answered HTTP \(response.status): \(response.bodyText.prefix(500))")
+        }
+        do {
+            return try JSONDecoder().decode(LookupEventsResponse.self, from: response.body)
+        } catch {
+            throw Failure(description: "the collector's answer is not a LookupEvents response: \(error)")
+        }
+    }
+}

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import Hummingbird
+import HummingbirdTLS
+import Logging
+import NIOCore
+import NIOSSL
+import ServiceLifecycle
+import TrailSystemd
+import UnixSignals
+
+/// The collector, assembled: the embedded store and the one HTTPS listener.
+///
+/// ```swift
+/// let collector = try Collector(configuration: configuration, logger: logger)
+/// try await collector.run()   // until SIGTERM or SIGINT
+/// ```
+public struct Collector: Sendable {
+    let group: ServiceGroup
+    public let store: SQLiteEventStore
+
+    /// Opens the store and prepares the listener.
+    ///
+    /// - Parameter onListening: Called with the bound port once the server accepts connections.
+    public init(
+        configuration: CollectorConfiguration, logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws {
+        do {
+            try FileManager.default.createDirectory(
+                atPath: configuration.dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+        } catch {
+            throw CollectorError(.storeUnavailable, "cannot create the data directory", context: configuration.dataDirectory, underlyingError: error)
+        }
+        let store = try SQLiteEventStore(path: configuration.dataDirectory + "/events.sqlite")
+        let router = Router(context: CollectorRequestContext.self)
+        CollectorRoutes(configuration: configuration, store: store).register(on: router)
+
+        let tls = try Self.tlsConfiguration(configuration)
+        let host = configuration.listenHost
+        let app = Application(
+            router: router,
+            server: try .tls(.http1(), tlsConfiguration: tls),
+            configuration: .init(address: .hostname(host, port: configuration.listenPort), serverName: "hosttrail-collector"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? configuration.listenPort
+                let shownHost = host.contains(":") ? "[\(host)]" : host
+                logger.notice("listening on https://\(shownHost):\(port)")
+                SystemdNotifier().ready(status: "listening on https://\(shownHost):\(port)")
+                await onListening(port)
+            },
+            logger: logger
+        )
+        self.store = store
+        group = ServiceGroup(
+            configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    }
+
+    /// Server TLS with client certificates verified against the configured CA.
+    ///
+    /// Every connection must present a certificate the client CA signed (the query API's SigV4 comes
+    /// in a later version); `/v1/records` further needs a CN, which names the host.
+    static func tlsConfiguration(_ configuration: CollectorConfiguration) throws -> TLSConfiguration {
+        do {
+            let chain = try NIOSSLCertificate.fromPEMFile(configuration.tlsCertificateFile).map { NIOSSLCertificateSource.certificate($0) }
+            // Load keys as PEM explicitly: NIOSSL guesses DER from a `.key` extension.
+            let key = try NIOSSLPrivateKey(file: configuration.tlsKeyFile, format: .pem)
+            var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+            tls.minimumTLSVersion = .tlsv12
+            tls.trustRoots = .file(configuration.clientCAFile)
+            tls.certificateVerification = .noHostnameVerification
+            // Fail now, not on the first handshake, when the CA file is unusable.
+            _ = try NIOSSLCertificate.fromPEMFile(configuration.clientCAFile)
+            return tls
+        } catch {
+            throw CollectorError(
+                .tlsSetup, "cannot load the TLS certificate, key or client CA",
+                context: "\(configuration.tlsCertificateFile), \(configuration.tlsKeyFile), \(configuration.clientCAFile)",
+                underlyingError: error)
+        }
+    }
+
+    /// Runs until a graceful shutdown (SIGTERM, SIGINT) completes.
+    public func run() async throws {
+        try await group.run()
+        SystemdNotifier().stopping()
+    }
+}

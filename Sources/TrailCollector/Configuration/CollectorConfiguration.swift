@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import TrailCore
+
+/// Everything the collector is told, with the defaults a packaged install uses.
+///
+/// Built from ``ConfigSettings``: the TOML file (`/etc/hosttrail/collector.toml` by default) with
+/// flat keys equal to the flag names, overridden by flags.
+public struct CollectorConfiguration: Sendable, Hashable {
+    /// Address to listen on. Default: `0.0.0.0`.
+    public var listenHost: String
+    /// Port to listen on; 0 picks a free one (logged). Default: 8443.
+    public var listenPort: Int
+    /// Where the embedded store lives. Default: `/var/lib/hosttrail/collector`.
+    public var dataDirectory: String
+    /// The server certificate (PEM). Default: `/etc/hosttrail/collector.pem`.
+    public var tlsCertificateFile: String
+    /// Its private key (PEM). Default: `/etc/hosttrail/collector-key.pem`.
+    public var tlsKeyFile: String
+    /// CA whose client certificates are accepted (PEM). Default: `/etc/hosttrail/ca.pem`.
+    public var clientCAFile: String
+    /// The fleet's 12-digit account id, stamped into `recipientAccountId`. Default: `000000000000`.
+    public var accountID: String
+    /// The fleet's site or region name, stamped into `awsRegion`. Default: `local`.
+    public var region: String
+    /// The trail's name. Default: `hosttrail`.
+    public var trailName: String
+    /// Largest accepted ingest body, compressed. Default: 16 MiB.
+    public var maxIngestBytes: Int
+    /// Largest accepted ingest body after decompression. Default: 64 MiB.
+    public var maxDecompressedBytes: Int
+
+    public static let knownKeys: Set<String> = [
+        "listen", "data-dir", "tls-cert", "tls-key", "client-ca", "account-id", "region", "trail-name",
+        "max-ingest-bytes", "log-level",
+    ]
+
+    public static let defaultFile = "/etc/hosttrail/collector.toml"
+
+    public init(
+        listenHost: String = "0.0.0.0",
+        listenPort: Int = 8443,
+        dataDirectory: String = "/var/lib/hosttrail/collector",
+        tlsCertificateFile: String = "/etc/hosttrail/collector.pem",
+        tlsKeyFile: String = "/etc/hosttrail/collector-key.pem",
+        clientCAFile: String = "/etc/hosttrail/ca.pem",
+        accountID: String = "000000000000",
+        region: String = "local",
+        trailName: String = "hosttrail",
+        maxIngestBytes: Int = 16 * 1024 * 1024,
+        maxDecompressedBytes: Int = 64 * 1024 * 1024
+    ) {
+        self.listenHost = listenHost
+        self.listenPort = listenPort
+        self.dataDirectory = dataDirectory
+        self.tlsCertificateFile = tlsCertificateFile
+        self.tlsKeyFile = tlsKeyFile
+        self.clientCAFile = clientCAFile
+        self.accountID = accountID
+        self.region = region
+        self.trailName = trailName
+        self.maxIngestBytes = maxIngestBytes
+        self.maxDecompressedBytes = maxDecompressedBytes
+    }
+
+    /// Builds and checks a configuration.
+    ///
+    /// - Throws: ``ConfigurationError`` naming the file (or flag), the key and the reason.
+    public init(settings: ConfigSettings) throws {
+        self.init()
+        if let listen = try settings.string("listen") {
+            guard let (host, port) = Self.parseListen(listen) else {
+                throw settings.invalid("listen", "\"\(listen)\" is not HOST:PORT (e.g. 0.0.0.0:8443, 127.0.0.1:0, [::1]:8443)")
+            }
+            listenHost = host
+            listenPort = port
+        }
+        if let value = try settings.string("data-dir") {
+            guard value.hasPrefix("/") || value.hasPrefix(".") else { throw settings.invalid("data-dir", "must be a path") }
+            dataDirectory = value
+        }
+        if let value = try settings.string("tls-cert") { tlsCertificateFile = value }
+        if let value = try settings.string("tls-key") { tlsKeyFile = value }
+        if let value = try settings.string("client-ca") { clientCAFile = value }
+        if let value = try settings.string("account-id") {
+            guard value.count == 12, value.allSatisfy(\.isASCII), value.allSatisfy(\.isNumber) else {
+                throw settings.invalid("account-id", "\"\(value)\" is not a 12-digit account id")
+            }
+            accountID = value
+        }
+        if let value = try settings.string("region") {
+            guard !value.isEmpty, value.count <= 64, value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
+                throw settings.invalid("region", "\"\(value)\" is not a region name (letters, digits and '-', like eu-west-1)")
+            }
+            region = value
+        }
+        if let value = try settings.string("trail-name") {
+            guard (3...128).contains(value.count),
+                value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) })
+            else {
+                throw settings.invalid("trail-name", "\"\(value)\" is not a trail name (3-128 letters, digits, '.', '_', '-')")
+            }
+            trailName = value
+        }
+        if let value = try settings.integer("max-ingest-bytes", in: 1024...(1024 * 1024 * 1024)) {
+            maxIngestBytes = value
+            maxDecompressedBytes = max(maxDecompressedBytes, value * 4)
+        }
+        if let value = try settings.string("log-level"),
+            !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(value)
+        {
+            throw settings.invalid("log-level", "must be one of trace, debug, info, notice, warning, error, critical")
+        }
+    }
+
+    /// The trail's ARN, as `DescribeTrails` reports it and records carry it.
+    public var trailARN: String {
+        "arn:aws:cloudtrail:\(region):\(accountID):trail/\(trailName)"
+    }
+
+    /// `HOST:PORT` or `[V6]:PORT`.
+    static func parseListen(_ text: String) -> (String, Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port)
+        else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { return nil }
+        return (host, port)
+    }
+
+    /// Files that are missing or unreadable.
+    public func checkFiles() -> [ConfigurationError] {
+        [("tls-cert", tlsCertificateFile), ("tls-key", tlsKeyFile), ("client-ca", clientCAFile)].compactMap { key, path in
+            FileManager.default.isReadableFile(atPath: path)
+                ? nil : ConfigurationError(.invalidValue, key: key, reason: "\(path) does not exist or is not readable")
+        }
+    }
+}

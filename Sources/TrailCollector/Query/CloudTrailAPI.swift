@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import TrailCore
+
+/// The CloudTrail API (JSON 1.1, `POST /`, `X-Amz-Target`) over an ``EventStore``.
+///
+/// `LookupEvents` follows CloudTrail's contract (attribute keys, time range, `MaxResults` 1–50,
+/// newest first, an opaque `NextToken` that only works with the query it came from) and goes
+/// beyond it: several lookup attributes at once (ANDed) and the `Host` and `SourceIPAddress` keys.
+public struct CloudTrailAPI: Sendable {
+    /// The target prefix botocore sends.
+    public static let targetPrefix = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101."
+
+    let store: any EventStore
+    let configuration: CollectorConfiguration
+
+    public init(store: any EventStore, configuration: CollectorConfiguration) {
+        self.store = store
+        self.configuration = configuration
+    }
+
+    /// Handles one call; the result is the JSON body for a 200, errors are ``CloudTrailAPIError``.
+    public func handle(target: String?, body: Data) async throws -> Data {
+        guard let target, target.hasPrefix(Self.targetPrefix) else {
+            throw CloudTrailAPIError(
+                type: "UnknownOperationException",
+                message: "X-Amz-Target must be \(Self.targetPrefix)<Operation>, got \(target.map { "\"\($0)\"" } ?? "nothing")")
+        }
+        let operation = target.dropFirst(Self.targetPrefix.count)
+        switch operation {
+        case "LookupEvents":
+            let request: LookupEventsRequest
+            do {
+                request = try JSONDecoder().decode(LookupEventsRequest.self, from: body.isEmpty ? Data("{}".utf8) : body)
+            } catch {
+                throw CloudTrailAPIError(type: "SerializationException", message: "the LookupEvents request is malformed: \(RecordBinder.describe(error))")
+            }
+            return try Self.encoder.encode(try await lookupEvents(request))
+        case "DescribeTrails":
+            return try JSONSerialization.data(withJSONObject: ["trailList": [trail]], options: [.sortedKeys])
+        case "GetTrailStatus":
+            return try JSONSerialization.data(withJSONObject: ["IsLogging": true], options: [.sortedKeys])
+        case "ListPublicKeys":
+            // Signing keys arrive with the archive; until then there are none.
+            return Data("{\"PublicKeyList\":[]}".utf8)
+        default:
+            throw CloudTrailAPIError(type: "UnknownOperationException", message: "operation \(operation) is not supported by HostTrail")
+        }
+    }
+
+    var trail: [String: Any] {
+        [
+            "Name": configuration.trailName, "TrailARN": configuration.trailARN, "HomeRegion": configuration.region,
+            "IsMultiRegionTrail": false, "IncludeGlobalServiceEvents": false, "LogFileValidationEnabled": false,
+            "HasCustomEventSelectors": false, "HasInsightSelectors": false, "IsOrganizationTrail": false,
+        ]
+    }
+
+    /// `LookupEvents`.
+    public func lookupEvents(_ request: LookupEventsRequest) async throws -> LookupEventsResponse {
+        let limit = request.maxResults ?? 50
+        guard (1...50).contains(limit) else {
+            throw CloudTrailAPIError.invalidMaxResults("MaxResults must be between 1 and 50, got \(limit)")
+        }
+        if let start = request.startTime, let end = request.endTime, start > end {
+            throw CloudTrailAPIError.invalidTimeRange("StartTime must not be after EndTime")
+        }
+        var insights = false
+        if let category = request.eventCategory {
+            guard category == "insight" else {
+                throw CloudTrailAPIError.invalidEventCategory("EventCategory must be \"insight\", got \"\(category)\"")
+            }
+            insights = true
+        }
+        let filters = request.lookupAttributes ?? []
+        for filter in filters {
+            guard let key = LookupAttributeKey(rawValue: filter.attributeKey) else {
+                throw CloudTrailAPIError.invalidLookupAttributes(
+                    "AttributeKey \"\(filter.attributeKey)\" is not one of \(LookupAttributeKey.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            guard (1...2000).contains(filter.attributeValue.count) else {
+                throw CloudTrailAPIError.invalidLookupAttributes("AttributeValue for \(key.rawValue) must be 1 to 2000 characters")
+            }
+            if key == .readOnly && !["true", "false"].contains(filter.attributeValue) {
+                throw CloudTrailAPIError.invalidLookupAttributes("AttributeValue for ReadOnly must be \"true\" or \"false\"")
+            }
+        }
+        let fingerprint = Self.fingerprint(request)
+        var after: EventQuery.Cursor?
+        if let token = request.nextToken {
+            guard let cursor = PageToken(encoded: token), cursor.query == fingerprint else {
+                throw CloudTrailAPIError.invalidNextToken("NextToken is invalid or belongs to a different query; resend the same parameters with it")
+            }
+            after = EventQuery.Cursor(time: cursor.time, eventID: cursor.eventID)
+        }
+        let query = EventQuery(
+            filters: filters,
+            startTime: request.startTime.map { Int64(($0.timeIntervalSince1970 * 1000).rounded(.down)) },
+            endTime: request.endTime.map { Int64(($0.timeIntervalSince1970 * 1000).rounded(.down)) + 999 },
+            insights: insights, limit: limit, after: after)
+        let page = try await store.lookup(query)
+        let events = try page.records.map { row in
+            let record = try CloudTrailRecord.decode(from: Data(row.json.utf8))
+            return LookupEvent(record: record, canonicalJSON: row.json)
+        }
+        var nextToken: String?
+        if page.hasMore, let last = page.records.last {
+            nextToken = PageToken(query: fingerprint, time: last.eventTime, eventID: last.eventID).encoded
+        }
+        return LookupEventsResponse(events: events, nextToken: nextToken)
+    }
+
+    /// What a page token is bound to: everything but the token and the page size.
+    static func fingerprint(_ request: LookupEventsRequest) -> String {
+        var parts = (request.lookupAttributes ?? []).map { "\($0.attributeKey)=\($0.attributeValue)" }.sorted()
+        parts.append("start=\(request.startTime.map { String(Int64($0.timeIntervalSince1970)) } ?? "-")")
+        parts.append("end=\(request.endTime.map { String(Int64($0.timeIntervalSince1970)) } ?? "-")")
+        parts.append("category=\(request.eventCategory ?? "-")")
+        return String(parts.joined(separator: "\u{1F}").hashValueStable, radix: 16)
+    }
+
+    static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+}
+
+/// `NextToken`: where the previous page ended, and which query it belongs to.
+struct PageToken: Codable {
+    var query: String
+    var time: Int64
+    var eventID: String
+
+    init(query: String, time: Int64, eventID: String) {
+        self.query = query
+        self.time = time
+        self.eventID = eventID
+    }
+
+    init?(encoded: String) {
+        var base64 = encoded.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard let data = Data(base64Encoded: base64), let token = try? JSONDecoder().decode(PageToken.self, from: data) else {
+            return nil
+        }
+        self = token
+    }
+
+    var encoded: String {
+        let data = (try? JSONEncoder().encode(self)) ?? Data()
+        return data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}
+
+extension String {
+    /// FNV-1a over the UTF-8 bytes: stable across runs, unlike `hashValue`.
+    var hashValueStable: UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        return hash
+    }
+}

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import NIOCore
+import NIOSSL
+import SwiftASN1
+import X509
+
+/// The verified client certificate of a connection, reduced to what the collector uses.
+struct ClientCertificate: Sendable, Hashable {
+    /// The subject's common name: the host's name.
+    var commonName: String
+    /// The serial number, hex.
+    var serialNumber: String
+
+    /// Reads the peer certificate NIOSSL verified against the client CA, or `nil` without one.
+    static func of(channel: any Channel) async throws -> ClientCertificate? {
+        guard let certificate = try await channel.nioSSL_peerCertificate().get() else { return nil }
+        let parsed = try Certificate(derEncoded: try certificate.toDERBytes())
+        var commonName: String?
+        for relativeName in parsed.subject {
+            for attribute in relativeName where attribute.type == .RDNAttributeType.commonName {
+                commonName = Self.text(of: attribute)
+            }
+        }
+        guard let commonName, !commonName.isEmpty else { return nil }
+        return ClientCertificate(commonName: commonName, serialNumber: parsed.serialNumber.description)
+    }
+
+    /// The attribute's string value (X509 prints it as-is for the string types).
+    static func text(of attribute: RelativeDistinguishedName.Attribute) -> String {
+        attribute.value.description
+    }
+}

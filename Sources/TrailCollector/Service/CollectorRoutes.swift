@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import CompressNIO
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import TrailCore
+
+/// The collector's HTTP endpoints on its one HTTPS port.
+///
+/// - `POST /v1/records`: agents' gzip batches; the host is the client certificate's CN.
+/// - `POST /`: the CloudTrail API (`X-Amz-Target`).
+/// - `GET /healthz`.
+struct CollectorRoutes: Sendable {
+    let configuration: CollectorConfiguration
+    let store: any EventStore
+    let binder: RecordBinder
+    let api: CloudTrailAPI
+
+    init(configuration: CollectorConfiguration, store: any EventStore) {
+        self.configuration = configuration
+        self.store = store
+        binder = RecordBinder(accountID: configuration.accountID, region: configuration.region, trailARN: configuration.trailARN)
+        api = CloudTrailAPI(store: store, configuration: configuration)
+    }
+
+    func register(on router: Router<CollectorRequestContext>) {
+        router.post("/v1/records") { request, context in
+            await ingest(request: request, context: context)
+        }
+        router.post("/") { request, context in
+            await cloudTrail(request: request, context: context)
+        }
+        router.get("/healthz") { _, _ in
+            Self.json(status: .ok, Data("{\"status\":\"ok\"}".utf8))
+        }
+    }
+
+    // MARK: - Ingest
+
+    func ingest(request: Request, context: CollectorRequestContext) async -> Response {
+        do {
+            let host = try await Self.hostName(context: context)
+            var request = request
+            var body: ByteBuffer
+            do {
+                body = try await request.collectBody(upTo: configuration.maxIngestBytes)
+            } catch {
+                throw IngestRejection(
+                    status: 413, code: "RequestTooLarge", message: "the batch is larger than \(configuration.maxIngestBytes) bytes; split it")
+            }
+            if let encoding = request.headers[.contentEncoding]?.lowercased(), encoding != "identity" {
+                guard encoding == "gzip" else {
+                    throw IngestRejection(status: 415, code: "UnsupportedEncoding", message: "Content-Encoding \(encoding) is not supported; use gzip")
+                }
+                do {
+                    body = try body.decompress(with: .gzip(), maxSize: configuration.maxDecompressedBytes)
+                } catch let error as CompressNIOError where error == .bufferOverflow {
+                    throw IngestRejection(
+                        status: 413, code: "RequestTooLarge", message: "the batch inflates past \(configuration.maxDecompressedBytes) bytes; split it")
+                } catch {
+                    throw IngestRejection.badRequest("the body is not valid gzip: \(error)")
+                }
+            }
+            let records = try binder.bind(body: Data(body.readableBytesView), host: host)
+            let result: IngestResult
+            do {
+                result = try await store.insert(records)
+            } catch {
+                context.logger.error("cannot store records", metadata: ["error": "\(error)", "ingest.host": "\(host)"])
+                return Self.rejection(IngestRejection(status: 503, code: "StoreUnavailable", message: "the store cannot commit right now"), retryAfter: 5)
+            }
+            context.logger.debug(
+                "stored records",
+                metadata: ["ingest.host": "\(host)", "ingest.accepted": "\(result.accepted)", "ingest.duplicates": "\(result.duplicates)"])
+            return Self.json(status: .ok, try CloudTrailAPI.encoder.encode(result))
+        } catch let rejection as IngestRejection {
+            context.logger.notice("refused records", metadata: ["error": "\(rejection)"])
+            return Self.rejection(rejection)
+        } catch {
+            return Self.rejection(IngestRejection(status: 500, code: "InternalError", message: "\(error)"))
+        }
+    }
+
+    /// The client certificate's CN; `/v1/records` is refused without one.
+    static func hostName(context: CollectorRequestContext) async throws -> String {
+        let certificate: ClientCertificate?
+        do {
+            certificate = try await ClientCertificate.of(channel: context.channel)
+        } catch {
+            throw IngestRejection(status: 403, code: "InvalidClientCertificate", message: "the client certificate cannot be read: \(error)")
+        }
+        guard let certificate else {
+            throw IngestRejection(
+                status: 403, code: "ClientCertificateRequired", message: "POST /v1/records requires a client certificate with a CN naming the host")
+        }
+        return certificate.commonName
+    }
+
+    // MARK: - CloudTrail API
+
+    func cloudTrail(request: Request, context: CollectorRequestContext) async -> Response {
+        var request = request
+        let requestID = UUID().uuidString.lowercased()
+        do {
+            let body = try await request.collectBody(upTo: 1024 * 1024)
+            let target = request.headers[HTTPField.Name("X-Amz-Target")!]
+            let reply = try await api.handle(target: target, body: Data(body.readableBytesView))
+            return Self.amzJSON(status: .ok, reply, requestID: requestID)
+        } catch let error as CloudTrailAPIError {
+            return Self.amzJSON(status: .badRequest, (try? JSONEncoder().encode(error)) ?? Data(), requestID: requestID)
+        } catch {
+            context.logger.error("CloudTrail API call failed", metadata: ["error": "\(error)"])
+            let failure = CloudTrailAPIError(type: "InternalFailure", message: "\(error)")
+            return Self.amzJSON(status: .internalServerError, (try? JSONEncoder().encode(failure)) ?? Data(), requestID: requestID)
+        }
+    }
+
+    // MARK: - Responses
+
+    static func json(status: HTTPResponse.Status, _ body: Data, extra: HTTPFields = [:]) -> Response {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        headers.append(contentsOf: extra)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    static func amzJSON(status: HTTPResponse.Status, _ body: Data, requestID: String) -> Response {
+        var headers: HTTPFields = [.contentType: "application/x-amz-json-1.1"]
+        headers[HTTPField.Name("x-amzn-RequestId")!] = requestID
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    static func rejection(_ rejection: IngestRejection, retryAfter: Int? = nil) -> Response {
+        let body: JSONValue = ["error": ["code": .string(rejection.code), "message": .string(rejection.message)]]
+        var extra: HTTPFields = [:]
+        if let retryAfter { extra[.retryAfter] = String(retryAfter) }
+        return json(
+            status: HTTPResponse.Status(code: rejection.status), (try? CloudTrailAPI.encoder.encode(body)) ?? Data(), extra: extra)
+    }
+}

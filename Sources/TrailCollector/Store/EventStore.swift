@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import TrailCore
+
+/// Where the collector keeps the fleet's records: SQLite by default, PostgreSQL for fleets (later).
+///
+/// A protocol because it is a seam: two real stores implement it, and the query API and ingest do
+/// not care which one they talk to.
+public protocol EventStore: Sendable {
+    /// Commits `records` in one transaction, skipping any whose `eventID` is already stored.
+    ///
+    /// Returns only after the commit: the collector answers `200` on that promise.
+    func insert(_ records: [StoredRecord]) async throws -> IngestResult
+
+    /// One page of records matching `query`, newest first.
+    func lookup(_ query: EventQuery) async throws -> EventPage
+}
+
+/// A record ready to store: its canonical JSON and the columns lookups filter on.
+public struct StoredRecord: Sendable, Hashable {
+    public var eventID: String
+    /// Milliseconds since the epoch.
+    public var eventTime: Int64
+    public var eventName: String
+    public var eventSource: String
+    public var userName: String?
+    public var host: String
+    public var sourceIPAddress: String?
+    public var readOnly: Bool?
+    public var accessKeyID: String?
+    public var eventCategory: String
+    public var json: String
+
+    public init(record: CloudTrailRecord, host: String) throws {
+        guard let time = TrailTime.parseISO8601(record.eventTime) else {
+            throw CloudTrailAPIError(type: "InvalidRecord", message: "eventTime \"\(record.eventTime)\" is not ISO 8601")
+        }
+        eventID = record.eventID
+        eventTime = Int64((time.timeIntervalSince1970 * 1000).rounded(.down))
+        eventName = record.eventName
+        eventSource = record.eventSource
+        userName = record.userNameForLookup
+        self.host = host
+        sourceIPAddress = record.sourceIPAddress
+        readOnly = record.readOnly
+        accessKeyID = record.userIdentity?.accessKeyId
+        eventCategory = record.eventCategory ?? "Management"
+        json = String(decoding: try record.canonicalJSON(), as: UTF8.self)
+    }
+}
+
+/// What to look up: filters (ANDed), a time range, a page size and where the last page ended.
+public struct EventQuery: Sendable, Hashable {
+    /// The last row of the previous page.
+    public struct Cursor: Sendable, Hashable {
+        public var time: Int64
+        public var eventID: String
+        public init(time: Int64, eventID: String) {
+            self.time = time
+            self.eventID = eventID
+        }
+    }
+
+    public var filters: [LookupAttribute]
+    /// Inclusive bounds, milliseconds since the epoch.
+    public var startTime: Int64?
+    public var endTime: Int64?
+    /// `true` for `EventCategory=insight`: only Insights events; otherwise none of them.
+    public var insights: Bool
+    public var limit: Int
+    public var after: Cursor?
+
+    public init(filters: [LookupAttribute], startTime: Int64?, endTime: Int64?, insights: Bool, limit: Int, after: Cursor?) {
+        self.filters = filters
+        self.startTime = startTime
+        self.endTime = endTime
+        self.insights = insights
+        self.limit = limit
+        self.after = after
+    }
+}
+
+/// A page of results and whether more follow.
+public struct EventPage: Sendable {
+    public var records: [(eventTime: Int64, eventID: String, json: String)]
+    public var hasMore: Bool
+}

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import GRDB
+import TrailCore
+
+/// The embedded store: one SQLite database in WAL mode through GRDB, schema by migrations.
+///
+/// `eventID` is the primary key, so a record sent twice (an agent retrying after a lost reply)
+/// is stored once; the insert and the duplicate check are one statement in one transaction.
+public final class SQLiteEventStore: EventStore {
+    private let pool: DatabasePool
+    public let path: String
+
+    /// Opens (creating and migrating) the store at `path`.
+    public init(path: String) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.journalMode = .wal
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            // In WAL mode NORMAL keeps every committed transaction across a process crash;
+            // only a power loss can lose the last ones (sqlite.org/pragma.html#pragma_synchronous).
+            // The collector promises durability on 200, so FULL: commits survive power loss too.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw CollectorError(.storeUnavailable, "cannot open the event store", context: path, underlyingError: error)
+        }
+    }
+
+    /// Schema history; each step runs once, in order, and is never edited after release.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-events") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE events (
+                        event_id TEXT NOT NULL PRIMARY KEY,
+                        event_time INTEGER NOT NULL,
+                        event_name TEXT NOT NULL,
+                        event_source TEXT NOT NULL,
+                        username TEXT,
+                        host TEXT NOT NULL,
+                        source_ip TEXT,
+                        read_only INTEGER,
+                        access_key_id TEXT,
+                        event_category TEXT NOT NULL,
+                        received_at INTEGER NOT NULL,
+                        record TEXT NOT NULL
+                    );
+                    CREATE INDEX events_by_time ON events(event_time, event_id);
+                    CREATE INDEX events_by_name ON events(event_name, event_time);
+                    CREATE INDEX events_by_source ON events(event_source, event_time);
+                    CREATE INDEX events_by_user ON events(username, event_time);
+                    CREATE INDEX events_by_host ON events(host, event_time);
+                    """)
+        }
+        return migrator
+    }
+
+    public func insert(_ records: [StoredRecord]) async throws -> IngestResult {
+        let receivedAt = Int64(Date().timeIntervalSince1970 * 1000)
+        return try await pool.write { db in
+            var accepted = 0
+            let statement = try db.cachedStatement(
+                sql: """
+                    INSERT INTO events (event_id, event_time, event_name, event_source, username, host, source_ip,
+                        read_only, access_key_id, event_category, received_at, record)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(event_id) DO NOTHING
+                    """)
+            for record in records {
+                try statement.execute(arguments: [
+                    record.eventID, record.eventTime, record.eventName, record.eventSource, record.userName, record.host,
+                    record.sourceIPAddress, record.readOnly, record.accessKeyID, record.eventCategory, receivedAt, record.json,
+                ])
+                accepted += db.changesCount
+            }
+            return IngestResult(accepted: accepted, duplicates: records.count - accepted)
+        }
+    }
+
+    public func lookup(_ query: EventQuery) async throws -> EventPage {
+        var clauses: [String] = []
+        var arguments: [(any DatabaseValueConvertible)?] = []
+        for filter in query.filters {
+            let value = filter.attributeValue
+            switch LookupAttributeKey(rawValue: filter.attributeKey) {
+            case .eventId: clauses.append("event_id = ?"); arguments.append(value.lowercased())
+            case .eventName: clauses.append("event_name = ?"); arguments.append(value)
+            case .eventSource: clauses.append("event_source = ?"); arguments.append(value)
+            case .username: clauses.append("username = ?"); arguments.append(value)
+            case .host: clauses.append("host = ?"); arguments.append(value)
+            case .sourceIPAddress: clauses.append("source_ip = ?"); arguments.append(value)
+            case .accessKeyId: clauses.append("access_key_id = ?"); arguments.append(value)
+            case .readOnly: clauses.append("read_only = ?"); arguments.append(value == "true")
+            case .resourceType:
+                clauses.append("EXISTS (SELECT 1 FROM json_each(record, '$.resources') WHERE json_extract(value, '$.type') = ?)")
+                arguments.append(value)
+            case .resourceName:
+                clauses.append("EXISTS (SELECT 1 FROM json_each(record, '$.resources') WHERE json_extract(value, '$.ARN') = ?)")
+                arguments.append(value)
+            case nil:
+                continue  // rejected before it gets here
+            }
+        }
+        clauses.append(query.insights ? "event_category = 'Insight'" : "event_category != 'Insight'")
+        if let start = query.startTime { clauses.append("event_time >= ?"); arguments.append(start) }
+        if let end = query.endTime { clauses.append("event_time <= ?"); arguments.append(end) }
+        if let after = query.after {
+            clauses.append("(event_time < ? OR (event_time = ? AND event_id < ?))")
+            arguments.append(after.time)
+            arguments.append(after.time)
+            arguments.append(after.eventID)
+        }
+        let sql = """
+            SELECT event_time, event_id, record FROM events
+            WHERE \(clauses.joined(separator: " AND "))
+            ORDER BY event_time DESC, event_id DESC
+            LIMIT \(query.limit + 1)
+            """
+        let values = arguments.map { $0?.databaseValue ?? .null }
+        let rows = try await pool.read { db in
+            try Row.fetchAll(db, sql: sql, arguments: StatementArguments(values)).map { row in
+                (eventTime: row[0] as Int64, eventID: row[1] as String, json: row[2] as String)
+            }
+        }
+        return EventPage(records: Array(rows.prefix(query.limit)), hasMore: rows.count > query.limit)
+    }
+
+    /// Records stored; for tests and `/healthz`.
+    public func count() async throws -> Int {
+        try await pool.read { @Sendable db in try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0 }
+    }
+}
