@@ -1,0 +1,44 @@
+# HostTrail — see README.md. Every target installs what it needs first (scripts/deps.sh).
+SHELL := /bin/bash
+export PATH := /opt/swift/usr/bin:$(PATH)
+
+SWIFT ?= swift
+BUILD_FLAGS ?=
+
+.PHONY: all deps build release test demo demo-stop bench bench-quick bench-data clean
+
+all: build
+
+deps:
+	@bash scripts/deps.sh
+
+build: deps
+	$(SWIFT) build $(BUILD_FLAGS)
+
+release: deps
+	$(SWIFT) build -c release $(BUILD_FLAGS)
+
+# Builds everything (tests included) and runs every test. Tests that need a service start or
+# fail on it; under CI=true nothing is skipped silently.
+test: deps
+	$(SWIFT) build --build-tests $(BUILD_FLAGS)
+	$(SWIFT) test --skip-build $(BUILD_FLAGS)
+
+# Certificates, a collector on its embedded store, an agent, a few application events, a lookup.
+demo: build
+	@bash scripts/demo.sh
+
+demo-stop:
+	@bash scripts/demo.sh stop
+
+bench: deps
+	@python3 bench/run.py
+
+bench-quick: deps
+	@python3 bench/run.py --quick
+
+bench-data: deps
+	@python3 bench/run.py --data-only
+
+clean:
+	rm -rf .build demo-data

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# make demo: dev certificates, a collector on its embedded store, an agent, a few application
+# events sent through the agent's socket with curl, and a lookup that shows them.
+# Everything lives under demo-data/ and listens on loopback only. DEMO_KEEP=1 leaves both running.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="/opt/swift/usr/bin:$PATH"
+BIN="$(swift build --show-bin-path)"
+DIR="$PWD/demo-data"
+
+stop() {
+    for name in agent collector; do
+        if [ -f "$DIR/$name.pid" ] && kill -0 "$(cat "$DIR/$name.pid")" 2>/dev/null; then
+            kill -TERM "$(cat "$DIR/$name.pid")"
+            for _ in $(seq 100); do kill -0 "$(cat "$DIR/$name.pid")" 2>/dev/null || break; sleep 0.1; done
+        fi
+        rm -f "$DIR/$name.pid"
+    done
+}
+if [ "${1:-}" = "stop" ]; then stop; echo "demo stopped"; exit 0; fi
+stop
+
+mkdir -p "$DIR"
+echo "== dev certificates"
+"$BIN/hosttrail" dev-certs --out "$DIR/certs" --host demo-host | sed 's/^/   /'
+
+echo "== collector (embedded SQLite store) on a free loopback port"
+: > "$DIR/collector.log"
+"$BIN/hosttrail-collector" --listen 127.0.0.1:0 --data-dir "$DIR/collector" \
+    --tls-cert "$DIR/certs/collector.pem" --tls-key "$DIR/certs/collector-key.pem" --client-ca "$DIR/certs/ca.pem" \
+    --account-id 123456789012 --region demo-1 --trail-name demo-trail >>"$DIR/collector.log" 2>&1 &
+echo $! > "$DIR/collector.pid"
+URL=""
+for _ in $(seq 100); do
+    URL="$(grep -o 'listening on https://[0-9.:]*' "$DIR/collector.log" | head -1 | sed 's/listening on //')" || true
+    [ -n "$URL" ] && break
+    kill -0 "$(cat "$DIR/collector.pid")" 2>/dev/null || { cat "$DIR/collector.log"; exit 1; }
+    sleep 0.1
+done
+[ -n "$URL" ] || { echo "collector did not start"; cat "$DIR/collector.log"; exit 1; }
+echo "   $URL (log: $DIR/collector.log)"
+
+echo "== agent (socket $DIR/api.sock, spool $DIR/spool)"
+"$BIN/hosttrail-agent" --collector "$URL" --spool-dir "$DIR/spool" --socket "$DIR/api.sock" \
+    --ca "$DIR/certs/ca.pem" --cert "$DIR/certs/demo-host.pem" --key "$DIR/certs/demo-host-key.pem" \
+    --hostname demo-host >"$DIR/agent.log" 2>&1 &
+echo $! > "$DIR/agent.pid"
+for _ in $(seq 100); do [ -S "$DIR/api.sock" ] && break; sleep 0.1; done
+[ -S "$DIR/api.sock" ] || { echo "agent did not start"; cat "$DIR/agent.log"; exit 1; }
+
+echo "== application events through the socket (curl --unix-socket)"
+post() {
+    echo "   $ curl --unix-socket $DIR/api.sock -d '$1' http://localhost/v1/events"
+    echo "   $(curl -sS --unix-socket "$DIR/api.sock" -d "$1" http://localhost/v1/events)"
+}
+post '{"eventSource":"billing.example.com","eventName":"CreateInvoice","requestParameters":{"invoiceId":42,"amount":"19.99"}}'
+post '{"eventSource":"billing.example.com","eventName":"DeleteInvoice","requestParameters":{"invoiceId":42},"userIdentity":{"type":"Root","userName":"alice"}}'
+post '{"events":[{"eventSource":"deploy.example.com","eventName":"StartDeployment","readOnly":false},{"eventSource":"deploy.example.com","eventName":"GetDeployment","readOnly":true}]}'
+echo "   (a forged userIdentity is replaced by the kernel's peer credentials; the claimed user is kept as sessionContext.sourceIdentity)"
+
+sleep 1.5
+LOOKUP=("$BIN/hosttrail" lookup --collector "$URL" --ca "$DIR/certs/ca.pem" --cert "$DIR/certs/demo-host.pem" --key "$DIR/certs/demo-host-key.pem")
+echo "== hosttrail lookup --since 1h"
+"${LOOKUP[@]}" --since 1h
+echo
+echo "== hosttrail lookup --event-source billing.example.com --event-name DeleteInvoice --output json"
+"${LOOKUP[@]}" --event-source billing.example.com --event-name DeleteInvoice --output json
+
+if [ "${DEMO_KEEP:-0}" = "1" ]; then
+    echo
+    echo "collector and agent keep running; stop them with: make demo-stop"
+else
+    stop
+    echo
+    echo "demo done (collector and agent stopped; DEMO_KEEP=1 make demo keeps them running)"
+fi
