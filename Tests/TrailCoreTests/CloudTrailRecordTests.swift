@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import Testing
+
+@testable import TrailCore
+
+struct CloudTrailRecordTests {
+    static func samples() throws -> [JSONValue] {
+        let url = try #require(Bundle.module.url(forResource: "cloudtrail-samples", withExtension: "json", subdirectory: "Fixtures"))
+        let document = try JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: url))
+        return try #require(document["Records"]?.arrayValue)
+    }
+
+    @Test func everySampleRoundTripsWithoutLosingAMember() throws {
+        let samples = try Self.samples()
+        #expect(samples.count == 6)
+        for sample in samples {
+            let data = try JSONEncoder().encode(sample)
+            let record = try JSONDecoder().decode(CloudTrailRecord.self, from: data)
+            let reencoded = try JSONDecoder().decode(JSONValue.self, from: record.canonicalJSON())
+            #expect(reencoded == sample, "record \(record.eventID) changed in a round trip")
+        }
+    }
+
+    @Test func batchBodyRoundTrips() throws {
+        let url = try #require(Bundle.module.url(forResource: "cloudtrail-samples", withExtension: "json", subdirectory: "Fixtures"))
+        let original = try Data(contentsOf: url)
+        let batch = try JSONDecoder().decode(RecordBatch.self, from: original)
+        #expect(batch.records.count == 6)
+        let rebuilt = RecordBatch.encode(canonicalRecords: try batch.records.map { try $0.canonicalJSON() })
+        #expect(try JSONDecoder().decode(JSONValue.self, from: rebuilt) == JSONDecoder().decode(JSONValue.self, from: original))
+    }
+
+    @Test func modelledMembersAreReadable() throws {
+        let records = try Self.samples().map { try JSONDecoder().decode(CloudTrailRecord.self, from: JSONEncoder().encode($0)) }
+        let assumed = records[1]
+        #expect(assumed.userIdentity?.sessionContext?.sessionIssuer?.userName == "Deploy")
+        #expect(assumed.userIdentity?.sessionContext?.sourceIdentity == "builder@example.com")
+        #expect(assumed.resources?.first?.type == "AWS::EC2::Instance")
+        #expect(assumed.otherMembers["tlsDetails"]?["tlsVersion"] == "TLSv1.2")
+        #expect(assumed.responseElements?["instancesSet"]?["items"]?.arrayValue?.first?["launchTime"] == .integer(1_626_264_189_000))
+        // Explicit nulls stay explicit.
+        #expect(records[0].responseElements == .null)
+        #expect(records[2].requestParameters == .null)
+        // An Insights record has no userIdentity.
+        #expect(records[4].userIdentity == nil)
+        #expect(records[4].insightDetails?["insightType"] == "ApiCallRateInsight")
+        #expect(records[3].errorCode == "AccessDenied")
+        #expect(records[3].additionalEventData?["bytesTransferredOut"] == .number(243.5))
+    }
+
+    @Test func recordWithoutRequiredMemberIsRejected() throws {
+        let json = #"{"eventVersion":"1.11","eventTime":"2026-01-01T00:00:00Z","eventSource":"a.b","eventID":"x"}"#
+        #expect(throws: DecodingError.self) { try CloudTrailRecord.decode(from: Data(json.utf8)) }
+    }
+
+    @Test func userNameForLookupFallsBackToTheSessionIssuer() {
+        var record = CloudTrailRecord(
+            userIdentity: UserIdentity(
+                type: UserIdentity.linuxUser, principalId: "0",
+                sessionContext: SessionContext(sessionIssuer: SessionIssuer(userName: "alice"))),
+            eventTime: "2026-01-01T00:00:00Z", eventSource: "sudo.linux", eventName: "Sudo", eventID: "id")
+        #expect(record.userNameForLookup == "alice")
+        record.userIdentity?.userName = "root"
+        #expect(record.userNameForLookup == "root")
+    }
+
+    @Test func hostClaimsComeFromAdditionalDataAndResources() {
+        let record = CloudTrailRecord(
+            userIdentity: nil, eventTime: "2026-01-01T00:00:00Z", eventSource: "a.b", eventName: "X",
+            additionalEventData: ["host": ["hostname": "web-01"]], eventID: "id",
+            resources: [.host(named: "web-02", accountId: "123456789012", region: "eu-west-1")])
+        #expect(record.allClaimedHostNames == ["web-01", "web-02"])
+        #expect(record.claimedHostName == "web-01")
+    }
+}
