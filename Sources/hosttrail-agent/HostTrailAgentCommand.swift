@@ -33,6 +33,8 @@ struct AgentOptions: ParsableArguments {
     @Option(name: .customLong("batch-max-records"), help: "Records per shipped batch (default 500).") var batchMaxRecords: Int?
     @Option(name: .customLong("batch-max-age-ms"), help: "Longest wait for a fuller batch (default 200).") var batchMaxAgeMs: Int?
     @Option(help: "HTTP(S) proxy for the collector.") var proxy: String?
+    @Option(name: .customLong("max-request-bytes"), help: "Largest request body on the socket (default 5 MiB).") var maxRequestBytes: Int?
+    @Option(name: .customLong("socket-read-timeout-ms"), help: "Close connections silent this long (default 10000).") var socketReadTimeoutMs: Int?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical (default info).") var logLevel: String?
 
     /// The file's settings overridden by the flags given.
@@ -52,6 +54,8 @@ struct AgentOptions: ParsableArguments {
         settings.setFlag("batch-max-records", batchMaxRecords.map(ConfigValue.integer))
         settings.setFlag("batch-max-age-ms", batchMaxAgeMs.map(ConfigValue.integer))
         settings.setFlag("proxy", proxy.map(ConfigValue.string))
+        settings.setFlag("max-request-bytes", maxRequestBytes.map(ConfigValue.integer))
+        settings.setFlag("socket-read-timeout-ms", socketReadTimeoutMs.map(ConfigValue.integer))
         settings.setFlag("log-level", logLevel.map(ConfigValue.string))
         return settings
     }

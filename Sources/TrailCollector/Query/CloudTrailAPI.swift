@@ -38,9 +38,9 @@ public struct CloudTrailAPI: Sendable {
             }
             return try Self.encoder.encode(try await lookupEvents(request))
         case "DescribeTrails":
-            return try JSONSerialization.data(withJSONObject: ["trailList": [trail]], options: [.sortedKeys])
+            return try JSONSerialization.data(withJSONObject: ["trailList": [trail]], options: [.sortedKeys, .withoutEscapingSlashes])
         case "GetTrailStatus":
-            return try JSONSerialization.data(withJSONObject: ["IsLogging": true], options: [.sortedKeys])
+            return try JSONSerialization.data(withJSONObject: ["IsLogging": true], options: [.sortedKeys, .withoutEscapingSlashes])
         case "ListPublicKeys":
             // Signing keys arrive with the archive; until then there are none.
             return Data("{\"PublicKeyList\":[]}".utf8)

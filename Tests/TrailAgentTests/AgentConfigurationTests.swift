@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Testing
+import TrailCore
+
+@testable import TrailAgent
+
+struct AgentConfigurationTests {
+    func settings(_ toml: String) throws -> ConfigSettings {
+        try ConfigSettings(toml: toml, file: "agent.toml", knownKeys: AgentConfiguration.knownKeys)
+    }
+
+    @Test func defaultsApplyWhenOnlyTheCollectorIsGiven() throws {
+        let configuration = try AgentConfiguration(settings: try settings(#"collector = "https://c.example:8443/""#))
+        #expect(configuration.collectorURL == "https://c.example:8443")
+        #expect(configuration.spoolDirectory == "/var/lib/hosttrail/spool")
+        #expect(configuration.socketPath == "/run/hosttrail/api.sock")
+        #expect(configuration.socketMode == 0o660)
+        #expect(configuration.batchMaxAge == .milliseconds(200))
+        #expect(configuration.hostname == nil)
+    }
+
+    @Test(arguments: [
+        ("", "collector"),
+        (#"collector = "http://c:80""#, "collector"),
+        ("collector = \"https://c\"\nspool-dir = \"relative\"", "spool-dir"),
+        ("collector = \"https://c\"\nsocket-mode = \"rw\"", "socket-mode"),
+        ("collector = \"https://c\"\nhostname = \"bad host\"", "hostname"),
+        ("collector = \"https://c\"\nbatch-max-records = 0", "batch-max-records"),
+        ("collector = \"https://c\"\nlog-level = \"loud\"", "log-level"),
+    ])
+    func badValuesNameTheirKey(toml: String, key: String) throws {
+        let parsed = try settings(toml)
+        let error = #expect(throws: ConfigurationError.self) { try AgentConfiguration(settings: parsed) }
+        #expect(error?.key == key)
+    }
+
+    @Test func missingFilesAreReported() throws {
+        var parsed = try settings(#"collector = "https://c""#)
+        parsed.setFlag("ca", .string("/nonexistent/ca.pem"))
+        let problems = try AgentConfiguration(settings: parsed).checkFiles()
+        #expect(problems.contains { $0.key == "ca" && $0.reason.contains("/nonexistent/ca.pem") })
+    }
+}

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import Testing
+import TrailCore
+
+@testable import TrailCollector
+
+struct RecordBinderTests {
+    @Test func recordsAreStampedWithTheFleetAndBoundToTheHost() throws {
+        let stored = try CollectorTestRecords.stored(CollectorTestRecords.record(host: nil), host: "web-07")
+        let record = try CloudTrailRecord.decode(from: Data(stored.json.utf8))
+        #expect(stored.host == "web-07")
+        #expect(record.recipientAccountId == "123456789012")
+        #expect(record.awsRegion == "eu-west-1")
+        #expect(record.additionalEventData?["host"]?["hostname"] == "web-07")
+        #expect(record.additionalEventData?["trailARN"] == "arn:aws:cloudtrail:eu-west-1:123456789012:trail/t")
+        #expect(record.resources == [.host(named: "web-07", accountId: "123456789012", region: "eu-west-1")])
+    }
+
+    @Test func aRecordClaimingAnotherHostIsRefused() throws {
+        let error = #expect(throws: IngestRejection.self) {
+            try CollectorTestRecords.stored(CollectorTestRecords.record(host: "web-01"), host: "web-02")
+        }
+        #expect(error?.status == 403)
+        #expect(error?.code == "HostMismatch")
+        #expect(error?.message.contains("web-01") == true)
+    }
+
+    @Test func aHostResourceNamingAnotherHostIsRefused() throws {
+        var record = CollectorTestRecords.record(host: nil)
+        record.resources = [RecordResource(arn: "arn:hosttrail:host:::host/db-01", accountId: nil, type: RecordResource.hostType)]
+        let error = #expect(throws: IngestRejection.self) { try CollectorTestRecords.stored(record, host: "web-01") }
+        #expect(error?.status == 403)
+    }
+
+    @Test(arguments: [
+        #"not json"#,
+        #"{"records":[]}"#,
+        #"{"Records":[{"eventVersion":"1.11"}]}"#,
+        #"{"Records":[{"eventVersion":"1.11","eventTime":"yesterday","eventSource":"a.b","eventName":"X","eventID":"6f1c7c0e-0000-4000-8000-000000000001"}]}"#,
+        #"{"Records":[{"eventVersion":"1.11","eventTime":"2026-01-01T00:00:00Z","eventSource":"a.b","eventName":"X","eventID":"not-a-uuid"}]}"#,
+    ])
+    func malformedBodiesAreRefusedWithA400(body: String) {
+        let error = #expect(throws: IngestRejection.self) { try CollectorTestRecords.binder.bind(body: Data(body.utf8), host: "web-01") }
+        #expect(error?.status == 400)
+    }
+}

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import GRDB
+import Testing
+import TrailCore
+import TrailTestSupport
+
+@testable import TrailCollector
+
+struct SQLiteEventStoreTests {
+    @Test func duplicatesAreStoredOnce() async throws {
+        let directory = try TemporaryDirectory(prefix: "store")
+        defer { directory.remove() }
+        let store = try SQLiteEventStore(path: directory.file("events.sqlite"))
+        let records = try (0..<3).map { try CollectorTestRecords.stored(CollectorTestRecords.record(index: $0)) }
+        #expect(try await store.insert(records) == IngestResult(accepted: 3, duplicates: 0))
+        #expect(try await store.insert([records[1], records[2]]) == IngestResult(accepted: 0, duplicates: 2))
+        #expect(try await store.count() == 3)
+    }
+
+    @Test func theDatabaseIsInWALModeWithItsSchemaMigrated() async throws {
+        let directory = try TemporaryDirectory(prefix: "store")
+        defer { directory.remove() }
+        _ = try SQLiteEventStore(path: directory.file("events.sqlite"))
+        // Reopen: migrations run once.
+        _ = try SQLiteEventStore(path: directory.file("events.sqlite"))
+        let queue = try DatabaseQueue(path: directory.file("events.sqlite"))
+        let mode = try await queue.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+        let migrations = try await queue.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
+        #expect(migrations == ["v1-events"])
+    }
+
+    @Test func lookupsAreNewestFirstAndFiltersAreANDed() async throws {
+        let directory = try TemporaryDirectory(prefix: "store")
+        defer { directory.remove() }
+        let store = try SQLiteEventStore(path: directory.file("events.sqlite"))
+        var records: [StoredRecord] = []
+        for minute in 0..<10 {
+            let user = minute % 2 == 0 ? "alice" : "bob"
+            let name = minute < 5 ? "CreateInvoice" : "DeleteInvoice"
+            records.append(try CollectorTestRecords.stored(CollectorTestRecords.record(
+                name: name, user: user, time: "2026-11-24T10:0\(minute):00Z")))
+        }
+        _ = try await store.insert(records)
+        let all = try await store.lookup(EventQuery(filters: [], startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))
+        #expect(all.records.count == 10)
+        #expect(all.records.map(\.eventTime) == all.records.map(\.eventTime).sorted(by: >))
+        let both = try await store.lookup(EventQuery(
+            filters: [.init(key: .username, value: "alice"), .init(key: .eventName, value: "DeleteInvoice")],
+            startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))
+        // alice at minutes 6 and 8.
+        #expect(both.records.count == 2)
+        let ranged = try await store.lookup(EventQuery(
+            filters: [], startTime: records[2].eventTime, endTime: records[4].eventTime, insights: false, limit: 50, after: nil))
+        #expect(ranged.records.count == 3)
+        let byHost = try await store.lookup(EventQuery(filters: [.init(key: .host, value: "web-01")], startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))
+        #expect(byHost.records.count == 10)
+        let noHost = try await store.lookup(EventQuery(filters: [.init(key: .host, value: "web-02")], startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))
+        #expect(noHost.records.isEmpty)
+        let byResource = try await store.lookup(EventQuery(filters: [.init(key: .resourceType, value: "HostTrail::Host")], startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))
+        #expect(byResource.records.count == 10)
+    }
+}
+
+struct CloudTrailAPITests {
+    let configuration = CollectorConfiguration(accountID: "123456789012", region: "eu-west-1", trailName: "t")
+
+    func api(records: Int) async throws -> (CloudTrailAPI, TemporaryDirectory) {
+        let directory = try TemporaryDirectory(prefix: "api")
+        let store = try SQLiteEventStore(path: directory.file("events.sqlite"))
+        // Several events share a second, so paging must order by event ID within it.
+        _ = try await store.insert((0..<records).map {
+            try CollectorTestRecords.stored(CollectorTestRecords.record(time: "2026-11-24T10:00:\(String(format: "%02d", $0 / 3))Z", index: $0))
+        })
+        return (CloudTrailAPI(store: store, configuration: configuration), directory)
+    }
+
+    @Test func pagesCoverEveryEventOnceNewestFirst() async throws {
+        let (api, directory) = try await api(records: 23)
+        defer { directory.remove() }
+        var seen: [String] = []
+        var times: [Double] = []
+        var request = LookupEventsRequest(maxResults: 5)
+        while true {
+            let page = try await api.lookupEvents(request)
+            seen.append(contentsOf: page.events.map(\.eventId))
+            times.append(contentsOf: page.events.map(\.eventTime))
+            guard let token = page.nextToken else { break }
+            request.nextToken = token
+        }
+        #expect(seen.count == 23)
+        #expect(Set(seen).count == 23)
+        #expect(times == times.sorted(by: >))
+    }
+
+    @Test func aTokenOnlyWorksWithItsOwnQuery() async throws {
+        let (api, directory) = try await api(records: 3)
+        defer { directory.remove() }
+        let first = try await api.lookupEvents(LookupEventsRequest(maxResults: 1))
+        let token = try #require(first.nextToken)
+        let changed = LookupEventsRequest(lookupAttributes: [.init(key: .username, value: "alice")], maxResults: 1, nextToken: token)
+        await #expect(throws: CloudTrailAPIError.invalidNextToken("NextToken is invalid or belongs to a different query; resend the same parameters with it")) {
+            try await api.lookupEvents(changed)
+        }
+        let garbage = LookupEventsRequest(maxResults: 1, nextToken: "%%%")
+        let error = await #expect(throws: CloudTrailAPIError.self) { try await api.lookupEvents(garbage) }
+        #expect(error?.type == "InvalidNextTokenException")
+    }
+
+    @Test(arguments: [
+        (#"{"MaxResults":0}"#, "InvalidMaxResultsException"),
+        (#"{"MaxResults":51}"#, "InvalidMaxResultsException"),
+        (#"{"StartTime":1000,"EndTime":10}"#, "InvalidTimeRangeException"),
+        (#"{"LookupAttributes":[{"AttributeKey":"Colour","AttributeValue":"x"}]}"#, "InvalidLookupAttributesException"),
+        (#"{"LookupAttributes":[{"AttributeKey":"Username","AttributeValue":""}]}"#, "InvalidLookupAttributesException"),
+        (#"{"LookupAttributes":[{"AttributeKey":"ReadOnly","AttributeValue":"maybe"}]}"#, "InvalidLookupAttributesException"),
+        (#"{"EventCategory":"data"}"#, "InvalidEventCategoryException"),
+        (#"{"StartTime":"soon"}"#, "SerializationException"),
+    ])
+    func badRequestsGetCloudTrailsErrors(body: String, type: String) async throws {
+        let (api, directory) = try await api(records: 1)
+        defer { directory.remove() }
+        let error = await #expect(throws: CloudTrailAPIError.self) {
+            try await api.handle(target: CloudTrailAPI.targetPrefix + "LookupEvents", body: Data(body.utf8))
+        }
+        #expect(error?.type == type)
+    }
+
+    @Test func timesAreAcceptedAsEpochNumbersAndISOStrings() async throws {
+        let (api, directory) = try await api(records: 6)
+        defer { directory.remove() }
+        for body in [#"{"StartTime":1795514400,"EndTime":1795514401}"#, #"{"StartTime":"2026-11-24T10:00:00Z","EndTime":"2026-11-24T10:00:01Z"}"#] {
+            let data = try await api.handle(target: CloudTrailAPI.targetPrefix + "LookupEvents", body: Data(body.utf8))
+            let response = try JSONDecoder().decode(LookupEventsResponse.self, from: data)
+            #expect(response.events.count == 6, "\(body)")
+        }
+    }
+
+    @Test func unknownOperationsAndTargetsAreRefused() async throws {
+        let (api, directory) = try await api(records: 0)
+        defer { directory.remove() }
+        await #expect(throws: CloudTrailAPIError.self) { try await api.handle(target: nil, body: Data()) }
+        await #expect(throws: CloudTrailAPIError.self) { try await api.handle(target: CloudTrailAPI.targetPrefix + "DeleteTrail", body: Data()) }
+        let trails = try await api.handle(target: CloudTrailAPI.targetPrefix + "DescribeTrails", body: Data("{}".utf8))
+        #expect(String(decoding: trails, as: UTF8.self).contains("arn:aws:cloudtrail:eu-west-1:123456789012:trail/t"))
+    }
+}

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A daemon a test starts (collector, agent), with its output in a log file the test can wait on.
+public final class TestProcess: @unchecked Sendable {
+    // @unchecked: `Process` is not Sendable; tests use one TestProcess from one task at a time.
+    public let process: Process
+    public let logPath: String
+
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public init(_ executable: String, _ arguments: [String], logPath: String, environment: [String: String] = [:]) throws {
+        self.logPath = logPath
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    public var log: String {
+        (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+    }
+
+    public var pid: Int32 { process.processIdentifier }
+
+    /// Waits until the log matches `pattern` (a regular expression) and returns the first capture group, or the match.
+    @discardableResult
+    public func waitForLog(_ pattern: String, timeout: TimeInterval = 30) throws -> String {
+        let regex = try NSRegularExpression(pattern: pattern)
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let text = log
+            if let match = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) {
+                let range = match.numberOfRanges > 1 ? match.range(at: 1) : match.range
+                return String(text[Range(range, in: text)!])
+            }
+            if !process.isRunning {
+                throw Failure(description: "process exited (\(process.terminationStatus)) before logging /\(pattern)/:\n\(text)")
+            }
+            usleep(20_000)
+        }
+        throw Failure(description: "timed out waiting for /\(pattern)/ in the log:\n\(log)")
+    }
+
+    /// Waits for the process to exit on its own and returns its status.
+    public func waitForExit(timeout: TimeInterval = 30) throws -> Int32 {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning {
+            if Date() > deadline { throw Failure(description: "process did not exit:\n\(log)") }
+            usleep(20_000)
+        }
+        return process.terminationStatus
+    }
+
+    /// SIGTERM, then waits for a graceful exit; SIGKILL if it takes longer than `timeout`.
+    @discardableResult
+    public func stop(timeout: TimeInterval = 20) -> Int32 {
+        guard process.isRunning else { return process.terminationStatus }
+        kill(process.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        return process.terminationStatus
+    }
+
+    /// SIGKILL: a crash, as far as the process is concerned.
+    public func crash() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+        }
+    }
+}
