@@ -14,6 +14,7 @@ public final class TestProcess: @unchecked Sendable {
 
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     public init(_ executable: String, _ arguments: [String], logPath: String, environment: [String: String] = [:]) throws {

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import Testing
+import TrailCore
+import TrailTestSupport
+
+/// A collector and agents started as real processes, with real mTLS certificates, on loopback.
+final class Fleet: @unchecked Sendable {
+    // @unchecked: used by one serialized test at a time.
+    let directory: TemporaryDirectory
+    var collector: TestProcess?
+    var agents: [String: TestProcess] = [:]
+    var collectorURL = ""
+
+    var certificates: String { directory.file("certs") }
+
+    init(hosts: [String] = ["web-01", "web-02"]) throws {
+        directory = try TemporaryDirectory(prefix: "e2e")
+        let result = try Command.run(TestBinaries.cli, ["dev-certs", "--out", directory.file("certs")] + hosts.flatMap { ["--host", $0] })
+        guard result.status == 0 else { throw TestProcess.Failure(description: "dev-certs failed: \(result)") }
+    }
+
+    /// Starts the collector on a free port (port 0, read back from its log: the listener is ours).
+    func startCollector(environment: [String: String] = [:]) throws {
+        let process = try TestProcess(
+            TestBinaries.collector,
+            [
+                "--listen", "127.0.0.1:0", "--data-dir", directory.file("collector"),
+                "--tls-cert", certificates + "/collector.pem", "--tls-key", certificates + "/collector-key.pem",
+                "--client-ca", certificates + "/ca.pem", "--account-id", "123456789012", "--region", "eu-west-1",
+                "--trail-name", "e2e-trail",
+            ],
+            logPath: directory.file("collector.log"), environment: environment)
+        collector = process
+        let port = try process.waitForLog(#"listening on https://127\.0\.0\.1:(\d+)"#)
+        collectorURL = "https://127.0.0.1:\(port)"
+    }
+
+    func socketPath(_ name: String) -> String { directory.file("\(name).sock") }
+    func spoolPath(_ name: String) -> String { directory.file("spool-\(name)") }
+
+    /// Starts an agent named `name` with host `certificateHost`'s certificate.
+    @discardableResult
+    func startAgent(
+        _ name: String = "web-01", certificateHost: String? = nil, hostname: String? = nil, extra: [String] = [],
+        environment: [String: String] = [:], waitForSocket: Bool = true
+    ) throws -> TestProcess {
+        let host = certificateHost ?? name
+        var arguments = [
+            "--collector", collectorURL, "--spool-dir", spoolPath(name), "--socket", socketPath(name),
+            "--ca", certificates + "/ca.pem", "--cert", certificates + "/\(host).pem", "--key", certificates + "/\(host)-key.pem",
+        ]
+        if let hostname { arguments += ["--hostname", hostname] }
+        let process = try TestProcess(
+            TestBinaries.agent, arguments + extra, logPath: directory.file("agent-\(name)-\(agents.count).log"), environment: environment)
+        agents[name] = process
+        if waitForSocket { try process.waitForLog("application socket listening") }
+        return process
+    }
+
+    /// POSTs `body` to an agent's socket with curl; returns the HTTP status and the body.
+    func post(_ body: String, to agent: String = "web-01", contentType: String = "application/json", path: String = "/v1/events") throws -> (status: Int, body: JSONValue?) {
+        let bodyFile = directory.file("request-\(UUID().uuidString.prefix(6))")
+        try Data(body.utf8).write(to: URL(fileURLWithPath: bodyFile))
+        defer { try? FileManager.default.removeItem(atPath: bodyFile) }
+        return try curlSocket(["-H", "Content-Type: \(contentType)", "--data-binary", "@\(bodyFile)", "http://localhost\(path)"], agent: agent)
+    }
+
+    func curlSocket(_ arguments: [String], agent: String = "web-01") throws -> (status: Int, body: JSONValue?) {
+        let responseFile = directory.file("response-\(UUID().uuidString.prefix(6))")
+        defer { try? FileManager.default.removeItem(atPath: responseFile) }
+        let result = try Command.run("curl", ["-sS", "--unix-socket", socketPath(agent), "-o", responseFile, "-w", "%{http_code}"] + arguments)
+        let body = FileManager.default.contents(atPath: responseFile).flatMap { try? JSONDecoder().decode(JSONValue.self, from: $0) }
+        return (Int(result.stdout) ?? -1, body)
+    }
+
+    /// `hosttrail lookup` with web-01's certificate; `arguments` are the filters.
+    func lookup(_ arguments: [String], certificateHost: String = "web-01") throws -> Command.Result {
+        try Command.run(
+            TestBinaries.cli,
+            ["lookup", "--collector", collectorURL, "--ca", certificates + "/ca.pem", "--cert", certificates + "/\(certificateHost).pem",
+             "--key", certificates + "/\(certificateHost)-key.pem"] + arguments)
+    }
+
+    /// Looks up records (JSON output) until `count` match or `timeout` passes.
+    func records(_ filters: [String], atLeast count: Int, timeout: TimeInterval = 15) throws -> [CloudTrailRecord] {
+        let deadline = Date().addingTimeInterval(timeout)
+        var found: [CloudTrailRecord] = []
+        while Date() < deadline {
+            let result = try lookup(filters + ["--output", "json"])
+            guard result.status == 0 else { throw TestProcess.Failure(description: "lookup failed: \(result)") }
+            found = try JSONDecoder().decode([CloudTrailRecord].self, from: Data(result.stdout.utf8))
+            if found.count >= count { return found }
+            usleep(200_000)
+        }
+        return found
+    }
+
+    deinit {
+        for agent in agents.values { agent.stop() }
+        collector?.stop()
+        directory.remove()
+    }
+}

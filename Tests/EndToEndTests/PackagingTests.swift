@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import Testing
+import TrailTestSupport
+
+/// The unit files, the example configurations and the `validate` subcommands.
+@Suite(.serialized)
+struct PackagingTests {
+    let root = TestBinaries.packageRoot()
+
+    @Test(arguments: ["hosttrail-agent.service", "hosttrail-collector.service"])
+    func unitFilesPassSystemdAnalyzeVerify(unit: String) throws {
+        let directory = try TemporaryDirectory(prefix: "unit")
+        defer { directory.remove() }
+        // systemd-analyze checks that ExecStart exists: point it at the binaries just built.
+        let text = try String(contentsOfFile: root + "/packaging/systemd/" + unit, encoding: .utf8)
+            .replacingOccurrences(of: "/usr/bin/", with: TestBinaries.directory + "/")
+        try text.write(toFile: directory.file(unit), atomically: true, encoding: .utf8)
+        let result = try Command.run("systemd-analyze", ["verify", directory.file(unit)])
+        #expect(result.status == 0, "\(result)")
+        // Unknown or malformed keys are only warnings: any output is a failure here.
+        let warnings = result.stderr.split(separator: "\n").filter { !$0.contains("Failed to connect to bus") && !$0.contains("systemd/system.conf") }
+        #expect(warnings.isEmpty, "\(result.stderr)")
+        #expect(text.contains("Type=notify"))
+    }
+
+    @Test func exampleConfigurationsValidate() throws {
+        let certificates = try TemporaryDirectory(prefix: "cfg")
+        defer { certificates.remove() }
+        #expect(try Command.run(TestBinaries.cli, ["dev-certs", "--out", certificates.path, "--host", "agent"]).status == 0)
+        let agent = try Command.run(
+            TestBinaries.agent,
+            ["validate", "--config", root + "/packaging/config/agent.toml", "--ca", certificates.file("ca.pem"),
+             "--cert", certificates.file("agent.pem"), "--key", certificates.file("agent-key.pem")])
+        #expect(agent.status == 0, "\(agent)")
+        let collector = try Command.run(
+            TestBinaries.collector,
+            ["validate", "--config", root + "/packaging/config/collector.toml", "--tls-cert", certificates.file("collector.pem"),
+             "--tls-key", certificates.file("collector-key.pem"), "--client-ca", certificates.file("ca.pem")])
+        #expect(collector.status == 0, "\(collector)")
+    }
+
+    @Test(arguments: [
+        ("agent", "collector = \"https://c:8443\"\nspool_dir = \"/x\"\n", "key \"spool_dir\": unknown key"),
+        ("agent", "collector = \"https://c:8443\"\nbatch-max-records = \"many\"\n", "key \"batch-max-records\": must be an integer, got a string"),
+        ("agent", "collector = \n", "line 1"),
+        ("agent", "spool-dir = \"/x\"\n", "--collector: the collector's URL is required"),
+        ("collector", "listen = \"nowhere\"\n", "key \"listen\": \"nowhere\" is not HOST:PORT"),
+        ("collector", "account-id = \"12\"\n", "key \"account-id\": \"12\" is not a 12-digit account id"),
+    ])
+    func validateSaysExactlyWhatIsWrong(component: String, toml: String, expected: String) throws {
+        let directory = try TemporaryDirectory(prefix: "cfg")
+        defer { directory.remove() }
+        let file = directory.file("\(component).toml")
+        try toml.write(toFile: file, atomically: true, encoding: .utf8)
+        let binary = component == "agent" ? TestBinaries.agent : TestBinaries.collector
+        let result = try Command.run(binary, ["validate", "--config", file])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains(expected), "\(result)")
+        if !expected.hasPrefix("--") { #expect(result.stderr.contains(file)) }
+    }
+
+    @Test func aMissingExplicitConfigFileIsAnError() throws {
+        let result = try Command.run(TestBinaries.agent, ["validate", "--config", "/nonexistent/agent.toml"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("/nonexistent/agent.toml: no such file"))
+    }
+
+    @Test func flagsOverrideTheFile() throws {
+        let directory = try TemporaryDirectory(prefix: "cfg")
+        defer { directory.remove() }
+        let file = directory.file("agent.toml")
+        try "collector = \"http://not-https\"\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let result = try Command.run(TestBinaries.agent, ["validate", "--config", file, "--collector", "https://c:8443"])
+        // The file's bad collector is overridden; what remains are the default certificate paths.
+        #expect(!result.stderr.contains("collector"), "\(result)")
+    }
+}
