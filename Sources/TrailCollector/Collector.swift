@@ -56,10 +56,12 @@ public struct Collector: Sendable {
             configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     }
 
-    /// Server TLS with client certificates verified against the configured CA.
+    /// Server TLS that asks for a client certificate and verifies any it is given.
     ///
-    /// Every connection must present a certificate the client CA signed (the query API's SigV4 comes
-    /// in a later version); `/v1/records` further needs a CN, which names the host.
+    /// A certificate the client CA did not sign fails the handshake. A connection without one is
+    /// accepted at the TLS level and then refused by every endpoint but `/healthz`, with a clear
+    /// HTTP error: `/v1/records` needs a certificate whose CN names the host, and the query API
+    /// needs a certificate too until SigV4 arrives on the same port.
     static func tlsConfiguration(_ configuration: CollectorConfiguration) throws -> TLSConfiguration {
         do {
             let chain = try NIOSSLCertificate.fromPEMFile(configuration.tlsCertificateFile).map { NIOSSLCertificateSource.certificate($0) }
@@ -68,7 +70,7 @@ public struct Collector: Sendable {
             var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
             tls.minimumTLSVersion = .tlsv12
             tls.trustRoots = .file(configuration.clientCAFile)
-            tls.certificateVerification = .noHostnameVerification
+            tls.certificateVerification = .optionalVerification
             // Fail now, not on the first handshake, when the CA file is unusable.
             _ = try NIOSSLCertificate.fromPEMFile(configuration.clientCAFile)
             return tls

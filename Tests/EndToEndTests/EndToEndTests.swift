@@ -81,13 +81,28 @@ struct EndToEndTests {
         let good = try Command.run("curl", ["-sS", "--cacert", ca, "--cert", fleet.certificates + "/web-01.pem", "--key", fleet.certificates + "/web-01-key.pem", fleet.collectorURL + "/healthz"])
         #expect(good.status == 0)
         #expect(good.stdout.contains("ok"))
-        for arguments in [
-            ["-X", "POST", "-d", "{}", fleet.collectorURL + "/v1/records"],
-            ["--cert", other.path + "/web-01.pem", "--key", other.path + "/web-01-key.pem", "-X", "POST", "-d", "{}", fleet.collectorURL + "/v1/records"],
-            ["--cert", other.path + "/web-01.pem", "--key", other.path + "/web-01-key.pem", "-X", "POST", "-d", "{}", fleet.collectorURL + "/"],
-        ] {
-            let refused = try Command.run("curl", ["-sS", "--cacert", ca, "-o", "/dev/null", "-w", "%{http_code}"] + arguments)
-            #expect(refused.status != 0, "\(arguments): \(refused)")
+        // No certificate: TLS lets the connection in (the certificate is asked for, not required),
+        // and each endpoint refuses it with a clear error.
+        let anonymousIngest = try Command.run("curl", ["-sS", "--cacert", ca, "-w", "\n%{http_code}", "-X", "POST", "-d", "{}", fleet.collectorURL + "/v1/records"])
+        #expect(anonymousIngest.stdout.hasSuffix("\n403"), "\(anonymousIngest)")
+        #expect(anonymousIngest.stdout.contains("ClientCertificateRequired"))
+        let anonymousQuery = try Command.run("curl", [
+            "-sS", "--cacert", ca, "-w", "\n%{http_code}", "-H", "X-Amz-Target: com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents",
+            "-d", "{}", fleet.collectorURL + "/",
+        ])
+        #expect(anonymousQuery.stdout.hasSuffix("\n403"), "\(anonymousQuery)")
+        #expect(anonymousQuery.stdout.contains("MissingAuthenticationTokenException"))
+        let anonymousLookup = try Command.run(TestBinaries.cli, ["lookup", "--collector", fleet.collectorURL, "--ca", ca])
+        #expect(anonymousLookup.status != 0)
+        #expect(anonymousLookup.stderr.contains("MissingAuthenticationTokenException"))
+
+        // A certificate from another CA fails the TLS handshake, whatever the endpoint.
+        for path in ["/v1/records", "/", "/healthz"] {
+            let refused = try Command.run("curl", [
+                "-sS", "--cacert", ca, "--cert", other.path + "/web-01.pem", "--key", other.path + "/web-01-key.pem",
+                "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "-d", "{}", fleet.collectorURL + path,
+            ])
+            #expect(refused.status != 0, "\(path): \(refused)")
             #expect(refused.stdout == "000")
         }
         let lookup = try Command.run(
@@ -203,6 +218,26 @@ struct EndToEndTests {
         try fleet.startCollector()
         try fleet.startAgent()
         #expect(try fleet.records(["--event-name", "WhileDown"], atLeast: 1).count == 1)
+    }
+
+    @Test func theSocketIsCreatedWithItsModeAndGroup() throws {
+        // The hosttrail group comes from packaging/sysusers.d via scripts/deps.sh; without it the
+        // test fails rather than skips.
+        let group = try #require(getgrnam("hosttrail"), "no hosttrail group: run scripts/deps.sh (make test does)")
+        let fleet = try Fleet()
+        try fleet.startCollector()
+        try fleet.startAgent()
+        var status = stat()
+        #expect(stat(fleet.socketPath("web-01"), &status) == 0)
+        #expect(status.st_mode & 0o777 == 0o660)
+        #expect(status.st_gid == group.pointee.gr_gid)
+
+        let custom = try fleet.startAgent("custom", certificateHost: "web-02", extra: ["--socket-mode", "0600", "--socket-group", "root"])
+        #expect(stat(fleet.socketPath("custom"), &status) == 0)
+        #expect(status.st_mode & 0o777 == 0o600)
+        #expect(status.st_gid == 0)
+        custom.stop()
+        #expect(!FileManager.default.fileExists(atPath: fleet.socketPath("custom")), "a stopped agent removes its socket")
     }
 
     @Test func readinessIsNotifiedOnTheNotifySocket() throws {

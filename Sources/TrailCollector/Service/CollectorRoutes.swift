@@ -105,6 +105,13 @@ struct CollectorRoutes: Sendable {
         var request = request
         let requestID = UUID().uuidString.lowercased()
         do {
+            // Until SigV4 verification exists, a lookup is authorised by a client certificate the CA signed.
+            guard (try? await ClientCertificate.of(channel: context.channel)) ?? nil != nil else {
+                let error = CloudTrailAPIError(
+                    type: "MissingAuthenticationTokenException",
+                    message: "the CloudTrail API requires a client certificate signed by the collector's CA")
+                return Self.amzJSON(status: .forbidden, (try? JSONEncoder().encode(error)) ?? Data(), requestID: requestID)
+            }
             let body = try await request.collectBody(upTo: 1024 * 1024)
             let target = request.headers[HTTPField.Name("X-Amz-Target")!]
             let reply = try await api.handle(target: target, body: Data(body.readableBytesView))

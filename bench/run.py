@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""HostTrail benchmark harness: release builds, named measures, medians, results as JSON.
+
+Usage: bench/run.py [--quick] [--only NAME ...] [--data-only]
+
+Every measure runs its workload several times against freshly started release binaries on
+loopback and reports the median; a measure with a baseline (a stock tool doing the same work in
+the same run) also reports the ratio. Results go to bench/results/<timestamp>.json and a Markdown
+table on stdout. Benchmarks never fail on a number; they fail only when the workload breaks.
+"""
+import argparse, datetime, http.client, json, os, platform, re, shutil, socket, sqlite3
+import statistics, subprocess, sys, tempfile, threading, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS = os.path.join(ROOT, "bench", "results")
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, path, timeout=30):
+        super().__init__("localhost", timeout=timeout)
+        self.path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.path)
+
+
+def build_release():
+    print("bench: building release binaries (not timed)", flush=True)
+    subprocess.run(["swift", "build", "-c", "release"], cwd=ROOT, check=True)
+    return subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+class Fleet:
+    """A release collector and agent in a temporary directory."""
+
+    def __init__(self, bin_dir):
+        self.bin = bin_dir
+        self.dir = tempfile.mkdtemp(prefix="htbench-")
+        subprocess.run([f"{bin_dir}/hosttrail", "dev-certs", "--out", f"{self.dir}/certs", "--host", "bench-host"],
+                       check=True, capture_output=True)
+        self.collector_log = open(f"{self.dir}/collector.log", "w+")
+        self.collector = subprocess.Popen(
+            [f"{bin_dir}/hosttrail-collector", "--listen", "127.0.0.1:0", "--data-dir", f"{self.dir}/collector",
+             "--tls-cert", f"{self.dir}/certs/collector.pem", "--tls-key", f"{self.dir}/certs/collector-key.pem",
+             "--client-ca", f"{self.dir}/certs/ca.pem", "--log-level", "warning"],
+            stdout=self.collector_log, stderr=subprocess.STDOUT)
+        self.url = self._wait_for(f"{self.dir}/collector.log", r"listening on (https://127\.0\.0\.1:\d+)")
+        self.socket = f"{self.dir}/api.sock"
+        self.agent_log = open(f"{self.dir}/agent.log", "w+")
+        self.agent = subprocess.Popen(
+            [f"{bin_dir}/hosttrail-agent", "--collector", self.url, "--spool-dir", f"{self.dir}/spool",
+             "--socket", self.socket, "--ca", f"{self.dir}/certs/ca.pem", "--cert", f"{self.dir}/certs/bench-host.pem",
+             "--key", f"{self.dir}/certs/bench-host-key.pem", "--hostname", "bench-host", "--log-level", "warning"],
+            stdout=self.agent_log, stderr=subprocess.STDOUT)
+        for _ in range(300):
+            if os.path.exists(self.socket):
+                break
+            time.sleep(0.02)
+        else:
+            raise RuntimeError("agent did not start:\n" + open(f"{self.dir}/agent.log").read())
+
+    def _wait_for(self, log, pattern):
+        for _ in range(500):
+            match = re.search(pattern, open(log).read())
+            if match:
+                return match.group(1)
+            time.sleep(0.02)
+        raise RuntimeError(f"no /{pattern}/ in {log}:\n" + open(log).read())
+
+    def stored(self):
+        path = f"{self.dir}/collector/events.sqlite"
+        if not os.path.exists(path):
+            return 0
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        try:
+            return connection.execute("SELECT count(*) FROM events").fetchone()[0]
+        finally:
+            connection.close()
+
+    def close(self):
+        for process in (self.agent, self.collector):
+            process.terminate()
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def post_events(socket_path, total, batch, clients, tag):
+    """Posts `total` events in requests of `batch` from `clients` threads; returns (seconds, latencies)."""
+    latencies, errors = [], []
+    per_client = total // clients
+
+    def client(index):
+        connection = UnixHTTPConnection(socket_path)
+        sent = 0
+        while sent < per_client:
+            count = min(batch, per_client - sent)
+            body = json.dumps({"events": [
+                {"eventSource": "bench.example.com", "eventName": "Bench", "requestParameters": {"tag": tag, "client": index, "n": sent + i}}
+                for i in range(count)]})
+            started = time.perf_counter()
+            connection.request("POST", "/v1/events", body, {"Content-Type": "application/json"})
+            response = connection.getresponse()
+            response.read()
+            latencies.append(time.perf_counter() - started)
+            if response.status != 202:
+                errors.append(response.status)
+                return
+            sent += count
+        connection.close()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if errors:
+        raise RuntimeError(f"socket answered {errors[:3]}")
+    return elapsed, latencies
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+def measure_socket_to_spool(bin_dir, quick):
+    """Events/s the socket acknowledges (202 = durably spooled), and p99 request latency."""
+    total = 2000 if quick else 20000
+    rates, p99s = [], []
+    for run in range(3):
+        fleet = Fleet(bin_dir)
+        try:
+            elapsed, latencies = post_events(fleet.socket, total, batch=100, clients=4, tag=f"spool-{run}")
+            rates.append(total / elapsed)
+            p99s.append(percentile(latencies, 0.99) * 1000)
+        finally:
+            fleet.close()
+    return [
+        {"name": "socket_to_spool_throughput", "unit": "events/s", "median": statistics.median(rates), "runs": rates,
+         "baseline": None, "ratio": None, "detail": f"{total} events, 100 per request, 4 clients"},
+        {"name": "socket_to_spool_p99_latency", "unit": "ms per request", "median": statistics.median(p99s), "runs": p99s,
+         "baseline": None, "ratio": None, "detail": "requests of 100 events"},
+    ]
+
+
+def measure_end_to_end(bin_dir, quick):
+    """Events/s from the socket to the collector's store over mTLS with gzip."""
+    total = 2000 if quick else 20000
+    rates = []
+    for run in range(3):
+        fleet = Fleet(bin_dir)
+        try:
+            base = fleet.stored()
+            started = time.perf_counter()
+            post_events(fleet.socket, total, batch=100, clients=4, tag=f"e2e-{run}")
+            deadline = time.time() + 120
+            while fleet.stored() - base < total:
+                if time.time() > deadline:
+                    raise RuntimeError(f"only {fleet.stored() - base} of {total} events arrived")
+                time.sleep(0.02)
+            rates.append(total / (time.perf_counter() - started))
+        finally:
+            fleet.close()
+    return [{"name": "end_to_end_throughput", "unit": "events/s", "median": statistics.median(rates), "runs": rates,
+             "baseline": None, "ratio": None, "detail": f"{total} events, socket to SQLite store over mTLS+gzip"}]
+
+
+MEASURES = {"socket_to_spool": measure_socket_to_spool, "end_to_end": measure_end_to_end}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="small workloads (make bench-quick)")
+    parser.add_argument("--only", nargs="*", choices=sorted(MEASURES), help="run only these measures")
+    parser.add_argument("--data-only", action="store_true", help="generate fixtures only (none are needed yet)")
+    args = parser.parse_args()
+    if args.data_only:
+        print("bench: the current measures generate their workloads on the fly; no fixtures to build")
+        return
+    bin_dir = build_release()
+    results = []
+    for name in args.only or list(MEASURES):
+        print(f"bench: {name}", flush=True)
+        results.extend(MEASURES[name](bin_dir, args.quick))
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    os.makedirs(RESULTS, exist_ok=True)
+    document = {
+        "timestamp": stamp, "quick": args.quick,
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "results": results,
+    }
+    path = os.path.join(RESULTS, f"{stamp}.json")
+    with open(path, "w") as handle:
+        json.dump(document, handle, indent=2)
+    print()
+    print("| measure | median | unit | runs | baseline | ratio |")
+    print("|---|---|---|---|---|---|")
+    for result in results:
+        runs = ", ".join(f"{value:,.1f}" for value in result["runs"])
+        ratio = f"{result['ratio']:.2f}" if result["ratio"] else "—"
+        print(f"| {result['name']} | {result['median']:,.1f} | {result['unit']} | {runs} | {result['baseline'] or '—'} | {ratio} |")
+    print(f"\nbench: results written to {os.path.relpath(path, ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
