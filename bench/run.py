@@ -26,10 +26,10 @@ class UnixHTTPConnection(http.client.HTTPConnection):
         self.sock.connect(self.path)
 
 
-def build_release():
-    print("bench: building release binaries (not timed)", flush=True)
-    subprocess.run(["swift", "build", "-c", "release"], cwd=ROOT, check=True)
-    return subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, check=True,
+def build(configuration):
+    print(f"bench: building {configuration} binaries (not timed)", flush=True)
+    subprocess.run(["swift", "build", "-c", configuration], cwd=ROOT, check=True)
+    return subprocess.run(["swift", "build", "-c", configuration, "--show-bin-path"], cwd=ROOT, check=True,
                           capture_output=True, text=True).stdout.strip()
 
 
@@ -45,7 +45,7 @@ class Fleet:
         self.collector = subprocess.Popen(
             [f"{bin_dir}/hosttrail-collector", "--listen", "127.0.0.1:0", "--data-dir", f"{self.dir}/collector",
              "--tls-cert", f"{self.dir}/certs/collector.pem", "--tls-key", f"{self.dir}/certs/collector-key.pem",
-             "--client-ca", f"{self.dir}/certs/ca.pem", "--log-level", "warning"],
+             "--client-ca", f"{self.dir}/certs/ca.pem", "--log-level", "notice"],
             stdout=self.collector_log, stderr=subprocess.STDOUT)
         self.url = self._wait_for(f"{self.dir}/collector.log", r"listening on (https://127\.0\.0\.1:\d+)")
         self.socket = f"{self.dir}/api.sock"
@@ -181,11 +181,13 @@ def main():
     parser.add_argument("--quick", action="store_true", help="small workloads (make bench-quick)")
     parser.add_argument("--only", nargs="*", choices=sorted(MEASURES), help="run only these measures")
     parser.add_argument("--data-only", action="store_true", help="generate fixtures only (none are needed yet)")
+    parser.add_argument("--configuration", default="release", choices=["release", "debug"],
+                        help="debug only to check the harness itself; figures come from release builds")
     args = parser.parse_args()
     if args.data_only:
         print("bench: the current measures generate their workloads on the fly; no fixtures to build")
         return
-    bin_dir = build_release()
+    bin_dir = build(args.configuration)
     results = []
     for name in args.only or list(MEASURES):
         print(f"bench: {name}", flush=True)
@@ -193,11 +195,11 @@ def main():
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     os.makedirs(RESULTS, exist_ok=True)
     document = {
-        "timestamp": stamp, "quick": args.quick,
+        "timestamp": stamp, "quick": args.quick, "configuration": args.configuration,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
         "results": results,
     }
-    path = os.path.join(RESULTS, f"{stamp}.json")
+    path = os.path.join(RESULTS, f"{stamp}{'' if args.configuration == 'release' else '-debug'}.json")
     with open(path, "w") as handle:
         json.dump(document, handle, indent=2)
     print()
