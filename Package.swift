@@ -47,7 +47,7 @@ let package = Package(
         // The only Swift target that imports CSystemd: sd_notify today, the journal reader next.
         .target(
             name: "TrailSystemd",
-            dependencies: ["CSystemd"],
+            dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // The only Swift target that imports CCurl: an owned easy handle and an HTTPS client.
@@ -102,7 +102,7 @@ let package = Package(
         .executableTarget(
             name: "hosttrail-agent",
             dependencies: [
-                "TrailAgent", "TrailCore",
+                "TrailAgent", "TrailCore", "TrailSystemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -112,7 +112,7 @@ let package = Package(
         .executableTarget(
             name: "hosttrail-collector",
             dependencies: [
-                "TrailCollector", "TrailCore",
+                "TrailCollector", "TrailCore", "TrailSystemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -149,7 +149,7 @@ let package = Package(
         .testTarget(
             name: "TrailCollectorTests",
             dependencies: [
-                "TrailCollector", "TrailCore", "TrailTestSupport",
+                "TrailCollector", "TrailCore", "TrailSystemd", "TrailTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings

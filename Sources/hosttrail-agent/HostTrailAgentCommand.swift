@@ -6,6 +6,7 @@ import Foundation
 import Logging
 import TrailAgent
 import TrailCore
+import TrailSystemd
 
 @main
 struct HostTrailAgentCommand: AsyncParsableCommand {
@@ -37,11 +38,15 @@ struct AgentOptions: ParsableArguments {
     @Option(name: .customLong("socket-read-timeout-ms"), help: "Close connections silent this long (default 10000).") var socketReadTimeoutMs: Int?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical (default info).") var logLevel: String?
 
-    /// The file's settings overridden by the flags given.
+    /// The file's text, or `nil` when there is no such file.
+    static func readFile(_ path: String) throws -> String? {
+        FileManager.default.fileExists(atPath: path) ? try String(contentsOfFile: path, encoding: .utf8) : nil
+    }
+
     func settings() throws -> ConfigSettings {
         var settings = try ConfigFileLoader.load(
             explicit: config, defaultPath: AgentConfiguration.defaultFile, knownKeys: AgentConfiguration.knownKeys,
-            readFile: { path in FileManager.default.fileExists(atPath: path) ? try String(contentsOfFile: path, encoding: .utf8) : nil })
+            readFile: Self.readFile)
         settings.setFlag("collector", collector.map(ConfigValue.string))
         settings.setFlag("spool-dir", spoolDir.map(ConfigValue.string))
         settings.setFlag("socket", socket.map(ConfigValue.string))
@@ -75,13 +80,7 @@ struct Run: AsyncParsableCommand {
         } catch let error as ConfigurationError {
             throw ValidationError("invalid configuration: \(error)")
         }
-        let level = (try? settings.string("log-level")).flatMap { $0.flatMap(Logger.Level.init(rawValue:)) } ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        let logger = Logger(label: "hosttrail-agent")
+        let logger = DaemonLogging.bootstrap(label: "hosttrail-agent", level: try settings.string("log-level"))
         for problem in configuration.checkFiles() {
             logger.warning("configuration problem: \(problem)")
         }

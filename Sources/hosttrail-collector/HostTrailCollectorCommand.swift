@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import TrailCollector
 import TrailCore
+import TrailSystemd
 
 @main
 struct HostTrailCollectorCommand: AsyncParsableCommand {
@@ -31,10 +32,15 @@ struct CollectorOptions: ParsableArguments {
     @Option(name: .customLong("max-ingest-bytes"), help: "Largest compressed batch accepted (default 16 MiB).") var maxIngestBytes: Int?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical (default info).") var logLevel: String?
 
+    /// The file's text, or `nil` when there is no such file.
+    static func readFile(_ path: String) throws -> String? {
+        FileManager.default.fileExists(atPath: path) ? try String(contentsOfFile: path, encoding: .utf8) : nil
+    }
+
     func settings() throws -> ConfigSettings {
         var settings = try ConfigFileLoader.load(
             explicit: config, defaultPath: CollectorConfiguration.defaultFile, knownKeys: CollectorConfiguration.knownKeys,
-            readFile: { path in FileManager.default.fileExists(atPath: path) ? try String(contentsOfFile: path, encoding: .utf8) : nil })
+            readFile: Self.readFile)
         settings.setFlag("listen", listen.map(ConfigValue.string))
         settings.setFlag("data-dir", dataDir.map(ConfigValue.string))
         settings.setFlag("tls-cert", tlsCert.map(ConfigValue.string))
@@ -62,13 +68,7 @@ struct Run: AsyncParsableCommand {
         } catch let error as ConfigurationError {
             throw ValidationError("invalid configuration: \(error)")
         }
-        let level = (try? settings.string("log-level")).flatMap { $0.flatMap(Logger.Level.init(rawValue:)) } ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        let logger = Logger(label: "hosttrail-collector")
+        let logger = DaemonLogging.bootstrap(label: "hosttrail-collector", level: try settings.string("log-level"))
         do {
             try await Collector(configuration: configuration, logger: logger).run()
         } catch let error as CollectorError {

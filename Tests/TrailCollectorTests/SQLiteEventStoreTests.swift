@@ -118,6 +118,9 @@ struct CloudTrailAPITests {
         (#"{"LookupAttributes":[{"AttributeKey":"ReadOnly","AttributeValue":"maybe"}]}"#, "InvalidLookupAttributesException"),
         (#"{"EventCategory":"data"}"#, "InvalidEventCategoryException"),
         (#"{"StartTime":"soon"}"#, "SerializationException"),
+        (#"{"StartTime":1e300}"#, "SerializationException"),
+        (#"{"EndTime":-1e30}"#, "SerializationException"),
+        (#"{"EndTime":"1e99"}"#, "SerializationException"),
     ])
     func badRequestsGetCloudTrailsErrors(body: String, type: String) async throws {
         let (api, directory) = try await api(records: 1)

@@ -46,5 +46,8 @@ struct TrailTimeTests {
         #expect(TrailTime.parse("7d", now: now) == Date(timeIntervalSince1970: 1_000_000 - 604_800))
         #expect(TrailTime.parse("1714554000", now: now) == Date(timeIntervalSince1970: 1_714_554_000))
         #expect(TrailTime.parse("1x", now: now) == nil)
+        // Out of range is not a time (and must not trap when converted to milliseconds).
+        #expect(TrailTime.parse("99999999999999999999999", now: now) == nil)
+        #expect(TrailTime.parse("99999999999999999h", now: now) == nil)
     }
 }

@@ -62,11 +62,18 @@ public struct LookupEventsRequest: Sendable, Hashable, Codable {
 
     static func decodeTime(_ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> Date? {
         guard container.contains(key), try !container.decodeNil(forKey: key) else { return nil }
-        if let seconds = try? container.decode(Double.self, forKey: key) {
+        func date(_ seconds: Double) throws -> Date {
+            guard TrailTime.isRepresentable(epochSeconds: seconds) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: key, in: container, debugDescription: "\(key.rawValue) \(seconds) is outside years 0001 to 9999")
+            }
             return Date(timeIntervalSince1970: seconds)
         }
+        if let seconds = try? container.decode(Double.self, forKey: key) {
+            return try date(seconds)
+        }
         let text = try container.decode(String.self, forKey: key)
-        if let seconds = Double(text) { return Date(timeIntervalSince1970: seconds) }
+        if let seconds = Double(text) { return try date(seconds) }
         guard let date = TrailTime.parseISO8601(text) else {
             throw DecodingError.dataCorruptedError(
                 forKey: key, in: container, debugDescription: "\(key.rawValue) \"\(text)\" is neither epoch seconds nor ISO 8601")

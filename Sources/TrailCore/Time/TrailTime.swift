@@ -102,14 +102,23 @@ public enum TrailTime {
             return now.addingTimeInterval(-duration)
         }
         if let epoch = Double(trimmed), trimmed.allSatisfy({ $0.isNumber || $0 == "." }) {
-            return Date(timeIntervalSince1970: epoch)
+            return isRepresentable(epochSeconds: epoch) ? Date(timeIntervalSince1970: epoch) : nil
         }
         return parseISO8601(trimmed)
     }
 
+    /// Years 0001 to 9999: what ISO 8601 writes with four digits, and far inside `Int64` milliseconds.
+    public static let representableEpochSeconds: ClosedRange<Double> = -62_135_596_800...253_402_300_799
+
+    /// Whether `seconds` since the epoch falls in ``representableEpochSeconds`` (and is a number at all).
+    public static func isRepresentable(epochSeconds seconds: Double) -> Bool {
+        seconds.isFinite && representableEpochSeconds.contains(seconds)
+    }
+
     /// `90s`, `15m`, `1h`, `7d`, `2w` as seconds; `nil` for anything else.
     public static func parseDuration(_ text: String) -> TimeInterval? {
-        guard let unit = text.last, let amount = Int(text.dropLast()), amount >= 0 else { return nil }
+        // Bounded so that `now - duration` stays a representable time.
+        guard let unit = text.last, let amount = Int(text.dropLast()), (0...1_000_000_000).contains(amount) else { return nil }
         let multiplier: Int
         switch unit {
         case "s": multiplier = 1
