@@ -21,23 +21,23 @@ public struct Agent: Sendable {
     let group: ServiceGroup
     public let spool: Spool
 
-    /// Locks the spool, binds the socket and prepares the shipper.
+    /// Locks and recovers the spool and prepares the services; the socket is bound when ``run()`` starts them.
     ///
     /// - Throws: ``AgentError`` when the spool is locked, the socket is taken, or the host has no machine id.
-    public static func start(configuration: AgentConfiguration, logger: Logger) async throws -> Agent {
+    public static func start(configuration: AgentConfiguration, logger: Logger) throws -> Agent {
         let host = try HostIdentityReader.read(hostname: configuration.hostname)
-        let spool = try Spool(directory: configuration.spoolDirectory, logger: logger)
-        let processor = APIRequestProcessor(spool: spool, builder: ApplicationRecordBuilder(host: host), logger: logger)
-        let socketServer = try await APISocketServer.bind(configuration: configuration, processor: processor, logger: logger)
-        let shipper = try Shipper(spool: spool, configuration: configuration, logger: logger)
         let me = PeerCredentialsResolver.resolve(pid: getpid(), uid: getuid(), gid: getgid())
-        let lifecycle = AgentLifecycleService(
-            spool: spool,
-            builder: AgentRecordBuilder(
-                host: host, version: HostTrailVersion.current, configurationHash: configuration.settingsHash, process: me,
-                runStarted: Date()),
-            logger: logger)
-        let readiness = ReadinessService(status: "serving \(configuration.socketPath), shipping to \(configuration.collectorURL)", logger: logger)
+        let agentRecords = AgentRecordBuilder(
+            host: host, version: HostTrailVersion.current, configurationHash: configuration.settingsHash, process: me, runStarted: Date())
+        let drops = EventsDroppedRecordFactory(builder: agentRecords)
+        let spool = try Spool(configuration: configuration.spool, logger: logger, eventsDroppedRecord: { drops.record($0) })
+        let processor = APIRequestProcessor(spool: spool, builder: ApplicationRecordBuilder(host: host), logger: logger)
+        let listening = StartupGate()
+        let socketServer = APISocketServer(configuration: configuration, processor: processor, ready: listening, logger: logger)
+        let shipper = try Shipper(spool: spool, configuration: configuration, logger: logger)
+        let lifecycle = AgentLifecycleService(spool: spool, builder: agentRecords, logger: logger)
+        let readiness = ReadinessService(
+            status: "serving \(configuration.socketPath), shipping to \(configuration.collectorURL)", gate: listening, logger: logger)
         // Shutdown runs in reverse: readiness, socket, lifecycle (AgentStopped), then the shipper drains.
         let group = ServiceGroup(
             configuration: .init(
@@ -50,5 +50,6 @@ public struct Agent: Sendable {
     /// Runs until a graceful shutdown (SIGTERM, SIGINT) completes.
     public func run() async throws {
         try await group.run()
+        spool.close()
     }
 }

@@ -14,7 +14,7 @@ struct HostTrailAgentCommand: AsyncParsableCommand {
         commandName: "hosttrail-agent",
         abstract: "Turns host and application activity into CloudTrail-format records and ships them to a collector.",
         version: HostTrailVersion.current,
-        subcommands: [Run.self, Validate.self],
+        subcommands: [Run.self, Validate.self, SpoolCommand.self],
         defaultSubcommand: Run.self
     )
 }
@@ -34,6 +34,9 @@ struct AgentOptions: ParsableArguments {
     @Option(name: .customLong("batch-max-records"), help: "Records per shipped batch (default 500).") var batchMaxRecords: Int?
     @Option(name: .customLong("batch-max-age-ms"), help: "Longest wait for a fuller batch (default 200).") var batchMaxAgeMs: Int?
     @Option(help: "HTTP(S) proxy for the collector.") var proxy: String?
+    @Option(name: .customLong("spool-max-bytes"), help: "Most bytes the spool may hold (default 1 GiB).") var spoolMaxBytes: Int?
+    @Option(name: .customLong("spool-full-policy"), help: "block (default: sources wait, the socket answers 503) or drop_oldest.") var spoolFullPolicy: String?
+    @Option(name: .customLong("spool-commit-interval-ms"), help: "Wait this long to gather writes into one fsync (default 0).") var spoolCommitIntervalMs: Int?
     @Option(name: .customLong("max-request-bytes"), help: "Largest request body on the socket (default 5 MiB).") var maxRequestBytes: Int?
     @Option(name: .customLong("socket-read-timeout-ms"), help: "Close connections silent this long (default 10000).") var socketReadTimeoutMs: Int?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical (default info).") var logLevel: String?
@@ -60,6 +63,9 @@ struct AgentOptions: ParsableArguments {
         settings.setFlag("batch-max-age-ms", batchMaxAgeMs.map(ConfigValue.integer))
         settings.setFlag("proxy", proxy.map(ConfigValue.string))
         settings.setFlag("max-request-bytes", maxRequestBytes.map(ConfigValue.integer))
+        settings.setFlag("spool-max-bytes", spoolMaxBytes.map(ConfigValue.integer))
+        settings.setFlag("spool-full-policy", spoolFullPolicy.map(ConfigValue.string))
+        settings.setFlag("spool-commit-interval-ms", spoolCommitIntervalMs.map(ConfigValue.integer))
         settings.setFlag("socket-read-timeout-ms", socketReadTimeoutMs.map(ConfigValue.integer))
         settings.setFlag("log-level", logLevel.map(ConfigValue.string))
         return settings
@@ -85,7 +91,7 @@ struct Run: AsyncParsableCommand {
             logger.warning("configuration problem: \(problem)")
         }
         do {
-            let agent = try await Agent.start(configuration: configuration, logger: logger)
+            let agent = try Agent.start(configuration: configuration, logger: logger)
             try await agent.run()
         } catch let error as AgentError {
             logger.critical("\(error)")

@@ -237,7 +237,7 @@ struct EndToEndTests {
         #expect(status.st_mode & 0o777 == 0o600)
         #expect(status.st_gid == 0)
         custom.stop()
-        #expect(!FileManager.default.fileExists(atPath: fleet.socketPath("custom")), "a stopped agent removes its socket")
+        #expect(!FileManager.default.fileExists(atPath: fleet.socketPath("custom")), "a stopped agent removes its socket:\n\(custom.log)")
     }
 
     @Test func readinessIsNotifiedOnTheNotifySocket() throws {

@@ -2,7 +2,9 @@
 
 import Foundation
 import Logging
+import Synchronization
 import Testing
+import TrailCore
 import TrailTestSupport
 
 @testable import TrailAgent
@@ -10,75 +12,261 @@ import TrailTestSupport
 struct SpoolTests {
     let logger = Logger(label: "test")
 
-    @Test func appendedBatchesComeOutOldestFirstUntilAcknowledged() throws {
-        let directory = try TemporaryDirectory(prefix: "spool")
-        defer { directory.remove() }
-        let spool = try Spool(directory: directory.path, logger: logger)
-        try spool.append([Data(#"{"n":1}"#.utf8), Data(#"{"n":2}"#.utf8)])
-        try spool.append([Data(#"{"n":3}"#.utf8)])
-        let batches = try spool.oldest(maxRecords: 10, maxBytes: 1 << 20)
-        #expect(batches.map(\.records.count) == [2, 1])
-        #expect(batches.flatMap(\.records).map { String(decoding: $0, as: UTF8.self) } == [#"{"n":1}"#, #"{"n":2}"#, #"{"n":3}"#])
-        try spool.acknowledge([batches[0]], duplicates: 1)
-        #expect(try spool.oldest(maxRecords: 10, maxBytes: 1 << 20).map(\.sequence) == [batches[1].sequence])
-        let counters = spool.counters
-        #expect(counters.received == 3)
-        #expect(counters.spooled == 3)
-        #expect(counters.acknowledged == 2)
-        #expect(counters.duplicates == 1)
+    func open(_ directory: TemporaryDirectory, maxBytes: Int = 1 << 30, policy: SpoolConfiguration.FullPolicy = .block,
+              dropped: (@Sendable (Spool.DropSummary) -> Data?)? = nil) throws -> Spool {
+        try Spool(
+            configuration: SpoolConfiguration(directory: directory.path, maxBytes: maxBytes, fullPolicy: policy, segmentBytes: 64 * 1024),
+            logger: logger, eventsDroppedRecord: dropped ?? { _ in nil })
     }
 
-    @Test func batchLimitsTakeWholeBatchesButAlwaysAtLeastOne() throws {
+    static func record(_ n: Int, padding: Int = 0) -> Data {
+        Data(#"{"eventTime":"2026-11-24T10:00:00Z","n":\#(n),"pad":"\#(String(repeating: "x", count: padding))"}"#.utf8)
+    }
+
+    static func numbers(_ records: [Data]) -> [Int] {
+        records.compactMap { (try? JSONDecoder().decode([String: JSONValue].self, from: $0))?["n"] }.compactMap {
+            if case .integer(let n) = $0 { return Int(n) }
+            return nil
+        }
+    }
+
+    func drain(_ spool: Spool) throws -> [Data] {
+        var all: [Data] = []
+        while let batch = try spool.oldest(maxRecords: 7, maxBytes: 1 << 20) {
+            all.append(contentsOf: batch.records)
+            try spool.acknowledge(batch, duplicates: 0)
+        }
+        return all
+    }
+
+    @Test func recordsComeOutInOrderOnceAndAcknowledgementsSurviveAReopen() throws {
         let directory = try TemporaryDirectory(prefix: "spool")
         defer { directory.remove() }
-        let spool = try Spool(directory: directory.path, logger: logger)
-        for index in 0..<5 { try spool.append((0..<3).map { Data(#"{"b":\#(index),"r":\#($0)}"#.utf8) }) }
-        #expect(try spool.oldest(maxRecords: 7, maxBytes: 1 << 20).count == 2)
-        #expect(try spool.oldest(maxRecords: 1, maxBytes: 1 << 20).count == 1)
+        do {
+            let spool = try open(directory)
+            for n in 0..<30 { try spool.append([Self.record(n)]) }
+            let first = try #require(try spool.oldest(maxRecords: 10, maxBytes: 1 << 20))
+            #expect(Self.numbers(first.records) == Array(0..<10))
+            try spool.acknowledge(first, duplicates: 2)
+            #expect(spool.pendingRecords == 20)
+            spool.close()
+        }
+        let reopened = try open(directory)
+        #expect(reopened.recovery.recordsInSpool == 20)
+        #expect(reopened.recovery.isClean)
+        #expect(Self.numbers(try drain(reopened)) == Array(10..<30))
+        #expect(try reopened.oldest(maxRecords: 10, maxBytes: 1 << 20) == nil)
+        defer { reopened.close() }
+        let counters = reopened.currentCounters
+        #expect(counters.acknowledged == 30)
+        #expect(counters.duplicates == 2)
+    }
+
+    @Test func recordsSpanSegmentsAndAcknowledgedSegmentsAreDeleted() throws {
+        let directory = try TemporaryDirectory(prefix: "spool")
+        defer { directory.remove() }
+        let spool = try open(directory)
+        defer { spool.close() }
+        for n in 0..<200 { try spool.append([Self.record(n, padding: 1000)]) }
+        let segments = try FileManager.default.contentsOfDirectory(atPath: directory.path + "/segments")
+        #expect(segments.count > 2)
+        #expect(Self.numbers(try drain(spool)) == Array(0..<200))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path + "/segments").count == 1)
+        // The active segment keeps taking records after everything before was acknowledged.
+        try spool.append([Self.record(999)])
+        #expect(Self.numbers(try drain(spool)) == [999])
+    }
+
+    @Test func concurrentWritersShareCommitsAndAllComplete() throws {
+        let directory = try TemporaryDirectory(prefix: "spool")
+        defer { directory.remove() }
+        let spool = try open(directory)
+        defer { spool.close() }
+        let done = DispatchGroup()
+        let failures = Mutex(0)
+        for n in 0..<500 {
+            done.enter()
+            spool.append([Self.record(n)]) { result in
+                if case .failure = result { failures.withLock { $0 += 1 } }
+                done.leave()
+            }
+        }
+        #expect(done.wait(timeout: .now() + 30) == .success)
+        #expect(failures.withLock { $0 } == 0)
+        #expect(Set(Self.numbers(try drain(spool))) == Set(0..<500))
     }
 
     @Test func aSecondSpoolOnTheSameDirectoryIsRefused() throws {
         let directory = try TemporaryDirectory(prefix: "spool")
         defer { directory.remove() }
-        let first = try Spool(directory: directory.path, logger: logger)
-        let error = #expect(throws: AgentError.self) { try Spool(directory: directory.path, logger: logger) }
+        let first = try open(directory)
+        let error = #expect(throws: AgentError.self) { try open(directory) }
         #expect(error?.code == .spoolLocked)
         #expect(error?.description.contains("in use by another agent") == true)
-        _ = first
+        first.close()
     }
 
-    @Test func theLockIsReleasedWithTheSpool() throws {
-        let directory = try TemporaryDirectory(prefix: "spool")
-        defer { directory.remove() }
-        do { _ = try Spool(directory: directory.path, logger: logger) }
-        _ = try Spool(directory: directory.path, logger: logger)
-    }
-
-    @Test func recordsSurviveAReopenAndUnfinishedWritesAreDropped() throws {
+    @Test func aTornTailIsCutAndEveryWholeRecordKept() throws {
         let directory = try TemporaryDirectory(prefix: "spool")
         defer { directory.remove() }
         do {
-            let spool = try Spool(directory: directory.path, logger: logger)
-            try spool.append([Data(#"{"kept":true}"#.utf8)])
+            let spool = try open(directory)
+            for n in 0..<10 { try spool.append([Self.record(n)]) }
+            spool.close()
         }
-        // A write the agent died in the middle of: never acknowledged to anyone.
-        try Data(#"{"half"#.utf8).write(to: URL(fileURLWithPath: directory.path + "/queue/.tmp-00000000000000000002.ndjson"))
-        let spool = try Spool(directory: directory.path, logger: logger)
-        #expect(try spool.oldest(maxRecords: 10, maxBytes: 1 << 20).flatMap(\.records) == [Data(#"{"kept":true}"#.utf8)])
-        #expect(!FileManager.default.fileExists(atPath: directory.path + "/queue/.tmp-00000000000000000002.ndjson"))
-        try spool.append([Data(#"{"next":true}"#.utf8)])
-        #expect(try spool.oldest(maxRecords: 10, maxBytes: 1 << 20).map(\.sequence) == [1, 2])
+        let segment = try lastSegment(directory)
+        var frame: [UInt8] = []
+        SpoolFrame.append(.record, payload: Array(Self.record(10)), to: &frame)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: segment))
+        handle.seekToEndOfFile()
+        handle.write(Data(frame.prefix(frame.count / 2)))
+        try handle.close()
+
+        let spool = try open(directory)
+        defer { spool.close() }
+        #expect(spool.recovery.tornTails == 1)
+        #expect(spool.recovery.tornBytes == frame.count / 2)
+        #expect(Self.numbers(try drain(spool)) == Array(0..<10))
+        let report = try SpoolInspector(directory: directory.path).inspect()
+        #expect(report.problems.isEmpty, "\(report.problems)")
+    }
+
+    @Test func flippedBytesCostOnlyTheirRecordAndACopyIsSetAside() throws {
+        let directory = try TemporaryDirectory(prefix: "spool")
+        defer { directory.remove() }
+        do {
+            let spool = try open(directory)
+            try spool.append((0..<20).map { Self.record($0) })
+            spool.close()
+        }
+        let segment = try lastSegment(directory)
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: segment)))
+        let victim = SpoolFrame.scan(bytes).entries[7]
+        bytes[victim.offset + 15] ^= 0xFF
+        try Data(bytes).write(to: URL(fileURLWithPath: segment))
+        let report = try SpoolInspector(directory: directory.path).inspect()
+        #expect(report.problems.count == 1)
+
+        let spool = try open(directory)
+        defer { spool.close() }
+        #expect(spool.recovery.corruptRanges == 1)
+        #expect(spool.recovery.quarantinedSegments.count == 1)
+        #expect(Self.numbers(try drain(spool)) == Array(0..<7) + Array(8..<20))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path + "/quarantine").count == 1)
+    }
+
+    @Test func aSegmentWithABadHeaderIsSetAsideAndTheAgentStarts() throws {
+        let directory = try TemporaryDirectory(prefix: "spool")
+        defer { directory.remove() }
+        do {
+            let spool = try open(directory)
+            try spool.append([Self.record(1)])
+            spool.close()
+        }
+        try Data("garbage".utf8).write(to: URL(fileURLWithPath: directory.path + "/segments/00000000000000000000.seg"))
+        let spool = try open(directory)
+        defer { spool.close() }
+        #expect(spool.recovery.quarantinedSegments == ["00000000000000000000.seg"])
+        #expect(Self.numbers(try drain(spool)) == [1])
+    }
+
+    @Test func checkpointsAreCommittedWithTheirRecords() throws {
+        let directory = try TemporaryDirectory(prefix: "spool")
+        defer { directory.remove() }
+        do {
+            let spool = try open(directory)
+            try spool.append([Self.record(1)], checkpoint: (source: "journal", position: "s=abc;i=1"))
+            try spool.append([Self.record(2)], checkpoint: (source: "journal", position: "s=abc;i=2"))
+            spool.close()
+        }
+        let spool = try open(directory)
+        defer { spool.close() }
+        #expect(spool.checkpoints == ["journal": "s=abc;i=2"])
+    }
+
+    @Test func blockPolicyRefusesWhenFullAndLosesNothing() throws {
+        let directory = try TemporaryDirectory(prefix: "spool")
+        defer { directory.remove() }
+        let spool = try open(directory, maxBytes: 256 * 1024)
+        defer { spool.close() }
+        var accepted: [Int] = []
+        var refused = 0
+        for n in 0..<400 {
+            do {
+                try spool.append([Self.record(n, padding: 1000)])
+                accepted.append(n)
+            } catch is Spool.Full {
+                refused += 1
+            }
+        }
+        #expect(refused > 0)
+        #expect(spool.currentCounters.refusedFull == refused)
+        #expect(spool.bytesOnDisk <= 256 * 1024)
+        #expect(Self.numbers(try drain(spool)) == accepted)
+        // Room again once shipped.
+        try spool.append([Self.record(1000)])
+    }
+
+    @Test func dropOldestMakesRoomAccountsForEveryDropAndReconciles() throws {
+        let directory = try TemporaryDirectory(prefix: "spool")
+        defer { directory.remove() }
+        let summaries = Mutex<[Spool.DropSummary]>([])
+        let spool = try open(directory, maxBytes: 256 * 1024, policy: .dropOldest) { summary in
+            summaries.withLock { $0.append(summary) }
+            return Data(#"{"eventName":"EventsDropped","count":\#(summary.count)}"#.utf8)
+        }
+        defer { spool.close() }
+        for n in 0..<600 { try spool.append([Self.record(n, padding: 1000)]) }
+        #expect(spool.bytesOnDisk <= 256 * 1024 + 64 * 1024)
+        let counters = spool.currentCounters
+        let dropped = summaries.withLock { $0.reduce(0) { $0 + $1.count } }
+        #expect(counters.droppedFull == dropped)
+        #expect(dropped > 0)
+        #expect(summaries.withLock { $0.first?.firstEventTime } == "2026-11-24T10:00:00Z")
+        let remaining = try drain(spool)
+        let kept = Self.numbers(remaining)
+        let dropRecords = remaining.filter { String(decoding: $0, as: UTF8.self).contains("EventsDropped") }.count
+        // What is kept is the newest, in order; every record is kept or counted as dropped (older
+        // EventsDropped records can themselves be dropped by a later drop; the counter keeps them).
+        let written = summaries.withLock { $0.count }
+        #expect(kept == Array((600 - kept.count)..<600))
+        #expect(kept.count + dropRecords + dropped == 600 + written)
+        let final = spool.currentCounters
+        #expect(final.received == final.acknowledged + spool.pendingRecords + final.droppedFull + final.deadLettered)
+        #expect(final.received == 600 + written)
     }
 
     @Test func deadLetteredBatchesLeaveTheQueueWithTheirReason() throws {
         let directory = try TemporaryDirectory(prefix: "spool")
         defer { directory.remove() }
-        let spool = try Spool(directory: directory.path, logger: logger)
-        try spool.append([Data(#"{"bad":true}"#.utf8)])
-        try spool.deadLetter(try spool.oldest(maxRecords: 10, maxBytes: 1 << 20), reason: "HTTP 403: HostMismatch")
-        #expect(try spool.oldest(maxRecords: 10, maxBytes: 1 << 20).isEmpty)
-        let reason = try String(contentsOfFile: directory.path + "/dead-letter/00000000000000000001.ndjson.reason", encoding: .utf8)
+        let spool = try open(directory)
+        defer { spool.close() }
+        try spool.append([Self.record(1), Self.record(2)])
+        try spool.deadLetter(try #require(try spool.oldest(maxRecords: 10, maxBytes: 1 << 20)), reason: "HTTP 403: HostMismatch")
+        #expect(try spool.oldest(maxRecords: 10, maxBytes: 1 << 20) == nil)
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path + "/dead-letter")
+        let reason = try String(contentsOfFile: directory.path + "/dead-letter/" + #require(names.first { $0.hasSuffix(".reason") }), encoding: .utf8)
         #expect(reason.contains("HostMismatch"))
-        #expect(spool.counters.deadLettered == 1)
+        #expect(spool.currentCounters.deadLettered == 2)
+        let stats = try SpoolInspector(directory: directory.path).inspect()
+        #expect(stats.deadLetterBatches == 1)
+        #expect(stats.inUseByAgent)
+    }
+
+    func lastSegment(_ directory: TemporaryDirectory) throws -> String {
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path + "/segments").sorted()
+        // The newest segment is the empty one opened by close-time? No: close opens nothing; pick the
+        // last segment that holds records.
+        for name in names.reversed() {
+            let path = directory.path + "/segments/" + name
+            if (try Data(contentsOf: URL(fileURLWithPath: path))).count > SpoolFrame.headerSize { return path }
+        }
+        throw AgentError(.spoolIO, "no segment with records")
+    }
+}
+
+extension Spool.Batch: Equatable {
+    public static func == (lhs: Spool.Batch, rhs: Spool.Batch) -> Bool {
+        lhs.records == rhs.records && lhs.end == rhs.end
     }
 }

@@ -11,7 +11,12 @@ public struct AgentConfiguration: Sendable, Hashable {
     /// The collector's base URL, `https://host:port`. Required.
     public var collectorURL: String
     /// The spool directory. Default: `/var/lib/hosttrail/spool`.
-    public var spoolDirectory: String
+    public var spoolDirectory: String {
+        get { spool.directory }
+        set { spool.directory = newValue }
+    }
+    /// The spool: directory, bound, full policy, segment size, commit interval.
+    public var spool: SpoolConfiguration
     /// The application socket. Default: `/run/hosttrail/api.sock`.
     public var socketPath: String
     /// Mode of the socket file. Default: `0o660`.
@@ -45,6 +50,7 @@ public struct AgentConfiguration: Sendable, Hashable {
     public static let knownKeys: Set<String> = [
         "collector", "spool-dir", "socket", "socket-mode", "socket-group", "ca", "cert", "key", "hostname",
         "batch-max-records", "batch-max-age-ms", "proxy", "max-request-bytes", "socket-read-timeout-ms", "log-level",
+        "spool-max-bytes", "spool-full-policy", "spool-commit-interval-ms",
     ]
 
     /// The default configuration file.
@@ -68,7 +74,7 @@ public struct AgentConfiguration: Sendable, Hashable {
         settingsHash: String = ""
     ) {
         self.collectorURL = collectorURL
-        self.spoolDirectory = spoolDirectory
+        self.spool = SpoolConfiguration(directory: spoolDirectory)
         self.socketPath = socketPath
         self.socketMode = socketMode
         self.socketGroup = socketGroup
@@ -117,6 +123,16 @@ public struct AgentConfiguration: Sendable, Hashable {
             }
             hostname = value
         }
+        if let value = try settings.integer("spool-max-bytes", in: (1 << 20)...(1 << 50)) {
+            spool = SpoolConfiguration(directory: spool.directory, maxBytes: value, fullPolicy: spool.fullPolicy, commitInterval: spool.commitInterval)
+        }
+        if let value = try settings.string("spool-full-policy") {
+            guard let policy = SpoolConfiguration.FullPolicy(value) else {
+                throw settings.invalid("spool-full-policy", "\"\(value)\" is not a policy; use block or drop_oldest")
+            }
+            spool.fullPolicy = policy
+        }
+        if let value = try settings.integer("spool-commit-interval-ms", in: 0...1000) { spool.commitInterval = .milliseconds(value) }
         if let value = try settings.integer("batch-max-records", in: 1...10_000) { batchMaxRecords = value }
         if let value = try settings.integer("batch-max-age-ms", in: 1...60_000) { batchMaxAge = .milliseconds(value) }
         if let value = try settings.string("proxy") { proxy = value }

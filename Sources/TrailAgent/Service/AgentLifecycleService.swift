@@ -2,10 +2,13 @@
 
 import Foundation
 import Logging
+import NIOPosix
 import ServiceLifecycle
+import Synchronization
 import TrailCore
 
-/// Writes `AgentStarted` when the agent starts and `AgentStopped` when it stops.
+/// Writes `AgentStarted` (and `SpoolRecovered` when start-up repaired the spool) when the agent
+/// starts, and `AgentStopped` when it stops.
 ///
 /// It runs after the shipper in the service group, so on shutdown it stops first and its
 /// `AgentStopped` is in the spool before the shipper's final drain.
@@ -21,8 +24,23 @@ final class AgentLifecycleService: Service {
     }
 
     func run() async throws {
-        try spool.append([try builder.agentStarted(now: Date()).canonicalJSON()])
-        logger.info("agent started", metadata: ["agent.version": "\(builder.version)", "agent.config-hash": "\(builder.configurationHash)"])
+        var records = [try builder.agentStarted(now: Date()).canonicalJSON()]
+        let recovery = spool.recovery
+        if !recovery.isClean {
+            let details: [String: JSONValue] = [
+                "tornTails": .integer(Int64(recovery.tornTails)), "tornBytes": .integer(Int64(recovery.tornBytes)),
+                "corruptRanges": .integer(Int64(recovery.corruptRanges)), "corruptBytes": .integer(Int64(recovery.corruptBytes)),
+                "quarantinedSegments": .array(recovery.quarantinedSegments.map(JSONValue.string)),
+            ]
+            records.append(try builder.spoolRecovered(now: Date(), details: details).canonicalJSON())
+        }
+        try await append(records)
+        logger.info(
+            "agent started",
+            metadata: [
+                "agent.version": "\(builder.version)", "agent.config-hash": "\(builder.configurationHash)",
+                "spool.pending": "\(spool.pendingRecords)",
+            ])
         let reason: String
         do {
             try await gracefulShutdown()
@@ -31,10 +49,46 @@ final class AgentLifecycleService: Service {
             reason = "error"
         }
         do {
+            // Directly, not through the thread pool: the task may be cancelled (a failing group),
+            // and this record must still be written. One fsync at shutdown is no hardship.
             try spool.append([try builder.agentStopped(now: Date(), reason: reason).canonicalJSON()])
         } catch {
             logger.error("cannot record AgentStopped", metadata: ["error": "\(error)"])
         }
-        logger.info("agent stopping", metadata: ["reason": "\(reason)"])
+        let counters = spool.currentCounters
+        logger.info(
+            "agent stopping",
+            metadata: [
+                "reason": "\(reason)", "spool.received": "\(counters.received)", "spool.acknowledged": "\(counters.acknowledged)",
+                "spool.pending": "\(spool.pendingRecords)", "spool.dropped": "\(counters.droppedFull)",
+                "spool.dead-lettered": "\(counters.deadLettered)",
+            ])
+    }
+
+    /// Spool writes block on fsync: off the cooperative pool.
+    private func append(_ records: [Data]) async throws {
+        let spool = self.spool
+        try await NIOThreadPool.singleton.runIfActive { try spool.append(records) }
+    }
+}
+
+/// Builds the `EventsDropped` records the spool writes when `drop_oldest` drops.
+final class EventsDroppedRecordFactory: Sendable {
+    private let builder: AgentRecordBuilder
+    private let sequence = Mutex(0)
+
+    init(builder: AgentRecordBuilder) {
+        self.builder = builder
+    }
+
+    func record(_ summary: Spool.DropSummary) -> Data? {
+        let number = sequence.withLock { value in
+            value += 1
+            return value
+        }
+        return try? builder.eventsDropped(
+            now: Date(), count: summary.count, firstEventTime: summary.firstEventTime, lastEventTime: summary.lastEventTime,
+            reason: summary.reason, sequence: number
+        ).canonicalJSON()
     }
 }

@@ -57,23 +57,23 @@ public final class Shipper: Service {
                 drainDeadline = .now + drainTimeout
             }
             if let drainDeadline, ContinuousClock.now >= drainDeadline {
-                logger.notice("stopping with records still spooled; they ship on the next start", metadata: ["spool.batches": "\(spool.queuedBatchCount())"])
+                logger.notice("stopping with records still spooled; they ship on the next start", metadata: ["spool.records": "\(spool.pendingRecords)"])
                 return
             }
-            let batches: [Spool.Batch]
+            let next: Spool.Batch?
             do {
-                batches = try spool.oldest(maxRecords: maxRecords, maxBytes: Self.maxBatchBytes)
+                next = try spool.oldest(maxRecords: maxRecords, maxBytes: Self.maxBatchBytes)
             } catch {
                 logger.error("cannot read the spool", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .seconds(1))
                 continue
             }
-            if batches.isEmpty {
+            guard let batch = next else {
                 if drainDeadline != nil { return }
                 try? await Task.sleep(for: maxAge)
                 continue
             }
-            let outcome = await ship(batches)
+            let outcome = await ship(batch)
             switch outcome {
             case .delivered:
                 backoff.succeeded()
@@ -95,9 +95,9 @@ public final class Shipper: Service {
         case retry(after: Duration?, reason: String)
     }
 
-    /// Ships `batches` as one request, splitting on 413 and dead-lettering what is refused for good.
-    func ship(_ batches: [Spool.Batch]) async -> Outcome {
-        let records = batches.flatMap(\.records)
+    /// Ships `batch` as one request, splitting on 413 and dead-lettering what is refused for good.
+    func ship(_ batch: Spool.Batch) async -> Outcome {
+        let records = batch.records
         let response: HTTPSClient.Response
         do {
             var body = ByteBuffer(bytes: RecordBatch.encode(canonicalRecords: records))
@@ -115,11 +115,12 @@ public final class Shipper: Service {
         } catch {
             return .retry(after: nil, reason: "\(error)")
         }
+        spool.noteShipped(batch)
         switch RetryBackoff.disposition(forStatus: response.status) {
         case .delivered:
             let result = try? JSONDecoder().decode(IngestResult.self, from: response.body)
             do {
-                try spool.acknowledge(batches, duplicates: result?.duplicates ?? 0)
+                try spool.acknowledge(batch, duplicates: result?.duplicates ?? 0)
             } catch {
                 logger.error("cannot acknowledge shipped records in the spool", metadata: ["error": "\(error)"])
             }
@@ -129,17 +130,23 @@ public final class Shipper: Service {
             return .retry(
                 after: RetryBackoff.parseRetryAfter(response.headers["retry-after"]),
                 reason: "HTTP \(response.status): \(response.bodyText.prefix(300))")
-        case .split where batches.count > 1:
-            let half = batches.count / 2
-            if case .retry(let after, let reason) = await ship(Array(batches[..<half])) { return .retry(after: after, reason: reason) }
-            return await ship(Array(batches[half...]))
+        case .split where batch.records.count > 1:
+            let half = batch.records.count / 2
+            let first = Spool.Batch(
+                records: Array(batch.records[..<half]), positions: Array(batch.positions[..<half]), end: batch.positions[half],
+                bytes: batch.records[..<half].reduce(0) { $0 + $1.count })
+            let second = Spool.Batch(
+                records: Array(batch.records[half...]), positions: Array(batch.positions[half...]), end: batch.end,
+                bytes: batch.records[half...].reduce(0) { $0 + $1.count })
+            if case .retry(let after, let reason) = await ship(first) { return .retry(after: after, reason: reason) }
+            return await ship(second)
         case .split, .reject:
             let reason = "HTTP \(response.status): \(response.bodyText.prefix(1000))"
             logger.error(
                 "the collector refused records; moved to the dead-letter directory",
                 metadata: ["upload.records": "\(records.count)", "error": "\(reason)"])
             do {
-                try spool.deadLetter(batches, reason: reason)
+                try spool.deadLetter(batch, reason: reason)
             } catch {
                 logger.error("cannot move refused records to the dead-letter directory", metadata: ["error": "\(error)"])
                 return .retry(after: .seconds(5), reason: reason)

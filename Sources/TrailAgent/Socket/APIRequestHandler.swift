@@ -111,7 +111,15 @@ final class APIRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         let threadPool = self.threadPool
         let eventLoop = context.eventLoop
         let response = peer.flatMap { credentials in
-            threadPool.runIfActive(eventLoop: eventLoop) { processor.handle(request, peer: credentials) }
+            let promise = eventLoop.makePromise(of: APIRequestProcessor.Response.self)
+            threadPool.submit { state in
+                guard case .active = state else {
+                    promise.fail(AgentError(.socketSetup, "the agent is stopping"))
+                    return
+                }
+                processor.handle(request, peer: credentials) { promise.succeed($0) }
+            }
+            return promise.futureResult
         }
         let boundContext = NIOLoopBound(context, eventLoop: eventLoop)
         let boundSelf = NIOLoopBound(self, eventLoop: eventLoop)

@@ -6,8 +6,8 @@ import TrailCore
 
 /// Answers one request on the application socket: validates, builds records, spools them.
 ///
-/// Runs on a thread-pool thread: spooling blocks on `fsync`, by design, because `202` promises
-/// the events are on disk.
+/// Validation runs on a thread-pool thread; the reply to a valid `POST /v1/events` waits for the
+/// spool's group commit (the `202` promises the events are on disk).
 struct APIRequestProcessor: Sendable {
     struct Request: Sendable {
         var method: String
@@ -26,22 +26,23 @@ struct APIRequestProcessor: Sendable {
     let builder: ApplicationRecordBuilder
     let logger: Logger
 
-    func handle(_ request: Request, peer: PeerCredentials) -> Response {
+    func handle(_ request: Request, peer: PeerCredentials, respond: @escaping @Sendable (Response) -> Void) {
         let path = request.path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? request.path
         switch (request.method, path) {
         case ("POST", "/v1/events"):
-            return postEvents(request, peer: peer)
+            postEvents(request, peer: peer, respond: respond)
         case ("GET", "/v1/health"):
-            return Response(status: 200, body: ["status": "ok", "queuedBatches": .integer(Int64(spool.queuedBatchCount()))])
+            respond(Response(status: 200, body: ["status": "ok", "pendingRecords": .integer(Int64(spool.pendingRecords))]))
         case (_, "/v1/events"), (_, "/v1/health"):
-            return Self.error(405, EventValidationError(.invalidRequest, "\(request.method) is not allowed on \(path)"))
+            respond(Self.error(405, EventValidationError(.invalidRequest, "\(request.method) is not allowed on \(path)")))
         default:
-            return Self.error(404, EventValidationError(.invalidRequest, "no such endpoint: \(path); use POST /v1/events"))
+            respond(Self.error(404, EventValidationError(.invalidRequest, "no such endpoint: \(path); use POST /v1/events")))
         }
     }
 
-    func postEvents(_ request: Request, peer: PeerCredentials) -> Response {
+    func postEvents(_ request: Request, peer: PeerCredentials, respond: @escaping @Sendable (Response) -> Void) {
         let records: [CloudTrailRecord]
+        let encoded: [Data]
         do {
             let values = try ApplicationRequest.events(body: request.body, contentType: request.contentType)
             let fallbackRequestID = UUID().uuidString.lowercased()
@@ -50,25 +51,36 @@ struct APIRequestProcessor: Sendable {
                 let event = try ApplicationEvent(validating: value, index: index)
                 return try builder.record(for: event, index: index, peer: peer, fallbackRequestID: fallbackRequestID, now: now)
             }
+            encoded = try records.map { try $0.canonicalJSON() }
         } catch let error as EventValidationError {
             let status = error.code == .reservedEventSource ? 403 : (error.code == .eventTooLarge ? 413 : 400)
             logger.info(
                 "refused an application request",
                 metadata: ["peer.uid": "\(peer.uid)", "peer.pid": "\(peer.pid)", "error.code": "\(error.code)", "error.message": "\(error.message)"])
-            return Self.error(status, error)
+            respond(Self.error(status, error))
+            return
         } catch {
-            return Self.error(500, EventValidationError(.invalidRequest, "internal error: \(error)"))
+            respond(Self.error(500, EventValidationError(.invalidRequest, "internal error: \(error)")))
+            return
         }
-        do {
-            try spool.append(records.map { try $0.canonicalJSON() })
-        } catch {
-            logger.error("cannot spool application events", metadata: ["error": "\(error)"])
-            return Response(
-                status: 503,
-                body: EventValidationError(.init(rawValue: "SpoolUnavailable"), "the agent cannot store events right now: \(error)").jsonValue,
-                headers: [("Retry-After", "1")])
+        let eventIDs = records.map { JSONValue.string($0.eventID) }
+        let logger = self.logger
+        spool.append(encoded) { result in
+            switch result {
+            case .success:
+                respond(Response(status: 202, body: ["eventIDs": .array(eventIDs)]))
+            case .failure(let error as Spool.Full):
+                respond(Response(
+                    status: 503, body: EventValidationError(.init(rawValue: "SpoolFull"), "\(error)").jsonValue,
+                    headers: [("Retry-After", "1")]))
+            case .failure(let error):
+                logger.error("cannot spool application events", metadata: ["error": "\(error)"])
+                respond(Response(
+                    status: 503,
+                    body: EventValidationError(.init(rawValue: "SpoolUnavailable"), "the agent cannot store events right now: \(error)").jsonValue,
+                    headers: [("Retry-After", "1")]))
+            }
         }
-        return Response(status: 202, body: ["eventIDs": .array(records.map { .string($0.eventID) })])
     }
 
     static func error(_ status: Int, _ error: EventValidationError) -> Response {

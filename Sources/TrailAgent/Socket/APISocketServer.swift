@@ -14,17 +14,32 @@ import Glibc
 
 /// The application socket: HTTP/1.1 over a Unix stream socket (`POST /v1/events`, `GET /v1/health`).
 ///
-/// ``bind(configuration:processor:logger:)`` creates the socket before the agent reports ready;
-/// ``run()`` serves until graceful shutdown, then closes the listener and removes the socket file.
+/// ``run()`` binds the socket inside the service group (so a SIGTERM at any moment after the socket
+/// exists is a graceful shutdown that removes it), opens `ready` for the readiness notification,
+/// serves until graceful shutdown, then closes the listener and removes the socket file.
 public final class APISocketServer: Service {
-    private let channel: any Channel
-    private let path: String
+    private let configuration: AgentConfiguration
+    private let processor: APIRequestProcessor
+    private let ready: StartupGate
     private let logger: Logger
 
-    private init(channel: any Channel, path: String, logger: Logger) {
-        self.channel = channel
-        self.path = path
+    init(configuration: AgentConfiguration, processor: APIRequestProcessor, ready: StartupGate, logger: Logger) {
+        self.configuration = configuration
+        self.processor = processor
+        self.ready = ready
         self.logger = logger
+    }
+
+    public func run() async throws {
+        let channel = try await Self.bind(configuration: configuration, processor: processor, logger: logger)
+        ready.open()
+        try await withGracefulShutdownHandler {
+            try await channel.closeFuture.get()
+        } onGracefulShutdown: {
+            channel.close(promise: nil)
+        }
+        unlink(configuration.socketPath)
+        logger.info("application socket closed", metadata: ["socket.path": "\(configuration.socketPath)"])
     }
 
     /// Binds the socket at `configuration.socketPath`.
@@ -37,7 +52,7 @@ public final class APISocketServer: Service {
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         threadPool: NIOThreadPool = .singleton,
         logger: Logger
-    ) async throws -> APISocketServer {
+    ) async throws -> any Channel {
         let path = configuration.socketPath
         try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
@@ -66,17 +81,7 @@ public final class APISocketServer: Service {
         }
         applyOwnership(path: path, mode: configuration.socketMode, group: configuration.socketGroup, logger: logger)
         logger.info("application socket listening", metadata: ["socket.path": "\(path)"])
-        return APISocketServer(channel: channel, path: path, logger: logger)
-    }
-
-    public func run() async throws {
-        try await withGracefulShutdownHandler {
-            try await channel.closeFuture.get()
-        } onGracefulShutdown: { [channel] in
-            channel.close(promise: nil)
-        }
-        unlink(path)
-        logger.info("application socket closed", metadata: ["socket.path": "\(path)"])
+        return channel
     }
 
     /// Replaces a socket file nobody listens on; refuses one that is live or is not a socket.

@@ -2,69 +2,558 @@
 
 import Foundation
 import Logging
-import Synchronization
+import TrailCore
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The agent's disk buffer between sources and the shipper.
+/// The agent's crash-safe disk buffer between sources and the shipper.
 ///
 /// Layout under the spool directory:
-/// - `lock`: held with `flock(2)` for the agent's life, so a second agent cannot share the spool;
-/// - `queue/<sequence>.ndjson`: one file per accepted batch, one canonical record per line, written
-///   to a temporary name, fsync'd, renamed and the directory fsync'd before the batch counts as
-///   spooled (the socket answers `202` only after that);
-/// - `dead-letter/`: batches the collector refused for good, kept for an operator.
+/// - `lock`: `flock(2)`ed for the agent's life; a second agent on the same spool is refused.
+/// - `segments/<20-digit number>.seg`: a 32-byte header, then frames (length, CRC-32C, kind,
+///   payload; see ``SpoolFrame``). Records and source checkpoints share frames, so a checkpoint is
+///   committed by the same fsync as the records it covers.
+/// - `state.json`: the acknowledgement position and the lifetime counters, replaced atomically.
+///   Segments wholly before the position are deleted only after the new state is durable.
+/// - `dead-letter/`: batches the collector refused for good, with the reason beside them.
+/// - `quarantine/`: copies of segments found damaged at start-up, for an operator.
 ///
-/// This is the simple first spool: whole-file batches, no per-record checksums. Records leave the
-/// queue only when the collector has acknowledged them.
-public final class Spool: Sendable {
-    /// A spooled batch file and its records.
+/// Writes go through one committer thread: whatever is pending when it is free is written and
+/// fsync'd together (group commit), and only then are the writers told (the socket's `202`).
+/// Start-up never refuses a spool: a torn tail is cut, corrupt frames are skipped (every valid
+/// frame is kept), a segment with a bad header is set aside; all of it is counted, logged and
+/// reported in ``recovery`` for an agent record.
+///
+/// - Important: Call ``close()`` when done: it stops the committer thread and releases the lock.
+public final class Spool: @unchecked Sendable {
+    // @unchecked: owns file descriptors and a thread; all mutable state is guarded by `condition`.
+
+    /// A run of records read from the queue, with the position just past the last one.
     public struct Batch: Sendable {
-        public var sequence: UInt64
-        public var path: String
         public var records: [Data]
+        /// The position of each record's frame.
+        public var positions: [SpoolPosition]
+        public var end: SpoolPosition
         public var bytes: Int
     }
 
-    /// What went in and out of the spool since the agent started.
-    public struct Counters: Sendable, Hashable {
-        public var received = 0
-        public var spooled = 0
-        public var acknowledged = 0
-        public var duplicates = 0
-        public var deadLettered = 0
+    /// What start-up found and repaired.
+    public struct Recovery: Sendable, Hashable {
+        public var tornTails = 0
+        public var tornBytes = 0
+        public var corruptRanges = 0
+        public var corruptBytes = 0
+        public var quarantinedSegments: [String] = []
+        /// Valid records waiting to ship when the agent started.
+        public var recordsInSpool = 0
+        public var isClean: Bool { tornTails == 0 && corruptRanges == 0 && quarantinedSegments.isEmpty }
     }
 
-    public let directory: String
-    let queueDirectory: String
+    /// What a `drop_oldest` drop removed, for the `EventsDropped` record.
+    public struct DropSummary: Sendable, Hashable {
+        public var count: Int
+        public var firstEventTime: String?
+        public var lastEventTime: String?
+        public var reason: String
+    }
+
+    /// The spool is full and its policy is `block`.
+    public struct Full: Error, CustomStringConvertible {
+        public var description: String { "the spool is full (policy block); retry later" }
+    }
+
+    struct Segment {
+        var number: UInt64
+        /// Bytes durably written (header included).
+        var size: Int
+    }
+
+    struct PendingWrite {
+        var frames: [UInt8]
+        var records: Int
+        var completion: @Sendable (Result<Void, any Error>) -> Void
+    }
+
+    struct PersistentState: Codable {
+        var acknowledged: SpoolPosition
+        var counters: SpoolCounters
+    }
+
+    public let configuration: SpoolConfiguration
+    public let recovery: Recovery
+    /// The latest checkpoint of each source found at start-up.
+    public let checkpoints: [String: String]
+    let segmentsDirectory: String
     let deadLetterDirectory: String
-    private let lockDescriptor: Int32
-    private let state: Mutex<State>
+    let quarantineDirectory: String
+    private var lockDescriptor: Int32
     private let logger: Logger
+    private let eventsDroppedRecord: @Sendable (DropSummary) -> Data?
 
-    struct State {
-        var nextSequence: UInt64
-        var counters = Counters()
-    }
+    private let condition = NSCondition()
+    private var segments: [Segment]
+    private var activeDescriptor: Int32
+    private var acknowledged: SpoolPosition
+    private var counters: SpoolCounters
+    private var recordsInSpool: Int
+    private var pending: [PendingWrite] = []
+    private var pendingBytes = 0
+    private var closing = false
+    private var committerDone = false
+    private var committer: Thread?
 
-    /// Opens (creating if needed) and locks the spool at `directory`.
+    /// Opens the spool, locks it, repairs what a crash left, and starts the committer.
     ///
-    /// - Throws: ``AgentError`` `spool-locked` when another agent holds the spool, `spool-io` otherwise.
-    public init(directory: String, logger: Logger) throws {
-        self.directory = directory
+    /// - Parameter eventsDroppedRecord: Builds the canonical `EventsDropped` record for a drop.
+    /// - Throws: ``AgentError`` `spool-locked` when another agent holds it, `spool-io` when the
+    ///   directory cannot be used at all. Damaged contents never make it throw.
+    public init(
+        configuration: SpoolConfiguration, logger: Logger,
+        eventsDroppedRecord: @escaping @Sendable (DropSummary) -> Data? = { _ in nil }
+    ) throws {
+        self.configuration = configuration
         self.logger = logger
-        queueDirectory = directory + "/queue"
+        self.eventsDroppedRecord = eventsDroppedRecord
+        let directory = configuration.directory
+        segmentsDirectory = directory + "/segments"
         deadLetterDirectory = directory + "/dead-letter"
+        quarantineDirectory = directory + "/quarantine"
         do {
-            for path in [directory, queueDirectory, deadLetterDirectory] {
-                try FileManager.default.createDirectory(
-                    atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+            for path in [directory, segmentsDirectory, deadLetterDirectory, quarantineDirectory] {
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
             }
         } catch {
             throw AgentError(.spoolIO, "cannot create the spool directory", path: directory, underlyingError: error)
         }
+        lockDescriptor = try Self.lock(directory)
+
+        var state = Self.readState(directory) ?? PersistentState(acknowledged: SpoolPosition(segment: 0, offset: 0), counters: SpoolCounters())
+        var recovery = Recovery()
+        var checkpoints: [String: String] = [:]
+        var segments: [Segment] = []
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: segmentsDirectory)) ?? []).sorted()
+        let numbered = names.compactMap { name in Self.segmentNumber(name).map { ($0, name) } }
+        for (index, (number, name)) in numbered.enumerated() {
+            let path = segmentsDirectory + "/" + name
+            let bytes = (try? Self.readAll(path)) ?? []
+            if case .failure(let problem) = SpoolFrame.parseHeader(bytes) {
+                Self.quarantine(path, name: name, into: quarantineDirectory, move: true)
+                recovery.quarantinedSegments.append(name)
+                logger.error("spool segment has a bad header; set aside", metadata: ["spool.segment": "\(name)", "problem": "\(problem)"])
+                continue
+            }
+            var scan = SpoolFrame.scan(bytes)
+            var size = bytes.count
+            if let torn = scan.tornTailOffset {
+                if index == numbered.count - 1 {
+                    // The write the agent died in; its writers were never told it succeeded.
+                    recovery.tornTails += 1
+                    recovery.tornBytes += bytes.count - torn
+                    Self.truncate(path, to: torn)
+                    size = torn
+                    logger.warning("cut a torn tail off the spool", metadata: ["spool.segment": "\(name)", "spool.bytes": "\(bytes.count - torn)"])
+                } else {
+                    scan.corruptRanges.append(torn..<bytes.count)
+                }
+            }
+            if !scan.corruptRanges.isEmpty {
+                recovery.corruptRanges += scan.corruptRanges.count
+                recovery.corruptBytes += scan.corruptRanges.reduce(0) { $0 + $1.count }
+                Self.quarantine(path, name: name, into: quarantineDirectory, move: false)
+                recovery.quarantinedSegments.append(name)
+                logger.error(
+                    "spool segment is damaged; kept every valid record and set a copy aside",
+                    metadata: ["spool.segment": "\(name)", "spool.corrupt-bytes": "\(scan.corruptRanges.reduce(0) { $0 + $1.count })"])
+            }
+            for entry in scan.entries {
+                let position = SpoolPosition(segment: number, offset: entry.offset)
+                switch entry.kind {
+                case .record where position >= state.acknowledged:
+                    recovery.recordsInSpool += 1
+                case .checkpoint:
+                    if let checkpoint = try? JSONDecoder().decode([String: String].self, from: Data(entry.payload)),
+                        let source = checkpoint["source"], let value = checkpoint["position"]
+                    {
+                        checkpoints[source] = value
+                    }
+                default:
+                    break
+                }
+            }
+            segments.append(Segment(number: number, size: size))
+        }
+        // Records lost in corrupt ranges cannot be counted exactly; the damage is reported in bytes.
+        // `received` is re-derived from what is durable, so the counters reconcile after a crash.
+        state.counters.received = state.counters.acknowledged + state.counters.droppedFull + state.counters.droppedCorrupt
+            + state.counters.deadLettered + recovery.recordsInSpool
+
+        // Never append to a segment from before the start: a fresh one begins now.
+        let nextNumber = max((segments.last?.number ?? 0) + 1, state.acknowledged.segment + 1)
+        let path = segmentsDirectory + "/" + Self.segmentName(nextNumber)
+        let descriptor = try Self.createSegment(path: path, number: nextNumber)
+        segments.append(Segment(number: nextNumber, size: SpoolFrame.headerSize))
+        do {
+            try SystemCall.syncDirectory(segmentsDirectory)
+        } catch {
+            throw AgentError(.spoolIO, "cannot sync the spool directory", path: segmentsDirectory, underlyingError: error)
+        }
+
+        self.segments = segments
+        self.activeDescriptor = descriptor
+        self.acknowledged = state.acknowledged
+        self.counters = state.counters
+        self.recordsInSpool = recovery.recordsInSpool
+        self.recovery = recovery
+        self.checkpoints = checkpoints
+        try? writeState()
+        deleteAcknowledgedSegments()
+
+        // The committer holds the spool until ``close()``: a spool lives as long as its agent, and
+        // closing is explicit (it also releases the lock).
+        let thread = Thread { self.commitLoop() }
+        thread.name = "hosttrail-spool-committer"
+        committer = thread
+        thread.start()
+    }
+
+    deinit {
+        close()
+    }
+
+    /// Stops the committer after the writes already queued, closes the files and releases the
+    /// lock; later appends fail. Idempotent.
+    public func close() {
+        condition.lock()
+        closing = true
+        condition.broadcast()
+        while committer != nil && !committerDone { condition.wait() }
+        if activeDescriptor >= 0 {
+            Glibc.close(activeDescriptor)
+            activeDescriptor = -1
+        }
+        if lockDescriptor >= 0 {
+            Glibc.close(lockDescriptor)  // releases the flock
+            lockDescriptor = -1
+        }
+        condition.unlock()
+    }
+
+    // MARK: - Writing
+
+    /// Queues `records` (canonical JSON, one each) and `checkpoint` for the next group commit;
+    /// `completion` runs on the committer thread once they are fsync'd, or with the reason they
+    /// were not (``Full`` under the `block` policy).
+    public func append(
+        _ records: [Data], checkpoint: (source: String, position: String)? = nil,
+        completion: @escaping @Sendable (Result<Void, any Error>) -> Void
+    ) {
+        var frames: [UInt8] = []
+        frames.reserveCapacity(records.reduce(0) { $0 + $1.count + SpoolFrame.frameOverhead })
+        for record in records { SpoolFrame.append(.record, payload: record, to: &frames) }
+        if let checkpoint {
+            let payload = (try? JSONEncoder().encode(["source": checkpoint.source, "position": checkpoint.position])) ?? Data()
+            SpoolFrame.append(.checkpoint, payload: payload, to: &frames)
+        }
+        condition.lock()
+        if closing {
+            condition.unlock()
+            completion(.failure(AgentError(.spoolIO, "the spool is closed")))
+            return
+        }
+        if configuration.fullPolicy == .block && usedBytes + pendingBytes + frames.count > configuration.maxBytes {
+            counters.refusedFull += 1
+            condition.unlock()
+            completion(.failure(Full()))
+            return
+        }
+        pending.append(PendingWrite(frames: frames, records: records.count, completion: completion))
+        pendingBytes += frames.count
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Appends and waits for the commit (for callers off the event loops and the cooperative pool).
+    public func append(_ records: [Data], checkpoint: (source: String, position: String)? = nil) throws {
+        let done = DispatchSemaphore(value: 0)
+        let outcome = ResultBox()
+        append(records, checkpoint: checkpoint) { result in
+            outcome.set(result)
+            done.signal()
+        }
+        done.wait()
+        try outcome.get()
+    }
+
+    private var usedBytes: Int {
+        segments.reduce(0) { $0 + $1.size }
+    }
+
+    private func commitLoop() {
+        while true {
+            condition.lock()
+            while pending.isEmpty && !closing { condition.wait() }
+            if pending.isEmpty && closing {
+                committerDone = true
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            condition.unlock()
+            if configuration.commitInterval > .zero {
+                Thread.sleep(forTimeInterval: Double(configuration.commitInterval.components.attoseconds) / 1e18
+                    + Double(configuration.commitInterval.components.seconds))
+            }
+            condition.lock()
+            var work = pending
+            pending = []
+            pendingBytes = 0
+            var drop: DropSummary?
+            if configuration.fullPolicy == .dropOldest {
+                drop = makeRoom(for: work.reduce(0) { $0 + $1.frames.count })
+                if let drop, let record = eventsDroppedRecord(drop) {
+                    var frames: [UInt8] = []
+                    SpoolFrame.append(.record, payload: record, to: &frames)
+                    work.append(PendingWrite(frames: frames, records: 1, completion: { _ in }))
+                }
+            }
+            let needsRotation = segments.last!.size >= configuration.segmentBytes
+            condition.unlock()
+
+            let result = Result<Void, any Error> { try commit(work, rotate: needsRotation) }
+            if case .failure(let error) = result {
+                logger.error("spool write failed", metadata: ["error": "\(error)"])
+            }
+            if let drop {
+                logger.warning("spool full: dropped the oldest records", metadata: ["spool.dropped": "\(drop.count)"])
+            }
+            for write in work { write.completion(result) }
+        }
+    }
+
+    /// Writes and fsyncs a group (on the committer thread only).
+    private func commit(_ work: [PendingWrite], rotate: Bool) throws {
+        if rotate { try rotateSegment() }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(work.reduce(0) { $0 + $1.frames.count })
+        for write in work { bytes.append(contentsOf: write.frames) }
+        condition.lock()
+        let descriptor = activeDescriptor
+        let offset = segments.last!.size
+        condition.unlock()
+        do {
+            try bytes.withUnsafeBytes { raw in
+                var written = 0
+                while written < raw.count {
+                    written += try SystemCall.check("pwrite") {
+                        pwrite(descriptor, raw.baseAddress! + written, raw.count - written, off_t(offset + written))
+                    }
+                }
+            }
+            try SystemCall.check("fsync") { fsync(descriptor) }
+        } catch {
+            // Whatever part landed is past the committed size: cut it, so the next group starts clean.
+            _ = ftruncate(descriptor, off_t(offset))
+            throw AgentError(.spoolIO, "cannot write to the spool", path: segmentsDirectory, underlyingError: error)
+        }
+        condition.lock()
+        segments[segments.count - 1].size = offset + bytes.count
+        let records = work.reduce(0) { $0 + $1.records }
+        counters.received += records
+        recordsInSpool += records
+        condition.unlock()
+    }
+
+    private func rotateSegment() throws {
+        condition.lock()
+        let number = segments.last!.number + 1
+        condition.unlock()
+        let descriptor = try Self.createSegment(path: segmentsDirectory + "/" + Self.segmentName(number), number: number)
+        try SystemCall.syncDirectory(segmentsDirectory)
+        condition.lock()
+        Glibc.close(activeDescriptor)
+        activeDescriptor = descriptor
+        segments.append(Segment(number: number, size: SpoolFrame.headerSize))
+        condition.unlock()
+    }
+
+    /// Drops whole oldest segments until `incoming` bytes fit (lock held). Returns what was dropped.
+    private func makeRoom(for incoming: Int) -> DropSummary? {
+        var summary: DropSummary?
+        while usedBytes + incoming > configuration.maxBytes, segments.count > 1 {
+            let oldest = segments[0]
+            let path = segmentsDirectory + "/" + Self.segmentName(oldest.number)
+            let bytes = (try? Self.readAll(path)) ?? []
+            let scan = SpoolFrame.scan(bytes)
+            var dropped = 0
+            var first: String?
+            var last: String?
+            for entry in scan.entries where entry.kind == .record && SpoolPosition(segment: oldest.number, offset: entry.offset) >= acknowledged {
+                dropped += 1
+                let time = (try? JSONDecoder().decode(EventTimeOnly.self, from: Data(entry.payload)))?.eventTime
+                if first == nil { first = time }
+                last = time ?? last
+            }
+            acknowledged = max(acknowledged, SpoolPosition(segment: oldest.number + 1, offset: 0))
+            counters.droppedFull += dropped
+            recordsInSpool -= dropped
+            segments.removeFirst()
+            try? writeState()
+            unlink(path)
+            if dropped > 0 {
+                summary = DropSummary(
+                    count: (summary?.count ?? 0) + dropped, firstEventTime: summary?.firstEventTime ?? first,
+                    lastEventTime: last ?? summary?.lastEventTime, reason: "spool-full")
+            }
+        }
+        return summary
+    }
+
+    struct EventTimeOnly: Decodable { var eventTime: String }
+
+    // MARK: - Reading and acknowledging
+
+    /// The oldest unacknowledged records, up to `maxRecords` and about `maxBytes`; `nil` when none wait.
+    public func oldest(maxRecords: Int, maxBytes: Int) throws -> Batch? {
+        condition.lock()
+        let start = acknowledged
+        let snapshot = segments
+        condition.unlock()
+        var batch = Batch(records: [], positions: [], end: start, bytes: 0)
+        for segment in snapshot where segment.number >= start.segment {
+            let from = segment.number == start.segment ? max(start.offset, SpoolFrame.headerSize) : SpoolFrame.headerSize
+            guard from < segment.size else { continue }
+            let length = min(segment.size - from, maxBytes - batch.bytes + SpoolFrame.maxPayload + SpoolFrame.frameOverhead)
+            let bytes = try Self.read(segmentsDirectory + "/" + Self.segmentName(segment.number), offset: from, count: length)
+            let scan = SpoolFrame.scan(bytes, from: 0)
+            for entry in scan.entries {
+                let position = SpoolPosition(segment: segment.number, offset: from + entry.offset)
+                if entry.kind == .record {
+                    if !batch.records.isEmpty && (batch.records.count >= maxRecords || batch.bytes + entry.payload.count > maxBytes) {
+                        return batch
+                    }
+                    batch.records.append(Data(entry.payload))
+                    batch.positions.append(position)
+                    batch.bytes += entry.payload.count
+                }
+                batch.end = SpoolPosition(segment: segment.number, offset: from + entry.end)
+            }
+            if length < segment.size - from { return batch.records.isEmpty ? nil : batch }
+            // Past the whole of a closed segment: the next one starts at its header. The active
+            // segment is still growing, so the end stays inside it.
+            if segment.number != snapshot.last?.number {
+                batch.end = SpoolPosition(segment: segment.number + 1, offset: 0)
+            }
+        }
+        return batch.records.isEmpty ? nil : batch
+    }
+
+    /// Records that the collector committed `batch`; its segments go once that is durable.
+    public func acknowledge(_ batch: Batch, duplicates: Int) throws {
+        try advance(past: batch) { counters, records in
+            counters.acknowledged += records
+            counters.duplicates += min(duplicates, records)
+        }
+    }
+
+    /// Moves a batch the collector refused for good to `dead-letter/`, with the reason beside it.
+    public func deadLetter(_ batch: Batch, reason: String) throws {
+        let name = "\(Self.segmentName(batch.positions.first?.segment ?? 0))-\(batch.positions.first?.offset ?? 0)"
+        var body = Data()
+        for record in batch.records {
+            body.append(record)
+            body.append(UInt8(ascii: "\n"))
+        }
+        do {
+            try body.write(to: URL(fileURLWithPath: deadLetterDirectory + "/" + name + ".ndjson"))
+            try Data((reason + "\n").utf8).write(to: URL(fileURLWithPath: deadLetterDirectory + "/" + name + ".reason"))
+            try SystemCall.syncDirectory(deadLetterDirectory)
+        } catch {
+            throw AgentError(.spoolIO, "cannot write to the dead-letter directory", path: deadLetterDirectory, underlyingError: error)
+        }
+        try advance(past: batch) { counters, records in counters.deadLettered += records }
+    }
+
+    /// Marks that `batch` was sent in a request the collector answered.
+    public func noteShipped(_ batch: Batch) {
+        condition.lock()
+        counters.shipped += batch.records.count
+        condition.unlock()
+    }
+
+    private func advance(past batch: Batch, count: (inout SpoolCounters, Int) -> Void) throws {
+        condition.lock()
+        defer { condition.unlock() }
+        // Records a drop already passed over are not counted twice.
+        let fresh = batch.positions.filter { $0 >= acknowledged }.count
+        guard batch.end > acknowledged else { return }
+        acknowledged = batch.end
+        count(&counters, fresh)
+        recordsInSpool -= fresh
+        try writeState()
+        deleteAcknowledgedSegments()
+    }
+
+    /// Deletes segments wholly before the acknowledgement position (never the active one). Lock held.
+    private func deleteAcknowledgedSegments() {
+        var deleted = false
+        while segments.count > 1, segments[0].number < acknowledged.segment || (segments[0].number == acknowledged.segment && acknowledged.offset >= segments[0].size && segments.count > 1) {
+            unlink(segmentsDirectory + "/" + Self.segmentName(segments[0].number))
+            segments.removeFirst()
+            deleted = true
+        }
+        if deleted { try? SystemCall.syncDirectory(segmentsDirectory) }
+    }
+
+    // MARK: - State
+
+    public var currentCounters: SpoolCounters {
+        condition.lock()
+        defer { condition.unlock() }
+        return counters
+    }
+
+    /// Valid records waiting to ship (including any in flight).
+    public var pendingRecords: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return recordsInSpool
+    }
+
+    public var bytesOnDisk: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return usedBytes
+    }
+
+    /// Writes `state.json` atomically and durably (lock held by the caller, or during init).
+    private func writeState() throws {
+        let state = PersistentState(acknowledged: acknowledged, counters: counters)
+        let data = try JSONEncoder().encode(state)
+        let path = configuration.directory + "/state.json"
+        let temporary = path + ".tmp"
+        let fd = try SystemCall.check("open \(temporary)") { open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640) }
+        do {
+            try SystemCall.writeAll(fd, data)
+            try SystemCall.check("fsync") { fsync(fd) }
+        } catch {
+            Glibc.close(fd)
+            throw AgentError(.spoolIO, "cannot write the spool state", path: temporary, underlyingError: error)
+        }
+        Glibc.close(fd)
+        try SystemCall.check("rename") { rename(temporary, path) }
+        try SystemCall.syncDirectory(configuration.directory)
+    }
+
+    static func readState(_ directory: String) -> PersistentState? {
+        guard let data = FileManager.default.contents(atPath: directory + "/state.json") else { return nil }
+        return try? JSONDecoder().decode(PersistentState.self, from: data)
+    }
+
+    // MARK: - Files
+
+    static func lock(_ directory: String) throws -> Int32 {
         let lockPath = directory + "/lock"
         let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
         guard fd >= 0 else {
@@ -73,7 +562,7 @@ public final class Spool: Sendable {
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let code = errno
             let holder = (try? String(contentsOfFile: lockPath, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-            close(fd)
+            Glibc.close(fd)
             if code == EWOULDBLOCK {
                 throw AgentError(
                     .spoolLocked,
@@ -84,124 +573,76 @@ public final class Spool: Sendable {
         }
         _ = ftruncate(fd, 0)
         _ = try? SystemCall.writeAll(fd, Data("\(getpid())\n".utf8))
-        lockDescriptor = fd
-
-        // A temporary file is a batch whose write never finished; nobody was told it was spooled.
-        var highest: UInt64 = 0
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: queueDirectory)) ?? []
-        for name in names {
-            if name.hasPrefix(".tmp-") {
-                unlink(queueDirectory + "/" + name)
-                logger.warning("removed an unfinished spool write", metadata: ["spool.file": "\(name)"])
-            } else if let sequence = Self.sequence(of: name) {
-                highest = max(highest, sequence)
-            }
-        }
-        state = Mutex(State(nextSequence: highest + 1))
+        return fd
     }
 
-    deinit {
-        close(lockDescriptor)  // releases the flock
-    }
-
-    /// Durably appends records as one batch; returns when they are on disk.
-    ///
-    /// - Parameter records: Canonical JSON records, one per element (no newlines inside).
-    public func append(_ records: [Data]) throws {
-        guard !records.isEmpty else { return }
-        let sequence = state.withLock { state in
-            state.counters.received += records.count
-            defer { state.nextSequence += 1 }
-            return state.nextSequence
-        }
-        var body = Data()
-        body.reserveCapacity(records.reduce(0) { $0 + $1.count + 1 })
-        for record in records {
-            body.append(record)
-            body.append(UInt8(ascii: "\n"))
-        }
-        let name = Self.fileName(sequence)
-        let temporary = queueDirectory + "/.tmp-" + name
-        let final = queueDirectory + "/" + name
+    static func createSegment(path: String, number: UInt64) throws -> Int32 {
         do {
-            let fd = try SystemCall.check("open \(temporary)") { open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640) }
-            do {
-                try SystemCall.writeAll(fd, body)
-                try SystemCall.check("fsync") { fsync(fd) }
-                close(fd)
-            } catch {
-                close(fd)
-                unlink(temporary)
-                throw error
-            }
-            try SystemCall.check("rename") { rename(temporary, final) }
-            try SystemCall.syncDirectory(queueDirectory)
+            let fd = try SystemCall.check("open \(path)") { open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640) }
+            let header = SpoolFrame.header(segment: number, createdMicroseconds: UInt64(Date().timeIntervalSince1970 * 1_000_000))
+            try SystemCall.writeAll(fd, Data(header))
+            try SystemCall.check("fsync") { fsync(fd) }
+            return fd
         } catch {
-            throw AgentError(.spoolIO, "cannot write to the spool", path: final, underlyingError: error)
-        }
-        state.withLock { $0.counters.spooled += records.count }
-    }
-
-    /// The oldest spooled batches, up to `maxRecords` records (at least one batch when any exists).
-    public func oldest(maxRecords: Int, maxBytes: Int) throws -> [Batch] {
-        let names = (try FileManager.default.contentsOfDirectory(atPath: queueDirectory))
-            .compactMap { name in Self.sequence(of: name).map { ($0, name) } }
-            .sorted { $0.0 < $1.0 }
-        var batches: [Batch] = []
-        var records = 0
-        var bytes = 0
-        for (sequence, name) in names {
-            let path = queueDirectory + "/" + name
-            guard let data = FileManager.default.contents(atPath: path) else { continue }
-            let lines = data.split(separator: UInt8(ascii: "\n")).map { Data($0) }
-            if !batches.isEmpty && (records + lines.count > maxRecords || bytes + data.count > maxBytes) { break }
-            batches.append(Batch(sequence: sequence, path: path, records: lines, bytes: data.count))
-            records += lines.count
-            bytes += data.count
-        }
-        return batches
-    }
-
-    /// Removes batches the collector has committed.
-    public func acknowledge(_ batches: [Batch], duplicates: Int) throws {
-        for batch in batches {
-            try SystemCall.check("unlink \(batch.path)") { unlink(batch.path) }
-        }
-        try SystemCall.syncDirectory(queueDirectory)
-        state.withLock { state in
-            state.counters.acknowledged += batches.reduce(0) { $0 + $1.records.count }
-            state.counters.duplicates += duplicates
+            throw AgentError(.spoolIO, "cannot create a spool segment", path: path, underlyingError: error)
         }
     }
 
-    /// Moves batches the collector refused for good out of the queue, with the reason beside them.
-    public func deadLetter(_ batches: [Batch], reason: String) throws {
-        for batch in batches {
-            let name = URL(fileURLWithPath: batch.path).lastPathComponent
-            try SystemCall.check("rename") { rename(batch.path, deadLetterDirectory + "/" + name) }
-            try? Data((reason + "\n").utf8).write(to: URL(fileURLWithPath: deadLetterDirectory + "/" + name + ".reason"))
+    static func readAll(_ path: String) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw AgentError(.spoolIO, "cannot read a spool segment", path: path)
         }
-        try SystemCall.syncDirectory(queueDirectory)
-        try SystemCall.syncDirectory(deadLetterDirectory)
-        state.withLock { $0.counters.deadLettered += batches.reduce(0) { $0 + $1.records.count } }
+        return [UInt8](data)
     }
 
-    public var counters: Counters {
-        state.withLock { $0.counters }
+    static func read(_ path: String, offset: Int, count: Int) throws -> [UInt8] {
+        let fd = try SystemCall.check("open \(path)") { open(path, O_RDONLY | O_CLOEXEC) }
+        defer { Glibc.close(fd) }
+        var buffer = [UInt8](repeating: 0, count: count)
+        var total = 0
+        try buffer.withUnsafeMutableBytes { raw in
+            while total < count {
+                let got = try SystemCall.check("pread") { pread(fd, raw.baseAddress! + total, count - total, off_t(offset + total)) }
+                if got == 0 { break }
+                total += got
+            }
+        }
+        return Array(buffer.prefix(total))
     }
 
-    /// Batches waiting in the queue.
-    public func queuedBatchCount() -> Int {
-        ((try? FileManager.default.contentsOfDirectory(atPath: queueDirectory)) ?? []).filter { Self.sequence(of: $0) != nil }.count
+    static func truncate(_ path: String, to size: Int) {
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = ftruncate(fd, off_t(size))
+        _ = fsync(fd)
+        Glibc.close(fd)
     }
 
-    static func fileName(_ sequence: UInt64) -> String {
-        let digits = String(sequence)
-        return String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".ndjson"
+    static func quarantine(_ path: String, name: String, into directory: String, move: Bool) {
+        let target = directory + "/" + name + ".\(Int(Date().timeIntervalSince1970))"
+        if move {
+            _ = rename(path, target)
+        } else {
+            try? FileManager.default.copyItem(atPath: path, toPath: target)
+        }
+        try? SystemCall.syncDirectory(directory)
     }
 
-    static func sequence(of name: String) -> UInt64? {
-        guard name.hasSuffix(".ndjson"), !name.hasPrefix(".") else { return nil }
-        return UInt64(name.dropLast(".ndjson".count))
+    static func segmentName(_ number: UInt64) -> String {
+        let digits = String(number)
+        return String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".seg"
     }
+
+    static func segmentNumber(_ name: String) -> UInt64? {
+        guard name.hasSuffix(".seg") else { return nil }
+        return UInt64(name.dropLast(4))
+    }
+}
+
+/// Carries a result from the committer thread to a waiting caller.
+final class ResultBox: @unchecked Sendable {
+    // @unchecked: written once before the semaphore is signalled, read after it is waited on.
+    private var result: Result<Void, any Error> = .success(())
+    func set(_ result: Result<Void, any Error>) { self.result = result }
+    func get() throws { try result.get() }
 }

@@ -36,12 +36,31 @@ public struct AgentRecordBuilder: Sendable {
         record(eventName: "AgentStopped", now: now, parameters: ["reason": .string(reason)])
     }
 
-    func record(eventName: String, now: Date, parameters: [String: JSONValue]) -> CloudTrailRecord {
+    /// `EventsDropped`: how many records a full spool dropped (policy `drop_oldest`), and from when to when.
+    ///
+    /// - Parameter sequence: Distinguishes this run's drop records from each other.
+    public func eventsDropped(now: Date, count: Int, firstEventTime: String?, lastEventTime: String?, reason: String, sequence: Int) -> CloudTrailRecord {
+        var parameters: [String: JSONValue] = ["count": .integer(Int64(count)), "reason": .string(reason)]
+        if let firstEventTime { parameters["firstEventTime"] = .string(firstEventTime) }
+        if let lastEventTime { parameters["lastEventTime"] = .string(lastEventTime) }
+        var record = record(eventName: "EventsDropped", now: now, parameters: parameters, sequence: sequence)
+        record.errorCode = "EventsDropped"
+        record.errorMessage = "\(count) records were dropped (\(reason))"
+        return record
+    }
+
+    /// `SpoolRecovered`: what start-up found damaged in the spool and repaired.
+    public func spoolRecovered(now: Date, details: [String: JSONValue]) -> CloudTrailRecord {
+        record(eventName: "SpoolRecovered", now: now, parameters: details)
+    }
+
+    func record(eventName: String, now: Date, parameters: [String: JSONValue], sequence: Int? = nil) -> CloudTrailRecord {
         let runKey = "boot=\(host.bootID ?? "-");pid=\(process.pid);started=\(Int64(runStarted.timeIntervalSince1970 * 1_000_000))"
         var requestParameters = parameters
         requestParameters["version"] = .string(version)
         requestParameters["configHash"] = .string(configurationHash)
-        let eventID = EventID.derive(machineID: host.machineID, source: "agent", position: "\(runKey);event=\(eventName)")
+        let eventID = EventID.derive(
+            machineID: host.machineID, source: "agent", position: "\(runKey);event=\(eventName)" + (sequence.map { ";seq=\($0)" } ?? ""))
         var resources: [RecordResource]?
         if let hostname = host.hostname {
             resources = [RecordResource(arn: "arn:hosttrail:host:::host/\(hostname)", accountId: nil, type: RecordResource.hostType)]

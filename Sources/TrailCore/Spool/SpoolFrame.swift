@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: Apache-2.0
+
+/// The spool's on-disk format: a segment header, then framed entries.
+///
+/// ```
+/// segment header (32 bytes): "HTSPOOL\0" | version u32 LE | reserved u32 | segment number u64 LE | created µs u64 LE
+/// frame: length u32 LE (of kind + payload) | CRC-32C u32 LE (of kind + payload) | kind u8 | payload
+/// ```
+/// A record frame's payload is one canonical record; a checkpoint frame's is a source's position,
+/// so a checkpoint is committed by the same fsync as the records it covers.
+public enum SpoolFrame {
+    public static let magic: [UInt8] = Array("HTSPOOL".utf8) + [0]
+    public static let version: UInt32 = 1
+    public static let headerSize = 32
+    public static let frameOverhead = 9
+    /// No entry is larger (an event is at most 256 KiB; a record adds host and identity).
+    public static let maxPayload = 4 * 1024 * 1024
+
+    public enum Kind: UInt8, Sendable {
+        case record = 1
+        case checkpoint = 2
+    }
+
+    public static func header(segment: UInt64, createdMicroseconds: UInt64) -> [UInt8] {
+        var bytes = magic
+        appendLittleEndian(&bytes, version)
+        appendLittleEndian(&bytes, UInt32(0))
+        appendLittleEndian(&bytes, segment)
+        appendLittleEndian(&bytes, createdMicroseconds)
+        return bytes
+    }
+
+    /// Appends one frame to `buffer`.
+    public static func append(_ kind: Kind, payload: some Collection<UInt8>, to buffer: inout [UInt8]) {
+        var body = [kind.rawValue]
+        body.append(contentsOf: payload)
+        appendLittleEndian(&buffer, UInt32(body.count))
+        appendLittleEndian(&buffer, CRC32C.checksum(body))
+        buffer.append(contentsOf: body)
+    }
+
+    /// What is wrong with a segment's header, or `nil`: the segment number it names.
+    public static func parseHeader(_ bytes: some Collection<UInt8>) -> Result<UInt64, HeaderProblem> {
+        let array = Array(bytes.prefix(headerSize))
+        guard array.count == headerSize else { return .failure(.truncated) }
+        guard Array(array[0..<8]) == magic else { return .failure(.badMagic) }
+        let version = readLittleEndian(array, at: 8, as: UInt32.self)
+        guard version == Self.version else { return .failure(.unsupportedVersion(version)) }
+        return .success(readLittleEndian(array, at: 16, as: UInt64.self))
+    }
+
+    public enum HeaderProblem: Error, Hashable, Sendable {
+        case truncated
+        case badMagic
+        case unsupportedVersion(UInt32)
+    }
+
+    /// One entry found by ``scan(_:from:)``.
+    public struct Entry: Sendable, Hashable {
+        public var kind: Kind
+        /// Offset of the frame in the segment.
+        public var offset: Int
+        /// Offset just past the frame.
+        public var end: Int
+        public var payload: ArraySlice<UInt8>
+    }
+
+    /// The result of reading a segment's frames.
+    public struct Scan: Sendable {
+        public var entries: [Entry] = []
+        /// Where a frame that runs past the end of the data starts (a torn write), if one does.
+        public var tornTailOffset: Int?
+        /// Byte ranges skipped because they held no valid frame (corruption).
+        public var corruptRanges: [Range<Int>] = []
+        /// Where reading stopped: the end of the last whole valid frame, or of the data.
+        public var validEnd: Int = 0
+    }
+
+    /// Reads every valid frame of `bytes` (a segment's contents) from `start`.
+    ///
+    /// A frame that fails its CRC, or has an impossible length or kind, is corruption: the scan
+    /// slides forward a byte at a time until a valid frame starts again, so one flipped byte costs
+    /// one record, not the rest of the segment. A frame whose length runs past the data is a torn
+    /// tail when nothing valid follows it.
+    public static func scan(_ bytes: [UInt8], from start: Int = headerSize) -> Scan {
+        var scan = Scan()
+        var offset = start
+        var corruptStart: Int?
+        bytes.withUnsafeBytes { raw in
+            while offset + frameOverhead <= bytes.count {
+                let length = Int(readLittleEndian(raw, at: offset, as: UInt32.self))
+                let crc = readLittleEndian(raw, at: offset + 4, as: UInt32.self)
+                let bodyStart = offset + 8
+                if length >= 1, length <= maxPayload + 1, bodyStart + length <= bytes.count,
+                    let kind = Kind(rawValue: raw[bodyStart]),
+                    CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[bodyStart..<(bodyStart + length)])) == crc
+                {
+                    if let corrupt = corruptStart {
+                        scan.corruptRanges.append(corrupt..<offset)
+                        corruptStart = nil
+                    }
+                    scan.entries.append(Entry(kind: kind, offset: offset, end: bodyStart + length, payload: bytes[(bodyStart + 1)..<(bodyStart + length)]))
+                    offset = bodyStart + length
+                    scan.validEnd = offset
+                    continue
+                }
+                if corruptStart == nil {
+                    if length >= 1, length <= maxPayload + 1, bodyStart + length > bytes.count, !hasValidFrame(raw, after: offset + 1) {
+                        // Runs past the end and nothing valid follows: a write that never finished.
+                        scan.tornTailOffset = offset
+                        return
+                    }
+                    corruptStart = offset
+                }
+                offset += 1
+            }
+            if let corrupt = corruptStart {
+                scan.corruptRanges.append(corrupt..<bytes.count)
+            } else if offset < bytes.count {
+                scan.tornTailOffset = offset  // fewer bytes than a frame header
+            }
+        }
+        if scan.validEnd == 0 { scan.validEnd = start }
+        return scan
+    }
+
+    static func hasValidFrame(_ raw: UnsafeRawBufferPointer, after start: Int) -> Bool {
+        var offset = start
+        while offset + frameOverhead <= raw.count {
+            let length = Int(readLittleEndian(raw, at: offset, as: UInt32.self))
+            let bodyStart = offset + 8
+            if length >= 1, length <= maxPayload + 1, bodyStart + length <= raw.count, Kind(rawValue: raw[bodyStart]) != nil,
+                CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[bodyStart..<(bodyStart + length)]))
+                    == readLittleEndian(raw, at: offset + 4, as: UInt32.self)
+            {
+                return true
+            }
+            offset += 1
+        }
+        return false
+    }
+
+    static func appendLittleEndian<T: FixedWidthInteger>(_ bytes: inout [UInt8], _ value: T) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    static func readLittleEndian<T: FixedWidthInteger>(_ bytes: [UInt8], at offset: Int, as: T.Type) -> T {
+        bytes.withUnsafeBytes { readLittleEndian($0, at: offset, as: T.self) }
+    }
+
+    static func readLittleEndian<T: FixedWidthInteger>(_ raw: UnsafeRawBufferPointer, at offset: Int, as: T.Type) -> T {
+        var value = T.zero
+        withUnsafeMutableBytes(of: &value) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + MemoryLayout<T>.size)])) }
+        return T(littleEndian: value)
+    }
+}

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Testing
+
+@testable import TrailCore
+
+struct SpoolFrameTests {
+    @Test func crc32cMatchesPublishedCheckValues() {
+        // RFC 3720 appendix B.4 and the "123456789" check value of CRC-32C.
+        #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
+        #expect(CRC32C.checksum([UInt8](repeating: 0, count: 32)) == 0x8A91_36AA)
+        #expect(CRC32C.checksum([UInt8](repeating: 0xFF, count: 32)) == 0x62A8_AB43)
+        #expect(CRC32C.checksum((0..<32).map(UInt8.init)) == 0x46DD_794E)
+    }
+
+    func segment(_ payloads: [String]) -> [UInt8] {
+        var bytes = SpoolFrame.header(segment: 7, createdMicroseconds: 1)
+        for payload in payloads { SpoolFrame.append(.record, payload: Array(payload.utf8), to: &bytes) }
+        return bytes
+    }
+
+    @Test func framesRoundTrip() throws {
+        let bytes = segment(["one", "two", String(repeating: "x", count: 5000)])
+        #expect(try SpoolFrame.parseHeader(bytes).get() == 7)
+        let scan = SpoolFrame.scan(bytes)
+        #expect(scan.entries.map { String(decoding: $0.payload, as: UTF8.self) } == ["one", "two", String(repeating: "x", count: 5000)])
+        #expect(scan.tornTailOffset == nil)
+        #expect(scan.corruptRanges.isEmpty)
+        #expect(scan.validEnd == bytes.count)
+    }
+
+    @Test func aTornTailIsFoundWhereverTheWriteStopped() {
+        let whole = segment(["one", "two", "three"])
+        let lastFrame = SpoolFrame.scan(whole).entries[2].offset
+        for cut in (lastFrame + 1)..<whole.count {
+            let scan = SpoolFrame.scan(Array(whole[..<cut]))
+            #expect(scan.entries.count == 2, "cut at \(cut)")
+            #expect(scan.tornTailOffset == lastFrame, "cut at \(cut)")
+            #expect(scan.corruptRanges.isEmpty)
+        }
+    }
+
+    @Test func aFlippedByteCostsOneRecordAndTheRestAreKept() {
+        var bytes = segment((0..<20).map { "record-\($0)-" + String(repeating: "p", count: 40) })
+        let victim = SpoolFrame.scan(bytes).entries[9]
+        bytes[victim.offset + 20] ^= 0x5A
+        let scan = SpoolFrame.scan(bytes)
+        #expect(scan.entries.count == 19)
+        #expect(!scan.entries.contains { String(decoding: $0.payload, as: UTF8.self).hasPrefix("record-9-") })
+        #expect(scan.corruptRanges == [victim.offset..<victim.end])
+        #expect(scan.tornTailOffset == nil)
+    }
+
+    @Test func aDamagedLengthDoesNotLoseWhatFollows() {
+        var bytes = segment((0..<10).map { "r\($0)" })
+        let victim = SpoolFrame.scan(bytes).entries[3]
+        bytes[victim.offset + 3] = 0x7F  // length now claims ~2 GB
+        let scan = SpoolFrame.scan(bytes)
+        #expect(scan.entries.count == 9)
+        #expect(scan.corruptRanges.count == 1)
+    }
+
+    @Test(arguments: [[UInt8](), Array("HTSPOOL".utf8), Array("NOTSPOOL".utf8) + [UInt8](repeating: 0, count: 24)])
+    func badHeadersAreNamed(bytes: [UInt8]) {
+        guard case .failure = SpoolFrame.parseHeader(bytes) else {
+            Issue.record("accepted a bad header")
+            return
+        }
+    }
+}
