@@ -21,20 +21,23 @@ final class Fleet: @unchecked Sendable {
         guard result.status == 0 else { throw TestProcess.Failure(description: "dev-certs failed: \(result)") }
     }
 
-    /// Starts the collector on a free port (port 0, read back from its log: the listener is ours).
-    func startCollector(environment: [String: String] = [:]) throws {
+    /// Starts the collector on `port` (default: 0, a free one), read back from its log: the listener is ours.
+    func startCollector(port: Int = 0, environment: [String: String] = [:]) throws {
         let process = try TestProcess(
             TestBinaries.collector,
             [
-                "--listen", "127.0.0.1:0", "--data-dir", directory.file("collector"),
+                "--listen", "127.0.0.1:\(port)", "--data-dir", directory.file("collector"),
                 "--tls-cert", certificates + "/collector.pem", "--tls-key", certificates + "/collector-key.pem",
                 "--client-ca", certificates + "/ca.pem", "--account-id", "123456789012", "--region", "eu-west-1",
                 "--trail-name", "e2e-trail",
             ],
-            logPath: directory.file("collector.log"), environment: environment)
+            logPath: directory.file("collector-\(UUID().uuidString.prefix(4)).log"), environment: environment)
         collector = process
-        let port = try process.waitForLog(#"listening on https://127\.0\.0\.1:(\d+)"#)
-        collectorURL = "https://127.0.0.1:\(port)"
+        let bound = try process.waitForLog(#"listening on https://127\.0\.0\.1:(\d+)"#)
+        if port != 0 && bound != String(port) {
+            throw TestProcess.Failure(description: "the collector bound \(bound), not \(port)")
+        }
+        collectorURL = "https://127.0.0.1:\(bound)"
     }
 
     func socketPath(_ name: String) -> String { directory.file("\(name).sock") }
@@ -95,6 +98,22 @@ final class Fleet: @unchecked Sendable {
             usleep(200_000)
         }
         return found
+    }
+
+    /// Event IDs stored for `eventSource`, read straight from the collector's SQLite file.
+    func storedEventIDs(source: String) throws -> [String] {
+        let result = try Command.run(
+            "sqlite3", ["-readonly", directory.file("collector/events.sqlite"), "SELECT event_id FROM events WHERE event_source = '\(source)'"])
+        guard result.status == 0 else { throw TestProcess.Failure(description: "sqlite3: \(result)") }
+        return result.stdout.split(separator: "\n").map(String.init)
+    }
+
+    /// Records stored with `eventName`, decoded.
+    func storedRecords(eventName: String) throws -> [CloudTrailRecord] {
+        let result = try Command.run(
+            "sqlite3", ["-readonly", directory.file("collector/events.sqlite"), "SELECT record FROM events WHERE event_name = '\(eventName)'"])
+        guard result.status == 0 else { throw TestProcess.Failure(description: "sqlite3: \(result)") }
+        return try result.stdout.split(separator: "\n").map { try CloudTrailRecord.decode(from: Data($0.utf8)) }
     }
 
     deinit {

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import Testing
+import TrailCore
+import TrailTestSupport
+
+/// Nothing lost, nothing twice: a steady stream of events through real processes while agents and
+/// collectors are killed, the collector is unreachable, and the spool fills.
+@Suite(.serialized, .timeLimit(.minutes(10)))
+struct FaultTests {
+    /// Waits until every acknowledged event is stored, then checks: each exactly once, nothing else.
+    func expectDelivered(_ acknowledged: [Int: String], fleet: Fleet, source: String = "fault.example.com", timeout: TimeInterval = 90) throws {
+        let expected = Set(acknowledged.values)
+        #expect(expected.count == acknowledged.count, "two events got one ID")
+        let deadline = Date().addingTimeInterval(timeout)
+        var stored: [String] = []
+        while Date() < deadline {
+            stored = try fleet.storedEventIDs(source: source)
+            if Set(stored).isSuperset(of: expected) { break }
+            Thread.sleep(forTimeInterval: 0.25)
+        }
+        let missing = expected.subtracting(stored)
+        #expect(missing.isEmpty, "\(missing.count) acknowledged events never reached the store")
+        #expect(stored.count == expected.count, "stored \(stored.count) events for \(expected.count) acknowledged")
+    }
+
+    @Test func theAgentKilledTwentyTimesLosesAndRepeatsNothing() throws {
+        let fleet = try Fleet()
+        try fleet.startCollector()
+        try fleet.startAgent()
+        let feeder = EventFeeder(socket: fleet.socketPath("web-01"))
+        feeder.start()
+        for round in 0..<20 {
+            Thread.sleep(forTimeInterval: Double.random(in: 0.05...0.4))
+            fleet.agents["web-01"]?.crash()
+            if round % 5 == 4 { Thread.sleep(forTimeInterval: 0.3) }  // sometimes stay down a while
+            try fleet.startAgent()
+        }
+        Thread.sleep(forTimeInterval: 0.3)
+        let acknowledged = feeder.stop()
+        #expect(acknowledged.count > 100, "the feeder barely ran: \(feeder.statusCounts)")
+        try expectDelivered(acknowledged, fleet: fleet)
+        // 21 starts, 20 of them after a crash: each start is in the trail.
+        #expect(try fleet.storedRecords(eventName: "AgentStarted").count == 21)
+    }
+
+    @Test func theCollectorKilledTenTimesAndUnreachableForAMinuteLosesNothing() throws {
+        let fleet = try Fleet()
+        let port = try FreePort.find()
+        try fleet.startCollector(port: port)
+        try fleet.startAgent()
+        let feeder = EventFeeder(socket: fleet.socketPath("web-01"))
+        feeder.start()
+        for _ in 0..<10 {
+            Thread.sleep(forTimeInterval: Double.random(in: 0.1...0.5))
+            fleet.collector?.crash()
+            Thread.sleep(forTimeInterval: Double.random(in: 0.05...0.3))
+            try fleet.startCollector(port: port)
+        }
+        // Unreachable for a minute: the agent keeps accepting and spooling.
+        fleet.collector?.crash()
+        let before = feeder.acknowledgedCount
+        Thread.sleep(forTimeInterval: 60)
+        #expect(feeder.acknowledgedCount > before + 1000, "the socket stopped acknowledging while the collector was down")
+        try fleet.startCollector(port: port)
+        Thread.sleep(forTimeInterval: 0.5)
+        let acknowledged = feeder.stop()
+        try expectDelivered(acknowledged, fleet: fleet)
+    }
+
+    @Test func aFullSpoolUnderTheBlockPolicyRefusesAndLosesNothing() throws {
+        let fleet = try Fleet()
+        let port = try FreePort.find()
+        try fleet.startCollector(port: port)
+        fleet.collector?.crash()  // nothing ships: the spool fills
+        try fleet.startAgent(extra: ["--spool-max-bytes", "1048576", "--spool-full-policy", "block"])
+        let feeder = EventFeeder(socket: fleet.socketPath("web-01"), interval: 0)
+        feeder.start()
+        let deadline = Date().addingTimeInterval(60)
+        while feeder.statusCounts[503] == nil && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        #expect(feeder.statusCounts[503] != nil, "the spool never filled: \(feeder.statusCounts)")
+        let stats = try Command.run(TestBinaries.agent, ["spool", "stats", "--spool-dir", fleet.spoolPath("web-01")])
+        let report = try JSONDecoder().decode(JSONValue.self, from: Data(stats.stdout.utf8))
+        if case .integer(let bytes) = report["bytes"] { #expect(bytes <= 1_048_576) } else { Issue.record("no bytes in \(stats)") }
+        try fleet.startCollector(port: port)
+        Thread.sleep(forTimeInterval: 2)
+        let acknowledged = feeder.stop()
+        try expectDelivered(acknowledged, fleet: fleet)
+    }
+
+    @Test func aFullSpoolUnderDropOldestAccountsForEveryDrop() throws {
+        let fleet = try Fleet()
+        let port = try FreePort.find()
+        try fleet.startCollector(port: port)
+        fleet.collector?.crash()
+        try fleet.startAgent(extra: ["--spool-max-bytes", "1048576", "--spool-full-policy", "drop_oldest"])
+        let feeder = EventFeeder(socket: fleet.socketPath("web-01"), interval: 0)
+        feeder.start()
+        let agentLog = try #require(fleet.agents["web-01"])
+        try agentLog.waitForLog("spool full: dropped the oldest records", timeout: 120)
+        Thread.sleep(forTimeInterval: 0.5)
+        let acknowledged = feeder.stop()
+        #expect(feeder.statusCounts[503] == nil, "drop_oldest never refuses: \(feeder.statusCounts)")
+        try fleet.startCollector(port: port)
+
+        let expected = Set(acknowledged.values)
+        var stored: Set<String> = []
+        var dropped = 0
+        let deadline = Date().addingTimeInterval(90)
+        while Date() < deadline {
+            stored = Set(try fleet.storedEventIDs(source: "fault.example.com"))
+            let drops = try fleet.storedRecords(eventName: "EventsDropped")
+            dropped = drops.reduce(0) { total, record in
+                if case .integer(let count) = record.requestParameters?["count"] { return total + Int(count) }
+                return total
+            }
+            if stored.count + dropped >= expected.count && !drops.isEmpty { break }
+            Thread.sleep(forTimeInterval: 0.25)
+        }
+        // Stored events are acknowledged ones, never twice; every other acknowledged event is counted
+        // in an EventsDropped record (whose counts may also include earlier EventsDropped records).
+        #expect(stored.isSubset(of: expected))
+        #expect(dropped > 0)
+        #expect(stored.count + dropped >= expected.count, "stored \(stored.count) + dropped \(dropped) < acknowledged \(expected.count)")
+        let records = try fleet.storedRecords(eventName: "EventsDropped")
+        #expect(records.allSatisfy { $0.requestParameters?["firstEventTime"]?.stringValue != nil && $0.errorCode == "EventsDropped" })
+    }
+
+    @Test func sigtermUnderLoadExitsWithinFiveSecondsAndLosesNothing() throws {
+        let fleet = try Fleet()
+        try fleet.startCollector()
+        let agent = try fleet.startAgent()
+        let feeder = EventFeeder(socket: fleet.socketPath("web-01"), interval: 0)
+        feeder.start()
+        Thread.sleep(forTimeInterval: 2)
+        let started = Date()
+        #expect(agent.stop(timeout: 10) == 0)
+        #expect(Date().timeIntervalSince(started) < 5, "graceful stop took \(Date().timeIntervalSince(started)) s")
+        try fleet.startAgent()
+        let acknowledged = feeder.stop()
+        try expectDelivered(acknowledged, fleet: fleet)
+        #expect(try fleet.storedRecords(eventName: "AgentStopped").count == 1)
+    }
+
+    @Test func spoolVerifyAndStatsReportDamageAndTheAgentRecoversFromIt() throws {
+        let fleet = try Fleet()
+        let port = try FreePort.find()
+        try fleet.startCollector(port: port)
+        fleet.collector?.crash()
+        let agent = try fleet.startAgent()
+        for n in 0..<50 {
+            #expect(try fleet.post(#"{"eventSource":"fault.example.com","eventName":"Damage","requestParameters":{"n":\#(n)}}"#).status == 202)
+        }
+        agent.crash()
+        let spool = fleet.spoolPath("web-01")
+        #expect(try Command.run(TestBinaries.agent, ["spool", "verify", "--spool-dir", spool]).status == 0)
+
+        // Flip a byte inside one record and tear the tail of the newest segment.
+        let segments = try FileManager.default.contentsOfDirectory(atPath: spool + "/segments").sorted()
+            .map { spool + "/segments/" + $0 }
+            .filter { ((try? Data(contentsOf: URL(fileURLWithPath: $0)))?.count ?? 0) > 4096 }
+        let path = try #require(segments.last)
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let entries = SpoolFrame.scan(bytes).entries
+        bytes[entries[20].offset + 30] ^= 0xFF
+        bytes.append(contentsOf: [0x40, 0x00, 0x00, 0x00, 0xAA, 0xBB])  // a frame header cut short
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+
+        let verify = try Command.run(TestBinaries.agent, ["spool", "verify", "--spool-dir", spool])
+        #expect(verify.status == 1)
+        #expect(verify.stderr.contains("corrupt bytes"), "\(verify)")
+        #expect(verify.stderr.contains("unfinished write"), "\(verify)")
+
+        try fleet.startCollector(port: port)
+        let restarted = try fleet.startAgent()
+        #expect(restarted.log.contains("cut a torn tail off the spool"))
+        #expect(restarted.log.contains("kept every valid record"))
+        let deadline = Date().addingTimeInterval(30)
+        var stored: [String] = []
+        while Date() < deadline {
+            stored = try fleet.storedEventIDs(source: "fault.example.com")
+            if stored.count >= 49 { break }
+            Thread.sleep(forTimeInterval: 0.25)
+        }
+        #expect(stored.count == 49, "every valid record is kept, the damaged one is reported")
+        let recovered = try fleet.storedRecords(eventName: "SpoolRecovered")
+        #expect(recovered.count == 1)
+        #expect(recovered.first?.requestParameters?["tornTails"] == .integer(1))
+        #expect(recovered.first?.requestParameters?["corruptRanges"] == .integer(1))
+    }
+}
