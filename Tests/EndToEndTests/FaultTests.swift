@@ -189,4 +189,38 @@ struct FaultTests {
         #expect(recovered.first?.requestParameters?["tornTails"] == .integer(1))
         #expect(recovered.first?.requestParameters?["corruptRanges"] == .integer(1))
     }
+
+    @Test func aFullDiskRefusesWithoutCrashingAndRecoversWhenTheCollectorTakesTheRecords() throws {
+        let fleet = try Fleet()
+        // A 2 MiB tmpfs as the spool's disk (root only; CI runs as root, and a failure to mount
+        // fails this test rather than skipping it).
+        let mountPoint = fleet.directory.file("small-disk")
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        let mount = try Command.run("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", mountPoint])
+        try #require(mount.status == 0, "cannot mount a tmpfs: \(mount)")
+        defer { _ = try? Command.run("umount", ["-l", mountPoint]) }
+
+        let port = try FreePort.find()
+        try fleet.startCollector(port: port)
+        fleet.collector?.crash()
+        let agent = try fleet.startAgent(extra: ["--spool-dir", mountPoint + "/spool"])
+        let feeder = EventFeeder(socket: fleet.socketPath("web-01"), interval: 0)
+        feeder.start()
+        let deadline = Date().addingTimeInterval(60)
+        while feeder.statusCounts[503] == nil && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        #expect(feeder.statusCounts[503] != nil, "the disk never filled: \(feeder.statusCounts)")
+        #expect(agent.process.isRunning, "a full disk must not stop the agent:\n\(agent.log)")
+        #expect(try fleet.curlSocket(["http://localhost/v1/health"]).status == 200)
+
+        try fleet.startCollector(port: port)
+        // Once the collector has the records, acknowledged segments give their room back.
+        let recovered = Date().addingTimeInterval(60)
+        let refusedSoFar = feeder.statusCounts[503] ?? 0
+        let acceptedSoFar = feeder.acknowledgedCount
+        while feeder.acknowledgedCount < acceptedSoFar + 2000 && Date() < recovered { Thread.sleep(forTimeInterval: 0.1) }
+        #expect(feeder.acknowledgedCount >= acceptedSoFar + 2000, "the agent did not recover its disk: \(feeder.statusCounts)")
+        let acknowledged = feeder.stop()
+        #expect(refusedSoFar > 0)
+        try expectDelivered(acknowledged, fleet: fleet)
+    }
 }

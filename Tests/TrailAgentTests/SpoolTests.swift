@@ -270,3 +270,43 @@ extension Spool.Batch: Equatable {
         lhs.records == rhs.records && lhs.end == rhs.end
     }
 }
+
+struct SpoolStateFileTests {
+    @Test func aTornSlotFallsBackToTheOtherOne() throws {
+        let directory = try TemporaryDirectory(prefix: "state")
+        defer { directory.remove() }
+        var counters = SpoolCounters()
+        do {
+            let file = try SpoolStateFile(directory: directory.path)
+            #expect(file.current == nil)
+            counters.acknowledged = 5
+            try file.write(.init(acknowledged: SpoolPosition(segment: 1, offset: 100), counters: counters))
+            counters.acknowledged = 9
+            try file.write(.init(acknowledged: SpoolPosition(segment: 1, offset: 200), counters: counters))
+        }
+        #expect(SpoolStateFile.read(directory: directory.path)?.acknowledged == SpoolPosition(segment: 1, offset: 200))
+        // Damage the newer slot (sequence 2 lives in slot 0): the older state is what survives.
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: directory.file("state")))
+        try handle.seek(toOffset: 20)
+        handle.write(Data([0xFF, 0xFF]))
+        try handle.close()
+        let survivor = try #require(SpoolStateFile.read(directory: directory.path))
+        #expect(survivor.acknowledged == SpoolPosition(segment: 1, offset: 100))
+        #expect(survivor.counters.acknowledged == 5)
+        #expect(try FileManager.default.attributesOfItem(atPath: directory.file("state"))[.size] as? Int == 8192)
+    }
+
+    @Test func aFullyAcknowledgedActiveSegmentIsRecycledInPlace() throws {
+        let directory = try TemporaryDirectory(prefix: "spool")
+        defer { directory.remove() }
+        let spool = try Spool(configuration: SpoolConfiguration(directory: directory.path), logger: Logger(label: "test"))
+        defer { spool.close() }
+        for n in 0..<300 { try spool.append([SpoolTests.record(n, padding: 1000)]) }
+        while let batch = try spool.oldest(maxRecords: 100, maxBytes: 1 << 20) { try spool.acknowledge(batch, duplicates: 0) }
+        #expect(spool.bytesOnDisk > Spool.recycleThreshold)
+        try spool.append([SpoolTests.record(1000)])
+        #expect(spool.bytesOnDisk < 4096, "the acknowledged segment was emptied before the next write")
+        let batch = try #require(try spool.oldest(maxRecords: 100, maxBytes: 1 << 20))
+        #expect(SpoolTests.numbers(batch.records) == [1000])
+    }
+}

@@ -15,8 +15,9 @@ import Glibc
 /// - `segments/<20-digit number>.seg`: a 32-byte header, then frames (length, CRC-32C, kind,
 ///   payload; see ``SpoolFrame``). Records and source checkpoints share frames, so a checkpoint is
 ///   committed by the same fsync as the records it covers.
-/// - `state.json`: the acknowledgement position and the lifetime counters, replaced atomically.
-///   Segments wholly before the position are deleted only after the new state is durable.
+/// - `state`: the acknowledgement position and the lifetime counters (``SpoolStateFile``: two
+///   checksummed slots written in place, so an acknowledgement needs no free space). Segments
+///   wholly before the position are deleted only after the new state is durable.
 /// - `dead-letter/`: batches the collector refused for good, with the reason beside them.
 /// - `quarantine/`: copies of segments found damaged at start-up, for an operator.
 ///
@@ -76,10 +77,6 @@ public final class Spool: @unchecked Sendable {
         var completion: @Sendable (Result<Void, any Error>) -> Void
     }
 
-    struct PersistentState: Codable {
-        var acknowledged: SpoolPosition
-        var counters: SpoolCounters
-    }
 
     public let configuration: SpoolConfiguration
     public let recovery: Recovery
@@ -92,6 +89,7 @@ public final class Spool: @unchecked Sendable {
     private let logger: Logger
     private let eventsDroppedRecord: @Sendable (DropSummary) -> Data?
 
+    private let stateFile: SpoolStateFile
     private let condition = NSCondition()
     private var segments: [Segment]
     private var activeDescriptor: Int32
@@ -128,8 +126,9 @@ public final class Spool: @unchecked Sendable {
             throw AgentError(.spoolIO, "cannot create the spool directory", path: directory, underlyingError: error)
         }
         lockDescriptor = try Self.lock(directory)
+        stateFile = try SpoolStateFile(directory: directory)
 
-        var state = Self.readState(directory) ?? PersistentState(acknowledged: SpoolPosition(segment: 0, offset: 0), counters: SpoolCounters())
+        var state = stateFile.current ?? SpoolStateFile.State(acknowledged: SpoolPosition(segment: 0, offset: 0), counters: SpoolCounters())
         var recovery = Recovery()
         var checkpoints: [String: String] = [:]
         var segments: [Segment] = []
@@ -318,10 +317,17 @@ public final class Spool: @unchecked Sendable {
                     work.append(PendingWrite(frames: frames, records: 1, completion: { _ in }))
                 }
             }
-            let needsRotation = segments.last!.size >= configuration.segmentBytes
+            let active = segments.last!
+            let recycle = active.size >= Self.recycleThreshold && acknowledged >= SpoolPosition(segment: active.number, offset: active.size)
             condition.unlock()
 
-            let result = Result<Void, any Error> { try commit(work, rotate: needsRotation) }
+            let result = Result<Void, any Error> {
+                if recycle { try recycleActiveSegment() }
+                condition.lock()
+                let rotate = segments.last!.size >= configuration.segmentBytes
+                condition.unlock()
+                try commit(work, rotate: rotate)
+            }
             if case .failure(let error) = result {
                 logger.error("spool write failed", metadata: ["error": "\(error)"])
             }
@@ -362,6 +368,41 @@ public final class Spool: @unchecked Sendable {
         let records = work.reduce(0) { $0 + $1.records }
         counters.received += records
         recordsInSpool += records
+        condition.unlock()
+    }
+
+    /// An active segment this large whose records are all acknowledged is recycled before the next write.
+    static let recycleThreshold = 256 * 1024
+
+    /// Empties the active segment in place once everything in it is acknowledged, and gives it the
+    /// next number (committer thread only).
+    ///
+    /// Truncating, rewriting the 32-byte header and renaming need no free space, so a spool on a
+    /// full disk gets its room back as soon as the collector has the records, without having to
+    /// create a file first. The new number keeps positions increasing.
+    private func recycleActiveSegment() throws {
+        condition.lock()
+        let old = segments.last!.number
+        let descriptor = activeDescriptor
+        condition.unlock()
+        let next = old + 1
+        do {
+            try SystemCall.check("ftruncate") { ftruncate(descriptor, off_t(SpoolFrame.headerSize)) }
+            try SystemCall.check("fsync") { fsync(descriptor) }
+            let header = SpoolFrame.header(segment: next, createdMicroseconds: UInt64(Date().timeIntervalSince1970 * 1_000_000))
+            try header.withUnsafeBytes { raw in
+                _ = try SystemCall.check("pwrite") { pwrite(descriptor, raw.baseAddress!, raw.count, 0) }
+            }
+            try SystemCall.check("fsync") { fsync(descriptor) }
+            try SystemCall.check("rename") {
+                rename(segmentsDirectory + "/" + Self.segmentName(old), segmentsDirectory + "/" + Self.segmentName(next))
+            }
+            try SystemCall.syncDirectory(segmentsDirectory)
+        } catch {
+            throw AgentError(.spoolIO, "cannot recycle the active spool segment", path: segmentsDirectory, underlyingError: error)
+        }
+        condition.lock()
+        segments[segments.count - 1] = Segment(number: next, size: SpoolFrame.headerSize)
         condition.unlock()
     }
 
@@ -425,7 +466,11 @@ public final class Spool: @unchecked Sendable {
             let from = segment.number == start.segment ? max(start.offset, SpoolFrame.headerSize) : SpoolFrame.headerSize
             guard from < segment.size else { continue }
             let length = min(segment.size - from, maxBytes - batch.bytes + SpoolFrame.maxPayload + SpoolFrame.frameOverhead)
-            let bytes = try Self.read(segmentsDirectory + "/" + Self.segmentName(segment.number), offset: from, count: length)
+            let path = segmentsDirectory + "/" + Self.segmentName(segment.number)
+            // A segment recycled or deleted since the snapshot holds nothing unacknowledged; any
+            // other read failure is an error (skipping it would acknowledge records never sent).
+            guard FileManager.default.fileExists(atPath: path) else { continue }
+            let bytes = try Self.read(path, offset: from, count: length)
             let scan = SpoolFrame.scan(bytes, from: 0)
             for entry in scan.entries {
                 let position = SpoolPosition(segment: segment.number, offset: from + entry.offset)
@@ -527,28 +572,13 @@ public final class Spool: @unchecked Sendable {
         return usedBytes
     }
 
-    /// Writes `state.json` atomically and durably (lock held by the caller, or during init).
+    /// Writes the state durably (lock held by the caller, or during init).
     private func writeState() throws {
-        let state = PersistentState(acknowledged: acknowledged, counters: counters)
-        let data = try JSONEncoder().encode(state)
-        let path = configuration.directory + "/state.json"
-        let temporary = path + ".tmp"
-        let fd = try SystemCall.check("open \(temporary)") { open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640) }
         do {
-            try SystemCall.writeAll(fd, data)
-            try SystemCall.check("fsync") { fsync(fd) }
+            try stateFile.write(SpoolStateFile.State(acknowledged: acknowledged, counters: counters))
         } catch {
-            Glibc.close(fd)
-            throw AgentError(.spoolIO, "cannot write the spool state", path: temporary, underlyingError: error)
+            throw AgentError(.spoolIO, "cannot write the spool state", path: configuration.directory, underlyingError: error)
         }
-        Glibc.close(fd)
-        try SystemCall.check("rename") { rename(temporary, path) }
-        try SystemCall.syncDirectory(configuration.directory)
-    }
-
-    static func readState(_ directory: String) -> PersistentState? {
-        guard let data = FileManager.default.contents(atPath: directory + "/state.json") else { return nil }
-        return try? JSONDecoder().decode(PersistentState.self, from: data)
     }
 
     // MARK: - Files

@@ -34,7 +34,7 @@ public struct SpoolInspector: Sendable {
         guard FileManager.default.fileExists(atPath: directory + "/segments") else {
             throw AgentError(.spoolIO, "not a spool directory (no segments/)", path: directory)
         }
-        let state = Spool.readState(directory)
+        let state = SpoolStateFile.read(directory: directory)
         let acknowledged = state?.acknowledged ?? SpoolPosition(segment: 0, offset: 0)
         var report = Report(
             directory: directory, inUseByAgent: Self.isLocked(directory), segments: 0, bytes: 0, pendingRecords: 0,
