@@ -30,6 +30,7 @@ struct CollectorOptions: ParsableArguments {
     @Option(help: "Region name stamped into records (default local).") var region: String?
     @Option(name: .customLong("trail-name"), help: "Trail name (default hosttrail).") var trailName: String?
     @Option(name: .customLong("max-ingest-bytes"), help: "Largest compressed batch accepted (default 16 MiB).") var maxIngestBytes: Int?
+    @Option(name: .customLong("max-concurrent-ingest"), help: "Ingest requests handled at once; more get 503 (default 32).") var maxConcurrentIngest: Int?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical (default info).") var logLevel: String?
 
     /// The file's text, or `nil` when there is no such file.
@@ -50,6 +51,7 @@ struct CollectorOptions: ParsableArguments {
         settings.setFlag("region", region.map(ConfigValue.string))
         settings.setFlag("trail-name", trailName.map(ConfigValue.string))
         settings.setFlag("max-ingest-bytes", maxIngestBytes.map(ConfigValue.integer))
+        settings.setFlag("max-concurrent-ingest", maxConcurrentIngest.map(ConfigValue.integer))
         settings.setFlag("log-level", logLevel.map(ConfigValue.string))
         return settings
     }

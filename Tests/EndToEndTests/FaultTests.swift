@@ -25,6 +25,17 @@ struct FaultTests {
         #expect(stored.count == expected.count, "stored \(stored.count) events for \(expected.count) acknowledged")
     }
 
+    /// The `spool.*` counters of the last log line containing `message`.
+    static func counters(in log: String, message: String) throws -> [String: Int] {
+        let line = try #require(log.split(separator: "\n").last { $0.contains(message) })
+        var counters: [String: Int] = [:]
+        for field in line.split(separator: " ") where field.hasPrefix("spool.") {
+            let parts = field.split(separator: "=", maxSplits: 1)
+            if parts.count == 2, let value = Int(parts[1]) { counters[String(parts[0])] = value }
+        }
+        return counters
+    }
+
     @Test func theAgentKilledTwentyTimesLosesAndRepeatsNothing() throws {
         let fleet = try Fleet()
         try fleet.startCollector()
@@ -137,6 +148,13 @@ struct FaultTests {
         let started = Date()
         #expect(agent.stop(timeout: 10) == 0)
         #expect(Date().timeIntervalSince(started) < 5, "graceful stop took \(Date().timeIntervalSince(started)) s")
+        // The counters in the agent's last log line reconcile.
+        let counters = try Self.counters(in: agent.log, message: "agent stopping")
+        #expect(counters["spool.received", default: -1] > 0)
+        #expect(
+            counters["spool.received"] == counters["spool.acknowledged", default: 0] + counters["spool.pending", default: 0]
+                + counters["spool.dropped.full", default: 0] + counters["spool.dropped.corrupt", default: 0]
+                + counters["spool.dead-lettered", default: 0], "\(counters)")
         try fleet.startAgent()
         let acknowledged = feeder.stop()
         try expectDelivered(acknowledged, fleet: fleet)

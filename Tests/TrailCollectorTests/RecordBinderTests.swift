@@ -46,3 +46,14 @@ struct RecordBinderTests {
         #expect(error?.status == 400)
     }
 }
+
+struct IngestLimiterTests {
+    @Test func slotsAreReturnedAndTheCapHolds() {
+        let limiter = IngestLimiter(limit: 2)
+        #expect(limiter.enter())
+        #expect(limiter.enter())
+        #expect(!limiter.enter())
+        limiter.leave()
+        #expect(limiter.enter())
+    }
+}

@@ -43,10 +43,18 @@ final class AgentLifecycleService: Service {
             ])
         let reason: String
         do {
-            try await gracefulShutdown()
+            // The counters go to the log every minute until shutdown (and once more at the end).
+            try await cancelWhenGracefulShutdown {
+                while true {
+                    try await Task.sleep(for: .seconds(60))
+                    self.logCounters("spool counters")
+                }
+            }
+            reason = "shutdown"
+        } catch is CancellationError where Task.isShuttingDownGracefully {
             reason = "shutdown"
         } catch {
-            reason = "error"
+            reason = Task.isShuttingDownGracefully ? "shutdown" : "error"
         }
         do {
             // Directly, not through the thread pool: the task may be cancelled (a failing group),
@@ -55,14 +63,21 @@ final class AgentLifecycleService: Service {
         } catch {
             logger.error("cannot record AgentStopped", metadata: ["error": "\(error)"])
         }
+        logCounters("agent stopping", reason: reason)
+    }
+
+    /// received = acknowledged + pending + dropped + dead-lettered, in one line.
+    func logCounters(_ message: Logger.Message, reason: String? = nil) {
         let counters = spool.currentCounters
-        logger.info(
-            "agent stopping",
-            metadata: [
-                "reason": "\(reason)", "spool.received": "\(counters.received)", "spool.acknowledged": "\(counters.acknowledged)",
-                "spool.pending": "\(spool.pendingRecords)", "spool.dropped": "\(counters.droppedFull)",
-                "spool.dead-lettered": "\(counters.deadLettered)",
-            ])
+        var metadata: Logger.Metadata = [
+            "spool.received": "\(counters.received)", "spool.shipped": "\(counters.shipped)",
+            "spool.acknowledged": "\(counters.acknowledged)", "spool.duplicates": "\(counters.duplicates)",
+            "spool.pending": "\(spool.pendingRecords)", "spool.dropped.full": "\(counters.droppedFull)",
+            "spool.dropped.corrupt": "\(counters.droppedCorrupt)", "spool.dead-lettered": "\(counters.deadLettered)",
+            "spool.refused.full": "\(counters.refusedFull)", "spool.bytes": "\(spool.bytesOnDisk)",
+        ]
+        if let reason { metadata["reason"] = "\(reason)" }
+        logger.info(message, metadata: metadata)
     }
 
     /// Spool writes block on fsync: off the cooperative pool.

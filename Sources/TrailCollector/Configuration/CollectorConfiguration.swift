@@ -30,10 +30,12 @@ public struct CollectorConfiguration: Sendable, Hashable {
     public var maxIngestBytes: Int
     /// Largest accepted ingest body after decompression. Default: 64 MiB.
     public var maxDecompressedBytes: Int
+    /// Ingest requests handled at once; more get `503` with `Retry-After`. Default: 32.
+    public var maxConcurrentIngest: Int
 
     public static let knownKeys: Set<String> = [
         "listen", "data-dir", "tls-cert", "tls-key", "client-ca", "account-id", "region", "trail-name",
-        "max-ingest-bytes", "log-level",
+        "max-ingest-bytes", "max-concurrent-ingest", "log-level",
     ]
 
     public static let defaultFile = "/etc/hosttrail/collector.toml"
@@ -49,7 +51,8 @@ public struct CollectorConfiguration: Sendable, Hashable {
         region: String = "local",
         trailName: String = "hosttrail",
         maxIngestBytes: Int = 16 * 1024 * 1024,
-        maxDecompressedBytes: Int = 64 * 1024 * 1024
+        maxDecompressedBytes: Int = 64 * 1024 * 1024,
+        maxConcurrentIngest: Int = 32
     ) {
         self.listenHost = listenHost
         self.listenPort = listenPort
@@ -62,6 +65,7 @@ public struct CollectorConfiguration: Sendable, Hashable {
         self.trailName = trailName
         self.maxIngestBytes = maxIngestBytes
         self.maxDecompressedBytes = maxDecompressedBytes
+        self.maxConcurrentIngest = maxConcurrentIngest
     }
 
     /// Builds and checks a configuration.
@@ -107,6 +111,7 @@ public struct CollectorConfiguration: Sendable, Hashable {
             maxIngestBytes = value
             maxDecompressedBytes = max(maxDecompressedBytes, value * 4)
         }
+        if let value = try settings.integer("max-concurrent-ingest", in: 1...10_000) { maxConcurrentIngest = value }
         if let value = try settings.string("log-level"),
             !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(value)
         {

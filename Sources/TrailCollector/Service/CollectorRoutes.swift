@@ -18,8 +18,10 @@ struct CollectorRoutes: Sendable {
     let store: any EventStore
     let binder: RecordBinder
     let api: CloudTrailAPI
+    let limiter: IngestLimiter
 
     init(configuration: CollectorConfiguration, store: any EventStore) {
+        limiter = IngestLimiter(limit: configuration.maxConcurrentIngest)
         self.configuration = configuration
         self.store = store
         binder = RecordBinder(accountID: configuration.accountID, region: configuration.region, trailARN: configuration.trailARN)
@@ -41,6 +43,12 @@ struct CollectorRoutes: Sendable {
     // MARK: - Ingest
 
     func ingest(request: Request, context: CollectorRequestContext) async -> Response {
+        guard limiter.enter() else {
+            return Self.rejection(
+                IngestRejection(status: 503, code: "Overloaded", message: "the collector is at its limit of \(limiter.limit) concurrent batches"),
+                retryAfter: 1)
+        }
+        defer { limiter.leave() }
         do {
             let host = try await Self.hostName(context: context)
             var request = request
