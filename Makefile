@@ -5,7 +5,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 SWIFT ?= swift
 BUILD_FLAGS ?=
 
-.PHONY: all deps build release test demo demo-stop bench bench-quick bench-data clean
+.PHONY: all deps build release test soak demo demo-stop bench bench-quick bench-data clean
 
 all: build
 
@@ -42,3 +42,8 @@ bench-data: deps
 
 clean:
 	rm -rf .build demo-data
+
+# The fault tests with more rounds (agent kills, collector restarts); takes tens of minutes.
+soak: deps
+	$(SWIFT) build --build-tests $(BUILD_FLAGS)
+	HOSTTRAIL_SOAK=10 $(SWIFT) test --skip-build --filter FaultTests $(BUILD_FLAGS)

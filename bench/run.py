@@ -173,7 +173,84 @@ def measure_end_to_end(bin_dir, quick):
              "baseline": None, "ratio": None, "detail": f"{total} events, socket to SQLite store over mTLS+gzip"}]
 
 
-MEASURES = {"socket_to_spool": measure_socket_to_spool, "end_to_end": measure_end_to_end}
+def measure_single_event_requests(bin_dir, quick):
+    """Events/s acknowledged with one event per request from 16 concurrent clients (group commit)."""
+    total = 1600 if quick else 16000
+    rates = []
+    for run in range(3):
+        fleet = Fleet(bin_dir)
+        try:
+            elapsed, _ = post_events(fleet.socket, total, batch=1, clients=16, tag=f"single-{run}")
+            rates.append(total / elapsed)
+        finally:
+            fleet.close()
+    return [{"name": "socket_to_spool_single_event_16_clients", "unit": "events/s", "median": statistics.median(rates),
+             "runs": rates, "baseline": None, "ratio": None, "detail": f"{total} events, 1 per request, 16 clients"}]
+
+
+def rss_kib(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def measure_steady_rate(bin_dir, quick):
+    """At a steady 10k events/s (100-event requests, paced): p99 acknowledgement latency, agent RSS,
+    and spool bytes per event (the collector stopped, so everything stays spooled)."""
+    seconds = 3 if quick else 10
+    p99s, rss, per_event = [], [], []
+    for run in range(3):
+        fleet = Fleet(bin_dir)
+        try:
+            fleet.collector.terminate()
+            fleet.collector.wait(20)
+            latencies, samples = [], []
+            connection = UnixHTTPConnection(fleet.socket)
+            started = time.perf_counter()
+            sent = 0
+            for tick in range(seconds * 100):
+                due = started + tick / 100
+                delay = due - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                body = json.dumps({"events": [{"eventSource": "bench.example.com", "eventName": "Steady",
+                                               "requestParameters": {"n": sent + i}} for i in range(100)]})
+                begin = time.perf_counter()
+                connection.request("POST", "/v1/events", body, {"Content-Type": "application/json"})
+                response = connection.getresponse()
+                response.read()
+                latencies.append(time.perf_counter() - begin)
+                if response.status != 202:
+                    raise RuntimeError(f"socket answered {response.status}")
+                sent += 100
+                if tick % 50 == 0:
+                    samples.append(rss_kib(fleet.agent.pid))
+            achieved = sent / (time.perf_counter() - started)
+            p99s.append(percentile(latencies, 0.99) * 1000)
+            rss.append(statistics.median(samples) / 1024)
+            segments = os.path.join(fleet.dir, "spool", "segments")
+            on_disk = sum(os.path.getsize(os.path.join(segments, name)) for name in os.listdir(segments))
+            per_event.append(on_disk / sent)
+            print(f"bench: steady run {run}: {achieved:,.0f} events/s achieved", flush=True)
+        finally:
+            fleet.close()
+    return [
+        {"name": "steady_10k_p99_ack_latency", "unit": "ms per 100-event request", "median": statistics.median(p99s), "runs": p99s,
+         "baseline": None, "ratio": None, "detail": f"{seconds} s at 100 requests/s"},
+        {"name": "steady_10k_agent_rss", "unit": "MiB", "median": statistics.median(rss), "runs": rss,
+         "baseline": None, "ratio": None, "detail": "median VmRSS sampled twice a second"},
+        {"name": "spool_bytes_per_event", "unit": "bytes", "median": statistics.median(per_event), "runs": per_event,
+         "baseline": None, "ratio": None, "detail": "segment bytes / events spooled (application events with host and identity)"},
+    ]
+
+
+MEASURES = {
+    "socket_to_spool": measure_socket_to_spool,
+    "single_event_requests": measure_single_event_requests,
+    "steady_rate": measure_steady_rate,
+    "end_to_end": measure_end_to_end,
+}
 
 
 def main():

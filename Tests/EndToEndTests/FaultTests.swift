@@ -7,8 +7,11 @@ import TrailTestSupport
 
 /// Nothing lost, nothing twice: a steady stream of events through real processes while agents and
 /// collectors are killed, the collector is unreachable, and the spool fills.
-@Suite(.serialized, .timeLimit(.minutes(10)))
+@Suite(.serialized, .timeLimit(.minutes(60)))
 struct FaultTests {
+    /// `make soak` multiplies the rounds (HOSTTRAIL_SOAK=10).
+    static let soak = Int(ProcessInfo.processInfo.environment["HOSTTRAIL_SOAK"] ?? "") ?? 1
+
     /// Waits until every acknowledged event is stored, then checks: each exactly once, nothing else.
     func expectDelivered(_ acknowledged: [Int: String], fleet: Fleet, source: String = "fault.example.com", timeout: TimeInterval = 90) throws {
         let expected = Set(acknowledged.values)
@@ -42,7 +45,8 @@ struct FaultTests {
         try fleet.startAgent()
         let feeder = EventFeeder(socket: fleet.socketPath("web-01"))
         feeder.start()
-        for round in 0..<20 {
+        let rounds = 20 * Self.soak
+        for round in 0..<rounds {
             Thread.sleep(forTimeInterval: Double.random(in: 0.05...0.4))
             fleet.agents["web-01"]?.crash()
             if round % 5 == 4 { Thread.sleep(forTimeInterval: 0.3) }  // sometimes stay down a while
@@ -52,8 +56,8 @@ struct FaultTests {
         let acknowledged = feeder.stop()
         #expect(acknowledged.count > 100, "the feeder barely ran: \(feeder.statusCounts)")
         try expectDelivered(acknowledged, fleet: fleet)
-        // 21 starts, 20 of them after a crash: each start is in the trail.
-        #expect(try fleet.storedRecords(eventName: "AgentStarted").count == 21)
+        // One start per round plus the first, all after a crash but the first: each is in the trail.
+        #expect(try fleet.storedRecords(eventName: "AgentStarted").count == rounds + 1)
     }
 
     @Test func theCollectorKilledTenTimesAndUnreachableForAMinuteLosesNothing() throws {
@@ -63,7 +67,7 @@ struct FaultTests {
         try fleet.startAgent()
         let feeder = EventFeeder(socket: fleet.socketPath("web-01"))
         feeder.start()
-        for _ in 0..<10 {
+        for _ in 0..<(10 * Self.soak) {
             Thread.sleep(forTimeInterval: Double.random(in: 0.1...0.5))
             fleet.collector?.crash()
             Thread.sleep(forTimeInterval: Double.random(in: 0.05...0.3))
