@@ -7,7 +7,7 @@ import TrailTestSupport
 
 /// Nothing lost, nothing twice: a steady stream of events through real processes while agents and
 /// collectors are killed, the collector is unreachable, and the spool fills.
-@Suite(.serialized, .timeLimit(.minutes(60)))
+@Suite(.serialized, .timeLimit(FaultTests.soak > 1 ? .minutes(60) : .minutes(5)))
 struct FaultTests {
     /// `make soak` multiplies the rounds (HOSTTRAIL_SOAK=10).
     static let soak = Int(ProcessInfo.processInfo.environment["HOSTTRAIL_SOAK"] ?? "") ?? 1
