@@ -7,10 +7,15 @@ import TrailTestSupport
 
 /// Nothing lost, nothing twice: a steady stream of events through real processes while agents and
 /// collectors are killed, the collector is unreachable, and the spool fills.
-@Suite(.serialized, .timeLimit(FaultTests.soak > 1 ? .minutes(60) : .minutes(5)))
+/// `make soak` multiplies the fault tests' rounds (HOSTTRAIL_SOAK=10).
+enum Soak {
+    static let multiplier = Int(ProcessInfo.processInfo.environment["HOSTTRAIL_SOAK"] ?? "") ?? 1
+    static let timeLimit: TimeLimitTrait.Duration = multiplier > 1 ? .minutes(60) : .minutes(5)
+}
+
+@Suite(.serialized, .timeLimit(Soak.timeLimit))
 struct FaultTests {
-    /// `make soak` multiplies the rounds (HOSTTRAIL_SOAK=10).
-    static let soak = Int(ProcessInfo.processInfo.environment["HOSTTRAIL_SOAK"] ?? "") ?? 1
+    static let soak = Soak.multiplier
 
     /// Waits until every acknowledged event is stored, then checks: each exactly once, nothing else.
     func expectDelivered(_ acknowledged: [Int: String], fleet: Fleet, source: String = "fault.example.com", timeout: TimeInterval = 90) throws {
