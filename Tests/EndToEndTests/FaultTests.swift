@@ -250,4 +250,27 @@ struct FaultTests {
         #expect(refusedSoFar > 0)
         try expectDelivered(acknowledged, fleet: fleet)
     }
+
+    @Test func aFullCollectorDiskAnswers503AndTheRecordsArriveOnceThereIsRoom() throws {
+        let fleet = try Fleet()
+        let dataDirectory = fleet.directory.file("collector")
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        let mount = try Command.run("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", dataDirectory])
+        try #require(mount.status == 0, "cannot mount a tmpfs: \(mount)")
+        defer { _ = try? Command.run("umount", ["-l", dataDirectory]) }
+
+        try fleet.startCollector()
+        let agent = try fleet.startAgent()
+        let feeder = EventFeeder(socket: fleet.socketPath("web-01"), interval: 0)
+        feeder.start()
+        // The store fills: the collector refuses with 503 and the agent keeps the records spooled.
+        try agent.waitForLog("HTTP 503", timeout: 120)
+        #expect(fleet.collector?.log.contains("cannot store records") == true)
+        #expect(fleet.collector?.process.isRunning == true)
+        let grown = try Command.run("mount", ["-o", "remount,size=256m", dataDirectory])
+        try #require(grown.status == 0, "cannot grow the tmpfs: \(grown)")
+        Thread.sleep(forTimeInterval: 1)
+        let acknowledged = feeder.stop()
+        try expectDelivered(acknowledged, fleet: fleet)
+    }
 }
