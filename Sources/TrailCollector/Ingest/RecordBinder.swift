@@ -26,7 +26,7 @@ public struct RecordBinder: Sendable {
     public func bind(body: Data, host: String) throws -> [StoredRecord] {
         let batch: RecordBatch
         do {
-            batch = try JSONDecoder().decode(RecordBatch.self, from: body)
+            batch = try RecordBatch.decode(from: body)
         } catch {
             throw IngestRejection.badRequest("the body is not {\"Records\": [...]} of CloudTrail records: \(Self.describe(error))")
         }
@@ -75,6 +75,10 @@ public struct RecordBinder: Sendable {
             return "wrong type at \(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)"
         case DecodingError.dataCorrupted:
             return "not valid JSON"
+        case let error as JSONValue.ParseError:
+            return "not valid JSON (\(error))"
+        case let error as RecordFormatError:
+            return error.message
         default:
             return "\(error)"
         }

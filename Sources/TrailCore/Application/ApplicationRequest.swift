@@ -69,9 +69,9 @@ public enum ApplicationRequest {
                     index: values.count)
             }
             do {
-                values.append(try JSONDecoder().decode(JSONValue.self, from: Data(trimmed)))
-            } catch {
-                throw EventValidationError(.malformedJSON, "line \(lineNumber) is not valid JSON", index: values.count)
+                values.append(try JSONValue.parse(trimmed))
+            } catch let error as JSONValue.ParseError {
+                throw EventValidationError(.malformedJSON, "line \(lineNumber) is not valid JSON: \(error.message)", index: values.count)
             }
         }
         return values
@@ -79,35 +79,21 @@ public enum ApplicationRequest {
 
     static func decode(_ data: Data, what: String) throws -> JSONValue {
         do {
-            return try JSONDecoder().decode(JSONValue.self, from: data)
-        } catch {
-            throw EventValidationError(.malformedJSON, "the \(what) is not valid JSON\(detail(of: error))")
+            return try JSONValue.parse(data)
+        } catch let error as JSONValue.ParseError {
+            throw EventValidationError(.malformedJSON, "the \(what) is not valid JSON: \(error)")
         }
     }
 
     static func checkSizes(_ values: [JSONValue]) throws {
-        let encoder = JSONEncoder()
         for (index, value) in values.enumerated() {
-            // Re-encoding costs little next to the fsync the events are about to get.
-            let size = (try? encoder.encode(value).count) ?? 0
+            // Re-serializing costs little next to the fsync the events are about to get.
+            let size = value.serialized().count
             guard size <= ApplicationEvent.Limits.maxEventBytes else {
                 throw EventValidationError(
                     .eventTooLarge, "event \(index) is \(size) bytes; the limit is \(ApplicationEvent.Limits.maxEventBytes)",
                     index: index)
             }
         }
-    }
-
-    static func detail(of error: any Error) -> String {
-        guard let decodingError = error as? DecodingError,
-            case .dataCorrupted(let context) = decodingError,
-            let underlying = context.underlyingError
-        else { return "" }
-        let text = "\(underlying)"
-        // Foundation's message names the position ("around line 1, column 7"); keep just that part.
-        if let range = text.range(of: "around line") {
-            return " (" + text[range.lowerBound...].prefix(40).trimmingCharacters(in: .punctuationCharacters) + ")"
-        }
-        return ""
     }
 }

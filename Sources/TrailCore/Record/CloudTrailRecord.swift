@@ -96,62 +96,74 @@ public struct CloudTrailRecord: Sendable, Hashable, Codable {
         self.otherMembers = otherMembers
     }
 
+    /// Reads a record from its JSON object.
+    ///
+    /// - Throws: ``RecordFormatError`` naming the member that is missing or of the wrong type.
+    public init(json: JSONValue) throws {
+        var reader = try JSONMembers(json, context: "record")
+        eventVersion = try reader.requiredString("eventVersion")
+        userIdentity = try reader.object("userIdentity") { try UserIdentity(json: $0, context: $1) }
+        eventTime = try reader.requiredString("eventTime")
+        eventSource = try reader.requiredString("eventSource")
+        eventName = try reader.requiredString("eventName")
+        awsRegion = try reader.string("awsRegion")
+        sourceIPAddress = try reader.string("sourceIPAddress")
+        userAgent = try reader.string("userAgent")
+        errorCode = try reader.string("errorCode")
+        errorMessage = try reader.string("errorMessage")
+        requestParameters = reader.json("requestParameters")
+        responseElements = reader.json("responseElements")
+        additionalEventData = reader.json("additionalEventData")
+        requestID = try reader.string("requestID")
+        eventID = try reader.requiredString("eventID")
+        readOnly = try reader.bool("readOnly")
+        resources = try reader.array("resources") { try RecordResource(json: $0, context: $1) }
+        eventType = try reader.string("eventType")
+        apiVersion = try reader.string("apiVersion")
+        managementEvent = try reader.bool("managementEvent")
+        recipientAccountId = try reader.string("recipientAccountId")
+        sharedEventID = try reader.string("sharedEventID")
+        eventCategory = try reader.string("eventCategory")
+        insightDetails = reader.json("insightDetails")
+        otherMembers = reader.remaining
+    }
+
+    /// The record as a JSON object; modelled members win over `otherMembers` of the same name.
+    public var jsonValue: JSONValue {
+        var members = otherMembers
+        members.set("eventVersion", eventVersion)
+        members.set("userIdentity", userIdentity?.jsonValue)
+        members.set("eventTime", eventTime)
+        members.set("eventSource", eventSource)
+        members.set("eventName", eventName)
+        members.set("awsRegion", awsRegion)
+        members.set("sourceIPAddress", sourceIPAddress)
+        members.set("userAgent", userAgent)
+        members.set("errorCode", errorCode)
+        members.set("errorMessage", errorMessage)
+        members.set("requestParameters", requestParameters)
+        members.set("responseElements", responseElements)
+        members.set("additionalEventData", additionalEventData)
+        members.set("requestID", requestID)
+        members.set("eventID", eventID)
+        members.set("readOnly", readOnly)
+        members.set("resources", resources.map { JSONValue.array($0.map(\.jsonValue)) })
+        members.set("eventType", eventType)
+        members.set("apiVersion", apiVersion)
+        members.set("managementEvent", managementEvent)
+        members.set("recipientAccountId", recipientAccountId)
+        members.set("sharedEventID", sharedEventID)
+        members.set("eventCategory", eventCategory)
+        members.set("insightDetails", insightDetails)
+        return .object(members)
+    }
+
     public init(from decoder: any Decoder) throws {
-        var reader = try LosslessObjectReader(decoder)
-        eventVersion = try reader.require(String.self, "eventVersion")
-        userIdentity = try reader.take(UserIdentity.self, "userIdentity")
-        eventTime = try reader.require(String.self, "eventTime")
-        eventSource = try reader.require(String.self, "eventSource")
-        eventName = try reader.require(String.self, "eventName")
-        awsRegion = try reader.take(String.self, "awsRegion")
-        sourceIPAddress = try reader.take(String.self, "sourceIPAddress")
-        userAgent = try reader.take(String.self, "userAgent")
-        errorCode = try reader.take(String.self, "errorCode")
-        errorMessage = try reader.take(String.self, "errorMessage")
-        requestParameters = reader.takeJSON("requestParameters")
-        responseElements = reader.takeJSON("responseElements")
-        additionalEventData = reader.takeJSON("additionalEventData")
-        requestID = try reader.take(String.self, "requestID")
-        eventID = try reader.require(String.self, "eventID")
-        readOnly = try reader.take(Bool.self, "readOnly")
-        resources = try reader.take([RecordResource].self, "resources")
-        eventType = try reader.take(String.self, "eventType")
-        apiVersion = try reader.take(String.self, "apiVersion")
-        managementEvent = try reader.take(Bool.self, "managementEvent")
-        recipientAccountId = try reader.take(String.self, "recipientAccountId")
-        sharedEventID = try reader.take(String.self, "sharedEventID")
-        eventCategory = try reader.take(String.self, "eventCategory")
-        insightDetails = reader.takeJSON("insightDetails")
-        otherMembers = reader.unmodelled
+        try self.init(json: JSONValue(from: decoder))
     }
 
     public func encode(to encoder: any Encoder) throws {
-        var writer = LosslessObjectWriter(encoder)
-        try writer.put(eventVersion, "eventVersion")
-        try writer.put(userIdentity, "userIdentity")
-        try writer.put(eventTime, "eventTime")
-        try writer.put(eventSource, "eventSource")
-        try writer.put(eventName, "eventName")
-        try writer.put(awsRegion, "awsRegion")
-        try writer.put(sourceIPAddress, "sourceIPAddress")
-        try writer.put(userAgent, "userAgent")
-        try writer.put(errorCode, "errorCode")
-        try writer.put(errorMessage, "errorMessage")
-        try writer.put(requestParameters, "requestParameters")
-        try writer.put(responseElements, "responseElements")
-        try writer.put(additionalEventData, "additionalEventData")
-        try writer.put(requestID, "requestID")
-        try writer.put(eventID, "eventID")
-        try writer.put(readOnly, "readOnly")
-        try writer.put(resources, "resources")
-        try writer.put(eventType, "eventType")
-        try writer.put(apiVersion, "apiVersion")
-        try writer.put(managementEvent, "managementEvent")
-        try writer.put(recipientAccountId, "recipientAccountId")
-        try writer.put(sharedEventID, "sharedEventID")
-        try writer.put(eventCategory, "eventCategory")
-        try writer.put(insightDetails, "insightDetails")
-        try writer.putAll(otherMembers)
+        try jsonValue.encode(to: encoder)
     }
 }
 
@@ -181,19 +193,15 @@ extension CloudTrailRecord {
 // MARK: - Canonical JSON
 
 extension CloudTrailRecord {
-    /// The canonical JSON HostTrail stores and ships: sorted keys, unescaped slashes.
+    /// The canonical JSON HostTrail stores and ships: sorted keys, unescaped slashes, no white space.
     public func canonicalJSON() throws -> Data {
-        try Self.canonicalEncoder.encode(self)
+        Data(jsonValue.serialized())
     }
 
     /// Decodes one record from JSON.
+    ///
+    /// - Throws: ``JSONValue/ParseError`` or ``RecordFormatError``.
     public static func decode(from data: Data) throws -> CloudTrailRecord {
-        try JSONDecoder().decode(CloudTrailRecord.self, from: data)
-    }
-
-    static var canonicalEncoder: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
+        try CloudTrailRecord(json: JSONValue.parse(data))
     }
 }

@@ -14,6 +14,23 @@ public struct RecordBatch: Sendable, Hashable, Codable {
         case records = "Records"
     }
 
+    /// Decodes a `{"Records": [...]}` body.
+    ///
+    /// - Throws: ``JSONValue/ParseError`` or ``RecordFormatError`` naming the record and member.
+    public static func decode(from data: Data) throws -> RecordBatch {
+        let document = try JSONValue.parse(data)
+        guard let members = document.objectValue, let records = members["Records"]?.arrayValue else {
+            throw RecordFormatError("the body must be {\"Records\": [...]}")
+        }
+        return RecordBatch(records: try records.enumerated().map { index, record in
+            do {
+                return try CloudTrailRecord(json: record)
+            } catch let error as RecordFormatError {
+                throw RecordFormatError("Records[\(index)]: \(error.message)")
+            }
+        })
+    }
+
     /// Builds the body from records that are already canonical JSON, without decoding them again.
     public static func encode(canonicalRecords: [Data]) -> Data {
         var body = Data("{\"Records\":[".utf8)

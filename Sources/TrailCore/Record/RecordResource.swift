@@ -34,19 +34,27 @@ public struct RecordResource: Sendable, Hashable, Codable {
         return String(arn[range.upperBound...])
     }
 
+    public init(json: JSONValue, context: String = "resource") throws {
+        var reader = try JSONMembers(json, context: context)
+        arn = try reader.string("ARN")
+        accountId = try reader.string("accountId")
+        type = try reader.string("type")
+        otherMembers = reader.remaining
+    }
+
+    public var jsonValue: JSONValue {
+        var members = otherMembers
+        members.set("ARN", arn)
+        members.set("accountId", accountId)
+        members.set("type", type)
+        return .object(members)
+    }
+
     public init(from decoder: any Decoder) throws {
-        var reader = try LosslessObjectReader(decoder)
-        arn = try reader.take(String.self, "ARN")
-        accountId = try reader.take(String.self, "accountId")
-        type = try reader.take(String.self, "type")
-        otherMembers = reader.unmodelled
+        try self.init(json: JSONValue(from: decoder))
     }
 
     public func encode(to encoder: any Encoder) throws {
-        var writer = LosslessObjectWriter(encoder)
-        try writer.put(arn, "ARN")
-        try writer.put(accountId, "accountId")
-        try writer.put(type, "type")
-        try writer.putAll(otherMembers)
+        try jsonValue.encode(to: encoder)
     }
 }

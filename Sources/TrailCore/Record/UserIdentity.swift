@@ -42,30 +42,38 @@ public struct UserIdentity: Sendable, Hashable, Codable {
         self.otherMembers = otherMembers
     }
 
+    public init(json: JSONValue, context: String = "userIdentity") throws {
+        var reader = try JSONMembers(json, context: context)
+        type = try reader.string("type") ?? "Unknown"
+        principalId = try reader.string("principalId")
+        arn = try reader.string("arn")
+        accountId = try reader.string("accountId")
+        accessKeyId = try reader.string("accessKeyId")
+        userName = try reader.string("userName")
+        invokedBy = try reader.string("invokedBy")
+        sessionContext = try reader.object("sessionContext") { try SessionContext(json: $0, context: $1) }
+        otherMembers = reader.remaining
+    }
+
+    public var jsonValue: JSONValue {
+        var members = otherMembers
+        members.set("type", type)
+        members.set("principalId", principalId)
+        members.set("arn", arn)
+        members.set("accountId", accountId)
+        members.set("accessKeyId", accessKeyId)
+        members.set("userName", userName)
+        members.set("invokedBy", invokedBy)
+        members.set("sessionContext", sessionContext?.jsonValue)
+        return .object(members)
+    }
+
     public init(from decoder: any Decoder) throws {
-        var reader = try LosslessObjectReader(decoder)
-        type = try reader.take(String.self, "type") ?? "Unknown"
-        principalId = try reader.take(String.self, "principalId")
-        arn = try reader.take(String.self, "arn")
-        accountId = try reader.take(String.self, "accountId")
-        accessKeyId = try reader.take(String.self, "accessKeyId")
-        userName = try reader.take(String.self, "userName")
-        invokedBy = try reader.take(String.self, "invokedBy")
-        sessionContext = try reader.take(SessionContext.self, "sessionContext")
-        otherMembers = reader.unmodelled
+        try self.init(json: JSONValue(from: decoder))
     }
 
     public func encode(to encoder: any Encoder) throws {
-        var writer = LosslessObjectWriter(encoder)
-        try writer.put(type, "type")
-        try writer.put(principalId, "principalId")
-        try writer.put(arn, "arn")
-        try writer.put(accountId, "accountId")
-        try writer.put(accessKeyId, "accessKeyId")
-        try writer.put(userName, "userName")
-        try writer.put(invokedBy, "invokedBy")
-        try writer.put(sessionContext, "sessionContext")
-        try writer.putAll(otherMembers)
+        try jsonValue.encode(to: encoder)
     }
 }
 
@@ -91,20 +99,28 @@ public struct SessionContext: Sendable, Hashable, Codable {
         self.otherMembers = otherMembers
     }
 
+    public init(json: JSONValue, context: String = "sessionContext") throws {
+        var reader = try JSONMembers(json, context: context)
+        sessionIssuer = try reader.object("sessionIssuer") { try SessionIssuer(json: $0, context: $1) }
+        sourceIdentity = try reader.string("sourceIdentity")
+        attributes = reader.json("attributes")
+        otherMembers = reader.remaining
+    }
+
+    public var jsonValue: JSONValue {
+        var members = otherMembers
+        members.set("sessionIssuer", sessionIssuer?.jsonValue)
+        members.set("sourceIdentity", sourceIdentity)
+        members.set("attributes", attributes)
+        return .object(members)
+    }
+
     public init(from decoder: any Decoder) throws {
-        var reader = try LosslessObjectReader(decoder)
-        sessionIssuer = try reader.take(SessionIssuer.self, "sessionIssuer")
-        sourceIdentity = try reader.take(String.self, "sourceIdentity")
-        attributes = reader.takeJSON("attributes")
-        otherMembers = reader.unmodelled
+        try self.init(json: JSONValue(from: decoder))
     }
 
     public func encode(to encoder: any Encoder) throws {
-        var writer = LosslessObjectWriter(encoder)
-        try writer.put(sessionIssuer, "sessionIssuer")
-        try writer.put(sourceIdentity, "sourceIdentity")
-        try writer.put(attributes, "attributes")
-        try writer.putAll(otherMembers)
+        try jsonValue.encode(to: encoder)
     }
 }
 
@@ -133,23 +149,31 @@ public struct SessionIssuer: Sendable, Hashable, Codable {
         self.otherMembers = otherMembers
     }
 
+    public init(json: JSONValue, context: String = "sessionIssuer") throws {
+        var reader = try JSONMembers(json, context: context)
+        type = try reader.string("type")
+        principalId = try reader.string("principalId")
+        arn = try reader.string("arn")
+        accountId = try reader.string("accountId")
+        userName = try reader.string("userName")
+        otherMembers = reader.remaining
+    }
+
+    public var jsonValue: JSONValue {
+        var members = otherMembers
+        members.set("type", type)
+        members.set("principalId", principalId)
+        members.set("arn", arn)
+        members.set("accountId", accountId)
+        members.set("userName", userName)
+        return .object(members)
+    }
+
     public init(from decoder: any Decoder) throws {
-        var reader = try LosslessObjectReader(decoder)
-        type = try reader.take(String.self, "type")
-        principalId = try reader.take(String.self, "principalId")
-        arn = try reader.take(String.self, "arn")
-        accountId = try reader.take(String.self, "accountId")
-        userName = try reader.take(String.self, "userName")
-        otherMembers = reader.unmodelled
+        try self.init(json: JSONValue(from: decoder))
     }
 
     public func encode(to encoder: any Encoder) throws {
-        var writer = LosslessObjectWriter(encoder)
-        try writer.put(type, "type")
-        try writer.put(principalId, "principalId")
-        try writer.put(arn, "arn")
-        try writer.put(accountId, "accountId")
-        try writer.put(userName, "userName")
-        try writer.putAll(otherMembers)
+        try jsonValue.encode(to: encoder)
     }
 }

@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: Apache-2.0
+
+/// A JSON parser and a canonical serializer for ``JSONValue``, without Foundation's Codable layers.
+///
+/// The socket and ingest paths parse and write every record; going through `JSONDecoder` and
+/// `JSONEncoder` for each cost more than everything else the agent does per event. Canonical
+/// output: object keys sorted, no insignificant white space, `/` not escaped, non-ASCII as UTF-8.
+extension JSONValue {
+    /// Why a document is not JSON, and where.
+    public struct ParseError: Error, Hashable, Sendable, CustomStringConvertible {
+        public var message: String
+        /// Byte offset of the problem.
+        public var offset: Int
+        public var description: String { "\(message) at byte \(offset)" }
+    }
+
+    /// Nesting deeper than this is refused (a stack guard).
+    public static let maxDepth = 512
+
+    /// Parses one JSON document (RFC 8259); white space may surround it, nothing else.
+    public static func parse<Bytes: Collection<UInt8>>(_ bytes: Bytes) throws -> JSONValue {
+        if let value = try bytes.withContiguousStorageIfAvailable({ buffer in try parse(UnsafeRawBufferPointer(buffer)) }) {
+            return value
+        }
+        return try Array(bytes).withUnsafeBytes { try parse($0) }
+    }
+
+    static func parse(_ buffer: UnsafeRawBufferPointer) throws -> JSONValue {
+        var parser = JSONParser(bytes: buffer)
+        parser.skipWhitespace()
+        let value = try parser.parseValue(depth: 0)
+        parser.skipWhitespace()
+        guard parser.position == buffer.count else { throw parser.error("unexpected data after the JSON value") }
+        return value
+    }
+
+    /// The canonical serialization.
+    public func serialized() -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(256)
+        write(to: &output)
+        return output
+    }
+
+    /// Appends the canonical serialization to `output`.
+    public func write(to output: inout [UInt8]) {
+        switch self {
+        case .null: output.append(contentsOf: [110, 117, 108, 108])
+        case .bool(let flag): output.append(contentsOf: flag ? [116, 114, 117, 101] : [102, 97, 108, 115, 101])
+        case .integer(let number): output.append(contentsOf: String(number).utf8)
+        case .number(let number):
+            // Swift prints the shortest text that reads back as the same Double ("2.0", "8.8e-05").
+            if number.isFinite {
+                output.append(contentsOf: String(number).utf8)
+            } else {
+                output.append(contentsOf: [110, 117, 108, 108])  // JSON has no NaN or infinity
+            }
+        case .string(let text): Self.writeString(text, to: &output)
+        case .array(let elements):
+            output.append(91)
+            for (index, element) in elements.enumerated() {
+                if index > 0 { output.append(44) }
+                element.write(to: &output)
+            }
+            output.append(93)
+        case .object(let members):
+            output.append(123)
+            for (index, key) in members.keys.sorted().enumerated() {
+                if index > 0 { output.append(44) }
+                Self.writeString(key, to: &output)
+                output.append(58)
+                members[key]!.write(to: &output)
+            }
+            output.append(125)
+        }
+    }
+
+    static func writeString(_ text: String, to output: inout [UInt8]) {
+        output.append(34)
+        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        for byte in text.utf8 {
+            switch byte {
+            case 34: output.append(contentsOf: [92, 34])
+            case 92: output.append(contentsOf: [92, 92])
+            case 10: output.append(contentsOf: [92, 110])
+            case 13: output.append(contentsOf: [92, 114])
+            case 9: output.append(contentsOf: [92, 116])
+            case 8: output.append(contentsOf: [92, 98])
+            case 12: output.append(contentsOf: [92, 102])
+            case 0..<32: output.append(contentsOf: [92, 117, 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 15)]])
+            default: output.append(byte)
+            }
+        }
+        output.append(34)
+    }
+}
+
+/// A recursive-descent JSON parser over a byte buffer.
+struct JSONParser {
+    let bytes: UnsafeRawBufferPointer
+    var position = 0
+
+    func error(_ message: String) -> JSONValue.ParseError {
+        JSONValue.ParseError(message: message, offset: position)
+    }
+
+    mutating func skipWhitespace() {
+        while position < bytes.count {
+            switch bytes[position] {
+            case 32, 9, 10, 13: position += 1
+            default: return
+            }
+        }
+    }
+
+    mutating func parseValue(depth: Int) throws -> JSONValue {
+        guard position < bytes.count else { throw error("unexpected end of input") }
+        switch bytes[position] {
+        case 123: return try parseObject(depth: depth + 1)
+        case 91: return try parseArray(depth: depth + 1)
+        case 34: return .string(try parseString())
+        case 116: try expectLiteral("true"); return .bool(true)
+        case 102: try expectLiteral("false"); return .bool(false)
+        case 110: try expectLiteral("null"); return .null
+        case 45, 48...57: return try parseNumber()
+        default: throw error("unexpected character")
+        }
+    }
+
+    mutating func expectLiteral(_ literal: StaticString) throws {
+        let count = literal.utf8CodeUnitCount
+        guard position + count <= bytes.count else { throw error("unexpected end of input") }
+        for index in 0..<count where bytes[position + index] != literal.utf8Start[index] {
+            throw error("invalid literal")
+        }
+        position += count
+    }
+
+    mutating func parseObject(depth: Int) throws -> JSONValue {
+        guard depth <= JSONValue.maxDepth else { throw error("nesting deeper than \(JSONValue.maxDepth)") }
+        position += 1
+        var members: [String: JSONValue] = [:]
+        skipWhitespace()
+        if position < bytes.count, bytes[position] == 125 {
+            position += 1
+            return .object(members)
+        }
+        while true {
+            skipWhitespace()
+            guard position < bytes.count, bytes[position] == 34 else { throw error("expected a member name") }
+            let key = try parseString()
+            skipWhitespace()
+            guard position < bytes.count, bytes[position] == 58 else { throw error("expected ':'") }
+            position += 1
+            skipWhitespace()
+            members[key] = try parseValue(depth: depth)
+            skipWhitespace()
+            guard position < bytes.count else { throw error("unexpected end of input") }
+            if bytes[position] == 44 {
+                position += 1
+                continue
+            }
+            guard bytes[position] == 125 else { throw error("expected ',' or '}'") }
+            position += 1
+            return .object(members)
+        }
+    }
+
+    mutating func parseArray(depth: Int) throws -> JSONValue {
+        guard depth <= JSONValue.maxDepth else { throw error("nesting deeper than \(JSONValue.maxDepth)") }
+        position += 1
+        var elements: [JSONValue] = []
+        skipWhitespace()
+        if position < bytes.count, bytes[position] == 93 {
+            position += 1
+            return .array(elements)
+        }
+        while true {
+            skipWhitespace()
+            elements.append(try parseValue(depth: depth))
+            skipWhitespace()
+            guard position < bytes.count else { throw error("unexpected end of input") }
+            if bytes[position] == 44 {
+                position += 1
+                continue
+            }
+            guard bytes[position] == 93 else { throw error("expected ',' or ']'") }
+            position += 1
+            return .array(elements)
+        }
+    }
+
+    mutating func parseString() throws -> String {
+        position += 1  // opening quote
+        let start = position
+        // Fast path: no escapes.
+        while position < bytes.count {
+            let byte = bytes[position]
+            if byte == 34 {
+                let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<position])
+                position += 1
+                return try Self.decodeUTF8(slice, at: start)
+            }
+            if byte == 92 { break }
+            if byte < 32 { throw error("control character in a string") }
+            position += 1
+        }
+        var scalars: [UInt8] = Array(UnsafeRawBufferPointer(rebasing: bytes[start..<position]))
+        while position < bytes.count {
+            let byte = bytes[position]
+            switch byte {
+            case 34:
+                position += 1
+                return try scalars.withUnsafeBytes { try Self.decodeUTF8($0, at: start) }
+            case 92:
+                position += 1
+                guard position < bytes.count else { throw error("unexpected end of input") }
+                let escape = bytes[position]
+                position += 1
+                switch escape {
+                case 34: scalars.append(34)
+                case 92: scalars.append(92)
+                case 47: scalars.append(47)
+                case 98: scalars.append(8)
+                case 102: scalars.append(12)
+                case 110: scalars.append(10)
+                case 114: scalars.append(13)
+                case 116: scalars.append(9)
+                case 117:
+                    var code = try parseHex4()
+                    if (0xD800..<0xDC00).contains(code) {
+                        guard position + 6 <= bytes.count, bytes[position] == 92, bytes[position + 1] == 117 else {
+                            throw error("unpaired surrogate")
+                        }
+                        position += 2
+                        let low = try parseHex4()
+                        guard (0xDC00..<0xE000).contains(low) else { throw error("unpaired surrogate") }
+                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                    } else if (0xDC00..<0xE000).contains(code) {
+                        throw error("unpaired surrogate")
+                    }
+                    guard let scalar = Unicode.Scalar(code) else { throw error("invalid \\u escape") }
+                    scalars.append(contentsOf: String(Character(scalar)).utf8)
+                default:
+                    throw error("invalid escape")
+                }
+            default:
+                if byte < 32 { throw error("control character in a string") }
+                scalars.append(byte)
+                position += 1
+            }
+        }
+        throw error("unterminated string")
+    }
+
+    mutating func parseHex4() throws -> UInt32 {
+        guard position + 4 <= bytes.count else { throw error("unexpected end of input") }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = bytes[position]
+            let digit: UInt8
+            switch byte {
+            case 48...57: digit = byte - 48
+            case 97...102: digit = byte - 87
+            case 65...70: digit = byte - 55
+            default: throw error("invalid \\u escape")
+            }
+            value = value << 4 | UInt32(digit)
+            position += 1
+        }
+        return value
+    }
+
+    static func decodeUTF8(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws -> String {
+        // String(validating:) refuses malformed UTF-8 instead of repairing it.
+        guard let text = String(validating: bytes.bindMemory(to: UInt8.self), as: UTF8.self) else {
+            throw JSONValue.ParseError(message: "invalid UTF-8 in a string", offset: offset)
+        }
+        return text
+    }
+
+    mutating func parseNumber() throws -> JSONValue {
+        let start = position
+        var isInteger = true
+        if bytes[position] == 45 { position += 1 }
+        guard position < bytes.count else { throw error("invalid number") }
+        if bytes[position] == 48 {
+            position += 1
+        } else if (49...57).contains(bytes[position]) {
+            while position < bytes.count, (48...57).contains(bytes[position]) { position += 1 }
+        } else {
+            throw error("invalid number")
+        }
+        if position < bytes.count, bytes[position] == 46 {
+            isInteger = false
+            position += 1
+            let digits = position
+            while position < bytes.count, (48...57).contains(bytes[position]) { position += 1 }
+            guard position > digits else { throw error("invalid number") }
+        }
+        if position < bytes.count, bytes[position] == 101 || bytes[position] == 69 {
+            isInteger = false
+            position += 1
+            if position < bytes.count, bytes[position] == 43 || bytes[position] == 45 { position += 1 }
+            let digits = position
+            while position < bytes.count, (48...57).contains(bytes[position]) { position += 1 }
+            guard position > digits else { throw error("invalid number") }
+        }
+        let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+        if isInteger, let integer = Int64(text) { return .integer(integer) }
+        guard let number = Double(text), number.isFinite else { throw JSONValue.ParseError(message: "number out of range", offset: start) }
+        return .number(number)
+    }
+}

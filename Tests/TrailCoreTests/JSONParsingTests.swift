@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import Testing
+
+@testable import TrailCore
+
+struct JSONParsingTests {
+    @Test(arguments: [
+        #"{}"#, #"[]"#, #"null"#, #"0"#, #"-0"#, #"42"#, #"-9223372036854775808"#, #"9223372036854775808"#,
+        #"1.5"#, #"-2.25e-3"#, #"1E+20"#, #""a\"b\\c\/d\b\f\n\r\t""#, #""\u00e9\u4e2d\ud83d\ude00""#, #""é中😀""#,
+        #" { "b" : [1, {"c": null}] , "a": "x" } "#, #"[[[[[]]]]]"#, #"{"k":{"k":{"k":[true,false,null,0.1]}}}"#,
+    ])
+    func agreesWithFoundation(document: String) throws {
+        let ours = try JSONValue.parse(Data(document.utf8))
+        let foundation = try JSONSerialization.jsonObject(with: Data(document.utf8), options: [.fragmentsAllowed])
+        let viaOurs = try JSONSerialization.jsonObject(with: Data(ours.serialized()), options: [.fragmentsAllowed])
+        #expect(NSDictionary(dictionary: ["v": foundation]).isEqual(to: ["v": viaOurs]), "\(document) → \(String(decoding: ours.serialized(), as: UTF8.self))")
+        // Our own round trip is exact.
+        #expect(try JSONValue.parse(ours.serialized()) == ours)
+    }
+
+    @Test func literalsParse() throws {
+        #expect(try JSONValue.parse(Data("true".utf8)) == .bool(true))
+        #expect(try JSONValue.parse(Data(" false ".utf8)) == .bool(false))
+        #expect(try JSONValue.parse(Data("[true,false]".utf8)).serialized() == Array("[true,false]".utf8))
+    }
+
+    @Test(arguments: [
+        "", " ", "{", "}", "[1,]", "{\"a\":1,}", "{\"a\" 1}", "{a:1}", "'x'", "01", "-", "1.", "1e", ".5", "+1", "tru", "nul",
+        "\"unterminated", "\"bad \\x escape\"", "\"\u{01}\"", "\"\\ud800\"", "\"\\udc00x\"", "[1] [2]", "1e999", "NaN",
+    ])
+    func rejectsWhatIsNotJSON(document: String) {
+        #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse(Data(document.utf8)) }
+    }
+
+    @Test func invalidUTF8AndDeepNestingAreRefused() {
+        #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse([34, 0xFF, 0xFE, 34]) }
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        let error = #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse(Data(deep.utf8)) }
+        #expect(error?.message.contains("nesting") == true)
+        let allowed = String(repeating: "[", count: 500) + String(repeating: "]", count: 500)
+        #expect(throws: Never.self) { try JSONValue.parse(Data(allowed.utf8)) }
+    }
+
+    @Test func serializationIsCanonical() {
+        let value: JSONValue = ["b": [1, "x/y", .null], "a": ["z": true, "y": .number(2.0)], "c": "line\nbreak \u{7}"]
+        #expect(String(decoding: value.serialized(), as: UTF8.self) == #"{"a":{"y":2.0,"z":true},"b":[1,"x/y",null],"c":"line\nbreak \u0007"}"#)
+    }
+}
