@@ -128,6 +128,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // The benchmark's load generator (make bench): a compiled client for the agent's socket.
+        .executableTarget(name: "hosttrail-loadgen", swiftSettings: swiftSettings),
+
         // MARK: - Tests
         .target(
             name: "TrailTestSupport",

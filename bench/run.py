@@ -9,7 +9,7 @@ the same run) also reports the ratio. Results go to bench/results/<timestamp>.js
 table on stdout. Benchmarks never fail on a number; they fail only when the workload breaks.
 """
 import argparse, datetime, http.client, json, os, platform, re, shutil, socket, sqlite3
-import statistics, subprocess, sys, tempfile, threading, time
+import statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "bench", "results")
@@ -90,40 +90,13 @@ class Fleet:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def post_events(socket_path, total, batch, clients, tag):
-    """Posts `total` events in requests of `batch` from `clients` threads; returns (seconds, latencies)."""
-    latencies, errors = [], []
-    per_client = total // clients
-
-    def client(index):
-        connection = UnixHTTPConnection(socket_path)
-        sent = 0
-        while sent < per_client:
-            count = min(batch, per_client - sent)
-            body = json.dumps({"events": [
-                {"eventSource": "bench.example.com", "eventName": "Bench", "requestParameters": {"tag": tag, "client": index, "n": sent + i}}
-                for i in range(count)]})
-            started = time.perf_counter()
-            connection.request("POST", "/v1/events", body, {"Content-Type": "application/json"})
-            response = connection.getresponse()
-            response.read()
-            latencies.append(time.perf_counter() - started)
-            if response.status != 202:
-                errors.append(response.status)
-                return
-            sent += count
-        connection.close()
-
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    if errors:
-        raise RuntimeError(f"socket answered {errors[:3]}")
-    return elapsed, latencies
+def loadgen(bin_dir, socket_path, total, batch, clients):
+    """Runs the compiled load generator; returns its JSON summary."""
+    result = subprocess.run([f"{bin_dir}/hosttrail-loadgen", socket_path, str(total), str(batch), str(clients)],
+                            capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        raise RuntimeError(f"loadgen failed: {result.stdout} {result.stderr}")
+    return json.loads(result.stdout)
 
 
 def percentile(values, fraction):
@@ -133,19 +106,19 @@ def percentile(values, fraction):
 
 def measure_socket_to_spool(bin_dir, quick):
     """Events/s the socket acknowledges (202 = durably spooled), and p99 request latency."""
-    total = 2000 if quick else 20000
+    total = 20000 if quick else 200000
     rates, p99s = [], []
     for run in range(3):
         fleet = Fleet(bin_dir)
         try:
-            elapsed, latencies = post_events(fleet.socket, total, batch=100, clients=4, tag=f"spool-{run}")
-            rates.append(total / elapsed)
-            p99s.append(percentile(latencies, 0.99) * 1000)
+            summary = loadgen(bin_dir, fleet.socket, total, batch=100, clients=4)
+            rates.append(summary["eventsPerSecond"])
+            p99s.append(summary["p99ms"])
         finally:
             fleet.close()
     return [
         {"name": "socket_to_spool_throughput", "unit": "events/s", "median": statistics.median(rates), "runs": rates,
-         "baseline": None, "ratio": None, "detail": f"{total} events, 100 per request, 4 clients"},
+         "baseline": None, "ratio": None, "detail": f"{total} events, 100 per request, 4 clients (hosttrail-loadgen)"},
         {"name": "socket_to_spool_p99_latency", "unit": "ms per request", "median": statistics.median(p99s), "runs": p99s,
          "baseline": None, "ratio": None, "detail": "requests of 100 events"},
     ]
@@ -160,7 +133,7 @@ def measure_end_to_end(bin_dir, quick):
         try:
             base = fleet.stored()
             started = time.perf_counter()
-            post_events(fleet.socket, total, batch=100, clients=4, tag=f"e2e-{run}")
+            loadgen(bin_dir, fleet.socket, total, batch=100, clients=4)
             deadline = time.time() + 120
             while fleet.stored() - base < total:
                 if time.time() > deadline:
@@ -175,17 +148,16 @@ def measure_end_to_end(bin_dir, quick):
 
 def measure_single_event_requests(bin_dir, quick):
     """Events/s acknowledged with one event per request from 16 concurrent clients (group commit)."""
-    total = 1600 if quick else 16000
+    total = 8000 if quick else 48000
     rates = []
     for run in range(3):
         fleet = Fleet(bin_dir)
         try:
-            elapsed, _ = post_events(fleet.socket, total, batch=1, clients=16, tag=f"single-{run}")
-            rates.append(total / elapsed)
+            rates.append(loadgen(bin_dir, fleet.socket, total, batch=1, clients=16)["eventsPerSecond"])
         finally:
             fleet.close()
     return [{"name": "socket_to_spool_single_event_16_clients", "unit": "events/s", "median": statistics.median(rates),
-             "runs": rates, "baseline": None, "ratio": None, "detail": f"{total} events, 1 per request, 16 clients"}]
+             "runs": rates, "baseline": None, "ratio": None, "detail": f"{total} events, 1 per request, 16 clients (hosttrail-loadgen)"}]
 
 
 def rss_kib(pid, field="VmRSS"):
