@@ -28,7 +28,8 @@ public enum ApplicationRequest {
                         field: "events")
                 }
                 values = events
-                try checkSizes(values)
+                // No event can be larger than the whole body.
+                if body.count > ApplicationEvent.Limits.maxEventBytes { try checkSizes(values) }
             case .object:
                 guard body.count <= ApplicationEvent.Limits.maxEventBytes else {
                     throw EventValidationError(
@@ -38,7 +39,7 @@ public enum ApplicationRequest {
                 values = [value]
             case .array(let events):
                 values = events
-                try checkSizes(values)
+                if body.count > ApplicationEvent.Limits.maxEventBytes { try checkSizes(values) }
             default:
                 throw EventValidationError(
                     .invalidRequest, "the body must be a JSON object (one event or {\"events\": [...]}), got \(value.typeName)")

@@ -76,6 +76,16 @@ extension JSONValue {
     }
 
     static func writeString(_ text: String, to output: inout [UInt8]) {
+        // Most strings need no escaping: copy them whole.
+        let plain = text.utf8.withContiguousStorageIfAvailable { bytes in
+            bytes.allSatisfy { $0 >= 32 && $0 != 34 && $0 != 92 }
+        }
+        if plain == true {
+            output.append(34)
+            output.append(contentsOf: text.utf8)
+            output.append(34)
+            return
+        }
         output.append(34)
         let hex: [UInt8] = Array("0123456789abcdef".utf8)
         for byte in text.utf8 {

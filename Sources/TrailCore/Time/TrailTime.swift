@@ -18,11 +18,22 @@ public enum TrailTime {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
         let (year, month, day) = civilDate(daysSinceEpoch: days)
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02dZ",
-            Int(year), Int(month), Int(day),
-            Int(secondOfDay / 3600), Int(secondOfDay % 3600 / 60), Int(secondOfDay % 60)
-        )
+        var text: [UInt8] = []
+        text.reserveCapacity(20)
+        func digits(_ value: Int64, _ width: Int) {
+            var divisor: Int64 = 1
+            for _ in 1..<width { divisor *= 10 }
+            var remaining = max(0, value)
+            while divisor > 0 {
+                text.append(UInt8(48 + (remaining / divisor) % 10))
+                remaining %= divisor
+                divisor /= 10
+            }
+        }
+        digits(year, 4); text.append(45); digits(month, 2); text.append(45); digits(day, 2); text.append(84)
+        digits(secondOfDay / 3600, 2); text.append(58); digits(secondOfDay % 3600 / 60, 2); text.append(58)
+        digits(secondOfDay % 60, 2); text.append(90)
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// Parses an ISO 8601 timestamp; `nil` when `text` is not one.
