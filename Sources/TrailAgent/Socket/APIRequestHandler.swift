@@ -27,6 +27,9 @@ final class APIRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         case processing
     }
 
+    /// Requests up to this size are validated on the event loop.
+    static let inlineRequestBytes = 64 * 1024
+
     private let processor: APIRequestProcessor
     private let threadPool: NIOThreadPool
     private let maxRequestBytes: Int
@@ -110,8 +113,16 @@ final class APIRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         let processor = self.processor
         let threadPool = self.threadPool
         let eventLoop = context.eventLoop
+        // A small request is validated right here: the work takes microseconds, less than a hop to
+        // the thread pool and back. Large ones go to the pool so the event loop stays responsive.
+        // Neither blocks: the spool replies through its commit's completion.
+        let inline = body.readableBytes <= Self.inlineRequestBytes
         let response = peer.flatMap { credentials in
             let promise = eventLoop.makePromise(of: APIRequestProcessor.Response.self)
+            if inline {
+                processor.handle(request, peer: credentials) { promise.succeed($0) }
+                return promise.futureResult
+            }
             threadPool.submit { state in
                 guard case .active = state else {
                     promise.fail(AgentError(.socketSetup, "the agent is stopping"))
