@@ -20,6 +20,8 @@ stop() {
 if [ "${1:-}" = "stop" ]; then stop; echo "demo stopped"; exit 0; fi
 stop
 
+# Each demo starts from an empty store and spool (the certificates are kept and reused).
+rm -rf "$DIR/collector" "$DIR/spool"
 mkdir -p "$DIR"
 echo "== dev certificates"
 "$BIN/hosttrail" dev-certs --out "$DIR/certs" --host demo-host | sed 's/^/   /'
