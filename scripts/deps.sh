@@ -8,7 +8,7 @@ APT_PACKAGES=(
     # build: the two C libraries (system-library targets), zlib for gzip, SQLite for GRDB
     pkg-config libsystemd-dev libcurl4-openssl-dev zlib1g-dev libsqlite3-dev
     # tests and demo: curl over the socket, openssl, systemd-analyze/sysusers, sqlite3
-    curl openssl ca-certificates systemd sqlite3 iproute2 procps
+    curl openssl ca-certificates systemd sqlite3 iproute2 procps binutils
     # later sources and their tests: journald, rsyslog, sshd, sudo, PostgreSQL, journal-remote baseline
     rsyslog openssh-server sshpass sudo postgresql systemd-journal-remote
 )

@@ -76,4 +76,14 @@ struct PackagingTests {
         // The file's bad collector is overridden; what remains are the default certificate paths.
         #expect(!result.stderr.contains("collector"), "\(result)")
     }
+
+    @Test func theAgentLinksNoServerStackOrDatabaseDriver() throws {
+        // The agent stays lean: TLS to the collector is libcurl's, and it has no store.
+        let symbols = try Command.run("nm", ["--defined-only", TestBinaries.agent], timeout: 120)
+        #expect(symbols.status == 0, "\(symbols.stderr)")
+        #expect(symbols.stdout.contains("TrailAgent"), "nm read no Swift symbols")
+        for module in ["NIOSSL", "Hummingbird", "GRDB", "PostgresNIO"] {
+            #expect(!symbols.stdout.contains(module), "hosttrail-agent links \(module)")
+        }
+    }
 }
