@@ -33,6 +33,9 @@ struct AgentOptions: ParsableArguments {
     @Option(help: "Host name in records; must equal the certificate's CN.") var hostname: String?
     @Option(name: .customLong("batch-max-records"), help: "Records per shipped batch (default 500).") var batchMaxRecords: Int?
     @Option(name: .customLong("batch-max-age-ms"), help: "Longest wait for a fuller batch (default 200).") var batchMaxAgeMs: Int?
+    @Option(name: .customLong("batch-max-bytes"), help: "Uncompressed bytes per shipped batch (default 4 MiB).") var batchMaxBytes: Int?
+    @Option(name: .customLong("connect-timeout-ms"), help: "Connect timeout to the collector (default 10000).") var connectTimeoutMs: Int?
+    @Option(name: .customLong("request-timeout-ms"), help: "Whole-request timeout to the collector (default 60000).") var requestTimeoutMs: Int?
     @Option(help: "HTTP(S) proxy for the collector.") var proxy: String?
     @Option(name: .customLong("spool-max-bytes"), help: "Most bytes the spool may hold (default 1 GiB).") var spoolMaxBytes: Int?
     @Option(name: .customLong("spool-full-policy"), help: "block (default: sources wait, the socket answers 503) or drop_oldest.") var spoolFullPolicy: String?
@@ -61,6 +64,9 @@ struct AgentOptions: ParsableArguments {
         settings.setFlag("hostname", hostname.map(ConfigValue.string))
         settings.setFlag("batch-max-records", batchMaxRecords.map(ConfigValue.integer))
         settings.setFlag("batch-max-age-ms", batchMaxAgeMs.map(ConfigValue.integer))
+        settings.setFlag("batch-max-bytes", batchMaxBytes.map(ConfigValue.integer))
+        settings.setFlag("connect-timeout-ms", connectTimeoutMs.map(ConfigValue.integer))
+        settings.setFlag("request-timeout-ms", requestTimeoutMs.map(ConfigValue.integer))
         settings.setFlag("proxy", proxy.map(ConfigValue.string))
         settings.setFlag("max-request-bytes", maxRequestBytes.map(ConfigValue.integer))
         settings.setFlag("spool-max-bytes", spoolMaxBytes.map(ConfigValue.integer))

@@ -35,6 +35,22 @@ struct AgentConfigurationTests {
         #expect(error?.key == key)
     }
 
+    @Test func shippingAndSpoolSettingsAreRead() throws {
+        let configuration = try AgentConfiguration(settings: try settings(
+            "collector = \"https://c\"\nbatch-max-bytes = 65536\nconnect-timeout-ms = 1500\nrequest-timeout-ms = 30000\n"
+                + "spool-max-bytes = 67108864\nspool-full-policy = \"drop_oldest\"\nspool-commit-interval-ms = 2\n"))
+        #expect(configuration.batchMaxBytes == 65536)
+        #expect(configuration.connectTimeout == .milliseconds(1500))
+        #expect(configuration.requestTimeout == .seconds(30))
+        #expect(configuration.spool.maxBytes == 64 << 20)
+        #expect(configuration.spool.fullPolicy == .dropOldest)
+        #expect(configuration.spool.commitInterval == .milliseconds(2))
+        #expect(configuration.spool.segmentBytes == 8 << 20)
+        let bad = try settings("collector = \"https://c\"\nspool-full-policy = \"panic\"\n")
+        let error = #expect(throws: ConfigurationError.self) { try AgentConfiguration(settings: bad) }
+        #expect(error?.key == "spool-full-policy")
+    }
+
     @Test func missingFilesAreReported() throws {
         var parsed = try settings(#"collector = "https://c""#)
         parsed.setFlag("ca", .string("/nonexistent/ca.pem"))

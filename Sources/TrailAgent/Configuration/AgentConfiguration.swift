@@ -37,6 +37,12 @@ public struct AgentConfiguration: Sendable, Hashable {
     public var batchMaxRecords: Int
     /// How long a record may wait for a fuller batch. Default: 200 ms.
     public var batchMaxAge: Duration
+    /// Uncompressed bytes per shipped batch. Default: 4 MiB.
+    public var batchMaxBytes: Int
+    /// Connecting to the collector gives up after this. Default: 10 s.
+    public var connectTimeout: Duration
+    /// One request to the collector gives up after this. Default: 60 s.
+    public var requestTimeout: Duration
     /// An HTTP(S) proxy for the collector. Default: `nil`.
     public var proxy: String?
     /// Request-body limit on the socket. Default: 5 MiB, like CloudTrail's PutAuditEvents.
@@ -50,7 +56,8 @@ public struct AgentConfiguration: Sendable, Hashable {
     public static let knownKeys: Set<String> = [
         "collector", "spool-dir", "socket", "socket-mode", "socket-group", "ca", "cert", "key", "hostname",
         "batch-max-records", "batch-max-age-ms", "proxy", "max-request-bytes", "socket-read-timeout-ms", "log-level",
-        "spool-max-bytes", "spool-full-policy", "spool-commit-interval-ms",
+        "spool-max-bytes", "spool-full-policy", "spool-commit-interval-ms", "batch-max-bytes", "connect-timeout-ms",
+        "request-timeout-ms",
     ]
 
     /// The default configuration file.
@@ -68,6 +75,9 @@ public struct AgentConfiguration: Sendable, Hashable {
         hostname: String? = nil,
         batchMaxRecords: Int = 500,
         batchMaxAge: Duration = .milliseconds(200),
+        batchMaxBytes: Int = 4 * 1024 * 1024,
+        connectTimeout: Duration = .seconds(10),
+        requestTimeout: Duration = .seconds(60),
         proxy: String? = nil,
         maxRequestBytes: Int = 5 * 1024 * 1024,
         socketReadTimeout: Duration = .seconds(10),
@@ -84,6 +94,9 @@ public struct AgentConfiguration: Sendable, Hashable {
         self.hostname = hostname
         self.batchMaxRecords = batchMaxRecords
         self.batchMaxAge = batchMaxAge
+        self.batchMaxBytes = batchMaxBytes
+        self.connectTimeout = connectTimeout
+        self.requestTimeout = requestTimeout
         self.proxy = proxy
         self.maxRequestBytes = maxRequestBytes
         self.socketReadTimeout = socketReadTimeout
@@ -135,6 +148,9 @@ public struct AgentConfiguration: Sendable, Hashable {
         if let value = try settings.integer("spool-commit-interval-ms", in: 0...1000) { spool.commitInterval = .milliseconds(value) }
         if let value = try settings.integer("batch-max-records", in: 1...10_000) { batchMaxRecords = value }
         if let value = try settings.integer("batch-max-age-ms", in: 1...60_000) { batchMaxAge = .milliseconds(value) }
+        if let value = try settings.integer("batch-max-bytes", in: 4096...(64 * 1024 * 1024)) { batchMaxBytes = value }
+        if let value = try settings.integer("connect-timeout-ms", in: 100...600_000) { connectTimeout = .milliseconds(value) }
+        if let value = try settings.integer("request-timeout-ms", in: 100...3_600_000) { requestTimeout = .milliseconds(value) }
         if let value = try settings.string("proxy") { proxy = value }
         if let value = try settings.integer("max-request-bytes", in: 1024...(64 * 1024 * 1024)) { maxRequestBytes = value }
         if let value = try settings.integer("socket-read-timeout-ms", in: 100...3_600_000) {

@@ -22,13 +22,12 @@ public final class Shipper: Service {
     private let url: String
     private let maxRecords: Int
     private let maxAge: Duration
+    private let maxBytes: Int
     private let threadPool: NIOThreadPool
     private let logger: Logger
     /// How long shutdown waits for the queue to empty. Default: 5 s.
     let drainTimeout: Duration
 
-    /// The largest uncompressed batch body.
-    static let maxBatchBytes = 4 * 1024 * 1024
 
     init(
         spool: Spool, configuration: AgentConfiguration, threadPool: NIOThreadPool = .singleton, logger: Logger,
@@ -38,10 +37,11 @@ public final class Shipper: Service {
         self.client = try HTTPSClient(
             configuration: .init(
                 caFile: configuration.caFile, certificateFile: configuration.certificateFile, keyFile: configuration.keyFile,
-                proxy: configuration.proxy))
+                proxy: configuration.proxy, connectTimeout: configuration.connectTimeout, totalTimeout: configuration.requestTimeout))
         self.url = configuration.collectorURL + "/v1/records"
         self.maxRecords = configuration.batchMaxRecords
         self.maxAge = configuration.batchMaxAge
+        self.maxBytes = configuration.batchMaxBytes
         self.threadPool = threadPool
         self.logger = logger
         self.drainTimeout = drainTimeout
@@ -62,7 +62,7 @@ public final class Shipper: Service {
             }
             let next: Spool.Batch?
             do {
-                next = try spool.oldest(maxRecords: maxRecords, maxBytes: Self.maxBatchBytes)
+                next = try spool.oldest(maxRecords: maxRecords, maxBytes: maxBytes)
             } catch {
                 logger.error("cannot read the spool", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .seconds(1))
