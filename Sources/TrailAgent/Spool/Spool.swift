@@ -511,8 +511,9 @@ public final class Spool: @unchecked Sendable {
             body.append(UInt8(ascii: "\n"))
         }
         do {
-            try body.write(to: URL(fileURLWithPath: deadLetterDirectory + "/" + name + ".ndjson"))
-            try Data((reason + "\n").utf8).write(to: URL(fileURLWithPath: deadLetterDirectory + "/" + name + ".reason"))
+            // Durable before the acknowledgement below lets the segment go.
+            try Self.writeDurably(body, to: deadLetterDirectory + "/" + name + ".ndjson")
+            try Self.writeDurably(Data((reason + "\n").utf8), to: deadLetterDirectory + "/" + name + ".reason")
             try SystemCall.syncDirectory(deadLetterDirectory)
         } catch {
             throw AgentError(.spoolIO, "cannot write to the dead-letter directory", path: deadLetterDirectory, underlyingError: error)
@@ -638,6 +639,13 @@ public final class Spool: @unchecked Sendable {
             }
         }
         return Array(buffer.prefix(total))
+    }
+
+    static func writeDurably(_ data: Data, to path: String) throws {
+        let fd = try SystemCall.check("open \(path)") { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640) }
+        defer { Glibc.close(fd) }
+        try SystemCall.writeAll(fd, data)
+        try SystemCall.check("fsync") { fsync(fd) }
     }
 
     static func truncate(_ path: String, to size: Int) {
