@@ -138,7 +138,7 @@ public final class Spool: @unchecked Sendable {
             let path = segmentsDirectory + "/" + name
             let bytes = (try? Self.readAll(path)) ?? []
             if case .failure(let problem) = SpoolFrame.parseHeader(bytes) {
-                Self.quarantine(path, name: name, into: quarantineDirectory, move: true)
+                Self.quarantine(path, name: name, into: quarantineDirectory, move: true, logger: logger)
                 recovery.quarantinedSegments.append(name)
                 logger.error("spool segment has a bad header; set aside", metadata: ["spool.segment": "\(name)", "problem": "\(problem)"])
                 continue
@@ -160,7 +160,7 @@ public final class Spool: @unchecked Sendable {
             if !scan.corruptRanges.isEmpty {
                 recovery.corruptRanges += scan.corruptRanges.count
                 recovery.corruptBytes += scan.corruptRanges.reduce(0) { $0 + $1.count }
-                Self.quarantine(path, name: name, into: quarantineDirectory, move: false)
+                Self.quarantine(path, name: name, into: quarantineDirectory, move: false, logger: logger)
                 recovery.quarantinedSegments.append(name)
                 logger.error(
                     "spool segment is damaged; kept every valid record and set a copy aside",
@@ -656,14 +656,21 @@ public final class Spool: @unchecked Sendable {
         Glibc.close(fd)
     }
 
-    static func quarantine(_ path: String, name: String, into directory: String, move: Bool) {
+    /// Moves (or copies) a damaged segment into `quarantine/`; says so in the log when it cannot.
+    static func quarantine(_ path: String, name: String, into directory: String, move: Bool, logger: Logger) {
         let target = directory + "/" + name + ".\(Int(Date().timeIntervalSince1970))"
-        if move {
-            _ = rename(path, target)
-        } else {
-            try? FileManager.default.copyItem(atPath: path, toPath: target)
+        do {
+            if move {
+                try SystemCall.check("rename") { rename(path, target) }
+            } else {
+                try FileManager.default.copyItem(atPath: path, toPath: target)
+            }
+            try SystemCall.syncDirectory(directory)
+        } catch {
+            logger.error(
+                "cannot set a damaged spool segment aside; it stays where it is",
+                metadata: ["spool.segment": "\(name)", "error": "\(error)"])
         }
-        try? SystemCall.syncDirectory(directory)
     }
 
     static func segmentName(_ number: UInt64) -> String {
