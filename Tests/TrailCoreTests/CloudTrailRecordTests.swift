@@ -26,6 +26,22 @@ struct CloudTrailRecordTests {
         }
     }
 
+    @Test func canonicalJSONIsTheSortedSerializationOfTheJSONValue() throws {
+        for sample in try Self.samples() {
+            let record = try CloudTrailRecord(json: sample)
+            #expect(try record.canonicalJSON() == Data(record.jsonValue.serialized()))
+            #expect(try record.canonicalJSON() == Data(sample.serialized()))
+        }
+        // A modelled member wins over an unmodelled one of the same name, in both forms.
+        var record = try CloudTrailRecord(json: try Self.samples()[0])
+        record.otherMembers["eventName"] = "Shadow"
+        record.otherMembers["zzzExtra"] = .integer(1)
+        let canonical = try JSONValue.parse(record.canonicalJSON())
+        #expect(canonical["eventName"]?.stringValue == record.eventName)
+        #expect(canonical["zzzExtra"] == .integer(1))
+        #expect(try record.canonicalJSON() == Data(record.jsonValue.serialized()))
+    }
+
     @Test func batchBodyRoundTrips() throws {
         let url = try #require(Bundle.module.url(forResource: "cloudtrail-samples", withExtension: "json", subdirectory: "Fixtures"))
         let original = try Data(contentsOf: url)

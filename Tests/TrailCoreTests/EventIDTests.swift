@@ -57,3 +57,17 @@ struct EventIDTests {
         #expect(alice == EventID.forApplicationRequest(machineID: machine, uid: 1000, requestID: "req-1", index: 0))
     }
 }
+
+struct RandomUUIDTests {
+    @Test func randomUUIDsAreVersionFourAndDistinct() {
+        let made = (0..<1000).map { _ in RandomUUID.make() }
+        #expect(Set(made).count == 1000)
+        for text in made {
+            #expect(EventID.isWellFormed(text))
+            #expect(text == text.lowercased())
+            let characters = Array(text)
+            #expect(characters[14] == "4")
+            #expect("89ab".contains(characters[19]))
+        }
+    }
+}

@@ -182,9 +182,8 @@ final class APIRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         closeNow: Bool = true
     ) {
         guard context.channel.isActive else { return }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var body = (try? encoder.encode(response.body)) ?? Data("{}".utf8)
+        // The canonical writer, not JSONEncoder: this runs once per request on the event loop.
+        var body = response.body.serialized()
         body.append(UInt8(ascii: "\n"))
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json")
@@ -195,12 +194,14 @@ final class APIRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         let status = HTTPResponseStatus(statusCode: response.status)
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
-        let written = context.writeAndFlushPromise()
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
-        if close && closeNow {
-            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-            written.futureResult.whenComplete { _ in loopBound.value.close(promise: nil) }
+        guard close && closeNow else {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            return
         }
+        let written = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        written.futureResult.whenComplete { _ in loopBound.value.close(promise: nil) }
     }
 }
 
@@ -213,10 +214,4 @@ struct KernelPeerCredentials: Sendable {
     var pid: Int32 = 0
     var uid: UInt32 = 0
     var gid: UInt32 = 0
-}
-
-extension ChannelHandlerContext {
-    fileprivate func writeAndFlushPromise() -> EventLoopPromise<Void> {
-        eventLoop.makePromise()
-    }
 }

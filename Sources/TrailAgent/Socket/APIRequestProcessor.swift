@@ -45,12 +45,10 @@ struct APIRequestProcessor: Sendable {
         let encoded: [Data]
         do {
             let values = try ApplicationRequest.events(body: request.body, contentType: request.contentType)
-            let fallbackRequestID = UUID().uuidString.lowercased()
+            let fallbackRequestID = RandomUUID.make()
             let now = Date()
-            records = try values.enumerated().map { index, value in
-                let event = try ApplicationEvent(validating: value, index: index)
-                return try builder.record(for: event, index: index, peer: peer, fallbackRequestID: fallbackRequestID, now: now)
-            }
+            let events = try values.enumerated().map { index, value in try ApplicationEvent(validating: value, index: index) }
+            records = try builder.records(for: events, peer: peer, fallbackRequestID: fallbackRequestID, now: now)
             encoded = try records.map { try $0.canonicalJSON() }
         } catch let error as EventValidationError {
             let status = error.code == .reservedEventSource ? 403 : (error.code == .eventTooLarge ? 413 : 400)

@@ -64,8 +64,8 @@ public struct ApplicationEvent: Sendable, Hashable {
         func fail(_ code: EventValidationError.Code, _ field: String, _ message: String) -> EventValidationError {
             EventValidationError(code, message, index: index, field: field)
         }
-        for name in members.keys.sorted()
-        where !Self.acceptedMembers.contains(name) && !Self.ignoredMembers.contains(name) {
+        // The first unknown name in sorted order, so the message does not depend on hashing.
+        if let name = members.keys.lazy.filter({ !Self.acceptedMembers.contains($0) && !Self.ignoredMembers.contains($0) }).min() {
             throw fail(.unknownField, name, "unknown field \"\(name)\"")
         }
         func string(_ name: String, required: Bool = false, maxBytes: Int = Limits.maxShortStringBytes) throws -> String? {

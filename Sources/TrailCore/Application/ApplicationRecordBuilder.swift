@@ -7,10 +7,46 @@ public struct ApplicationRecordBuilder: Sendable {
     /// Event sources reserved to the agent's own records: no application may write them.
     public static let reservedEventSourceSuffixes = [".linux", ".hosttrail"]
 
-    public var host: HostIdentity
+    public var host: HostIdentity {
+        didSet { hostJSON = host.jsonValue }
+    }
+    /// `host.jsonValue`, built once: every record carries it.
+    private var hostJSON: JSONValue
 
     public init(host: HostIdentity) {
         self.host = host
+        hostJSON = host.jsonValue
+    }
+
+    /// What all events of one request share, worked out once per request.
+    struct RequestContext {
+        var peer: PeerCredentials
+        var fallbackRequestID: String
+        var now: Date
+        var nowText: String
+        var process: JSONValue
+
+        init(peer: PeerCredentials, fallbackRequestID: String, now: Date) {
+            self.peer = peer
+            self.fallbackRequestID = fallbackRequestID
+            self.now = now
+            nowText = TrailTime.format(now)
+            var process: [String: JSONValue] = [
+                "pid": .integer(Int64(peer.pid)), "uid": .integer(Int64(peer.uid)), "gid": .integer(Int64(peer.gid)),
+            ]
+            if let executable = peer.executable { process["exe"] = .string(executable) }
+            self.process = .object(process)
+        }
+    }
+
+    /// Builds the records for the events of one request from `peer`, in order.
+    ///
+    /// - Throws: ``EventValidationError`` for the first event that cannot be recorded.
+    public func records(
+        for events: [ApplicationEvent], peer: PeerCredentials, fallbackRequestID: String, now: Date
+    ) throws -> [CloudTrailRecord] {
+        let context = RequestContext(peer: peer, fallbackRequestID: fallbackRequestID, now: now)
+        return try events.enumerated().map { index, event in try record(for: event, index: index, context: context) }
     }
 
     /// Builds the record for `event`, the `index`-th event of a request from `peer`.
@@ -26,6 +62,11 @@ public struct ApplicationRecordBuilder: Sendable {
         fallbackRequestID: String,
         now: Date
     ) throws -> CloudTrailRecord {
+        try record(for: event, index: index, context: RequestContext(peer: peer, fallbackRequestID: fallbackRequestID, now: now))
+    }
+
+    func record(for event: ApplicationEvent, index: Int, context: RequestContext) throws -> CloudTrailRecord {
+        let peer = context.peer
         let eventSource = event.eventSource ?? Self.defaultEventSource(executable: peer.executable)
         let lowered = eventSource.lowercased()
         if Self.reservedEventSourceSuffixes.contains(where: { lowered.hasSuffix($0) }) {
@@ -34,7 +75,7 @@ public struct ApplicationRecordBuilder: Sendable {
                 "eventSource \(eventSource) is reserved to the HostTrail agent (*.linux and *.hosttrail)",
                 index: index, field: "eventSource")
         }
-        let requestID = event.requestID ?? fallbackRequestID
+        let requestID = event.requestID ?? context.fallbackRequestID
         let eventID = EventID.forApplicationRequest(
             machineID: host.machineID, uid: peer.uid, requestID: requestID, index: event.requestID == nil ? index : 0)
 
@@ -49,13 +90,9 @@ public struct ApplicationRecordBuilder: Sendable {
             sessionContext: sessionContext
         )
 
-        var process: [String: JSONValue] = [
-            "pid": .integer(Int64(peer.pid)), "uid": .integer(Int64(peer.uid)), "gid": .integer(Int64(peer.gid)),
-        ]
-        if let executable = peer.executable { process["exe"] = .string(executable) }
         var additional = event.additionalEventData?.objectValue ?? [:]
-        additional["host"] = host.jsonValue
-        additional["process"] = .object(process)
+        additional["host"] = hostJSON
+        additional["process"] = context.process
 
         var resources = event.resources ?? []
         if let hostname = host.hostname {
@@ -65,7 +102,7 @@ public struct ApplicationRecordBuilder: Sendable {
 
         return CloudTrailRecord(
             userIdentity: identity,
-            eventTime: TrailTime.format(event.eventTime ?? now),
+            eventTime: event.eventTime.map(TrailTime.format) ?? context.nowText,
             eventSource: eventSource,
             eventName: event.eventName,
             sourceIPAddress: event.sourceIPAddress ?? "localhost",

@@ -131,31 +131,45 @@ public struct CloudTrailRecord: Sendable, Hashable, Codable {
     /// The record as a JSON object; modelled members win over `otherMembers` of the same name.
     public var jsonValue: JSONValue {
         var members = otherMembers
-        members.set("eventVersion", eventVersion)
-        members.set("userIdentity", userIdentity?.jsonValue)
-        members.set("eventTime", eventTime)
-        members.set("eventSource", eventSource)
-        members.set("eventName", eventName)
-        members.set("awsRegion", awsRegion)
-        members.set("sourceIPAddress", sourceIPAddress)
-        members.set("userAgent", userAgent)
-        members.set("errorCode", errorCode)
-        members.set("errorMessage", errorMessage)
-        members.set("requestParameters", requestParameters)
-        members.set("responseElements", responseElements)
-        members.set("additionalEventData", additionalEventData)
-        members.set("requestID", requestID)
-        members.set("eventID", eventID)
-        members.set("readOnly", readOnly)
-        members.set("resources", resources.map { JSONValue.array($0.map(\.jsonValue)) })
-        members.set("eventType", eventType)
-        members.set("apiVersion", apiVersion)
-        members.set("managementEvent", managementEvent)
-        members.set("recipientAccountId", recipientAccountId)
-        members.set("sharedEventID", sharedEventID)
-        members.set("eventCategory", eventCategory)
-        members.set("insightDetails", insightDetails)
+        let modelled = modelledMembers
+        members.reserveCapacity(members.count + modelled.count)
+        for (name, value) in modelled { members[name] = value }
         return .object(members)
+    }
+
+    /// The modelled members that are set, as name/value pairs (no dictionary: the canonical
+    /// writer sorts these directly, which spares a hash per member on the socket's hot path).
+    var modelledMembers: [(key: String, value: JSONValue)] {
+        var members: [(key: String, value: JSONValue)] = []
+        members.reserveCapacity(24)
+        func set(_ name: String, _ value: JSONValue?) { if let value { members.append((name, value)) } }
+        func set(_ name: String, _ value: String?) { if let value { members.append((name, .string(value))) } }
+        func set(_ name: String, _ value: Bool?) { if let value { members.append((name, .bool(value))) } }
+        set("eventVersion", eventVersion)
+        set("userIdentity", userIdentity?.jsonValue)
+        set("eventTime", eventTime)
+        set("eventSource", eventSource)
+        set("eventName", eventName)
+        set("awsRegion", awsRegion)
+        set("sourceIPAddress", sourceIPAddress)
+        set("userAgent", userAgent)
+        set("errorCode", errorCode)
+        set("errorMessage", errorMessage)
+        set("requestParameters", requestParameters)
+        set("responseElements", responseElements)
+        set("additionalEventData", additionalEventData)
+        set("requestID", requestID)
+        set("eventID", eventID)
+        set("readOnly", readOnly)
+        set("resources", resources.map { JSONValue.array($0.map(\.jsonValue)) })
+        set("eventType", eventType)
+        set("apiVersion", apiVersion)
+        set("managementEvent", managementEvent)
+        set("recipientAccountId", recipientAccountId)
+        set("sharedEventID", sharedEventID)
+        set("eventCategory", eventCategory)
+        set("insightDetails", insightDetails)
+        return members
     }
 
     public init(from decoder: any Decoder) throws {
@@ -195,7 +209,15 @@ extension CloudTrailRecord {
 extension CloudTrailRecord {
     /// The canonical JSON HostTrail stores and ships: sorted keys, unescaped slashes, no white space.
     public func canonicalJSON() throws -> Data {
-        Data(jsonValue.serialized())
+        var members = modelledMembers
+        if !otherMembers.isEmpty {
+            let modelledNames = Set(members.map(\.key))
+            members.append(contentsOf: otherMembers.lazy.filter { !modelledNames.contains($0.key) }.map { ($0.key, $0.value) })
+        }
+        var output: [UInt8] = []
+        output.reserveCapacity(1024)
+        JSONValue.writeObject(&members, to: &output)
+        return Data(output)
     }
 
     /// Decodes one record from JSON.

@@ -23,12 +23,21 @@ struct JSONMembers {
         self.context = context
     }
 
+    /// Takes a modelled member out of `remaining` with one hash lookup; an explicit `null` goes back.
+    private mutating func take(_ name: String) -> JSONValue? {
+        guard let value = remaining.removeValue(forKey: name) else { return nil }
+        if value == .null {
+            remaining[name] = .null
+            return nil
+        }
+        return value
+    }
+
     mutating func string(_ name: String) throws -> String? {
-        guard let value = remaining[name], value != .null else { return nil }
+        guard let value = take(name) else { return nil }
         guard let text = value.stringValue else {
             throw RecordFormatError("\(context).\(name) must be a string, got \(value.typeName)")
         }
-        remaining[name] = nil
         return text
     }
 
@@ -38,35 +47,29 @@ struct JSONMembers {
     }
 
     mutating func bool(_ name: String) throws -> Bool? {
-        guard let value = remaining[name], value != .null else { return nil }
+        guard let value = take(name) else { return nil }
         guard case .bool(let flag) = value else {
             throw RecordFormatError("\(context).\(name) must be a boolean, got \(value.typeName)")
         }
-        remaining[name] = nil
         return flag
     }
 
     /// A free-form member, `null` included.
     mutating func json(_ name: String) -> JSONValue? {
-        defer { remaining[name] = nil }
-        return remaining[name]
+        remaining.removeValue(forKey: name)
     }
 
     mutating func object<T>(_ name: String, _ make: (JSONValue, String) throws -> T) throws -> T? {
-        guard let value = remaining[name], value != .null else { return nil }
-        let result = try make(value, "\(context).\(name)")
-        remaining[name] = nil
-        return result
+        guard let value = take(name) else { return nil }
+        return try make(value, "\(context).\(name)")
     }
 
     mutating func array<T>(_ name: String, _ make: (JSONValue, String) throws -> T) throws -> [T]? {
-        guard let value = remaining[name], value != .null else { return nil }
+        guard let value = take(name) else { return nil }
         guard let elements = value.arrayValue else {
             throw RecordFormatError("\(context).\(name) must be an array, got \(value.typeName)")
         }
-        let result = try elements.enumerated().map { index, element in try make(element, "\(context).\(name)[\(index)]") }
-        remaining[name] = nil
-        return result
+        return try elements.enumerated().map { index, element in try make(element, "\(context).\(name)[\(index)]") }
     }
 }
 

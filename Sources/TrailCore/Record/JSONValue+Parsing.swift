@@ -64,15 +64,23 @@ extension JSONValue {
             }
             output.append(93)
         case .object(let members):
-            output.append(123)
-            for (index, key) in members.keys.sorted().enumerated() {
-                if index > 0 { output.append(44) }
-                Self.writeString(key, to: &output)
-                output.append(58)
-                members[key]!.write(to: &output)
-            }
-            output.append(125)
+            // Sorting the pairs, not the keys, spares a hash lookup per member.
+            var pairs = Array(members)
+            Self.writeObject(&pairs, to: &output)
         }
+    }
+
+    /// Appends an object with `members` (names unique) in canonical form: sorted (in place) by name.
+    static func writeObject(_ members: inout [(key: String, value: JSONValue)], to output: inout [UInt8]) {
+        members.sort { $0.key < $1.key }
+        output.append(123)
+        for (index, member) in members.enumerated() {
+            if index > 0 { output.append(44) }
+            writeString(member.key, to: &output)
+            output.append(58)
+            member.value.write(to: &output)
+        }
+        output.append(125)
     }
 
     static func writeString(_ text: String, to output: inout [UInt8]) {
