@@ -184,6 +184,46 @@ struct SpoolTests {
         #expect(spool.checkpoints == ["journal": "s=abc;i=2"])
     }
 
+    @Test func checkpointsOutliveTheSegmentsThatHeldThem() throws {
+        let directory = try TemporaryDirectory(prefix: "spool")
+        defer { directory.remove() }
+        do {
+            let spool = try open(directory)
+            try spool.append([Self.record(1)], checkpoint: (source: "file:/var/log/auth.log", position: "offset=10"))
+            for n in 2..<200 { try spool.append([Self.record(n, padding: 1000)]) }
+            try spool.append([], checkpoint: (source: "journal", position: "s=abc;i=9"))
+            #expect(Self.numbers(try drain(spool)).count == 199)
+            // Every segment holding a checkpoint frame but the active one is gone now.
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path + "/segments").count == 1)
+            spool.close()
+        }
+        do {
+            // Reopening deletes the last old segment (it is wholly acknowledged) and starts a new one.
+            let spool = try open(directory)
+            #expect(spool.checkpoints == ["file:/var/log/auth.log": "offset=10", "journal": "s=abc;i=9"])
+            spool.close()
+        }
+        let spool = try open(directory)
+        defer { spool.close() }
+        #expect(spool.checkpoints == ["file:/var/log/auth.log": "offset=10", "journal": "s=abc;i=9"])
+    }
+
+    @Test func aRecycledSegmentKeepsItsCheckpoints() throws {
+        let directory = try TemporaryDirectory(prefix: "spool")
+        defer { directory.remove() }
+        do {
+            let spool = try Spool(configuration: SpoolConfiguration(directory: directory.path), logger: logger)
+            for n in 0..<300 { try spool.append([Self.record(n, padding: 1000)], checkpoint: (source: "file:x", position: "\(n)")) }
+            _ = try drain(spool)
+            try spool.append([Self.record(1000)])  // recycles the acknowledged active segment first
+            #expect(spool.bytesOnDisk < 4096)
+            spool.close()
+        }
+        let spool = try Spool(configuration: SpoolConfiguration(directory: directory.path), logger: logger)
+        defer { spool.close() }
+        #expect(spool.checkpoints == ["file:x": "299"])
+    }
+
     @Test func blockPolicyRefusesWhenFullAndLosesNothing() throws {
         let directory = try TemporaryDirectory(prefix: "spool")
         defer { directory.remove() }

@@ -74,6 +74,7 @@ public final class Spool: @unchecked Sendable {
     struct PendingWrite {
         var frames: [UInt8]
         var records: Int
+        var checkpoint: (source: String, position: String)? = nil
         var completion: @Sendable (Result<Void, any Error>) -> Void
     }
 
@@ -82,6 +83,9 @@ public final class Spool: @unchecked Sendable {
     public let recovery: Recovery
     /// The latest checkpoint of each source found at start-up.
     public let checkpoints: [String: String]
+    /// The latest committed checkpoint of each source (written into the state file with every
+    /// acknowledgement, so deleting or recycling a segment never takes a source's place with it).
+    private var latestCheckpoints: [String: String]
     let segmentsDirectory: String
     let deadLetterDirectory: String
     let quarantineDirectory: String
@@ -130,7 +134,8 @@ public final class Spool: @unchecked Sendable {
 
         var state = stateFile.current ?? SpoolStateFile.State(acknowledged: SpoolPosition(segment: 0, offset: 0), counters: SpoolCounters())
         var recovery = Recovery()
-        var checkpoints: [String: String] = [:]
+        // The state file's copy first; any checkpoint still in a segment is as new or newer.
+        var checkpoints: [String: String] = state.checkpoints ?? [:]
         var segments: [Segment] = []
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: segmentsDirectory)) ?? []).sorted()
         let numbered = names.compactMap { name in Self.segmentNumber(name).map { ($0, name) } }
@@ -206,6 +211,7 @@ public final class Spool: @unchecked Sendable {
         self.recordsInSpool = recovery.recordsInSpool
         self.recovery = recovery
         self.checkpoints = checkpoints
+        self.latestCheckpoints = checkpoints
         try? writeState()
         deleteAcknowledgedSegments()
 
@@ -267,7 +273,7 @@ public final class Spool: @unchecked Sendable {
             completion(.failure(Full()))
             return
         }
-        pending.append(PendingWrite(frames: frames, records: records.count, completion: completion))
+        pending.append(PendingWrite(frames: frames, records: records.count, checkpoint: checkpoint, completion: completion))
         pendingBytes += frames.count
         condition.signal()
         condition.unlock()
@@ -365,6 +371,7 @@ public final class Spool: @unchecked Sendable {
         }
         condition.lock()
         segments[segments.count - 1].size = offset + bytes.count
+        for write in work { if let checkpoint = write.checkpoint { latestCheckpoints[checkpoint.source] = checkpoint.position } }
         let records = work.reduce(0) { $0 + $1.records }
         counters.received += records
         recordsInSpool += records
@@ -384,7 +391,10 @@ public final class Spool: @unchecked Sendable {
         condition.lock()
         let old = segments.last!.number
         let descriptor = activeDescriptor
+        // The checkpoints in the segment about to be emptied must be durable elsewhere first.
+        let saved = Result { try writeState() }
         condition.unlock()
+        try saved.get()
         let next = old + 1
         do {
             try SystemCall.check("ftruncate") { ftruncate(descriptor, off_t(SpoolFrame.headerSize)) }
@@ -576,7 +586,8 @@ public final class Spool: @unchecked Sendable {
     /// Writes the state durably (lock held by the caller, or during init).
     private func writeState() throws {
         do {
-            try stateFile.write(SpoolStateFile.State(acknowledged: acknowledged, counters: counters))
+            try stateFile.write(SpoolStateFile.State(
+                acknowledged: acknowledged, counters: counters, checkpoints: latestCheckpoints.isEmpty ? nil : latestCheckpoints))
         } catch {
             throw AgentError(.spoolIO, "cannot write the spool state", path: configuration.directory, underlyingError: error)
         }

@@ -20,6 +20,9 @@ final class SpoolStateFile {
     struct State: Codable {
         var acknowledged: SpoolPosition
         var counters: SpoolCounters
+        /// Each source's latest committed checkpoint. Kept here as well as in the segments, because
+        /// acknowledged segments are deleted or recycled: a source must not lose its place with them.
+        var checkpoints: [String: String]? = nil
     }
 
     private let descriptor: Int32
