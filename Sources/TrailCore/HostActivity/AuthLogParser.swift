@@ -1,0 +1,481 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+
+/// Turns the messages of sshd, sudo, su, PAM, the shadow tools, systemd-logind, cron, login and
+/// systemd into ``HostActivity`` values. Pure functions over the syslog identifier and the message
+/// text, so journald entries and auth.log lines go through the same code.
+///
+/// Lines that are understood but carry nothing for the trail (sshd's key exchange chatter, the
+/// `/etc/gshadow` echo of `groupadd`) return ``Outcome/ignored``; lines no rule knows return
+/// ``Outcome/unknown`` and are dropped or kept as generic records by the event selectors.
+public enum AuthLogParser {
+    public enum Outcome: Sendable, Hashable {
+        case activity(HostActivity)
+        case ignored
+        case unknown
+    }
+
+    /// Parses the message `message` logged by `identifier` (the syslog tag, e.g. `sshd`).
+    public static func parse(identifier: String, message: String) -> Outcome {
+        let text = Substring(message)
+        if text.hasPrefix("pam_unix(") || text.hasPrefix("pam_") {
+            return pam(text)
+        }
+        switch identifier {
+        case "sshd": return sshd(text)
+        case "sudo": return sudo(text)
+        case "su": return su(text)
+        case "useradd", "userdel", "usermod", "groupadd", "groupdel", "groupmod", "gpasswd", "passwd", "chpasswd", "chage", "chfn", "chsh":
+            return accounts(tool: identifier, text)
+        case "systemd-logind": return logind(text)
+        case "CRON", "cron": return cron(text)
+        case "login": return login(text)
+        case "systemd": return systemd(text)
+        default: return .unknown
+        }
+    }
+
+    // MARK: - sshd
+
+    static func sshd(_ text: Substring) -> Outcome {
+        func remote(_ rest: Substring) -> (address: String?, port: Int?) {
+            // "... from 127.0.0.1 port 56438 ssh2" or "... 127.0.0.1 port 56438 [preauth]"
+            var words = rest.split(separator: " ")
+            if let from = words.firstIndex(of: "from") { words = Array(words[(from + 1)...]) }
+            guard let portIndex = words.firstIndex(of: "port"), portIndex > 0 else { return (words.first.map(String.init), nil) }
+            let port = portIndex + 1 < words.count ? Int(words[portIndex + 1]) : nil
+            return (String(words[portIndex - 1]), port)
+        }
+        if let rest = text.after("Accepted ") {
+            // Accepted password for alice from 10.0.0.5 port 52144 ssh2[: RSA SHA256:...]
+            guard let method = rest.firstWord, let user = rest.after("\(method) for ")?.firstWord else { return .unknown }
+            let (address, port) = remote(rest)
+            var parameters: [String: JSONValue] = ["authMethod": .string(String(method))]
+            if let port { parameters["port"] = .integer(Int64(port)) }
+            if let colon = rest.range(of: ": ") { parameters["key"] = .string(String(rest[colon.upperBound...])) }
+            return .activity(HostActivity(
+                eventSource: "sshd.linux", eventName: "Login", userName: String(user), sourceIPAddress: address,
+                eventType: "AwsConsoleSignIn", requestParameters: parameters))
+        }
+        if let rest = text.after("Failed ") {
+            // Failed password for [invalid user ]bob from 10.0.0.5 port 4000 ssh2
+            guard let method = rest.firstWord, var target = rest.after("\(method) for ") else { return .unknown }
+            let invalid = target.hasPrefix("invalid user ")
+            if invalid { target = target.dropFirst("invalid user ".count) }
+            guard let user = target.firstWord else { return .unknown }
+            let (address, port) = remote(target)
+            var parameters: [String: JSONValue] = ["authMethod": .string(String(method))]
+            if let port { parameters["port"] = .integer(Int64(port)) }
+            return .activity(HostActivity(
+                eventSource: "sshd.linux", eventName: "Login", userName: String(user), sourceIPAddress: address,
+                errorCode: invalid ? "InvalidUser" : "AuthFailure",
+                errorMessage: invalid ? "Failed \(method) for an account that does not exist" : "Failed \(method)",
+                eventType: "AwsConsoleSignIn", requestParameters: parameters, userNameIsUnverified: invalid))
+        }
+        if let rest = text.after("Invalid user ") {
+            // Invalid user eve from 127.0.0.2 port 4000  (the name may be empty)
+            let user = rest.hasPrefix("from ") ? "" : String(rest.firstWord ?? "")
+            let (address, port) = remote(rest)
+            var parameters: [String: JSONValue] = [:]
+            if let port { parameters["port"] = .integer(Int64(port)) }
+            return .activity(HostActivity(
+                eventSource: "sshd.linux", eventName: "Connect", userName: user, sourceIPAddress: address,
+                errorCode: "InvalidUser", errorMessage: "The client named an account that does not exist",
+                eventType: "AwsConsoleSignIn", requestParameters: parameters, userNameIsUnverified: true))
+        }
+        for (prefix, phase) in [
+            ("Connection closed by authenticating user ", "authenticating"), ("Disconnected from authenticating user ", "authenticating"),
+            ("Connection closed by invalid user ", "invalid"), ("Disconnected from invalid user ", "invalid"),
+        ] {
+            guard let rest = text.after(prefix) else { continue }
+            let user = phase == "invalid" && rest.hasPrefix("port ") ? "" : String(rest.firstWord ?? "")
+            let (address, port) = remote(rest.dropFirst(user.count))
+            var parameters: [String: JSONValue] = ["phase": .string("preauth")]
+            if let port { parameters["port"] = .integer(Int64(port)) }
+            return .activity(HostActivity(
+                eventSource: "sshd.linux", eventName: "Disconnect", userName: user, sourceIPAddress: address,
+                errorCode: "AuthenticationAbandoned", errorMessage: "The client disconnected before authenticating",
+                eventType: "AwsConsoleSignIn", requestParameters: parameters, userNameIsUnverified: phase == "invalid"))
+        }
+        for prefix in ["Received disconnect from ", "Disconnected from user ", "Connection closed by ", "Disconnected from ",
+                       "Connection from ", "Server listening on ", "Received signal ", "error: ", "Connection reset by ",
+                       "pam_env(", "Timeout before authentication", "banner exchange", "Unable to negotiate", "fatal: ",
+                       "userauth_", "Postponed ", "maximum authentication attempts", "message repeated", "PAM ", "Starting session",
+                       "User child is on pid", "Close session", "Changed root directory", "Transferred", "syslogin_perform_logout"] {
+            if text.hasPrefix(prefix) { return .ignored }
+        }
+        return .unknown
+    }
+
+    // MARK: - sudo and su
+
+    static func sudo(_ text: Substring) -> Outcome {
+        // "alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/id -u"
+        // "alice : command not allowed ; PWD=... ; USER=root ; COMMAND=/bin/ls /root"
+        // "alice : 3 incorrect password attempts ; TTY=pts/0 ; PWD=... ; USER=root ; COMMAND=..."
+        guard let separator = text.range(of: " : ") else { return .unknown }
+        let invoker = text[..<separator.lowerBound].trimmingSpaces
+        guard !invoker.isEmpty, !invoker.contains(" ") else { return .unknown }
+        var problem: String?
+        var fields: [String: String] = [:]
+        for part in text[separator.upperBound...].components(" ; ") {
+            if let equals = part.firstIndex(of: "="), part[..<equals].allSatisfy({ $0.isUppercase || $0 == "_" }) {
+                fields[String(part[..<equals])] = String(part[part.index(after: equals)...])
+            } else if problem == nil {
+                problem = String(part)
+            }
+        }
+        guard let command = fields["COMMAND"] else { return .unknown }
+        var parameters: [String: JSONValue] = ["command": .string(command)]
+        if let tty = fields["TTY"] { parameters["tty"] = .string(tty) }
+        if let directory = fields["PWD"] { parameters["workingDirectory"] = .string(directory) }
+        let target = fields["USER"] ?? "root"
+        parameters["targetUser"] = .string(target)
+        if let group = fields["GROUP"] { parameters["targetGroup"] = .string(group) }
+        var errorCode: String?
+        if let problem {
+            parameters["problem"] = .string(problem)
+            errorCode = problem.contains("incorrect password") || problem.contains("authentication failure") ? "AuthFailure"
+                : problem.contains("not allowed") || problem.contains("not in sudoers") || problem.contains("not in the sudoers") ? "CommandNotAllowed"
+                : "SudoFailure"
+        }
+        return .activity(HostActivity(
+            eventSource: "sudo.linux", eventName: "RunCommand", userName: target, invokedBy: String(invoker),
+            errorCode: errorCode, errorMessage: problem, requestParameters: parameters))
+    }
+
+    static func su(_ text: Substring) -> Outcome {
+        // Debian's util-linux su: "(to root) alice on pts/0", "FAILED SU (to root) alice on pts/0"
+        var rest = text
+        let failed = rest.hasPrefix("FAILED SU ")
+        if failed { rest = rest.dropFirst("FAILED SU ".count) }
+        guard let open = rest.after("(to "), let close = open.firstIndex(of: ")") else {
+            return text.hasPrefix("+ ") || text.hasPrefix("- ") ? suShadow(text) : .unknown
+        }
+        let target = String(open[..<close])
+        let tail = open[open.index(after: close)...].trimmingSpaces
+        let words = tail.split(separator: " ")
+        guard let invoker = words.first else { return .unknown }
+        var parameters: [String: JSONValue] = ["targetUser": .string(target)]
+        if words.count >= 3, words[1] == "on" { parameters["tty"] = .string(String(words[2])) }
+        return .activity(HostActivity(
+            eventSource: "su.linux", eventName: "SwitchUser", userName: target, invokedBy: String(invoker),
+            errorCode: failed ? "AuthFailure" : nil, errorMessage: failed ? "su failed" : nil, requestParameters: parameters))
+    }
+
+    /// The shadow-utils su format: "+ pts/0 alice:root" / "- pts/0 alice:root".
+    static func suShadow(_ text: Substring) -> Outcome {
+        let words = text.split(separator: " ")
+        guard words.count == 3, let colon = words[2].firstIndex(of: ":") else { return .unknown }
+        let invoker = String(words[2][..<colon])
+        let target = String(words[2][words[2].index(after: colon)...])
+        let failed = words[0] == "-"
+        return .activity(HostActivity(
+            eventSource: "su.linux", eventName: "SwitchUser", userName: target, invokedBy: invoker,
+            errorCode: failed ? "AuthFailure" : nil, errorMessage: failed ? "su failed" : nil,
+            requestParameters: ["targetUser": .string(target), "tty": .string(String(words[1]))]))
+    }
+
+    // MARK: - PAM
+
+    static func pam(_ text: Substring) -> Outcome {
+        // pam_unix(sshd:session): session opened for user alice(uid=1000) by (uid=0)
+        // pam_unix(sudo:auth): authentication failure; logname=alice uid=1000 euid=0 tty=/dev/pts/0 ruser=alice rhost=  user=alice
+        // pam_unix(passwd:chauthtok): password changed for alice
+        guard let open = text.firstIndex(of: "("), let close = text.firstIndex(of: ")"), open < close,
+            let colon = text[open..<close].firstIndex(of: ":")
+        else { return .ignored }
+        let service = String(text[text.index(after: open)..<colon])
+        guard text[close...].hasPrefix("): ") else { return .ignored }
+        let body = text[text.index(close, offsetBy: 3)...]
+        let source = Self.pamEventSource[service] ?? "\(service).linux"
+        if let rest = body.after("session opened for user ") {
+            let (user, uid) = userAndUID(rest.firstWord ?? "")
+            var invoker: String?
+            if let by = rest.afterFirst(" by ") {
+                let (name, _) = userAndUID(by.firstWord ?? "")
+                if !name.isEmpty { invoker = name }
+            }
+            return .activity(HostActivity(
+                eventSource: source, eventName: "SessionStart", userName: user, uid: uid, invokedBy: service == "sshd" ? nil : invoker,
+                eventType: service == "cron" ? "AwsServiceEvent" : "AwsApiCall", requestParameters: ["pamService": .string(service)]))
+        }
+        if let rest = body.after("session closed for user ") {
+            let (user, uid) = userAndUID(rest.firstWord ?? "")
+            return .activity(HostActivity(
+                eventSource: source, eventName: "SessionEnd", userName: user, uid: uid,
+                eventType: service == "cron" ? "AwsServiceEvent" : "AwsApiCall", requestParameters: ["pamService": .string(service)]))
+        }
+        if body.hasPrefix("authentication failure;") {
+            var fields: [String: String] = [:]
+            for word in body.dropFirst("authentication failure;".count).split(separator: " ") {
+                if let equals = word.firstIndex(of: "=") { fields[String(word[..<equals])] = String(word[word.index(after: equals)...]) }
+            }
+            let user = fields["user"].flatMap { $0.isEmpty ? nil : $0 }
+            var parameters: [String: JSONValue] = ["pamService": .string(service)]
+            if let tty = fields["tty"], !tty.isEmpty { parameters["tty"] = .string(tty) }
+            if let logname = fields["logname"], !logname.isEmpty { parameters["logname"] = .string(logname) }
+            let rhost = fields["rhost"].flatMap { $0.isEmpty ? nil : $0 }
+            let invoker = fields["ruser"].flatMap { $0.isEmpty || $0 == user ? nil : $0 }
+            return .activity(HostActivity(
+                eventSource: source, eventName: "PamAuthentication", userName: user ?? fields["ruser"], invokedBy: invoker,
+                sourceIPAddress: rhost, errorCode: "AuthFailure", errorMessage: "PAM authentication failure",
+                requestParameters: parameters))
+        }
+        if let rest = body.after("password changed for ") {
+            let user = String(rest.firstWord ?? "")
+            return .activity(HostActivity(
+                eventSource: "accounts.linux", eventName: "ChangePassword", requestParameters: ["userName": .string(user), "tool": .string(service)]))
+        }
+        return .ignored
+    }
+
+    static let pamEventSource = [
+        "sshd": "sshd.linux", "sudo": "sudo.linux", "su": "su.linux", "su-l": "su.linux", "cron": "cron.linux", "login": "login.linux",
+        "systemd-user": "logind.linux", "passwd": "accounts.linux", "chpasswd": "accounts.linux",
+    ]
+
+    /// "alice(uid=1000)" → ("alice", 1000); "(uid=0)" → ("", 0).
+    static func userAndUID(_ word: Substring) -> (String, Int?) {
+        guard let open = word.firstIndex(of: "(") else { return (String(word), nil) }
+        let uid = word[open...].afterFirst("(uid=").flatMap { Int($0.prefix { $0.isNumber }) }
+        return (String(word[..<open]), uid)
+    }
+
+    // MARK: - Accounts
+
+    static func accounts(tool: String, _ text: Substring) -> Outcome {
+        func activity(_ name: String, _ parameters: [String: JSONValue]) -> Outcome {
+            var parameters = parameters
+            parameters["tool"] = .string(tool)
+            // These tools change /etc/passwd, /etc/group or /etc/shadow: only root can run them.
+            return .activity(HostActivity(eventSource: "accounts.linux", eventName: name, userName: "root", uid: 0, requestParameters: parameters))
+        }
+        if let rest = text.after("new user: ") {
+            var parameters = commaFields(rest)
+            if let name = parameters.removeValue(forKey: "name") { parameters["userName"] = name }
+            return activity("CreateUser", parameters)
+        }
+        if let rest = text.after("new group: ") {
+            var parameters = commaFields(rest)
+            if let name = parameters.removeValue(forKey: "name") { parameters["groupName"] = name }
+            return activity("CreateGroup", parameters)
+        }
+        if let name = text.after("delete user '")?.quotedPrefix {
+            return activity("DeleteUser", ["userName": .string(name)])
+        }
+        if let name = text.after("removed group '")?.quotedPrefix {
+            return activity("DeleteGroup", ["groupName": .string(name)])
+        }
+        if tool == "groupdel", let name = text.after("group '")?.quotedPrefix, text.hasSuffix("' removed") {
+            return activity("DeleteGroup", ["groupName": .string(name)])
+        }
+        if let rest = text.after("change user '"), let name = rest.quotedPrefix {
+            // change user 'alice' shell from '/bin/sh' to '/bin/bash'
+            let what = rest.dropFirst(name.count + 2)
+            var parameters: [String: JSONValue] = ["userName": .string(name)]
+            let words = what.split(separator: " ", maxSplits: 1)
+            if let attribute = words.first { parameters["attribute"] = .string(String(attribute)) }
+            let quoted = what.split(separator: "'", omittingEmptySubsequences: false)
+            if quoted.count >= 4 {
+                parameters["from"] = .string(String(quoted[1]))
+                parameters["to"] = .string(String(quoted[3]))
+            }
+            return activity("UpdateUser", parameters)
+        }
+        if let rest = text.after("add '"), let name = rest.quotedPrefix {
+            // add 'alice' to group 'sudo' / add 'alice' to shadow group 'sudo'
+            if rest.contains("to shadow group") { return .ignored }
+            let group = rest.afterFirst("to group '")?.quotedPrefix ?? ""
+            return activity("AddUserToGroup", ["userName": .string(name), "groupName": .string(group)])
+        }
+        if let rest = text.after("delete '"), let name = rest.quotedPrefix {
+            if rest.contains("from shadow group") { return .ignored }
+            let group = rest.afterFirst("from group '")?.quotedPrefix ?? ""
+            return activity("RemoveUserFromGroup", ["userName": .string(name), "groupName": .string(group)])
+        }
+        if let rest = text.after("user "), tool == "gpasswd" {
+            // gpasswd: "user alice added by root to group devs" / "user alice removed by root from group devs"
+            let words = rest.split(separator: " ")
+            if words.count >= 6, words[1] == "added" || words[1] == "removed" {
+                let name = words[1] == "added" ? "AddUserToGroup" : "RemoveUserFromGroup"
+                return .activity(HostActivity(
+                    eventSource: "accounts.linux", eventName: name, userName: String(words[3]),
+                    requestParameters: ["userName": .string(String(words[0])), "groupName": .string(String(words.last!)), "tool": .string(tool)]))
+            }
+        }
+        if let name = text.after("lock user '")?.quotedPrefix {
+            return activity("UpdateUser", ["userName": .string(name), "attribute": "password", "to": "locked"])
+        }
+        if let name = text.after("unlock user '")?.quotedPrefix {
+            return activity("UpdateUser", ["userName": .string(name), "attribute": "password", "to": "unlocked"])
+        }
+        if let rest = text.after("changed password expiry for ") {
+            return activity("UpdatePasswordPolicy", ["userName": .string(String(rest.firstWord ?? ""))])
+        }
+        if let rest = text.after("password for '"), let name = rest.quotedPrefix, rest.contains("changed by '") {
+            // passwd: "password for 'alice' changed by 'root'"
+            let by = rest.afterFirst("changed by '")?.quotedPrefix
+            return .activity(HostActivity(
+                eventSource: "accounts.linux", eventName: "ChangePassword", userName: by,
+                requestParameters: ["userName": .string(name), "tool": .string(tool)]))
+        }
+        if let rest = text.after("group changed in ") ?? text.after("group name changed in ") {
+            _ = rest
+            return .ignored
+        }
+        if text.hasPrefix("group added to ") || text.hasPrefix("delete user ") || text.hasPrefix("removed shadow group")
+            || text.contains("removed from /etc/") || text.hasPrefix("default group changed") || text.hasPrefix("members of group")
+        {
+            return .ignored
+        }
+        return .unknown
+    }
+
+    /// "name=alice, UID=1001, GID=1001, home=/home/alice" → members (numbers as integers).
+    static func commaFields(_ text: Substring) -> [String: JSONValue] {
+        var fields: [String: JSONValue] = [:]
+        for part in text.components(", ") {
+            guard let equals = part.firstIndex(of: "=") else { continue }
+            let key = String(part[..<equals])
+            let value = part[part.index(after: equals)...]
+            let name = ["UID": "uid", "GID": "gid"][key] ?? key
+            fields[name] = Int64(value).map(JSONValue.integer) ?? .string(String(value))
+        }
+        return fields
+    }
+
+    // MARK: - logind, cron, login, systemd
+
+    static func logind(_ text: Substring) -> Outcome {
+        // "New session 3 of user alice." / "Removed session 3."
+        if let rest = text.after("New session "), let of = rest.range(of: " of user ") {
+            let session = String(rest[..<of.lowerBound])
+            let user = String(rest[of.upperBound...].trimmingTrailingPeriod)
+            return .activity(HostActivity(
+                eventSource: "logind.linux", eventName: "SessionStart", userName: user, requestParameters: ["sessionId": .string(session)]))
+        }
+        if let rest = text.after("Removed session ") {
+            return .activity(HostActivity(
+                eventSource: "logind.linux", eventName: "SessionEnd", requestParameters: ["sessionId": .string(String(rest.trimmingTrailingPeriod))]))
+        }
+        if text.hasPrefix("Session ") || text.hasPrefix("Watching system buttons") || text.hasPrefix("New seat")
+            || text.hasPrefix("System is ") || text.hasPrefix("Power key")
+        {
+            return .ignored
+        }
+        return .unknown
+    }
+
+    static func cron(_ text: Substring) -> Outcome {
+        // "(root) CMD (test -x /usr/sbin/anacron || ...)"
+        if text.first == "(", let close = text.firstIndex(of: ")"), let command = text[close...].after(") CMD (") {
+            let user = String(text[text.index(after: text.startIndex)..<close])
+            return .activity(HostActivity(
+                eventSource: "cron.linux", eventName: "RunCommand", userName: user, eventType: "AwsServiceEvent",
+                requestParameters: ["command": .string(String(command.dropLast(command.last == ")" ? 1 : 0)))]))
+        }
+        return .ignored
+    }
+
+    static func login(_ text: Substring) -> Outcome {
+        // "FAILED LOGIN (1) on '/dev/tty1' FOR 'alice', Authentication failure"
+        if let rest = text.after("FAILED LOGIN ") {
+            let tty = rest.afterFirst("on '")?.quotedPrefix
+            let user = rest.afterFirst("FOR '")?.quotedPrefix ?? ""
+            var parameters: [String: JSONValue] = [:]
+            if let tty { parameters["tty"] = .string(tty) }
+            let unknown = user == "UNKNOWN"
+            return .activity(HostActivity(
+                eventSource: "login.linux", eventName: "Login", userName: user, errorCode: unknown ? "InvalidUser" : "AuthFailure",
+                errorMessage: String(rest.afterFirst(", ") ?? "Authentication failure"), eventType: "AwsConsoleSignIn",
+                requestParameters: parameters, userNameIsUnverified: unknown))
+        }
+        if let rest = text.after("ROOT LOGIN ") ?? text.after("LOGIN ON ") {
+            let tty = rest.afterFirst("on '")?.quotedPrefix ?? rest.firstWord.map(String.init)
+            var parameters: [String: JSONValue] = [:]
+            if let tty { parameters["tty"] = .string(tty) }
+            let user = text.hasPrefix("ROOT LOGIN") ? "root" : rest.afterFirst("BY ").flatMap(\.firstWord).map(String.init)
+            return .activity(HostActivity(
+                eventSource: "login.linux", eventName: "Login", userName: user, eventType: "AwsConsoleSignIn", requestParameters: parameters))
+        }
+        return .unknown
+    }
+
+    static func systemd(_ text: Substring) -> Outcome {
+        // systemd 252: "Started nginx.service - A high performance web server.", "Stopped ...",
+        // "nginx.service: Failed with result 'exit-code'.", "Failed to start nginx.service - ..."
+        func unit(_ rest: Substring) -> String? {
+            guard let word = rest.firstWord else { return nil }
+            let name = word.trimmingTrailingPeriod
+            return Self.unitSuffixes.contains(where: { name.hasSuffix($0) }) ? String(name) : nil
+        }
+        func service(_ name: String, _ unitName: String, error: String? = nil, message: String? = nil) -> Outcome {
+            .activity(HostActivity(
+                eventSource: "systemd.linux", eventName: name, userName: "root", uid: 0, errorCode: error, errorMessage: message,
+                eventType: "AwsServiceEvent", requestParameters: ["unit": .string(unitName)]))
+        }
+        if let rest = text.after("Started "), let name = unit(rest) { return service("StartUnit", name) }
+        if let rest = text.after("Stopped "), let name = unit(rest) { return service("StopUnit", name) }
+        if let rest = text.after("Failed to start "), let name = unit(rest) {
+            return service("StartUnit", name, error: "UnitFailed", message: "Failed to start \(name)")
+        }
+        if let colon = text.range(of: ": Failed with result '") {
+            let name = String(text[..<colon.lowerBound])
+            let result = text[colon.upperBound...].quotedPrefix ?? "unknown"
+            if Self.unitSuffixes.contains(where: { name.hasSuffix($0) }) {
+                return service("UnitFailed", name, error: "UnitFailed", message: "\(name) failed with result '\(result)'")
+            }
+        }
+        return .unknown
+    }
+
+    static let unitSuffixes = [".service", ".socket", ".timer", ".mount", ".target", ".path", ".scope", ".slice", ".swap", ".device", ".automount"]
+}
+
+extension Substring {
+    /// What follows `prefix` when the text starts with it.
+    func after(_ prefix: String) -> Substring? {
+        hasPrefix(prefix) ? dropFirst(prefix.count) : nil
+    }
+
+    /// What follows the first occurrence of `marker`.
+    func afterFirst(_ marker: String) -> Substring? {
+        range(of: marker).map { self[$0.upperBound...] }
+    }
+
+    var firstWord: Substring? {
+        let word = prefix { $0 != " " }
+        return word.isEmpty ? nil : word
+    }
+
+    /// The text before the next `'` (the rest of a quoted name whose opening quote was consumed).
+    var quotedPrefix: String? {
+        guard let quote = firstIndex(of: "'") else { return nil }
+        return String(self[..<quote])
+    }
+
+    var trimmingSpaces: Substring {
+        var text = self
+        while text.first == " " { text = text.dropFirst() }
+        while text.last == " " { text = text.dropLast() }
+        return text
+    }
+
+    var trimmingTrailingPeriod: Substring {
+        last == "." ? dropLast() : self
+    }
+
+    /// Splits on a multi-character separator.
+    func components(_ separator: String) -> [Substring] {
+        var parts: [Substring] = []
+        var rest = self
+        while let range = rest.range(of: separator) {
+            parts.append(rest[..<range.lowerBound])
+            rest = rest[range.upperBound...]
+        }
+        parts.append(rest)
+        return parts
+    }
+}

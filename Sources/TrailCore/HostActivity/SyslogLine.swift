@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+
+/// One line of a syslog file such as `/var/log/auth.log`, split into its parts.
+///
+/// Two timestamp forms are read: RFC 3339 (`2026-11-24T16:30:30.862366+00:00`, Debian 12's rsyslog
+/// default) and the traditional `Nov 24 16:30:53`, which has neither year nor zone: the year is
+/// inferred from a reference time (a line more than a day in its future belongs to the year before,
+/// as at New Year) and the zone is the host's, passed in as an offset.
+public struct SyslogLine: Sendable, Hashable {
+    public var time: Date
+    public var hostname: String
+    /// The tag before the colon: `sshd`, `sudo`, `useradd`.
+    public var identifier: String
+    public var pid: Int?
+    public var message: String
+
+    public init(time: Date, hostname: String, identifier: String, pid: Int?, message: String) {
+        self.time = time
+        self.hostname = hostname
+        self.identifier = identifier
+        self.pid = pid
+        self.message = message
+    }
+
+    static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    /// Parses `line` (without its newline); `nil` when it is not a syslog line.
+    ///
+    /// - Parameters:
+    ///   - reference: The time the line is read, for the year of traditional timestamps.
+    ///   - utcOffsetSeconds: The host's offset from UTC, for traditional timestamps.
+    public static func parse(_ line: Substring, reference: Date, utcOffsetSeconds: Int) -> SyslogLine? {
+        var rest = line
+        let time: Date
+        if let first = rest.first, first.isNumber {
+            guard let space = rest.firstIndex(of: " "), let parsed = TrailTime.parseISO8601(String(rest[..<space])) else { return nil }
+            time = parsed
+            rest = rest[rest.index(after: space)...]
+        } else {
+            guard let (parsed, remainder) = parseTraditional(rest, reference: reference, utcOffsetSeconds: utcOffsetSeconds) else { return nil }
+            time = parsed
+            rest = remainder
+        }
+        guard let hostEnd = rest.firstIndex(of: " ") else { return nil }
+        let hostname = String(rest[..<hostEnd])
+        rest = rest[rest.index(after: hostEnd)...]
+        // The tag ends at ": "; a pid in brackets may close it.
+        guard let colon = rest.firstIndex(of: ":") else { return nil }
+        var tag = rest[..<colon]
+        var message = rest[rest.index(after: colon)...]
+        if message.first == " " { message = message.dropFirst() }
+        var pid: Int?
+        if tag.last == "]", let open = tag.lastIndex(of: "[") {
+            pid = Int(tag[tag.index(after: open)..<tag.index(before: tag.endIndex)])
+            tag = tag[..<open]
+        }
+        guard !tag.isEmpty, !tag.contains(" ") else { return nil }
+        return SyslogLine(time: time, hostname: hostname, identifier: String(tag), pid: pid, message: String(message))
+    }
+
+    /// `Nov 24 16:30:53 ` (day space-padded or not); returns the time and what follows.
+    static func parseTraditional(_ text: Substring, reference: Date, utcOffsetSeconds: Int) -> (Date, Substring)? {
+        let bytes = Array(text.utf8.prefix(16))
+        guard bytes.count >= 16, bytes[3] == 32 else { return nil }
+        guard let month = months.firstIndex(of: String(decoding: bytes[0..<3], as: UTF8.self)) else { return nil }
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            var seen = false
+            for byte in bytes[range] {
+                if byte == 32 && !seen { continue }
+                guard byte >= 48, byte <= 57 else { return nil }
+                value = value * 10 + Int(byte - 48)
+                seen = true
+            }
+            return seen ? value : nil
+        }
+        guard let day = number(4..<6), bytes[6] == 32, let hour = number(7..<9), bytes[9] == 58, let minute = number(10..<12),
+            bytes[12] == 58, let second = number(13..<15), bytes[15] == 32, (1...31).contains(day), hour < 24, minute < 60, second < 61
+        else { return nil }
+        let referenceYear = TrailTime.civilDate(
+            daysSinceEpoch: Int64((reference.timeIntervalSince1970 + Double(utcOffsetSeconds)) / 86_400)).year
+        func date(year: Int64) -> Date {
+            let days = TrailTime.daysSinceEpoch(year: Int(year), month: month + 1, day: day)
+            return Date(timeIntervalSince1970: Double(days * 86_400 + Int64(hour * 3600 + minute * 60 + second) - Int64(utcOffsetSeconds)))
+        }
+        var time = date(year: referenceYear)
+        if time.timeIntervalSince(reference) > 86_400 { time = date(year: referenceYear - 1) }
+        return (time, text.dropFirst(16))
+    }
+}

@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import Testing
+
+@testable import TrailCore
+
+/// Real lines (Debian 12: OpenSSH 9.2, sudo 1.9.13, util-linux su, shadow 4.13, systemd 252)
+/// and what each must become.
+struct AuthLogParserTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        var identifier: String
+        var message: String
+        var eventSource: String
+        var eventName: String
+        var userName: String?
+        var invokedBy: String? = nil
+        var sourceIP: String? = nil
+        var errorCode: String? = nil
+        var parameters: [String: JSONValue] = [:]
+        var testDescription: String { "\(identifier): \(message.prefix(60))" }
+    }
+
+    static let cases: [Case] = [
+        Case(identifier: "sshd", message: "Accepted password for probeuser from 127.0.0.1 port 34038 ssh2",
+             eventSource: "sshd.linux", eventName: "Login", userName: "probeuser", sourceIP: "127.0.0.1",
+             parameters: ["authMethod": "password", "port": 34038]),
+        Case(identifier: "sshd", message: "Accepted publickey for deploy from 10.1.2.3 port 50022 ssh2: ED25519 SHA256:Zm9vYmFy",
+             eventSource: "sshd.linux", eventName: "Login", userName: "deploy", sourceIP: "10.1.2.3",
+             parameters: ["authMethod": "publickey", "port": 50022, "key": "ED25519 SHA256:Zm9vYmFy"]),
+        Case(identifier: "sshd", message: "Failed password for probeuser from 127.0.0.1 port 56438 ssh2",
+             eventSource: "sshd.linux", eventName: "Login", userName: "probeuser", sourceIP: "127.0.0.1", errorCode: "AuthFailure",
+             parameters: ["authMethod": "password", "port": 56438]),
+        Case(identifier: "sshd", message: "Failed password for invalid user nosuchuser from 127.0.0.1 port 56448 ssh2",
+             eventSource: "sshd.linux", eventName: "Login", userName: "nosuchuser", sourceIP: "127.0.0.1", errorCode: "InvalidUser",
+             parameters: ["authMethod": "password", "port": 56448]),
+        Case(identifier: "sshd", message: "Invalid user nosuchuser from 127.0.0.1 port 56448",
+             eventSource: "sshd.linux", eventName: "Connect", userName: "nosuchuser", sourceIP: "127.0.0.1", errorCode: "InvalidUser",
+             parameters: ["port": 56448]),
+        Case(identifier: "sshd", message: "Failed publickey for root from 2001:db8::1 port 40000 ssh2: RSA SHA256:abc",
+             eventSource: "sshd.linux", eventName: "Login", userName: "root", sourceIP: "2001:db8::1", errorCode: "AuthFailure",
+             parameters: ["authMethod": "publickey", "port": 40000]),
+        Case(identifier: "sshd", message: "Connection closed by authenticating user probeuser 127.0.0.1 port 56438 [preauth]",
+             eventSource: "sshd.linux", eventName: "Disconnect", userName: "probeuser", sourceIP: "127.0.0.1",
+             errorCode: "AuthenticationAbandoned", parameters: ["phase": "preauth", "port": 56438]),
+        Case(identifier: "sshd", message: "Disconnected from authenticating user root 192.0.2.7 port 22 [preauth]",
+             eventSource: "sshd.linux", eventName: "Disconnect", userName: "root", sourceIP: "192.0.2.7",
+             errorCode: "AuthenticationAbandoned", parameters: ["phase": "preauth", "port": 22]),
+        Case(identifier: "sshd", message: "pam_unix(sshd:session): session opened for user probeuser(uid=1000) by (uid=0)",
+             eventSource: "sshd.linux", eventName: "SessionStart", userName: "probeuser", parameters: ["pamService": "sshd"]),
+        Case(identifier: "sshd", message: "pam_unix(sshd:session): session closed for user probeuser",
+             eventSource: "sshd.linux", eventName: "SessionEnd", userName: "probeuser", parameters: ["pamService": "sshd"]),
+        Case(identifier: "sshd",
+             message: "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=127.0.0.1  user=probeuser",
+             eventSource: "sshd.linux", eventName: "PamAuthentication", userName: "probeuser", sourceIP: "127.0.0.1", errorCode: "AuthFailure",
+             parameters: ["pamService": "sshd", "tty": "ssh"]),
+        Case(identifier: "sudo", message: "probeuser : PWD=/home/probeuser ; USER=root ; COMMAND=/usr/bin/id -u",
+             eventSource: "sudo.linux", eventName: "RunCommand", userName: "root", invokedBy: "probeuser",
+             parameters: ["command": "/usr/bin/id -u", "workingDirectory": "/home/probeuser", "targetUser": "root"]),
+        Case(identifier: "sudo", message: "   alice : TTY=pts/0 ; PWD=/srv ; USER=postgres ; COMMAND=/usr/bin/psql",
+             eventSource: "sudo.linux", eventName: "RunCommand", userName: "postgres", invokedBy: "alice",
+             parameters: ["command": "/usr/bin/psql", "tty": "pts/0", "workingDirectory": "/srv", "targetUser": "postgres"]),
+        Case(identifier: "sudo", message: "probeuser : command not allowed ; PWD=/home/probeuser ; USER=root ; COMMAND=/bin/ls /root",
+             eventSource: "sudo.linux", eventName: "RunCommand", userName: "root", invokedBy: "probeuser", errorCode: "CommandNotAllowed",
+             parameters: ["command": "/bin/ls /root", "workingDirectory": "/home/probeuser", "targetUser": "root", "problem": "command not allowed"]),
+        Case(identifier: "sudo",
+             message: "probeuser : 3 incorrect password attempts ; TTY=pts/1 ; PWD=/home/probeuser ; USER=root ; COMMAND=/bin/ls /root",
+             eventSource: "sudo.linux", eventName: "RunCommand", userName: "root", invokedBy: "probeuser", errorCode: "AuthFailure",
+             parameters: ["command": "/bin/ls /root", "tty": "pts/1", "workingDirectory": "/home/probeuser", "targetUser": "root",
+                          "problem": "3 incorrect password attempts"]),
+        Case(identifier: "sudo",
+             message: "pam_unix(sudo:auth): authentication failure; logname=probeuser uid=1000 euid=0 tty=/dev/pts/1 ruser=probeuser rhost=  user=probeuser",
+             eventSource: "sudo.linux", eventName: "PamAuthentication", userName: "probeuser", errorCode: "AuthFailure",
+             parameters: ["pamService": "sudo", "tty": "/dev/pts/1", "logname": "probeuser"]),
+        Case(identifier: "sudo", message: "pam_unix(sudo:session): session opened for user root(uid=0) by probeuser(uid=1000)",
+             eventSource: "sudo.linux", eventName: "SessionStart", userName: "root", invokedBy: "probeuser", parameters: ["pamService": "sudo"]),
+        Case(identifier: "su", message: "(to root) probeuser on pts/0",
+             eventSource: "su.linux", eventName: "SwitchUser", userName: "root", invokedBy: "probeuser",
+             parameters: ["targetUser": "root", "tty": "pts/0"]),
+        Case(identifier: "su", message: "FAILED SU (to root) probeuser on pts/0",
+             eventSource: "su.linux", eventName: "SwitchUser", userName: "root", invokedBy: "probeuser", errorCode: "AuthFailure",
+             parameters: ["targetUser": "root", "tty": "pts/0"]),
+        Case(identifier: "su", message: "pam_unix(su:session): session opened for user root(uid=0) by probeuser(uid=1000)",
+             eventSource: "su.linux", eventName: "SessionStart", userName: "root", invokedBy: "probeuser", parameters: ["pamService": "su"]),
+        Case(identifier: "useradd", message: "new user: name=alice, UID=1001, GID=1001, home=/home/alice, shell=/bin/sh, from=/dev/pts/0",
+             eventSource: "accounts.linux", eventName: "CreateUser", userName: "root",
+             parameters: ["userName": "alice", "uid": 1001, "gid": 1001, "home": "/home/alice", "shell": "/bin/sh", "from": "/dev/pts/0", "tool": "useradd"]),
+        Case(identifier: "useradd", message: "new group: name=alice, GID=1001",
+             eventSource: "accounts.linux", eventName: "CreateGroup", userName: "root", parameters: ["groupName": "alice", "gid": 1001, "tool": "useradd"]),
+        Case(identifier: "groupadd", message: "new group: name=devs, GID=1002",
+             eventSource: "accounts.linux", eventName: "CreateGroup", userName: "root", parameters: ["groupName": "devs", "gid": 1002, "tool": "groupadd"]),
+        Case(identifier: "userdel", message: "delete user 'alice'",
+             eventSource: "accounts.linux", eventName: "DeleteUser", userName: "root", parameters: ["userName": "alice", "tool": "userdel"]),
+        Case(identifier: "userdel", message: "removed group 'alice' owned by 'alice'",
+             eventSource: "accounts.linux", eventName: "DeleteGroup", userName: "root", parameters: ["groupName": "alice", "tool": "userdel"]),
+        Case(identifier: "groupdel", message: "group 'devs' removed",
+             eventSource: "accounts.linux", eventName: "DeleteGroup", userName: "root", parameters: ["groupName": "devs", "tool": "groupdel"]),
+        Case(identifier: "usermod", message: "change user 'alice' shell from '/bin/sh' to '/bin/bash'",
+             eventSource: "accounts.linux", eventName: "UpdateUser", userName: "root",
+             parameters: ["userName": "alice", "attribute": "shell", "from": "/bin/sh", "to": "/bin/bash", "tool": "usermod"]),
+        Case(identifier: "usermod", message: "add 'alice' to group 'sudo'",
+             eventSource: "accounts.linux", eventName: "AddUserToGroup", userName: "root",
+             parameters: ["userName": "alice", "groupName": "sudo", "tool": "usermod"]),
+        Case(identifier: "usermod", message: "lock user 'alice' password",
+             eventSource: "accounts.linux", eventName: "UpdateUser", userName: "root",
+             parameters: ["userName": "alice", "attribute": "password", "to": "locked", "tool": "usermod"]),
+        Case(identifier: "gpasswd", message: "user alice added by root to group devs",
+             eventSource: "accounts.linux", eventName: "AddUserToGroup", userName: "root",
+             parameters: ["userName": "alice", "groupName": "devs", "tool": "gpasswd"]),
+        Case(identifier: "gpasswd", message: "user alice removed by root from group devs",
+             eventSource: "accounts.linux", eventName: "RemoveUserFromGroup", userName: "root",
+             parameters: ["userName": "alice", "groupName": "devs", "tool": "gpasswd"]),
+        Case(identifier: "passwd", message: "pam_unix(passwd:chauthtok): password changed for alice",
+             eventSource: "accounts.linux", eventName: "ChangePassword", userName: nil, parameters: ["userName": "alice", "tool": "passwd"]),
+        Case(identifier: "chpasswd", message: "pam_unix(chpasswd:chauthtok): password changed for probeuser",
+             eventSource: "accounts.linux", eventName: "ChangePassword", userName: nil, parameters: ["userName": "probeuser", "tool": "chpasswd"]),
+        Case(identifier: "chage", message: "changed password expiry for alice",
+             eventSource: "accounts.linux", eventName: "UpdatePasswordPolicy", userName: "root", parameters: ["userName": "alice", "tool": "chage"]),
+        Case(identifier: "systemd-logind", message: "New session 3 of user probeuser.",
+             eventSource: "logind.linux", eventName: "SessionStart", userName: "probeuser", parameters: ["sessionId": "3"]),
+        Case(identifier: "systemd-logind", message: "Removed session 3.",
+             eventSource: "logind.linux", eventName: "SessionEnd", userName: nil, parameters: ["sessionId": "3"]),
+        Case(identifier: "CRON", message: "pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)",
+             eventSource: "cron.linux", eventName: "SessionStart", userName: "root", parameters: ["pamService": "cron"]),
+        Case(identifier: "CRON", message: "(root) CMD (test -x /usr/sbin/anacron || { cd / && run-parts --report /etc/cron.daily; })",
+             eventSource: "cron.linux", eventName: "RunCommand", userName: "root",
+             parameters: ["command": "test -x /usr/sbin/anacron || { cd / && run-parts --report /etc/cron.daily; }"]),
+        Case(identifier: "login", message: "FAILED LOGIN (1) on '/dev/tty1' FOR 'alice', Authentication failure",
+             eventSource: "login.linux", eventName: "Login", userName: "alice", errorCode: "AuthFailure", parameters: ["tty": "/dev/tty1"]),
+        Case(identifier: "systemd", message: "Started nginx.service - A high performance web server and a reverse proxy server.",
+             eventSource: "systemd.linux", eventName: "StartUnit", userName: "root", parameters: ["unit": "nginx.service"]),
+        Case(identifier: "systemd", message: "Stopped cron.service - Regular background program processing daemon.",
+             eventSource: "systemd.linux", eventName: "StopUnit", userName: "root", parameters: ["unit": "cron.service"]),
+        Case(identifier: "systemd", message: "app.service: Failed with result 'exit-code'.",
+             eventSource: "systemd.linux", eventName: "UnitFailed", userName: "root", errorCode: "UnitFailed", parameters: ["unit": "app.service"]),
+        Case(identifier: "systemd", message: "Failed to start app.service - My App.",
+             eventSource: "systemd.linux", eventName: "StartUnit", userName: "root", errorCode: "UnitFailed", parameters: ["unit": "app.service"]),
+    ]
+
+    @Test(arguments: cases) func lineBecomesTheRightActivity(_ expected: Case) throws {
+        guard case .activity(let activity) = AuthLogParser.parse(identifier: expected.identifier, message: expected.message) else {
+            Issue.record("not understood: \(expected.message)")
+            return
+        }
+        #expect(activity.eventSource == expected.eventSource)
+        #expect(activity.eventName == expected.eventName)
+        #expect(activity.userName == expected.userName)
+        #expect(activity.invokedBy == expected.invokedBy)
+        #expect(activity.sourceIPAddress == expected.sourceIP)
+        #expect(activity.errorCode == expected.errorCode)
+        #expect(activity.requestParameters == expected.parameters)
+    }
+
+    @Test func chatterIsIgnoredAndStrangersAreUnknown() {
+        #expect(AuthLogParser.parse(identifier: "sshd", message: "Received disconnect from 127.0.0.1 port 56438:11: disconnected by user") == .ignored)
+        #expect(AuthLogParser.parse(identifier: "sshd", message: "Server listening on 0.0.0.0 port 22.") == .ignored)
+        #expect(AuthLogParser.parse(identifier: "groupadd", message: "group added to /etc/gshadow: name=devs") == .ignored)
+        #expect(AuthLogParser.parse(identifier: "usermod", message: "add 'alice' to shadow group 'sudo'") == .ignored)
+        #expect(AuthLogParser.parse(identifier: "sshd", message: "Something sshd never said") == .unknown)
+        #expect(AuthLogParser.parse(identifier: "kernel", message: "Linux version 6.1.0") == .unknown)
+        #expect(AuthLogParser.parse(identifier: "sudo", message: "no separator here") == .unknown)
+    }
+
+    @Test func malformedBinaryAndHugeMessagesNeverCrash() {
+        var generator = SystemRandomNumberGenerator()
+        let identifiers = ["sshd", "sudo", "su", "useradd", "usermod", "gpasswd", "systemd-logind", "CRON", "login", "systemd", "x"]
+        let seeds = Self.cases.map(\.message) + ["", " ", ":", "(", "'", " : ", "pam_unix(", "pam_unix(x:", "pam_unix(a:b): ", "(to ", "FAILED SU (to "]
+        for seed in seeds {
+            for identifier in identifiers {
+                _ = AuthLogParser.parse(identifier: identifier, message: seed)
+                // Every prefix of every real line: truncated lines must not trap either.
+                for cut in stride(from: 0, through: seed.count, by: 3) {
+                    _ = AuthLogParser.parse(identifier: identifier, message: String(seed.prefix(cut)))
+                }
+            }
+        }
+        for _ in 0..<2000 {
+            let bytes = (0..<Int.random(in: 0..<120, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let text = String(decoding: bytes, as: UTF8.self)
+            for identifier in identifiers { _ = AuthLogParser.parse(identifier: identifier, message: text) }
+            _ = SyslogLine.parse(Substring(text), reference: Date(), utcOffsetSeconds: 0)
+            _ = DpkgLogParser.parse(Substring(text), utcOffsetSeconds: 0)
+        }
+        let huge = "probeuser : PWD=/ ; USER=root ; COMMAND=" + String(repeating: "A", count: 1 << 20)
+        guard case .activity(let activity) = AuthLogParser.parse(identifier: "sudo", message: huge) else {
+            Issue.record("a 1 MB sudo line was not understood")
+            return
+        }
+        #expect(activity.requestParameters["command"]?.stringValue?.utf8.count == 1 << 20)
+    }
+}
+
+struct SyslogLineTests {
+    let reference = TrailTime.parseISO8601("2026-11-24T18:00:00Z")!
+
+    @Test func rfc3339LinesKeepTheirTimeAndParts() throws {
+        let line = try #require(SyslogLine.parse(
+            "2026-11-24T16:30:30.862366+00:00 vm sshd[11218]: Failed password for probeuser from 127.0.0.1 port 56438 ssh2",
+            reference: reference, utcOffsetSeconds: 3600))
+        #expect(line.hostname == "vm")
+        #expect(line.identifier == "sshd")
+        #expect(line.pid == 11218)
+        #expect(line.message == "Failed password for probeuser from 127.0.0.1 port 56438 ssh2")
+        #expect(abs(line.time.timeIntervalSince1970 - TrailTime.parseISO8601("2026-11-24T16:30:30Z")!.timeIntervalSince1970 - 0.862366) < 0.001)
+    }
+
+    @Test func traditionalLinesTakeTheHostZoneAndInferTheYear() throws {
+        let line = try #require(SyslogLine.parse(
+            "Nov 24 16:30:53 vm sudo: probeuser : PWD=/ ; USER=root ; COMMAND=/usr/bin/id", reference: reference, utcOffsetSeconds: 3600))
+        #expect(line.identifier == "sudo")
+        #expect(line.pid == nil)
+        #expect(TrailTime.format(line.time) == "2026-11-24T15:30:53Z")
+        // Read on 2 January: a line from 31 December belongs to the year before.
+        let newYear = TrailTime.parseISO8601("2027-01-02T00:10:00Z")!
+        let old = try #require(SyslogLine.parse("Dec 31 23:59:59 vm CRON[5]: (root) CMD (x)", reference: newYear, utcOffsetSeconds: 0))
+        #expect(TrailTime.format(old.time) == "2026-12-31T23:59:59Z")
+        // A space-padded day.
+        let padded = try #require(SyslogLine.parse("Mar  5 01:02:03 vm su: (to root) a on pts/0", reference: reference, utcOffsetSeconds: 0))
+        #expect(TrailTime.format(padded.time) == "2026-03-05T01:02:03Z")
+    }
+
+    @Test func notSyslogIsNil() {
+        for text in ["", "hello", "Nov 24 16:30:53", "Foo 24 16:30:53 vm sshd: x", "2026-11-24T16:30:30Z", "2026-11-24T16:30:30Z vm", "Nov 24 25:30:53 vm a: b"] {
+            #expect(SyslogLine.parse(Substring(text), reference: reference, utcOffsetSeconds: 0) == nil, "\(text)")
+        }
+    }
+}
+
+struct DpkgLogParserTests {
+    @Test func actionsBecomeRecordsAndTheRestIsSkipped() throws {
+        let install = try #require(DpkgLogParser.parse("2026-11-24 16:30:30 install curl:amd64 <none> 7.88.1-10+deb12u15", utcOffsetSeconds: 3600))
+        #expect(TrailTime.format(install.time) == "2026-11-24T15:30:30Z")
+        guard case .activity(let activity) = install.outcome else {
+            Issue.record("install not understood")
+            return
+        }
+        #expect(activity.eventSource == "dpkg.linux")
+        #expect(activity.eventName == "InstallPackage")
+        #expect(activity.requestParameters == ["package": "curl", "architecture": "amd64", "toVersion": "7.88.1-10+deb12u15"])
+        let upgrade = try #require(DpkgLogParser.parse("2026-11-24 16:31:00 upgrade libc6:amd64 2.36-9 2.36-9+deb12u1", utcOffsetSeconds: 0))
+        guard case .activity(let upgraded) = upgrade.outcome else {
+            Issue.record("upgrade not understood")
+            return
+        }
+        #expect(upgraded.eventName == "UpgradePackage")
+        #expect(upgraded.requestParameters["fromVersion"] == "2.36-9")
+        let remove = try #require(DpkgLogParser.parse("2026-11-24 16:32:00 remove sl:amd64 5.02-1 <none>", utcOffsetSeconds: 0))
+        guard case .activity(let removed) = remove.outcome else {
+            Issue.record("remove not understood")
+            return
+        }
+        #expect(removed.eventName == "RemovePackage")
+        #expect(removed.requestParameters == ["package": "sl", "architecture": "amd64", "fromVersion": "5.02-1"])
+        #expect(DpkgLogParser.parse("2026-11-24 16:30:30 status installed curl:amd64 7.88.1-10", utcOffsetSeconds: 0)?.outcome == .ignored)
+        #expect(DpkgLogParser.parse("2026-11-24 16:30:30 startup archives unpack", utcOffsetSeconds: 0)?.outcome == .ignored)
+        #expect(DpkgLogParser.parse("not a dpkg line", utcOffsetSeconds: 0) == nil)
+    }
+}
+
+struct HostRecordBuilderTests {
+    let builder = HostRecordBuilder(host: HostIdentity(hostname: "web-1", machineID: "0123456789abcdef0123456789abcdef", bootID: nil))
+    let time = TrailTime.parseISO8601("2026-11-24T16:30:30Z")!
+
+    func record(_ identifier: String, _ message: String, offset: Int = 0) throws -> CloudTrailRecord {
+        guard case .activity(let activity) = AuthLogParser.parse(identifier: identifier, message: message) else {
+            throw RecordFormatError("not understood")
+        }
+        return builder.record(
+            for: activity, time: time, process: (identifier, 42), message: message,
+            origin: HostRecordBuilder.Origin(source: "file:/var/log/auth.log", position: "offset=\(offset)"))
+    }
+
+    @Test func sudoNamesTheTargetAndTheInvoker() throws {
+        let record = try record("sudo", "alice : TTY=pts/0 ; PWD=/srv ; USER=root ; COMMAND=/usr/bin/id")
+        #expect(record.userIdentity?.userName == "root")
+        #expect(record.userIdentity?.type == "LinuxUser")
+        #expect(record.userIdentity?.sessionContext?.sessionIssuer?.userName == "alice")
+        #expect(record.sourceIPAddress == "localhost")
+        #expect(record.eventTime == "2026-11-24T16:30:30Z")
+        #expect(record.additionalEventData?["message"]?.stringValue == "alice : TTY=pts/0 ; PWD=/srv ; USER=root ; COMMAND=/usr/bin/id")
+        #expect(record.claimedHostName == "web-1")
+    }
+
+    @Test func unknownAccountNamesAreHiddenByDefault() throws {
+        let message = "Failed password for invalid user hunter2 from 10.0.0.9 port 4000 ssh2"
+        let hidden = try record("sshd", message)
+        #expect(hidden.userIdentity?.userName == HostActivity.hiddenUserName)
+        #expect(!String(decoding: try hidden.canonicalJSON(), as: UTF8.self).contains("hunter2"))
+        #expect(hidden.sourceIPAddress == "10.0.0.9")
+        #expect(hidden.errorCode == "InvalidUser")
+        var shown = builder
+        shown.hideUnverifiedUserNames = false
+        guard case .activity(let activity) = AuthLogParser.parse(identifier: "sshd", message: message) else { return }
+        let visible = shown.record(for: activity, time: time, process: ("sshd", 1), message: message, origin: HostRecordBuilder.Origin(source: "f", position: "0"))
+        #expect(visible.userIdentity?.userName == "hunter2")
+    }
+
+    @Test func theEventIDFollowsThePositionOnly() throws {
+        let first = try record("sshd", "Accepted password for a from 1.2.3.4 port 1 ssh2", offset: 100)
+        let again = try record("sshd", "Accepted password for a from 1.2.3.4 port 1 ssh2", offset: 100)
+        let next = try record("sshd", "Accepted password for a from 1.2.3.4 port 1 ssh2", offset: 160)
+        #expect(first.eventID == again.eventID)
+        #expect(first.eventID != next.eventID)
+        #expect(EventID.isWellFormed(first.eventID))
+    }
+
+    @Test func serviceEventsNameTheServiceAsTheirSource() throws {
+        let record = try record("systemd", "Started cron.service - Regular background program processing daemon.")
+        #expect(record.sourceIPAddress == "systemd.linux")
+        #expect(record.eventType == "AwsServiceEvent")
+    }
+}
