@@ -53,7 +53,8 @@ class Fleet:
         self.agent = subprocess.Popen(
             [f"{bin_dir}/hosttrail-agent", "--collector", self.url, "--spool-dir", f"{self.dir}/spool",
              "--socket", self.socket, "--ca", f"{self.dir}/certs/ca.pem", "--cert", f"{self.dir}/certs/bench-host.pem",
-             "--key", f"{self.dir}/certs/bench-host-key.pem", "--hostname", "bench-host", "--log-level", "warning"],
+             "--key", f"{self.dir}/certs/bench-host-key.pem", "--hostname", "bench-host", "--log-level", "warning",
+             "--no-tail-files"],
             stdout=self.agent_log, stderr=subprocess.STDOUT)
         for _ in range(300):
             if os.path.exists(self.socket):

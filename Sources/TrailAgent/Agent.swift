@@ -11,7 +11,7 @@ import UnixSignals
 import Glibc
 #endif
 
-/// The agent, assembled: spool, application socket, shipper, lifecycle records, readiness.
+/// The agent, assembled: spool, application socket, log file tailing, shipper, lifecycle records, readiness.
 ///
 /// ```swift
 /// let agent = try await Agent.start(configuration: configuration, logger: logger)
@@ -36,12 +36,13 @@ public struct Agent: Sendable {
         let socketServer = APISocketServer(configuration: configuration, processor: processor, ready: listening, logger: logger)
         let shipper = try Shipper(spool: spool, configuration: configuration, logger: logger)
         let lifecycle = AgentLifecycleService(spool: spool, builder: agentRecords, logger: logger)
+        let files = FileTailService(configuration: configuration, spool: spool, host: host, agentRecords: agentRecords, logger: logger)
         let readiness = ReadinessService(
             status: "serving \(configuration.socketPath), shipping to \(configuration.collectorURL)", gate: listening, logger: logger)
-        // Shutdown runs in reverse: readiness, socket, lifecycle (AgentStopped), then the shipper drains.
+        // Shutdown runs in reverse: readiness, file tailing, socket, lifecycle (AgentStopped), then the shipper drains.
         let group = ServiceGroup(
             configuration: .init(
-                services: [shipper, lifecycle, socketServer, readiness],
+                services: [shipper, lifecycle, socketServer, files, readiness],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         return Agent(group: group, spool: spool)

@@ -42,6 +42,11 @@ struct AgentOptions: ParsableArguments {
     @Option(name: .customLong("spool-commit-interval-ms"), help: "Wait this long to gather writes into one fsync (default 0).") var spoolCommitIntervalMs: Int?
     @Option(name: .customLong("max-request-bytes"), help: "Largest request body on the socket (default 5 MiB).") var maxRequestBytes: Int?
     @Option(name: .customLong("socket-read-timeout-ms"), help: "Close connections silent this long (default 10000).") var socketReadTimeoutMs: Int?
+    @Option(name: .customLong("tail-file"), help: "A log file to tail (repeatable; replaces the default auth.log, secure, dpkg.log).") var tailFile: [String] = []
+    @Flag(name: .customLong("no-tail-files"), help: "Tail no log files.") var noTailFiles = false
+    @Option(name: .customLong("read-from"), help: "Where a source without a checkpoint starts: beginning, boot (default) or end.") var readFrom: String?
+    @Option(name: .customLong("hide-unknown-user-names"), help: "Hide the names in failed logins for accounts that do not exist (default true).") var hideUnknownUserNames: Bool?
+    @Option(name: .customLong("file-poll-interval-ms"), help: "How often tailed files are checked (default 250).") var filePollIntervalMs: Int?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical (default info).") var logLevel: String?
 
     /// The file's text, or `nil` when there is no such file.
@@ -74,6 +79,11 @@ struct AgentOptions: ParsableArguments {
         settings.setFlag("spool-commit-interval-ms", spoolCommitIntervalMs.map(ConfigValue.integer))
         settings.setFlag("socket-read-timeout-ms", socketReadTimeoutMs.map(ConfigValue.integer))
         settings.setFlag("log-level", logLevel.map(ConfigValue.string))
+        settings.setFlag("tail-file", tailFile.isEmpty ? nil : .strings(tailFile))
+        settings.setFlag("no-tail-files", noTailFiles ? .bool(true) : nil)
+        settings.setFlag("read-from", readFrom.map(ConfigValue.string))
+        settings.setFlag("hide-unknown-user-names", hideUnknownUserNames.map(ConfigValue.bool))
+        settings.setFlag("file-poll-interval-ms", filePollIntervalMs.map(ConfigValue.integer))
         return settings
     }
 }

@@ -55,6 +55,8 @@ final class Fleet: @unchecked Sendable {
             "--ca", certificates + "/ca.pem", "--cert", certificates + "/\(host).pem", "--key", certificates + "/\(host)-key.pem",
         ]
         if let hostname { arguments += ["--hostname", hostname] }
+        // The machine's own auth.log and dpkg.log stay out of tests that do not ask for files.
+        if !extra.contains("--tail-file") { arguments.append("--no-tail-files") }
         let process = try TestProcess(
             TestBinaries.agent, arguments + extra, logPath: directory.file("agent-\(name)-\(agents.count).log"), environment: environment)
         agents[name] = process

@@ -49,15 +49,37 @@ public struct AgentConfiguration: Sendable, Hashable {
     public var maxRequestBytes: Int
     /// A connection that sends nothing for this long is closed (mid-request: `408`). Default: 10 s.
     public var socketReadTimeout: Duration
+    /// Log files to tail. Default: `/var/log/auth.log`, `/var/log/secure`, `/var/log/dpkg.log`
+    /// (a path that does not exist on this distribution is waited for silently).
+    public var tailFiles: [String]
+    /// Where a source starts when it has no checkpoint yet. Default: ``ReadFrom/boot``.
+    public var readFrom: ReadFrom
+    /// Record failed logins for accounts that do not exist with the user name hidden, as
+    /// CloudTrail does. Default: `true`.
+    public var hideUnknownUserNames: Bool
+    /// How often tailed files are checked for new lines. Default: 250 ms.
+    public var filePollInterval: Duration
     /// Hash of the effective settings, written into `AgentStarted`.
     public var settingsHash: String
+
+    /// Where to start reading a source that has no checkpoint (the first start).
+    public enum ReadFrom: String, Sendable, Hashable, CaseIterable {
+        /// Everything the source holds.
+        case beginning
+        /// What was logged since the current boot.
+        case boot
+        /// Only what is logged from now on.
+        case end
+    }
+
+    public static let defaultTailFiles = ["/var/log/auth.log", "/var/log/secure", "/var/log/dpkg.log"]
 
     /// Every key the file and the flags accept.
     public static let knownKeys: Set<String> = [
         "collector", "spool-dir", "socket", "socket-mode", "socket-group", "ca", "cert", "key", "hostname",
         "batch-max-records", "batch-max-age-ms", "proxy", "max-request-bytes", "socket-read-timeout-ms", "log-level",
         "spool-max-bytes", "spool-full-policy", "spool-commit-interval-ms", "batch-max-bytes", "connect-timeout-ms",
-        "request-timeout-ms",
+        "request-timeout-ms", "tail-file", "no-tail-files", "read-from", "hide-unknown-user-names", "file-poll-interval-ms",
     ]
 
     /// The default configuration file.
@@ -101,6 +123,10 @@ public struct AgentConfiguration: Sendable, Hashable {
         self.maxRequestBytes = maxRequestBytes
         self.socketReadTimeout = socketReadTimeout
         self.settingsHash = settingsHash
+        tailFiles = Self.defaultTailFiles
+        readFrom = .boot
+        hideUnknownUserNames = true
+        filePollInterval = .milliseconds(250)
     }
 
     /// Builds and checks a configuration.
@@ -156,6 +182,19 @@ public struct AgentConfiguration: Sendable, Hashable {
         if let value = try settings.integer("socket-read-timeout-ms", in: 100...3_600_000) {
             socketReadTimeout = .milliseconds(value)
         }
+        if let files = try settings.strings("tail-file") {
+            tailFiles = try files.map { try Self.absolutePath($0, "tail-file", settings) }
+            guard Set(tailFiles).count == tailFiles.count else { throw settings.invalid("tail-file", "a file is listed twice") }
+        }
+        if try settings.bool("no-tail-files") == true { tailFiles = [] }
+        if let value = try settings.string("read-from") {
+            guard let start = ReadFrom(rawValue: value) else {
+                throw settings.invalid("read-from", "\"\(value)\" is not one of beginning, boot, end")
+            }
+            readFrom = start
+        }
+        if let value = try settings.bool("hide-unknown-user-names") { hideUnknownUserNames = value }
+        if let value = try settings.integer("file-poll-interval-ms", in: 10...60_000) { filePollInterval = .milliseconds(value) }
         if let value = try settings.string("log-level"), !Self.logLevels.contains(value) {
             throw settings.invalid("log-level", "must be one of \(Self.logLevels.joined(separator: ", "))")
         }

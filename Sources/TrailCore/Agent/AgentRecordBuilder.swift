@@ -49,6 +49,17 @@ public struct AgentRecordBuilder: Sendable {
         return record
     }
 
+    /// A tailed log file changed in a way no rotation explains: `LogTruncated` (it shrank or was
+    /// rewritten) or `LogRemoved` (deleted). Wiping auth.log is what an intruder does.
+    public func logFileTampered(eventName: String, path: String, details: [String: JSONValue], now: Date, sequence: Int) -> CloudTrailRecord {
+        var parameters = details
+        parameters["path"] = .string(path)
+        var record = record(eventName: eventName, now: now, parameters: parameters, sequence: sequence)
+        record.errorCode = eventName
+        record.errorMessage = eventName == "LogRemoved" ? "\(path) was deleted" : "\(path) shrank or was rewritten without a rotation"
+        return record
+    }
+
     /// `SpoolRecovered`: what start-up found damaged in the spool and repaired.
     public func spoolRecovered(now: Date, details: [String: JSONValue]) -> CloudTrailRecord {
         record(eventName: "SpoolRecovered", now: now, parameters: details)

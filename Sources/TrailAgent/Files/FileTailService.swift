@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import Logging
+import ServiceLifecycle
+import TrailCore
+
+/// Tails the configured log files (auth.log, secure, dpkg.log by default), converts their lines
+/// into records, and commits each chunk of records together with the file's checkpoint, so a
+/// restart resumes exactly after the last line whose record is in the spool.
+///
+/// Polls every ``AgentConfiguration/filePollInterval`` (and at once again while there is more to
+/// read). Under the spool's `block` policy a full spool makes it wait, never skip.
+final class FileTailService: Service, @unchecked Sendable {
+    // @unchecked: the followers and counters are touched only by the task running `run()`.
+    private let followers: [(follower: LogFileFollower, format: LogLineConverter.Format)]
+    private let spool: Spool
+    private let converter: LogLineConverter
+    private let agentRecords: AgentRecordBuilder
+    private let pollInterval: Duration
+    private let notBefore: Date?
+    private let logger: Logger
+    private var tamperSequence = 0
+    private var counters = Counters()
+
+    struct Counters {
+        var lines = 0
+        var records = 0
+        var ignored = 0
+        var unknown = 0
+        var unparsed = 0
+        var beforeStart = 0
+        var oversized = 0
+    }
+
+    /// The spool checkpoint source name of a tailed file.
+    static func source(_ path: String) -> String { "file:" + path }
+
+    init(configuration: AgentConfiguration, spool: Spool, host: HostIdentity, agentRecords: AgentRecordBuilder, logger: Logger) {
+        let firstStart: LogFileFollower.StartAt = configuration.readFrom == .end ? .end : .beginning
+        followers = configuration.tailFiles.map { path in
+            let checkpoint = spool.checkpoints[Self.source(path)].flatMap(LogFileCheckpoint.init(encoded:))
+            return (LogFileFollower(path: path, checkpoint: checkpoint, startAt: firstStart), LogLineConverter.Format(path: path))
+        }
+        self.spool = spool
+        converter = LogLineConverter(builder: HostRecordBuilder(host: host, hideUnverifiedUserNames: configuration.hideUnknownUserNames))
+        self.agentRecords = agentRecords
+        pollInterval = configuration.filePollInterval
+        // Without a checkpoint, `boot` reads only what the current boot logged.
+        notBefore = configuration.readFrom == .boot ? BootTime.current() : nil
+        self.logger = logger
+    }
+
+    func run() async throws {
+        guard !followers.isEmpty else { return }
+        logger.info("tailing log files", metadata: ["files": "\(followers.map(\.follower.path).joined(separator: ", "))"])
+        do {
+            try await cancelWhenGracefulShutdown {
+                while true {
+                    var busy = false
+                    for (follower, format) in self.followers {
+                        guard let chunk = follower.poll() else { continue }
+                        busy = true
+                        try await self.commit(chunk, of: follower, format: format)
+                    }
+                    if !busy { try await Task.sleep(for: self.pollInterval) }
+                }
+            }
+        } catch is CancellationError {
+        }
+        logger.info(
+            "stopped tailing",
+            metadata: [
+                "files.lines": "\(counters.lines)", "files.records": "\(counters.records)", "files.ignored": "\(counters.ignored)",
+                "files.unknown": "\(counters.unknown)", "files.unparsed": "\(counters.unparsed)", "files.oversized": "\(counters.oversized)",
+            ])
+    }
+
+    private func commit(_ chunk: LogFileFollower.Chunk, of follower: LogFileFollower, format: LogLineConverter.Format) async throws {
+        let path = follower.path
+        let now = Date()
+        let offset = TimeZone.current.secondsFromGMT(for: now)
+        var records: [Data] = []
+        counters.lines += chunk.lines.count
+        counters.oversized += chunk.oversizedLines
+        if chunk.oversizedLines > 0 {
+            logger.warning("skipped over-long lines", metadata: ["file": "\(path)", "lines": "\(chunk.oversizedLines)"])
+        }
+        if let identity = chunk.identity {
+            for line in chunk.lines {
+                let origin = HostRecordBuilder.Origin(
+                    source: Self.source(path), position: "\(identity.positionKey);offset=\(line.offset)",
+                    details: ["path": .string(path), "offset": .integer(Int64(line.offset))])
+                switch converter.convert(line.text, format: format, reference: now, utcOffsetSeconds: offset, notBefore: notBefore, origin: origin) {
+                case .record(let record):
+                    records.append(try record.canonicalJSON())
+                    counters.records += 1
+                case .ignored: counters.ignored += 1
+                case .unknown: counters.unknown += 1
+                case .unparsed: counters.unparsed += 1
+                case .beforeStart: counters.beforeStart += 1
+                }
+            }
+        }
+        for event in chunk.events {
+            switch event {
+            case .rotated:
+                logger.info("log file rotated", metadata: ["file": "\(path)"])
+            case .truncated(explained: true, _):
+                logger.info("log file rotated by copy and truncate", metadata: ["file": "\(path)"])
+            case .truncated(explained: false, let previous):
+                logger.warning("log file shrank without a rotation", metadata: ["file": "\(path)", "offset": "\(previous)"])
+                tamperSequence += 1
+                records.append(try agentRecords.logFileTampered(
+                    eventName: "LogTruncated", path: path, details: ["previousOffset": .integer(Int64(previous))], now: now,
+                    sequence: tamperSequence
+                ).canonicalJSON())
+            case .removed:
+                logger.warning("log file deleted", metadata: ["file": "\(path)"])
+                tamperSequence += 1
+                records.append(try agentRecords.logFileTampered(eventName: "LogRemoved", path: path, details: [:], now: now, sequence: tamperSequence).canonicalJSON())
+            case .lostPlace:
+                logger.warning(
+                    "the file the checkpoint names is gone (rotated and compressed or deleted while the agent was down); reading from the start",
+                    metadata: ["file": "\(path)"])
+            }
+        }
+        let checkpoint = (source: Self.source(path), position: chunk.checkpoint.encoded)
+        while true {
+            let result: Result<Void, any Error> = await withCheckedContinuation { continuation in
+                spool.append(records, checkpoint: checkpoint) { continuation.resume(returning: $0) }
+            }
+            switch result {
+            case .success:
+                return
+            case .failure(let error):
+                // Full (block policy) or unwritable: the lines wait in the file; nothing is skipped.
+                if !(error is Spool.Full) { logger.error("cannot spool log file records", metadata: ["file": "\(path)", "error": "\(error)"]) }
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+}

@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Follows one log file by path across logrotate's rename-and-create, `copytruncate`,
+/// `delaycompress` and `compress`, and across agent restarts, without losing or repeating a line.
+///
+/// - Rename and create: the old file stays open and is read to its end; the agent moves to the new
+///   file once the old one has stopped growing for ``rotationGrace`` (a writer may still append
+///   to it until it reopens). Compressing the renamed file later does not matter: the open
+///   descriptor still reads it.
+/// - `copytruncate`: the file shrinks (or starts with a different first line). If the copy
+///   (`PATH.1`) starts like the file did and holds more than was read, the rest is read from the
+///   copy first; then the file is read again from its start.
+/// - A restart resumes at the checkpoint: in the file itself if it is still the same, else in
+///   `PATH.1` when that is the file the checkpoint names (rotated while the agent was down).
+/// - A shrink or a disappearance that no rotation explains is reported (``Event/truncated`` with
+///   `explained == false`, ``Event/removed``): wiping auth.log is what an intruder does. A path that
+///   never existed is waited for silently.
+///
+/// Not thread-safe: one task polls it. Positions handed out are offsets of line starts in the
+/// file named by ``LogFileIdentity``.
+final class LogFileFollower {
+    /// A complete line (without its newline) and where it starts.
+    struct Line {
+        var offset: Int
+        var text: Substring
+    }
+
+    enum Event: Equatable {
+        case truncated(explained: Bool, previousOffset: Int)
+        case removed
+        case rotated
+        /// The checkpoint named a file that can no longer be found; reading restarts at the path's beginning.
+        case lostPlace
+    }
+
+    struct Chunk {
+        /// The file the lines come from (`nil` only when there are none).
+        var identity: LogFileIdentity?
+        var lines: [Line]
+        /// The checkpoint to commit with these lines.
+        var checkpoint: LogFileCheckpoint
+        var events: [Event]
+        /// Lines cut because they were longer than ``maxLineBytes``.
+        var oversizedLines: Int
+    }
+
+    enum StartAt: Equatable {
+        case beginning
+        case end
+    }
+
+    let path: String
+    let rotationGrace: Duration
+    let maxLineBytes: Int
+    static let readSize = 1 << 20
+
+    private struct Stream {
+        var descriptor: Int32
+        var identity: LogFileIdentity?
+        /// Offset just past the last complete line handed out.
+        var offset: Int
+        /// Bytes read past `offset` that do not end in a newline yet.
+        var carry: [UInt8] = []
+        /// Skipping the rest of an oversized line.
+        var discarding = false
+        var lastGrowth: ContinuousClock.Instant
+        /// A file that will not grow (a copy, or a rotated file read after a restart).
+        var finished = false
+        /// Where to go when done: the path itself.
+        var followPathAfter = true
+    }
+
+    private var stream: Stream?
+    private var pendingEvents: [Event] = []
+    private var removedReported = false
+    private var startAt: StartAt
+    private var resume: LogFileCheckpoint?
+    /// Whether the path has been seen at all (a default path that never existed stays quiet).
+    private var everSeen = false
+    /// The checkpoint last handed out: a poll that would not move it returns nothing.
+    private var lastCheckpoint = LogFileCheckpoint(identity: nil, offset: 0)
+
+    init(path: String, checkpoint: LogFileCheckpoint?, startAt: StartAt, rotationGrace: Duration = .seconds(1), maxLineBytes: Int = 1 << 20) {
+        self.path = path
+        self.rotationGrace = rotationGrace
+        self.maxLineBytes = maxLineBytes
+        self.startAt = startAt
+        self.resume = checkpoint
+    }
+
+    deinit {
+        if let stream { close(stream.descriptor) }
+    }
+
+    /// Reads what is new. Returns `nil` when there is nothing to commit (poll again later).
+    func poll(now: ContinuousClock.Instant = .now) -> Chunk? {
+        if stream == nil { openInitially(now: now) }
+        var lines: [Line] = []
+        var oversized = 0
+        var identity: LogFileIdentity?
+        if var current = stream {
+            let grew = read(&current, into: &lines, oversized: &oversized, now: now)
+            identity = current.identity
+            stream = current
+            if !grew { checkRotation(now: now) }
+        }
+        let events = pendingEvents
+        pendingEvents = []
+        // Where reading continues: in the stream just switched to, if the poll ended with a switch.
+        let checkpoint = LogFileCheckpoint(identity: stream?.identity, offset: stream?.offset ?? 0)
+        if lines.isEmpty && events.isEmpty && oversized == 0 && checkpoint == lastCheckpoint { return nil }
+        lastCheckpoint = checkpoint
+        return Chunk(identity: identity, lines: lines, checkpoint: checkpoint, events: events, oversizedLines: oversized)
+    }
+
+    // MARK: - Opening
+
+    private func openInitially(now: ContinuousClock.Instant) {
+        if let checkpoint = resume {
+            resume = nil
+            lastCheckpoint = checkpoint
+            if checkpoint.identity == nil {
+                // The path from its start: it was rotated, and its new file had no complete line yet.
+                startAt = .beginning
+            } else if let found = locate(checkpoint, now: now) {
+                stream = found
+                everSeen = true
+                return
+            } else {
+                pendingEvents.append(.lostPlace)
+                startAt = .beginning
+            }
+        }
+        guard let descriptor = Self.open(path) else { return }
+        everSeen = true
+        var info = stat()
+        fstat(descriptor, &info)
+        let offset = startAt == .end ? Int(info.st_size) : 0
+        var opened = Stream(descriptor: descriptor, identity: LogFileIdentity.of(descriptor: descriptor), offset: offset, lastGrowth: now)
+        if startAt == .end, opened.identity == nil {
+            opened.offset = 0  // no complete first line yet: nothing to skip
+        }
+        stream = opened
+    }
+
+    /// Finds the file a checkpoint names: the path itself, else its rotated copy `PATH.1`.
+    private func locate(_ checkpoint: LogFileCheckpoint, now: ContinuousClock.Instant) -> Stream? {
+        guard let wanted = checkpoint.identity else { return nil }
+        if let descriptor = Self.open(path) {
+            if let identity = LogFileIdentity.of(descriptor: descriptor), identity.inode == wanted.inode,
+                identity.head == wanted.head, Self.size(descriptor) >= checkpoint.offset
+            {
+                return Stream(descriptor: descriptor, identity: wanted, offset: checkpoint.offset, lastGrowth: now)
+            }
+            close(descriptor)
+        }
+        for candidate in Self.rotatedNames(path) {
+            guard let descriptor = Self.open(candidate) else { continue }
+            if wanted.sameContent(descriptor: descriptor), Self.size(descriptor) >= checkpoint.offset {
+                // Rotated (or copied) while the agent was down: finish it, then the path.
+                var found = Stream(descriptor: descriptor, identity: wanted, offset: checkpoint.offset, lastGrowth: now)
+                found.finished = true
+                return found
+            }
+            close(descriptor)
+        }
+        return nil
+    }
+
+    // MARK: - Reading
+
+    /// Reads complete lines; returns whether any byte was read.
+    private func read(_ stream: inout Stream, into lines: inout [Line], oversized: inout Int, now: ContinuousClock.Instant) -> Bool {
+        var grew = false
+        var buffer = [UInt8](repeating: 0, count: Self.readSize)
+        while true {
+            let position = stream.offset + stream.carry.count
+            let count = buffer.withUnsafeMutableBytes { pread(stream.descriptor, $0.baseAddress!, Self.readSize, off_t(position)) }
+            guard count > 0 else { break }
+            grew = true
+            stream.lastGrowth = now
+            if stream.identity == nil { stream.identity = LogFileIdentity.of(descriptor: stream.descriptor) }
+            var lineStart = 0
+            for index in 0..<count where buffer[index] == 10 {
+                if stream.discarding {
+                    stream.discarding = false
+                } else {
+                    var bytes = stream.carry
+                    bytes.append(contentsOf: buffer[lineStart..<index])
+                    if bytes.count > maxLineBytes {
+                        oversized += 1
+                    } else {
+                        lines.append(Line(offset: stream.offset, text: Substring(String(decoding: bytes, as: UTF8.self))))
+                    }
+                }
+                stream.offset += stream.carry.count + (index - lineStart) + 1
+                stream.carry = []
+                lineStart = index + 1
+            }
+            if lineStart < count {
+                if stream.discarding {
+                    stream.offset += count - lineStart
+                } else {
+                    stream.carry.append(contentsOf: buffer[lineStart..<count])
+                    if stream.carry.count > maxLineBytes {
+                        // Too long to keep: skip to its end, and count it when the newline comes.
+                        oversized += 1
+                        stream.offset += stream.carry.count
+                        stream.carry = []
+                        stream.discarding = true
+                    }
+                }
+            }
+            if lines.count >= 10_000 { break }  // hand out a chunk; the next poll continues
+        }
+        return grew
+    }
+
+    // MARK: - Rotation, truncation, removal
+
+    private func checkRotation(now: ContinuousClock.Instant) {
+        guard let current = stream else { return }
+        if current.finished {
+            // A copy or a rotated file read to its end: go on with the path from its start.
+            finishCurrent(carryAsLine: false)
+            openPathFromStart(now: now)
+            return
+        }
+        var pathInfo = stat()
+        let pathExists = stat(path, &pathInfo) == 0
+        var info = stat()
+        fstat(current.descriptor, &info)
+        if pathExists && UInt64(pathInfo.st_ino) == UInt64(info.st_ino) && UInt64(pathInfo.st_dev) == UInt64(info.st_dev) {
+            removedReported = false
+            checkTruncation(now: now)
+            return
+        }
+        // The path now names another file, or none: renamed away (rotation) or deleted.
+        if !pathExists {
+            let renamed = Self.rotatedNames(path).contains { name in
+                var rotated = stat()
+                return stat(name, &rotated) == 0 && UInt64(rotated.st_ino) == UInt64(info.st_ino)
+            }
+            if !renamed && !removedReported && info.st_nlink == 0 {
+                removedReported = true
+                pendingEvents.append(.removed)
+            }
+            return  // keep reading the open file until the path comes back
+        }
+        guard now - current.lastGrowth >= rotationGrace else { return }
+        pendingEvents.append(.rotated)
+        finishCurrent(carryAsLine: false)
+        openPathFromStart(now: now)
+    }
+
+    private func checkTruncation(now: ContinuousClock.Instant) {
+        guard var current = stream, let identity = current.identity else {
+            // No identity yet: a file that shrank before its first line was complete starts over.
+            if var current = stream, Self.size(current.descriptor) < current.offset + current.carry.count {
+                current.offset = 0
+                current.carry = []
+                stream = current
+            }
+            return
+        }
+        let size = Self.size(current.descriptor)
+        let shrank = size < current.offset + current.carry.count
+        guard shrank || !identity.sameContent(descriptor: current.descriptor) else { return }
+        // copytruncate: the copy holds what was written before the truncation.
+        let previous = current.offset
+        for candidate in Self.rotatedNames(path) {
+            guard let descriptor = Self.open(candidate) else { continue }
+            if identity.sameContent(descriptor: descriptor) {
+                pendingEvents.append(.truncated(explained: true, previousOffset: previous))
+                if Self.size(descriptor) > current.offset {
+                    close(current.descriptor)
+                    var copy = Stream(descriptor: descriptor, identity: identity, offset: current.offset, lastGrowth: now)
+                    copy.carry = []
+                    copy.finished = true
+                    stream = copy
+                } else {
+                    close(descriptor)
+                    current.offset = 0
+                    current.carry = []
+                    current.discarding = false
+                    current.identity = LogFileIdentity.of(descriptor: current.descriptor)
+                    stream = current
+                }
+                return
+            }
+            close(descriptor)
+        }
+        pendingEvents.append(.truncated(explained: false, previousOffset: previous))
+        current.offset = 0
+        current.carry = []
+        current.discarding = false
+        current.identity = LogFileIdentity.of(descriptor: current.descriptor)
+        stream = current
+    }
+
+    private func finishCurrent(carryAsLine: Bool) {
+        if let current = stream { close(current.descriptor) }
+        stream = nil
+    }
+
+    private func openPathFromStart(now: ContinuousClock.Instant) {
+        guard let descriptor = Self.open(path) else { return }
+        stream = Stream(descriptor: descriptor, identity: LogFileIdentity.of(descriptor: descriptor), offset: 0, lastGrowth: now)
+    }
+
+    // MARK: - Files
+
+    static func open(_ path: String) -> Int32? {
+        let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        return descriptor >= 0 ? descriptor : nil
+    }
+
+    static func size(_ descriptor: Int32) -> Int {
+        var info = stat()
+        return fstat(descriptor, &info) == 0 ? Int(info.st_size) : 0
+    }
+
+    /// Where logrotate puts the previous file: `PATH.1` (Debian's default), `PATH.0`, and the
+    /// `dateext` form of today and yesterday are not guessed; `PATH.1` covers rename and copytruncate.
+    static func rotatedNames(_ path: String) -> [String] {
+        [path + ".1", path + ".0"]
+    }
+}

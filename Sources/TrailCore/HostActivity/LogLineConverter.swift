@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+
+/// Turns one line of a tailed log file into a record, or says why not.
+public struct LogLineConverter: Sendable {
+    public enum Format: Sendable, Hashable {
+        /// auth.log, secure, syslog: `TIME HOST TAG[PID]: MESSAGE`.
+        case syslog
+        /// dpkg.log: `YYYY-MM-DD HH:MM:SS ACTION ...`.
+        case dpkg
+
+        /// The format of a file by its name: `dpkg.log` (and its rotations) or syslog.
+        public init(path: String) {
+            let name = path.split(separator: "/").last.map(String.init) ?? path
+            self = name.hasPrefix("dpkg.log") ? .dpkg : .syslog
+        }
+    }
+
+    public enum Outcome: Sendable {
+        case record(CloudTrailRecord)
+        /// Understood, nothing for the trail (sshd's chatter, dpkg's status lines).
+        case ignored
+        /// Well-formed, but no parser knows the message (dropped by default).
+        case unknown
+        /// Not a line of the file's format at all.
+        case unparsed
+        /// Older than the first-start cutoff (`--read-from boot`).
+        case beforeStart
+    }
+
+    public var builder: HostRecordBuilder
+
+    public init(builder: HostRecordBuilder) {
+        self.builder = builder
+    }
+
+    /// - Parameters:
+    ///   - reference: Now, for the year of traditional syslog timestamps.
+    ///   - notBefore: Lines older than this are skipped (first start from the current boot).
+    public func convert(
+        _ line: Substring, format: Format, reference: Date, utcOffsetSeconds: Int, notBefore: Date?, origin: HostRecordBuilder.Origin
+    ) -> Outcome {
+        switch format {
+        case .syslog:
+            guard let parsed = SyslogLine.parse(line, reference: reference, utcOffsetSeconds: utcOffsetSeconds) else { return .unparsed }
+            if let notBefore, parsed.time < notBefore { return .beforeStart }
+            switch AuthLogParser.parse(identifier: parsed.identifier, message: parsed.message) {
+            case .activity(let activity):
+                return .record(builder.record(
+                    for: activity, time: parsed.time, process: (parsed.identifier, parsed.pid), message: parsed.message, origin: origin))
+            case .ignored: return .ignored
+            case .unknown: return .unknown
+            }
+        case .dpkg:
+            guard let parsed = DpkgLogParser.parse(line, utcOffsetSeconds: utcOffsetSeconds) else { return .unparsed }
+            if let notBefore, parsed.time < notBefore { return .beforeStart }
+            switch parsed.outcome {
+            case .activity(let activity):
+                return .record(builder.record(for: activity, time: parsed.time, process: ("dpkg", nil), message: String(line), origin: origin))
+            case .ignored: return .ignored
+            case .unknown: return .unknown
+            }
+        }
+    }
+}

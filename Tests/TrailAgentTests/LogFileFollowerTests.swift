@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import Testing
+import TrailTestSupport
+
+@testable import TrailAgent
+
+/// The follower against real files, rotated the ways logrotate rotates them. Time is passed in,
+/// so the rotation grace needs no sleeping.
+struct LogFileFollowerTests {
+    let directory: TemporaryDirectory
+    let path: String
+    var clock = ContinuousClock.now
+
+    init() throws {
+        directory = try TemporaryDirectory(prefix: "follow")
+        path = directory.file("auth.log")
+    }
+
+    func append(_ text: String, to file: String? = nil) throws {
+        let target = file ?? path
+        if !FileManager.default.fileExists(atPath: target) { FileManager.default.createFile(atPath: target, contents: nil) }
+        let handle = try #require(FileHandle(forWritingAtPath: target))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(text.utf8))
+        try handle.close()
+    }
+
+    func lines(_ range: Range<Int>, tag: String = "l") -> String {
+        range.map { "\(tag)\($0)\n" }.joined()
+    }
+
+    /// Polls until nothing more comes; returns the lines' texts, the events and the last checkpoint.
+    mutating func drain(_ follower: LogFileFollower, advancing: Duration = .milliseconds(10))
+        -> (texts: [String], events: [LogFileFollower.Event], checkpoint: LogFileCheckpoint?, offsets: [Int])
+    {
+        var texts: [String] = []
+        var offsets: [Int] = []
+        var events: [LogFileFollower.Event] = []
+        var checkpoint: LogFileCheckpoint?
+        var idle = 0
+        while idle < 3 {
+            clock = clock.advanced(by: advancing)
+            if let chunk = follower.poll(now: clock) {
+                texts += chunk.lines.map { String($0.text) }
+                offsets += chunk.lines.map(\.offset)
+                events += chunk.events
+                checkpoint = chunk.checkpoint
+                idle = 0
+            } else {
+                idle += 1
+            }
+        }
+        return (texts, events, checkpoint, offsets)
+    }
+
+    @Test mutating func linesComeOnceWithTheirOffsetsAndPartialLinesWait() throws {
+        defer { directory.remove() }
+        try append("first\nsecond\nthi")
+        let follower = LogFileFollower(path: path, checkpoint: nil, startAt: .beginning)
+        let first = drain(follower)
+        #expect(first.texts == ["first", "second"])
+        #expect(first.offsets == [0, 6])
+        #expect(first.checkpoint?.offset == 13)
+        try append("rd\n")
+        let second = drain(follower)
+        #expect(second.texts == ["third"])
+        #expect(second.offsets == [13])
+        #expect(second.checkpoint?.offset == 19)
+    }
+
+    @Test mutating func renameAndCreateLosesNothingWrittenToTheOldFileLate() throws {
+        defer { directory.remove() }
+        try append(lines(0..<100))
+        let follower = LogFileFollower(path: path, checkpoint: nil, startAt: .beginning, rotationGrace: .seconds(1))
+        #expect(drain(follower).texts.count == 100)
+        try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
+        try append(lines(100..<120), to: path + ".1")  // the writer has not reopened yet
+        try append(lines(120..<150))  // the new file
+        try append(lines(150..<160), to: path + ".1")
+        let after = drain(follower, advancing: .milliseconds(400))
+        #expect(after.texts == (100..<120).map { "l\($0)" } + (150..<160).map { "l\($0)" } + (120..<150).map { "l\($0)" })
+        #expect(after.events == [.rotated])
+        #expect(after.checkpoint?.offset == 30 * 5)
+    }
+
+    @Test mutating func copyTruncateReadsTheRestFromTheCopyThenTheFileAgain() throws {
+        defer { directory.remove() }
+        try append(lines(0..<50))
+        let follower = LogFileFollower(path: path, checkpoint: nil, startAt: .beginning)
+        #expect(drain(follower).texts.count == 50)
+        try append(lines(50..<70))  // written, not yet read, before logrotate copies
+        try FileManager.default.copyItem(atPath: path, toPath: path + ".1")
+        try FileHandle(forWritingAtPath: path)!.truncate(atOffset: 0)
+        try append(lines(0..<5, tag: "new"))
+        let after = drain(follower)
+        #expect(after.texts == (50..<70).map { "l\($0)" } + (0..<5).map { "new\($0)" })
+        #expect(after.events == [.truncated(explained: true, previousOffset: 10 * 3 + 40 * 4)])
+    }
+
+    @Test mutating func truncationWithoutARotationIsReported() throws {
+        defer { directory.remove() }
+        try append(lines(0..<50))
+        let follower = LogFileFollower(path: path, checkpoint: nil, startAt: .beginning)
+        _ = drain(follower)
+        try FileHandle(forWritingAtPath: path)!.truncate(atOffset: 0)
+        try append("after wipe\n")
+        let after = drain(follower)
+        #expect(after.texts == ["after wipe"])
+        guard case .truncated(explained: false, _) = after.events.first else {
+            Issue.record("no unexplained truncation: \(after.events)")
+            return
+        }
+    }
+
+    @Test mutating func deletionIsReportedAndTheRecreatedFileIsRead() throws {
+        defer { directory.remove() }
+        try append(lines(0..<10))
+        let follower = LogFileFollower(path: path, checkpoint: nil, startAt: .beginning)
+        _ = drain(follower)
+        try FileManager.default.removeItem(atPath: path)
+        #expect(drain(follower).events == [.removed])
+        try append("back\n")
+        let after = drain(follower, advancing: .seconds(2))
+        #expect(after.texts == ["back"])
+    }
+
+    @Test mutating func aRestartResumesAfterTheCheckpointInTheFileOrItsRotatedCopy() throws {
+        defer { directory.remove() }
+        try append(lines(0..<10))
+        let first = LogFileFollower(path: path, checkpoint: nil, startAt: .beginning)
+        let checkpoint = try #require(drain(first).checkpoint)
+        try append(lines(10..<15))
+        let resumed = LogFileFollower(path: path, checkpoint: checkpoint, startAt: .beginning)
+        let again = drain(resumed)
+        #expect(again.texts == (10..<15).map { "l\($0)" })
+        // Down again; meanwhile more lines, then a rotation.
+        let saved = try #require(again.checkpoint)
+        try append(lines(15..<20))
+        try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
+        try append(lines(0..<3, tag: "new"))
+        let afterRotation = drain(LogFileFollower(path: path, checkpoint: saved, startAt: .beginning))
+        #expect(afterRotation.texts == (15..<20).map { "l\($0)" } + (0..<3).map { "new\($0)" })
+    }
+
+    @Test mutating func aCheckpointWhoseFileIsGoneStartsOverAndSaysSo() throws {
+        defer { directory.remove() }
+        try append(lines(0..<10))
+        let checkpoint = try #require(drain(LogFileFollower(path: path, checkpoint: nil, startAt: .beginning)).checkpoint)
+        try FileManager.default.removeItem(atPath: path)
+        try append(lines(0..<2, tag: "other"))
+        let after = drain(LogFileFollower(path: path, checkpoint: checkpoint, startAt: .beginning))
+        #expect(after.events == [.lostPlace])
+        #expect(after.texts == ["other0", "other1"])
+    }
+
+    @Test mutating func overlongLinesAreSkippedAndCounted() throws {
+        defer { directory.remove() }
+        try append("short\n" + String(repeating: "x", count: 3000) + "\nafter\n")
+        let follower = LogFileFollower(path: path, checkpoint: nil, startAt: .beginning, maxLineBytes: 1000)
+        var oversized = 0
+        var texts: [String] = []
+        while let chunk = follower.poll() {
+            oversized += chunk.oversizedLines
+            texts += chunk.lines.map { String($0.text) }
+        }
+        #expect(texts == ["short", "after"])
+        #expect(oversized == 1)
+    }
+
+    @Test mutating func startingAtTheEndSkipsWhatIsThere() throws {
+        defer { directory.remove() }
+        try append(lines(0..<10))
+        let follower = LogFileFollower(path: path, checkpoint: nil, startAt: .end)
+        #expect(drain(follower).texts.isEmpty)
+        try append("new\n")
+        #expect(drain(follower).texts == ["new"])
+    }
+
+    @Test mutating func aPathThatNeverExistedIsWaitedForQuietly() throws {
+        defer { directory.remove() }
+        let follower = LogFileFollower(path: directory.file("secure"), checkpoint: nil, startAt: .beginning)
+        #expect(follower.poll() == nil)
+        try append("hello\n", to: directory.file("secure"))
+        #expect(drain(follower).texts == ["hello"])
+    }
+}
