@@ -10,7 +10,7 @@ APT_PACKAGES=(
     # tests and demo: curl over the socket, openssl, systemd-analyze/sysusers, sqlite3
     curl openssl ca-certificates systemd sqlite3 iproute2 procps binutils
     # later sources and their tests: journald, rsyslog, sshd, sudo, PostgreSQL, journal-remote baseline
-    rsyslog openssh-server sshpass sudo postgresql systemd-journal-remote
+    rsyslog logrotate openssh-server sshpass sudo postgresql systemd-journal-remote
 )
 PIP_PACKAGES=("awscli==1.45.11" "boto3" "moto[server]==5.2.1")
 

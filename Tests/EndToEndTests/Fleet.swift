@@ -40,6 +40,12 @@ final class Fleet: @unchecked Sendable {
         collectorURL = "https://127.0.0.1:\(bound)"
     }
 
+    /// Every agent log of this fleet, for a failing test's message.
+    func agentLogs() -> String {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { $0.hasPrefix("agent-") }.sorted()
+        return names.map { "== \($0)\n" + ((try? String(contentsOfFile: directory.file($0), encoding: .utf8)) ?? "") }.joined(separator: "\n")
+    }
+
     func socketPath(_ name: String) -> String { directory.file("\(name).sock") }
     func spoolPath(_ name: String) -> String { directory.file("spool-\(name)") }
 
@@ -58,7 +64,7 @@ final class Fleet: @unchecked Sendable {
         // The machine's own auth.log and dpkg.log stay out of tests that do not ask for files.
         if !extra.contains("--tail-file") { arguments.append("--no-tail-files") }
         let process = try TestProcess(
-            TestBinaries.agent, arguments + extra, logPath: directory.file("agent-\(name)-\(agents.count).log"), environment: environment)
+            TestBinaries.agent, arguments + extra, logPath: directory.file("agent-\(name)-\(UUID().uuidString.prefix(6)).log"), environment: environment)
         agents[name] = process
         if waitForSocket { try process.waitForLog("application socket listening") }
         return process

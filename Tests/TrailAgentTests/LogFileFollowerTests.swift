@@ -144,6 +144,23 @@ struct LogFileFollowerTests {
         #expect(afterRotation.texts == (15..<20).map { "l\($0)" } + (0..<3).map { "new\($0)" })
     }
 
+    @Test mutating func aRestartCatchesUpThroughCompressedAndNewerRotations() throws {
+        defer { directory.remove() }
+        try append(lines(0..<10))
+        let checkpoint = try #require(drain(LogFileFollower(path: path, checkpoint: nil, startAt: .beginning)).checkpoint)
+        // While the agent is down: more lines, a rotation with compress, new lines, another rotation.
+        try append(lines(10..<15))
+        try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
+        #expect(try Command.run("gzip", [path + ".1"]).status == 0)
+        try append(lines(0..<4, tag: "second"))
+        try FileManager.default.moveItem(atPath: path + ".1.gz", toPath: path + ".2.gz")
+        try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
+        try append(lines(0..<3, tag: "third"))
+        let after = drain(LogFileFollower(path: path, checkpoint: checkpoint, startAt: .beginning))
+        #expect(after.texts == (10..<15).map { "l\($0)" } + (0..<4).map { "second\($0)" } + (0..<3).map { "third\($0)" })
+        #expect(after.events.isEmpty)
+    }
+
     @Test mutating func aCheckpointWhoseFileIsGoneStartsOverAndSaysSo() throws {
         defer { directory.remove() }
         try append(lines(0..<10))

@@ -17,11 +17,25 @@ public final class TestProcess: @unchecked Sendable {
         public init(description: String) { self.description = description }
     }
 
-    public init(_ executable: String, _ arguments: [String], logPath: String, environment: [String: String] = [:]) throws {
+    /// - Parameter unblockingSignals: Start the program with no signal blocked. Foundation's
+    ///   `Process` passes on the test thread's signal mask, which blocks SIGHUP among others; a
+    ///   daemon that reopens its files on SIGHUP (rsyslogd) would never see it.
+    public init(
+        _ executable: String, _ arguments: [String], logPath: String, environment: [String: String] = [:], unblockingSignals: Bool = false
+    ) throws {
         self.logPath = logPath
         process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
+        if unblockingSignals {
+            // python3 resets the mask and execs the program in place: the pid stays the program's.
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+            process.arguments = [
+                "-c", "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, set()); os.execv(sys.argv[1], sys.argv[1:])",
+                executable,
+            ] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+        }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))

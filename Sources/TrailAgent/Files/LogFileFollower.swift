@@ -77,6 +77,11 @@ final class LogFileFollower {
     }
 
     private var stream: Stream?
+    /// Rotated files to read whole after the current one, oldest first (catching up after a
+    /// restart). Opened when the catch-up is planned, so later rotations cannot swap them.
+    private var catchUp: [Int32] = []
+    /// The live file to go on with once the finished ones are read (opened at the same moment).
+    private var nextLive: Stream?
     private var pendingEvents: [Event] = []
     private var removedReported = false
     private var startAt: StartAt
@@ -96,6 +101,8 @@ final class LogFileFollower {
 
     deinit {
         if let stream { close(stream.descriptor) }
+        if let nextLive { close(nextLive.descriptor) }
+        catchUp.forEach { close($0) }
     }
 
     /// Reads what is new. Returns `nil` when there is nothing to commit (poll again later).
@@ -160,12 +167,18 @@ final class LogFileFollower {
             }
             close(descriptor)
         }
-        for candidate in Self.rotatedNames(path) {
-            guard let descriptor = Self.open(candidate) else { continue }
+        let chain = RotatedLogFiles.chain(of: path)
+        for (index, candidate) in chain.enumerated() {
+            guard let descriptor = RotatedLogFiles.open(candidate) else { continue }
             if wanted.sameContent(descriptor: descriptor), Self.size(descriptor) >= checkpoint.offset {
-                // Rotated (or copied) while the agent was down: finish it, then the path.
+                // Rotated (perhaps compressed) while the agent was down: finish it, then every
+                // newer rotation, then the path.
                 var found = Stream(descriptor: descriptor, identity: wanted, offset: checkpoint.offset, lastGrowth: now)
                 found.finished = true
+                catchUp = chain[..<index].reversed().compactMap { RotatedLogFiles.open($0) }
+                if let live = Self.open(path) {
+                    nextLive = Stream(descriptor: live, identity: LogFileIdentity.of(descriptor: live), offset: 0, lastGrowth: now)
+                }
                 return found
             }
             close(descriptor)
@@ -227,9 +240,22 @@ final class LogFileFollower {
     private func checkRotation(now: ContinuousClock.Instant) {
         guard let current = stream else { return }
         if current.finished {
-            // A copy or a rotated file read to its end: go on with the path from its start.
+            // A copy or a rotated file read to its end: go on with the next newer rotation, or the path.
             finishCurrent(carryAsLine: false)
-            openPathFromStart(now: now)
+            if !catchUp.isEmpty {
+                let descriptor = catchUp.removeFirst()
+                var rotated = Stream(descriptor: descriptor, identity: LogFileIdentity.of(descriptor: descriptor), offset: 0, lastGrowth: now)
+                rotated.finished = true
+                stream = rotated
+            } else if var live = nextLive {
+                // The file that was live when the catch-up began; if it has been rotated since,
+                // the usual checks below find that out on the next polls.
+                nextLive = nil
+                live.lastGrowth = now
+                stream = live
+            } else {
+                openPathFromStart(now: now)
+            }
             return
         }
         var pathInfo = stat()
@@ -279,11 +305,15 @@ final class LogFileFollower {
             if identity.sameContent(descriptor: descriptor) {
                 pendingEvents.append(.truncated(explained: true, previousOffset: previous))
                 if Self.size(descriptor) > current.offset {
-                    close(current.descriptor)
                     var copy = Stream(descriptor: descriptor, identity: identity, offset: current.offset, lastGrowth: now)
-                    copy.carry = []
                     copy.finished = true
                     stream = copy
+                    // Then the truncated file itself, from its start.
+                    current.offset = 0
+                    current.carry = []
+                    current.discarding = false
+                    current.identity = LogFileIdentity.of(descriptor: current.descriptor)
+                    nextLive = current
                 } else {
                     close(descriptor)
                     current.offset = 0

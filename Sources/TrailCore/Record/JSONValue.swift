@@ -26,6 +26,12 @@ public enum JSONValue: Sendable, Hashable {
         return nil
     }
 
+    /// The integer, or `nil` when this is not an integer.
+    public var integerValue: Int64? {
+        if case .integer(let value) = self { return value }
+        return nil
+    }
+
     /// The array, or `nil` when this is not an array.
     public var arrayValue: [JSONValue]? {
         if case .array(let value) = self { return value }

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import Testing
+import TrailCore
+import TrailTestSupport
+
+/// A real rsyslog writes auth.log; logrotate rotates it in each mode while lines are written; the
+/// agent is killed with SIGKILL along the way. Every line rsyslog wrote must be in the store once.
+@Suite(.serialized, .timeLimit(.minutes(5)))
+struct LogFileTests {
+    /// An rsyslogd of the test's own: a socket in the test directory, auth.* to `logs/auth.log`.
+    final class Rsyslog {
+        let process: TestProcess
+        let socket: String
+        let logFile: String
+        let pidFile: String
+
+        init(directory: TemporaryDirectory) throws {
+            socket = directory.file("rsyslog.sock")
+            try FileManager.default.createDirectory(atPath: directory.file("logs"), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: directory.file("rsyslog-work"), withIntermediateDirectories: true)
+            logFile = directory.file("logs/auth.log")
+            pidFile = directory.file("rsyslog.pid")
+            let configuration = """
+                module(load="imuxsock" SysSock.Use="off")
+                input(type="imuxsock" Socket="\(socket)" CreatePath="on" RateLimit.Interval="0")
+                global(workDirectory="\(directory.file("rsyslog-work"))")
+                auth,authpriv.* action(type="omfile" file="\(logFile)")
+                """
+            try Data(configuration.utf8).write(to: URL(fileURLWithPath: directory.file("rsyslog.conf")))
+            process = try TestProcess(
+                "/usr/sbin/rsyslogd", ["-n", "-f", directory.file("rsyslog.conf"), "-i", pidFile], logPath: directory.file("rsyslog.log"),
+                unblockingSignals: true)
+            for _ in 0..<100 where !FileManager.default.fileExists(atPath: socket) { usleep(50_000) }
+            guard FileManager.default.fileExists(atPath: socket) else { throw TestProcess.Failure(description: "rsyslogd did not start: \(process.log)") }
+        }
+
+        /// Logs `messages` as `tag` at auth.info through the socket, one message per line.
+        func log(_ messages: [String], tag: String) throws {
+            let result = try Command.run(
+                "logger", ["-u", socket, "-p", "auth.info", "-t", tag, "--id=4242"], stdin: Data((messages.joined(separator: "\n") + "\n").utf8))
+            guard result.status == 0 else { throw TestProcess.Failure(description: "logger: \(result)") }
+        }
+
+        /// Rotates the log with logrotate in the given mode; rsyslog reopens on SIGHUP.
+        func rotate(_ options: [String], directory: TemporaryDirectory) throws {
+            let configuration = """
+                \(logFile) {
+                    rotate 20
+                    missingok
+                \(options.map { "    " + $0 }.joined(separator: "\n"))
+                    postrotate
+                        kill -HUP \(process.pid)
+                    endscript
+                }
+                """
+            let path = directory.file("logrotate.conf")
+            try Data(configuration.utf8).write(to: URL(fileURLWithPath: path))
+            let result = try Command.run("logrotate", ["-f", "-s", directory.file("logrotate.state"), path])
+            guard result.status == 0 else { throw TestProcess.Failure(description: "logrotate: \(result)") }
+        }
+
+        /// Every line of the log and its rotations (decompressed).
+        func allLines(directory: TemporaryDirectory) throws -> [String] {
+            var lines: [String] = []
+            for name in try FileManager.default.contentsOfDirectory(atPath: directory.file("logs")) {
+                let path = directory.file("logs/\(name)")
+                let text = name.hasSuffix(".gz") ? try Command.run("gzip", ["-dc", path]).stdout : try String(contentsOfFile: path, encoding: .utf8)
+                lines += text.split(separator: "\n").map(String.init)
+            }
+            return lines
+        }
+    }
+
+    /// logrotate's modes, each used consistently for a whole run as a real host does.
+    static let rotationModes: [[String]] = [
+        ["create 0640 root root", "compress", "delaycompress"],  // Debian's rsyslog default
+        ["copytruncate"],
+        ["create 0640 root root", "compress"],  // compressed at once
+    ]
+
+    @Test(arguments: rotationModes)
+    func everyLineReachesTheStoreOnceThroughRotationsAndCrashes(mode: [String]) throws {
+        let fleet = try Fleet()
+        try fleet.startCollector()
+        let rsyslog = try Rsyslog(directory: fleet.directory)
+        defer { _ = rsyslog.process.stop() }
+        let agentArguments = ["--tail-file", rsyslog.logFile, "--read-from", "beginning", "--file-poll-interval-ms", "50"]
+        var agent = try fleet.startAgent(extra: agentArguments)
+        let batches = 6
+        let perBatch = 1000
+        func waitForStored(_ count: Int, timeout: TimeInterval) throws -> [CloudTrailRecord] {
+            let deadline = Date().addingTimeInterval(timeout)
+            var stored: [CloudTrailRecord] = []
+            while Date() < deadline {
+                stored = try fleet.storedRecords(eventName: "Login")
+                if stored.count >= count { break }
+                usleep(200_000)
+            }
+            return stored
+        }
+        for batch in 0..<batches {
+            let numbers = (batch * perBatch)..<((batch + 1) * perBatch)
+            try rsyslog.log(numbers.map { "Accepted password for user\($0) from 10.0.0.1 port \($0) ssh2" }, tag: "sshd")
+            switch batch {
+            case 0: _ = try waitForStored(1, timeout: 30)  // the agent has a place in the file before the faults
+            case 1, 4: try rsyslog.rotate(mode, directory: fleet.directory)  // while followed
+            case 2:
+                agent.crash()
+                agent = try fleet.startAgent(extra: agentArguments)
+            case 3:
+                // Rotated while the agent is down: it resumes in the rotated file (plain or compressed).
+                agent.crash()
+                try rsyslog.rotate(mode, directory: fleet.directory)
+                agent = try fleet.startAgent(extra: agentArguments)
+            default: break
+            }
+            usleep(100_000)  // about 10k lines a second
+        }
+        let total = batches * perBatch
+        let stored = try waitForStored(total, timeout: 120)
+        let ports = stored.compactMap { $0.requestParameters?["port"]?.integerValue }
+        let missing = Set(0..<Int64(total)).subtracting(ports).sorted()
+        let onDisk = try rsyslog.allLines(directory: fleet.directory).filter { $0.contains("Accepted password for user") }.count
+        #expect(
+            missing.count == 0,
+            "\(missing.count) of \(total) lines missing, from \(missing.first ?? -1) to \(missing.last ?? -1) (\(onDisk) on disk); agents:\n\(fleet.agentLogs())")
+        #expect(stored.count == total, "stored \(stored.count) Login records for \(total) lines")
+        #expect(Set(stored.map(\.eventID)).count == stored.count)
+        let sample = try #require(stored.first { $0.requestParameters?["port"]?.integerValue == 1234 })
+        #expect(sample.eventSource == "sshd.linux")
+        #expect(sample.userIdentity?.userName == "user1234")
+        #expect(sample.sourceIPAddress == "10.0.0.1")
+        #expect(sample.additionalEventData?["process"]?["pid"]?.integerValue == 4242)
+        // Rotations are not alarms.
+        #expect(try fleet.storedRecords(eventName: "LogTruncated").isEmpty)
+        #expect(try fleet.storedRecords(eventName: "LogRemoved").isEmpty)
+    }
+
+    @Test func wipingTheLogIsRecorded() throws {
+        let fleet = try Fleet()
+        try fleet.startCollector()
+        let rsyslog = try Rsyslog(directory: fleet.directory)
+        defer { _ = rsyslog.process.stop() }
+        try fleet.startAgent(extra: ["--tail-file", rsyslog.logFile, "--read-from", "beginning", "--file-poll-interval-ms", "50"])
+        try rsyslog.log(["Accepted password for alice from 10.0.0.2 port 1 ssh2"], tag: "sshd")
+        #expect(try fleet.records(["--event-name", "Login"], atLeast: 1).count == 1)
+        // What an intruder does: empty the file in place, then go on.
+        try FileHandle(forWritingAtPath: rsyslog.logFile)!.truncate(atOffset: 0)
+        try rsyslog.log(["Accepted password for mallory from 10.0.0.3 port 2 ssh2"], tag: "sshd")
+        let truncated = try fleet.records(["--event-name", "LogTruncated"], atLeast: 1)
+        #expect(truncated.count == 1)
+        #expect(truncated.first?.requestParameters?["path"]?.stringValue == rsyslog.logFile)
+        #expect(truncated.first?.eventSource == "agent.hosttrail")
+        #expect(try fleet.records(["--event-name", "Login"], atLeast: 2).count == 2)
+    }
+}
