@@ -86,7 +86,7 @@ struct LogFileTests {
         try fleet.startCollector()
         let rsyslog = try Rsyslog(directory: fleet.directory)
         defer { _ = rsyslog.process.stop() }
-        let agentArguments = ["--tail-file", rsyslog.logFile, "--read-from", "beginning", "--file-poll-interval-ms", "50"]
+        let agentArguments = ["--tail-file", rsyslog.logFile, "--read-from", "beginning", "--file-poll-interval-ms", "50", "--log-level", "debug"]
         var agent = try fleet.startAgent(extra: agentArguments)
         let batches = 6
         let perBatch = 1000

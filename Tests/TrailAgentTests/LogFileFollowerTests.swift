@@ -161,6 +161,57 @@ struct LogFileFollowerTests {
         #expect(after.events.isEmpty)
     }
 
+    func copyTruncate() throws {
+        if FileManager.default.fileExists(atPath: path + ".1") {
+            if FileManager.default.fileExists(atPath: path + ".2") { try FileManager.default.removeItem(atPath: path + ".2") }
+            try FileManager.default.moveItem(atPath: path + ".1", toPath: path + ".2")
+        }
+        try FileManager.default.copyItem(atPath: path, toPath: path + ".1")
+        try FileHandle(forWritingAtPath: path)!.truncate(atOffset: 0)
+    }
+
+    /// copytruncate while down, then again while the restarted follower catches up; the first
+    /// poll after the restart comes at each possible moment.
+    @Test(arguments: 0..<4) mutating func copyTruncateWhileDownAndWhileCatchingUp(firstPollAt: Int) throws {
+        defer { directory.remove() }
+        try append(lines(0..<10))
+        let checkpoint = try #require(drain(LogFileFollower(path: path, checkpoint: nil, startAt: .beginning)).checkpoint)
+        try append(lines(10..<15))
+        try copyTruncate()
+        let follower = LogFileFollower(path: path, checkpoint: checkpoint, startAt: .beginning)
+        var texts: [String] = []
+        func pollOnce() {
+            clock = clock.advanced(by: .milliseconds(10))
+            if let chunk = follower.poll(now: clock) { texts += chunk.lines.map { String($0.text) } }
+        }
+        if firstPollAt == 0 { pollOnce() }
+        try append(lines(0..<5, tag: "c"))
+        if firstPollAt == 1 { pollOnce() }
+        try copyTruncate()
+        if firstPollAt == 2 { pollOnce() }
+        try append(lines(0..<3, tag: "d"))
+        texts += drain(follower).texts
+        #expect(texts == (10..<15).map { "l\($0)" } + (0..<5).map { "c\($0)" } + (0..<3).map { "d\($0)" })
+    }
+
+    @Test mutating func aCheckpointAtAnEmptyNewFileFindsWhatWasCopiedAwayWhileDown() throws {
+        defer { directory.remove() }
+        try append(lines(0..<10))
+        let first = LogFileFollower(path: path, checkpoint: nil, startAt: .beginning)
+        _ = drain(first)
+        try copyTruncate()
+        var checkpoint = try #require(drain(first).checkpoint)
+        #expect(checkpoint.identity == nil)  // the truncated file is empty
+        checkpoint.savedAt = Date().timeIntervalSince1970
+        usleep(20_000)
+        // Down: lines, a copytruncate, more lines.
+        try append(lines(0..<4, tag: "x"))
+        try copyTruncate()
+        try append(lines(0..<2, tag: "y"))
+        let after = drain(LogFileFollower(path: path, checkpoint: checkpoint, startAt: .beginning))
+        #expect(after.texts == (0..<4).map { "x\($0)" } + (0..<2).map { "y\($0)" })
+    }
+
     @Test mutating func aCheckpointWhoseFileIsGoneStartsOverAndSaysSo() throws {
         defer { directory.remove() }
         try append(lines(0..<10))

@@ -125,7 +125,15 @@ final class FileTailService: Service, @unchecked Sendable {
                     metadata: ["file": "\(path)"])
             }
         }
-        let checkpoint = (source: Self.source(path), position: chunk.checkpoint.encoded)
+        logger.debug(
+            "file chunk",
+            metadata: [
+                "file": "\(path)", "lines": "\(chunk.lines.count)", "first": "\(chunk.lines.first.map { String($0.text.suffix(40)) } ?? "-")",
+                "from": "\(chunk.identity?.positionKey ?? "-")", "checkpoint": "\(chunk.checkpoint.identity?.positionKey ?? "-")@\(chunk.checkpoint.offset)",
+            ])
+        var saved = chunk.checkpoint
+        saved.savedAt = now.timeIntervalSince1970
+        let checkpoint = (source: Self.source(path), position: saved.encoded)
         while true {
             let result: Result<Void, any Error> = await withCheckedContinuation { continuation in
                 spool.append(records, checkpoint: checkpoint) { continuation.resume(returning: $0) }

@@ -82,6 +82,10 @@ final class LogFileFollower {
     private var catchUp: [Int32] = []
     /// The live file to go on with once the finished ones are read (opened at the same moment).
     private var nextLive: Stream?
+    /// When the catch-up was planned: a rotation newer than this was made while catching up.
+    private var plannedAt: Date?
+    /// Heads of the files the catch-up reads, so a new copy is told from one already read.
+    private var plannedHeads: Set<String> = []
     private var pendingEvents: [Event] = []
     private var removedReported = false
     private var startAt: StartAt
@@ -108,6 +112,12 @@ final class LogFileFollower {
     /// Reads what is new. Returns `nil` when there is nothing to commit (poll again later).
     func poll(now: ContinuousClock.Instant = .now) -> Chunk? {
         if stream == nil { openInitially(now: now) }
+        // While older files are caught up on, learn the waiting live file's identity as soon as it
+        // has a first line, so a copytruncate in the meantime is noticed when its turn comes.
+        if var live = nextLive, live.identity == nil {
+            live.identity = LogFileIdentity.of(descriptor: live.descriptor)
+            nextLive = live
+        }
         var lines: [Line] = []
         var oversized = 0
         var identity: LogFileIdentity?
@@ -121,7 +131,7 @@ final class LogFileFollower {
         pendingEvents = []
         // Where reading continues: in the stream just switched to, if the poll ended with a switch.
         let checkpoint = LogFileCheckpoint(identity: stream?.identity, offset: stream?.offset ?? 0)
-        if lines.isEmpty && events.isEmpty && oversized == 0 && checkpoint == lastCheckpoint { return nil }
+        if lines.isEmpty && events.isEmpty && oversized == 0 && checkpoint.samePlace(as: lastCheckpoint) { return nil }
         lastCheckpoint = checkpoint
         return Chunk(identity: identity, lines: lines, checkpoint: checkpoint, events: events, oversizedLines: oversized)
     }
@@ -132,17 +142,32 @@ final class LogFileFollower {
         if let checkpoint = resume {
             resume = nil
             lastCheckpoint = checkpoint
-            if checkpoint.identity == nil {
-                // The path from its start: it was rotated, and its new file had no complete line yet.
-                startAt = .beginning
-            } else if let found = locate(checkpoint, now: now) {
+            if checkpoint.identity != nil, let found = locate(checkpoint, now: now) {
                 stream = found
                 everSeen = true
                 return
-            } else {
-                pendingEvents.append(.lostPlace)
-                startAt = .beginning
             }
+            if checkpoint.identity != nil { pendingEvents.append(.lostPlace) }
+            // The checkpoint's file is gone, or it was the path's empty new file: whatever was
+            // written after the checkpoint is in the rotations last modified since, then the path.
+            if let savedAt = checkpoint.savedAt {
+                let newer = RotatedLogFiles.chain(of: path).filter { Self.modified($0) > savedAt }.sorted { Self.modified($0) < Self.modified($1) }
+                let opened = newer.compactMap { RotatedLogFiles.open($0) }
+                if let first = opened.first {
+                    var rotated = Stream(descriptor: first, identity: LogFileIdentity.of(descriptor: first), offset: 0, lastGrowth: now)
+                    rotated.finished = true
+                    stream = rotated
+                    catchUp = Array(opened.dropFirst())
+                    plannedAt = Date().addingTimeInterval(-1)
+                    plannedHeads = Set(opened.compactMap { LogFileIdentity.of(descriptor: $0)?.head })
+                    if let live = Self.open(path) {
+                        nextLive = Stream(descriptor: live, identity: LogFileIdentity.of(descriptor: live), offset: 0, lastGrowth: now)
+                    }
+                    everSeen = true
+                    return
+                }
+            }
+            startAt = .beginning
         }
         guard let descriptor = Self.open(path) else { return }
         everSeen = true
@@ -176,6 +201,8 @@ final class LogFileFollower {
                 var found = Stream(descriptor: descriptor, identity: wanted, offset: checkpoint.offset, lastGrowth: now)
                 found.finished = true
                 catchUp = chain[..<index].reversed().compactMap { RotatedLogFiles.open($0) }
+                plannedAt = Date().addingTimeInterval(-1)  // ctime has coarse granularity
+                plannedHeads = Set([wanted.head] + catchUp.compactMap { LogFileIdentity.of(descriptor: $0)?.head })
                 if let live = Self.open(path) {
                     nextLive = Stream(descriptor: live, identity: LogFileIdentity.of(descriptor: live), offset: 0, lastGrowth: now)
                 }
@@ -248,10 +275,38 @@ final class LogFileFollower {
                 rotated.finished = true
                 stream = rotated
             } else if var live = nextLive {
-                // The file that was live when the catch-up began; if it has been rotated since,
-                // the usual checks below find that out on the next polls.
+                // The file that was live when the catch-up began; if it has been renamed away since,
+                // the usual checks find that out on the next polls. If it was truncated (copytruncate)
+                // meanwhile, what it held is in the copy: read that first.
                 nextLive = nil
                 live.lastGrowth = now
+                if let identity = live.identity, !identity.sameContent(descriptor: live.descriptor) {
+                    live.identity = LogFileIdentity.of(descriptor: live.descriptor)
+                    if let copy = RotatedLogFiles.chain(of: path).lazy.compactMap({ name -> Int32? in
+                        guard let descriptor = RotatedLogFiles.open(name) else { return nil }
+                        if identity.sameContent(descriptor: descriptor) { return descriptor }
+                        close(descriptor)
+                        return nil
+                    }).first {
+                        var copied = Stream(descriptor: copy, identity: identity, offset: 0, lastGrowth: now)
+                        copied.finished = true
+                        stream = copied
+                        nextLive = live
+                        plannedHeads.insert(identity.head)
+                        return
+                    }
+                    pendingEvents.append(.truncated(explained: false, previousOffset: 0))
+                } else if let copy = newCopyMadeDuringCatchUp(live: live) {
+                    // The live file was written, copied and truncated before it was looked at
+                    // (its identity, if learned at all, is of what came after): its lines are in the copy.
+                    var copied = Stream(descriptor: copy, identity: LogFileIdentity.of(descriptor: copy), offset: 0, lastGrowth: now)
+                    copied.finished = true
+                    stream = copied
+                    nextLive = live
+                    if let head = copied.identity?.head { plannedHeads.insert(head) }
+                    return
+                }
+                plannedAt = nil
                 stream = live
             } else {
                 openPathFromStart(now: now)
@@ -283,6 +338,20 @@ final class LogFileFollower {
         pendingEvents.append(.rotated)
         finishCurrent(carryAsLine: false)
         openPathFromStart(now: now)
+    }
+
+    /// The newest rotation, if it was made after the catch-up was planned, is none of the files
+    /// read, and is not the live file itself (renamed and compressed): a copytruncate's copy.
+    private func newCopyMadeDuringCatchUp(live: Stream) -> Int32? {
+        guard let plannedAt, let newest = RotatedLogFiles.chain(of: path).first else { return nil }
+        var info = stat()
+        guard stat(newest, &info) == 0, Double(info.st_ctim.tv_sec) >= plannedAt.timeIntervalSince1970 else { return nil }
+        guard let descriptor = RotatedLogFiles.open(newest) else { return nil }
+        let head = LogFileIdentity.of(descriptor: descriptor)?.head
+        let liveHead = LogFileIdentity.of(descriptor: live.descriptor)?.head
+        if let head, !plannedHeads.contains(head), head != liveHead { return descriptor }
+        close(descriptor)
+        return nil
     }
 
     private func checkTruncation(now: ContinuousClock.Instant) {
@@ -349,6 +418,13 @@ final class LogFileFollower {
     static func open(_ path: String) -> Int32? {
         let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         return descriptor >= 0 ? descriptor : nil
+    }
+
+    /// A file's last modification, in seconds since the epoch (0 when it cannot be read).
+    static func modified(_ path: String) -> Double {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return 0 }
+        return Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
     }
 
     static func size(_ descriptor: Int32) -> Int {

@@ -57,6 +57,14 @@ struct LogFileCheckpoint: Hashable, Sendable, Codable {
     /// `nil`: the start of whatever file the path names (a new file without a complete line yet).
     var identity: LogFileIdentity?
     var offset: Int
+    /// When it was committed (seconds since the epoch): rotations last written after this hold
+    /// lines the agent has not read, when the checkpoint's own file cannot be found.
+    var savedAt: Double?
+
+    /// Same file and offset (when it was saved does not matter).
+    func samePlace(as other: LogFileCheckpoint) -> Bool {
+        identity == other.identity && offset == other.offset
+    }
 
     var encoded: String {
         String(decoding: (try? JSONEncoder().encode(self)) ?? Data(), as: UTF8.self)
