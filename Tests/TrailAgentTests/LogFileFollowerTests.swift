@@ -212,6 +212,18 @@ struct LogFileFollowerTests {
         #expect(after.texts == (0..<4).map { "x\($0)" } + (0..<2).map { "y\($0)" })
     }
 
+    @Test mutating func linesCopiedAndTruncatedBetweenTwoPollsOfAnEmptyFileAreReadFromTheCopy() throws {
+        defer { directory.remove() }
+        try append("")
+        let follower = LogFileFollower(path: path, checkpoint: nil, startAt: .beginning)
+        #expect(drain(follower).texts.isEmpty)
+        usleep(20_000)
+        try append(lines(0..<4, tag: "x"))
+        try copyTruncate()
+        try append(lines(0..<2, tag: "y"))
+        #expect(drain(follower).texts == (0..<4).map { "x\($0)" } + (0..<2).map { "y\($0)" })
+    }
+
     @Test mutating func aCheckpointWhoseFileIsGoneStartsOverAndSaysSo() throws {
         defer { directory.remove() }
         try append(lines(0..<10))

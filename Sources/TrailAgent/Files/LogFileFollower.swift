@@ -72,8 +72,9 @@ final class LogFileFollower {
         var lastGrowth: ContinuousClock.Instant
         /// A file that will not grow (a copy, or a rotated file read after a restart).
         var finished = false
-        /// Where to go when done: the path itself.
-        var followPathAfter = true
+        /// Since when this live file has been seen empty (no identity yet): a copy of it made
+        /// after this, by a copytruncate between two polls, holds lines it never showed.
+        var emptySince: Date?
     }
 
     private var stream: Stream?
@@ -84,8 +85,8 @@ final class LogFileFollower {
     private var nextLive: Stream?
     /// When the catch-up was planned: a rotation newer than this was made while catching up.
     private var plannedAt: Date?
-    /// Heads of the files the catch-up reads, so a new copy is told from one already read.
-    private var plannedHeads: Set<String> = []
+    /// Heads of the files read (or planned to be), so a new copy is told from one already read.
+    private var knownHeads: Set<String> = []
     private var pendingEvents: [Event] = []
     private var removedReported = false
     private var startAt: StartAt
@@ -118,12 +119,25 @@ final class LogFileFollower {
             live.identity = LogFileIdentity.of(descriptor: live.descriptor)
             nextLive = live
         }
+        if let current = stream, !current.finished, current.identity == nil, let since = current.emptySince,
+            Self.size(current.descriptor) > 0, let copy = newCopy(since: since, live: current)
+        {
+            var copied = Stream(descriptor: copy, identity: LogFileIdentity.of(descriptor: copy), offset: 0, lastGrowth: now)
+            copied.finished = true
+            if let head = copied.identity?.head { knownHeads.insert(head) }
+            nextLive = current
+            stream = copied
+        }
         var lines: [Line] = []
         var oversized = 0
         var identity: LogFileIdentity?
         if var current = stream {
             let grew = read(&current, into: &lines, oversized: &oversized, now: now)
             identity = current.identity
+            if let head = current.identity?.head {
+                current.emptySince = nil
+                if knownHeads.count < 4096 { knownHeads.insert(head) }
+            }
             stream = current
             if !grew { checkRotation(now: now) }
         }
@@ -159,9 +173,9 @@ final class LogFileFollower {
                     stream = rotated
                     catchUp = Array(opened.dropFirst())
                     plannedAt = Date().addingTimeInterval(-1)
-                    plannedHeads = Set(opened.compactMap { LogFileIdentity.of(descriptor: $0)?.head })
+                    knownHeads = Set(opened.compactMap { LogFileIdentity.of(descriptor: $0)?.head })
                     if let live = Self.open(path) {
-                        nextLive = Stream(descriptor: live, identity: LogFileIdentity.of(descriptor: live), offset: 0, lastGrowth: now)
+                        nextLive = Self.liveStream(live, now: now)
                     }
                     everSeen = true
                     return
@@ -175,6 +189,7 @@ final class LogFileFollower {
         fstat(descriptor, &info)
         let offset = startAt == .end ? Int(info.st_size) : 0
         var opened = Stream(descriptor: descriptor, identity: LogFileIdentity.of(descriptor: descriptor), offset: offset, lastGrowth: now)
+        if opened.identity == nil { opened.emptySince = Date() }
         if startAt == .end, opened.identity == nil {
             opened.offset = 0  // no complete first line yet: nothing to skip
         }
@@ -202,9 +217,9 @@ final class LogFileFollower {
                 found.finished = true
                 catchUp = chain[..<index].reversed().compactMap { RotatedLogFiles.open($0) }
                 plannedAt = Date().addingTimeInterval(-1)  // ctime has coarse granularity
-                plannedHeads = Set([wanted.head] + catchUp.compactMap { LogFileIdentity.of(descriptor: $0)?.head })
+                knownHeads = Set([wanted.head] + catchUp.compactMap { LogFileIdentity.of(descriptor: $0)?.head })
                 if let live = Self.open(path) {
-                    nextLive = Stream(descriptor: live, identity: LogFileIdentity.of(descriptor: live), offset: 0, lastGrowth: now)
+                    nextLive = Self.liveStream(live, now: now)
                 }
                 return found
             }
@@ -292,18 +307,18 @@ final class LogFileFollower {
                         copied.finished = true
                         stream = copied
                         nextLive = live
-                        plannedHeads.insert(identity.head)
+                        knownHeads.insert(identity.head)
                         return
                     }
                     pendingEvents.append(.truncated(explained: false, previousOffset: 0))
-                } else if let copy = newCopyMadeDuringCatchUp(live: live) {
+                } else if let plannedAt, let copy = newCopy(since: plannedAt, live: live) {
                     // The live file was written, copied and truncated before it was looked at
                     // (its identity, if learned at all, is of what came after): its lines are in the copy.
                     var copied = Stream(descriptor: copy, identity: LogFileIdentity.of(descriptor: copy), offset: 0, lastGrowth: now)
                     copied.finished = true
                     stream = copied
                     nextLive = live
-                    if let head = copied.identity?.head { plannedHeads.insert(head) }
+                    if let head = copied.identity?.head { knownHeads.insert(head) }
                     return
                 }
                 plannedAt = nil
@@ -340,16 +355,14 @@ final class LogFileFollower {
         openPathFromStart(now: now)
     }
 
-    /// The newest rotation, if it was made after the catch-up was planned, is none of the files
-    /// read, and is not the live file itself (renamed and compressed): a copytruncate's copy.
-    private func newCopyMadeDuringCatchUp(live: Stream) -> Int32? {
-        guard let plannedAt, let newest = RotatedLogFiles.chain(of: path).first else { return nil }
-        var info = stat()
-        guard stat(newest, &info) == 0, Double(info.st_ctim.tv_sec) >= plannedAt.timeIntervalSince1970 else { return nil }
+    /// The newest rotation, if it was last written after `since`, is none of the files read, and
+    /// is not the live file itself (renamed, perhaps compressed): a copytruncate's copy.
+    private func newCopy(since: Date, live: Stream) -> Int32? {
+        guard let newest = RotatedLogFiles.chain(of: path).first, Self.modified(newest) >= since.timeIntervalSince1970 else { return nil }
         guard let descriptor = RotatedLogFiles.open(newest) else { return nil }
         let head = LogFileIdentity.of(descriptor: descriptor)?.head
         let liveHead = LogFileIdentity.of(descriptor: live.descriptor)?.head
-        if let head, !plannedHeads.contains(head), head != liveHead { return descriptor }
+        if let head, !knownHeads.contains(head), head != liveHead { return descriptor }
         close(descriptor)
         return nil
     }
@@ -382,6 +395,7 @@ final class LogFileFollower {
                     current.carry = []
                     current.discarding = false
                     current.identity = LogFileIdentity.of(descriptor: current.descriptor)
+                    if current.identity == nil { current.emptySince = Date() }
                     nextLive = current
                 } else {
                     close(descriptor)
@@ -400,6 +414,7 @@ final class LogFileFollower {
         current.carry = []
         current.discarding = false
         current.identity = LogFileIdentity.of(descriptor: current.descriptor)
+        if current.identity == nil { current.emptySince = Date() }
         stream = current
     }
 
@@ -408,9 +423,18 @@ final class LogFileFollower {
         stream = nil
     }
 
+    /// A live file from its start; an empty one remembers since when it has been seen empty.
+    private static func liveStream(_ descriptor: Int32, now: ContinuousClock.Instant) -> Stream {
+        var opened = Stream(descriptor: descriptor, identity: LogFileIdentity.of(descriptor: descriptor), offset: 0, lastGrowth: now)
+        if opened.identity == nil { opened.emptySince = Date() }
+        return opened
+    }
+
     private func openPathFromStart(now: ContinuousClock.Instant) {
         guard let descriptor = Self.open(path) else { return }
-        stream = Stream(descriptor: descriptor, identity: LogFileIdentity.of(descriptor: descriptor), offset: 0, lastGrowth: now)
+        var opened = Stream(descriptor: descriptor, identity: LogFileIdentity.of(descriptor: descriptor), offset: 0, lastGrowth: now)
+        if opened.identity == nil { opened.emptySince = Date() }
+        stream = opened
     }
 
     // MARK: - Files
