@@ -52,7 +52,11 @@ final class FileTailService: Service, @unchecked Sendable {
     }
 
     func run() async throws {
-        guard !followers.isEmpty else { return }
+        guard !followers.isEmpty else {
+            // Nothing to tail; returning early would end the whole service group.
+            try? await gracefulShutdown()
+            return
+        }
         logger.info("tailing log files", metadata: ["files": "\(followers.map(\.follower.path).joined(separator: ", "))"])
         do {
             try await cancelWhenGracefulShutdown {
