@@ -36,25 +36,28 @@ def build(configuration):
 class Fleet:
     """A release collector and agent in a temporary directory."""
 
-    def __init__(self, bin_dir):
+    def __init__(self, bin_dir, agent_arguments=None, with_collector=True):
         self.bin = bin_dir
         self.dir = tempfile.mkdtemp(prefix="htbench-")
         subprocess.run([f"{bin_dir}/hosttrail", "dev-certs", "--out", f"{self.dir}/certs", "--host", "bench-host"],
                        check=True, capture_output=True)
         self.collector_log = open(f"{self.dir}/collector.log", "w+")
-        self.collector = subprocess.Popen(
-            [f"{bin_dir}/hosttrail-collector", "--listen", "127.0.0.1:0", "--data-dir", f"{self.dir}/collector",
-             "--tls-cert", f"{self.dir}/certs/collector.pem", "--tls-key", f"{self.dir}/certs/collector-key.pem",
-             "--client-ca", f"{self.dir}/certs/ca.pem", "--log-level", "notice"],
-            stdout=self.collector_log, stderr=subprocess.STDOUT)
-        self.url = self._wait_for(f"{self.dir}/collector.log", r"listening on (https://127\.0\.0\.1:\d+)")
+        self.collector = None
+        self.url = "https://127.0.0.1:9"  # nothing listens: records stay in the spool
+        if with_collector:
+            self.collector = subprocess.Popen(
+                [f"{bin_dir}/hosttrail-collector", "--listen", "127.0.0.1:0", "--data-dir", f"{self.dir}/collector",
+                 "--tls-cert", f"{self.dir}/certs/collector.pem", "--tls-key", f"{self.dir}/certs/collector-key.pem",
+                 "--client-ca", f"{self.dir}/certs/ca.pem", "--log-level", "notice"],
+                stdout=self.collector_log, stderr=subprocess.STDOUT)
+            self.url = self._wait_for(f"{self.dir}/collector.log", r"listening on (https://127\.0\.0\.1:\d+)")
         self.socket = f"{self.dir}/api.sock"
         self.agent_log = open(f"{self.dir}/agent.log", "w+")
         self.agent = subprocess.Popen(
             [f"{bin_dir}/hosttrail-agent", "--collector", self.url, "--spool-dir", f"{self.dir}/spool",
              "--socket", self.socket, "--ca", f"{self.dir}/certs/ca.pem", "--cert", f"{self.dir}/certs/bench-host.pem",
-             "--key", f"{self.dir}/certs/bench-host-key.pem", "--hostname", "bench-host", "--log-level", "warning",
-             "--no-tail-files"],
+             "--key", f"{self.dir}/certs/bench-host-key.pem", "--hostname", "bench-host", "--log-level", "warning"]
+            + (agent_arguments or ["--no-tail-files"]),
             stdout=self.agent_log, stderr=subprocess.STDOUT)
         for _ in range(300):
             if os.path.exists(self.socket):
@@ -83,6 +86,8 @@ class Fleet:
 
     def close(self):
         for process in (self.agent, self.collector):
+            if process is None:
+                continue
             process.terminate()
             try:
                 process.wait(20)
@@ -222,11 +227,64 @@ def measure_steady_rate(bin_dir, quick):
     ]
 
 
+def cpu_seconds(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def spool_received(bin_dir, spool):
+    result = subprocess.run([f"{bin_dir}/hosttrail-agent", "spool", "stats", "--spool-dir", spool], capture_output=True, text=True)
+    return json.loads(result.stdout)["counters"]["received"] if result.returncode == 0 else 0
+
+
+def measure_auth_log_tail(bin_dir, quick):
+    """auth.log tail + parse + spool: lines/s from agent start until every line's record is
+    spooled (the collector is not running, so nothing ships), and lines per agent CPU-second."""
+    total = 50_000 if quick else 300_000
+    directory = tempfile.mkdtemp(prefix="htbench-auth-")
+    path = f"{directory}/auth.log"
+    templates = [
+        "sshd[{pid}]: Accepted publickey for deploy from 10.0.{a}.{b} port {port} ssh2: ED25519 SHA256:Zm9vYmFyYmF6",
+        "sshd[{pid}]: Failed password for invalid user admin{n} from 203.0.{a}.{b} port {port} ssh2",
+        "sudo:    alice : TTY=pts/{a} ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/systemctl restart app{n}",
+        "sshd[{pid}]: pam_unix(sshd:session): session opened for user deploy(uid=1000) by (uid=0)",
+    ]
+    with open(path, "w") as handle:
+        for n in range(total):
+            line = templates[n % 4].format(pid=1000 + n % 30000, a=n % 250, b=(n // 250) % 250, port=1024 + n % 60000, n=n)
+            handle.write(f"2026-11-24T16:30:{n % 60:02d}.{n % 1000000:06d}+00:00 web-1 {line}\n")
+    rates, per_cpu = [], []
+    try:
+        for run in range(3):
+            fleet = Fleet(bin_dir, agent_arguments=["--tail-file", path, "--read-from", "beginning"], with_collector=False)
+            try:
+                started = time.perf_counter()
+                deadline = time.time() + 300
+                while spool_received(bin_dir, f"{fleet.dir}/spool") < total + 1:  # + AgentStarted
+                    if time.time() > deadline:
+                        raise RuntimeError("the agent did not spool every line:\n" + open(f"{fleet.dir}/agent.log").read())
+                    time.sleep(0.05)
+                seconds = time.perf_counter() - started
+                rates.append(total / seconds)
+                per_cpu.append(total / max(cpu_seconds(fleet.agent.pid), 0.01))
+            finally:
+                fleet.close()
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    return [
+        {"name": "auth_log_tail_parse_spool", "unit": "lines/s", "median": statistics.median(rates), "runs": rates,
+         "baseline": None, "ratio": None, "detail": f"{total} sshd/sudo lines (RFC 3339), wall time from agent start, fsync on"},
+        {"name": "auth_log_lines_per_cpu_second", "unit": "lines per agent CPU-second", "median": statistics.median(per_cpu),
+         "runs": per_cpu, "baseline": None, "ratio": None, "detail": "the same runs: lines / (user + system CPU of the agent)"},
+    ]
+
+
 MEASURES = {
     "socket_to_spool": measure_socket_to_spool,
     "single_event_requests": measure_single_event_requests,
     "steady_rate": measure_steady_rate,
     "end_to_end": measure_end_to_end,
+    "auth_log_tail": measure_auth_log_tail,
 }
 
 

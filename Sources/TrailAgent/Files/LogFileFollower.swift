@@ -58,7 +58,9 @@ final class LogFileFollower {
     let path: String
     let rotationGrace: Duration
     let maxLineBytes: Int
-    static let readSize = 1 << 20
+    static let readSize = 256 * 1024
+    /// Reused for every read (allocated on the first).
+    private var buffer: [UInt8] = []
 
     private struct Stream {
         var descriptor: Int32
@@ -233,7 +235,7 @@ final class LogFileFollower {
     /// Reads complete lines; returns whether any byte was read.
     private func read(_ stream: inout Stream, into lines: inout [Line], oversized: inout Int, now: ContinuousClock.Instant) -> Bool {
         var grew = false
-        var buffer = [UInt8](repeating: 0, count: Self.readSize)
+        if buffer.isEmpty { buffer = [UInt8](repeating: 0, count: Self.readSize) }
         while true {
             let position = stream.offset + stream.carry.count
             let count = buffer.withUnsafeMutableBytes { pread(stream.descriptor, $0.baseAddress!, Self.readSize, off_t(position)) }
