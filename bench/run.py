@@ -234,7 +234,8 @@ def cpu_seconds(pid):
 
 def spool_received(bin_dir, spool):
     result = subprocess.run([f"{bin_dir}/hosttrail-agent", "spool", "stats", "--spool-dir", spool], capture_output=True, text=True)
-    return json.loads(result.stdout)["counters"]["received"] if result.returncode == 0 else 0
+    # Records waiting in the segments (the counters in the state file move only with acknowledgements).
+    return json.loads(result.stdout)["pendingRecords"] if result.returncode == 0 else 0
 
 
 def measure_auth_log_tail(bin_dir, quick):

@@ -53,7 +53,7 @@ public enum AuthLogParser {
             let (address, port) = remote(rest)
             var parameters: [String: JSONValue] = ["authMethod": .string(String(method))]
             if let port { parameters["port"] = .integer(Int64(port)) }
-            if let colon = rest.range(of: ": ") { parameters["key"] = .string(String(rest[colon.upperBound...])) }
+            if let colon = rest.utf8Range(of: ": ") { parameters["key"] = .string(String(rest[colon.upperBound...])) }
             return .activity(HostActivity(
                 eventSource: "sshd.linux", eventName: "Login", userName: String(user), sourceIPAddress: address,
                 eventType: "AwsConsoleSignIn", requestParameters: parameters))
@@ -114,9 +114,9 @@ public enum AuthLogParser {
         // "alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/id -u"
         // "alice : command not allowed ; PWD=... ; USER=root ; COMMAND=/bin/ls /root"
         // "alice : 3 incorrect password attempts ; TTY=pts/0 ; PWD=... ; USER=root ; COMMAND=..."
-        guard let separator = text.range(of: " : ") else { return .unknown }
+        guard let separator = text.utf8Range(of: " : ") else { return .unknown }
         let invoker = text[..<separator.lowerBound].trimmingSpaces
-        guard !invoker.isEmpty, !invoker.contains(" ") else { return .unknown }
+        guard !invoker.isEmpty, !invoker.contains(Character(" ")) else { return .unknown }
         var problem: String?
         var fields: [String: String] = [:]
         for part in text[separator.upperBound...].components(" ; ") {
@@ -136,8 +136,8 @@ public enum AuthLogParser {
         var errorCode: String?
         if let problem {
             parameters["problem"] = .string(problem)
-            errorCode = problem.contains("incorrect password") || problem.contains("authentication failure") ? "AuthFailure"
-                : problem.contains("not allowed") || problem.contains("not in sudoers") || problem.contains("not in the sudoers") ? "CommandNotAllowed"
+            errorCode = problem.containsText("incorrect password") || problem.containsText("authentication failure") ? "AuthFailure"
+                : problem.containsText("not allowed") || problem.containsText("not in sudoers") || problem.containsText("not in the sudoers") ? "CommandNotAllowed"
                 : "SudoFailure"
         }
         return .activity(HostActivity(
@@ -286,12 +286,12 @@ public enum AuthLogParser {
         }
         if let rest = text.after("add '"), let name = rest.quotedPrefix {
             // add 'alice' to group 'sudo' / add 'alice' to shadow group 'sudo'
-            if rest.contains("to shadow group") { return .ignored }
+            if rest.containsText("to shadow group") { return .ignored }
             let group = rest.afterFirst("to group '")?.quotedPrefix ?? ""
             return activity("AddUserToGroup", ["userName": .string(name), "groupName": .string(group)])
         }
         if let rest = text.after("delete '"), let name = rest.quotedPrefix {
-            if rest.contains("from shadow group") { return .ignored }
+            if rest.containsText("from shadow group") { return .ignored }
             let group = rest.afterFirst("from group '")?.quotedPrefix ?? ""
             return activity("RemoveUserFromGroup", ["userName": .string(name), "groupName": .string(group)])
         }
@@ -314,7 +314,7 @@ public enum AuthLogParser {
         if let rest = text.after("changed password expiry for ") {
             return activity("UpdatePasswordPolicy", ["userName": .string(String(rest.firstWord ?? ""))])
         }
-        if let rest = text.after("password for '"), let name = rest.quotedPrefix, rest.contains("changed by '") {
+        if let rest = text.after("password for '"), let name = rest.quotedPrefix, rest.containsText("changed by '") {
             // passwd: "password for 'alice' changed by 'root'"
             let by = rest.afterFirst("changed by '")?.quotedPrefix
             return .activity(HostActivity(
@@ -326,7 +326,7 @@ public enum AuthLogParser {
             return .ignored
         }
         if text.hasPrefix("group added to ") || text.hasPrefix("delete user ") || text.hasPrefix("removed shadow group")
-            || text.contains("removed from /etc/") || text.hasPrefix("default group changed") || text.hasPrefix("members of group")
+            || text.containsText("removed from /etc/") || text.hasPrefix("default group changed") || text.hasPrefix("members of group")
         {
             return .ignored
         }
@@ -350,7 +350,7 @@ public enum AuthLogParser {
 
     static func logind(_ text: Substring) -> Outcome {
         // "New session 3 of user alice." / "Removed session 3."
-        if let rest = text.after("New session "), let of = rest.range(of: " of user ") {
+        if let rest = text.after("New session "), let of = rest.utf8Range(of: " of user ") {
             let session = String(rest[..<of.lowerBound])
             let user = String(rest[of.upperBound...].trimmingTrailingPeriod)
             return .activity(HostActivity(
@@ -421,7 +421,7 @@ public enum AuthLogParser {
         if let rest = text.after("Failed to start "), let name = unit(rest) {
             return service("StartUnit", name, error: "UnitFailed", message: "Failed to start \(name)")
         }
-        if let colon = text.range(of: ": Failed with result '") {
+        if let colon = text.utf8Range(of: ": Failed with result '") {
             let name = String(text[..<colon.lowerBound])
             let result = text[colon.upperBound...].quotedPrefix ?? "unknown"
             if Self.unitSuffixes.contains(where: { name.hasSuffix($0) }) {
@@ -434,6 +434,36 @@ public enum AuthLogParser {
     static let unitSuffixes = [".service", ".socket", ".timer", ".mount", ".target", ".path", ".scope", ".slice", ".swap", ".device", ".automount"]
 }
 
+extension StringProtocol {
+    /// The first occurrence of `needle`, found on the UTF-8 bytes. Foundation's `range(of:)` goes
+    /// through NSString and cost more than everything else the parsers do; HostTrail's needles
+    /// are ASCII, so a match always starts and ends on a character boundary.
+    func utf8Range(of needle: String) -> Range<Index>? {
+        let bytes = utf8
+        let pattern = Array(needle.utf8)
+        guard let first = pattern.first else { return startIndex..<startIndex }
+        var from = bytes.startIndex
+        while let found = bytes[from...].firstIndex(of: first) {
+            var cursor = found
+            var matched = true
+            for byte in pattern {
+                guard cursor < bytes.endIndex, bytes[cursor] == byte else {
+                    matched = false
+                    break
+                }
+                cursor = bytes.index(after: cursor)
+            }
+            if matched { return found..<cursor }
+            from = bytes.index(after: found)
+        }
+        return nil
+    }
+
+    func containsText(_ needle: String) -> Bool {
+        utf8Range(of: needle) != nil
+    }
+}
+
 extension Substring {
     /// What follows `prefix` when the text starts with it.
     func after(_ prefix: String) -> Substring? {
@@ -442,7 +472,7 @@ extension Substring {
 
     /// What follows the first occurrence of `marker`.
     func afterFirst(_ marker: String) -> Substring? {
-        range(of: marker).map { self[$0.upperBound...] }
+        utf8Range(of: marker).map { self[$0.upperBound...] }
     }
 
     var firstWord: Substring? {
@@ -471,7 +501,7 @@ extension Substring {
     func components(_ separator: String) -> [Substring] {
         var parts: [Substring] = []
         var rest = self
-        while let range = rest.range(of: separator) {
+        while let range = rest.utf8Range(of: separator) {
             parts.append(rest[..<range.lowerBound])
             rest = rest[range.upperBound...]
         }

@@ -56,7 +56,7 @@ public struct SyslogLine: Sendable, Hashable {
             pid = Int(tag[tag.index(after: open)..<tag.index(before: tag.endIndex)])
             tag = tag[..<open]
         }
-        guard !tag.isEmpty, !tag.contains(" ") else { return nil }
+        guard !tag.isEmpty, !tag.contains(Character(" ")) else { return nil }
         return SyslogLine(time: time, hostname: hostname, identifier: String(tag), pid: pid, message: String(message))
     }
 
