@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 import TrailTestSupport
 
@@ -256,6 +260,15 @@ struct LogFileFollowerTests {
         #expect(drain(follower).texts.isEmpty)
         try append("new\n")
         #expect(drain(follower).texts == ["new"])
+    }
+
+    @Test mutating func aPathThatCannotBeOpenedIsReportedOnce() throws {
+        defer { directory.remove() }
+        try append("not a directory\n", to: directory.file("plain"))
+        let follower = LogFileFollower(path: directory.file("plain/auth.log"), checkpoint: nil, startAt: .beginning)
+        let first = drain(follower)
+        #expect(first.events == [.unreadable(errno: ENOTDIR)])
+        #expect(drain(follower).events.isEmpty)
     }
 
     @Test mutating func aPathThatNeverExistedIsWaitedForQuietly() throws {

@@ -5,6 +5,10 @@ import Logging
 import ServiceLifecycle
 import TrailCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Tails the configured log files (auth.log, secure, dpkg.log by default), converts their lines
 /// into records, and commits each chunk of records together with the file's checkpoint, so a
 /// restart resumes exactly after the last line whose record is in the spool.
@@ -123,6 +127,8 @@ final class FileTailService: Service, @unchecked Sendable {
                 logger.warning("log file deleted", metadata: ["file": "\(path)"])
                 tamperSequence += 1
                 records.append(try agentRecords.logFileTampered(eventName: "LogRemoved", path: path, details: [:], now: now, sequence: tamperSequence).canonicalJSON())
+            case .unreadable(let error):
+                logger.error("cannot read a log file; waiting until it can be read", metadata: ["file": "\(path)", "error": "\(String(cString: strerror(error)))"])
             case .lostPlace:
                 logger.warning(
                     "the file the checkpoint names is gone (rotated and compressed or deleted while the agent was down); reading from the start",

@@ -37,6 +37,8 @@ final class LogFileFollower {
         case rotated
         /// The checkpoint named a file that can no longer be found; reading restarts at the path's beginning.
         case lostPlace
+        /// The path exists but cannot be opened (reported once until it can).
+        case unreadable(errno: Int32)
     }
 
     struct Chunk {
@@ -77,6 +79,15 @@ final class LogFileFollower {
         /// Since when this live file has been seen empty (no identity yet): a copy of it made
         /// after this, by a copytruncate between two polls, holds lines it never showed.
         var emptySince: Date?
+
+        /// Reads the file again from its start, as whatever it now holds (after a truncation).
+        mutating func restartFromBeginning() {
+            offset = 0
+            carry = []
+            discarding = false
+            identity = LogFileIdentity.of(descriptor: descriptor)
+            emptySince = identity == nil ? Date() : nil
+        }
     }
 
     private var stream: Stream?
@@ -91,6 +102,7 @@ final class LogFileFollower {
     private var knownHeads: Set<String> = []
     private var pendingEvents: [Event] = []
     private var removedReported = false
+    private var unreadableReported = false
     private var startAt: StartAt
     private var resume: LogFileCheckpoint?
     /// Whether the path has been seen at all (a default path that never existed stays quiet).
@@ -185,7 +197,7 @@ final class LogFileFollower {
             }
             startAt = .beginning
         }
-        guard let descriptor = Self.open(path) else { return }
+        guard let descriptor = openPath() else { return }
         everSeen = true
         var info = stat()
         fstat(descriptor, &info)
@@ -373,8 +385,7 @@ final class LogFileFollower {
         guard var current = stream, let identity = current.identity else {
             // No identity yet: a file that shrank before its first line was complete starts over.
             if var current = stream, Self.size(current.descriptor) < current.offset + current.carry.count {
-                current.offset = 0
-                current.carry = []
+                current.restartFromBeginning()
                 stream = current
             }
             return
@@ -388,23 +399,14 @@ final class LogFileFollower {
             guard let descriptor = Self.open(candidate) else { continue }
             if identity.sameContent(descriptor: descriptor) {
                 pendingEvents.append(.truncated(explained: true, previousOffset: previous))
-                if Self.size(descriptor) > current.offset {
-                    var copy = Stream(descriptor: descriptor, identity: identity, offset: current.offset, lastGrowth: now)
+                current.restartFromBeginning()
+                if Self.size(descriptor) > previous {
+                    var copy = Stream(descriptor: descriptor, identity: identity, offset: previous, lastGrowth: now)
                     copy.finished = true
                     stream = copy
-                    // Then the truncated file itself, from its start.
-                    current.offset = 0
-                    current.carry = []
-                    current.discarding = false
-                    current.identity = LogFileIdentity.of(descriptor: current.descriptor)
-                    if current.identity == nil { current.emptySince = Date() }
-                    nextLive = current
+                    nextLive = current  // then the truncated file itself, from its start
                 } else {
                     close(descriptor)
-                    current.offset = 0
-                    current.carry = []
-                    current.discarding = false
-                    current.identity = LogFileIdentity.of(descriptor: current.descriptor)
                     stream = current
                 }
                 return
@@ -412,11 +414,7 @@ final class LogFileFollower {
             close(descriptor)
         }
         pendingEvents.append(.truncated(explained: false, previousOffset: previous))
-        current.offset = 0
-        current.carry = []
-        current.discarding = false
-        current.identity = LogFileIdentity.of(descriptor: current.descriptor)
-        if current.identity == nil { current.emptySince = Date() }
+        current.restartFromBeginning()
         stream = current
     }
 
@@ -432,8 +430,24 @@ final class LogFileFollower {
         return opened
     }
 
+    /// Opens the path; a path that exists but cannot be read is reported once, one that does not
+    /// exist is waited for quietly.
+    private func openPath() -> Int32? {
+        let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        if descriptor >= 0 {
+            unreadableReported = false
+            return descriptor
+        }
+        let error = errno
+        if error != ENOENT && !unreadableReported {
+            unreadableReported = true
+            pendingEvents.append(.unreadable(errno: error))
+        }
+        return nil
+    }
+
     private func openPathFromStart(now: ContinuousClock.Instant) {
-        guard let descriptor = Self.open(path) else { return }
+        guard let descriptor = openPath() else { return }
         var opened = Stream(descriptor: descriptor, identity: LogFileIdentity.of(descriptor: descriptor), offset: 0, lastGrowth: now)
         if opened.identity == nil { opened.emptySince = Date() }
         stream = opened
