@@ -89,6 +89,16 @@ struct LogFileFollowerTests {
         #expect(after.checkpoint?.offset == 30 * 5)
     }
 
+    @Test mutating func anUnfinishedLastLineOfARotatedFileIsNotLost() throws {
+        defer { directory.remove() }
+        try append("l0\nl1\npart")
+        let follower = LogFileFollower(path: path, checkpoint: nil, startAt: .beginning, rotationGrace: .milliseconds(100))
+        #expect(drain(follower).texts == ["l0", "l1"])
+        try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
+        try append("x\n")
+        #expect(drain(follower, advancing: .milliseconds(200)).texts == ["part", "x"])
+    }
+
     @Test mutating func copyTruncateReadsTheRestFromTheCopyThenTheFileAgain() throws {
         defer { directory.remove() }
         try append(lines(0..<50))

@@ -103,6 +103,8 @@ final class LogFileFollower {
     private var pendingEvents: [Event] = []
     private var removedReported = false
     private var unreadableReported = false
+    /// Lines handed out by a switch between files (the unfinished last line of the old one).
+    private var pendingLines: [Line] = []
     private var startAt: StartAt
     private var resume: LogFileCheckpoint?
     /// Whether the path has been seen at all (a default path that never existed stays quiet).
@@ -153,7 +155,11 @@ final class LogFileFollower {
                 if knownHeads.count < 4096 { knownHeads.insert(head) }
             }
             stream = current
-            if !grew { checkRotation(now: now) }
+            if !grew {
+                checkRotation(now: now)
+                lines += pendingLines
+                pendingLines = []
+            }
         }
         let events = pendingEvents
         pendingEvents = []
@@ -297,7 +303,7 @@ final class LogFileFollower {
         guard let current = stream else { return }
         if current.finished {
             // A copy or a rotated file read to its end: go on with the next newer rotation, or the path.
-            finishCurrent(carryAsLine: false)
+            finishCurrent()
             if !catchUp.isEmpty {
                 let descriptor = catchUp.removeFirst()
                 var rotated = Stream(descriptor: descriptor, identity: LogFileIdentity.of(descriptor: descriptor), offset: 0, lastGrowth: now)
@@ -365,7 +371,7 @@ final class LogFileFollower {
         }
         guard now - current.lastGrowth >= rotationGrace else { return }
         pendingEvents.append(.rotated)
-        finishCurrent(carryAsLine: false)
+        finishCurrent()
         openPathFromStart(now: now)
     }
 
@@ -418,8 +424,15 @@ final class LogFileFollower {
         stream = current
     }
 
-    private func finishCurrent(carryAsLine: Bool) {
-        if let current = stream { close(current.descriptor) }
+    /// Closes a file that will not grow again; an unfinished last line in it is handed out as a
+    /// line (its writer died mid-line), not dropped.
+    private func finishCurrent() {
+        if let current = stream {
+            if !current.carry.isEmpty && !current.discarding && current.identity != nil {
+                pendingLines.append(Line(offset: current.offset, text: Substring(String(decoding: current.carry, as: UTF8.self))))
+            }
+            close(current.descriptor)
+        }
         stream = nil
     }
 
