@@ -138,6 +138,29 @@ struct LogFileTests {
         #expect(try fleet.storedRecords(eventName: "LogRemoved").isEmpty)
     }
 
+    @Test func theBootCutoffAppliesToAFirstStartOnly() throws {
+        let fleet = try Fleet()
+        try fleet.startCollector()
+        let log = fleet.directory.file("auth.log")
+        func line(_ user: String) -> String {
+            // Dated before this boot, as lines logged just before a reboot are once the host is up again.
+            "2001-02-03T04:05:06.000000+00:00 vm sshd[7]: Accepted password for \(user) from 10.0.0.7 port 22 ssh2\n"
+        }
+        try Data((line("before-first-start") + "2099-01-01T00:00:00.000000+00:00 vm sshd[7]: Accepted password for marker from 10.0.0.7 port 22 ssh2\n").utf8)
+            .write(to: URL(fileURLWithPath: log))
+        let arguments = ["--tail-file", log, "--read-from", "boot", "--file-poll-interval-ms", "50"]
+        var agent = try fleet.startAgent(extra: arguments)
+        #expect(try fleet.records(["--event-name", "Login"], atLeast: 1).map { $0.userIdentity?.userName } == ["marker"])
+        #expect(agent.stop() == 0)
+        let handle = try #require(FileHandle(forWritingAtPath: log))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(line("after-checkpoint").utf8))
+        try handle.close()
+        agent = try fleet.startAgent(extra: arguments)
+        let users = Set(try fleet.records(["--event-name", "Login"], atLeast: 2).compactMap { $0.userIdentity?.userName })
+        #expect(users == ["marker", "after-checkpoint"])
+    }
+
     @Test func wipingTheLogIsRecorded() throws {
         let fleet = try Fleet()
         try fleet.startCollector()

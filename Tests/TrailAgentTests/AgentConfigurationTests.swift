@@ -28,6 +28,10 @@ struct AgentConfigurationTests {
         ("collector = \"https://c\"\nhostname = \"bad host\"", "hostname"),
         ("collector = \"https://c\"\nbatch-max-records = 0", "batch-max-records"),
         ("collector = \"https://c\"\nlog-level = \"loud\"", "log-level"),
+        ("collector = \"https://c\"\ntail-file = [\"relative.log\"]", "tail-file"),
+        ("collector = \"https://c\"\ntail-file = [\"/a\", \"/a\"]", "tail-file"),
+        ("collector = \"https://c\"\ntail-file = [" + (0...8).map { "\"/var/log/f\($0)\"" }.joined(separator: ", ") + "]", "tail-file"),
+        ("collector = \"https://c\"\nread-from = \"yesterday\"", "read-from"),
     ])
     func badValuesNameTheirKey(toml: String, key: String) throws {
         let parsed = try settings(toml)

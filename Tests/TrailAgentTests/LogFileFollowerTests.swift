@@ -281,6 +281,14 @@ struct LogFileFollowerTests {
         #expect(drain(follower).events.isEmpty)
     }
 
+    @Test mutating func aPathThatIsADirectoryIsReportedOnce() throws {
+        defer { directory.remove() }
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+        let follower = LogFileFollower(path: path, checkpoint: nil, startAt: .beginning)
+        #expect(drain(follower).events == [.unreadable(errno: EISDIR)])
+        #expect(drain(follower).events.isEmpty)
+    }
+
     @Test mutating func aPathThatNeverExistedIsWaitedForQuietly() throws {
         defer { directory.remove() }
         let follower = LogFileFollower(path: directory.file("secure"), checkpoint: nil, startAt: .beginning)

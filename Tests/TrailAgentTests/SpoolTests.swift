@@ -208,6 +208,22 @@ struct SpoolTests {
         #expect(spool.checkpoints == ["file:/var/log/auth.log": "offset=10", "journal": "s=abc;i=9"])
     }
 
+    @Test func theMostFilesAnAgentTailsFitTheStateFile() throws {
+        let directory = try TemporaryDirectory(prefix: "spool")
+        defer { directory.remove() }
+        let spool = try open(directory)
+        defer { spool.close() }
+        // As large as real file checkpoints get: long paths, big numbers, the time saved.
+        let identity = LogFileIdentity(device: .max, inode: .max, head: String(repeating: "f", count: 32), headLength: 256)
+        var checkpoint = LogFileCheckpoint(identity: identity, offset: .max)
+        checkpoint.savedAt = 1_795_557_090.123456
+        for n in 0..<AgentConfiguration.maxTailFiles {
+            let path = "/var/log/" + String(repeating: "x", count: 200) + "/\(n).log"
+            try spool.append([Self.record(n)], checkpoint: (source: FileTailService.source(path), position: checkpoint.encoded))
+        }
+        #expect(Self.numbers(try drain(spool)).count == AgentConfiguration.maxTailFiles)  // each acknowledgement writes the state
+    }
+
     @Test func aRecycledSegmentKeepsItsCheckpoints() throws {
         let directory = try TemporaryDirectory(prefix: "spool")
         defer { directory.remove() }

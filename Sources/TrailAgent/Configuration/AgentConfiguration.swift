@@ -72,6 +72,9 @@ public struct AgentConfiguration: Sendable, Hashable {
         case end
     }
 
+    /// The most files one agent tails (each checkpoint takes about 250 bytes of a 4 KiB state slot).
+    public static let maxTailFiles = 8
+
     public static let defaultTailFiles = ["/var/log/auth.log", "/var/log/secure", "/var/log/dpkg.log"]
 
     /// Every key the file and the flags accept.
@@ -185,6 +188,10 @@ public struct AgentConfiguration: Sendable, Hashable {
         if let files = try settings.strings("tail-file") {
             tailFiles = try files.map { try Self.absolutePath($0, "tail-file", settings) }
             guard Set(tailFiles).count == tailFiles.count else { throw settings.invalid("tail-file", "a file is listed twice") }
+            // Every file's checkpoint is kept in the spool's state file, whose slots are 4 KiB.
+            guard tailFiles.count <= Self.maxTailFiles else {
+                throw settings.invalid("tail-file", "at most \(Self.maxTailFiles) files can be tailed, \(tailFiles.count) are listed")
+            }
         }
         if try settings.bool("no-tail-files") == true { tailFiles = [] }
         if let value = try settings.string("read-from") {

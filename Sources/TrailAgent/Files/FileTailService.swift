@@ -17,12 +17,13 @@ import Glibc
 /// read). Under the spool's `block` policy a full spool makes it wait, never skip.
 final class FileTailService: Service, @unchecked Sendable {
     // @unchecked: the followers and counters are touched only by the task running `run()`.
-    private let followers: [(follower: LogFileFollower, format: LogLineConverter.Format)]
+    /// `notBefore`: the first-start cutoff (`--read-from boot`), only for a file without a checkpoint:
+    /// a file resumed after a reboot must keep the lines logged before it.
+    private let followers: [(follower: LogFileFollower, format: LogLineConverter.Format, notBefore: Date?)]
     private let spool: Spool
     private let converter: LogLineConverter
     private let agentRecords: AgentRecordBuilder
     private let pollInterval: Duration
-    private let notBefore: Date?
     private let logger: Logger
     private var tamperSequence = 0
     private var counters = Counters()
@@ -42,16 +43,19 @@ final class FileTailService: Service, @unchecked Sendable {
 
     init(configuration: AgentConfiguration, spool: Spool, host: HostIdentity, agentRecords: AgentRecordBuilder, logger: Logger) {
         let firstStart: LogFileFollower.StartAt = configuration.readFrom == .end ? .end : .beginning
+        // Without a checkpoint, `boot` reads only what the current boot logged.
+        let bootCutoff = configuration.readFrom == .boot ? BootTime.current() : nil
         followers = configuration.tailFiles.map { path in
             let checkpoint = spool.checkpoints[Self.source(path)].flatMap(LogFileCheckpoint.init(encoded:))
-            return (LogFileFollower(path: path, checkpoint: checkpoint, startAt: firstStart), LogLineConverter.Format(path: path))
+            return (
+                LogFileFollower(path: path, checkpoint: checkpoint, startAt: firstStart), LogLineConverter.Format(path: path),
+                checkpoint == nil ? bootCutoff : nil
+            )
         }
         self.spool = spool
         converter = LogLineConverter(builder: HostRecordBuilder(host: host, hideUnverifiedUserNames: configuration.hideUnknownUserNames))
         self.agentRecords = agentRecords
         pollInterval = configuration.filePollInterval
-        // Without a checkpoint, `boot` reads only what the current boot logged.
-        notBefore = configuration.readFrom == .boot ? BootTime.current() : nil
         self.logger = logger
     }
 
@@ -66,10 +70,10 @@ final class FileTailService: Service, @unchecked Sendable {
             try await cancelWhenGracefulShutdown {
                 while true {
                     var busy = false
-                    for (follower, format) in self.followers {
+                    for (follower, format, notBefore) in self.followers {
                         guard let chunk = follower.poll() else { continue }
                         busy = true
-                        try await self.commit(chunk, of: follower, format: format)
+                        try await self.commit(chunk, of: follower, format: format, notBefore: notBefore)
                     }
                     if !busy { try await Task.sleep(for: self.pollInterval) }
                 }
@@ -84,7 +88,9 @@ final class FileTailService: Service, @unchecked Sendable {
             ])
     }
 
-    private func commit(_ chunk: LogFileFollower.Chunk, of follower: LogFileFollower, format: LogLineConverter.Format) async throws {
+    private func commit(
+        _ chunk: LogFileFollower.Chunk, of follower: LogFileFollower, format: LogLineConverter.Format, notBefore: Date?
+    ) async throws {
         let path = follower.path
         let now = Date()
         let offset = TimeZone.current.secondsFromGMT(for: now)

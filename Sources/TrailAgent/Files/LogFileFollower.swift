@@ -107,8 +107,6 @@ final class LogFileFollower {
     private var pendingLines: [Line] = []
     private var startAt: StartAt
     private var resume: LogFileCheckpoint?
-    /// Whether the path has been seen at all (a default path that never existed stays quiet).
-    private var everSeen = false
     /// The checkpoint last handed out: a poll that would not move it returns nothing.
     private var lastCheckpoint = LogFileCheckpoint(identity: nil, offset: 0)
 
@@ -178,7 +176,6 @@ final class LogFileFollower {
             lastCheckpoint = checkpoint
             if checkpoint.identity != nil, let found = locate(checkpoint, now: now) {
                 stream = found
-                everSeen = true
                 return
             }
             if checkpoint.identity != nil { pendingEvents.append(.lostPlace) }
@@ -197,14 +194,12 @@ final class LogFileFollower {
                     if let live = Self.open(path) {
                         nextLive = Self.liveStream(live, now: now)
                     }
-                    everSeen = true
                     return
                 }
             }
             startAt = .beginning
         }
         guard let descriptor = openPath() else { return }
-        everSeen = true
         var info = stat()
         fstat(descriptor, &info)
         let offset = startAt == .end ? Int(info.st_size) : 0
@@ -257,7 +252,14 @@ final class LogFileFollower {
         while true {
             let position = stream.offset + stream.carry.count
             let count = buffer.withUnsafeMutableBytes { pread(stream.descriptor, $0.baseAddress!, Self.readSize, off_t(position)) }
-            guard count > 0 else { break }
+            guard count > 0 else {
+                // A read error (the path is a directory, an I/O error) is reported once, not taken for EOF.
+                if count < 0 && !unreadableReported {
+                    unreadableReported = true
+                    pendingEvents.append(.unreadable(errno: errno))
+                }
+                break
+            }
             grew = true
             stream.lastGrowth = now
             if stream.identity == nil { stream.identity = LogFileIdentity.of(descriptor: stream.descriptor) }

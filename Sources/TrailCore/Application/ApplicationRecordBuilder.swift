@@ -22,14 +22,12 @@ public struct ApplicationRecordBuilder: Sendable {
     struct RequestContext {
         var peer: PeerCredentials
         var fallbackRequestID: String
-        var now: Date
         var nowText: String
         var process: JSONValue
 
         init(peer: PeerCredentials, fallbackRequestID: String, now: Date) {
             self.peer = peer
             self.fallbackRequestID = fallbackRequestID
-            self.now = now
             nowText = TrailTime.format(now)
             var process: [String: JSONValue] = [
                 "pid": .integer(Int64(peer.pid)), "uid": .integer(Int64(peer.uid)), "gid": .integer(Int64(peer.gid)),

@@ -321,11 +321,7 @@ public enum AuthLogParser {
                 eventSource: "accounts.linux", eventName: "ChangePassword", userName: by,
                 requestParameters: ["userName": .string(name), "tool": .string(tool)]))
         }
-        if let rest = text.after("group changed in ") ?? text.after("group name changed in ") {
-            _ = rest
-            return .ignored
-        }
-        if text.hasPrefix("group added to ") || text.hasPrefix("delete user ") || text.hasPrefix("removed shadow group")
+        if text.hasPrefix("group added to ") || text.hasPrefix("group changed in ") || text.hasPrefix("group name changed in ") || text.hasPrefix("delete user ") || text.hasPrefix("removed shadow group")
             || text.containsText("removed from /etc/") || text.hasPrefix("default group changed") || text.hasPrefix("members of group")
         {
             return .ignored
