@@ -37,12 +37,21 @@ public struct Agent: Sendable {
         let shipper = try Shipper(spool: spool, configuration: configuration, logger: logger)
         let lifecycle = AgentLifecycleService(spool: spool, builder: agentRecords, logger: logger)
         let files = FileTailService(configuration: configuration, spool: spool, host: host, agentRecords: agentRecords, logger: logger)
+        var sources: [any Service] = [files]
+        if configuration.journal {
+            let reader = JournalReader(
+                directory: configuration.journalDirectory, readFrom: configuration.readFrom, spool: spool,
+                converter: JournalEntryConverter(builder: HostRecordBuilder(host: host, hideUnverifiedUserNames: configuration.hideUnknownUserNames)),
+                agentRecords: agentRecords, logger: logger)
+            sources.append(JournalService(reader: reader))
+        }
         let readiness = ReadinessService(
             status: "serving \(configuration.socketPath), shipping to \(configuration.collectorURL)", gate: listening, logger: logger)
-        // Shutdown runs in reverse: readiness, file tailing, socket, lifecycle (AgentStopped), then the shipper drains.
+        // Shutdown runs in reverse: readiness, the journal and file tailing, socket, lifecycle
+        // (AgentStopped), then the shipper drains.
         let group = ServiceGroup(
             configuration: .init(
-                services: [shipper, lifecycle, socketServer, files, readiness],
+                services: [shipper, lifecycle, socketServer] + sources + [readiness],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         return Agent(group: group, spool: spool)

@@ -47,6 +47,8 @@ struct AgentOptions: ParsableArguments {
     @Option(name: .customLong("read-from"), help: "Where a source without a checkpoint starts: beginning, boot (default) or end.") var readFrom: String?
     @Option(name: .customLong("hide-unknown-user-names"), help: "Hide the names in failed logins for accounts that do not exist (default true).") var hideUnknownUserNames: Bool?
     @Option(name: .customLong("file-poll-interval-ms"), help: "How often tailed files are checked (default 250).") var filePollIntervalMs: Int?
+    @Flag(inversion: .prefixedNo, help: "Read journald (default on; auth.log and secure are then watched for tampering only).") var journal: Bool?
+    @Option(name: .customLong("journal-directory"), help: "Read the journal files in this directory instead of the local journal.") var journalDirectory: String?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical (default info).") var logLevel: String?
 
     /// The file's text, or `nil` when there is no such file.
@@ -84,6 +86,8 @@ struct AgentOptions: ParsableArguments {
         settings.setFlag("read-from", readFrom.map(ConfigValue.string))
         settings.setFlag("hide-unknown-user-names", hideUnknownUserNames.map(ConfigValue.bool))
         settings.setFlag("file-poll-interval-ms", filePollIntervalMs.map(ConfigValue.integer))
+        settings.setFlag("journal", journal.map(ConfigValue.bool))
+        settings.setFlag("journal-directory", journalDirectory.map(ConfigValue.string))
         return settings
     }
 }

@@ -63,6 +63,8 @@ final class Fleet: @unchecked Sendable {
         if let hostname { arguments += ["--hostname", hostname] }
         // The machine's own auth.log and dpkg.log stay out of tests that do not ask for files.
         if !extra.contains("--tail-file") { arguments.append("--no-tail-files") }
+        // And so does the machine's journal, unless the test gives one.
+        if !extra.contains("--journal-directory") && !extra.contains("--journal") { arguments.append("--no-journal") }
         let process = try TestProcess(
             TestBinaries.agent, arguments + extra, logPath: directory.file("agent-\(name)-\(UUID().uuidString.prefix(6)).log"), environment: environment)
         agents[name] = process
@@ -114,6 +116,26 @@ final class Fleet: @unchecked Sendable {
             "sqlite3", ["-readonly", directory.file("collector/events.sqlite"), "SELECT event_id FROM events WHERE event_source = '\(source)'"])
         guard result.status == 0 else { throw TestProcess.Failure(description: "sqlite3: \(result)") }
         return result.stdout.split(separator: "\n").map(String.init)
+    }
+
+    /// Records stored whose event source ends in `suffix` (`.linux`: host activity), decoded.
+    func storedRecords(sourceSuffix suffix: String) throws -> [CloudTrailRecord] {
+        let result = try Command.run(
+            "sqlite3", ["-readonly", directory.file("collector/events.sqlite"), "SELECT record FROM events WHERE event_source LIKE '%\(suffix)'"])
+        guard result.status == 0 else { throw TestProcess.Failure(description: "sqlite3: \(result)") }
+        return try result.stdout.split(separator: "\n").map { try CloudTrailRecord.decode(from: Data($0.utf8)) }
+    }
+
+    /// Polls ``storedRecords(sourceSuffix:)`` until `count` are stored or `timeout` passes.
+    func waitForStored(sourceSuffix suffix: String, count: Int, timeout: TimeInterval = 30) throws -> [CloudTrailRecord] {
+        let deadline = Date().addingTimeInterval(timeout)
+        var stored: [CloudTrailRecord] = []
+        while Date() < deadline {
+            stored = try storedRecords(sourceSuffix: suffix)
+            if stored.count >= count { break }
+            usleep(200_000)
+        }
+        return stored
     }
 
     /// Records stored with `eventName`, decoded.

@@ -59,6 +59,13 @@ public struct AgentConfiguration: Sendable, Hashable {
     public var hideUnknownUserNames: Bool
     /// How often tailed files are checked for new lines. Default: 250 ms.
     public var filePollInterval: Duration
+    /// Read journald. Default: `true`. While the journal is read, auth.log and secure are watched
+    /// for tampering only: journald already holds what rsyslog wrote there, and one activity must
+    /// make one record.
+    public var journal: Bool
+    /// Read the journal files in this directory instead of the local machine's journal (a copy
+    /// from another machine, a journald namespace, fixtures). Default: `nil`.
+    public var journalDirectory: String?
     /// Hash of the effective settings, written into `AgentStarted`.
     public var settingsHash: String
 
@@ -83,6 +90,7 @@ public struct AgentConfiguration: Sendable, Hashable {
         "batch-max-records", "batch-max-age-ms", "proxy", "max-request-bytes", "socket-read-timeout-ms", "log-level",
         "spool-max-bytes", "spool-full-policy", "spool-commit-interval-ms", "batch-max-bytes", "connect-timeout-ms",
         "request-timeout-ms", "tail-file", "no-tail-files", "read-from", "hide-unknown-user-names", "file-poll-interval-ms",
+        "journal", "journal-directory",
     ]
 
     /// The default configuration file.
@@ -130,6 +138,17 @@ public struct AgentConfiguration: Sendable, Hashable {
         readFrom = .boot
         hideUnknownUserNames = true
         filePollInterval = .milliseconds(250)
+        journal = true
+        journalDirectory = nil
+    }
+
+    /// Whether lines of the tailed file `path` are converted, or only watched for tampering: with
+    /// the journal on, the auth logs journald forwards to rsyslog are not read twice. A host where
+    /// journald is not running (a container with rsyslog alone) keeps the files as the source.
+    public func convertsLines(of path: String, journaldRunning: Bool) -> Bool {
+        guard journal && (journaldRunning || journalDirectory != nil) else { return true }
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        return !(name == "auth.log" || name == "secure")
     }
 
     /// Builds and checks a configuration.
@@ -202,6 +221,8 @@ public struct AgentConfiguration: Sendable, Hashable {
         }
         if let value = try settings.bool("hide-unknown-user-names") { hideUnknownUserNames = value }
         if let value = try settings.integer("file-poll-interval-ms", in: 10...60_000) { filePollInterval = .milliseconds(value) }
+        if let value = try settings.bool("journal") { journal = value }
+        if let value = try settings.string("journal-directory") { journalDirectory = try Self.absolutePath(value, "journal-directory", settings) }
         if let value = try settings.string("log-level"), !Self.logLevels.contains(value) {
             throw settings.invalid("log-level", "must be one of \(Self.logLevels.joined(separator: ", "))")
         }

@@ -19,7 +19,8 @@ final class FileTailService: Service, @unchecked Sendable {
     // @unchecked: the followers and counters are touched only by the task running `run()`.
     /// `notBefore`: the first-start cutoff (`--read-from boot`), only for a file without a checkpoint:
     /// a file resumed after a reboot must keep the lines logged before it.
-    private let followers: [(follower: LogFileFollower, format: LogLineConverter.Format, notBefore: Date?)]
+    /// `converts`: `false` for a file watched for tampering only (auth.log while the journal is read).
+    private let followers: [(follower: LogFileFollower, format: LogLineConverter.Format, notBefore: Date?, converts: Bool)]
     private let spool: Spool
     private let converter: LogLineConverter
     private let agentRecords: AgentRecordBuilder
@@ -36,6 +37,8 @@ final class FileTailService: Service, @unchecked Sendable {
         var unparsed = 0
         var beforeStart = 0
         var oversized = 0
+        /// Lines of files watched for tampering only.
+        var watched = 0
     }
 
     /// The spool checkpoint source name of a tailed file.
@@ -45,11 +48,12 @@ final class FileTailService: Service, @unchecked Sendable {
         let firstStart: LogFileFollower.StartAt = configuration.readFrom == .end ? .end : .beginning
         // Without a checkpoint, `boot` reads only what the current boot logged.
         let bootCutoff = configuration.readFrom == .boot ? BootTime.current() : nil
+        let journaldRunning = FileManager.default.fileExists(atPath: "/run/systemd/journal/socket")
         followers = configuration.tailFiles.map { path in
             let checkpoint = spool.checkpoints[Self.source(path)].flatMap(LogFileCheckpoint.init(encoded:))
             return (
                 LogFileFollower(path: path, checkpoint: checkpoint, startAt: firstStart), LogLineConverter.Format(path: path),
-                checkpoint == nil ? bootCutoff : nil
+                checkpoint == nil ? bootCutoff : nil, configuration.convertsLines(of: path, journaldRunning: journaldRunning)
             )
         }
         self.spool = spool
@@ -65,15 +69,20 @@ final class FileTailService: Service, @unchecked Sendable {
             try? await gracefulShutdown()
             return
         }
-        logger.info("tailing log files", metadata: ["files": "\(followers.map(\.follower.path).joined(separator: ", "))"])
+        logger.info(
+            "tailing log files",
+            metadata: [
+                "files": "\(followers.filter(\.converts).map(\.follower.path).joined(separator: ", "))",
+                "watchedOnly": "\(followers.filter { !$0.converts }.map(\.follower.path).joined(separator: ", "))",
+            ])
         do {
             try await cancelWhenGracefulShutdown {
                 while true {
                     var busy = false
-                    for (follower, format, notBefore) in self.followers {
+                    for (follower, format, notBefore, converts) in self.followers {
                         guard let chunk = follower.poll() else { continue }
                         busy = true
-                        try await self.commit(chunk, of: follower, format: format, notBefore: notBefore)
+                        try await self.commit(chunk, of: follower, format: format, notBefore: notBefore, converts: converts)
                     }
                     if !busy { try await Task.sleep(for: self.pollInterval) }
                 }
@@ -85,11 +94,12 @@ final class FileTailService: Service, @unchecked Sendable {
             metadata: [
                 "files.lines": "\(counters.lines)", "files.records": "\(counters.records)", "files.ignored": "\(counters.ignored)",
                 "files.unknown": "\(counters.unknown)", "files.unparsed": "\(counters.unparsed)", "files.oversized": "\(counters.oversized)",
+                "files.watchedOnly": "\(counters.watched)",
             ])
     }
 
     private func commit(
-        _ chunk: LogFileFollower.Chunk, of follower: LogFileFollower, format: LogLineConverter.Format, notBefore: Date?
+        _ chunk: LogFileFollower.Chunk, of follower: LogFileFollower, format: LogLineConverter.Format, notBefore: Date?, converts: Bool
     ) async throws {
         let path = follower.path
         let now = Date()
@@ -100,7 +110,9 @@ final class FileTailService: Service, @unchecked Sendable {
         if chunk.oversizedLines > 0 {
             logger.warning("skipped over-long lines", metadata: ["file": "\(path)", "lines": "\(chunk.oversizedLines)"])
         }
-        if let identity = chunk.identity {
+        if !converts {
+            counters.watched += chunk.lines.count
+        } else if let identity = chunk.identity {
             for line in chunk.lines {
                 let origin = HostRecordBuilder.Origin(
                     source: Self.source(path), position: "\(identity.positionKey);offset=\(line.offset)",

@@ -65,13 +65,33 @@ public struct AgentRecordBuilder: Sendable {
         record(eventName: "SpoolRecovered", now: now, parameters: details)
     }
 
-    func record(eventName: String, now: Date, parameters: [String: JSONValue], sequence: Int? = nil) -> CloudTrailRecord {
+    /// `JournalGap`: the journal no longer holds the entry the saved cursor names (vacuumed or
+    /// rotated away while the agent was down), so entries between it and the oldest one left may
+    /// never have been read. Reading goes on from the oldest entry.
+    ///
+    /// The event ID derives from the lost cursor, so a run that crashes before it moves on and
+    /// reports the same gap again stores it once.
+    public func journalGap(lostCursor: String, lostSince: String?, resumedAt: String?, now: Date) -> CloudTrailRecord {
+        var parameters: [String: JSONValue] = ["lostCursor": .string(lostCursor)]
+        if let lostSince { parameters["lastReadEventTime"] = .string(lostSince) }
+        if let resumedAt { parameters["oldestAvailableEventTime"] = .string(resumedAt) }
+        var record = record(eventName: "JournalGap", now: now, parameters: parameters, position: "journal-gap;cursor=\(lostCursor)")
+        record.errorCode = "JournalGap"
+        record.errorMessage =
+            "the journal no longer holds the last entry read; entries logged after it and removed before they were read are missing"
+        return record
+    }
+
+    /// - Parameter position: A stable position for the event ID instead of this run's (for a record
+    ///   that any run would write the same).
+    func record(eventName: String, now: Date, parameters: [String: JSONValue], sequence: Int? = nil, position: String? = nil) -> CloudTrailRecord {
         let runKey = "boot=\(host.bootID ?? "-");pid=\(process.pid);started=\(Int64(runStarted.timeIntervalSince1970 * 1_000_000))"
         var requestParameters = parameters
         requestParameters["version"] = .string(version)
         requestParameters["configHash"] = .string(configurationHash)
         let eventID = EventID.derive(
-            machineID: host.machineID, source: "agent", position: "\(runKey);event=\(eventName)" + (sequence.map { ";seq=\($0)" } ?? ""))
+            machineID: host.machineID, source: "agent",
+            position: position ?? ("\(runKey);event=\(eventName)" + (sequence.map { ";seq=\($0)" } ?? "")))
         var resources: [RecordResource]?
         if let hostname = host.hostname {
             resources = [RecordResource(arn: "arn:hosttrail:host:::host/\(hostname)", accountId: nil, type: RecordResource.hostType)]

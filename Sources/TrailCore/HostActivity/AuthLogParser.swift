@@ -16,6 +16,12 @@ public enum AuthLogParser {
         case unknown
     }
 
+    /// Every syslog identifier some rule below understands (PAM lines come from these programs too).
+    public static let identifiers: [String] = [
+        "sshd", "sudo", "su", "useradd", "userdel", "usermod", "groupadd", "groupdel", "groupmod", "gpasswd", "passwd", "chpasswd",
+        "chage", "chfn", "chsh", "systemd-logind", "CRON", "cron", "login", "systemd", "(systemd)",
+    ]
+
     /// Parses the message `message` logged by `identifier` (the syslog tag, e.g. `sshd`).
     public static func parse(identifier: String, message: String) -> Outcome {
         let text = Substring(message)

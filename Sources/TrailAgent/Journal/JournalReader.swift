@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import Logging
+import TrailCore
+
+/// Reads journald on one dedicated thread (the `sd_journal` handle never leaves it), converts the
+/// entries the parsers understand into records, and commits each batch together with the cursor
+/// of the last entry read, so a restart resumes exactly after it.
+///
+/// The checklist is rsyslog's imjournal (see `docs/ARCHITECTURE.md`): resume with
+/// `sd_journal_test_cursor` so the saved entry is not read twice; a cursor the journal no longer
+/// holds means reading from the oldest entry and a `JournalGap` record; `SD_JOURNAL_INVALIDATE`
+/// (files added or removed) means reopen and re-seek; matches go into `sd_journal_add_match`, and
+/// the cursor advances past entries that produce no record.
+final class JournalReader: @unchecked Sendable {
+    // @unchecked: `stopRequested` is guarded by `lock`; everything else is used by the reader thread only.
+    private let directory: String?
+    private let readFrom: AgentConfiguration.ReadFrom
+    private let spool: Spool
+    private let converter: JournalEntryConverter
+    private let agentRecords: AgentRecordBuilder
+    private let logger: Logger
+    private let lock = NSLock()
+    private var stopRequested = false
+    private(set) var counters = Counters()
+
+    /// Entries per committed batch at most.
+    static let batchEntries = 2000
+    /// How long one `sd_journal_wait` lasts, bounding how late a stop is noticed.
+    static let waitMicroseconds: UInt64 = 250_000
+    /// How often a journal with no files at all (no journald yet) is opened again.
+    static let reopenEmptyAfter: Duration = .seconds(5)
+
+    struct Counters {
+        var entries = 0
+        var records = 0
+        var ignored = 0
+        var unknown = 0
+        var reopened = 0
+        var gaps = 0
+    }
+
+    init(directory: String?, readFrom: AgentConfiguration.ReadFrom, spool: Spool, converter: JournalEntryConverter, agentRecords: AgentRecordBuilder, logger: Logger) {
+        self.directory = directory
+        self.readFrom = readFrom
+        self.spool = spool
+        self.converter = converter
+        self.agentRecords = agentRecords
+        self.logger = logger
+    }
+
+    /// Runs the reader thread until ``requestStop()``.
+    func run() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let thread = Thread {
+                self.readUntilStopped()
+                continuation.resume()
+            }
+            thread.name = "hosttrail-journal"
+            thread.start()
+        }
+    }
+
+    /// Asks the thread to stop; it does within one wait (250 ms) or one commit.
+    func requestStop() {
+        lock.withLock { stopRequested = true }
+    }
+
+    private var stopping: Bool { lock.withLock { stopRequested } }
+
+    // MARK: - The reader thread
+
+    /// The cursor of the last entry whose batch is committed (or, before any, where reading began).
+    private var cursor: String?
+
+    private func readUntilStopped() {
+        cursor = spool.checkpoints[JournalEntryConverter.source]
+        var lastError: String?
+        logger.info("reading the journal", metadata: ["directory": "\(directory ?? "local")", "resume": "\(cursor != nil)"])
+        while !stopping {
+            do {
+                let journal = try SystemJournal(directory: directory)
+                try restrict(journal)
+                let onUnreadEntry = try position(journal)
+                lastError = nil
+                if try follow(journal, onUnreadEntry: onUnreadEntry) { counters.reopened += 1 }
+            } catch {
+                // Logged once per distinct failure, then retried every second.
+                if lastError != "\(error)" { logger.error("cannot read the journal; retrying", metadata: ["error": "\(error)"]) }
+                lastError = "\(error)"
+                Thread.sleep(forTimeInterval: 1)
+            }
+        }
+        logger.info(
+            "stopped reading the journal",
+            metadata: [
+                "journal.entries": "\(counters.entries)", "journal.records": "\(counters.records)", "journal.ignored": "\(counters.ignored)",
+                "journal.unknown": "\(counters.unknown)", "journal.reopened": "\(counters.reopened)", "journal.gaps": "\(counters.gaps)",
+            ])
+    }
+
+    /// Only entries some parser reads: the identifiers the parsers know, or anything logged to the
+    /// auth and authpriv facilities (PAM lines of other programs), as auth.log would hold.
+    private func restrict(_ journal: SystemJournal) throws(JournalError) {
+        try journal.match("SYSLOG_IDENTIFIER", anyOf: JournalEntryConverter.parsedIdentifiers, or: "SYSLOG_FACILITY", anyOf: ["4", "10"])
+    }
+
+    /// Positions the journal where reading goes on. Returns whether it now stands on an entry not
+    /// read yet (read it before moving on); otherwise the next `next()` gives the first new entry.
+    private func position(_ journal: SystemJournal) throws -> Bool {
+        if let saved = cursor {
+            // Whether the saved entry still exists is asked without matches: the entry may not
+            // match them (the configuration changed) and still be there.
+            journal.flushMatches()
+            var exists = false
+            if (try? journal.seek(cursor: saved)) != nil, try journal.next() { exists = journal.isAt(cursor: saved) }
+            try restrict(journal)
+            if exists {
+                try journal.seek(cursor: saved)
+                guard try journal.next() else { return false }
+                return !journal.isAt(cursor: saved)
+            }
+            try journal.seekHead()
+            try reportGap(journal, lostCursor: saved)
+            return false
+        }
+        switch readFrom {
+        case .beginning:
+            try journal.seekHead()
+        case .boot:
+            if let boot = BootTime.current() {
+                try journal.seek(realtimeMicroseconds: UInt64(max(0, boot.timeIntervalSince1970) * 1_000_000))
+            } else {
+                try journal.seekHead()
+            }
+        case .end:
+            // seek_tail then next() can hand out old entries (systemd#9934); previous() does not.
+            try journal.seekTail()
+            if try journal.previous() { cursor = try journal.cursor() }
+        }
+        return false
+    }
+
+    /// Commits a `JournalGap` record at once (the cursor stays: a crash now reports the same gap,
+    /// stored once by its event ID).
+    private func reportGap(_ journal: SystemJournal, lostCursor: String) throws {
+        counters.gaps += 1
+        var oldest: String?
+        if try journal.next() {
+            oldest = TrailTime.format(Date(timeIntervalSince1970: Double(try journal.realtimeMicroseconds()) / 1_000_000))
+            try journal.seekHead()
+        }
+        let lostSince = JournalEntry.realtimeMicroseconds(ofCursor: lostCursor).map { TrailTime.format(Date(timeIntervalSince1970: Double($0) / 1_000_000)) }
+        logger.warning(
+            "the journal no longer holds the saved cursor (vacuumed or rotated away); reading from the oldest entry",
+            metadata: ["cursor": "\(lostCursor)", "lastRead": "\(lostSince ?? "-")", "oldest": "\(oldest ?? "-")"])
+        let record = agentRecords.journalGap(lostCursor: lostCursor, lostSince: lostSince, resumedAt: oldest, now: Date())
+        _ = commit([try record.canonicalJSON()], checkpoint: nil)
+    }
+
+    /// Reads and commits until a stop (returns `false`) or until the journal must be reopened (`true`).
+    private func follow(_ journal: SystemJournal, onUnreadEntry: Bool) throws -> Bool {
+        var unread = onUnreadEntry
+        var records: [Data] = []
+        var entries = 0
+        let opened = ContinuousClock.now
+        while !stopping {
+            if try unread || journal.next() {
+                unread = false
+                entries += 1
+                try read(journal, into: &records)
+                if entries < Self.batchEntries { continue }
+            }
+            if entries > 0 {
+                // The batch ends at the current entry: its cursor is the checkpoint.
+                guard commit(records, checkpoint: try journal.cursor()) else { return false }
+                records.removeAll(keepingCapacity: true)
+                entries = 0
+                continue
+            }
+            switch try journal.wait(timeoutMicroseconds: Self.waitMicroseconds) {
+            case .invalidated:
+                return true
+            case .none where !journal.hasFiles && ContinuousClock.now - opened > Self.reopenEmptyAfter:
+                // Opened before journald created any file: the directories may not be watched.
+                return true
+            case .none, .appended:
+                continue
+            }
+        }
+        return false
+    }
+
+    private func read(_ journal: SystemJournal, into records: inout [Data]) throws {
+        counters.entries += 1
+        let identifier = journal.string("SYSLOG_IDENTIFIER") ?? journal.string("_COMM") ?? ""
+        let message = journal.string("MESSAGE") ?? ""
+        switch converter.activity(identifier: identifier, message: message) {
+        case .activity(let activity):
+            let entry = JournalEntry(
+                cursor: try journal.cursor(), realtimeMicroseconds: try journal.realtimeMicroseconds(),
+                sourceRealtimeMicroseconds: journal.integer("_SOURCE_REALTIME_TIMESTAMP").map(UInt64.init), identifier: identifier, message: message,
+                pid: journal.integer("SYSLOG_PID") ?? journal.integer("_PID"), unit: journal.string("UNIT") ?? journal.string("_SYSTEMD_UNIT"),
+                bootID: journal.string("_BOOT_ID"), transport: journal.string("_TRANSPORT"))
+            records.append(try converter.record(for: activity, entry: entry).canonicalJSON())
+            counters.records += 1
+        case .ignored:
+            counters.ignored += 1
+        case .unknown:
+            counters.unknown += 1
+        }
+    }
+
+    /// Commits records with the checkpoint; under the `block` policy a full spool makes it wait.
+    /// `false` when a stop came first (nothing committed; the entries are read again next start).
+    private func commit(_ records: [Data], checkpoint: String?) -> Bool {
+        while true {
+            do {
+                try spool.append(records, checkpoint: checkpoint.map { (JournalEntryConverter.source, $0) })
+                if let checkpoint { cursor = checkpoint }
+                return true
+            } catch {
+                if !(error is Spool.Full) { logger.error("cannot spool journal records", metadata: ["error": "\(error)"]) }
+                if stopping { return false }
+                Thread.sleep(forTimeInterval: 1)
+            }
+        }
+    }
+}

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import Testing
+import TrailCore
+import TrailTestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The journal source against journal files written by `systemd-journal-remote` (deterministic
+/// fixtures) and against a real journald instance of the test's own (a journald namespace).
+@Suite(.serialized, .timeLimit(.minutes(5)))
+struct JournalTests {
+    /// The `journal.entries` count an agent logged when it stopped reading: how many entries it read.
+    static func entriesRead(_ log: String) -> [Int] {
+        log.split(separator: "\n").filter { $0.contains("stopped reading the journal") }.compactMap { line in
+            line.range(of: "journal.entries=").flatMap { Int(line[$0.upperBound...].prefix { $0.isNumber }) }
+        }
+    }
+
+    @Test func fixtureEntriesBecomeRecordsAndARestartReadsNothingTwice() throws {
+        let fleet = try Fleet()
+        try fleet.startCollector()
+        let journal = fleet.directory.file("journal")
+        let start = JournalFixture.realtime(secondsAgo: 60)
+        try JournalFixture.write(
+            [
+                .init(identifier: "sshd", message: "Failed password for invalid user eve from 203.0.113.9 port 4000 ssh2", realtime: start),
+                .init(
+                    identifier: "sshd", message: "Accepted publickey for alice from 198.51.100.7 port 50022 ssh2: ED25519 SHA256:abc",
+                    realtime: start + 1000, pid: 77),
+                .init(identifier: "sudo", message: "   alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/id", realtime: start + 2000, facility: 10),
+                .init(identifier: "kernel", message: "eth0: link up", realtime: start + 3000, facility: 0),
+                .init(identifier: "nginx", message: "GET / 200", realtime: start + 3500, facility: 3),
+                .init(
+                    identifier: "systemd", message: "nginx.service: Failed with result 'exit-code'.", realtime: start + 4000, pid: 1, facility: 3,
+                    extra: ["UNIT": "nginx.service"]),
+                // PAM lines of a program no rule names are read through the authpriv facility match.
+                .init(identifier: "myapp", message: "pam_unix(myapp:session): session opened for user bob(uid=1001) by (uid=0)", realtime: start + 5000, facility: 10),
+            ], to: journal, name: "fixture.journal")
+        var agent = try fleet.startAgent(extra: ["--journal-directory", journal, "--read-from", "beginning"])
+        let records = try fleet.waitForStored(sourceSuffix: ".linux", count: 5)
+        #expect(records.count == 5, "\(records.map(\.eventName)); agent:\n\(fleet.agentLogs())")
+        #expect(Set(records.map(\.eventID)).count == records.count)
+
+        let failed = try #require(records.first { $0.errorCode == "InvalidUser" })
+        #expect(failed.eventSource == "sshd.linux" && failed.eventName == "Login")
+        #expect(failed.userIdentity?.userName == HostActivity.hiddenUserName)
+        #expect(failed.sourceIPAddress == "203.0.113.9")
+        #expect(failed.eventTime == TrailTime.format(Date(timeIntervalSince1970: Double(start) / 1_000_000)))
+
+        let login = try #require(records.first { $0.userIdentity?.userName == "alice" && $0.eventSource == "sshd.linux" })
+        #expect(login.sourceIPAddress == "198.51.100.7")
+        #expect(login.additionalEventData?["process"]?["pid"]?.integerValue == 77)
+        #expect(login.additionalEventData?["origin"]?["source"]?.stringValue == "journal")
+        #expect(login.additionalEventData?["origin"]?["cursor"]?.stringValue?.hasPrefix("s=") == true)
+        #expect(login.additionalEventData?["origin"]?["bootId"]?.stringValue == "0123456789abcdef0123456789abcdef")
+
+        let sudo = try #require(records.first { $0.eventSource == "sudo.linux" })
+        #expect(sudo.userIdentity?.sessionContext?.sessionIssuer?.userName == "alice")
+        let unit = try #require(records.first { $0.eventSource == "systemd.linux" })
+        #expect(unit.eventName == "UnitFailed" && unit.additionalEventData?["origin"]?["unit"]?.stringValue == "nginx.service")
+        #expect(records.contains { $0.eventSource == "myapp.linux" && $0.userIdentity?.userName == "bob" })
+
+        // Journald's matches kept the kernel and nginx entries from being read at all.
+        #expect(agent.stop() == 0)
+        #expect(Self.entriesRead(agent.log) == [5], "\(agent.log)")
+        // Resumed at the saved cursor: the entry it names is not read again, nor anything before it.
+        agent = try fleet.startAgent(extra: ["--journal-directory", journal, "--read-from", "beginning"])
+        try agent.waitForLog("reading the journal")
+        usleep(500_000)
+        #expect(agent.stop() == 0)
+        #expect(Self.entriesRead(agent.log) == [0], "\(agent.log)")
+    }
+
+    @Test func everyEntryIsStoredOnceAcrossAgentCrashes() throws {
+        let fleet = try Fleet()
+        try fleet.startCollector()
+        let journal = fleet.directory.file("journal")
+        let first = 20_000
+        let second = 5_000
+        let start = JournalFixture.realtime(secondsAgo: 600)
+        func entries(_ range: Range<Int>) -> [JournalFixture.Entry] {
+            range.map { .init(identifier: "sshd", message: "Accepted password for user\($0) from 10.0.0.1 port \($0) ssh2", realtime: start + UInt64($0) * 10) }
+        }
+        try JournalFixture.write(entries(0..<first), to: journal, name: "first.journal")
+        let arguments = ["--journal-directory", journal, "--read-from", "beginning"]
+        var agent = try fleet.startAgent(extra: arguments)
+        _ = try fleet.waitForStored(sourceSuffix: ".linux", count: 1)
+        agent.crash()  // mid-way through the first file
+        // A new file appears while the agent is down, and another while it runs.
+        try JournalFixture.write(entries(first..<(first + second)), to: journal, name: "second.journal")
+        agent = try fleet.startAgent(extra: arguments)
+        try JournalFixture.write(entries((first + second)..<(first + 2 * second)), to: journal, name: "third.journal")
+        let total = first + 2 * second
+        let stored = try fleet.waitForStored(sourceSuffix: ".linux", count: total, timeout: 120)
+        let ports = Set(stored.compactMap { $0.requestParameters?["port"]?.integerValue })
+        #expect(ports.count == total, "\(total - ports.count) entries missing; agents:\n\(fleet.agentLogs())")
+        #expect(stored.count == total)
+        #expect(Set(stored.map(\.eventID)).count == stored.count)
+        #expect(agent.stop() == 0)
+        agent = try fleet.startAgent(extra: arguments)
+        try agent.waitForLog("reading the journal")
+        usleep(500_000)
+        #expect(agent.stop() == 0)
+        #expect(Self.entriesRead(agent.log) == [0], "\(agent.log)")
+    }
+
+    @Test func aCursorTheJournalNoLongerHoldsIsRecordedAsAGap() throws {
+        let fleet = try Fleet()
+        try fleet.startCollector()
+        let journal = fleet.directory.file("journal")
+        let start = JournalFixture.realtime(secondsAgo: 300)
+        try JournalFixture.write(
+            (0..<3).map { .init(identifier: "sshd", message: "Accepted password for old\($0) from 10.0.0.1 port \($0) ssh2", realtime: start + UInt64($0)) },
+            to: journal, name: "old.journal")
+        let arguments = ["--journal-directory", journal, "--read-from", "beginning"]
+        var agent = try fleet.startAgent(extra: arguments)
+        #expect(try fleet.waitForStored(sourceSuffix: ".linux", count: 3).count == 3)
+        #expect(agent.stop() == 0)
+        // Vacuumed while the agent was down: the file holding the saved cursor is gone.
+        try FileManager.default.removeItem(atPath: journal + "/old.journal")
+        try JournalFixture.write(
+            (0..<2).map { .init(identifier: "sshd", message: "Accepted password for new\($0) from 10.0.0.1 port \($0) ssh2", realtime: start + 100_000 + UInt64($0)) },
+            to: journal, name: "new.journal")
+        agent = try fleet.startAgent(extra: arguments)
+        let stored = try fleet.waitForStored(sourceSuffix: ".linux", count: 5)
+        #expect(Set(stored.compactMap { $0.userIdentity?.userName }) == ["old0", "old1", "old2", "new0", "new1"])
+        let gaps = try fleet.records(["--event-name", "JournalGap"], atLeast: 1)
+        #expect(gaps.count == 1)
+        #expect(gaps.first?.eventSource == "agent.hosttrail")
+        #expect(gaps.first?.requestParameters?["lostCursor"]?.stringValue?.hasPrefix("s=") == true)
+        #expect(gaps.first?.requestParameters?["lastReadEventTime"]?.stringValue == TrailTime.format(Date(timeIntervalSince1970: Double(start + 2) / 1_000_000)))
+        #expect(agent.log.contains("no longer holds the saved cursor"))
+    }
+
+    /// A journald of the test's own (`systemd-journald NAMESPACE`), written to through its
+    /// `/dev/log` socket like any syslog client, rotated with SIGUSR2 while the agent follows it.
+    final class NamespaceJournald {
+        let process: TestProcess
+        let namespace: String
+        let devLog: String
+        let directory: String
+
+        init(logDirectory: TemporaryDirectory) throws {
+            namespace = "httest\(getpid())x\(UInt32.random(in: 0..<UInt32.max))"
+            devLog = "/run/systemd/journal.\(namespace)/dev-log"
+            let machineID = try String(contentsOfFile: "/etc/machine-id", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            directory = "/var/log/journal/\(machineID).\(namespace)"
+            process = try TestProcess(
+                "/lib/systemd/systemd-journald", [namespace], logPath: logDirectory.file("journald.log"), unblockingSignals: true)
+            for _ in 0..<100 where !FileManager.default.fileExists(atPath: devLog) { usleep(50_000) }
+            guard FileManager.default.fileExists(atPath: devLog) else { throw TestProcess.Failure(description: "journald did not start: \(process.log)") }
+        }
+
+        func log(_ messages: [String], tag: String, priority: String = "auth.info") throws {
+            let result = try Command.run("logger", ["-u", devLog, "-p", priority, "-t", tag, "--id=4242"], stdin: Data((messages.joined(separator: "\n") + "\n").utf8))
+            guard result.status == 0 else { throw TestProcess.Failure(description: "logger: \(result)") }
+        }
+
+        /// Rotates the journal files (journald starts new ones; the agent sees SD_JOURNAL_INVALIDATE).
+        func rotate() { kill(process.pid, SIGUSR2) }
+
+        func stop() {
+            _ = process.stop()
+            try? FileManager.default.removeItem(atPath: directory)
+            try? FileManager.default.removeItem(atPath: "/run/systemd/journal.\(namespace)")
+        }
+    }
+
+    @Test func aLiveJournaldIsFollowedThroughRotationsAndAuthLogIsOnlyWatched() throws {
+        let fleet = try Fleet()
+        try fleet.startCollector()
+        let journald = try NamespaceJournald(logDirectory: fleet.directory)
+        defer { journald.stop() }
+        // The auth.log that rsyslog would write from the same messages: watched, not converted.
+        let authLog = fleet.directory.file("auth.log")
+        try Data("Nov 24 10:00:00 vm sshd[1]: Accepted password for fromthefile from 10.9.9.9 port 1 ssh2\n".utf8).write(to: URL(fileURLWithPath: authLog))
+        let agent = try fleet.startAgent(extra: [
+            "--journal-directory", journald.directory, "--read-from", "beginning", "--tail-file", authLog, "--file-poll-interval-ms", "50",
+        ])
+        let batches = 4
+        let perBatch = 500
+        for batch in 0..<batches {
+            try journald.log((batch * perBatch..<(batch + 1) * perBatch).map { "Accepted password for user\($0) from 10.0.0.1 port \($0) ssh2" }, tag: "sshd")
+            if batch == 0 { _ = try fleet.waitForStored(sourceSuffix: ".linux", count: 1) }
+            journald.rotate()
+            usleep(200_000)
+        }
+        let total = batches * perBatch
+        let stored = try fleet.waitForStored(sourceSuffix: ".linux", count: total, timeout: 60)
+        let ports = Set(stored.compactMap { $0.requestParameters?["port"]?.integerValue })
+        #expect(ports.count == total, "\(total - ports.count) missing; agent:\n\(fleet.agentLogs())")
+        #expect(stored.count == total)
+        #expect(stored.allSatisfy { $0.additionalEventData?["origin"]?["transport"]?.stringValue == "syslog" })
+        #expect(!stored.contains { $0.userIdentity?.userName == "fromthefile" })
+        #expect(agent.stop() == 0)
+        #expect(agent.log.contains("files.watchedOnly=1"), "\(agent.log)")
+        #expect(agent.log.contains(#"journal.reopened="#) && !agent.log.contains("journal.reopened=0"), "rotations were not seen: \(agent.log)")
+    }
+}
