@@ -32,6 +32,8 @@ struct AgentConfigurationTests {
         ("collector = \"https://c\"\ntail-file = [\"/a\", \"/a\"]", "tail-file"),
         ("collector = \"https://c\"\ntail-file = [" + (0...8).map { "\"/var/log/f\($0)\"" }.joined(separator: ", ") + "]", "tail-file"),
         ("collector = \"https://c\"\nread-from = \"yesterday\"", "read-from"),
+        ("collector = \"https://c\"\njournal = \"yes\"", "journal"),
+        ("collector = \"https://c\"\njournal-directory = \"journal\"", "journal-directory"),
     ])
     func badValuesNameTheirKey(toml: String, key: String) throws {
         let parsed = try settings(toml)
@@ -60,5 +62,19 @@ struct AgentConfigurationTests {
         parsed.setFlag("ca", .string("/nonexistent/ca.pem"))
         let problems = try AgentConfiguration(settings: parsed).checkFiles()
         #expect(problems.contains { $0.key == "ca" && $0.reason.contains("/nonexistent/ca.pem") })
+    }
+
+    @Test func theAuthLogsAreWatchedOnlyWhileJournaldHoldsTheSameLines() throws {
+        var configuration = try AgentConfiguration(settings: try settings(#"collector = "https://c""#))
+        #expect(configuration.journal)
+        #expect(!configuration.convertsLines(of: "/var/log/auth.log", journaldRunning: true))
+        #expect(!configuration.convertsLines(of: "/var/log/secure", journaldRunning: true))
+        #expect(configuration.convertsLines(of: "/var/log/dpkg.log", journaldRunning: true))
+        // No journald on this host (a container with rsyslog alone): the files are the source.
+        #expect(configuration.convertsLines(of: "/var/log/auth.log", journaldRunning: false))
+        configuration.journalDirectory = "/var/log/journal/remote"
+        #expect(!configuration.convertsLines(of: "/var/log/auth.log", journaldRunning: false))
+        configuration = try AgentConfiguration(settings: try settings("collector = \"https://c\"\njournal = false"))
+        #expect(configuration.convertsLines(of: "/var/log/auth.log", journaldRunning: true))
     }
 }
