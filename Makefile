@@ -21,6 +21,7 @@ release: deps
 # Builds everything (tests included) and runs every test. Tests that need a service start or
 # fail on it; under CI=true nothing is skipped silently.
 test: deps
+	@bash scripts/host-services.sh
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
 	$(SWIFT) test --skip-build $(BUILD_FLAGS)
 

@@ -17,16 +17,20 @@ public struct Command: Sendable {
     }
 
     /// Runs `executable` with `arguments`; kills it after `timeout` seconds.
+    ///
+    /// - Parameter unblockingSignals: Start it with no signal blocked (see
+    ///   ``TestProcess/init(_:_:logPath:environment:unblockingSignals:)``): sshpass waits for
+    ///   SIGCHLD, which the test thread's mask would block forever.
     @discardableResult
     public static func run(
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil, stdin: Data? = nil,
-        timeout: TimeInterval = 60
+        timeout: TimeInterval = 60, unblockingSignals: Bool = false
     ) throws -> Result {
         let directory = try TemporaryDirectory(prefix: "cmd")
         defer { directory.remove() }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : try which(executable))
-        process.arguments = arguments
+        let path = executable.hasPrefix("/") ? executable : try which(executable)
+        (process.executableURL, process.arguments) = unblockingSignals ? withSignalsUnblocked(path, arguments) : (URL(fileURLWithPath: path), arguments)
         if let environment {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         }
@@ -46,7 +50,8 @@ public struct Command: Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning {
             if Date() > deadline {
-                process.terminate()
+                // SIGKILL: a program started with SIGTERM blocked would never end.
+                kill(process.processIdentifier, SIGKILL)
                 process.waitUntilExit()
                 throw TimedOut(command: ([executable] + arguments).joined(separator: " "))
             }
@@ -66,5 +71,15 @@ public struct Command: Sendable {
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
         throw TimedOut(command: "\(name) is not on PATH")
+    }
+
+    /// The program and arguments that run `executable` with an empty signal mask: python3 resets
+    /// the mask and execs the program in place, so the pid stays the program's.
+    static func withSignalsUnblocked(_ executable: String, _ arguments: [String]) -> (URL, [String]) {
+        (
+            URL(fileURLWithPath: "/usr/bin/python3"),
+            ["-c", "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, set()); os.execv(sys.argv[1], sys.argv[1:])", executable]
+                + arguments
+        )
     }
 }

@@ -21,17 +21,31 @@ public final class TestProcess: @unchecked Sendable {
     ///   `Process` passes on the test thread's signal mask, which blocks SIGHUP among others; a
     ///   daemon that reopens its files on SIGHUP (rsyslogd) would never see it.
     public init(
-        _ executable: String, _ arguments: [String], logPath: String, environment: [String: String] = [:], unblockingSignals: Bool = false
+        _ executable: String, _ arguments: [String], logPath: String, environment: [String: String] = [:], unblockingSignals: Bool = false,
+        closesInheritedFiles: Bool = false
     ) throws {
         self.logPath = logPath
         process = Process()
-        if unblockingSignals {
-            // python3 resets the mask and execs the program in place: the pid stays the program's.
+        if closesInheritedFiles {
+            // Foundation's Process learns that a child exited when a descriptor the child inherited
+            // closes; a program that closes every inherited descriptor at start (sshd) looks exited,
+            // and Foundation then blocks in waitpid for it, so no other child is ever reaped. A
+            // python parent stays in between, forwards SIGTERM and exits with the program's status.
+            let supervisor = """
+                import os, signal, sys
+                signal.pthread_sigmask(signal.SIG_SETMASK, set())
+                pid = os.fork()
+                if pid == 0:
+                    os.execv(sys.argv[1], sys.argv[1:])
+                print(f"supervised pid {pid}", file=sys.stderr, flush=True)
+                signal.signal(signal.SIGTERM, lambda number, frame: os.kill(pid, signal.SIGTERM))
+                _, status = os.waitpid(pid, 0)
+                sys.exit(os.waitstatus_to_exitcode(status))
+                """
             process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-            process.arguments = [
-                "-c", "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, set()); os.execv(sys.argv[1], sys.argv[1:])",
-                executable,
-            ] + arguments
+            process.arguments = ["-c", supervisor, executable] + arguments
+        } else if unblockingSignals {
+            (process.executableURL, process.arguments) = Command.withSignalsUnblocked(executable, arguments)
         } else {
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = arguments
@@ -50,6 +64,12 @@ public final class TestProcess: @unchecked Sendable {
     }
 
     public var pid: Int32 { process.processIdentifier }
+
+    /// The program's own pid when it runs under a supervisor (`closesInheritedFiles`).
+    public func supervisedPid() throws -> Int32 {
+        guard let pid = Int32(try waitForLog(#"supervised pid (\d+)"#)) else { throw Failure(description: "no supervised pid in \(logPath)") }
+        return pid
+    }
 
     /// Waits until the log matches `pattern` (a regular expression) and returns the first capture group, or the match.
     @discardableResult

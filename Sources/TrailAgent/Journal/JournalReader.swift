@@ -77,12 +77,17 @@ final class JournalReader: @unchecked Sendable {
     private func readUntilStopped() {
         cursor = spool.checkpoints[JournalEntryConverter.source]
         var lastError: String?
+        var following = false
         logger.info("reading the journal", metadata: ["directory": "\(directory ?? "local")", "resume": "\(cursor != nil)"])
         while !stopping {
             do {
                 let journal = try SystemJournal(directory: directory)
                 try restrict(journal)
                 let onUnreadEntry = try position(journal)
+                if !following {
+                    following = true
+                    logger.info("following the journal")
+                }
                 lastError = nil
                 if try follow(journal, onUnreadEntry: onUnreadEntry) { counters.reopened += 1 }
             } catch {
