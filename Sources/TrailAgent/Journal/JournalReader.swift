@@ -3,6 +3,7 @@
 import Foundation
 import Logging
 import TrailCore
+import TrailSystemd
 
 /// Reads journald on one dedicated thread (the `sd_journal` handle never leaves it), converts the
 /// entries the parsers understand into records, and commits each batch together with the cursor
@@ -81,7 +82,7 @@ final class JournalReader: @unchecked Sendable {
         logger.info("reading the journal", metadata: ["directory": "\(directory ?? "local")", "resume": "\(cursor != nil)"])
         while !stopping {
             do {
-                let journal = try SystemJournal(directory: directory)
+                let journal = try JournalHandle(directory: directory)
                 try restrict(journal)
                 let onUnreadEntry = try position(journal)
                 if !following {
@@ -107,13 +108,13 @@ final class JournalReader: @unchecked Sendable {
 
     /// Only entries some parser reads: the identifiers the parsers know, or anything logged to the
     /// auth and authpriv facilities (PAM lines of other programs), as auth.log would hold.
-    private func restrict(_ journal: SystemJournal) throws(JournalError) {
+    private func restrict(_ journal: JournalHandle) throws(JournalError) {
         try journal.match("SYSLOG_IDENTIFIER", anyOf: JournalEntryConverter.parsedIdentifiers, or: "SYSLOG_FACILITY", anyOf: ["4", "10"])
     }
 
     /// Positions the journal where reading goes on. Returns whether it now stands on an entry not
     /// read yet (read it before moving on); otherwise the next `next()` gives the first new entry.
-    private func position(_ journal: SystemJournal) throws -> Bool {
+    private func position(_ journal: JournalHandle) throws -> Bool {
         if let saved = cursor {
             // Whether the saved entry still exists is asked without matches: the entry may not
             // match them (the configuration changed) and still be there.
@@ -149,7 +150,7 @@ final class JournalReader: @unchecked Sendable {
 
     /// Commits a `JournalGap` record at once (the cursor stays: a crash now reports the same gap,
     /// stored once by its event ID).
-    private func reportGap(_ journal: SystemJournal, lostCursor: String) throws {
+    private func reportGap(_ journal: JournalHandle, lostCursor: String) throws {
         counters.gaps += 1
         var oldest: String?
         if try journal.next() {
@@ -165,7 +166,7 @@ final class JournalReader: @unchecked Sendable {
     }
 
     /// Reads and commits until a stop (returns `false`) or until the journal must be reopened (`true`).
-    private func follow(_ journal: SystemJournal, onUnreadEntry: Bool) throws -> Bool {
+    private func follow(_ journal: JournalHandle, onUnreadEntry: Bool) throws -> Bool {
         var unread = onUnreadEntry
         var records: [Data] = []
         var entries = 0
@@ -197,7 +198,7 @@ final class JournalReader: @unchecked Sendable {
         return false
     }
 
-    private func read(_ journal: SystemJournal, into records: inout [Data]) throws {
+    private func read(_ journal: JournalHandle, into records: inout [Data]) throws {
         counters.entries += 1
         let identifier = journal.string("SYSLOG_IDENTIFIER") ?? journal.string("_COMM") ?? ""
         let message = journal.string("MESSAGE") ?? ""

@@ -6,16 +6,17 @@ import CSystemd
 import Glibc
 #endif
 
-/// Owns one `sd_journal` handle. sd_journal_open(3): a handle must be used by one thread for its
-/// whole life, so a `SystemJournal` is created, used and released on the journal reader's thread only.
-final class SystemJournal {
+/// Owns one `sd_journal` read handle. sd_journal_open(3): a handle must be used by one thread for
+/// its whole life, so a `JournalHandle` is created, used and released on one thread only (the
+/// agent's journal reader thread).
+public final class JournalHandle {
     // Not Sendable on purpose: it never leaves its thread.
     private let handle: OpaquePointer
     /// The journal directory, or `nil` for the local machine's journal.
-    let directory: String?
+    public let directory: String?
 
     /// Opens the local journal (system and users), or the files under `directory`.
-    init(directory: String?) throws(JournalError) {
+    public init(directory: String?) throws(JournalError) {
         var opened: OpaquePointer?
         if let directory {
             try JournalError.check(sd_journal_open_directory(&opened, directory, 0), "sd_journal_open_directory", directory)
@@ -33,7 +34,7 @@ final class SystemJournal {
 
     /// Restricts reading to entries where one of `values` is in `field`, or (a disjunction) one of
     /// `orValues` in `orField`. journald skips everything else without handing it out.
-    func match(_ field: String, anyOf values: [String], or orField: String, anyOf orValues: [String]) throws(JournalError) {
+    public func match(_ field: String, anyOf values: [String], or orField: String, anyOf orValues: [String]) throws(JournalError) {
         for value in values { try addMatch("\(field)=\(value)") }
         try JournalError.check(sd_journal_add_disjunction(handle), "sd_journal_add_disjunction")
         for value in orValues { try addMatch("\(orField)=\(value)") }
@@ -44,38 +45,38 @@ final class SystemJournal {
         try JournalError.check(result, "sd_journal_add_match", match)
     }
 
-    func flushMatches() {
+    public func flushMatches() {
         sd_journal_flush_matches(handle)
     }
 
-    func seekHead() throws(JournalError) { try JournalError.check(sd_journal_seek_head(handle), "sd_journal_seek_head") }
-    func seekTail() throws(JournalError) { try JournalError.check(sd_journal_seek_tail(handle), "sd_journal_seek_tail") }
+    public func seekHead() throws(JournalError) { try JournalError.check(sd_journal_seek_head(handle), "sd_journal_seek_head") }
+    public func seekTail() throws(JournalError) { try JournalError.check(sd_journal_seek_tail(handle), "sd_journal_seek_tail") }
 
-    func seek(realtimeMicroseconds: UInt64) throws(JournalError) {
+    public func seek(realtimeMicroseconds: UInt64) throws(JournalError) {
         try JournalError.check(sd_journal_seek_realtime_usec(handle, realtimeMicroseconds), "sd_journal_seek_realtime_usec")
     }
 
-    func seek(cursor: String) throws(JournalError) {
+    public func seek(cursor: String) throws(JournalError) {
         try JournalError.check(sd_journal_seek_cursor(handle, cursor), "sd_journal_seek_cursor", cursor)
     }
 
     /// Moves to the next entry; `false` at the end.
-    func next() throws(JournalError) -> Bool {
+    public func next() throws(JournalError) -> Bool {
         try JournalError.check(sd_journal_next(handle), "sd_journal_next") > 0
     }
 
     /// Moves to the previous entry; `false` at the beginning.
-    func previous() throws(JournalError) -> Bool {
+    public func previous() throws(JournalError) -> Bool {
         try JournalError.check(sd_journal_previous(handle), "sd_journal_previous") > 0
     }
 
     /// Whether the current entry is the one `cursor` names.
-    func isAt(cursor: String) -> Bool {
+    public func isAt(cursor: String) -> Bool {
         sd_journal_test_cursor(handle, cursor) > 0
     }
 
     /// The current entry's cursor.
-    func cursor() throws(JournalError) -> String {
+    public func cursor() throws(JournalError) -> String {
         var text: UnsafeMutablePointer<CChar>?
         try JournalError.check(sd_journal_get_cursor(handle, &text), "sd_journal_get_cursor")
         guard let text else { throw JournalError(operation: "sd_journal_get_cursor", code: ENOMEM) }
@@ -83,7 +84,7 @@ final class SystemJournal {
         return String(cString: text)
     }
 
-    func realtimeMicroseconds() throws(JournalError) -> UInt64 {
+    public func realtimeMicroseconds() throws(JournalError) -> UInt64 {
         var value: UInt64 = 0
         try JournalError.check(sd_journal_get_realtime_usec(handle, &value), "sd_journal_get_realtime_usec")
         return value
@@ -91,12 +92,12 @@ final class SystemJournal {
 
     /// The current entry's value of `field` (e.g. `"MESSAGE"`), decoded as UTF-8 with invalid bytes
     /// replaced; `nil` when the entry lacks it.
-    func string(_ field: StaticString) -> String? {
+    public func string(_ field: StaticString) -> String? {
         withBytes(field) { String(decoding: $0, as: UTF8.self) }
     }
 
     /// A numeric field, `nil` when absent or not a number.
-    func integer(_ field: StaticString) -> Int? {
+    public func integer(_ field: StaticString) -> Int? {
         withBytes(field) { bytes in
             guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
             var value = 0
@@ -121,7 +122,7 @@ final class SystemJournal {
     }
 
     /// What changed while waiting.
-    enum Change {
+    public enum Change {
         /// Nothing within the timeout.
         case none
         /// Entries were appended.
@@ -131,7 +132,7 @@ final class SystemJournal {
     }
 
     /// Waits up to `timeoutMicroseconds` for the journal to change.
-    func wait(timeoutMicroseconds: UInt64) throws(JournalError) -> Change {
+    public func wait(timeoutMicroseconds: UInt64) throws(JournalError) -> Change {
         let result = try JournalError.check(sd_journal_wait(handle, timeoutMicroseconds), "sd_journal_wait")
         switch result {
         case Int32(SD_JOURNAL_APPEND): return .appended
@@ -141,7 +142,7 @@ final class SystemJournal {
     }
 
     /// Whether the handle found any journal file (a host without journald has none).
-    var hasFiles: Bool {
+    public var hasFiles: Bool {
         var usage: UInt64 = 0
         return sd_journal_get_usage(handle, &usage) >= 0 && usage > 0
     }

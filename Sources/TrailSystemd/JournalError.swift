@@ -5,21 +5,21 @@ import Glibc
 #endif
 
 /// A libsystemd journal call that failed: which call, on what, and the errno it returned.
-struct JournalError: Error, Sendable, CustomStringConvertible {
+public struct JournalError: Error, Sendable, CustomStringConvertible {
     /// The `sd_journal_*` function.
-    var operation: String
+    public var operation: String
     /// A positive errno (libsystemd returns it negated).
-    var code: Int32
+    public var code: Int32
     /// The directory or cursor concerned.
-    var context: String?
+    public var context: String?
 
-    var description: String {
+    public var description: String {
         "\(operation) failed: \(String(cString: strerror(code)))" + (context.map { " (\($0))" } ?? "")
     }
 
     /// Throws for a negative libsystemd return value; returns it otherwise.
     @discardableResult
-    static func check(_ result: Int32, _ operation: String, _ context: String? = nil) throws(JournalError) -> Int32 {
+    public static func check(_ result: Int32, _ operation: String, _ context: String? = nil) throws(JournalError) -> Int32 {
         if result < 0 { throw JournalError(operation: operation, code: -result, context: context) }
         return result
     }
