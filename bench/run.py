@@ -9,7 +9,7 @@ the same run) also reports the ratio. Results go to bench/results/<timestamp>.js
 table on stdout. Benchmarks never fail on a number; they fail only when the workload breaks.
 """
 import argparse, datetime, http.client, json, os, platform, re, shutil, socket, sqlite3
-import statistics, subprocess, sys, tempfile, time
+import resource, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "bench", "results")
@@ -280,12 +280,89 @@ def measure_auth_log_tail(bin_dir, quick):
     ]
 
 
+DATA = os.path.join(ROOT, "bench", "data")
+
+
+def journal_fixture(total):
+    """A journal of `total` entries written once by systemd-journal-remote and cached under
+    bench/data: half sshd/sudo entries the agent turns into records, half kernel and nginx noise
+    that journald's matches keep from it (as on a real host, most entries are not audit activity)."""
+    directory = os.path.join(DATA, f"journal-{total}")
+    if os.path.exists(os.path.join(directory, "done")):
+        return directory
+    shutil.rmtree(directory, ignore_errors=True)
+    os.makedirs(directory)
+    templates = [
+        ("sshd", 4, "Accepted publickey for deploy from 10.0.{a}.{b} port {port} ssh2: ED25519 SHA256:Zm9vYmFyYmF6"),
+        ("kernel", 0, "eth0: renamed from veth{n}"),
+        ("sudo", 10, "   alice : TTY=pts/{a} ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/systemctl restart app{n}"),
+        ("nginx", 3, "10.0.{a}.{b} - - \"GET /api/v1/items/{n} HTTP/1.1\" 200 512"),
+    ]
+    start = 1_795_000_000_000_000
+    export = []
+    for n in range(total):
+        identifier, facility, message = templates[n % 4]
+        realtime = start + n * 1000
+        export.append(
+            f"__REALTIME_TIMESTAMP={realtime}\n__MONOTONIC_TIMESTAMP={realtime - 1_700_000_000_000_000}\n"
+            f"_BOOT_ID=0123456789abcdef0123456789abcdef\n_HOSTNAME=bench\n_TRANSPORT=syslog\n_PID={1000 + n % 30000}\n"
+            f"SYSLOG_IDENTIFIER={identifier}\nSYSLOG_FACILITY={facility}\nPRIORITY=6\n"
+            f"MESSAGE={message.format(a=n % 250, b=(n // 250) % 250, port=1024 + n % 60000, n=n)}\n\n")
+    subprocess.run(["/lib/systemd/systemd-journal-remote", "-o", os.path.join(directory, "bench.journal"), "-"],
+                   input="".join(export).encode(), check=True, capture_output=True)
+    open(os.path.join(directory, "done"), "w").close()
+    return directory
+
+
+def measure_journal_read(bin_dir, quick):
+    """journald read + convert + spool: journal entries/s from agent start until every record is
+    spooled (no collector), next to `journalctl -o json > /dev/null` over the same journal files."""
+    total = 100_000 if quick else 400_000
+    records = total // 2
+    directory = journal_fixture(total)
+    baseline, rates, baseline_cpu, per_cpu = [], [], [], []
+    for run in range(3):
+        started = time.perf_counter()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run(["journalctl", "-D", directory, "-o", "json", "--no-pager"], stdout=subprocess.DEVNULL, check=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        baseline.append(total / (time.perf_counter() - started))
+        baseline_cpu.append(total / max(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, 0.001))
+        fleet = Fleet(bin_dir, agent_arguments=["--no-tail-files", "--journal-directory", directory, "--read-from", "beginning"],
+                      with_collector=False)
+        try:
+            started = time.perf_counter()
+            deadline = time.time() + 300
+            while spool_received(bin_dir, f"{fleet.dir}/spool") < records + 1:  # + AgentStarted
+                if time.time() > deadline:
+                    raise RuntimeError("the agent did not spool every entry:\n" + open(f"{fleet.dir}/agent.log").read())
+                time.sleep(0.05)
+            rates.append(total / (time.perf_counter() - started))
+            per_cpu.append(total / max(cpu_seconds(fleet.agent.pid), 0.001))
+        finally:
+            fleet.close()
+    median, base = statistics.median(rates), statistics.median(baseline)
+    cpu_median, cpu_base = statistics.median(per_cpu), statistics.median(baseline_cpu)
+    return [
+        {"name": "journal_read_convert_spool", "unit": "journal entries/s", "median": median, "runs": rates,
+         "baseline": f"journalctl -o json > /dev/null: {base:,.0f} entries/s (runs {', '.join(f'{b:,.0f}' for b in baseline)})",
+         "ratio": median / base,
+         "detail": f"{total} entries ({records} sshd/sudo → records, the rest kernel/nginx filtered by journald matches); "
+                   "wall time from agent start until every record is fsync'd in the spool"},
+        {"name": "journal_entries_per_cpu_second", "unit": "journal entries per CPU-second", "median": cpu_median, "runs": per_cpu,
+         "baseline": f"journalctl -o json: {cpu_base:,.0f} entries per CPU-second (runs {', '.join(f'{b:,.0f}' for b in baseline_cpu)})",
+         "ratio": cpu_median / cpu_base,
+         "detail": "the same runs: entries / (user + system CPU); the agent's includes its start-up and the shipper retrying an absent collector"},
+    ]
+
+
 MEASURES = {
     "socket_to_spool": measure_socket_to_spool,
     "single_event_requests": measure_single_event_requests,
     "steady_rate": measure_steady_rate,
     "end_to_end": measure_end_to_end,
     "auth_log_tail": measure_auth_log_tail,
+    "journal_read": measure_journal_read,
 }
 
 
@@ -298,7 +375,8 @@ def main():
                         help="debug only to check the harness itself; figures come from release builds")
     args = parser.parse_args()
     if args.data_only:
-        print("bench: the current measures generate their workloads on the fly; no fixtures to build")
+        for total in ((100_000,) if args.quick else (100_000, 400_000)):
+            print(f"bench: journal fixture {journal_fixture(total)}")
         return
     bin_dir = build(args.configuration)
     results = []

@@ -121,6 +121,20 @@ public final class JournalHandle {
         return body(UnsafeBufferPointer(start: data.assumingMemoryBound(to: UInt8.self) + prefixLength, count: length - prefixLength))
     }
 
+    /// Calls `body` with each field of the current entry, name and value apart (valid only during
+    /// the call): one pass over the entry instead of a lookup per field.
+    public func forEachField(_ body: (_ name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>) -> Void) {
+        sd_journal_restart_data(handle)
+        var data: UnsafeRawPointer?
+        var length = 0
+        while sd_journal_enumerate_data(handle, &data, &length) > 0 {
+            guard let data else { continue }
+            let bytes = UnsafeBufferPointer(start: data.assumingMemoryBound(to: UInt8.self), count: length)
+            guard let equals = bytes.firstIndex(of: 61) else { continue }  // "="
+            body(UnsafeBufferPointer(rebasing: bytes[..<equals]), UnsafeBufferPointer(rebasing: bytes[(equals + 1)...]))
+        }
+    }
+
     /// What changed while waiting.
     public enum Change {
         /// Nothing within the timeout.

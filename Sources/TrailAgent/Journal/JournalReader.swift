@@ -166,11 +166,17 @@ final class JournalReader: @unchecked Sendable {
     }
 
     /// Reads and commits until a stop (returns `false`) or until the journal must be reopened (`true`).
+    ///
+    /// One batch may be committing while the next is read (the spool commits in order, so the
+    /// checkpoints stay in order); it is waited for before the next is sent, before waiting on the
+    /// journal and before returning.
     private func follow(_ journal: JournalHandle, onUnreadEntry: Bool) throws -> Bool {
         var unread = onUnreadEntry
         var records: [Data] = []
         var entries = 0
+        var inFlight: PendingCommit?
         let opened = ContinuousClock.now
+        defer { if let inFlight { _ = finish(inFlight) } }
         while !stopping {
             if try unread || journal.next() {
                 unread = false
@@ -180,10 +186,19 @@ final class JournalReader: @unchecked Sendable {
             }
             if entries > 0 {
                 // The batch ends at the current entry: its cursor is the checkpoint.
-                guard commit(records, checkpoint: try journal.cursor()) else { return false }
+                let checkpoint = try journal.cursor()
+                if let previous = inFlight {
+                    inFlight = nil
+                    guard finish(previous) else { return false }
+                }
+                inFlight = send(records, checkpoint: checkpoint)
                 records.removeAll(keepingCapacity: true)
                 entries = 0
                 continue
+            }
+            if let previous = inFlight {
+                inFlight = nil
+                guard finish(previous) else { return false }
             }
             switch try journal.wait(timeoutMicroseconds: Self.waitMicroseconds) {
             case .invalidated:
@@ -198,23 +213,114 @@ final class JournalReader: @unchecked Sendable {
         return false
     }
 
+    /// A batch handed to the spool and not yet known to be committed.
+    final class PendingCommit: @unchecked Sendable {
+        // @unchecked: `result` is written once by the committer thread before `done` is signalled.
+        let records: [Data]
+        let checkpoint: String
+        let done = DispatchSemaphore(value: 0)
+        var result: Result<Void, any Error> = .success(())
+
+        init(records: [Data], checkpoint: String) {
+            self.records = records
+            self.checkpoint = checkpoint
+        }
+    }
+
+    private func send(_ records: [Data], checkpoint: String) -> PendingCommit {
+        let pending = PendingCommit(records: records, checkpoint: checkpoint)
+        spool.append(records, checkpoint: (JournalEntryConverter.source, checkpoint)) { result in
+            pending.result = result
+            pending.done.signal()
+        }
+        return pending
+    }
+
+    /// Waits for `pending` to commit, sending it again while the spool refuses it (full, under the
+    /// `block` policy) or fails. `false` when a stop came first.
+    private func finish(_ pending: PendingCommit) -> Bool {
+        var current = pending
+        while true {
+            current.done.wait()
+            switch current.result {
+            case .success:
+                cursor = current.checkpoint
+                return true
+            case .failure(let error):
+                if !(error is Spool.Full) { logger.error("cannot spool journal records", metadata: ["error": "\(error)"]) }
+                if stopping { return false }
+                Thread.sleep(forTimeInterval: 1)
+                current = send(current.records, checkpoint: current.checkpoint)
+            }
+        }
+    }
+
     private func read(_ journal: JournalHandle, into records: inout [Data]) throws {
         counters.entries += 1
-        let identifier = journal.string("SYSLOG_IDENTIFIER") ?? journal.string("_COMM") ?? ""
-        let message = journal.string("MESSAGE") ?? ""
+        let fields = EntryFields(journal)
+        let identifier = fields.identifier ?? fields.command ?? ""
+        let message = fields.message ?? ""
         switch converter.activity(identifier: identifier, message: message) {
         case .activity(let activity):
             let entry = JournalEntry(
                 cursor: try journal.cursor(), realtimeMicroseconds: try journal.realtimeMicroseconds(),
-                sourceRealtimeMicroseconds: journal.integer("_SOURCE_REALTIME_TIMESTAMP").map(UInt64.init), identifier: identifier, message: message,
-                pid: journal.integer("SYSLOG_PID") ?? journal.integer("_PID"), unit: journal.string("UNIT") ?? journal.string("_SYSTEMD_UNIT"),
-                bootID: journal.string("_BOOT_ID"), transport: journal.string("_TRANSPORT"))
+                sourceRealtimeMicroseconds: fields.sourceRealtime.flatMap { UInt64($0) }, identifier: identifier, message: message,
+                pid: (fields.syslogPID ?? fields.pid).flatMap { Int($0) }, unit: fields.unit ?? fields.systemdUnit, bootID: fields.bootID,
+                transport: fields.transport)
             records.append(try converter.record(for: activity, entry: entry).canonicalJSON())
             counters.records += 1
         case .ignored:
             counters.ignored += 1
         case .unknown:
             counters.unknown += 1
+        }
+    }
+
+    /// The fields of an entry a record uses, taken in one pass over the entry (see
+    /// systemd.journal-fields(7)); values are decoded as UTF-8 with invalid bytes replaced.
+    struct EntryFields {
+        var identifier: String?
+        var command: String?
+        var message: String?
+        var syslogPID: String?
+        var pid: String?
+        var unit: String?
+        var systemdUnit: String?
+        var bootID: String?
+        var transport: String?
+        var sourceRealtime: String?
+
+        init(_ journal: JournalHandle) {
+            journal.forEachField { name, value in
+                func text() -> String { String(decoding: value, as: UTF8.self) }
+                switch Self.index(of: name) {
+                case 0: identifier = text()
+                case 1: command = text()
+                case 2: message = text()
+                case 3: syslogPID = text()
+                case 4: pid = text()
+                case 5: unit = text()
+                case 6: systemdUnit = text()
+                case 7: bootID = text()
+                case 8: transport = text()
+                case 9: sourceRealtime = text()
+                default: break
+                }
+            }
+        }
+
+        /// The names above, as static strings compared by their bytes (no String per field).
+        static let names: [StaticString] = [
+            "SYSLOG_IDENTIFIER", "_COMM", "MESSAGE", "SYSLOG_PID", "_PID", "UNIT", "_SYSTEMD_UNIT", "_BOOT_ID", "_TRANSPORT",
+            "_SOURCE_REALTIME_TIMESTAMP",
+        ]
+
+        /// The position of `name` in ``names``.
+        static func index(of name: UnsafeBufferPointer<UInt8>) -> Int? {
+            for (index, candidate) in names.enumerated() where candidate.utf8CodeUnitCount == name.count {
+                if memcmp(candidate.utf8Start, name.baseAddress!, name.count) == 0 { return index }
+            }
+            return nil
         }
     }
 
