@@ -41,7 +41,9 @@ public struct Agent: Sendable {
         if configuration.journal {
             let reader = JournalReader(
                 directory: configuration.journalDirectory, readFrom: configuration.readFrom, spool: spool,
-                converter: JournalEntryConverter(builder: HostRecordBuilder(host: host, hideUnverifiedUserNames: configuration.hideUnknownUserNames)),
+                converter: JournalEntryConverter(
+                    builder: HostRecordBuilder(host: host, hideUnverifiedUserNames: configuration.hideUnknownUserNames),
+                    selectors: configuration.eventSelectors),
                 agentRecords: agentRecords, logger: logger)
             sources.append(JournalService(reader: reader))
         }

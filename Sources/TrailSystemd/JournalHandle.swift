@@ -32,12 +32,14 @@ public final class JournalHandle {
         sd_journal_close(handle)
     }
 
-    /// Restricts reading to entries where one of `values` is in `field`, or (a disjunction) one of
-    /// `orValues` in `orField`. journald skips everything else without handing it out.
-    public func match(_ field: String, anyOf values: [String], or orField: String, anyOf orValues: [String]) throws(JournalError) {
-        for value in values { try addMatch("\(field)=\(value)") }
-        try JournalError.check(sd_journal_add_disjunction(handle), "sd_journal_add_disjunction")
-        for value in orValues { try addMatch("\(orField)=\(value)") }
+    /// Restricts reading to entries where, for some group, the field has one of the values: the
+    /// groups are disjunctions (sd_journal_add_disjunction), the values of one field alternatives.
+    /// journald skips everything else without handing it out.
+    public func match(anyOf groups: [(field: String, values: [String])]) throws(JournalError) {
+        for (index, group) in groups.enumerated() {
+            if index > 0 { try JournalError.check(sd_journal_add_disjunction(handle), "sd_journal_add_disjunction") }
+            for value in group.values { try addMatch("\(group.field)=\(value)") }
+        }
     }
 
     private func addMatch(_ match: String) throws(JournalError) {

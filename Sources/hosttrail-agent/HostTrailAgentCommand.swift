@@ -49,6 +49,10 @@ struct AgentOptions: ParsableArguments {
     @Option(name: .customLong("file-poll-interval-ms"), help: "How often tailed files are checked (default 250).") var filePollIntervalMs: Int?
     @Flag(inversion: .prefixedNo, help: "Read journald (default on; auth.log and secure are then watched for tampering only).") var journal: Bool?
     @Option(name: .customLong("journal-directory"), help: "Read the journal files in this directory instead of the local journal.") var journalDirectory: String?
+    @Option(
+        name: .customLong("event-selector"),
+        help: "include|exclude FIELD=VALUE[,VALUE] … with fields eventSource, eventName, readOnly, unit, identifier (repeatable).")
+    var eventSelector: [String] = []
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical (default info).") var logLevel: String?
 
     /// The file's text, or `nil` when there is no such file.
@@ -88,6 +92,7 @@ struct AgentOptions: ParsableArguments {
         settings.setFlag("file-poll-interval-ms", filePollIntervalMs.map(ConfigValue.integer))
         settings.setFlag("journal", journal.map(ConfigValue.bool))
         settings.setFlag("journal-directory", journalDirectory.map(ConfigValue.string))
+        settings.setFlag("event-selector", eventSelector.isEmpty ? nil : .strings(eventSelector))
         return settings
     }
 }

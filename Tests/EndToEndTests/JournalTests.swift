@@ -75,6 +75,34 @@ struct JournalTests {
         #expect(Self.entriesRead(agent.log) == [0], "\(agent.log)")
     }
 
+    @Test func eventSelectorsKeepUnknownLinesAndDropParsedOnes() throws {
+        let fleet = try Fleet()
+        try fleet.startCollector()
+        let journal = fleet.directory.file("journal")
+        let start = JournalFixture.realtime(secondsAgo: 60)
+        try JournalFixture.write(
+            [
+                .init(identifier: "sshd", message: "Accepted password for alice from 198.51.100.7 port 1 ssh2", realtime: start),
+                .init(identifier: "kernel", message: "eth0: link up", realtime: start + 1000, facility: 0),
+                .init(identifier: "nginx", message: "GET / 200", realtime: start + 2000, facility: 3, extra: ["_SYSTEMD_UNIT": "nginx.service"]),
+                .init(identifier: "backup", message: "archived 12 files", realtime: start + 3000, facility: 3, extra: ["_SYSTEMD_UNIT": "backup.service"]),
+                .init(identifier: "systemd", message: "nginx.service: Failed with result 'exit-code'.", realtime: start + 4000, pid: 1, facility: 3, extra: ["UNIT": "nginx.service"]),
+            ], to: journal, name: "fixture.journal")
+        let agent = try fleet.startAgent(extra: [
+            "--journal-directory", journal, "--read-from", "beginning", "--event-selector", "include identifier=nginx",
+            "--event-selector", "include unit=backup.service", "--event-selector", "exclude eventName=UnitFailed",
+        ])
+        let records = try fleet.waitForStored(sourceSuffix: ".linux", count: 3)
+        #expect(Set(records.map { "\($0.eventSource) \($0.eventName)" }) == ["sshd.linux Login", "nginx.linux LogMessage", "backup.linux LogMessage"])
+        let nginx = try #require(records.first { $0.eventSource == "nginx.linux" })
+        #expect(nginx.additionalEventData?["message"]?.stringValue == "GET / 200")
+        #expect(nginx.requestParameters?["unit"]?.stringValue == "nginx.service")
+        #expect(agent.stop() == 0)
+        // journald was asked for the selectors' identifier and unit too; the kernel entry stayed out.
+        #expect(Self.entriesRead(agent.log) == [4], "\(agent.log)")
+        #expect(agent.log.contains("journal.excluded=1"), "\(agent.log)")
+    }
+
     @Test func everyEntryIsStoredOnceAcrossAgentCrashes() throws {
         let fleet = try Fleet()
         try fleet.startCollector()

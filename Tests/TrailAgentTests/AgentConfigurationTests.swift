@@ -34,6 +34,7 @@ struct AgentConfigurationTests {
         ("collector = \"https://c\"\nread-from = \"yesterday\"", "read-from"),
         ("collector = \"https://c\"\njournal = \"yes\"", "journal"),
         ("collector = \"https://c\"\njournal-directory = \"journal\"", "journal-directory"),
+        ("collector = \"https://c\"\nevent-selector = [\"keep identifier=nginx\"]", "event-selector"),
     ])
     func badValuesNameTheirKey(toml: String, key: String) throws {
         let parsed = try settings(toml)

@@ -66,6 +66,10 @@ public struct AgentConfiguration: Sendable, Hashable {
     /// Read the journal files in this directory instead of the local machine's journal (a copy
     /// from another machine, a journald namespace, fixtures). Default: `nil`.
     public var journalDirectory: String?
+    /// Which host activity is recorded: ``EventSelector`` strings such as
+    /// `include identifier=nginx` or `exclude eventSource=cron.linux`. Default: none (what the
+    /// parsers understand is recorded; other lines are dropped and counted).
+    public var eventSelectors: EventSelectors
     /// Hash of the effective settings, written into `AgentStarted`.
     public var settingsHash: String
 
@@ -90,7 +94,7 @@ public struct AgentConfiguration: Sendable, Hashable {
         "batch-max-records", "batch-max-age-ms", "proxy", "max-request-bytes", "socket-read-timeout-ms", "log-level",
         "spool-max-bytes", "spool-full-policy", "spool-commit-interval-ms", "batch-max-bytes", "connect-timeout-ms",
         "request-timeout-ms", "tail-file", "no-tail-files", "read-from", "hide-unknown-user-names", "file-poll-interval-ms",
-        "journal", "journal-directory",
+        "journal", "journal-directory", "event-selector",
     ]
 
     /// The default configuration file.
@@ -140,6 +144,7 @@ public struct AgentConfiguration: Sendable, Hashable {
         filePollInterval = .milliseconds(250)
         journal = true
         journalDirectory = nil
+        eventSelectors = EventSelectors()
     }
 
     /// Whether lines of the tailed file `path` are converted, or only watched for tampering: with
@@ -223,6 +228,13 @@ public struct AgentConfiguration: Sendable, Hashable {
         if let value = try settings.integer("file-poll-interval-ms", in: 10...60_000) { filePollInterval = .milliseconds(value) }
         if let value = try settings.bool("journal") { journal = value }
         if let value = try settings.string("journal-directory") { journalDirectory = try Self.absolutePath(value, "journal-directory", settings) }
+        if let values = try settings.strings("event-selector") {
+            do {
+                eventSelectors = EventSelectors(try values.map { text throws(EventSelector.ParseError) in try EventSelector(parsing: text) })
+            } catch {
+                throw settings.invalid("event-selector", error.description)
+            }
+        }
         if let value = try settings.string("log-level"), !Self.logLevels.contains(value) {
             throw settings.invalid("log-level", "must be one of \(Self.logLevels.joined(separator: ", "))")
         }

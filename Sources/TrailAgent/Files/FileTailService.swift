@@ -36,6 +36,7 @@ final class FileTailService: Service, @unchecked Sendable {
         var unknown = 0
         var unparsed = 0
         var beforeStart = 0
+        var excluded = 0
         var oversized = 0
         /// Lines of files watched for tampering only.
         var watched = 0
@@ -57,7 +58,8 @@ final class FileTailService: Service, @unchecked Sendable {
             )
         }
         self.spool = spool
-        converter = LogLineConverter(builder: HostRecordBuilder(host: host, hideUnverifiedUserNames: configuration.hideUnknownUserNames))
+        converter = LogLineConverter(
+            builder: HostRecordBuilder(host: host, hideUnverifiedUserNames: configuration.hideUnknownUserNames), selectors: configuration.eventSelectors)
         self.agentRecords = agentRecords
         pollInterval = configuration.filePollInterval
         self.logger = logger
@@ -93,7 +95,7 @@ final class FileTailService: Service, @unchecked Sendable {
             "stopped tailing",
             metadata: [
                 "files.lines": "\(counters.lines)", "files.records": "\(counters.records)", "files.ignored": "\(counters.ignored)",
-                "files.unknown": "\(counters.unknown)", "files.unparsed": "\(counters.unparsed)", "files.oversized": "\(counters.oversized)",
+                "files.unknown": "\(counters.unknown)", "files.unparsed": "\(counters.unparsed)", "files.excluded": "\(counters.excluded)", "files.oversized": "\(counters.oversized)",
                 "files.watchedOnly": "\(counters.watched)",
             ])
     }
@@ -125,6 +127,7 @@ final class FileTailService: Service, @unchecked Sendable {
                 case .unknown: counters.unknown += 1
                 case .unparsed: counters.unparsed += 1
                 case .beforeStart: counters.beforeStart += 1
+                case .excluded: counters.excluded += 1
                 }
             }
         }

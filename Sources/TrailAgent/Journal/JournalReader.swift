@@ -38,6 +38,7 @@ final class JournalReader: @unchecked Sendable {
         var records = 0
         var ignored = 0
         var unknown = 0
+        var excluded = 0
         var reopened = 0
         var gaps = 0
     }
@@ -102,14 +103,19 @@ final class JournalReader: @unchecked Sendable {
             "stopped reading the journal",
             metadata: [
                 "journal.entries": "\(counters.entries)", "journal.records": "\(counters.records)", "journal.ignored": "\(counters.ignored)",
-                "journal.unknown": "\(counters.unknown)", "journal.reopened": "\(counters.reopened)", "journal.gaps": "\(counters.gaps)",
+                "journal.unknown": "\(counters.unknown)", "journal.excluded": "\(counters.excluded)", "journal.reopened": "\(counters.reopened)", "journal.gaps": "\(counters.gaps)",
             ])
     }
 
-    /// Only entries some parser reads: the identifiers the parsers know, or anything logged to the
-    /// auth and authpriv facilities (PAM lines of other programs), as auth.log would hold.
+    /// Only entries some parser or `include` selector reads: the identifiers the parsers know and
+    /// the selectors name, anything logged to the auth and authpriv facilities (PAM lines of other
+    /// programs, as auth.log would hold), and the units the selectors name. No matches at all when
+    /// an `include` selector names neither identifiers nor units.
     private func restrict(_ journal: JournalHandle) throws(JournalError) {
-        try journal.match("SYSLOG_IDENTIFIER", anyOf: JournalEntryConverter.parsedIdentifiers, or: "SYSLOG_FACILITY", anyOf: ["4", "10"])
+        guard let includes = converter.selectors.journalIncludes else { return }
+        var groups = [("SYSLOG_IDENTIFIER", includes.identifiers), ("SYSLOG_FACILITY", ["4", "10"])]
+        if !includes.units.isEmpty { groups.append(("_SYSTEMD_UNIT", includes.units)) }
+        try journal.match(anyOf: groups)
     }
 
     /// Positions the journal where reading goes on. Returns whether it now stands on an entry not
@@ -260,20 +266,22 @@ final class JournalReader: @unchecked Sendable {
         let fields = EntryFields(journal)
         let identifier = fields.identifier ?? fields.command ?? ""
         let message = fields.message ?? ""
-        switch converter.activity(identifier: identifier, message: message) {
-        case .activity(let activity):
-            let entry = JournalEntry(
-                cursor: try journal.cursor(), realtimeMicroseconds: try journal.realtimeMicroseconds(),
-                sourceRealtimeMicroseconds: fields.sourceRealtime.flatMap { UInt64($0) }, identifier: identifier, message: message,
-                pid: (fields.syslogPID ?? fields.pid).flatMap { Int($0) }, unit: fields.unit ?? fields.systemdUnit, bootID: fields.bootID,
-                transport: fields.transport)
-            records.append(try converter.record(for: activity, entry: entry).canonicalJSON())
-            counters.records += 1
-        case .ignored:
-            counters.ignored += 1
-        case .unknown:
-            counters.unknown += 1
+        let unit = fields.unit ?? fields.systemdUnit
+        let (selected, outcome) = converter.activity(identifier: identifier, message: message, unit: unit)
+        guard let activity = selected else {
+            switch outcome {
+            case .excluded: counters.excluded += 1
+            case .ignored: counters.ignored += 1
+            default: counters.unknown += 1
+            }
+            return
         }
+        let entry = JournalEntry(
+            cursor: try journal.cursor(), realtimeMicroseconds: try journal.realtimeMicroseconds(),
+            sourceRealtimeMicroseconds: fields.sourceRealtime.flatMap { UInt64($0) }, identifier: identifier, message: message,
+            pid: (fields.syslogPID ?? fields.pid).flatMap { Int($0) }, unit: unit, bootID: fields.bootID, transport: fields.transport)
+        records.append(try converter.record(for: activity, entry: entry).canonicalJSON())
+        counters.records += 1
     }
 
     /// The fields of an entry a record uses, taken in one pass over the entry (see

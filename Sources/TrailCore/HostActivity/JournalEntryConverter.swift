@@ -9,19 +9,23 @@ public struct JournalEntryConverter: Sendable {
     public static let source = "journal"
 
     public var builder: HostRecordBuilder
+    public var selectors: EventSelectors
+    private let lines: LogLineConverter
 
-    public init(builder: HostRecordBuilder) {
+    public init(builder: HostRecordBuilder, selectors: EventSelectors = EventSelectors()) {
         self.builder = builder
+        self.selectors = selectors
+        lines = LogLineConverter(builder: builder, selectors: selectors)
     }
 
     /// The `SYSLOG_IDENTIFIER` values whose messages a parser understands: the reader pushes them
     /// into `sd_journal_add_match`, so journald skips every other entry without it being read.
     public static let parsedIdentifiers: [String] = AuthLogParser.identifiers
 
-    /// What the parsers make of an entry's message; cheap, so the reader asks before it reads the
-    /// entry's remaining fields.
-    public func activity(identifier: String, message: String) -> AuthLogParser.Outcome {
-        AuthLogParser.parse(identifier: identifier, message: message)
+    /// What to record of an entry's message (after the event selectors), or why nothing; the
+    /// reader asks before it reads the entry's cursor.
+    public func activity(identifier: String, message: String, unit: String?) -> (HostActivity?, LogLineConverter.Outcome?) {
+        lines.selected(AuthLogParser.parse(identifier: identifier, message: message), identifier: identifier, unit: unit)
     }
 
     /// The record of `activity`, found in `entry`.
@@ -38,10 +42,8 @@ public struct JournalEntryConverter: Sendable {
 
     /// Parses and builds in one step (tests, and callers that already hold every field).
     public func convert(_ entry: JournalEntry) -> LogLineConverter.Outcome {
-        switch activity(identifier: entry.identifier, message: entry.message) {
-        case .activity(let activity): return .record(record(for: activity, entry: entry))
-        case .ignored: return .ignored
-        case .unknown: return .unknown
-        }
+        let (activity, other) = activity(identifier: entry.identifier, message: entry.message, unit: entry.unit)
+        guard let activity else { return other ?? .unknown }
+        return .record(record(for: activity, entry: entry))
     }
 }

@@ -27,12 +27,26 @@ public struct LogLineConverter: Sendable {
         case unparsed
         /// Older than the first-start cutoff (`--read-from boot`).
         case beforeStart
+        /// Understood, and dropped by an `exclude` event selector.
+        case excluded
     }
 
     public var builder: HostRecordBuilder
+    public var selectors: EventSelectors
 
-    public init(builder: HostRecordBuilder) {
+    public init(builder: HostRecordBuilder, selectors: EventSelectors = EventSelectors()) {
         self.builder = builder
+        self.selectors = selectors
+    }
+
+    /// The outcome for a parser's result once the event selectors had their say.
+    func selected(_ outcome: AuthLogParser.Outcome, identifier: String, unit: String?) -> (HostActivity?, Outcome?) {
+        if let activity = selectors.select(outcome, identifier: identifier, unit: unit) { return (activity, nil) }
+        switch outcome {
+        case .activity: return (nil, .excluded)
+        case .ignored: return (nil, .ignored)
+        case .unknown: return (nil, .unknown)
+        }
     }
 
     /// - Parameters:
@@ -45,22 +59,16 @@ public struct LogLineConverter: Sendable {
         case .syslog:
             guard let parsed = SyslogLine.parse(line, reference: reference, utcOffsetSeconds: utcOffsetSeconds) else { return .unparsed }
             if let notBefore, parsed.time < notBefore { return .beforeStart }
-            switch AuthLogParser.parse(identifier: parsed.identifier, message: parsed.message) {
-            case .activity(let activity):
-                return .record(builder.record(
-                    for: activity, time: parsed.time, process: (parsed.identifier, parsed.pid), message: parsed.message, origin: origin))
-            case .ignored: return .ignored
-            case .unknown: return .unknown
-            }
+            let outcome = AuthLogParser.parse(identifier: parsed.identifier, message: parsed.message)
+            let (activity, other) = selected(outcome, identifier: parsed.identifier, unit: nil)
+            guard let activity else { return other ?? .unknown }
+            return .record(builder.record(for: activity, time: parsed.time, process: (parsed.identifier, parsed.pid), message: parsed.message, origin: origin))
         case .dpkg:
             guard let parsed = DpkgLogParser.parse(line, utcOffsetSeconds: utcOffsetSeconds) else { return .unparsed }
             if let notBefore, parsed.time < notBefore { return .beforeStart }
-            switch parsed.outcome {
-            case .activity(let activity):
-                return .record(builder.record(for: activity, time: parsed.time, process: ("dpkg", nil), message: String(line), origin: origin))
-            case .ignored: return .ignored
-            case .unknown: return .unknown
-            }
+            let (activity, other) = selected(parsed.outcome, identifier: "dpkg", unit: nil)
+            guard let activity else { return other ?? .unknown }
+            return .record(builder.record(for: activity, time: parsed.time, process: ("dpkg", nil), message: String(line), origin: origin))
         }
     }
 }
