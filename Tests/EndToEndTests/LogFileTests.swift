@@ -178,4 +178,39 @@ struct LogFileTests {
         #expect(truncated.first?.eventSource == "agent.hosttrail")
         #expect(try fleet.records(["--event-name", "Login"], atLeast: 2).count == 2)
     }
+
+    @Test func anAptStanzaCutByARestartIsReadWhole() throws {
+        let fleet = try Fleet()
+        try fleet.startCollector()
+        let log = fleet.directory.file("history.log")
+        let now = Date()
+        func date(_ offset: TimeInterval) -> String {
+            // apt writes local time; the tests run with the machine's zone.
+            let formatter = DateFormatter()
+            formatter.dateFormat = "yyyy-MM-dd  HH:mm:ss"
+            return formatter.string(from: now.addingTimeInterval(offset))
+        }
+        let first = "Start-Date: \(date(-60))\nCommandline: apt-get install -y nginx\nRequested-By: alice (1000)\n"
+            + "Install: nginx:amd64 (1.22.1-9)\nEnd-Date: \(date(-55))\n\n"
+        // The second stanza is half written when the agent stops: apt is still running.
+        let secondHead = "Start-Date: \(date(-10))\nCommandline: apt remove telnet\nRequested-By: bob (1001)\n"
+        try Data((first + secondHead).utf8).write(to: URL(fileURLWithPath: log))
+        let arguments = ["--tail-file", log, "--read-from", "beginning", "--file-poll-interval-ms", "50"]
+        var agent = try fleet.startAgent(extra: arguments)
+        let installed = try fleet.records(["--event-name", "InstallPackages"], atLeast: 1)
+        #expect(installed.first?.userIdentity?.userName == "alice")
+        #expect(installed.first?.eventSource == "apt.linux")
+        usleep(300_000)  // the half stanza has been read too
+        #expect(agent.stop() == 0)
+        let handle = try #require(FileHandle(forWritingAtPath: log))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("Remove: telnet:amd64 (0.17+2.4-2)\nEnd-Date: \(date(-5))\n\n".utf8))
+        try handle.close()
+        agent = try fleet.startAgent(extra: arguments)
+        let removed = try fleet.records(["--event-name", "RemovePackages"], atLeast: 1)
+        #expect(removed.count == 1)
+        #expect(removed.first?.userIdentity?.userName == "bob")
+        #expect(removed.first?.requestParameters?["commandLine"]?.stringValue == "apt remove telnet")
+        #expect(try fleet.storedRecords(sourceSuffix: "apt.linux").count == 2)
+    }
 }

@@ -49,7 +49,7 @@ public struct AgentConfiguration: Sendable, Hashable {
     public var maxRequestBytes: Int
     /// A connection that sends nothing for this long is closed (mid-request: `408`). Default: 10 s.
     public var socketReadTimeout: Duration
-    /// Log files to tail. Default: `/var/log/auth.log`, `/var/log/secure`, `/var/log/dpkg.log`
+    /// Log files to tail. Default: `/var/log/auth.log`, `/var/log/secure`, `/var/log/dpkg.log`, `/var/log/apt/history.log`
     /// (a path that does not exist on this distribution is waited for silently).
     public var tailFiles: [String]
     /// Where a source starts when it has no checkpoint yet. Default: ``ReadFrom/boot``.
@@ -86,7 +86,7 @@ public struct AgentConfiguration: Sendable, Hashable {
     /// The most files one agent tails (each checkpoint takes about 250 bytes of a 4 KiB state slot).
     public static let maxTailFiles = 8
 
-    public static let defaultTailFiles = ["/var/log/auth.log", "/var/log/secure", "/var/log/dpkg.log"]
+    public static let defaultTailFiles = ["/var/log/auth.log", "/var/log/secure", "/var/log/dpkg.log", "/var/log/apt/history.log"]
 
     /// Every key the file and the flags accept.
     public static let knownKeys: Set<String> = [

@@ -27,6 +27,8 @@ final class FileTailService: Service, @unchecked Sendable {
     private let pollInterval: Duration
     private let logger: Logger
     private var tamperSequence = 0
+    /// The stanza being read of each apt history file, by path.
+    private var aptStanzas: [String: AptHistoryParser.Assembler] = [:]
     private var counters = Counters()
 
     struct Counters {
@@ -119,7 +121,19 @@ final class FileTailService: Service, @unchecked Sendable {
                 let origin = HostRecordBuilder.Origin(
                     source: Self.source(path), position: "\(identity.positionKey);offset=\(line.offset)",
                     details: ["path": .string(path), "offset": .integer(Int64(line.offset))])
-                switch converter.convert(line.text, format: format, reference: now, utcOffsetSeconds: offset, notBefore: notBefore, origin: origin) {
+                let outcome: LogLineConverter.Outcome
+                if format == .aptHistory {
+                    guard let stanza = aptStanzas[path, default: AptHistoryParser.Assembler()].feed(line.text, positionKey: identity.positionKey, offset: line.offset)
+                    else { continue }
+                    // The stanza's position is its Start-Date line's: reading it again yields the same event ID.
+                    let stanzaOrigin = HostRecordBuilder.Origin(
+                        source: Self.source(path), position: "\(identity.positionKey);offset=\(stanza.start)",
+                        details: ["path": .string(path), "offset": .integer(Int64(stanza.start))])
+                    outcome = converter.convertAptStanza(stanza.fields, utcOffsetSeconds: offset, notBefore: notBefore, origin: stanzaOrigin)
+                } else {
+                    outcome = converter.convert(line.text, format: format, reference: now, utcOffsetSeconds: offset, notBefore: notBefore, origin: origin)
+                }
+                switch outcome {
                 case .record(let record):
                     records.append(try record.canonicalJSON())
                     counters.records += 1
@@ -164,6 +178,10 @@ final class FileTailService: Service, @unchecked Sendable {
             ])
         var saved = chunk.checkpoint
         saved.savedAt = now.timeIntervalSince1970
+        // An unfinished apt stanza: a restart must read it again from its Start-Date line.
+        if let pending = aptStanzas[path]?.pendingStart, pending.positionKey == saved.identity?.positionKey, pending.offset < saved.offset {
+            saved.offset = pending.offset
+        }
         let checkpoint = (source: Self.source(path), position: saved.encoded)
         while true {
             let result: Result<Void, any Error> = await withCheckedContinuation { continuation in

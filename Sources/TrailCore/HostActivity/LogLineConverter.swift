@@ -9,11 +9,13 @@ public struct LogLineConverter: Sendable {
         case syslog
         /// dpkg.log: `YYYY-MM-DD HH:MM:SS ACTION ...`.
         case dpkg
+        /// apt's history.log: multi-line stanzas (see ``AptHistoryParser``).
+        case aptHistory
 
-        /// The format of a file by its name: `dpkg.log` (and its rotations) or syslog.
+        /// The format of a file by its name: `dpkg.log`, `history.log` (and their rotations) or syslog.
         public init(path: String) {
             let name = path.split(separator: "/").last.map(String.init) ?? path
-            self = name.hasPrefix("dpkg.log") ? .dpkg : .syslog
+            self = name.hasPrefix("dpkg.log") ? .dpkg : name.hasPrefix("history.log") ? .aptHistory : .syslog
         }
     }
 
@@ -63,6 +65,9 @@ public struct LogLineConverter: Sendable {
             let (activity, other) = selected(outcome, identifier: parsed.identifier, unit: nil)
             guard let activity else { return other ?? .unknown }
             return .record(builder.record(for: activity, time: parsed.time, process: (parsed.identifier, parsed.pid), message: parsed.message, origin: origin))
+        case .aptHistory:
+            // Stanzas, not lines: see ``convertAptStanza(_:reference:utcOffsetSeconds:notBefore:origin:)``.
+            return .unparsed
         case .dpkg:
             guard let parsed = DpkgLogParser.parse(line, utcOffsetSeconds: utcOffsetSeconds) else { return .unparsed }
             if let notBefore, parsed.time < notBefore { return .beforeStart }
@@ -70,5 +75,15 @@ public struct LogLineConverter: Sendable {
             guard let activity else { return other ?? .unknown }
             return .record(builder.record(for: activity, time: parsed.time, process: ("dpkg", nil), message: String(line), origin: origin))
         }
+    }
+
+    /// One complete apt history stanza (fields in file order) as a record.
+    public func convertAptStanza(_ fields: [(String, String)], utcOffsetSeconds: Int, notBefore: Date?, origin: HostRecordBuilder.Origin) -> Outcome {
+        guard let (parsed, time) = AptHistoryParser.activity(fields, utcOffsetSeconds: utcOffsetSeconds) else { return .unparsed }
+        if let notBefore, time < notBefore { return .beforeStart }
+        let (activity, other) = selected(.activity(parsed), identifier: "apt", unit: nil)
+        guard let activity else { return other ?? .unknown }
+        let message = fields.map { "\($0.0): \($0.1)" }.joined(separator: "\n")
+        return .record(builder.record(for: activity, time: time, process: ("apt", nil), message: message, origin: origin))
     }
 }
