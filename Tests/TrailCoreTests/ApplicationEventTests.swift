@@ -101,7 +101,9 @@ struct ApplicationEventTests {
 struct ApplicationRecordBuilderTests {
     let builder = ApplicationRecordBuilder(
         host: HostIdentity(hostname: "web-01", machineID: "3d1219c7c4c5404aaa1f6d2a48adfda4", bootID: "b00t"))
-    let peer = PeerCredentials(pid: 4242, uid: 1000, gid: 1000, userName: "svc-billing", executable: "/usr/bin/billing")
+    let peer = PeerCredentials(
+        pid: 4242, uid: 1000, gid: 1000, userName: "svc-billing", executable: "/usr/bin/billing",
+        controlGroup: ControlGroup(procText: "0::/system.slice/billing.service\n"))
 
     @Test func theKernelsIdentityReplacesTheClientsClaim() throws {
         let event = try ApplicationEventTests.validate(
@@ -114,6 +116,8 @@ struct ApplicationRecordBuilderTests {
         #expect(record.userIdentity?.sessionContext?.sourceIdentity == "alice")
         #expect(record.additionalEventData?["process"]?["pid"] == .integer(4242))
         #expect(record.additionalEventData?["process"]?["exe"] == "/usr/bin/billing")
+        #expect(record.additionalEventData?["process"]?["unit"] == "billing.service")
+        #expect(record.additionalEventData?["process"]?["cgroup"] == "/system.slice/billing.service")
         #expect(record.additionalEventData?["host"]?["hostname"] == "web-01")
         #expect(record.eventTime == "1970-01-01T00:00:00Z")
         #expect(record.resources?.last?.type == RecordResource.hostType)

@@ -34,7 +34,13 @@ enum PeerCredentialsResolver {
         try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")
     }
 
+    /// `/proc/<pid>/cgroup`; `nil` when the process is gone.
+    static func controlGroup(pid: Int32) -> ControlGroup? {
+        (try? String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8)).flatMap(ControlGroup.init(procText:))
+    }
+
     static func resolve(pid: Int32, uid: UInt32, gid: UInt32) -> PeerCredentials {
-        PeerCredentials(pid: pid, uid: uid, gid: gid, userName: userName(uid: uid), executable: executable(pid: pid))
+        PeerCredentials(
+            pid: pid, uid: uid, gid: gid, userName: userName(uid: uid), executable: executable(pid: pid), controlGroup: controlGroup(pid: pid))
     }
 }

@@ -33,6 +33,10 @@ public struct ApplicationRecordBuilder: Sendable {
                 "pid": .integer(Int64(peer.pid)), "uid": .integer(Int64(peer.uid)), "gid": .integer(Int64(peer.gid)),
             ]
             if let executable = peer.executable { process["exe"] = .string(executable) }
+            if let group = peer.controlGroup {
+                process["cgroup"] = .string(group.path)
+                if let unit = group.unit { process["unit"] = .string(unit) }
+            }
             self.process = .object(process)
         }
     }

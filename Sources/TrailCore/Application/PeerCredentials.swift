@@ -9,13 +9,16 @@ public struct PeerCredentials: Sendable, Hashable {
     public var userName: String?
     /// `/proc/<pid>/exe`, when readable.
     public var executable: String?
+    /// `/proc/<pid>/cgroup`, when readable: the systemd unit the process runs in.
+    public var controlGroup: ControlGroup?
 
-    public init(pid: Int32, uid: UInt32, gid: UInt32, userName: String? = nil, executable: String? = nil) {
+    public init(pid: Int32, uid: UInt32, gid: UInt32, userName: String? = nil, executable: String? = nil, controlGroup: ControlGroup? = nil) {
         self.pid = pid
         self.uid = uid
         self.gid = gid
         self.userName = userName
         self.executable = executable
+        self.controlGroup = controlGroup
     }
 }
 
