@@ -103,6 +103,61 @@ struct JournalTests {
         #expect(agent.log.contains("journal.excluded=1"), "\(agent.log)")
     }
 
+    @Test func unitLifecycleSessionsAndBootsFromAFixture() throws {
+        let fleet = try Fleet()
+        try fleet.startCollector()
+        let journal = fleet.directory.file("journal")
+        let start = JournalFixture.realtime(secondsAgo: 3600)
+        let firstBoot = "11111111111111111111111111111111"
+        let secondBoot = "22222222222222222222222222222222"
+        try JournalFixture.write(
+            [
+                .init(identifier: "systemd", message: "Started nginx.service - A high performance web server and a reverse proxy server.",
+                      realtime: start, pid: 1, facility: 3, bootID: firstBoot, extra: ["UNIT": "nginx.service"]),
+                .init(identifier: "systemd-logind", message: "New session 3 of user alice.", realtime: start + 1_000_000, pid: 400, bootID: firstBoot),
+                .init(identifier: "systemd-logind", message: "Removed session 3.", realtime: start + 2_000_000, pid: 400, bootID: firstBoot),
+            ], to: journal, name: "first-boot.journal")
+        try JournalFixture.write(
+            [
+                .init(identifier: "systemd", message: "Failed to start app.service - My App.", realtime: start + 600_000_000, pid: 1, facility: 3,
+                      bootID: secondBoot, extra: ["UNIT": "app.service"]),
+                .init(identifier: "systemd", message: "Stopped cron.service - Regular background program processing daemon.",
+                      realtime: start + 601_000_000, pid: 1, facility: 3, bootID: secondBoot, extra: ["UNIT": "cron.service"]),
+            ], to: journal, name: "second-boot.journal")
+        try fleet.startAgent(extra: ["--journal-directory", journal, "--read-from", "beginning"])
+        let records = try fleet.waitForStored(sourceSuffix: ".linux", count: 5).sorted { $0.eventTime < $1.eventTime }
+        #expect(records.map { "\($0.eventSource) \($0.eventName) \($0.errorCode ?? "-")" } == [
+            "systemd.linux StartUnit -", "logind.linux SessionStart -", "logind.linux SessionEnd -", "systemd.linux StartUnit UnitFailed",
+            "systemd.linux StopUnit -",
+        ])
+        #expect(records.map { $0.additionalEventData?["origin"]?["bootId"]?.stringValue } == [firstBoot, firstBoot, firstBoot, secondBoot, secondBoot])
+        #expect(records[1].userIdentity?.userName == "alice" && records[1].requestParameters?["sessionId"]?.stringValue == "3")
+        #expect(records[3].requestParameters?["unit"]?.stringValue == "app.service")
+        #expect(records[0].sourceIPAddress == "systemd.linux" && records[0].eventType == "AwsServiceEvent")
+    }
+
+    @Test func aLiveJournalReachesTheStoreOnceWhileTheCollectorRestarts() throws {
+        let fleet = try Fleet()
+        let port = try FreePort.find()
+        try fleet.startCollector(port: port)
+        let journald = try NamespaceJournald(logDirectory: fleet.directory)
+        defer { journald.stop() }
+        try fleet.startAgent(extra: ["--journal-directory", journald.directory, "--read-from", "beginning"])
+        let batches = 6
+        let perBatch = 500
+        for batch in 0..<batches {
+            try journald.log((batch * perBatch..<(batch + 1) * perBatch).map { "Accepted password for user\($0) from 10.0.0.1 port \($0) ssh2" }, tag: "sshd")
+            fleet.collector?.crash()
+            Thread.sleep(forTimeInterval: Double.random(in: 0.05...0.3))
+            try fleet.startCollector(port: port)
+        }
+        let total = batches * perBatch
+        let stored = try fleet.waitForStored(sourceSuffix: ".linux", count: total, timeout: 60)
+        let ports = Set(stored.compactMap { $0.requestParameters?["port"]?.integerValue })
+        #expect(ports.count == total, "\(total - ports.count) missing; agent:\n\(fleet.agentLogs())")
+        #expect(stored.count == total)
+    }
+
     @Test func everyEntryIsStoredOnceAcrossAgentCrashes() throws {
         let fleet = try Fleet()
         try fleet.startCollector()
