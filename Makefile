@@ -27,6 +27,7 @@ test: deps
 
 # Certificates, a collector on its embedded store, an agent, a few application events, a lookup.
 demo: build
+	@bash scripts/host-services.sh
 	@bash scripts/demo.sh
 
 demo-stop:

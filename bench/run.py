@@ -57,7 +57,9 @@ class Fleet:
             [f"{bin_dir}/hosttrail-agent", "--collector", self.url, "--spool-dir", f"{self.dir}/spool",
              "--socket", self.socket, "--ca", f"{self.dir}/certs/ca.pem", "--cert", f"{self.dir}/certs/bench-host.pem",
              "--key", f"{self.dir}/certs/bench-host-key.pem", "--hostname", "bench-host", "--log-level", "warning"]
-            + (agent_arguments or ["--no-tail-files"]),
+            + (agent_arguments or ["--no-tail-files"])
+            # The host's own journal stays out of every measure that does not read a journal of its own.
+            + ([] if "--journal-directory" in (agent_arguments or []) else ["--no-journal"]),
             stdout=self.agent_log, stderr=subprocess.STDOUT)
         for _ in range(300):
             if os.path.exists(self.socket):

@@ -45,7 +45,7 @@ echo "   $URL (log: $DIR/collector.log)"
 echo "== agent (socket $DIR/api.sock, spool $DIR/spool)"
 "$BIN/hosttrail-agent" --collector "$URL" --spool-dir "$DIR/spool" --socket "$DIR/api.sock" \
     --ca "$DIR/certs/ca.pem" --cert "$DIR/certs/demo-host.pem" --key "$DIR/certs/demo-host-key.pem" \
-    --hostname demo-host >"$DIR/agent.log" 2>&1 &
+    --hostname demo-host --read-from end >"$DIR/agent.log" 2>&1 &
 echo $! > "$DIR/agent.pid"
 for _ in $(seq 100); do [ -S "$DIR/api.sock" ] && break; sleep 0.1; done
 [ -S "$DIR/api.sock" ] || { echo "agent did not start"; cat "$DIR/agent.log"; exit 1; }
@@ -60,10 +60,19 @@ post '{"eventSource":"billing.example.com","eventName":"DeleteInvoice","requestP
 post '{"events":[{"eventSource":"deploy.example.com","eventName":"StartDeployment","readOnly":false},{"eventSource":"deploy.example.com","eventName":"GetDeployment","readOnly":true}]}'
 echo "   (a forged userIdentity is replaced by the kernel's peer credentials; the claimed user is kept as sessionContext.sourceIdentity)"
 
+echo "== host activity through journald (logger → journald → the agent's journal reader)"
+for _ in $(seq 100); do grep -q "following the journal" "$DIR/agent.log" && break; sleep 0.1; done
+logger -p auth.info -t sshd --id=4242 "Failed password for invalid user demo-intruder from 203.0.113.5 port 52220 ssh2"
+logger -p auth.info -t sudo "   root : TTY=pts/0 ; PWD=/root ; USER=root ; COMMAND=/usr/bin/systemctl restart demo.service"
+echo "   logged a failed SSH login for an unknown account and a sudo command"
+
 sleep 1.5
 LOOKUP=("$BIN/hosttrail" lookup --collector "$URL" --ca "$DIR/certs/ca.pem" --cert "$DIR/certs/demo-host.pem" --key "$DIR/certs/demo-host-key.pem")
 echo "== hosttrail lookup --since 1h"
 "${LOOKUP[@]}" --since 1h
+echo
+echo "== hosttrail lookup --event-source sshd.linux --output json   (the unknown account's name is hidden, as CloudTrail does)"
+"${LOOKUP[@]}" --event-source sshd.linux --output json
 echo
 echo "== hosttrail lookup --event-source billing.example.com --event-name DeleteInvoice --output json"
 "${LOOKUP[@]}" --event-source billing.example.com --event-name DeleteInvoice --output json

@@ -47,7 +47,7 @@ public enum AuthLogParser {
     static func sshd(_ text: Substring) -> Outcome {
         func remote(_ rest: Substring) -> (address: String?, port: Int?) {
             // "... from 127.0.0.1 port 56438 ssh2" or "... 127.0.0.1 port 56438 [preauth]"
-            var words = rest.split(separator: " ")
+            var words = rest.split(ascii: " ")
             if let from = words.firstIndex(of: "from") { words = Array(words[(from + 1)...]) }
             guard let portIndex = words.firstIndex(of: "port"), portIndex > 0 else { return (words.first.map(String.init), nil) }
             let port = portIndex + 1 < words.count ? Int(words[portIndex + 1]) : nil
@@ -126,7 +126,7 @@ public enum AuthLogParser {
         var problem: String?
         var fields: [String: String] = [:]
         for part in text[separator.upperBound...].components(" ; ") {
-            if let equals = part.firstIndex(of: "="), part[..<equals].allSatisfy({ $0.isUppercase || $0 == "_" }) {
+            if let equals = part.firstIndex(ofASCII: "="), part[..<equals].allSatisfy({ $0.isUppercase || $0 == "_" }) {
                 fields[String(part[..<equals])] = String(part[part.index(after: equals)...])
             } else if problem == nil {
                 problem = String(part)
@@ -156,12 +156,12 @@ public enum AuthLogParser {
         var rest = text
         let failed = rest.hasPrefix("FAILED SU ")
         if failed { rest = rest.dropFirst("FAILED SU ".count) }
-        guard let open = rest.after("(to "), let close = open.firstIndex(of: ")") else {
+        guard let open = rest.after("(to "), let close = open.firstIndex(ofASCII: ")") else {
             return text.hasPrefix("+ ") || text.hasPrefix("- ") ? suShadow(text) : .unknown
         }
         let target = String(open[..<close])
         let tail = open[open.index(after: close)...].trimmingSpaces
-        let words = tail.split(separator: " ")
+        let words = tail.split(ascii: " ")
         guard let invoker = words.first else { return .unknown }
         var parameters: [String: JSONValue] = ["targetUser": .string(target)]
         if words.count >= 3, words[1] == "on" { parameters["tty"] = .string(String(words[2])) }
@@ -172,8 +172,8 @@ public enum AuthLogParser {
 
     /// The shadow-utils su format: "+ pts/0 alice:root" / "- pts/0 alice:root".
     static func suShadow(_ text: Substring) -> Outcome {
-        let words = text.split(separator: " ")
-        guard words.count == 3, let colon = words[2].firstIndex(of: ":") else { return .unknown }
+        let words = text.split(ascii: " ")
+        guard words.count == 3, let colon = words[2].firstIndex(ofASCII: ":") else { return .unknown }
         let invoker = String(words[2][..<colon])
         let target = String(words[2][words[2].index(after: colon)...])
         let failed = words[0] == "-"
@@ -189,8 +189,8 @@ public enum AuthLogParser {
         // pam_unix(sshd:session): session opened for user alice(uid=1000) by (uid=0)
         // pam_unix(sudo:auth): authentication failure; logname=alice uid=1000 euid=0 tty=/dev/pts/0 ruser=alice rhost=  user=alice
         // pam_unix(passwd:chauthtok): password changed for alice
-        guard let open = text.firstIndex(of: "("), let close = text.firstIndex(of: ")"), open < close,
-            let colon = text[open..<close].firstIndex(of: ":")
+        guard let open = text.firstIndex(ofASCII: "("), let close = text.firstIndex(ofASCII: ")"), open < close,
+            let colon = text[open..<close].firstIndex(ofASCII: ":")
         else { return .ignored }
         let service = String(text[text.index(after: open)..<colon])
         guard text[close...].hasPrefix("): ") else { return .ignored }
@@ -215,8 +215,8 @@ public enum AuthLogParser {
         }
         if body.hasPrefix("authentication failure;") {
             var fields: [String: String] = [:]
-            for word in body.dropFirst("authentication failure;".count).split(separator: " ") {
-                if let equals = word.firstIndex(of: "=") { fields[String(word[..<equals])] = String(word[word.index(after: equals)...]) }
+            for word in body.dropFirst("authentication failure;".count).split(ascii: " ") {
+                if let equals = word.firstIndex(ofASCII: "=") { fields[String(word[..<equals])] = String(word[word.index(after: equals)...]) }
             }
             let user = fields["user"].flatMap { $0.isEmpty ? nil : $0 }
             var parameters: [String: JSONValue] = ["pamService": .string(service)]
@@ -244,7 +244,7 @@ public enum AuthLogParser {
 
     /// "alice(uid=1000)" → ("alice", 1000); "(uid=0)" → ("", 0).
     static func userAndUID(_ word: Substring) -> (String, Int?) {
-        guard let open = word.firstIndex(of: "(") else { return (String(word), nil) }
+        guard let open = word.firstIndex(ofASCII: "(") else { return (String(word), nil) }
         let uid = word[open...].afterFirst("(uid=").flatMap { Int($0.prefix { $0.isNumber }) }
         return (String(word[..<open]), uid)
     }
@@ -281,9 +281,9 @@ public enum AuthLogParser {
             // change user 'alice' shell from '/bin/sh' to '/bin/bash'
             let what = rest.dropFirst(name.count + 2)
             var parameters: [String: JSONValue] = ["userName": .string(name)]
-            let words = what.split(separator: " ", maxSplits: 1)
+            let words = what.split(ascii: " ", maxSplits: 1)
             if let attribute = words.first { parameters["attribute"] = .string(String(attribute)) }
-            let quoted = what.split(separator: "'", omittingEmptySubsequences: false)
+            let quoted = what.split(ascii: "'", omittingEmptySubsequences: false)
             if quoted.count >= 4 {
                 parameters["from"] = .string(String(quoted[1]))
                 parameters["to"] = .string(String(quoted[3]))
@@ -303,7 +303,7 @@ public enum AuthLogParser {
         }
         if let rest = text.after("user "), tool == "gpasswd" {
             // gpasswd: "user alice added by root to group devs" / "user alice removed by root from group devs"
-            let words = rest.split(separator: " ")
+            let words = rest.split(ascii: " ")
             if words.count >= 6, words[1] == "added" || words[1] == "removed" {
                 let name = words[1] == "added" ? "AddUserToGroup" : "RemoveUserFromGroup"
                 return .activity(HostActivity(
@@ -339,7 +339,7 @@ public enum AuthLogParser {
     static func commaFields(_ text: Substring) -> [String: JSONValue] {
         var fields: [String: JSONValue] = [:]
         for part in text.components(", ") {
-            guard let equals = part.firstIndex(of: "=") else { continue }
+            guard let equals = part.firstIndex(ofASCII: "=") else { continue }
             let key = String(part[..<equals])
             let value = part[part.index(after: equals)...]
             let name = ["UID": "uid", "GID": "gid"][key] ?? key
@@ -372,7 +372,7 @@ public enum AuthLogParser {
 
     static func cron(_ text: Substring) -> Outcome {
         // "(root) CMD (test -x /usr/sbin/anacron || ...)"
-        if text.first == "(", let close = text.firstIndex(of: ")"), let command = text[close...].after(") CMD (") {
+        if text.first == "(", let close = text.firstIndex(ofASCII: ")"), let command = text[close...].after(") CMD (") {
             let user = String(text[text.index(after: text.startIndex)..<close])
             return .activity(HostActivity(
                 eventSource: "cron.linux", eventName: "RunCommand", userName: user, eventType: "AwsServiceEvent",
@@ -478,25 +478,44 @@ extension Substring {
     }
 
     var firstWord: Substring? {
-        let word = prefix { $0 != " " }
-        return word.isEmpty ? nil : word
+        let end = firstIndex(ofASCII: " ") ?? endIndex
+        return end == startIndex ? nil : self[..<end]
     }
 
     /// The text before the next `'` (the rest of a quoted name whose opening quote was consumed).
     var quotedPrefix: String? {
-        guard let quote = firstIndex(of: "'") else { return nil }
+        guard let quote = firstIndex(ofASCII: "'") else { return nil }
         return String(self[..<quote])
     }
 
     var trimmingSpaces: Substring {
-        var text = self
-        while text.first == " " { text = text.dropFirst() }
-        while text.last == " " { text = text.dropLast() }
-        return text
+        var bytes = utf8[...]
+        while bytes.first == 32 { bytes = bytes.dropFirst() }
+        while bytes.last == 32 { bytes = bytes.dropLast() }
+        return self[bytes.startIndex..<bytes.endIndex]
     }
 
     var trimmingTrailingPeriod: Substring {
-        last == "." ? dropLast() : self
+        utf8.last == 46 ? self[..<utf8.index(before: endIndex)] : self
+    }
+
+    // The parsers' separators are ASCII: searching and splitting on the UTF-8 bytes skips the
+    // grapheme breaking that Character-based `firstIndex(of:)` and `split` pay for every character.
+
+    /// The first occurrence of the ASCII `character`.
+    func firstIndex(ofASCII character: Unicode.Scalar) -> Index? {
+        utf8.firstIndex(of: UInt8(ascii: character))
+    }
+
+    /// The last occurrence of the ASCII `character`.
+    func lastIndex(ofASCII character: Unicode.Scalar) -> Index? {
+        utf8.lastIndex(of: UInt8(ascii: character))
+    }
+
+    /// `split(separator:)` on an ASCII separator.
+    func split(ascii separator: Unicode.Scalar, maxSplits: Int = Int.max, omittingEmptySubsequences: Bool = true) -> [Substring] {
+        utf8.split(separator: UInt8(ascii: separator), maxSplits: maxSplits, omittingEmptySubsequences: omittingEmptySubsequences)
+            .map { self[$0.startIndex..<$0.endIndex] }
     }
 
     /// Splits on a multi-character separator.

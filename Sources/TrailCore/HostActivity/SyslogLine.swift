@@ -35,7 +35,7 @@ public struct SyslogLine: Sendable, Hashable {
         var rest = line
         let time: Date
         if let first = rest.first, first.isNumber {
-            guard let space = rest.firstIndex(of: " "), let parsed = TrailTime.parseISO8601(String(rest[..<space])) else { return nil }
+            guard let space = rest.firstIndex(ofASCII: " "), let parsed = TrailTime.parseISO8601(String(rest[..<space])) else { return nil }
             time = parsed
             rest = rest[rest.index(after: space)...]
         } else {
@@ -43,20 +43,20 @@ public struct SyslogLine: Sendable, Hashable {
             time = parsed
             rest = remainder
         }
-        guard let hostEnd = rest.firstIndex(of: " ") else { return nil }
+        guard let hostEnd = rest.firstIndex(ofASCII: " ") else { return nil }
         let hostname = String(rest[..<hostEnd])
         rest = rest[rest.index(after: hostEnd)...]
         // The tag ends at ": "; a pid in brackets may close it.
-        guard let colon = rest.firstIndex(of: ":") else { return nil }
+        guard let colon = rest.firstIndex(ofASCII: ":") else { return nil }
         var tag = rest[..<colon]
         var message = rest[rest.index(after: colon)...]
         if message.first == " " { message = message.dropFirst() }
         var pid: Int?
-        if tag.last == "]", let open = tag.lastIndex(of: "[") {
+        if tag.last == "]", let open = tag.lastIndex(ofASCII: "[") {
             pid = Int(tag[tag.index(after: open)..<tag.index(before: tag.endIndex)])
             tag = tag[..<open]
         }
-        guard !tag.isEmpty, !tag.contains(Character(" ")) else { return nil }
+        guard !tag.isEmpty, !tag.utf8.contains(32) else { return nil }
         return SyslogLine(time: time, hostname: hostname, identifier: String(tag), pid: pid, message: String(message))
     }
 
