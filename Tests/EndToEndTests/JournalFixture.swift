@@ -15,22 +15,34 @@ struct JournalFixture {
         var facility: Int = 4
         var bootID = "0123456789abcdef0123456789abcdef"
         var extra: [String: String] = [:]
+        /// The message as raw bytes (written in the export format's binary form), instead of `message`.
+        var binaryMessage: [UInt8]? = nil
     }
 
     /// Writes `entries` as the journal file `name` (ending in `.journal`) in `directory`.
     static func write(_ entries: [Entry], to directory: String, name: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        var export = ""
+        var export = Data()
         for entry in entries {
+            var text = ""
             // Within one boot, journald orders entries of different files by the monotonic clock:
             // it must advance with the realtime one.
-            export += "__REALTIME_TIMESTAMP=\(entry.realtime)\n__MONOTONIC_TIMESTAMP=\(entry.realtime - Self.bootRealtime)\n_BOOT_ID=\(entry.bootID)\n"
-            export += "_HOSTNAME=fixture\nSYSLOG_IDENTIFIER=\(entry.identifier)\nSYSLOG_FACILITY=\(entry.facility)\n_PID=\(entry.pid)\n"
-            export += "_TRANSPORT=syslog\n"
-            for (key, value) in entry.extra.sorted(by: { $0.key < $1.key }) { export += "\(key)=\(value)\n" }
-            export += "MESSAGE=\(entry.message)\n\n"
+            text += "__REALTIME_TIMESTAMP=\(entry.realtime)\n__MONOTONIC_TIMESTAMP=\(entry.realtime - Self.bootRealtime)\n_BOOT_ID=\(entry.bootID)\n"
+            text += "_HOSTNAME=fixture\nSYSLOG_IDENTIFIER=\(entry.identifier)\nSYSLOG_FACILITY=\(entry.facility)\n_PID=\(entry.pid)\n"
+            text += "_TRANSPORT=syslog\n"
+            for (key, value) in entry.extra.sorted(by: { $0.key < $1.key }) { text += "\(key)=\(value)\n" }
+            export.append(contentsOf: Data(text.utf8))
+            if let bytes = entry.binaryMessage {
+                // Export format, binary field: name, newline, little-endian 64-bit length, bytes, newline.
+                export.append(contentsOf: Data("MESSAGE\n".utf8))
+                withUnsafeBytes(of: UInt64(bytes.count).littleEndian) { export.append(contentsOf: $0) }
+                export.append(contentsOf: bytes)
+                export.append(contentsOf: Data("\n\n".utf8))
+            } else {
+                export.append(contentsOf: Data("MESSAGE=\(entry.message)\n\n".utf8))
+            }
         }
-        let result = try Command.run("/lib/systemd/systemd-journal-remote", ["-o", directory + "/" + name, "-"], stdin: Data(export.utf8))
+        let result = try Command.run("/lib/systemd/systemd-journal-remote", ["-o", directory + "/" + name, "-"], stdin: export)
         guard result.status == 0 else { throw TestProcess.Failure(description: "systemd-journal-remote: \(result)") }
     }
 

@@ -158,6 +158,29 @@ struct JournalTests {
         #expect(stored.count == total)
     }
 
+    @Test func binaryHugeAndEmptyMessagesNeverStopTheReader() throws {
+        let fleet = try Fleet()
+        try fleet.startCollector()
+        let journal = fleet.directory.file("journal")
+        let start = JournalFixture.realtime(secondsAgo: 60)
+        let invalidUTF8: [UInt8] = Array("Accepted password for ".utf8) + [0xff, 0xfe, 0x00, 0x01] + Array(" from 10.0.0.9 port 7 ssh2".utf8)
+        try JournalFixture.write(
+            [
+                .init(identifier: "sshd", message: "", realtime: start, binaryMessage: invalidUTF8),
+                .init(identifier: "sshd", message: "Failed password for root from 10.0.0.9 port 8 ssh2 " + String(repeating: "x", count: 1 << 20), realtime: start + 1),
+                .init(identifier: "sshd", message: "", realtime: start + 2),
+                .init(identifier: "sudo", message: "", realtime: start + 3, binaryMessage: Array(repeating: 0, count: 4096)),
+                .init(identifier: "sshd", message: "Accepted password for marker from 10.0.0.9 port 9 ssh2", realtime: start + 4),
+            ], to: journal, name: "odd.journal")
+        let agent = try fleet.startAgent(extra: ["--journal-directory", journal, "--read-from", "beginning"])
+        let marker = try fleet.records(["--user", "marker"], atLeast: 1)
+        #expect(marker.count == 1, "agent:\n\(fleet.agentLogs())")
+        #expect(agent.stop() == 0)
+        #expect(Self.entriesRead(agent.log) == [5], "\(agent.log)")
+        // Whatever the odd entries made, each is valid JSON in the store (the lookup decoded them).
+        #expect(try fleet.storedRecords(sourceSuffix: ".linux").allSatisfy { !$0.eventID.isEmpty })
+    }
+
     @Test func everyEntryIsStoredOnceAcrossAgentCrashes() throws {
         let fleet = try Fleet()
         try fleet.startCollector()
