@@ -240,6 +240,17 @@ def spool_received(bin_dir, spool):
     return json.loads(result.stdout)["pendingRecords"] if result.returncode == 0 else 0
 
 
+def seconds_until_spooled(bin_dir, fleet, records):
+    """Seconds from now until the fleet's agent has `records` records (plus its AgentStarted) in its spool."""
+    started = time.perf_counter()
+    deadline = time.time() + 300
+    while spool_received(bin_dir, f"{fleet.dir}/spool") < records + 1:
+        if time.time() > deadline:
+            raise RuntimeError(f"the agent did not spool {records} records:\n" + open(f"{fleet.dir}/agent.log").read())
+        time.sleep(0.05)
+    return time.perf_counter() - started
+
+
 def measure_auth_log_tail(bin_dir, quick):
     """auth.log tail + parse + spool: lines/s from agent start until every line's record is
     spooled (the collector is not running, so nothing ships), and lines per agent CPU-second."""
@@ -261,13 +272,7 @@ def measure_auth_log_tail(bin_dir, quick):
         for run in range(3):
             fleet = Fleet(bin_dir, agent_arguments=["--tail-file", path, "--read-from", "beginning"], with_collector=False)
             try:
-                started = time.perf_counter()
-                deadline = time.time() + 300
-                while spool_received(bin_dir, f"{fleet.dir}/spool") < total + 1:  # + AgentStarted
-                    if time.time() > deadline:
-                        raise RuntimeError("the agent did not spool every line:\n" + open(f"{fleet.dir}/agent.log").read())
-                    time.sleep(0.05)
-                seconds = time.perf_counter() - started
+                seconds = seconds_until_spooled(bin_dir, fleet, total)
                 rates.append(total / seconds)
                 per_cpu.append(total / max(cpu_seconds(fleet.agent.pid), 0.01))
             finally:
@@ -333,13 +338,7 @@ def measure_journal_read(bin_dir, quick):
         fleet = Fleet(bin_dir, agent_arguments=["--no-tail-files", "--journal-directory", directory, "--read-from", "beginning"],
                       with_collector=False)
         try:
-            started = time.perf_counter()
-            deadline = time.time() + 300
-            while spool_received(bin_dir, f"{fleet.dir}/spool") < records + 1:  # + AgentStarted
-                if time.time() > deadline:
-                    raise RuntimeError("the agent did not spool every entry:\n" + open(f"{fleet.dir}/agent.log").read())
-                time.sleep(0.05)
-            rates.append(total / (time.perf_counter() - started))
+            rates.append(total / seconds_until_spooled(bin_dir, fleet, records))
             per_cpu.append(total / max(cpu_seconds(fleet.agent.pid), 0.001))
         finally:
             fleet.close()
