@@ -181,6 +181,33 @@ struct JournalTests {
         #expect(try fleet.storedRecords(sourceSuffix: ".linux").allSatisfy { !$0.eventID.isEmpty })
     }
 
+    @Test func aJournalWithoutFilesYetIsWaitedForWithoutAFalseGap() throws {
+        let fleet = try Fleet()
+        try fleet.startCollector()
+        let journal = fleet.directory.file("journal")
+        let start = JournalFixture.realtime(secondsAgo: 120)
+        func entries(_ names: [String], at offset: UInt64) -> [JournalFixture.Entry] {
+            names.enumerated().map { .init(identifier: "sshd", message: "Accepted password for \($1) from 10.0.0.1 port 22 ssh2", realtime: start + offset + UInt64($0)) }
+        }
+        try JournalFixture.write(entries(["first"], at: 0), to: journal, name: "a.journal")
+        let arguments = ["--journal-directory", journal, "--read-from", "beginning"]
+        var agent = try fleet.startAgent(extra: arguments)
+        #expect(try fleet.waitForStored(sourceSuffix: ".linux", count: 1).count == 1)
+        #expect(agent.stop() == 0)
+        // As after a reboot before journald has made its files: the directory is empty.
+        try FileManager.default.moveItem(atPath: journal + "/a.journal", toPath: fleet.directory.file("a.journal"))
+        agent = try fleet.startAgent(extra: arguments)
+        try agent.waitForLog("reading the journal")
+        usleep(1_500_000)
+        try FileManager.default.moveItem(atPath: fleet.directory.file("a.journal"), toPath: journal + "/a.journal")
+        try JournalFixture.write(entries(["second"], at: 1_000_000), to: journal, name: "b.journal")
+        let stored = try fleet.waitForStored(sourceSuffix: ".linux", count: 2, timeout: 30)
+        #expect(Set(stored.compactMap { $0.userIdentity?.userName }) == ["first", "second"])
+        #expect(agent.stop() == 0)
+        #expect(Self.entriesRead(agent.log) == [1], "\(agent.log)")
+        #expect(try fleet.storedRecords(eventName: "JournalGap").isEmpty)
+    }
+
     @Test func everyEntryIsStoredOnceAcrossAgentCrashes() throws {
         let fleet = try Fleet()
         try fleet.startCollector()

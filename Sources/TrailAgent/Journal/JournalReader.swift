@@ -121,6 +121,9 @@ final class JournalReader: @unchecked Sendable {
     /// Positions the journal where reading goes on. Returns whether it now stands on an entry not
     /// read yet (read it before moving on); otherwise the next `next()` gives the first new entry.
     private func position(_ journal: JournalHandle) throws -> Bool {
+        // No journal files yet (journald not started, or not flushed after boot): nothing to decide
+        // about; a cursor that looks lost now may be found once the files are there.
+        guard journal.hasFiles else { return false }
         if let saved = cursor {
             // Whether the saved entry still exists is asked without matches: the entry may not
             // match them (the configuration changed) and still be there.
@@ -182,6 +185,14 @@ final class JournalReader: @unchecked Sendable {
         var entries = 0
         var inFlight: PendingCommit?
         let opened = ContinuousClock.now
+        if !journal.hasFiles {
+            // Opened before journald made any file: the directories may not even be watched, and
+            // the position is decided only once there are files. Open again in a while.
+            while !stopping && ContinuousClock.now - opened < Self.reopenEmptyAfter {
+                if try journal.wait(timeoutMicroseconds: Self.waitMicroseconds) == .invalidated { return true }
+            }
+            return !stopping
+        }
         defer { if let inFlight { _ = finish(inFlight) } }
         while !stopping {
             if try unread || journal.next() {
@@ -206,15 +217,7 @@ final class JournalReader: @unchecked Sendable {
                 inFlight = nil
                 guard finish(previous) else { return false }
             }
-            switch try journal.wait(timeoutMicroseconds: Self.waitMicroseconds) {
-            case .invalidated:
-                return true
-            case .none where !journal.hasFiles && ContinuousClock.now - opened > Self.reopenEmptyAfter:
-                // Opened before journald created any file: the directories may not be watched.
-                return true
-            case .none, .appended:
-                continue
-            }
+            if try journal.wait(timeoutMicroseconds: Self.waitMicroseconds) == .invalidated { return true }
         }
         return false
     }
