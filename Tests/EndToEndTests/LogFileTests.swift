@@ -138,6 +138,28 @@ struct LogFileTests {
         #expect(try fleet.storedRecords(eventName: "LogRemoved").isEmpty)
     }
 
+    @Test func everyLineReachesTheStoreOnceWhileTheCollectorRestarts() throws {
+        let fleet = try Fleet()
+        let port = try FreePort.find()
+        try fleet.startCollector(port: port)
+        let rsyslog = try Rsyslog(directory: fleet.directory)
+        defer { _ = rsyslog.process.stop() }
+        try fleet.startAgent(extra: ["--tail-file", rsyslog.logFile, "--read-from", "beginning", "--file-poll-interval-ms", "50"])
+        let batches = 6
+        let perBatch = 500
+        for batch in 0..<batches {
+            try rsyslog.log((batch * perBatch..<(batch + 1) * perBatch).map { "Accepted password for user\($0) from 10.0.0.1 port \($0) ssh2" }, tag: "sshd")
+            fleet.collector?.crash()
+            Thread.sleep(forTimeInterval: Double.random(in: 0.05...0.3))
+            try fleet.startCollector(port: port)
+        }
+        let total = batches * perBatch
+        let stored = try fleet.waitForStored(sourceSuffix: ".linux", count: total, timeout: 60)
+        let ports = Set(stored.compactMap { $0.requestParameters?["port"]?.integerValue })
+        #expect(ports.count == total, "\(total - ports.count) missing; agent:\n\(fleet.agentLogs())")
+        #expect(stored.count == total)
+    }
+
     @Test func theBootCutoffAppliesToAFirstStartOnly() throws {
         let fleet = try Fleet()
         try fleet.startCollector()
