@@ -92,37 +92,6 @@ public final class JournalHandle {
         return value
     }
 
-    /// The current entry's value of `field` (e.g. `"MESSAGE"`), decoded as UTF-8 with invalid bytes
-    /// replaced; `nil` when the entry lacks it.
-    public func string(_ field: StaticString) -> String? {
-        withBytes(field) { String(decoding: $0, as: UTF8.self) }
-    }
-
-    /// A numeric field, `nil` when absent or not a number.
-    public func integer(_ field: StaticString) -> Int? {
-        withBytes(field) { bytes in
-            guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
-            var value = 0
-            for byte in bytes {
-                guard byte >= 48 && byte <= 57 else { return nil }
-                value = value * 10 + Int(byte - 48)
-            }
-            return value
-        }
-    }
-
-    /// Calls `body` with the value bytes of `field` (valid only during the call).
-    private func withBytes<T>(_ field: StaticString, _ body: (UnsafeBufferPointer<UInt8>) -> T?) -> T? {
-        var data: UnsafeRawPointer?
-        var length = 0
-        // A string literal's storage ends in NUL, so it is a C string as it is.
-        let name = UnsafeRawPointer(field.utf8Start).assumingMemoryBound(to: CChar.self)
-        // sd_journal_get_data returns "NAME=value".
-        let prefixLength = field.utf8CodeUnitCount + 1
-        guard sd_journal_get_data(handle, name, &data, &length) >= 0, let data, length >= prefixLength else { return nil }
-        return body(UnsafeBufferPointer(start: data.assumingMemoryBound(to: UInt8.self) + prefixLength, count: length - prefixLength))
-    }
-
     /// Calls `body` with each field of the current entry, name and value apart (valid only during
     /// the call): one pass over the entry instead of a lookup per field.
     public func forEachField(_ body: (_ name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>) -> Void) {

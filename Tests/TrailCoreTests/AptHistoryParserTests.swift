@@ -88,6 +88,24 @@ struct AptHistoryParserTests {
         #expect(assembler.pendingStart == nil)
     }
 
+    @Test func aRunAptNeverFinishedIsRecordedWhenTheNextBegins() throws {
+        var assembler = AptHistoryParser.Assembler()
+        #expect(assembler.feed("Start-Date: 2026-11-24  16:30:01", positionKey: "f", offset: 0) == nil)
+        #expect(assembler.feed("Requested-By: alice (1000)", positionKey: "f", offset: 33) == nil)
+        #expect(assembler.feed("Install: nginx:amd64 (1.22.1-9)", positionKey: "f", offset: 60) == nil)
+        // apt was killed: no End-Date, and the next run starts.
+        let next = assembler.feed("Start-Date: 2026-11-24  16:40:00", positionKey: "f", offset: 92)
+        let interrupted = try #require(next)
+        #expect(interrupted.start == 0)
+        #expect(assembler.pendingStart?.offset == 92)
+        let (activity, _) = try #require(AptHistoryParser.activity(interrupted.fields, utcOffsetSeconds: 0))
+        #expect(activity.eventName == "InstallPackages" && activity.userName == "alice")
+        #expect(activity.errorCode == "PackageOperationInterrupted")
+        // The next run is whole on its own.
+        let whole = assembler.feed("End-Date: 2026-11-24  16:40:05", positionKey: "f", offset: 125)
+        #expect(whole?.fields.map(\.0) == ["Start-Date", "End-Date"])
+    }
+
     @Test func brokenStanzasNeverCrash() {
         for text in ["Start-Date: yesterday\nEnd-Date: today\n", "End-Date: 2026-11-24  16:30:02\n", "\u{0}\u{1}:\n\n", String(repeating: "Install: (", count: 1000)] {
             for stanza in stanzas(text) { _ = AptHistoryParser.activity(stanza.fields, utcOffsetSeconds: 0) }

@@ -27,14 +27,17 @@ public enum AptHistoryParser {
         public init() {}
 
         /// Takes one line; returns the stanza's fields (in file order) and where it started once
-        /// its `End-Date` line arrives.
+        /// its `End-Date` line arrives — or, for a run apt never finished (killed, power lost), once
+        /// the next stanza's `Start-Date` shows it never will (it then has no `End-Date`).
         public mutating func feed(_ line: Substring, positionKey: String, offset: Int) -> (fields: [(String, String)], start: Int)? {
             guard let colon = line.firstIndex(of: ":") else { return nil }  // blank or foreign lines
             let key = String(line[..<colon])
             let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
             if key == "Start-Date" {
+                let interrupted = pendingStart.map { (fields, $0.offset) }
                 pendingStart = (positionKey, offset)
-                fields = []
+                fields = [(key, value)]
+                return interrupted
             }
             guard let start = pendingStart else { return nil }  // the middle of a stanza begun before reading started
             fields.append((key, value))
@@ -72,11 +75,16 @@ public enum AptHistoryParser {
             userName = parts.first.map(String.init) ?? requester
             uid = parts.dropFirst().first.flatMap { Int($0.trimmingCharacters(in: CharacterSet(charactersIn: "()"))) }
         }
-        let error = values["Error"]
+        var error = values["Error"]
+        var errorCode = error == nil ? nil : "PackageOperationFailed"
+        if values["End-Date"] == nil {
+            errorCode = "PackageOperationInterrupted"
+            error = error ?? "apt's run has no End-Date: it was interrupted before it finished"
+        }
         return (
             HostActivity(
                 eventSource: "apt.linux", eventName: names.count == 1 ? names[0] : "ChangePackages", userName: userName, uid: uid,
-                errorCode: error == nil ? nil : "PackageOperationFailed", errorMessage: error, requestParameters: parameters),
+                errorCode: errorCode, errorMessage: error, requestParameters: parameters),
             start
         )
     }
