@@ -138,6 +138,35 @@ final class Fleet: @unchecked Sendable {
         return stored
     }
 
+    /// Numbered sshd login messages: line `n` is user `user<n>` from port `n`, so the stored
+    /// records say which lines arrived.
+    static func loginMessages(_ numbers: Range<Int>) -> [String] {
+        numbers.map { "Accepted password for user\($0) from 10.0.0.1 port \($0) ssh2" }
+    }
+
+    /// Waits for the records of ``loginMessages(_:)`` `0..<total` and checks each is stored exactly once.
+    func expectLoginsStoredOnce(_ total: Int, timeout: TimeInterval = 60, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let stored = try waitForStored(sourceSuffix: ".linux", count: total, timeout: timeout)
+        let ports = Set(stored.compactMap { $0.requestParameters?["port"]?.integerValue })
+        #expect(ports.count == total, "\(total - ports.count) of \(total) lines missing; agents:\n\(agentLogs())", sourceLocation: sourceLocation)
+        #expect(stored.count == total, "\(stored.count) records for \(total) lines", sourceLocation: sourceLocation)
+        #expect(Set(stored.map(\.eventID)).count == stored.count, sourceLocation: sourceLocation)
+    }
+
+    /// Logs ``loginMessages(_:)`` in `batches` of `perBatch` through `log`, killing the collector
+    /// after each batch and starting it again on `port`; then every line must be stored once.
+    func expectLoginsStoredOnceWhileTheCollectorRestarts(
+        port: Int, batches: Int = 6, perBatch: Int = 500, log: ([String]) throws -> Void, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        for batch in 0..<batches {
+            try log(Self.loginMessages((batch * perBatch)..<((batch + 1) * perBatch)))
+            collector?.crash()
+            Thread.sleep(forTimeInterval: Double.random(in: 0.05...0.3))
+            try startCollector(port: port)
+        }
+        try expectLoginsStoredOnce(batches * perBatch, sourceLocation: sourceLocation)
+    }
+
     /// Records stored with `eventName`, decoded.
     func storedRecords(eventName: String) throws -> [CloudTrailRecord] {
         let result = try Command.run(
