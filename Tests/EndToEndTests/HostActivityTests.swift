@@ -21,10 +21,11 @@ struct HostActivityTests {
         let password = "Correct-Horse-\(UInt16.random(in: 0..<UInt16.max))"
         var sudoers: String { "/etc/sudoers.d/hosttrail-test-\(name)" }
 
-        func create() throws {
+        /// - Parameter sudoCommands: What the account may run as root without a password.
+        func create(sudoCommands: [String] = ["/usr/bin/id"]) throws {
             try Self.check(Command.run("useradd", ["-m", "-s", "/bin/sh", name]))
             try Self.check(Command.run("chpasswd", [], stdin: Data("\(name):\(password)\n".utf8)))
-            try Data("\(name) ALL=(root) NOPASSWD: /usr/bin/id\n".utf8).write(to: URL(fileURLWithPath: sudoers))
+            try Data("\(name) ALL=(root) NOPASSWD: \(sudoCommands.joined(separator: ", "))\n".utf8).write(to: URL(fileURLWithPath: sudoers))
             chmod(sudoers, 0o440)
             try Self.check(Command.run("visudo", ["-cf", sudoers]))
         }
@@ -130,5 +131,66 @@ struct HostActivityTests {
         #expect(agent.stop() == 0)
         let watched = agent.log.range(of: "files.watchedOnly=").flatMap { Int(agent.log[$0.upperBound...].prefix { $0.isNumber }) }
         #expect((watched ?? 0) > 0, "\(agent.log)")
+    }
+
+    /// A package of the test's own, named uniquely so no package of the host is ever touched.
+    static func buildPackage(directory: TemporaryDirectory) throws -> (name: String, path: String) {
+        let name = "hosttrail-test-\(String(UInt32.random(in: 0..<UInt32.max), radix: 16))"
+        let root = directory.file("package")
+        try FileManager.default.createDirectory(atPath: root + "/DEBIAN", withIntermediateDirectories: true)
+        let control = "Package: \(name)\nVersion: 1.0\nArchitecture: all\nMaintainer: HostTrail tests <tests@hosttrail.invalid>\nDescription: test package\n"
+        try Data(control.utf8).write(to: URL(fileURLWithPath: root + "/DEBIAN/control"))
+        let path = directory.file("\(name).deb")
+        try Account.check(Command.run("dpkg-deb", ["--build", root, path]))
+        return (name, path)
+    }
+
+    /// apt run through real sudo by an account, then by root, then dpkg by hand: dpkg logs every
+    /// change as root; the agent matches each to the apt run (history.log) that asked for it.
+    @Test func packageChangesCarryWhoAskedAptForThem() throws {
+        let fleet = try Fleet()
+        try fleet.startCollector()
+        // apt and dpkg write their logs where the test says: the host's own logs are left alone.
+        let logs = fleet.directory.file("apt-logs")
+        try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+        let dpkgLog = logs + "/dpkg.log"
+        let aptOptions = [
+            "-o", "Dir::Log=\(logs)", "-o", "Dir::Log::History=history.log", "-o", "Dir::Log::Terminal=term.log",
+            "-o", "DPkg::Options::=--log=\(dpkgLog)", "-y", "-q",
+        ]
+        try fleet.startAgent(extra: ["--tail-file", dpkgLog, "--tail-file", logs + "/history.log", "--read-from", "beginning", "--file-poll-interval-ms", "50"])
+
+        let account = Account()
+        try account.create(sudoCommands: ["/usr/bin/apt-get"])
+        defer { try? account.delete() }
+        let package = try Self.buildPackage(directory: fleet.directory)
+        defer { _ = try? Command.run("dpkg", ["--purge", package.name]) }
+        try Account.check(Command.run("runuser", ["-u", account.name, "--", "sudo", "-n", "/usr/bin/apt-get"] + aptOptions + ["install", package.path]))
+        try Account.check(Command.run("apt-get", aptOptions + ["purge", package.name]))
+        try Account.check(Command.run("dpkg", ["--log=\(dpkgLog)", "-i", package.path]))
+
+        let records = try fleet.waitForStored(sourceSuffix: ".linux", count: 5)
+        let history = try String(contentsOfFile: logs + "/history.log", encoding: .utf8)
+        #expect(history.contains("Requested-By: \(account.name)"), "\(history)")
+        func one(_ source: String, _ name: String, _ description: String) -> CloudTrailRecord? {
+            let matching = records.filter { $0.eventSource == source && $0.eventName == name }
+            #expect(matching.count == 1, "\(description): \(records.map { "\($0.eventSource) \($0.eventName)" })")
+            return matching.first
+        }
+        let aptInstall = one("apt.linux", "InstallPackages", "apt install")
+        #expect(aptInstall?.userIdentity?.userName == account.name)
+        #expect(one("apt.linux", "PurgePackages", "apt purge")?.userIdentity?.userName == "root")
+
+        let installs = records.filter { $0.eventSource == "dpkg.linux" && $0.eventName == "InstallPackage" }.sorted { $0.eventTime < $1.eventTime }
+        #expect(installs.count == 2 && installs.allSatisfy { $0.requestParameters?["package"]?.stringValue == package.name })
+        // The install apt ran for the account names it; the one by hand names nobody.
+        let bySudo = installs.first { $0.requestParameters?["aptRun"] != nil }
+        #expect(bySudo?.userIdentity?.userName == "root")
+        #expect(bySudo?.userIdentity?.sessionContext?.sessionIssuer?.userName == account.name)
+        #expect(bySudo?.requestParameters?["aptRun"]?["commandLine"]?.stringValue?.hasSuffix("install \(package.path)") == true)
+        #expect(installs.filter { $0.requestParameters?["aptRun"] == nil && $0.userIdentity?.sessionContext == nil }.count == 1)
+        let removal = one("dpkg.linux", "RemovePackage", "dpkg remove")
+        #expect(removal?.requestParameters?["aptRun"]?["commandLine"]?.stringValue?.hasSuffix("purge \(package.name)") == true)
+        #expect(removal?.userIdentity?.sessionContext == nil)
     }
 }

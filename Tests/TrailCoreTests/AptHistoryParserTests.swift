@@ -112,4 +112,71 @@ struct AptHistoryParserTests {
         }
         #expect(AptHistoryParser.activity([("Start-Date", "not a date"), ("End-Date", "x")], utcOffsetSeconds: 0) == nil)
     }
+
+    /// apt's history and dpkg's log of one sudo'd install and a purge by root in the next second,
+    /// as apt 2.6 and dpkg 1.21 wrote them on this machine.
+    static let installThenPurge = """
+        Start-Date: 2026-11-25  02:19:19
+        Commandline: apt-get -y install ./probe.deb
+        Requested-By: alice (1000)
+        Install: hosttrail-probe:amd64 (1.0)
+        End-Date: 2026-11-25  02:19:20
+
+        Start-Date: 2026-11-25  02:19:20
+        Commandline: apt-get -y purge hosttrail-probe
+        Purge: hosttrail-probe:amd64 (1.0)
+        End-Date: 2026-11-25  02:19:20
+        """
+
+    struct NotARecord: Error { let line: String }
+
+    func dpkgRecord(_ line: String, runs: [AptRun]) throws -> CloudTrailRecord {
+        let converter = LogLineConverter(builder: HostRecordBuilder(host: HostIdentity(hostname: "web-1", machineID: "0123456789abcdef0123456789abcdef", bootID: nil)))
+        let outcome = converter.convert(
+            Substring(line), format: .dpkg, reference: Date(), utcOffsetSeconds: 0, notBefore: nil,
+            origin: HostRecordBuilder.Origin(source: "file:/var/log/dpkg.log", position: line), aptRuns: runs)
+        guard case .record(let record) = outcome else { throw NotARecord(line: line) }
+        return record
+    }
+
+    @Test func dpkgsChangesSayWhichAptRunAskedForThem() throws {
+        let runs = stanzas(Self.installThenPurge).compactMap { AptRun(fields: $0.fields, utcOffsetSeconds: 0) }
+        #expect(runs.count == 2)
+        #expect(runs[0].installs == ["hosttrail-probe"] && runs[0].removals.isEmpty && runs[0].requestedBy == "alice" && runs[0].requestedByUID == 1000)
+        #expect(runs[1].removals == ["hosttrail-probe"] && runs[1].requestedBy == nil)
+
+        // dpkg says `:all` where apt said `:amd64`; both runs span 02:19:20: the kind of change decides.
+        let install = try dpkgRecord("2026-11-25 02:19:20 install hosttrail-probe:all <none> 1.0", runs: runs)
+        #expect(install.userIdentity?.userName == "root")
+        #expect(install.userIdentity?.sessionContext?.sessionIssuer?.userName == "alice")
+        #expect(install.requestParameters?["aptRun"] == .object([
+            "startTime": "2026-11-25T02:19:19Z", "commandLine": "apt-get -y install ./probe.deb", "requestedBy": "alice", "requestedByUid": 1000,
+        ]))
+        let remove = try dpkgRecord("2026-11-25 02:19:20 remove hosttrail-probe:all 1.0 <none>", runs: runs)
+        #expect(remove.userIdentity?.sessionContext == nil)
+        #expect(remove.requestParameters?["aptRun"]?["commandLine"]?.stringValue == "apt-get -y purge hosttrail-probe")
+
+        // Outside every run, or a package no run named: dpkg run by hand, nobody to name.
+        for line in ["2026-11-25 02:19:21 install hosttrail-probe:all <none> 1.0", "2026-11-25 02:19:19 install other:amd64 <none> 2.0",
+                     "2026-11-25 02:19:18 remove hosttrail-probe:all 1.0 <none>"] {
+            let record = try dpkgRecord(line, runs: runs)
+            #expect(record.requestParameters?["aptRun"] == nil && record.userIdentity?.sessionContext == nil, "\(line)")
+        }
+    }
+
+    @Test func aRunStillGoingIsMatchedButNotForever() throws {
+        var assembler = AptHistoryParser.Assembler()
+        for line in ["Start-Date: 2026-11-25  02:00:00", "Commandline: apt-get upgrade", "Requested-By: bob (1001)",
+                     "Upgrade: curl:amd64 (7.88.1-10, 7.88.1-10+deb12u5)"] {
+            _ = assembler.feed(Substring(line), positionKey: "f", offset: 0)
+        }
+        let open = try #require(AptRun(fields: assembler.pendingFields, utcOffsetSeconds: 0))
+        #expect(open.end == nil)
+        let upgrade = try dpkgRecord("2026-11-25 02:05:00 upgrade curl:amd64 7.88.1-10 7.88.1-10+deb12u5", runs: [open])
+        #expect(upgrade.userIdentity?.sessionContext?.sessionIssuer?.userName == "bob")
+        // A run apt never finished does not claim a dpkg -i of the same package a day later.
+        let later = try dpkgRecord("2026-11-26 02:05:00 upgrade curl:amd64 7.88.1-10 7.88.1-10+deb12u5", runs: [open])
+        #expect(later.userIdentity?.sessionContext == nil)
+        #expect(AptRun(fields: [("Commandline", "apt install x")], utcOffsetSeconds: 0) == nil)
+    }
 }

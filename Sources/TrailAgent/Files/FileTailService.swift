@@ -29,6 +29,9 @@ final class FileTailService: Service, @unchecked Sendable {
     private var tamperSequence = 0
     /// The stanza being read of each apt history file, by path.
     private var aptStanzas: [String: AptHistoryParser.Assembler] = [:]
+    /// apt's latest finished runs, newest last, to say who asked for what dpkg logs.
+    private var finishedAptRuns: [AptRun] = []
+    static let finishedAptRunsKept = 32
     private var counters = Counters()
 
     struct Counters {
@@ -79,16 +82,27 @@ final class FileTailService: Service, @unchecked Sendable {
                 "files": "\(followers.filter(\.converts).map(\.follower.path).joined(separator: ", "))",
                 "watchedOnly": "\(followers.filter { !$0.converts }.map(\.follower.path).joined(separator: ", "))",
             ])
+        // A dpkg line committed just before a crash may belong to a run whose stanza is behind the
+        // history file's checkpoint: the runs at the end of each history file are read once here.
+        for (follower, format, _, converts) in followers where format == .aptHistory && converts {
+            rememberFinished(Self.aptRunsAtTheEnd(of: follower.path, utcOffsetSeconds: TimeZone.current.secondsFromGMT()))
+        }
+        // History files are polled last and committed first: apt writes a run's stanza (all but
+        // its End-Date) before it starts dpkg, so every dpkg line read in a round has its run in
+        // the history read after it, and is converted knowing who asked.
+        let pollOrder = followers.indices.sorted { (followers[$0].format == .aptHistory ? 1 : 0) < (followers[$1].format == .aptHistory ? 1 : 0) }
         do {
             try await cancelWhenGracefulShutdown {
                 while true {
-                    var busy = false
-                    for (follower, format, notBefore, converts) in self.followers {
-                        guard let chunk = follower.poll() else { continue }
-                        busy = true
+                    let chunks = pollOrder.compactMap { index in self.followers[index].follower.poll().map { (index, $0) } }
+                    if chunks.isEmpty {
+                        try await Task.sleep(for: self.pollInterval)
+                        continue
+                    }
+                    for (index, chunk) in chunks.reversed() {
+                        let (follower, format, notBefore, converts) = self.followers[index]
                         try await self.commit(chunk, of: follower, format: format, notBefore: notBefore, converts: converts)
                     }
-                    if !busy { try await Task.sleep(for: self.pollInterval) }
                 }
             }
         } catch is CancellationError {
@@ -130,8 +144,11 @@ final class FileTailService: Service, @unchecked Sendable {
                         source: Self.source(path), position: "\(identity.positionKey);offset=\(stanza.start)",
                         details: ["path": .string(path), "offset": .integer(Int64(stanza.start))])
                     outcome = converter.convertAptStanza(stanza.fields, utcOffsetSeconds: offset, notBefore: notBefore, origin: stanzaOrigin)
+                    rememberFinished(AptRun(fields: stanza.fields, utcOffsetSeconds: offset).map { [$0] } ?? [])
                 } else {
-                    outcome = converter.convert(line.text, format: format, reference: now, utcOffsetSeconds: offset, notBefore: notBefore, origin: origin)
+                    outcome = converter.convert(
+                        line.text, format: format, reference: now, utcOffsetSeconds: offset, notBefore: notBefore, origin: origin,
+                        aptRuns: format == .dpkg ? aptRuns(utcOffsetSeconds: offset) : [])
                 }
                 switch outcome {
                 case .record(let record):
@@ -196,5 +213,34 @@ final class FileTailService: Service, @unchecked Sendable {
                 try await Task.sleep(for: .seconds(1))
             }
         }
+    }
+
+    private func rememberFinished(_ runs: [AptRun]) {
+        finishedAptRuns.append(contentsOf: runs)
+        finishedAptRuns.removeFirst(max(0, finishedAptRuns.count - Self.finishedAptRunsKept))
+    }
+
+    /// The finished runs and those being read now (their stanzas lack only the `End-Date`).
+    private func aptRuns(utcOffsetSeconds: Int) -> [AptRun] {
+        finishedAptRuns + aptStanzas.values.compactMap { AptRun(fields: $0.pendingFields, utcOffsetSeconds: utcOffsetSeconds) }
+    }
+
+    /// The runs described in the last 64 KiB of an apt history file (none when it cannot be read).
+    static func aptRunsAtTheEnd(of path: String, utcOffsetSeconds: Int) -> [AptRun] {
+        guard let file = FileHandle(forReadingAtPath: path) else { return [] }
+        defer { try? file.close() }
+        guard let size = try? file.seekToEnd(), (try? file.seek(toOffset: size - min(size, 65_536))) != nil,
+            let data = try? file.readToEnd()
+        else { return [] }
+        var assembler = AptHistoryParser.Assembler()
+        var runs: [AptRun] = []
+        // The first line may be cut; the assembler ignores everything before a Start-Date.
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+            if let stanza = assembler.feed(line, positionKey: "", offset: 0), let run = AptRun(fields: stanza.fields, utcOffsetSeconds: utcOffsetSeconds) {
+                runs.append(run)
+            }
+        }
+        if let open = AptRun(fields: assembler.pendingFields, utcOffsetSeconds: utcOffsetSeconds) { runs.append(open) }
+        return runs
     }
 }

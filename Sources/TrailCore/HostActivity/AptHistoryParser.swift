@@ -26,6 +26,9 @@ public enum AptHistoryParser {
 
         public init() {}
 
+        /// The fields read so far of the stanza being read (apt writes all but `End-Date` before dpkg starts).
+        public var pendingFields: [(String, String)] { pendingStart == nil ? [] : fields }
+
         /// Takes one line; returns the stanza's fields (in file order) and where it started once
         /// its `End-Date` line arrives — or, for a run apt never finished (killed, power lost), once
         /// the next stanza's `Start-Date` shows it never will (it then has no `End-Date`).
@@ -69,12 +72,7 @@ public enum AptHistoryParser {
         }
         var userName = "root"
         var uid: Int? = 0
-        if let requester = values["Requested-By"] {
-            // "alice (1000)"
-            let parts = requester.split(separator: " ")
-            userName = parts.first.map(String.init) ?? requester
-            uid = parts.dropFirst().first.flatMap { Int($0.trimmingCharacters(in: CharacterSet(charactersIn: "()"))) }
-        }
+        if let value = values["Requested-By"] { (userName, uid) = requester(value) }
         var error = values["Error"]
         var errorCode = error == nil ? nil : "PackageOperationFailed"
         if values["End-Date"] == nil {
@@ -86,6 +84,15 @@ public enum AptHistoryParser {
                 eventSource: "apt.linux", eventName: names.count == 1 ? names[0] : "ChangePackages", userName: userName, uid: uid,
                 errorCode: errorCode, errorMessage: error, requestParameters: parameters),
             start
+        )
+    }
+
+    /// `Requested-By: alice (1000)` → the name and uid.
+    static func requester(_ value: String) -> (name: String, uid: Int?) {
+        let parts = value.split(separator: " ")
+        return (
+            parts.first.map(String.init) ?? value,
+            parts.dropFirst().first.flatMap { Int($0.trimmingCharacters(in: CharacterSet(charactersIn: "()"))) }
         )
     }
 

@@ -54,8 +54,10 @@ public struct LogLineConverter: Sendable {
     /// - Parameters:
     ///   - reference: Now, for the year of traditional syslog timestamps.
     ///   - notBefore: Lines older than this are skipped (first start from the current boot).
+    ///   - aptRuns: Recent and ongoing apt runs, to say who asked for a dpkg line's change.
     public func convert(
-        _ line: Substring, format: Format, reference: Date, utcOffsetSeconds: Int, notBefore: Date?, origin: HostRecordBuilder.Origin
+        _ line: Substring, format: Format, reference: Date, utcOffsetSeconds: Int, notBefore: Date?, origin: HostRecordBuilder.Origin,
+        aptRuns: [AptRun] = []
     ) -> Outcome {
         switch format {
         case .syslog:
@@ -71,8 +73,14 @@ public struct LogLineConverter: Sendable {
         case .dpkg:
             guard let parsed = DpkgLogParser.parse(line, utcOffsetSeconds: utcOffsetSeconds) else { return .unparsed }
             if let notBefore, parsed.time < notBefore { return .beforeStart }
-            let (activity, other) = selected(parsed.outcome, identifier: "dpkg", unit: nil)
-            guard let activity else { return other ?? .unknown }
+            let (selectedActivity, other) = selected(parsed.outcome, identifier: "dpkg", unit: nil)
+            guard var activity = selectedActivity else { return other ?? .unknown }
+            if case .string(let package)? = activity.requestParameters["package"],
+                let run = AptRun.matching(
+                    package: package, removes: ["RemovePackage", "PurgePackage"].contains(activity.eventName), at: parsed.time, in: aptRuns)
+            {
+                activity = run.attribute(activity)
+            }
             return .record(builder.record(for: activity, time: parsed.time, process: ("dpkg", nil), message: String(line), origin: origin))
         }
     }
