@@ -175,6 +175,27 @@ struct LogFileFollowerTests {
         #expect(after.events.isEmpty)
     }
 
+    /// RHEL's logrotate names rotations by date (`dateext`): a restart finds its place in them too.
+    @Test mutating func aRestartCatchesUpThroughDatedRotations() throws {
+        defer { directory.remove() }
+        try append(lines(0..<10))
+        let checkpoint = try #require(drain(LogFileFollower(path: path, checkpoint: nil, startAt: .beginning)).checkpoint)
+        // While down: more lines, a dated rotation compressed later, new lines, the next day's rotation.
+        try append(lines(10..<15))
+        try FileManager.default.moveItem(atPath: path, toPath: path + "-20261124")
+        try append(lines(0..<4, tag: "second"))
+        #expect(try Command.run("gzip", [path + "-20261124"]).status == 0)
+        try FileManager.default.moveItem(atPath: path, toPath: path + "-20261125")
+        try append(lines(0..<3, tag: "third"))
+        // Names that only look alike are not rotations of this file.
+        try append("other\n", to: path + "-old")
+        try append("other\n", to: directory.file("auth.logger-20261125"))
+        #expect(RotatedLogFiles.chain(of: path) == [path + "-20261125", path + "-20261124.gz"])
+        let after = drain(LogFileFollower(path: path, checkpoint: checkpoint, startAt: .beginning))
+        #expect(after.texts == (10..<15).map { "l\($0)" } + (0..<4).map { "second\($0)" } + (0..<3).map { "third\($0)" })
+        #expect(after.events.isEmpty)
+    }
+
     func copyTruncate() throws {
         if FileManager.default.fileExists(atPath: path + ".1") {
             if FileManager.default.fileExists(atPath: path + ".2") { try FileManager.default.removeItem(atPath: path + ".2") }

@@ -9,7 +9,8 @@ import Glibc
 #endif
 
 /// The rotations logrotate keeps of a log file, newest first: `PATH.1`, `PATH.1.gz`, `PATH.2`, …
-/// (numbered names, Debian's default; `dateext` names are not looked for).
+/// (numbered names, Debian's default), then `PATH-20261125`, `PATH-20261124.gz`, … (`dateext`,
+/// the default on RHEL and Fedora: `/var/log/secure-20261125`).
 ///
 /// A compressed rotation is opened decompressed: its content goes into an unlinked temporary
 /// file, so it reads like any other file and its offsets are those of the original.
@@ -27,7 +28,28 @@ enum RotatedLogFiles {
                 names.append(name)
             }
         }
-        return names
+        return names + dated(path)
+    }
+
+    /// `dateext` rotations: `NAME-` and a date in the same directory, newest first. logrotate's
+    /// `dateformat` puts the year first (`-%Y%m%d` by default, also with hours or seconds), so
+    /// names order as dates do.
+    static func dated(_ path: String) -> [String] {
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent().path
+        let prefix = url.lastPathComponent + "-"
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+        let dated = entries.filter { name in
+            guard name.hasPrefix(prefix) else { return false }
+            let date = name.dropFirst(prefix.count).prefix { $0 != "." }
+            return date.count >= 8 && date.allSatisfy { $0.isASCII && ($0.isNumber || $0 == "-" || $0 == "_") }
+                && (name.dropFirst(prefix.count + date.count).isEmpty || name.hasSuffix(".gz"))
+        }
+        // Newest date first; for one date the plain file before its compressed copy.
+        return dated.sorted { a, b in
+            let (keyA, keyB) = (a.hasSuffix(".gz") ? String(a.dropLast(3)) : a, b.hasSuffix(".gz") ? String(b.dropLast(3)) : b)
+            return keyA != keyB ? keyA > keyB : !a.hasSuffix(".gz")
+        }.map { directory + "/" + $0 }
     }
 
     /// Opens a rotation for reading, decompressing a `.gz`; `nil` when it cannot be read.
