@@ -25,6 +25,9 @@ public final class HTTPSClient: Sendable {
         public var connectTimeout: Duration
         /// Whole-request timeout. Default: 60 s.
         public var totalTimeout: Duration
+        /// Connect to this Unix socket instead of the URL's host (the agent's application socket,
+        /// plain HTTP). Default: `nil`.
+        public var unixSocketPath: String?
 
         public init(
             caFile: String? = nil,
@@ -32,7 +35,8 @@ public final class HTTPSClient: Sendable {
             keyFile: String? = nil,
             proxy: String? = nil,
             connectTimeout: Duration = .seconds(10),
-            totalTimeout: Duration = .seconds(60)
+            totalTimeout: Duration = .seconds(60),
+            unixSocketPath: String? = nil
         ) {
             self.caFile = caFile
             self.certificateFile = certificateFile
@@ -40,6 +44,7 @@ public final class HTTPSClient: Sendable {
             self.proxy = proxy
             self.connectTimeout = connectTimeout
             self.totalTimeout = totalTimeout
+            self.unixSocketPath = unixSocketPath
         }
     }
 
@@ -70,6 +75,7 @@ public final class HTTPSClient: Sendable {
         try easy.set(CURLOPT_CONNECTTIMEOUT_MS, Int(configuration.connectTimeout.milliseconds))
         try easy.set(CURLOPT_TIMEOUT_MS, Int(configuration.totalTimeout.milliseconds))
         try easy.set(CURLOPT_TCP_KEEPALIVE, 1)
+        if let path = configuration.unixSocketPath { try easy.set(CURLOPT_UNIX_SOCKET_PATH, path) }
         self.easy = Mutex(CurlEasyBox(easy))
     }
 

@@ -31,7 +31,9 @@ public struct Agent: Sendable {
             host: host, version: HostTrailVersion.current, configurationHash: configuration.settingsHash, process: me, runStarted: Date())
         let drops = EventsDroppedRecordFactory(builder: agentRecords)
         let spool = try Spool(configuration: configuration.spool, logger: logger, eventsDroppedRecord: { drops.record($0) })
-        let processor = APIRequestProcessor(spool: spool, builder: ApplicationRecordBuilder(host: host), logger: logger)
+        let processor = APIRequestProcessor(
+            spool: spool, builder: ApplicationRecordBuilder(host: host, claims: configuration.eventSourceClaims),
+            rateLimiter: ApplicationRateLimiter(rate: Double(configuration.rateLimit), burst: Double(configuration.rateLimitBurst)), logger: logger)
         let listening = StartupGate()
         let socketServer = APISocketServer(configuration: configuration, processor: processor, ready: listening, logger: logger)
         let shipper = try Shipper(spool: spool, configuration: configuration, logger: logger)

@@ -53,6 +53,15 @@ struct AgentOptions: ParsableArguments {
         name: .customLong("event-selector"),
         help: "include|exclude FIELD=VALUE[,VALUE] … with fields eventSource, eventName, readOnly, unit, identifier (repeatable).")
     var eventSelector: [String] = []
+    @Option(name: .customLong("max-connections"), help: "Socket connections served at once (default 1024).") var maxConnections: Int?
+    @Option(name: .customLong("rate-limit"), help: "Events a second per uid on the socket; 0 for none; root is not limited (default 10000).")
+    var rateLimit: Int?
+    @Option(name: .customLong("rate-limit-burst"), help: "Events per uid at once before the rate applies (default 2 x --rate-limit).")
+    var rateLimitBurst: Int?
+    @Option(
+        name: .customLong("event-source-claim"),
+        help: "EVENT_SOURCE=PRINCIPAL[,...]: only these may write the source; principals uid:N user:NAME gid:N group:NAME unit:NAME (repeatable).")
+    var eventSourceClaim: [String] = []
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical (default info).") var logLevel: String?
 
     /// The file's text, or `nil` when there is no such file.
@@ -93,6 +102,10 @@ struct AgentOptions: ParsableArguments {
         settings.setFlag("journal", journal.map(ConfigValue.bool))
         settings.setFlag("journal-directory", journalDirectory.map(ConfigValue.string))
         settings.setFlag("event-selector", eventSelector.isEmpty ? nil : .strings(eventSelector))
+        settings.setFlag("max-connections", maxConnections.map(ConfigValue.integer))
+        settings.setFlag("rate-limit", rateLimit.map(ConfigValue.integer))
+        settings.setFlag("rate-limit-burst", rateLimitBurst.map(ConfigValue.integer))
+        settings.setFlag("event-source-claim", eventSourceClaim.isEmpty ? nil : .strings(eventSourceClaim))
         return settings
     }
 }

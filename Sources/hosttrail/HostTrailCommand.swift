@@ -10,9 +10,9 @@ import TrailCore
 struct HostTrailCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hosttrail",
-        abstract: "HostTrail's command line: look up events, make development certificates.",
+        abstract: "HostTrail's command line: look up events, send application events, make development certificates.",
         version: HostTrailVersion.current,
-        subcommands: [Lookup.self, DevCerts.self]
+        subcommands: [Lookup.self, Send.self, DevCerts.self]
     )
 }
 
@@ -73,6 +73,49 @@ struct Lookup: ParsableCommand {
         case "json": print(try EventTable.json(events))
         case "jsonl": if !events.isEmpty { print(EventTable.jsonLines(events)) }
         default: print(EventTable.table(events))
+        }
+    }
+}
+
+struct Send: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Send an application event to the local agent and print its event ID.",
+        discussion: """
+            With --event-name, the event is built from the flags; without it, a JSON event (or \
+            {"events": [...]}) is read from standard input. Identity comes from this process's \
+            uid, as the kernel reports it to the agent.
+            """)
+
+    @Option(help: "The agent's application socket.") var socket = "/run/hosttrail/api.sock"
+    @Option(name: .customLong("event-source"), help: "e.g. billing.example.com (default: the executable's name under .local).")
+    var eventSource: String?
+    @Option(name: .customLong("event-name"), help: "e.g. DeleteInvoice.") var eventName: String?
+    @Option(name: .customLong("param"), help: "KEY=VALUE (a string) or KEY:=JSON into requestParameters (repeatable).") var parameters: [String] = []
+    @Option(name: .customLong("request-id"), help: "A retry with the same ID is stored once.") var requestID: String?
+    @Option(name: .customLong("user"), help: "The end user the event is about (userIdentity.sessionContext.sourceIdentity).") var user: String?
+    @Flag(name: .customLong("read-only"), help: "The event only read something.") var readOnly = false
+
+    func validate() throws {
+        if eventName == nil && (eventSource != nil || !parameters.isEmpty || requestID != nil || user != nil || readOnly) {
+            throw ValidationError("--event-source, --param, --request-id, --user and --read-only need --event-name (or give the whole event on stdin)")
+        }
+    }
+
+    func run() throws {
+        do {
+            let body: Data
+            if let eventName {
+                let event = try EventSender.event(
+                    eventSource: eventSource, eventName: eventName, parameters: parameters, requestID: requestID, endUser: user,
+                    readOnly: readOnly ? true : nil)
+                body = Data(event.serialized())
+            } else {
+                body = FileHandle.standardInput.readDataToEndOfFile()
+            }
+            for eventID in try EventSender(socketPath: socket).send(body) { print(eventID) }
+        } catch let failure as EventSender.Failure {
+            FileHandle.standardError.write(Data("hosttrail send: \(failure)\n".utf8))
+            throw ExitCode(1)
         }
     }
 }

@@ -50,6 +50,22 @@ struct ApplicationEventTests {
         #expect(error?.code == .tooManyEvents)
     }
 
+    /// For `?partial=true`: each event parsed or refused on its own; the others still come through.
+    @Test func itemsAreRefusedOneByOne() throws {
+        let big = String(repeating: "x", count: 300 * 1024)
+        let ndjson = "{\"eventName\":\"A\"}\n{oops\n{\"eventName\":\"\(big)\"}\n{\"eventName\":\"D\"}\n"
+        let items = try ApplicationRequest.items(body: Data(ndjson.utf8), contentType: "application/x-ndjson")
+        #expect(items.count == 4)
+        #expect(items.map { (try? $0.get()) != nil } == [true, false, false, true])
+        if case .failure(let error) = items[1] { #expect(error.code == .malformedJSON && error.index == 1) }
+        if case .failure(let error) = items[2] { #expect(error.code == .eventTooLarge && error.index == 2) }
+        let batch = "{\"events\":[{\"eventName\":\"A\"},{\"eventName\":\"B\",\"requestParameters\":{\"blob\":\"\(big)\"}},{\"eventName\":\"C\"}]}"
+        let batchItems = try ApplicationRequest.items(body: Data(batch.utf8), contentType: nil)
+        #expect(batchItems.map { (try? $0.get()) != nil } == [true, false, true])
+        // What spoils the whole request still throws.
+        #expect(throws: EventValidationError.self) { try ApplicationRequest.items(body: Data("not json".utf8), contentType: nil) }
+    }
+
     @Test func anOversizedEventIsRefusedWithItsIndex() {
         let big = String(repeating: "x", count: 300 * 1024)
         let body = "{\"events\":[{\"eventName\":\"A\"},{\"eventName\":\"B\",\"requestParameters\":{\"blob\":\"\(big)\"}}]}"

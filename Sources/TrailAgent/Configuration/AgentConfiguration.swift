@@ -49,6 +49,16 @@ public struct AgentConfiguration: Sendable, Hashable {
     public var maxRequestBytes: Int
     /// A connection that sends nothing for this long is closed (mid-request: `408`). Default: 10 s.
     public var socketReadTimeout: Duration
+    /// Connections the socket serves at once; more are answered `503` and closed. Default: 1024.
+    public var maxConnections: Int
+    /// Events a second one uid may send through the socket (`429` with `Retry-After` beyond);
+    /// 0 turns the limit off; root is never limited. Default: 10,000.
+    public var rateLimit: Int
+    /// Events one uid may send at once before the rate applies. Default: twice ``rateLimit``, at least 1,000.
+    public var rateLimitBurst: Int
+    /// Which processes may write which event sources (``EventSourceClaims``). Default: none (every
+    /// name except the agent's own `*.linux` and `*.hosttrail` is open).
+    public var eventSourceClaims: EventSourceClaims
     /// Log files to tail. Default: `/var/log/auth.log`, `/var/log/secure`, `/var/log/dpkg.log`, `/var/log/apt/history.log`
     /// (a path that does not exist on this distribution is waited for silently).
     public var tailFiles: [String]
@@ -94,7 +104,7 @@ public struct AgentConfiguration: Sendable, Hashable {
         "batch-max-records", "batch-max-age-ms", "proxy", "max-request-bytes", "socket-read-timeout-ms", "log-level",
         "spool-max-bytes", "spool-full-policy", "spool-commit-interval-ms", "batch-max-bytes", "connect-timeout-ms",
         "request-timeout-ms", "tail-file", "no-tail-files", "read-from", "hide-unknown-user-names", "file-poll-interval-ms",
-        "journal", "journal-directory", "event-selector",
+        "journal", "journal-directory", "event-selector", "max-connections", "rate-limit", "rate-limit-burst", "event-source-claim",
     ]
 
     /// The default configuration file.
@@ -145,6 +155,10 @@ public struct AgentConfiguration: Sendable, Hashable {
         journal = true
         journalDirectory = nil
         eventSelectors = EventSelectors()
+        maxConnections = 1024
+        rateLimit = 10_000
+        rateLimitBurst = 20_000
+        eventSourceClaims = EventSourceClaims()
     }
 
     /// Whether lines of the tailed file `path` are converted, or only watched for tampering: with
@@ -208,6 +222,20 @@ public struct AgentConfiguration: Sendable, Hashable {
         if let value = try settings.integer("max-request-bytes", in: 1024...(64 * 1024 * 1024)) { maxRequestBytes = value }
         if let value = try settings.integer("socket-read-timeout-ms", in: 100...3_600_000) {
             socketReadTimeout = .milliseconds(value)
+        }
+        if let value = try settings.integer("max-connections", in: 1...100_000) { maxConnections = value }
+        if let value = try settings.integer("rate-limit", in: 0...100_000_000) {
+            rateLimit = value
+            rateLimitBurst = max(2 * value, 1000)
+        }
+        if let value = try settings.integer("rate-limit-burst", in: 1...100_000_000) { rateLimitBurst = value }
+        if let values = try settings.strings("event-source-claim") {
+            do {
+                eventSourceClaims = try EventSourceClaims(
+                    parsing: values, userID: PeerCredentialsResolver.userID(name:), groupID: PeerCredentialsResolver.groupID(name:))
+            } catch {
+                throw settings.invalid("event-source-claim", error.description)
+            }
         }
         if let files = try settings.strings("tail-file") {
             tailFiles = try files.map { try Self.absolutePath($0, "tail-file", settings) }

@@ -24,13 +24,16 @@ struct APIRequestProcessor: Sendable {
 
     let spool: Spool
     let builder: ApplicationRecordBuilder
+    let rateLimiter: ApplicationRateLimiter
     let logger: Logger
 
     func handle(_ request: Request, peer: PeerCredentials, respond: @escaping @Sendable (Response) -> Void) {
-        let path = request.path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? request.path
+        let parts = request.path.split(separator: "?", maxSplits: 1)
+        let path = parts.first.map(String.init) ?? request.path
         switch (request.method, path) {
         case ("POST", "/v1/events"):
-            postEvents(request, peer: peer, respond: respond)
+            let query = parts.count > 1 ? parts[1].split(separator: "&") : []
+            postEvents(request, partial: query.contains("partial=true") || query.contains("partial=1"), peer: peer, respond: respond)
         case ("GET", "/v1/health"):
             respond(Response(status: 200, body: ["status": "ok", "pendingRecords": .integer(Int64(spool.pendingRecords))]))
         case (_, "/v1/events"), (_, "/v1/health"):
@@ -40,33 +43,66 @@ struct APIRequestProcessor: Sendable {
         }
     }
 
-    func postEvents(_ request: Request, peer: PeerCredentials, respond: @escaping @Sendable (Response) -> Void) {
-        let records: [CloudTrailRecord]
-        let encoded: [Data]
+    /// The HTTP status of a refused event or request.
+    static func status(of error: EventValidationError) -> Int {
+        switch error.code {
+        case .reservedEventSource, .eventSourceClaimed: 403
+        case .eventTooLarge: 413
+        default: 400
+        }
+    }
+
+    /// Validates and spools the events of one request. Without `partial`, one bad event refuses
+    /// the whole request; with it, the good events are stored and the reply lists the bad ones:
+    /// `{"eventIDs": [id or null …], "errors": [{code, message, index, field} …]}`.
+    func postEvents(_ request: Request, partial: Bool, peer: PeerCredentials, respond: @escaping @Sendable (Response) -> Void) {
+        var eventIDs: [JSONValue] = []
+        var errors: [EventValidationError] = []
+        var encoded: [Data] = []
         do {
-            let values = try ApplicationRequest.events(body: request.body, contentType: request.contentType)
-            let fallbackRequestID = RandomUUID.make()
-            let now = Date()
-            let events = try values.enumerated().map { index, value in try ApplicationEvent(validating: value, index: index) }
-            records = try builder.records(for: events, peer: peer, fallbackRequestID: fallbackRequestID, now: now)
-            encoded = try records.map { try $0.canonicalJSON() }
+            let items = try ApplicationRequest.items(body: request.body, contentType: request.contentType)
+            if let wait = rateLimiter.admit(uid: peer.uid, events: items.count) {
+                let seconds = max(1, Int(wait.rounded(.up)))
+                logger.info("rate-limited an application", metadata: ["peer.uid": "\(peer.uid)", "peer.pid": "\(peer.pid)", "events": "\(items.count)"])
+                respond(Response(
+                    status: 429,
+                    body: EventValidationError(.rateLimited, "uid \(peer.uid) is sending events faster than the agent's rate limit; retry in \(seconds) s").jsonValue,
+                    headers: [("Retry-After", String(seconds))]))
+                return
+            }
+            let context = ApplicationRecordBuilder.RequestContext(peer: peer, fallbackRequestID: RandomUUID.make(), now: Date())
+            for (index, item) in items.enumerated() {
+                do {
+                    let event = try ApplicationEvent(validating: item.get(), index: index)
+                    let record = try builder.record(for: event, index: index, context: context)
+                    encoded.append(try record.canonicalJSON())
+                    eventIDs.append(.string(record.eventID))
+                } catch let error as EventValidationError where partial {
+                    errors.append(error)
+                    eventIDs.append(.null)
+                }
+            }
         } catch let error as EventValidationError {
-            let status = error.code == .reservedEventSource ? 403 : (error.code == .eventTooLarge ? 413 : 400)
-            logger.info(
-                "refused an application request",
-                metadata: ["peer.uid": "\(peer.uid)", "peer.pid": "\(peer.pid)", "error.code": "\(error.code)", "error.message": "\(error.message)"])
-            respond(Self.error(status, error))
+            refused([error], peer: peer)
+            respond(Self.error(Self.status(of: error), error))
             return
         } catch {
             respond(Self.error(500, EventValidationError(.invalidRequest, "internal error: \(error)")))
             return
         }
-        let eventIDs = records.map { JSONValue.string($0.eventID) }
+        let body: JSONValue = partial ? ["eventIDs": .array(eventIDs), "errors": .array(errors.map { $0.jsonValue["error"] ?? .null })] : ["eventIDs": .array(eventIDs)]
+        guard !encoded.isEmpty else {
+            // Partial, and nothing was good: the status of the first refusal, the same body shape.
+            refused(errors, peer: peer)
+            respond(Response(status: errors.first.map(Self.status(of:)) ?? 400, body: body))
+            return
+        }
+        if !errors.isEmpty { refused(errors, peer: peer) }
         let logger = self.logger
         spool.append(encoded) { result in
             switch result {
             case .success:
-                respond(Response(status: 202, body: ["eventIDs": .array(eventIDs)]))
+                respond(Response(status: 202, body: body))
             case .failure(let error as Spool.Full):
                 respond(Response(
                     status: 503, body: EventValidationError(.init(rawValue: "SpoolFull"), "\(error)").jsonValue,
@@ -79,6 +115,16 @@ struct APIRequestProcessor: Sendable {
                     headers: [("Retry-After", "1")]))
             }
         }
+    }
+
+    private func refused(_ errors: [EventValidationError], peer: PeerCredentials) {
+        guard let first = errors.first else { return }
+        logger.info(
+            "refused application events",
+            metadata: [
+                "peer.uid": "\(peer.uid)", "peer.pid": "\(peer.pid)", "events": "\(errors.count)", "error.code": "\(first.code)",
+                "error.message": "\(first.message)",
+            ])
     }
 
     static func error(_ status: Int, _ error: EventValidationError) -> Response {

@@ -62,11 +62,14 @@ public final class APISocketServer: Service {
         let maxRequestBytes = configuration.maxRequestBytes
         let readTimeout = TimeAmount.nanoseconds(Int64(configuration.socketReadTimeout.components.seconds) * 1_000_000_000
             + configuration.socketReadTimeout.components.attoseconds / 1_000_000_000)
+        let connections = ConnectionLimitHandler.Counter()
+        let maxConnections = configuration.maxConnections
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
+                    try pipeline.addHandler(ConnectionLimitHandler(counter: connections, limit: maxConnections, logger: logger))
                     try pipeline.addHandler(IdleStateHandler(readTimeout: readTimeout))
                     try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
                     try pipeline.addHandler(

@@ -39,8 +39,24 @@ enum PeerCredentialsResolver {
         (try? String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8)).flatMap(ControlGroup.init(procText:))
     }
 
+    /// The numeric id of user `name` (getpwnam_r(3)), or `nil`.
+    static func userID(name: String) -> UInt32? {
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let status = getpwnam_r(name, &entry, &buffer, buffer.count, &result)
+        guard status == 0, result != nil else { return nil }
+        return entry.pw_uid
+    }
+
+    /// Supplementary groups from `/proc/<pid>/status`; none when the process is gone.
+    static func supplementaryGroups(pid: Int32) -> [UInt32] {
+        (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)).map(PeerCredentials.supplementaryGroups(procStatus:)) ?? []
+    }
+
     static func resolve(pid: Int32, uid: UInt32, gid: UInt32) -> PeerCredentials {
         PeerCredentials(
-            pid: pid, uid: uid, gid: gid, userName: userName(uid: uid), executable: executable(pid: pid), controlGroup: controlGroup(pid: pid))
+            pid: pid, uid: uid, gid: gid, userName: userName(uid: uid), executable: executable(pid: pid), controlGroup: controlGroup(pid: pid),
+            supplementaryGroups: supplementaryGroups(pid: pid))
     }
 }

@@ -13,19 +13,25 @@ public struct ApplicationRecordBuilder: Sendable {
     /// `host.jsonValue`, built once: every record carries it.
     private var hostJSON: JSONValue
 
-    public init(host: HostIdentity) {
+    /// Who may write which event sources; unclaimed names are open.
+    public var claims: EventSourceClaims
+
+    public init(host: HostIdentity, claims: EventSourceClaims = EventSourceClaims()) {
         self.host = host
+        self.claims = claims
         hostJSON = host.jsonValue
     }
 
     /// What all events of one request share, worked out once per request.
-    struct RequestContext {
+    public struct RequestContext: Sendable {
         var peer: PeerCredentials
         var fallbackRequestID: String
         var nowText: String
         var process: JSONValue
 
-        init(peer: PeerCredentials, fallbackRequestID: String, now: Date) {
+        /// - Parameter fallbackRequestID: The request ID of events that bring none; the agent makes
+        ///   one per request, so the event ID is fixed the moment the event is accepted.
+        public init(peer: PeerCredentials, fallbackRequestID: String, now: Date) {
             self.peer = peer
             self.fallbackRequestID = fallbackRequestID
             nowText = TrailTime.format(now)
@@ -67,7 +73,8 @@ public struct ApplicationRecordBuilder: Sendable {
         try record(for: event, index: index, context: RequestContext(peer: peer, fallbackRequestID: fallbackRequestID, now: now))
     }
 
-    func record(for event: ApplicationEvent, index: Int, context: RequestContext) throws -> CloudTrailRecord {
+    /// Builds the record for `event`, the `index`-th event of the request `context` describes.
+    public func record(for event: ApplicationEvent, index: Int, context: RequestContext) throws -> CloudTrailRecord {
         let peer = context.peer
         let eventSource = event.eventSource ?? Self.defaultEventSource(executable: peer.executable)
         let lowered = eventSource.lowercased()
@@ -77,6 +84,7 @@ public struct ApplicationRecordBuilder: Sendable {
                 "eventSource \(eventSource) is reserved to the HostTrail agent (*.linux and *.hosttrail)",
                 index: index, field: "eventSource")
         }
+        if let refusal = claims.refusal(eventSource: eventSource, peer: peer, index: index) { throw refusal }
         let requestID = event.requestID ?? context.fallbackRequestID
         let eventID = EventID.forApplicationRequest(
             machineID: host.machineID, uid: peer.uid, requestID: requestID, index: event.requestID == nil ? index : 0)

@@ -12,12 +12,21 @@ public enum ApplicationRequest {
     /// - Throws: ``EventValidationError`` for malformed JSON, a wrong shape, too many events or an
     ///   event over ``ApplicationEvent/Limits/maxEventBytes``.
     public static func events(body: Data, contentType: String?) throws -> [JSONValue] {
+        try items(body: body, contentType: contentType).map { try $0.get() }
+    }
+
+    /// Splits a request body into its events, each parsed or refused on its own (an NDJSON line
+    /// that is not JSON, an event over the size limit), for `?partial=true`.
+    ///
+    /// - Throws: ``EventValidationError`` for what spoils the whole request: a body that is not
+    ///   JSON or not of a known shape, no events, too many.
+    public static func items(body: Data, contentType: String?) throws -> [Result<JSONValue, EventValidationError>] {
         let mediaType = contentType?.split(separator: ";").first.map {
             $0.trimmingCharacters(in: .whitespaces).lowercased()
         }
-        let values: [JSONValue]
+        let values: [Result<JSONValue, EventValidationError>]
         if mediaType == "application/x-ndjson" {
-            values = try ndjson(body)
+            values = ndjson(body)
         } else {
             let value = try decode(body, what: "request body")
             switch value {
@@ -27,19 +36,17 @@ public enum ApplicationRequest {
                         .invalidRequest, "a batch must be {\"events\": [...]} with an array and nothing else",
                         field: "events")
                 }
-                values = events
                 // No event can be larger than the whole body.
-                if body.count > ApplicationEvent.Limits.maxEventBytes { try checkSizes(values) }
+                values = body.count > ApplicationEvent.Limits.maxEventBytes ? checkSizes(events) : events.map { .success($0) }
             case .object:
                 guard body.count <= ApplicationEvent.Limits.maxEventBytes else {
                     throw EventValidationError(
                         .eventTooLarge, "the event is \(body.count) bytes; the limit is \(ApplicationEvent.Limits.maxEventBytes)",
                         index: 0)
                 }
-                values = [value]
+                values = [.success(value)]
             case .array(let events):
-                values = events
-                if body.count > ApplicationEvent.Limits.maxEventBytes { try checkSizes(values) }
+                values = body.count > ApplicationEvent.Limits.maxEventBytes ? checkSizes(events) : events.map { .success($0) }
             default:
                 throw EventValidationError(
                     .invalidRequest, "the body must be a JSON object (one event or {\"events\": [...]}), got \(value.typeName)")
@@ -56,23 +63,26 @@ public enum ApplicationRequest {
         return values
     }
 
-    static func ndjson(_ body: Data) throws -> [JSONValue] {
-        var values: [JSONValue] = []
+    static func ndjson(_ body: Data) -> [Result<JSONValue, EventValidationError>] {
+        var values: [Result<JSONValue, EventValidationError>] = []
         var lineNumber = 0
         for line in body.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             lineNumber += 1
             let trimmed = line.last == UInt8(ascii: "\r") ? line.dropLast() : line[...]
             if trimmed.allSatisfy({ $0 == 32 || $0 == 9 }) { continue }
             guard trimmed.count <= ApplicationEvent.Limits.maxEventBytes else {
-                throw EventValidationError(
+                values.append(.failure(EventValidationError(
                     .eventTooLarge,
                     "line \(lineNumber) is \(trimmed.count) bytes; the limit for one event is \(ApplicationEvent.Limits.maxEventBytes)",
-                    index: values.count)
+                    index: values.count)))
+                continue
             }
             do {
-                values.append(try JSONValue.parse(trimmed))
+                values.append(.success(try JSONValue.parse(trimmed)))
             } catch let error as JSONValue.ParseError {
-                throw EventValidationError(.malformedJSON, "line \(lineNumber) is not valid JSON: \(error.message)", index: values.count)
+                values.append(.failure(EventValidationError(.malformedJSON, "line \(lineNumber) is not valid JSON: \(error.message)", index: values.count)))
+            } catch {
+                values.append(.failure(EventValidationError(.malformedJSON, "line \(lineNumber) is not valid JSON", index: values.count)))
             }
         }
         return values
@@ -86,15 +96,16 @@ public enum ApplicationRequest {
         }
     }
 
-    static func checkSizes(_ values: [JSONValue]) throws {
-        for (index, value) in values.enumerated() {
+    static func checkSizes(_ values: [JSONValue]) -> [Result<JSONValue, EventValidationError>] {
+        values.enumerated().map { index, value in
             // Re-serializing costs little next to the fsync the events are about to get.
             let size = value.serialized().count
             guard size <= ApplicationEvent.Limits.maxEventBytes else {
-                throw EventValidationError(
+                return .failure(EventValidationError(
                     .eventTooLarge, "event \(index) is \(size) bytes; the limit is \(ApplicationEvent.Limits.maxEventBytes)",
-                    index: index)
+                    index: index))
             }
+            return .success(value)
         }
     }
 }

@@ -18,6 +18,9 @@ public struct EventValidationError: Error, Hashable, Sendable, CustomStringConve
         public static let eventTooLarge = Code(rawValue: "EventTooLarge")
         public static let tooManyEvents = Code(rawValue: "TooManyEvents")
         public static let reservedEventSource = Code(rawValue: "ReservedEventSource")
+        /// The event source is claimed by other applications (``EventSourceClaims``).
+        public static let eventSourceClaimed = Code(rawValue: "EventSourceClaimed")
+        public static let rateLimited = Code(rawValue: "RateLimited")
         public var description: String { rawValue }
     }
 

@@ -11,14 +11,28 @@ public struct PeerCredentials: Sendable, Hashable {
     public var executable: String?
     /// `/proc/<pid>/cgroup`, when readable: the systemd unit the process runs in.
     public var controlGroup: ControlGroup?
+    /// The process's supplementary groups (`Groups:` of `/proc/<pid>/status`), for event source claims.
+    public var supplementaryGroups: [UInt32]
 
-    public init(pid: Int32, uid: UInt32, gid: UInt32, userName: String? = nil, executable: String? = nil, controlGroup: ControlGroup? = nil) {
+    public init(
+        pid: Int32, uid: UInt32, gid: UInt32, userName: String? = nil, executable: String? = nil, controlGroup: ControlGroup? = nil,
+        supplementaryGroups: [UInt32] = []
+    ) {
         self.pid = pid
         self.uid = uid
         self.gid = gid
         self.userName = userName
         self.executable = executable
         self.controlGroup = controlGroup
+        self.supplementaryGroups = supplementaryGroups
+    }
+
+    /// The `Groups:` line of `/proc/<pid>/status` text (proc(5)): `Groups:\t4 24 27 1000`.
+    public static func supplementaryGroups(procStatus text: String) -> [UInt32] {
+        for line in text.split(separator: "\n") where line.hasPrefix("Groups:") {
+            return line.dropFirst("Groups:".count).split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { UInt32($0) }
+        }
+        return []
     }
 }
 
