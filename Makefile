@@ -5,7 +5,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 SWIFT ?= swift
 BUILD_FLAGS ?=
 
-.PHONY: all deps build release test soak demo demo-stop bench bench-quick bench-data clean
+.PHONY: all deps build release test soak fuzz demo demo-stop bench bench-quick bench-data clean
 
 all: build
 
@@ -44,6 +44,11 @@ bench-data: deps
 
 clean:
 	rm -rf .build demo-data
+
+# The socket's request parsing and event validation against 1,000,000 generated inputs (a few minutes).
+fuzz: deps
+	$(SWIFT) build --build-tests $(BUILD_FLAGS)
+	HOSTTRAIL_FUZZ_INPUTS=1000000 $(SWIFT) test --skip-build --filter ApplicationRequestFuzzTests $(BUILD_FLAGS)
 
 # The fault tests with more rounds (agent kills, collector restarts); takes tens of minutes.
 soak: deps
