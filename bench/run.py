@@ -168,6 +168,36 @@ def measure_single_event_requests(bin_dir, quick):
              "runs": rates, "baseline": None, "ratio": None, "detail": f"{total} events, 1 per request, 16 clients (hosttrail-loadgen)"}]
 
 
+def measure_socket_clients(bin_dir, quick):
+    """Requests/s, events/s and p50/p99 request latency through the socket at 1, 16 and 64
+    concurrent clients, with 1 and 100 events per request: a fresh agent per run, every cell in it."""
+    cells = [(clients, batch) for batch in (1, 100) for clients in (1, 16, 64)]
+    runs = {cell: [] for cell in cells}
+    for run in range(3):
+        fleet = Fleet(bin_dir)
+        try:
+            for clients, batch in cells:
+                # Enough requests that every client sends several; batch-1 cells are request-bound.
+                total = max(clients * 20, 2000 if quick else 20000) if batch == 1 else (20000 if quick else 200000)
+                runs[(clients, batch)].append(loadgen(bin_dir, fleet.socket, total, batch=batch, clients=clients))
+        finally:
+            fleet.close()
+    results = []
+    for clients, batch in cells:
+        summaries = runs[(clients, batch)]
+        events = [summary["eventsPerSecond"] for summary in summaries]
+        requests = [value / batch for value in events]
+        detail = f"{batch} event(s) per request, {clients} client(s), hosttrail-loadgen"
+        for name, unit, values in (
+            ("requests", "requests/s", requests), ("events", "events/s", events),
+            ("p50", "ms per request", [summary["p50ms"] for summary in summaries]),
+            ("p99", "ms per request", [summary["p99ms"] for summary in summaries]),
+        ):
+            results.append({"name": f"socket_{name}_{clients}c_{batch}e", "unit": unit, "median": statistics.median(values),
+                            "runs": values, "baseline": None, "ratio": None, "detail": detail})
+    return results
+
+
 def rss_kib(pid, field="VmRSS"):
     for line in open(f"/proc/{pid}/status"):
         if line.startswith(field + ":"):
@@ -360,6 +390,7 @@ def measure_journal_read(bin_dir, quick):
 MEASURES = {
     "socket_to_spool": measure_socket_to_spool,
     "single_event_requests": measure_single_event_requests,
+    "socket_clients": measure_socket_clients,
     "steady_rate": measure_steady_rate,
     "end_to_end": measure_end_to_end,
     "auth_log_tail": measure_auth_log_tail,
