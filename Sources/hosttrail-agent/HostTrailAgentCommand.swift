@@ -27,6 +27,7 @@ struct AgentOptions: ParsableArguments {
     @Option(help: "Application socket (default /run/hosttrail/api.sock).") var socket: String?
     @Option(name: .customLong("socket-mode"), help: "Socket file mode, octal (default 0660).") var socketMode: String?
     @Option(name: .customLong("socket-group"), help: "Socket file group (default hosttrail).") var socketGroup: String?
+    @Option(name: .customLong("socket-owner"), help: "Socket file owner, a user name or uid (default root).") var socketOwner: String?
     @Option(help: "CA certificate of the collector (default /etc/hosttrail/ca.pem).") var ca: String?
     @Option(help: "This host's client certificate (default /etc/hosttrail/agent.pem).") var cert: String?
     @Option(help: "Its private key (default /etc/hosttrail/agent-key.pem).") var key: String?
@@ -78,6 +79,7 @@ struct AgentOptions: ParsableArguments {
         settings.setFlag("socket", socket.map(ConfigValue.string))
         settings.setFlag("socket-mode", socketMode.map(ConfigValue.string))
         settings.setFlag("socket-group", socketGroup.map(ConfigValue.string))
+        settings.setFlag("socket-owner", socketOwner.map(ConfigValue.string))
         settings.setFlag("ca", ca.map(ConfigValue.string))
         settings.setFlag("cert", cert.map(ConfigValue.string))
         settings.setFlag("key", key.map(ConfigValue.string))

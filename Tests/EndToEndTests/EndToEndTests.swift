@@ -232,10 +232,13 @@ struct EndToEndTests {
         #expect(status.st_mode & 0o777 == 0o660)
         #expect(status.st_gid == group.pointee.gr_gid)
 
-        let custom = try fleet.startAgent("custom", certificateHost: "web-02", extra: ["--socket-mode", "0600", "--socket-group", "root"])
+        #expect(status.st_uid == 0)
+
+        let custom = try fleet.startAgent("custom", certificateHost: "web-02", extra: ["--socket-mode", "0600", "--socket-group", "root", "--socket-owner", "nobody"])
         #expect(stat(fleet.socketPath("custom"), &status) == 0)
         #expect(status.st_mode & 0o777 == 0o600)
         #expect(status.st_gid == 0)
+        #expect(status.st_uid == getpwnam("nobody").pointee.pw_uid)
         custom.stop()
         #expect(!FileManager.default.fileExists(atPath: fleet.socketPath("custom")), "a stopped agent removes its socket:\n\(custom.log)")
     }

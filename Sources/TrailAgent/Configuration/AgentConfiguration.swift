@@ -21,6 +21,8 @@ public struct AgentConfiguration: Sendable, Hashable {
     public var socketPath: String
     /// Mode of the socket file. Default: `0o660`.
     public var socketMode: Int
+    /// Owner of the socket file (a user name or uid). Default: `root`.
+    public var socketOwner: String
     /// Group of the socket file; applications in it may write. Default: `hosttrail` (kept as root's
     /// group, with a warning, when no such group exists).
     public var socketGroup: String
@@ -100,7 +102,7 @@ public struct AgentConfiguration: Sendable, Hashable {
 
     /// Every key the file and the flags accept.
     public static let knownKeys: Set<String> = [
-        "collector", "spool-dir", "socket", "socket-mode", "socket-group", "ca", "cert", "key", "hostname",
+        "collector", "spool-dir", "socket", "socket-mode", "socket-owner", "socket-group", "ca", "cert", "key", "hostname",
         "batch-max-records", "batch-max-age-ms", "proxy", "max-request-bytes", "socket-read-timeout-ms", "log-level",
         "spool-max-bytes", "spool-full-policy", "spool-commit-interval-ms", "batch-max-bytes", "connect-timeout-ms",
         "request-timeout-ms", "tail-file", "no-tail-files", "read-from", "hide-unknown-user-names", "file-poll-interval-ms",
@@ -134,6 +136,7 @@ public struct AgentConfiguration: Sendable, Hashable {
         self.spool = SpoolConfiguration(directory: spoolDirectory)
         self.socketPath = socketPath
         self.socketMode = socketMode
+        socketOwner = "root"
         self.socketGroup = socketGroup
         self.caFile = caFile
         self.certificateFile = certificateFile
@@ -194,6 +197,12 @@ public struct AgentConfiguration: Sendable, Hashable {
             socketMode = mode
         }
         if let value = try settings.string("socket-group") { socketGroup = value }
+        if let value = try settings.string("socket-owner") {
+            guard UInt32(value) != nil || PeerCredentialsResolver.userID(name: value) != nil else {
+                throw settings.invalid("socket-owner", "there is no user \(value) on this host")
+            }
+            socketOwner = value
+        }
         if let value = try settings.string("ca") { caFile = value }
         if let value = try settings.string("cert") { certificateFile = value }
         if let value = try settings.string("key") { keyFile = value }

@@ -82,7 +82,7 @@ public final class APISocketServer: Service {
         } catch {
             throw AgentError(.socketSetup, "cannot listen on the application socket", path: path, underlyingError: error)
         }
-        applyOwnership(path: path, mode: configuration.socketMode, group: configuration.socketGroup, logger: logger)
+        applyOwnership(path: path, mode: configuration.socketMode, owner: configuration.socketOwner, group: configuration.socketGroup, logger: logger)
         logger.info("application socket listening", metadata: ["socket.path": "\(path)"])
         return channel
     }
@@ -113,7 +113,10 @@ public final class APISocketServer: Service {
         unlink(path)
     }
 
-    static func applyOwnership(path: String, mode: Int, group: String, logger: Logger) {
+    static func applyOwnership(path: String, mode: Int, owner: String, group: String, logger: Logger) {
+        if let uid = UInt32(owner) ?? PeerCredentialsResolver.userID(name: owner), chown(path, uid, gid_t(bitPattern: -1)) != 0 {
+            logger.warning("cannot set the socket's owner", metadata: ["socket.owner": "\(owner)", "error": "\(String(cString: strerror(errno)))"])
+        }
         if let gid = PeerCredentialsResolver.groupID(name: group) {
             if chown(path, uid_t(bitPattern: -1), gid) != 0 {
                 logger.warning("cannot set the socket's group", metadata: ["socket.group": "\(group)", "error": "\(String(cString: strerror(errno)))"])
