@@ -70,7 +70,7 @@ struct HostActivityTests {
 
     @Test func sshSudoAndAccountChangesAreRecordedOnceFromTheJournal() throws {
         // journald and rsyslog are host services; the script starts them where no init system did.
-        try Account.check(Command.run("bash", [TestBinaries.packageRoot() + "/scripts/host-services.sh"]))
+        try Account.check(Command.run("bash", [TestBinaries.packageRoot() + "/scripts/host-services.sh"], startsDaemons: true))
         let fleet = try Fleet()
         try fleet.startCollector()
         let agent = try fleet.startAgent(extra: ["--journal", "--read-from", "end", "--tail-file", "/var/log/auth.log", "--file-poll-interval-ms", "50"])

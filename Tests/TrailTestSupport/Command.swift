@@ -21,16 +21,34 @@ public struct Command: Sendable {
     /// - Parameter unblockingSignals: Start it with no signal blocked (see
     ///   ``TestProcess/init(_:_:logPath:environment:unblockingSignals:)``): sshpass waits for
     ///   SIGCHLD, which the test thread's mask would block forever.
+    /// - Parameter startsDaemons: The command leaves daemons running (a script that starts
+    ///   rsyslogd). Foundation learns that a child exited when a descriptor the child inherited
+    ///   closes; a daemon holding it keeps the command "running" for ever. A python parent stays in
+    ///   between and runs the command with every descriptor above stderr closed.
     @discardableResult
     public static func run(
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil, stdin: Data? = nil,
-        timeout: TimeInterval = 60, unblockingSignals: Bool = false
+        timeout: TimeInterval = 60, unblockingSignals: Bool = false, startsDaemons: Bool = false
     ) throws -> Result {
         let directory = try TemporaryDirectory(prefix: "cmd")
         defer { directory.remove() }
         let process = Process()
         let path = executable.hasPrefix("/") ? executable : try which(executable)
-        (process.executableURL, process.arguments) = unblockingSignals ? withSignalsUnblocked(path, arguments) : (URL(fileURLWithPath: path), arguments)
+        if startsDaemons {
+            let supervisor = """
+                import os, signal, sys
+                signal.pthread_sigmask(signal.SIG_SETMASK, set())
+                pid = os.fork()
+                if pid == 0:
+                    os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+                    os.execv(sys.argv[1], sys.argv[1:])
+                _, status = os.waitpid(pid, 0)
+                sys.exit(os.waitstatus_to_exitcode(status))
+                """
+            (process.executableURL, process.arguments) = (URL(fileURLWithPath: "/usr/bin/python3"), ["-c", supervisor, path] + arguments)
+        } else {
+            (process.executableURL, process.arguments) = unblockingSignals ? withSignalsUnblocked(path, arguments) : (URL(fileURLWithPath: path), arguments)
+        }
         if let environment {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         }
@@ -50,9 +68,9 @@ public struct Command: Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning {
             if Date() > deadline {
-                // SIGKILL: a program started with SIGTERM blocked would never end.
+                // SIGKILL: a program started with SIGTERM blocked would never end. Not waited for:
+                // if a daemon holds Foundation's descriptor, waiting would block the whole suite.
                 kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
                 throw TimedOut(command: ([executable] + arguments).joined(separator: " "))
             }
             usleep(10_000)
