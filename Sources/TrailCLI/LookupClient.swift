@@ -11,12 +11,29 @@ public struct LookupClient: Sendable {
         public var description: String
     }
 
+    /// SigV4 credentials, as any AWS SDK signs with.
+    public struct Credentials: Sendable {
+        public var accessKeyID: String
+        public var secretAccessKey: String
+        /// Any region: the collector takes every one.
+        public var region: String
+
+        public init(accessKeyID: String, secretAccessKey: String, region: String = "us-east-1") {
+            self.accessKeyID = accessKeyID
+            self.secretAccessKey = secretAccessKey
+            self.region = region
+        }
+    }
+
     let collectorURL: String
     let client: HTTPSClient
+    let credentials: Credentials?
 
-    public init(collectorURL: String, tls: HTTPSClient.Configuration) throws {
+    /// - Parameter credentials: Sign each call with SigV4; `nil` relies on the client certificate in `tls`.
+    public init(collectorURL: String, tls: HTTPSClient.Configuration, credentials: Credentials? = nil) throws {
         self.collectorURL = collectorURL.hasSuffix("/") ? collectorURL : collectorURL + "/"
         client = try HTTPSClient(configuration: tls)
+        self.credentials = credentials
     }
 
     /// Fetches matching records, newest first: every page, or at most `maxResults` records.
@@ -35,15 +52,22 @@ public struct LookupClient: Sendable {
 
     func call(_ request: LookupEventsRequest) throws -> LookupEventsResponse {
         let body = try JSONEncoder().encode(request)
+        var headers: [(name: String, value: String)] = [
+            ("Content-Type", "application/x-amz-json-1.1"), ("X-Amz-Target", "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"),
+        ]
+        if let credentials {
+            // Host is signed, so it is sent as signed rather than left to libcurl.
+            guard let url = URLComponents(string: collectorURL), let host = url.host else {
+                throw Failure(description: "\(collectorURL) is not a URL")
+            }
+            headers.append(("Host", url.port.map { "\(host):\($0)" } ?? host))
+            headers += SigV4.sign(
+                method: "POST", path: "/", headers: headers, body: body, accessKeyID: credentials.accessKeyID, secret: credentials.secretAccessKey,
+                region: credentials.region, service: "cloudtrail", now: Date())
+        }
         let response: HTTPSClient.Response
         do {
-            response = try client.post(
-                url: collectorURL,
-                headers: [
-                    "Content-Type: application/x-amz-json-1.1",
-                    "X-Amz-Target: com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents",
-                ],
-                body: body)
+            response = try client.post(url: collectorURL, headers: headers.map { "\($0.name): \($0.value)" }, body: body)
         } catch let error as CurlError {
             throw Failure(description: "cannot reach the collector at \(collectorURL): \(error)")
         }

@@ -24,6 +24,8 @@ struct Lookup: ParsableCommand {
     @Option(help: "CA certificate of the collector (PEM).") var ca: String?
     @Option(help: "Client certificate (PEM).") var cert: String?
     @Option(help: "Client key (PEM).") var key: String?
+    @Option(name: .customLong("access-key-id"), help: "SigV4 access key id (default: $AWS_ACCESS_KEY_ID).") var accessKeyID: String?
+    @Option(name: .customLong("secret-access-key"), help: "SigV4 secret (default: $AWS_SECRET_ACCESS_KEY).") var secretAccessKey: String?
     @Option(help: "Events by this user (for sudo and su, also the invoking user).") var user: String?
     @Option(name: .customLong("event-name"), help: "Events with this name.") var eventName: String?
     @Option(name: .customLong("event-source"), help: "Events from this source, e.g. sshd.linux.") var eventSource: String?
@@ -63,7 +65,7 @@ struct Lookup: ParsableCommand {
         let events: [LookupEvent]
         do {
             let client = try LookupClient(
-                collectorURL: collector, tls: HTTPSClient.Configuration(caFile: ca, certificateFile: cert, keyFile: key))
+                collectorURL: collector, tls: HTTPSClient.Configuration(caFile: ca, certificateFile: cert, keyFile: key), credentials: try credentials())
             events = try client.lookup(request, maxResults: maxResults)
         } catch let failure as LookupClient.Failure {
             FileHandle.standardError.write(Data("hosttrail lookup: \(failure)\n".utf8))
@@ -117,6 +119,19 @@ struct Send: ParsableCommand {
             FileHandle.standardError.write(Data("hosttrail send: \(failure)\n".utf8))
             throw ExitCode(1)
         }
+    }
+}
+
+extension Lookup {
+    /// SigV4 credentials from the flags, else the standard environment variables; none without
+    /// a key id (a client certificate then authorises the lookup).
+    func credentials() throws -> LookupClient.Credentials? {
+        let environment = ProcessInfo.processInfo.environment
+        guard let id = accessKeyID ?? environment["AWS_ACCESS_KEY_ID"], !id.isEmpty else { return nil }
+        guard let secret = secretAccessKey ?? environment["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty else {
+            throw ValidationError("an access key id needs its secret: --secret-access-key or AWS_SECRET_ACCESS_KEY")
+        }
+        return LookupClient.Credentials(accessKeyID: id, secretAccessKey: secret, region: environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1")
     }
 }
 

@@ -22,7 +22,7 @@ final class Fleet: @unchecked Sendable {
     }
 
     /// Starts the collector on `port` (default: 0, a free one), read back from its log: the listener is ours.
-    func startCollector(port: Int = 0, environment: [String: String] = [:]) throws {
+    func startCollector(port: Int = 0, environment: [String: String] = [:], extra: [String] = []) throws {
         let process = try TestProcess(
             TestBinaries.collector,
             [
@@ -30,7 +30,7 @@ final class Fleet: @unchecked Sendable {
                 "--tls-cert", certificates + "/collector.pem", "--tls-key", certificates + "/collector-key.pem",
                 "--client-ca", certificates + "/ca.pem", "--account-id", "123456789012", "--region", "eu-west-1",
                 "--trail-name", "e2e-trail",
-            ],
+            ] + extra,
             logPath: directory.file("collector-\(UUID().uuidString.prefix(4)).log"), environment: environment)
         collector = process
         let bound = try process.waitForLog(#"listening on https://127\.0\.0\.1:(\d+)"#)

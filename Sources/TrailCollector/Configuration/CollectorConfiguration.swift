@@ -32,10 +32,13 @@ public struct CollectorConfiguration: Sendable, Hashable {
     public var maxDecompressedBytes: Int
     /// Ingest requests handled at once; more get `503` with `Retry-After`. Default: 32.
     public var maxConcurrentIngest: Int
+    /// Access keys for SigV4-signed CloudTrail API calls, from `--access-key-file` (mode 0600 or
+    /// stricter) and `--access-key ID:SECRET`. Default: none (lookups need a client certificate).
+    public var accessKeys: AccessKeys
 
     public static let knownKeys: Set<String> = [
         "listen", "data-dir", "tls-cert", "tls-key", "client-ca", "account-id", "region", "trail-name",
-        "max-ingest-bytes", "max-concurrent-ingest", "log-level",
+        "max-ingest-bytes", "max-concurrent-ingest", "log-level", "access-key-file", "access-key",
     ]
 
     public static let defaultFile = "/etc/hosttrail/collector.toml"
@@ -66,6 +69,7 @@ public struct CollectorConfiguration: Sendable, Hashable {
         self.maxIngestBytes = maxIngestBytes
         self.maxDecompressedBytes = maxDecompressedBytes
         self.maxConcurrentIngest = maxConcurrentIngest
+        accessKeys = AccessKeys()
     }
 
     /// Builds and checks a configuration.
@@ -112,6 +116,30 @@ public struct CollectorConfiguration: Sendable, Hashable {
             maxDecompressedBytes = max(maxDecompressedBytes, value * 4)
         }
         if let value = try settings.integer("max-concurrent-ingest", in: 1...10_000) { maxConcurrentIngest = value }
+        var keys: [AccessKey] = []
+        if let path = try settings.string("access-key-file") {
+            var status = stat()
+            guard stat(path, &status) == 0, let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw settings.invalid("access-key-file", "\(path) does not exist or is not readable")
+            }
+            // Secrets: like ssh with a private key, refuse a file others can read.
+            guard status.st_mode & 0o077 == 0 else {
+                throw settings.invalid("access-key-file", "\(path) is readable by others (mode \(String(status.st_mode & 0o777, radix: 8))); chmod 600 it")
+            }
+            do {
+                keys += try AccessKeys(fileText: text).keys.values.sorted { $0.id < $1.id }
+            } catch {
+                throw settings.invalid("access-key-file", "\(path) \(error)")
+            }
+        }
+        for flag in try settings.strings("access-key") ?? [] {
+            do {
+                keys.append(try AccessKeys.parseFlag(flag))
+            } catch {
+                throw settings.invalid("access-key", error.description)
+            }
+        }
+        accessKeys = AccessKeys(keys)
         if let value = try settings.string("log-level"),
             !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(value)
         {

@@ -21,7 +21,10 @@ public struct CloudTrailAPI: Sendable {
     }
 
     /// Handles one call; the result is the JSON body for a 200, errors are ``CloudTrailAPIError``.
-    public func handle(target: String?, body: Data) async throws -> Data {
+    ///
+    /// - Parameter key: The access key that signed the call; its host and event source
+    ///   restrictions confine lookups. `nil` for a caller with a client certificate.
+    public func handle(target: String?, body: Data, key: AccessKey? = nil) async throws -> Data {
         guard let target, target.hasPrefix(Self.targetPrefix) else {
             throw CloudTrailAPIError(
                 type: "UnknownOperationException",
@@ -36,7 +39,7 @@ public struct CloudTrailAPI: Sendable {
             } catch {
                 throw CloudTrailAPIError(type: "SerializationException", message: "the LookupEvents request is malformed: \(RecordBinder.describe(error))")
             }
-            return try Self.encoder.encode(try await lookupEvents(request))
+            return try Self.encoder.encode(try await lookupEvents(request, key: key))
         case "DescribeTrails":
             return try JSONSerialization.data(withJSONObject: ["trailList": [trail]], options: [.sortedKeys, .withoutEscapingSlashes])
         case "GetTrailStatus":
@@ -58,7 +61,7 @@ public struct CloudTrailAPI: Sendable {
     }
 
     /// `LookupEvents`.
-    public func lookupEvents(_ request: LookupEventsRequest) async throws -> LookupEventsResponse {
+    public func lookupEvents(_ request: LookupEventsRequest, key: AccessKey? = nil) async throws -> LookupEventsResponse {
         let limit = request.maxResults ?? 50
         guard (1...50).contains(limit) else {
             throw CloudTrailAPIError.invalidMaxResults("MaxResults must be between 1 and 50, got \(limit)")
@@ -98,7 +101,7 @@ public struct CloudTrailAPI: Sendable {
             filters: filters,
             startTime: request.startTime.map { Int64(($0.timeIntervalSince1970 * 1000).rounded(.down)) },
             endTime: request.endTime.map { Int64(($0.timeIntervalSince1970 * 1000).rounded(.down)) + 999 },
-            insights: insights, limit: limit, after: after)
+            insights: insights, limit: limit, after: after, hosts: key?.hosts, eventSources: key?.eventSources)
         let page = try await store.lookup(query)
         let events = try page.records.map { row in
             let record = try CloudTrailRecord.decode(from: Data(row.json.utf8))

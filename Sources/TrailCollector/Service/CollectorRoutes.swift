@@ -113,16 +113,23 @@ struct CollectorRoutes: Sendable {
         var request = request
         let requestID = UUID().uuidString.lowercased()
         do {
-            // Until SigV4 verification exists, a lookup is authorised by a client certificate the CA signed.
-            guard (try? await ClientCertificate.of(channel: context.channel)) ?? nil != nil else {
-                let error = CloudTrailAPIError(
-                    type: "MissingAuthenticationTokenException",
-                    message: "the CloudTrail API requires a client certificate signed by the collector's CA")
-                return Self.amzJSON(status: .forbidden, (try? JSONEncoder().encode(error)) ?? Data(), requestID: requestID)
+            let body = Data(try await request.collectBody(upTo: 1024 * 1024).readableBytesView)
+            // A call is signed (SigV4, any SDK) or comes with a client certificate the CA signed.
+            var key: AccessKey?
+            let hasCertificate = (try? await ClientCertificate.of(channel: context.channel)) ?? nil != nil
+            if request.headers[.authorization] != nil || !hasCertificate {
+                do {
+                    key = try SigV4.verify(
+                        method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "", headers: Self.signableHeaders(request),
+                        body: body, keys: configuration.accessKeys, service: "cloudtrail", now: Date())
+                } catch {
+                    context.logger.notice("refused a CloudTrail API call", metadata: ["error": "\(error)"])
+                    let failure = CloudTrailAPIError(type: error.type, message: error.message)
+                    return Self.amzJSON(status: HTTPResponse.Status(code: error.status), (try? JSONEncoder().encode(failure)) ?? Data(), requestID: requestID)
+                }
             }
-            let body = try await request.collectBody(upTo: 1024 * 1024)
             let target = request.headers[HTTPField.Name("X-Amz-Target")!]
-            let reply = try await api.handle(target: target, body: Data(body.readableBytesView))
+            let reply = try await api.handle(target: target, body: body, key: key)
             return Self.amzJSON(status: .ok, reply, requestID: requestID)
         } catch let error as CloudTrailAPIError {
             return Self.amzJSON(status: .badRequest, (try? JSONEncoder().encode(error)) ?? Data(), requestID: requestID)
@@ -131,6 +138,13 @@ struct CollectorRoutes: Sendable {
             let failure = CloudTrailAPIError(type: "InternalFailure", message: "\(error)")
             return Self.amzJSON(status: .internalServerError, (try? JSONEncoder().encode(failure)) ?? Data(), requestID: requestID)
         }
+    }
+
+    /// The request's headers as SigV4 signed them: HTTP/1.1's `Host` travels as the authority.
+    static func signableHeaders(_ request: Request) -> [(name: String, value: String)] {
+        var headers = request.headers.map { (name: $0.name.canonicalName, value: $0.value) }
+        if let authority = request.head.authority, !headers.contains(where: { $0.name == "host" }) { headers.append(("host", authority)) }
+        return headers
     }
 
     // MARK: - Responses

@@ -70,8 +70,17 @@ public struct EventQuery: Sendable, Hashable {
     public var insights: Bool
     public var limit: Int
     public var after: Cursor?
+    /// Only records of these hosts (an access key's restriction); `nil`: all.
+    public var hosts: [String]?
+    /// Only records of these event sources; `nil`: all.
+    public var eventSources: [String]?
 
-    public init(filters: [LookupAttribute], startTime: Int64?, endTime: Int64?, insights: Bool, limit: Int, after: Cursor?) {
+    public init(
+        filters: [LookupAttribute], startTime: Int64?, endTime: Int64?, insights: Bool, limit: Int, after: Cursor?, hosts: [String]? = nil,
+        eventSources: [String]? = nil
+    ) {
+        self.hosts = hosts
+        self.eventSources = eventSources
         self.filters = filters
         self.startTime = startTime
         self.endTime = endTime

@@ -108,6 +108,11 @@ public final class SQLiteEventStore: EventStore {
                 continue  // rejected before it gets here
             }
         }
+        for (column, allowed) in [("host", query.hosts), ("event_source", query.eventSources)] {
+            guard let allowed else { continue }
+            clauses.append("\(column) IN (\(allowed.map { _ in "?" }.joined(separator: ",")))")
+            arguments.append(contentsOf: allowed.map { $0 as (any DatabaseValueConvertible)? })
+        }
         clauses.append(query.insights ? "event_category = 'Insight'" : "event_category != 'Insight'")
         if let start = query.startTime { clauses.append("event_time >= ?"); arguments.append(start) }
         if let end = query.endTime { clauses.append("event_time <= ?"); arguments.append(end) }
