@@ -29,7 +29,31 @@ struct SQLiteEventStoreTests {
         let mode = try await queue.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
         let migrations = try await queue.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
-        #expect(migrations == ["v1-events"])
+        #expect(migrations == ["v1-events", "v2-invoking-user"])
+    }
+
+    /// `Username` finds what a user did and what they ran as someone else (sudo, su); an access
+    /// key's host and event source restrictions confine every lookup.
+    @Test func usernameMatchesTheInvokingUserAndRestrictionsConfine() async throws {
+        let directory = try TemporaryDirectory(prefix: "store")
+        defer { directory.remove() }
+        let store = try SQLiteEventStore(path: directory.file("events.sqlite"))
+        var sudo = CollectorTestRecords.record(name: "RunCommand", user: "root", time: "2026-11-24T10:00:00Z")
+        sudo.eventSource = "sudo.linux"
+        sudo.userIdentity?.sessionContext = SessionContext(sessionIssuer: SessionIssuer(type: UserIdentity.linuxUser, userName: "alice"))
+        let own = CollectorTestRecords.record(name: "Login", user: "alice", time: "2026-11-24T10:01:00Z")
+        let other = CollectorTestRecords.record(name: "Login", user: "bob", host: "web-02", time: "2026-11-24T10:02:00Z")
+        _ = try await store.insert([try CollectorTestRecords.stored(sudo), try CollectorTestRecords.stored(own), try CollectorTestRecords.stored(other, host: "web-02")])
+        func lookup(_ filters: [LookupAttribute], hosts: [String]? = nil, sources: [String]? = nil) async throws -> [String] {
+            try await store.lookup(EventQuery(filters: filters, startTime: nil, endTime: nil, insights: false, limit: 50, after: nil, hosts: hosts, eventSources: sources))
+                .records.map(\.eventID)
+        }
+        #expect(try await lookup([.init(key: .username, value: "alice")]) == [own.eventID, sudo.eventID])
+        #expect(try await lookup([.init(key: .username, value: "root")]) == [sudo.eventID])
+        #expect(try await lookup([], hosts: ["web-02"]) == [other.eventID])
+        #expect(try await lookup([], hosts: ["web-01", "web-02"]).count == 3)
+        #expect(try await lookup([.init(key: .username, value: "alice")], sources: ["sudo.linux"]) == [sudo.eventID])
+        #expect(try await lookup([], hosts: ["web-03"]).isEmpty)
     }
 
     @Test func lookupsAreNewestFirstAndFiltersAreANDed() async throws {

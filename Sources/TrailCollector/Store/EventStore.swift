@@ -25,6 +25,9 @@ public struct StoredRecord: Sendable, Hashable {
     public var eventName: String
     public var eventSource: String
     public var userName: String?
+    /// For sudo and su: who invoked them (`sessionContext.sessionIssuer.userName`); `Username`
+    /// lookups match it too.
+    public var invokingUser: String?
     public var host: String
     public var sourceIPAddress: String?
     public var readOnly: Bool?
@@ -41,6 +44,7 @@ public struct StoredRecord: Sendable, Hashable {
         eventName = record.eventName
         eventSource = record.eventSource
         userName = record.userNameForLookup
+        invokingUser = record.userIdentity?.sessionContext?.sessionIssuer?.userName
         self.host = host
         sourceIPAddress = record.sourceIPAddress
         readOnly = record.readOnly

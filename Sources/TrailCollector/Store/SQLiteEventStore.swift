@@ -59,6 +59,15 @@ public final class SQLiteEventStore: EventStore {
                     CREATE INDEX events_by_host ON events(host, event_time);
                     """)
         }
+        // Username lookups match the invoking user of sudo and su as well.
+        migrator.registerMigration("v2-invoking-user") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE events ADD COLUMN invoking_user TEXT;
+                    UPDATE events SET invoking_user = json_extract(record, '$.userIdentity.sessionContext.sessionIssuer.userName');
+                    CREATE INDEX events_by_invoker ON events(invoking_user, event_time);
+                    """)
+        }
         return migrator
     }
 
@@ -69,14 +78,15 @@ public final class SQLiteEventStore: EventStore {
             let statement = try db.cachedStatement(
                 sql: """
                     INSERT INTO events (event_id, event_time, event_name, event_source, username, host, source_ip,
-                        read_only, access_key_id, event_category, received_at, record)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        read_only, access_key_id, event_category, received_at, record, invoking_user)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(event_id) DO NOTHING
                     """)
             for record in records {
                 try statement.execute(arguments: [
                     record.eventID, record.eventTime, record.eventName, record.eventSource, record.userName, record.host,
                     record.sourceIPAddress, record.readOnly, record.accessKeyID, record.eventCategory, receivedAt, record.json,
+                    record.invokingUser,
                 ])
                 accepted += db.changesCount
             }
@@ -93,7 +103,10 @@ public final class SQLiteEventStore: EventStore {
             case .eventId: clauses.append("event_id = ?"); arguments.append(value.lowercased())
             case .eventName: clauses.append("event_name = ?"); arguments.append(value)
             case .eventSource: clauses.append("event_source = ?"); arguments.append(value)
-            case .username: clauses.append("username = ?"); arguments.append(value)
+            case .username:
+                clauses.append("(username = ? OR invoking_user = ?)")
+                arguments.append(value)
+                arguments.append(value)
             case .host: clauses.append("host = ?"); arguments.append(value)
             case .sourceIPAddress: clauses.append("source_ip = ?"); arguments.append(value)
             case .accessKeyId: clauses.append("access_key_id = ?"); arguments.append(value)
