@@ -31,6 +31,15 @@ public enum EventTable {
         return lines.joined(separator: "\n")
     }
 
+    /// One event on one line, the table's columns separated by two spaces (for `hosttrail tail`).
+    public static func line(_ event: LookupEvent) -> String {
+        let record = try? CloudTrailRecord.decode(from: Data(event.cloudTrailEvent.utf8))
+        return [
+            record?.eventTime ?? TrailTime.formatEpochSeconds(Int64(event.eventTime)), record?.claimedHostName ?? "-", event.eventSource,
+            event.eventName, event.username ?? "-", record?.errorCode ?? "-", event.eventId,
+        ].joined(separator: "  ")
+    }
+
     /// A JSON array of the full records.
     public static func json(_ events: [LookupEvent]) throws -> String {
         let records = try events.map { try JSONDecoder().decode(JSONValue.self, from: Data($0.cloudTrailEvent.utf8)) }

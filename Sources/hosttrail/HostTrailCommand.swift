@@ -12,25 +12,72 @@ struct HostTrailCommand: ParsableCommand {
         commandName: "hosttrail",
         abstract: "HostTrail's command line: look up events, send application events, make development certificates.",
         version: HostTrailVersion.current,
-        subcommands: [Lookup.self, Send.self, DevCerts.self]
+        subcommands: [Lookup.self, Tail.self, Send.self, DevCerts.self]
     )
 }
 
-struct Lookup: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Look up events in a collector, newest first (filters are ANDed).")
-
+/// Where the collector is and how to authenticate: a client certificate, or SigV4 credentials.
+struct CollectorConnection: ParsableArguments {
     @Option(help: "Collector URL, e.g. https://127.0.0.1:8443.") var collector: String
     @Option(help: "CA certificate of the collector (PEM).") var ca: String?
     @Option(help: "Client certificate (PEM).") var cert: String?
     @Option(help: "Client key (PEM).") var key: String?
     @Option(name: .customLong("access-key-id"), help: "SigV4 access key id (default: $AWS_ACCESS_KEY_ID).") var accessKeyID: String?
     @Option(name: .customLong("secret-access-key"), help: "SigV4 secret (default: $AWS_SECRET_ACCESS_KEY).") var secretAccessKey: String?
+
+    func validate() throws {
+        if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together") }
+    }
+
+    /// SigV4 credentials from the flags, else the standard environment variables; none without
+    /// a key id (a client certificate then authorises the lookup).
+    func credentials() throws -> LookupClient.Credentials? {
+        let environment = ProcessInfo.processInfo.environment
+        guard let id = accessKeyID ?? environment["AWS_ACCESS_KEY_ID"], !id.isEmpty else { return nil }
+        guard let secret = secretAccessKey ?? environment["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty else {
+            throw ValidationError("an access key id needs its secret: --secret-access-key or AWS_SECRET_ACCESS_KEY")
+        }
+        return LookupClient.Credentials(accessKeyID: id, secretAccessKey: secret, region: environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1")
+    }
+
+    func client() throws -> LookupClient {
+        try LookupClient(collectorURL: collector, tls: HTTPSClient.Configuration(caFile: ca, certificateFile: cert, keyFile: key), credentials: try credentials())
+    }
+}
+
+/// The lookup attributes, ANDed.
+struct EventFilters: ParsableArguments {
     @Option(help: "Events by this user (for sudo and su, also the invoking user).") var user: String?
     @Option(name: .customLong("event-name"), help: "Events with this name.") var eventName: String?
     @Option(name: .customLong("event-source"), help: "Events from this source, e.g. sshd.linux.") var eventSource: String?
     @Option(help: "Events from this host.") var host: String?
     @Option(name: .customLong("event-id"), help: "The event with this ID.") var eventID: String?
+
+    var attributes: [LookupAttribute]? {
+        var attributes: [LookupAttribute] = []
+        if let user { attributes.append(.init(key: .username, value: user)) }
+        if let eventName { attributes.append(.init(key: .eventName, value: eventName)) }
+        if let eventSource { attributes.append(.init(key: .eventSource, value: eventSource)) }
+        if let host { attributes.append(.init(key: .host, value: host)) }
+        if let eventID { attributes.append(.init(key: .eventId, value: eventID)) }
+        return attributes.isEmpty ? nil : attributes
+    }
+}
+
+func parseTime(_ text: String?, _ flag: String, now: Date) throws -> Date? {
+    guard let text else { return nil }
+    guard let date = TrailTime.parse(text, now: now) else {
+        throw ValidationError("\(flag) \"\(text)\" is neither ISO 8601 (2026-11-24T16:30:00Z) nor relative (30m, 1h, 7d)")
+    }
+    return date
+}
+
+struct Lookup: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Look up events in a collector, newest first (filters are ANDed).")
+
+    @OptionGroup var connection: CollectorConnection
+    @OptionGroup var filters: EventFilters
     @Option(name: .customLong("start-time"), help: "Not before: ISO 8601 or relative (30m, 1h, 7d).") var startTime: String?
     @Option(name: .customLong("end-time"), help: "Not after: ISO 8601 or relative.") var endTime: String?
     @Option(name: .customLong("since"), help: "Same as --start-time.") var since: String?
@@ -40,33 +87,17 @@ struct Lookup: ParsableCommand {
     func validate() throws {
         guard ["table", "json", "jsonl"].contains(output) else { throw ValidationError("--output must be table, json or jsonl") }
         if let maxResults, maxResults < 1 { throw ValidationError("--max-results must be at least 1") }
-        if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together") }
     }
 
     func run() throws {
         let now = Date()
-        func time(_ text: String?, _ flag: String) throws -> Date? {
-            guard let text else { return nil }
-            guard let date = TrailTime.parse(text, now: now) else {
-                throw ValidationError("\(flag) \"\(text)\" is neither ISO 8601 (2026-11-24T16:30:00Z) nor relative (30m, 1h, 7d)")
-            }
-            return date
-        }
-        var attributes: [LookupAttribute] = []
-        if let user { attributes.append(.init(key: .username, value: user)) }
-        if let eventName { attributes.append(.init(key: .eventName, value: eventName)) }
-        if let eventSource { attributes.append(.init(key: .eventSource, value: eventSource)) }
-        if let host { attributes.append(.init(key: .host, value: host)) }
-        if let eventID { attributes.append(.init(key: .eventId, value: eventID)) }
         let request = LookupEventsRequest(
-            lookupAttributes: attributes.isEmpty ? nil : attributes,
-            startTime: try time(startTime ?? since, startTime != nil ? "--start-time" : "--since"),
-            endTime: try time(endTime, "--end-time"))
+            lookupAttributes: filters.attributes,
+            startTime: try parseTime(startTime ?? since, startTime != nil ? "--start-time" : "--since", now: now),
+            endTime: try parseTime(endTime, "--end-time", now: now))
         let events: [LookupEvent]
         do {
-            let client = try LookupClient(
-                collectorURL: collector, tls: HTTPSClient.Configuration(caFile: ca, certificateFile: cert, keyFile: key), credentials: try credentials())
-            events = try client.lookup(request, maxResults: maxResults)
+            events = try connection.client().lookup(request, maxResults: maxResults)
         } catch let failure as LookupClient.Failure {
             FileHandle.standardError.write(Data("hosttrail lookup: \(failure)\n".utf8))
             throw ExitCode(1)
@@ -75,6 +106,44 @@ struct Lookup: ParsableCommand {
         case "json": print(try EventTable.json(events))
         case "jsonl": if !events.isEmpty { print(EventTable.jsonLines(events)) }
         default: print(EventTable.table(events))
+        }
+    }
+}
+
+struct Tail: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Follow new events as they are stored, oldest first (filters are ANDed); Ctrl-C stops.")
+
+    @OptionGroup var connection: CollectorConnection
+    @OptionGroup var filters: EventFilters
+    @Option(name: .customLong("since"), help: "Also show events since then: ISO 8601 or relative (default: only new ones).") var since: String?
+    @Option(name: .customLong("interval-ms"), help: "How often the collector is asked, in milliseconds.") var intervalMs = 1000
+    @Option(name: .customLong("window"), help: "How late an event may be stored and still be shown (a duration like 5m).") var window = "5m"
+    @Option(help: "line or jsonl.") var output: String = "line"
+
+    func validate() throws {
+        guard ["line", "jsonl"].contains(output) else { throw ValidationError("--output must be line or jsonl") }
+        guard (100...60_000).contains(intervalMs) else { throw ValidationError("--interval-ms must be 100 to 60000") }
+    }
+
+    func run() throws {
+        let now = Date()
+        guard let windowStart = TrailTime.parse(window, now: now), windowStart < now else {
+            throw ValidationError("--window \"\(window)\" is not a relative duration like 5m")
+        }
+        var follower = LookupFollower(
+            client: try connection.client(), attributes: filters.attributes, since: try parseTime(since, "--since", now: now) ?? now,
+            window: now.timeIntervalSince(windowStart))
+        while true {
+            do {
+                for event in try follower.poll(now: Date()) {
+                    // Unbuffered: a tail piped into grep shows each event as it comes.
+                    FileHandle.standardOutput.write(Data(((output == "jsonl" ? event.cloudTrailEvent : EventTable.line(event)) + "\n").utf8))
+                }
+            } catch let failure as LookupClient.Failure {
+                FileHandle.standardError.write(Data("hosttrail tail: \(failure) (retrying)\n".utf8))
+            }
+            Thread.sleep(forTimeInterval: Double(intervalMs) / 1000)
         }
     }
 }
@@ -119,19 +188,6 @@ struct Send: ParsableCommand {
             FileHandle.standardError.write(Data("hosttrail send: \(failure)\n".utf8))
             throw ExitCode(1)
         }
-    }
-}
-
-extension Lookup {
-    /// SigV4 credentials from the flags, else the standard environment variables; none without
-    /// a key id (a client certificate then authorises the lookup).
-    func credentials() throws -> LookupClient.Credentials? {
-        let environment = ProcessInfo.processInfo.environment
-        guard let id = accessKeyID ?? environment["AWS_ACCESS_KEY_ID"], !id.isEmpty else { return nil }
-        guard let secret = secretAccessKey ?? environment["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty else {
-            throw ValidationError("an access key id needs its secret: --secret-access-key or AWS_SECRET_ACCESS_KEY")
-        }
-        return LookupClient.Credentials(accessKeyID: id, secretAccessKey: secret, region: environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1")
     }
 }
 

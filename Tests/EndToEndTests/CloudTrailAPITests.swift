@@ -123,4 +123,32 @@ struct CloudTrailAPITests {
         let fresh = try call(minutesAgo: 0)
         #expect(fresh.hasPrefix("200 ") && fresh.contains("\"Events\""), "\(fresh)")
     }
+
+    /// `hosttrail tail` prints events as they are stored, oldest first, once each, with its filters.
+    @Test func tailFollowsNewEventsLiveOnceEach() throws {
+        let fleet = try Fleet()
+        try fleet.startCollector(extra: ["--access-key", "\(Self.keyID):\(Self.secret)"])
+        try fleet.startAgent()
+        #expect(try fleet.post(#"{"eventSource":"shop.example.com","eventName":"BeforeTheTail"}"#).status == 202)
+        _ = try fleet.records(["--event-name", "BeforeTheTail"], atLeast: 1)
+        let tail = try TestProcess(
+            TestBinaries.cli,
+            ["tail", "--collector", fleet.collectorURL, "--ca", fleet.certificates + "/ca.pem", "--event-source", "shop.example.com", "--interval-ms", "200"],
+            logPath: fleet.directory.file("tail.log"), environment: ["AWS_ACCESS_KEY_ID": Self.keyID, "AWS_SECRET_ACCESS_KEY": Self.secret],
+            unblockingSignals: true)
+        defer { tail.stop() }
+        Thread.sleep(forTimeInterval: 1)
+        for round in 0..<3 {
+            let events = (0..<2).map { #"{"eventSource":"shop.example.com","eventName":"Live\#(round)\#($0)","eventTime":"\#(TrailTime.format(Date().addingTimeInterval(Double($0))))"}"# }
+            #expect(try fleet.post("{\"events\":[\(events.joined(separator: ","))]}").status == 202)
+            #expect(try fleet.post(#"{"eventSource":"other.example.com","eventName":"Filtered"}"#).status == 202)
+            Thread.sleep(forTimeInterval: 0.7)
+        }
+        let names = ["Live00", "Live01", "Live10", "Live11", "Live20", "Live21"]
+        _ = try tail.waitForLog("Live21", timeout: 10)
+        Thread.sleep(forTimeInterval: 1)  // a few more polls: nothing is printed twice
+        let printed = tail.log.split(separator: "\n").compactMap { line in line.split(separator: " ", omittingEmptySubsequences: true).dropFirst(3).first.map(String.init) }
+        #expect(printed == names, "\(tail.log)")
+        #expect(!tail.log.contains("BeforeTheTail") && !tail.log.contains("Filtered"))
+    }
 }

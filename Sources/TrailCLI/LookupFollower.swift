@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import TrailCore
+
+/// What `hosttrail tail` does each interval: looks up the events of the last `window` and hands
+/// back those it has not shown yet, oldest first.
+///
+/// Events are looked up by event time, so one stored late (a host that was offline, a spool
+/// catching up) is still shown while its time is within `window`; later than that it is only
+/// found by `hosttrail lookup`.
+public struct LookupFollower {
+    let client: LookupClient
+    let attributes: [LookupAttribute]?
+    let window: TimeInterval
+    /// Nothing older than this is shown (the `--since` of the command).
+    let since: Date
+    /// Event IDs shown, with their event times, forgotten once out of the window.
+    private var shown: [String: Date] = [:]
+    /// A poll reads at most this many events; the rest wait for the next one.
+    static let maxEventsPerPoll = 2000
+
+    public init(client: LookupClient, attributes: [LookupAttribute]?, since: Date, window: TimeInterval) {
+        self.client = client
+        self.attributes = attributes
+        self.since = since
+        self.window = window
+    }
+
+    public mutating func poll(now: Date) throws -> [LookupEvent] {
+        let start = max(since, now.addingTimeInterval(-window))
+        let request = LookupEventsRequest(lookupAttributes: attributes, startTime: Date(timeIntervalSince1970: start.timeIntervalSince1970.rounded(.down)), endTime: nil)
+        let events = try client.lookup(request, maxResults: Self.maxEventsPerPoll)
+        let fresh = events.filter { shown[$0.eventId] == nil && Date(timeIntervalSince1970: $0.eventTime) >= since }
+        for event in fresh { shown[event.eventId] = Date(timeIntervalSince1970: event.eventTime) }
+        shown = shown.filter { $0.value >= start.addingTimeInterval(-1) }
+        // Lookups are newest first; a tail reads oldest first.
+        return fresh.sorted { ($0.eventTime, $0.eventId) < ($1.eventTime, $1.eventId) }
+    }
+}
