@@ -33,8 +33,9 @@ public struct Collector: Sendable {
             throw CollectorError(.storeUnavailable, "cannot create the data directory", context: configuration.dataDirectory, underlyingError: error)
         }
         let store = try SQLiteEventStore(path: configuration.dataDirectory + "/events.sqlite")
+        let revoked = try RevokedHosts(path: configuration.revocationFile, logger: logger)
         let router = Router(context: CollectorRequestContext.self)
-        CollectorRoutes(configuration: configuration, store: store).register(on: router)
+        CollectorRoutes(configuration: configuration, store: store, revoked: revoked).register(on: router)
 
         let tls = try Self.tlsConfiguration(configuration)
         let host = configuration.listenHost
@@ -53,7 +54,7 @@ public struct Collector: Sendable {
         )
         self.store = store
         group = ServiceGroup(
-            configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: [app, revoked], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     }
 
     /// Server TLS that asks for a client certificate and verifies any it is given.

@@ -9,6 +9,7 @@ public struct CollectorError: Error, Sendable, CustomStringConvertible {
         public static let storeUnavailable = Code(rawValue: "store-unavailable")
         public static let tlsSetup = Code(rawValue: "tls-setup")
         public static let listen = Code(rawValue: "listen")
+        public static let invalidConfiguration = Code(rawValue: "invalid-configuration")
         public var description: String { rawValue }
     }
 

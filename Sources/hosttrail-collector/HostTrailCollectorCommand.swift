@@ -34,6 +34,8 @@ struct CollectorOptions: ParsableArguments {
     @Option(name: .customLong("access-key-file"), help: "SigV4 access keys for the CloudTrail API, one 'ID SECRET [hosts=..] [event-sources=..]' a line (mode 0600).")
     var accessKeyFile: String?
     @Option(name: .customLong("access-key"), help: "A SigV4 access key ID:SECRET (repeatable; for tests).") var accessKey: [String] = []
+    @Option(name: .customLong("revocation-file"), help: "Revoked host certificates, 'cn:NAME' or 'serial:HEX' a line; reloaded on SIGHUP.")
+    var revocationFile: String?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical (default info).") var logLevel: String?
 
     /// The file's text, or `nil` when there is no such file.
@@ -58,6 +60,7 @@ struct CollectorOptions: ParsableArguments {
         settings.setFlag("log-level", logLevel.map(ConfigValue.string))
         settings.setFlag("access-key-file", accessKeyFile.map(ConfigValue.string))
         settings.setFlag("access-key", accessKey.isEmpty ? nil : .strings(accessKey))
+        settings.setFlag("revocation-file", revocationFile.map(ConfigValue.string))
         return settings
     }
 }

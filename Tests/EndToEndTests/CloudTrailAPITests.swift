@@ -61,6 +61,20 @@ struct CloudTrailAPITests {
         #expect(tooMany.status != 0 && tooMany.stderr.contains("InvalidMaxResultsException"), "\(tooMany)")
         #expect(try Self.aws(fleet, ["describe-trails"]).stdout.contains("e2e-trail"))
 
+        // boto3's paginator over the same events, several attributes at once (beyond CloudTrail).
+        let boto = """
+            import boto3, sys
+            client = boto3.client("cloudtrail", endpoint_url=sys.argv[1], region_name="ap-south-1", verify=sys.argv[2],
+                                  aws_access_key_id="\(Self.keyID)", aws_secret_access_key="\(Self.secret)")
+            pages = client.get_paginator("lookup_events").paginate(LookupAttributes=[
+                {"AttributeKey": "EventName", "AttributeValue": "Paged"}, {"AttributeKey": "EventSource", "AttributeValue": "shop.example.com"}],
+                PaginationConfig={"PageSize": 40})
+            counts = [len(page["Events"]) for page in pages]
+            print(sum(counts), len(counts))
+            """
+        let paged = try Command.run("python3", ["-c", boto, fleet.collectorURL, fleet.certificates + "/ca.pem"], environment: ["AWS_CONFIG_FILE": "/nonexistent"])
+        #expect(paged.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "230 6", "\(paged)")
+
         // A key restricted to web-02 sees none of web-01's events.
         let restricted = try Self.events(Self.aws(fleet, ["lookup-events", "--lookup-attributes", "AttributeKey=EventName,AttributeValue=Paged"], keyID: "AKIDWEB02ONLY", secret: "web02-only-secret-0123456789"))
         #expect(restricted.isEmpty)

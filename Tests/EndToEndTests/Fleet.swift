@@ -31,7 +31,7 @@ final class Fleet: @unchecked Sendable {
                 "--client-ca", certificates + "/ca.pem", "--account-id", "123456789012", "--region", "eu-west-1",
                 "--trail-name", "e2e-trail",
             ] + extra,
-            logPath: directory.file("collector-\(UUID().uuidString.prefix(4)).log"), environment: environment)
+            logPath: directory.file("collector-\(UUID().uuidString.prefix(4)).log"), environment: environment, unblockingSignals: true)
         collector = process
         let bound = try process.waitForLog(#"listening on https://127\.0\.0\.1:(\d+)"#)
         if port != 0 && bound != String(port) {
@@ -97,11 +97,11 @@ final class Fleet: @unchecked Sendable {
     }
 
     /// Looks up records (JSON output) until `count` match or `timeout` passes.
-    func records(_ filters: [String], atLeast count: Int, timeout: TimeInterval = 15) throws -> [CloudTrailRecord] {
+    func records(_ filters: [String], atLeast count: Int, timeout: TimeInterval = 15, certificateHost: String = "web-01") throws -> [CloudTrailRecord] {
         let deadline = Date().addingTimeInterval(timeout)
         var found: [CloudTrailRecord] = []
         while Date() < deadline {
-            let result = try lookup(filters + ["--output", "json"])
+            let result = try lookup(filters + ["--output", "json"], certificateHost: certificateHost)
             guard result.status == 0 else { throw TestProcess.Failure(description: "lookup failed: \(result)") }
             found = try JSONDecoder().decode([CloudTrailRecord].self, from: Data(result.stdout.utf8))
             if found.count >= count { return found }

@@ -74,7 +74,7 @@ struct SigV4Tests {
     @Test func theSecondKeyOfAKeyFileVerifiesWithItsRestrictions() throws {
         let keys = try AccessKeys(fileText: """
             # id secret restrictions
-            AKIDAUDITOR  auditor-secret-0123456789 hosts=web-01,web-02
+            AKIDAUDITOR  auditor-secret-0123456789 hosts=web-01,web-02\r
             AKIDEXAMPLE  \(Self.secret)   event-sources=sshd.linux,sudo.linux
 
             """)

@@ -35,10 +35,12 @@ public struct CollectorConfiguration: Sendable, Hashable {
     /// Access keys for SigV4-signed CloudTrail API calls, from `--access-key-file` (mode 0600 or
     /// stricter) and `--access-key ID:SECRET`. Default: none (lookups need a client certificate).
     public var accessKeys: AccessKeys
+    /// Host certificates refused at ingest (``RevocationList``), reloaded on SIGHUP. Default: none.
+    public var revocationFile: String?
 
     public static let knownKeys: Set<String> = [
         "listen", "data-dir", "tls-cert", "tls-key", "client-ca", "account-id", "region", "trail-name",
-        "max-ingest-bytes", "max-concurrent-ingest", "log-level", "access-key-file", "access-key",
+        "max-ingest-bytes", "max-concurrent-ingest", "log-level", "access-key-file", "access-key", "revocation-file",
     ]
 
     public static let defaultFile = "/etc/hosttrail/collector.toml"
@@ -140,6 +142,12 @@ public struct CollectorConfiguration: Sendable, Hashable {
             }
         }
         accessKeys = AccessKeys(keys)
+        if let value = try settings.string("revocation-file") {
+            guard FileManager.default.isReadableFile(atPath: value) else {
+                throw settings.invalid("revocation-file", "\(value) does not exist or is not readable")
+            }
+            revocationFile = value
+        }
         if let value = try settings.string("log-level"),
             !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(value)
         {

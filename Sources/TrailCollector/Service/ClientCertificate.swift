@@ -23,7 +23,9 @@ struct ClientCertificate: Sendable, Hashable {
             }
         }
         guard let commonName, !commonName.isEmpty else { return nil }
-        return ClientCertificate(commonName: commonName, serialNumber: parsed.serialNumber.description)
+        // X509's description drops each byte's leading zero ("a:1b"); revocation lists use openssl's form.
+        let serial = parsed.serialNumber.bytes.map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined(separator: ":")
+        return ClientCertificate(commonName: commonName, serialNumber: serial)
     }
 
     /// The attribute's string value (X509 prints it as-is for the string types).

@@ -19,8 +19,10 @@ struct CollectorRoutes: Sendable {
     let binder: RecordBinder
     let api: CloudTrailAPI
     let limiter: IngestLimiter
+    let revoked: RevokedHosts
 
-    init(configuration: CollectorConfiguration, store: any EventStore) {
+    init(configuration: CollectorConfiguration, store: any EventStore, revoked: RevokedHosts) {
+        self.revoked = revoked
         limiter = IngestLimiter(limit: configuration.maxConcurrentIngest)
         self.configuration = configuration
         self.store = store
@@ -50,7 +52,14 @@ struct CollectorRoutes: Sendable {
         }
         defer { limiter.leave() }
         do {
-            let host = try await Self.hostName(context: context)
+            let certificate = try await Self.certificate(context: context)
+            let host = certificate.commonName
+            if revoked.revokes(certificate) {
+                await recordRefusal(of: certificate, context: context)
+                throw IngestRejection(
+                    status: 403, code: "HostRevoked",
+                    message: "the certificate of host \(host) (serial \(certificate.serialNumber)) is revoked on this collector; issue the host a new certificate")
+            }
             var request = request
             var body: ByteBuffer
             do {
@@ -92,8 +101,28 @@ struct CollectorRoutes: Sendable {
         }
     }
 
-    /// The client certificate's CN; `/v1/records` is refused without one.
-    static func hostName(context: CollectorRequestContext) async throws -> String {
+    /// Stores a record that a revoked host tried to deliver (at most one a minute per host), so the
+    /// attempt shows in the trail the host can no longer write to.
+    func recordRefusal(of certificate: ClientCertificate, context: CollectorRequestContext) async {
+        context.logger.warning("refused a revoked host", metadata: ["ingest.host": "\(certificate.commonName)", "certificate.serial": "\(certificate.serialNumber)"])
+        guard revoked.shouldRecordRefusal(of: certificate.commonName) else { return }
+        let eventID = RandomUUID.make()
+        let record = CloudTrailRecord(
+            userIdentity: UserIdentity(type: "HostCertificate", principalId: certificate.serialNumber, userName: certificate.commonName),
+            eventTime: TrailTime.format(Date()), eventSource: "collector.hosttrail", eventName: "DeliverRecords",
+            sourceIPAddress: context.channel.remoteAddress?.ipAddress ?? "unknown", userAgent: "hosttrail-agent",
+            errorCode: "HostRevoked", errorMessage: "the host's certificate is on the collector's revocation list",
+            additionalEventData: ["host": ["hostname": .string(certificate.commonName)], "certificate": ["commonName": .string(certificate.commonName), "serialNumber": .string(certificate.serialNumber)]],
+            requestID: eventID, eventID: eventID, readOnly: false, eventType: "AwsServiceEvent", managementEvent: true, eventCategory: "Management")
+        do {
+            _ = try await store.insert([try binder.bind(record, index: 0, host: certificate.commonName)])
+        } catch {
+            context.logger.error("cannot record a revoked host's refusal", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The client certificate; `/v1/records` is refused without one.
+    static func certificate(context: CollectorRequestContext) async throws -> ClientCertificate {
         let certificate: ClientCertificate?
         do {
             certificate = try await ClientCertificate.of(channel: context.channel)
@@ -104,7 +133,7 @@ struct CollectorRoutes: Sendable {
             throw IngestRejection(
                 status: 403, code: "ClientCertificateRequired", message: "POST /v1/records requires a client certificate with a CN naming the host")
         }
-        return certificate.commonName
+        return certificate
     }
 
     // MARK: - CloudTrail API
@@ -116,8 +145,12 @@ struct CollectorRoutes: Sendable {
             let body = Data(try await request.collectBody(upTo: 1024 * 1024).readableBytesView)
             // A call is signed (SigV4, any SDK) or comes with a client certificate the CA signed.
             var key: AccessKey?
-            let hasCertificate = (try? await ClientCertificate.of(channel: context.channel)) ?? nil != nil
-            if request.headers[.authorization] != nil || !hasCertificate {
+            let certificate = (try? await ClientCertificate.of(channel: context.channel)) ?? nil
+            if let certificate, request.headers[.authorization] == nil, revoked.revokes(certificate) {
+                let failure = CloudTrailAPIError(type: "AccessDeniedException", message: "the certificate of \(certificate.commonName) is revoked on this collector")
+                return Self.amzJSON(status: .forbidden, (try? JSONEncoder().encode(failure)) ?? Data(), requestID: requestID)
+            }
+            if request.headers[.authorization] != nil || certificate == nil {
                 do {
                     key = try SigV4.verify(
                         method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "", headers: Self.signableHeaders(request),

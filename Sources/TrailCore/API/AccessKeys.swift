@@ -54,7 +54,7 @@ public struct AccessKeys: Sendable, Hashable {
     /// Parses a key file's text.
     public init(fileText: String) throws(ParseError) {
         var keys: [AccessKey] = []
-        for (number, raw) in fileText.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (number, raw) in fileText.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
             guard !words.isEmpty else { continue }
