@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make demo: dev certificates, a collector on its embedded store, an agent, a few application
-# events sent through the agent's socket with curl, and a lookup that shows them.
+# events sent through the agent's socket with curl and hosttrail send, and lookups (hosttrail and the AWS CLI) that show them.
 # Everything lives under demo-data/ and listens on loopback only. DEMO_KEEP=1 leaves both running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +30,8 @@ echo "== collector (embedded SQLite store) on a free loopback port"
 : > "$DIR/collector.log"
 "$BIN/hosttrail-collector" --listen 127.0.0.1:0 --data-dir "$DIR/collector" \
     --tls-cert "$DIR/certs/collector.pem" --tls-key "$DIR/certs/collector-key.pem" --client-ca "$DIR/certs/ca.pem" \
-    --account-id 123456789012 --region demo-1 --trail-name demo-trail >>"$DIR/collector.log" 2>&1 &
+    --account-id 123456789012 --region demo-1 --trail-name demo-trail \
+    --access-key "AKIDHOSTTRAILDEMO:demo-secret-not-for-production" >>"$DIR/collector.log" 2>&1 &
 echo $! > "$DIR/collector.pid"
 URL=""
 for _ in $(seq 100); do
@@ -59,6 +60,8 @@ post '{"eventSource":"billing.example.com","eventName":"CreateInvoice","requestP
 post '{"eventSource":"billing.example.com","eventName":"DeleteInvoice","requestParameters":{"invoiceId":42},"userIdentity":{"type":"Root","userName":"alice"}}'
 post '{"events":[{"eventSource":"deploy.example.com","eventName":"StartDeployment","readOnly":false},{"eventSource":"deploy.example.com","eventName":"GetDeployment","readOnly":true}]}'
 echo "   (a forged userIdentity is replaced by the kernel's peer credentials; the claimed user is kept as sessionContext.sourceIdentity)"
+echo "   $ hosttrail send --event-source billing.example.com --event-name RefundInvoice --param invoiceId:=42 --user bob"
+echo "   $("$BIN/hosttrail" send --socket "$DIR/api.sock" --event-source billing.example.com --event-name RefundInvoice --param invoiceId:=42 --user bob)"
 
 echo "== host activity through journald (logger → journald → the agent's journal reader)"
 for _ in $(seq 100); do grep -q "following the journal" "$DIR/agent.log" && break; sleep 0.1; done
@@ -76,6 +79,15 @@ echo "== hosttrail lookup --event-source sshd.linux --output json   (the unknown
 echo
 echo "== hosttrail lookup --event-source billing.example.com --event-name DeleteInvoice --output json"
 "${LOOKUP[@]}" --event-source billing.example.com --event-name DeleteInvoice --output json
+
+echo
+echo "== the stock AWS CLI, SigV4-signed with the collector's demo access key"
+echo "   $ aws cloudtrail lookup-events --endpoint-url $URL --lookup-attributes AttributeKey=EventSource,AttributeValue=billing.example.com"
+AWS_CA_BUNDLE="$DIR/certs/ca.pem" AWS_ACCESS_KEY_ID=AKIDHOSTTRAILDEMO AWS_SECRET_ACCESS_KEY=demo-secret-not-for-production \
+    AWS_DEFAULT_REGION=demo-1 AWS_CONFIG_FILE=/nonexistent AWS_SHARED_CREDENTIALS_FILE=/nonexistent \
+    python3 -m awscli cloudtrail lookup-events --endpoint-url "$URL" --output table \
+    --query 'Events[].[EventTime,EventName,Username]' \
+    --lookup-attributes AttributeKey=EventSource,AttributeValue=billing.example.com | sed 's/^/   /'
 
 if [ "${DEMO_KEEP:-0}" = "1" ]; then
     echo
