@@ -26,6 +26,15 @@ struct ApplicationSocketTests {
         func delete() {
             for name in names { _ = try? Command.run("userdel", [name]) }
         }
+
+        /// Two new accounts; the `hosttrail` group comes from `scripts/deps.sh` (the test fails
+        /// without it rather than skipping).
+        static func created() throws -> Accounts {
+            _ = try #require(getgrnam("hosttrail"), "no hosttrail group: run scripts/deps.sh (make test does)")
+            let accounts = Accounts()
+            try accounts.create()
+            return accounts
+        }
     }
 
     /// The CLI copied where any account may run it (the checkout may sit under a private home).
@@ -42,9 +51,7 @@ struct ApplicationSocketTests {
     }
 
     @Test func identityComesFromTheKernelAndClaimedEventSourcesStayWithTheirOwners() throws {
-        _ = try #require(getgrnam("hosttrail"), "no hosttrail group: run scripts/deps.sh (make test does)")
-        let accounts = Accounts()
-        try accounts.create()
+        let accounts = try Accounts.created()
         defer { accounts.delete() }
         let (owner, other) = (accounts.names[0], accounts.names[1])
         let fleet = try Fleet()
@@ -76,9 +83,7 @@ struct ApplicationSocketTests {
     }
 
     @Test func aRetryWithTheSameRequestIDIsStoredOnce() throws {
-        _ = try #require(getgrnam("hosttrail"), "no hosttrail group: run scripts/deps.sh (make test does)")
-        let accounts = Accounts()
-        try accounts.create()
+        let accounts = try Accounts.created()
         defer { accounts.delete() }
         let fleet = try Fleet()
         try fleet.startCollector()
@@ -120,9 +125,7 @@ struct ApplicationSocketTests {
     }
 
     @Test func aUidOverTheRateLimitIsToldWhenToRetryAndRootIsNotLimited() throws {
-        _ = try #require(getgrnam("hosttrail"), "no hosttrail group: run scripts/deps.sh (make test does)")
-        let accounts = Accounts()
-        try accounts.create()
+        let accounts = try Accounts.created()
         defer { accounts.delete() }
         let fleet = try Fleet()
         try fleet.startCollector()

@@ -59,6 +59,9 @@ struct SigV4Tests {
             ("a garbled header", Self.lookupHeaders().map { $0.name == "Authorization" ? ($0.name, "AWS4-HMAC-SHA256 Credential=x") : $0 }, Self.body, Self.signedAt, "IncompleteSignatureException"),
             ("another algorithm", Self.lookupHeaders().map { $0.name == "Authorization" ? ($0.name, "Basic dXNlcjpwYXNz") : $0 }, Self.body, Self.signedAt, "IncompleteSignatureException"),
             ("no X-Amz-Date", Self.lookupHeaders().filter { $0.name != "X-Amz-Date" }, Self.body, Self.signedAt, "IncompleteSignatureException"),
+            // 16 bytes with T and Z in place but not digits (once a crash: characters, not bytes, were indexed).
+            ("a non-ASCII X-Amz-Date", Self.lookupHeaders(date: "2026112\u{20AC}T1000Z"), Self.body, Self.signedAt, "IncompleteSignatureException"),
+            ("a garbled X-Amz-Date", Self.lookupHeaders(date: "2026-11-25T10:00"), Self.body, Self.signedAt, "IncompleteSignatureException"),
         ]
         for (description, headers, body, now, type) in cases {
             do {

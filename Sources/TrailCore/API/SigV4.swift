@@ -62,11 +62,14 @@ public enum SigV4 {
         return formatted.filter { $0 != "-" && $0 != ":" }
     }
 
+    /// `20261125T100000Z`; `nil` for anything else (a header is client input: bytes, not characters).
     static func parseAmzDate(_ text: String) -> Date? {
         let bytes = Array(text.utf8)
-        guard bytes.count == 16, bytes[8] == UInt8(ascii: "T"), bytes[15] == UInt8(ascii: "Z") else { return nil }
-        let s = Array(text)
-        return TrailTime.parseISO8601("\(String(s[0..<4]))-\(String(s[4..<6]))-\(String(s[6..<8]))T\(String(s[9..<11])):\(String(s[11..<13])):\(String(s[13..<15]))Z")
+        guard bytes.count == 16, bytes[8] == UInt8(ascii: "T"), bytes[15] == UInt8(ascii: "Z"),
+            bytes.indices.allSatisfy({ $0 == 8 || $0 == 15 || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[$0]) })
+        else { return nil }
+        let digits = { (range: Range<Int>) in String(decoding: bytes[range], as: UTF8.self) }
+        return TrailTime.parseISO8601("\(digits(0..<4))-\(digits(4..<6))-\(digits(6..<8))T\(digits(9..<11)):\(digits(11..<13)):\(digits(13..<15))Z")
     }
 
     /// RFC 3986 percent-encoding as SigV4 wants it (unreserved `A-Za-z0-9-_.~` kept; `/` kept in paths).
