@@ -53,8 +53,14 @@ public struct Collector: Sendable {
             logger: logger
         )
         self.store = store
+        var services: [any Service] = [app, revoked]
+        if configuration.retentionDays > 0 {
+            services.append(RetentionService(
+                store: store, binder: RecordBinder(accountID: configuration.accountID, region: configuration.region, trailARN: configuration.trailARN),
+                retention: .seconds(configuration.retentionDays * 86_400), interval: configuration.retentionInterval, logger: logger))
+        }
         group = ServiceGroup(
-            configuration: .init(services: [app, revoked], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     }
 
     /// Server TLS that asks for a client certificate and verifies any it is given.

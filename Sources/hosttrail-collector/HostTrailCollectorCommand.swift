@@ -36,6 +36,9 @@ struct CollectorOptions: ParsableArguments {
     @Option(name: .customLong("access-key"), help: "A SigV4 access key ID:SECRET (repeatable; for tests).") var accessKey: [String] = []
     @Option(name: .customLong("revocation-file"), help: "Revoked host certificates, 'cn:NAME' or 'serial:HEX' a line; reloaded on SIGHUP.")
     var revocationFile: String?
+    @Option(name: .customLong("retention-days"), help: "Delete events older than this many days, recording each deletion (default 0: keep all).")
+    var retentionDays: Int?
+    @Option(name: .customLong("retention-interval-ms"), help: "How often expired events are looked for (default 60000).") var retentionIntervalMs: Int?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical (default info).") var logLevel: String?
 
     /// The file's text, or `nil` when there is no such file.
@@ -61,6 +64,8 @@ struct CollectorOptions: ParsableArguments {
         settings.setFlag("access-key-file", accessKeyFile.map(ConfigValue.string))
         settings.setFlag("access-key", accessKey.isEmpty ? nil : .strings(accessKey))
         settings.setFlag("revocation-file", revocationFile.map(ConfigValue.string))
+        settings.setFlag("retention-days", retentionDays.map(ConfigValue.integer))
+        settings.setFlag("retention-interval-ms", retentionIntervalMs.map(ConfigValue.integer))
         return settings
     }
 }

@@ -14,8 +14,8 @@ import Glibc
 @Suite(.serialized, .timeLimit(.minutes(2)))
 struct RevocationTests {
     /// POSTs one record claiming `host` with `host`'s certificate; the HTTP status and body.
-    static func deliver(_ fleet: Fleet, as host: String, name: String) throws -> (status: Int, body: String) {
-        let batch = #"{"Records":[{"eventVersion":"1.11","eventTime":"\#(TrailTime.format(Date()))","eventSource":"shop.example.com","eventName":"\#(name)","eventID":"\#(RandomUUID.make())","additionalEventData":{"host":{"hostname":"\#(host)"}}}]}"#
+    static func deliver(_ fleet: Fleet, as host: String, name: String, time: Date = Date()) throws -> (status: Int, body: String) {
+        let batch = #"{"Records":[{"eventVersion":"1.11","eventTime":"\#(TrailTime.format(time))","eventSource":"shop.example.com","eventName":"\#(name)","eventID":"\#(RandomUUID.make())","additionalEventData":{"host":{"hostname":"\#(host)"}}}]}"#
         let result = try Command.run("curl", [
             "-sS", "--cacert", fleet.certificates + "/ca.pem", "--cert", fleet.certificates + "/\(host).pem", "--key", fleet.certificates + "/\(host)-key.pem",
             "-w", "\n%{http_code}", "-H", "Content-Type: application/json", "-d", batch, fleet.collectorURL + "/v1/records",

@@ -37,10 +37,15 @@ public struct CollectorConfiguration: Sendable, Hashable {
     public var accessKeys: AccessKeys
     /// Host certificates refused at ingest (``RevocationList``), reloaded on SIGHUP. Default: none.
     public var revocationFile: String?
+    /// Events older than this many days are deleted (and the deletion recorded). Default: 0, keep
+    /// everything: an audit trail deletes nothing unless told to.
+    public var retentionDays: Int
+    /// How often expired events are looked for. Default: 60 s.
+    public var retentionInterval: Duration
 
     public static let knownKeys: Set<String> = [
         "listen", "data-dir", "tls-cert", "tls-key", "client-ca", "account-id", "region", "trail-name",
-        "max-ingest-bytes", "max-concurrent-ingest", "log-level", "access-key-file", "access-key", "revocation-file",
+        "max-ingest-bytes", "max-concurrent-ingest", "log-level", "access-key-file", "access-key", "revocation-file", "retention-days", "retention-interval-ms",
     ]
 
     public static let defaultFile = "/etc/hosttrail/collector.toml"
@@ -72,6 +77,8 @@ public struct CollectorConfiguration: Sendable, Hashable {
         self.maxDecompressedBytes = maxDecompressedBytes
         self.maxConcurrentIngest = maxConcurrentIngest
         accessKeys = AccessKeys()
+        retentionDays = 0
+        retentionInterval = .seconds(60)
     }
 
     /// Builds and checks a configuration.
@@ -142,6 +149,8 @@ public struct CollectorConfiguration: Sendable, Hashable {
             }
         }
         accessKeys = AccessKeys(keys)
+        if let value = try settings.integer("retention-days", in: 0...36_500) { retentionDays = value }
+        if let value = try settings.integer("retention-interval-ms", in: 100...86_400_000) { retentionInterval = .milliseconds(value) }
         if let value = try settings.string("revocation-file") {
             guard FileManager.default.isReadableFile(atPath: value) else {
                 throw settings.invalid("revocation-file", "\(value) does not exist or is not readable")

@@ -15,6 +15,10 @@ public protocol EventStore: Sendable {
 
     /// One page of records matching `query`, newest first.
     func lookup(_ query: EventQuery) async throws -> EventPage
+
+    /// Deletes at most `limit` records with an event time before `cutoff` (ms since the epoch), the
+    /// oldest first, in one short transaction; returns how many and their time range.
+    func deleteOlderThan(_ cutoff: Int64, limit: Int) async throws -> (deleted: Int, oldest: Int64?, newest: Int64?)
 }
 
 /// A record ready to store: its canonical JSON and the columns lookups filter on.

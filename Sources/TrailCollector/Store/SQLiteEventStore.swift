@@ -150,6 +150,19 @@ public final class SQLiteEventStore: EventStore {
         return EventPage(records: Array(rows.prefix(query.limit)), hasMore: rows.count > query.limit)
     }
 
+    public func deleteOlderThan(_ cutoff: Int64, limit: Int) async throws -> (deleted: Int, oldest: Int64?, newest: Int64?) {
+        try await pool.write { db in
+            let range = try Row.fetchOne(
+                db, sql: "SELECT min(event_time), max(event_time), count(*) FROM (SELECT event_time FROM events WHERE event_time < ? ORDER BY event_time LIMIT ?)",
+                arguments: [cutoff, limit])
+            guard let range, (range[2] as Int) > 0 else { return (0, nil, nil) }
+            try db.execute(
+                sql: "DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE event_time < ? ORDER BY event_time LIMIT ?)",
+                arguments: [cutoff, limit])
+            return (db.changesCount, range[0] as Int64?, range[1] as Int64?)
+        }
+    }
+
     /// Records stored; for tests and `/healthz`.
     public func count() async throws -> Int {
         try await pool.read { @Sendable db in try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0 }

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import Logging
+import Testing
+import TrailCore
+import TrailTestSupport
+
+@testable import TrailCollector
+
+struct RetentionServiceTests {
+    /// 2,500 expired events go in three batches; the 10 recent ones stay; the deletion is itself
+    /// a record saying how many and from when to when.
+    @Test func expiredEventsAreDeletedInBatchesAndTheDeletionIsRecorded() async throws {
+        let directory = try TemporaryDirectory(prefix: "retention")
+        defer { directory.remove() }
+        let store = try SQLiteEventStore(path: directory.file("events.sqlite"))
+        let now = TrailTime.parseISO8601("2026-11-25T12:00:00Z")!
+        var records: [StoredRecord] = []
+        for index in 0..<2500 {
+            let time = TrailTime.format(now.addingTimeInterval(-40 * 86_400 + Double(index)))
+            records.append(try CollectorTestRecords.stored(CollectorTestRecords.record(name: "Old", time: time, index: index)))
+        }
+        for index in 0..<10 {
+            records.append(try CollectorTestRecords.stored(CollectorTestRecords.record(name: "Recent", time: TrailTime.format(now.addingTimeInterval(-Double(index) * 3600)), index: index)))
+        }
+        _ = try await store.insert(records)
+        let service = RetentionService(
+            store: store, binder: CollectorTestRecords.binder, retention: .seconds(30 * 86_400), interval: .seconds(60), logger: Logger(label: "test"))
+        #expect(try await service.prune(now: now) == 2500)
+        #expect(try await store.count() == 11)
+        let all = try await store.lookup(EventQuery(filters: [], startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))
+        let names = try all.records.map { try CloudTrailRecord.decode(from: Data($0.json.utf8)).eventName }
+        #expect(names.filter { $0 == "Recent" }.count == 10)
+        let summary = try #require(try all.records.map { try CloudTrailRecord.decode(from: Data($0.json.utf8)) }.first { $0.eventName == "DeleteExpiredEvents" })
+        #expect(summary.eventSource == "collector.hosttrail")
+        #expect(summary.requestParameters?["deletedEvents"]?.integerValue == 2500)
+        #expect(summary.requestParameters?["retentionDays"]?.integerValue == 30)
+        #expect(summary.requestParameters?["oldestEventTime"]?.stringValue == "2026-10-16T12:00:00Z")
+        #expect(summary.requestParameters?["newestEventTime"]?.stringValue == TrailTime.format(now.addingTimeInterval(-40 * 86_400 + 2499)))
+        // Nothing more to delete: no new record.
+        #expect(try await service.prune(now: now) == 0)
+        #expect(try await store.count() == 11)
+    }
+}
