@@ -29,7 +29,7 @@ struct SQLiteEventStoreTests {
         let mode = try await queue.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
         let migrations = try await queue.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
-        #expect(migrations == ["v1-events", "v2-invoking-user"])
+        #expect(migrations == ["v1-events", "v2-invoking-user", "v3-lookup-indexes"])
     }
 
     /// `Username` finds what a user did and what they ran as someone else (sudo, su); an access
@@ -85,6 +85,40 @@ struct SQLiteEventStoreTests {
         #expect(noHost.records.isEmpty)
         let byResource = try await store.lookup(EventQuery(filters: [.init(key: .resourceType, value: "HostTrail::Host")], startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))
         #expect(byResource.records.count == 10)
+        let arn = try #require(try CloudTrailRecord.decode(from: Data(byResource.records[3].json.utf8)).resources?.first?.arn)
+        let byName = try await store.lookup(EventQuery(filters: [.init(key: .resourceName, value: arn)], startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))
+        #expect(byName.records.count == 10)
+        let none = try await store.lookup(EventQuery(filters: [.init(key: .resourceName, value: arn + "x")], startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))
+        #expect(none.records.isEmpty)
+    }
+
+    /// Records stored before the resource index existed are found by resource after the migration;
+    /// a duplicate adds no resource row; deleting an event deletes its resources.
+    @Test func theResourceIndexIsBackfilledKeptInStepAndDeletedWithItsEvents() async throws {
+        let directory = try TemporaryDirectory(prefix: "store")
+        defer { directory.remove() }
+        let path = directory.file("events.sqlite")
+        let old = try CollectorTestRecords.stored(CollectorTestRecords.record(name: "BeforeV3", time: "2026-01-01T00:00:00Z"))
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try SQLiteEventStore.migrator.migrate(queue, upTo: "v2-invoking-user")
+            try await queue.write { db in
+                try db.execute(
+                    sql: "INSERT INTO events (event_id, event_time, event_name, event_source, host, event_category, received_at, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    arguments: [old.eventID, old.eventTime, old.eventName, old.eventSource, old.host, old.eventCategory, 0, old.json])
+            }
+        }
+        let store = try SQLiteEventStore(path: path)
+        let byType = try await store.lookup(EventQuery(filters: [.init(key: .resourceType, value: "HostTrail::Host")], startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))
+        #expect(byType.records.map(\.eventID) == [old.eventID])
+        let fresh = try CollectorTestRecords.stored(CollectorTestRecords.record(name: "AfterV3", time: "2026-11-01T00:00:00Z"))
+        _ = try await store.insert([fresh, fresh])
+        _ = try await store.insert([fresh])
+        let queue = try DatabaseQueue(path: path)
+        func resourceRows() async throws -> Int { try await queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM event_resources") ?? -1 } }
+        #expect(try await resourceRows() == 2)
+        #expect(try await store.deleteOlderThan(Int64(TrailTime.parseISO8601("2026-06-01T00:00:00Z")!.timeIntervalSince1970 * 1000), limit: 10).deleted == 1)
+        #expect(try await resourceRows() == 1)
     }
 }
 

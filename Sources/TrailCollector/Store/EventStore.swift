@@ -37,6 +37,13 @@ public struct StoredRecord: Sendable, Hashable {
     public var readOnly: Bool?
     public var accessKeyID: String?
     public var eventCategory: String
+    /// `resources[].type` and `.ARN`, for `ResourceType` and `ResourceName` lookups.
+    public var resources: [Resource]
+
+    public struct Resource: Sendable, Hashable {
+        public var type: String?
+        public var name: String?
+    }
     public var json: String
 
     public init(record: CloudTrailRecord, host: String) throws {
@@ -54,6 +61,7 @@ public struct StoredRecord: Sendable, Hashable {
         readOnly = record.readOnly
         accessKeyID = record.userIdentity?.accessKeyId
         eventCategory = record.eventCategory ?? "Management"
+        resources = (record.resources ?? []).map { Resource(type: $0.type, name: $0.arn) }
         json = String(decoding: try record.canonicalJSON(), as: UTF8.self)
     }
 }

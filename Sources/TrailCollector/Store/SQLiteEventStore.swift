@@ -68,6 +68,27 @@ public final class SQLiteEventStore: EventStore {
                     CREATE INDEX events_by_invoker ON events(invoking_user, event_time);
                     """)
         }
+        // ResourceType/ResourceName lookups through an index instead of reading every record's JSON;
+        // SourceIPAddress and AccessKeyId through theirs. Resources go with their event (cascade).
+        migrator.registerMigration("v3-lookup-indexes") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE event_resources (
+                        event_id TEXT NOT NULL REFERENCES events(event_id) ON DELETE CASCADE,
+                        event_time INTEGER NOT NULL,
+                        type TEXT,
+                        name TEXT
+                    );
+                    INSERT INTO event_resources (event_id, event_time, type, name)
+                        SELECT events.event_id, events.event_time, json_extract(resource.value, '$.type'), json_extract(resource.value, '$.ARN')
+                        FROM events, json_each(events.record, '$.resources') AS resource;
+                    CREATE INDEX resources_by_event ON event_resources(event_id);
+                    CREATE INDEX resources_by_name ON event_resources(name, event_time);
+                    CREATE INDEX resources_by_type ON event_resources(type, event_time);
+                    CREATE INDEX events_by_source_ip ON events(source_ip, event_time);
+                    CREATE INDEX events_by_access_key ON events(access_key_id, event_time);
+                    """)
+        }
         return migrator
     }
 
@@ -75,6 +96,7 @@ public final class SQLiteEventStore: EventStore {
         let receivedAt = Int64(Date().timeIntervalSince1970 * 1000)
         return try await pool.write { db in
             var accepted = 0
+            let resources = try db.cachedStatement(sql: "INSERT INTO event_resources (event_id, event_time, type, name) VALUES (?, ?, ?, ?)")
             let statement = try db.cachedStatement(
                 sql: """
                     INSERT INTO events (event_id, event_time, event_name, event_source, username, host, source_ip,
@@ -88,7 +110,11 @@ public final class SQLiteEventStore: EventStore {
                     record.sourceIPAddress, record.readOnly, record.accessKeyID, record.eventCategory, receivedAt, record.json,
                     record.invokingUser,
                 ])
-                accepted += db.changesCount
+                guard db.changesCount == 1 else { continue }
+                accepted += 1
+                for resource in record.resources {
+                    try resources.execute(arguments: [record.eventID, record.eventTime, resource.type, resource.name])
+                }
             }
             return IngestResult(accepted: accepted, duplicates: records.count - accepted)
         }
@@ -112,10 +138,10 @@ public final class SQLiteEventStore: EventStore {
             case .accessKeyId: clauses.append("access_key_id = ?"); arguments.append(value)
             case .readOnly: clauses.append("read_only = ?"); arguments.append(value == "true")
             case .resourceType:
-                clauses.append("EXISTS (SELECT 1 FROM json_each(record, '$.resources') WHERE json_extract(value, '$.type') = ?)")
+                clauses.append("event_id IN (SELECT event_id FROM event_resources WHERE type = ?)")
                 arguments.append(value)
             case .resourceName:
-                clauses.append("EXISTS (SELECT 1 FROM json_each(record, '$.resources') WHERE json_extract(value, '$.ARN') = ?)")
+                clauses.append("event_id IN (SELECT event_id FROM event_resources WHERE name = ?)")
                 arguments.append(value)
             case nil:
                 continue  // rejected before it gets here
