@@ -198,6 +198,168 @@ def measure_socket_clients(bin_dir, quick):
     return results
 
 
+STORE_NAMES = ["ConsoleLogin", "RunCommand", "CreateUser", "DeleteUser", "InstallPackage", "StartUnit", "StopUnit",
+               "Login", "Logout", "SessionStart", "SessionEnd", "DeleteInvoice", "CreateInvoice", "GetInvoice",
+               "ListInvoices", "UpdateInvoice", "PlaceOrder", "RefundOrder", "Export", "Import"]
+STORE_SOURCES = ["sshd.linux", "sudo.linux", "accounts.linux", "dpkg.linux", "systemd.linux", "logind.linux",
+                 "billing.example.com", "shop.example.com"]
+
+
+def store_fixture(bin_dir, total):
+    """A collector store of `total` events, written once and cached under bench/data: the schema
+    by the collector itself (its migrations), the rows by sqlite3 in one transaction. 20 event
+    names, 8 sources, 200 users, 50 hosts, 1,000 addresses, 1,000 resources over 90 days."""
+    directory = os.path.join(DATA, f"store-{total}")
+    if os.path.exists(os.path.join(directory, "done")):
+        return directory
+    shutil.rmtree(directory, ignore_errors=True)
+    os.makedirs(directory)
+    needed = total * 1500
+    if shutil.disk_usage(DATA).free < needed * 1.5:
+        raise RuntimeError(f"a {total}-event store needs about {needed >> 30} GiB; {shutil.disk_usage(DATA).free >> 30} GiB free")
+    fleet = Fleet(bin_dir, with_collector=False)
+    try:
+        log = open(f"{fleet.dir}/schema.log", "w+")
+        collector = subprocess.Popen(
+            [f"{bin_dir}/hosttrail-collector", "--listen", "127.0.0.1:0", "--data-dir", directory,
+             "--tls-cert", f"{fleet.dir}/certs/collector.pem", "--tls-key", f"{fleet.dir}/certs/collector-key.pem",
+             "--client-ca", f"{fleet.dir}/certs/ca.pem"], stdout=log, stderr=subprocess.STDOUT)
+        fleet._wait_for(f"{fleet.dir}/schema.log", r"listening on (https://127\.0\.0\.1:\d+)")
+        collector.terminate()
+        collector.wait(20)
+    finally:
+        fleet.close()
+    connection = sqlite3.connect(os.path.join(directory, "events.sqlite"))
+    connection.execute("PRAGMA synchronous=OFF")
+    start_ms = 1_787_000_000_000
+    span_ms = 90 * 86_400_000
+
+    def rows():
+        for n in range(total):
+            time_ms = start_ms + (n * span_ms) // total
+            name, source = STORE_NAMES[n % 20], STORE_SOURCES[(n // 20) % 8]
+            user, host, address, resource = f"user{(n * 7) % 200}", f"host-{(n * 13) % 50:02d}", f"10.0.{(n * 17) % 1000 // 250}.{(n * 17) % 250}", f"arn:bench:invoice/{(n * 31) % 1000}"
+            event_id = f"{n:08x}-0000-4000-8000-{n:012x}"
+            stamp = datetime.datetime.fromtimestamp(time_ms / 1000, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            record = (f'{{"eventCategory":"Management","eventID":"{event_id}","eventName":"{name}","eventSource":"{source}",'
+                      f'"eventTime":"{stamp}","eventType":"AwsApiCall","eventVersion":"1.11","readOnly":{"true" if n % 3 == 0 else "false"},'
+                      f'"recipientAccountId":"123456789012","resources":[{{"ARN":"{resource}","type":"Invoice"}}],'
+                      f'"sourceIPAddress":"{address}","userIdentity":{{"principalId":"1000","type":"LinuxUser","userName":"{user}"}},'
+                      f'"additionalEventData":{{"host":{{"hostname":"{host}"}}}}}}')
+            yield (event_id, time_ms, name, source, user, host, address, n % 3 == 0, "Management", time_ms, record, event_id, time_ms, resource)
+
+    batch = []
+    for row in rows():
+        batch.append(row)
+        if len(batch) == 50_000:
+            _insert_store_rows(connection, batch)
+            batch = []
+    _insert_store_rows(connection, batch)
+    connection.commit()
+    connection.close()
+    open(os.path.join(directory, "done"), "w").close()
+    return directory
+
+
+def _insert_store_rows(connection, batch):
+    connection.executemany(
+        "INSERT INTO events (event_id, event_time, event_name, event_source, username, host, source_ip, read_only, event_category, received_at, record)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [row[:11] for row in batch])
+    connection.executemany("INSERT INTO event_resources (event_id, event_time, type, name) VALUES (?, ?, 'Invoice', ?)",
+                           [row[11:] for row in batch])
+
+
+def measure_lookup(bin_dir, quick):
+    """LookupEvents p50/p99 per attribute (one client) and lookups/s from 16 clients, over a
+    store of 100k (quick) or 1M events; the client is Python (http.client over TLS with a client
+    certificate, one keep-alive connection per thread), so figures include its parsing."""
+    import http.client
+    import ssl
+    import threading
+    total = 100_000 if quick else 1_000_000
+    directory = store_fixture(bin_dir, total)
+    fleet = Fleet(bin_dir, with_collector=False)
+    log = open(f"{fleet.dir}/lookup-collector.log", "w+")
+    collector = subprocess.Popen(
+        [f"{bin_dir}/hosttrail-collector", "--listen", "127.0.0.1:0", "--data-dir", directory,
+         "--tls-cert", f"{fleet.dir}/certs/collector.pem", "--tls-key", f"{fleet.dir}/certs/collector-key.pem",
+         "--client-ca", f"{fleet.dir}/certs/ca.pem", "--log-level", "notice"], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        url = fleet._wait_for(f"{fleet.dir}/lookup-collector.log", r"listening on (https://127\.0\.0\.1:\d+)")
+        port = int(url.rsplit(":", 1)[1])
+        context = ssl.create_default_context(cafile=f"{fleet.dir}/certs/ca.pem")
+        context.load_cert_chain(f"{fleet.dir}/certs/bench-host.pem", f"{fleet.dir}/certs/bench-host-key.pem")
+        headers = {"Content-Type": "application/x-amz-json-1.1",
+                   "X-Amz-Target": "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"}
+
+        def lookup(connection, attribute):
+            body = json.dumps({"LookupAttributes": [attribute], "MaxResults": 50}) if attribute else "{}"
+            started = time.perf_counter()
+            connection.request("POST", "/", body, headers)
+            response = connection.getresponse()
+            payload = response.read()
+            if response.status != 200:
+                raise RuntimeError(f"lookup {attribute} answered {response.status}: {payload[:300]}")
+            return time.perf_counter() - started
+
+        middle = total // 2
+        attributes = {
+            "none (newest 50)": None,
+            "EventName": {"AttributeKey": "EventName", "AttributeValue": "DeleteInvoice"},
+            "EventSource": {"AttributeKey": "EventSource", "AttributeValue": "sudo.linux"},
+            "Username": {"AttributeKey": "Username", "AttributeValue": "user42"},
+            "Host": {"AttributeKey": "Host", "AttributeValue": "host-07"},
+            "SourceIPAddress": {"AttributeKey": "SourceIPAddress", "AttributeValue": "10.0.1.17"},
+            "ResourceName": {"AttributeKey": "ResourceName", "AttributeValue": "arn:bench:invoice/123"},
+            "ResourceType": {"AttributeKey": "ResourceType", "AttributeValue": "Invoice"},
+            "ReadOnly": {"AttributeKey": "ReadOnly", "AttributeValue": "true"},
+            "EventId": {"AttributeKey": "EventId", "AttributeValue": f"{middle:08x}-0000-4000-8000-{middle:012x}"},
+            "EventName, rare": {"AttributeKey": "EventName", "AttributeValue": "NoSuchEvent"},
+        }
+        results = []
+        connection = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=60)
+        for label, attribute in attributes.items():
+            lookup(connection, attribute)  # warm the page cache for this index
+            samples = [lookup(connection, attribute) * 1000 for _ in range(40 if quick else 100)]
+            results.append({"name": f"lookup_{label.split(' ')[0].lower()}{'_rare' if 'rare' in label else ''}_latency_p50", "unit": "ms",
+                            "median": statistics.median(samples), "runs": [statistics.median(samples)], "baseline": None, "ratio": None,
+                            "detail": f"{label}, MaxResults 50, {total:,} events, one client"})
+            results.append({"name": f"lookup_{label.split(' ')[0].lower()}{'_rare' if 'rare' in label else ''}_latency_p99", "unit": "ms",
+                            "median": percentile(samples, 0.99), "runs": [percentile(samples, 0.99)], "baseline": None, "ratio": None,
+                            "detail": f"{label}, MaxResults 50, {total:,} events, one client"})
+        connection.close()
+
+        rates = []
+        for run in range(3):
+            counts = [0] * 16
+            deadline = time.perf_counter() + (3 if quick else 8)
+            choices = [value for value in attributes.values()]
+
+            def client(index):
+                own = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=60)
+                n = index
+                while time.perf_counter() < deadline:
+                    lookup(own, choices[n % len(choices)])
+                    counts[index] += 1
+                    n += 1
+                own.close()
+
+            started = time.perf_counter()
+            threads = [threading.Thread(target=client, args=(index,)) for index in range(16)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            rates.append(sum(counts) / (time.perf_counter() - started))
+        results.append({"name": "lookups_per_second_16_clients", "unit": "lookups/s", "median": statistics.median(rates), "runs": rates,
+                        "baseline": None, "ratio": None, "detail": f"16 Python threads, every attribute in turn, {total:,} events"})
+        return results
+    finally:
+        collector.terminate()
+        collector.wait(20)
+        fleet.close()
+
+
 def rss_kib(pid, field="VmRSS"):
     for line in open(f"/proc/{pid}/status"):
         if line.startswith(field + ":"):
@@ -391,6 +553,7 @@ MEASURES = {
     "socket_to_spool": measure_socket_to_spool,
     "single_event_requests": measure_single_event_requests,
     "socket_clients": measure_socket_clients,
+    "lookup": measure_lookup,
     "steady_rate": measure_steady_rate,
     "end_to_end": measure_end_to_end,
     "auth_log_tail": measure_auth_log_tail,

@@ -27,6 +27,12 @@ public struct LookupFollower {
         self.window = window
     }
 
+    /// Takes every event already stored as shown, so only events stored from now on are printed
+    /// (`hosttrail tail` without `--since`).
+    public mutating func skipWhatIsStored(now: Date) throws {
+        _ = try poll(now: now)
+    }
+
     public mutating func poll(now: Date) throws -> [LookupEvent] {
         let start = max(since, now.addingTimeInterval(-window))
         let request = LookupEventsRequest(lookupAttributes: attributes, startTime: Date(timeIntervalSince1970: start.timeIntervalSince1970.rounded(.down)), endTime: nil)

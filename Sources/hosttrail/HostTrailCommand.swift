@@ -131,9 +131,21 @@ struct Tail: ParsableCommand {
         guard let windowStart = TrailTime.parse(window, now: now), windowStart < now else {
             throw ValidationError("--window \"\(window)\" is not a relative duration like 5m")
         }
+        // Without --since: what is stored now is skipped, and everything stored after is shown,
+        // even with an event time up to the window back (a host catching up).
+        let from = try parseTime(since, "--since", now: now) ?? windowStart
         var follower = LookupFollower(
-            client: try connection.client(), attributes: filters.attributes, since: try parseTime(since, "--since", now: now) ?? now,
+            client: try connection.client(), attributes: filters.attributes, since: Date(timeIntervalSince1970: from.timeIntervalSince1970.rounded(.down)),
             window: now.timeIntervalSince(windowStart))
+        if since == nil {
+            do {
+                try follower.skipWhatIsStored(now: now)
+            } catch let failure as LookupClient.Failure {
+                FileHandle.standardError.write(Data("hosttrail tail: \(failure)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+        FileHandle.standardError.write(Data("hosttrail tail: following \(connection.collector)\(since == nil ? "" : " from \(TrailTime.format(from))")\n".utf8))
         while true {
             do {
                 for event in try follower.poll(now: Date()) {

@@ -151,7 +151,7 @@ struct CloudTrailAPITests {
             logPath: fleet.directory.file("tail.log"), environment: ["AWS_ACCESS_KEY_ID": Self.keyID, "AWS_SECRET_ACCESS_KEY": Self.secret],
             unblockingSignals: true)
         defer { tail.stop() }
-        Thread.sleep(forTimeInterval: 1)
+        try tail.waitForLog("hosttrail tail: following")
         for round in 0..<3 {
             let events = (0..<2).map { #"{"eventSource":"shop.example.com","eventName":"Live\#(round)\#($0)","eventTime":"\#(TrailTime.format(Date().addingTimeInterval(Double($0))))"}"# }
             #expect(try fleet.post("{\"events\":[\(events.joined(separator: ","))]}").status == 202)
@@ -161,7 +161,8 @@ struct CloudTrailAPITests {
         let names = ["Live00", "Live01", "Live10", "Live11", "Live20", "Live21"]
         _ = try tail.waitForLog("Live21", timeout: 10)
         Thread.sleep(forTimeInterval: 1)  // a few more polls: nothing is printed twice
-        let printed = tail.log.split(separator: "\n").compactMap { line in line.split(separator: " ", omittingEmptySubsequences: true).dropFirst(3).first.map(String.init) }
+        let printed = tail.log.split(separator: "\n").filter { !$0.hasPrefix("hosttrail tail:") }
+            .compactMap { line in line.split(separator: " ", omittingEmptySubsequences: true).dropFirst(3).first.map(String.init) }
         #expect(printed == names, "\(tail.log)")
         #expect(!tail.log.contains("BeforeTheTail") && !tail.log.contains("Filtered"))
     }

@@ -83,8 +83,8 @@ public final class SQLiteEventStore: EventStore {
                         SELECT events.event_id, events.event_time, json_extract(resource.value, '$.type'), json_extract(resource.value, '$.ARN')
                         FROM events, json_each(events.record, '$.resources') AS resource;
                     CREATE INDEX resources_by_event ON event_resources(event_id);
-                    CREATE INDEX resources_by_name ON event_resources(name, event_time);
-                    CREATE INDEX resources_by_type ON event_resources(type, event_time);
+                    CREATE INDEX resources_by_name ON event_resources(name, event_time, event_id);
+                    CREATE INDEX resources_by_type ON event_resources(type, event_time, event_id);
                     CREATE INDEX events_by_source_ip ON events(source_ip, event_time);
                     CREATE INDEX events_by_access_key ON events(access_key_id, event_time);
                     """)
@@ -120,28 +120,38 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
+    /// Builds one SQL statement per lookup, shaped so that SQLite walks one index in time order and
+    /// stops after a page, whatever the values' frequencies (there are no statistics to plan by):
+    /// a resource filter drives from `event_resources(type|name, event_time)`; `Username` (the user
+    /// or, for sudo and su, the invoker) is two index walks merged; everything else is a filter on
+    /// `events` walked by its best index or by time.
     public func lookup(_ query: EventQuery) async throws -> EventPage {
         var clauses: [String] = []
         var arguments: [(any DatabaseValueConvertible)?] = []
+        var user: String?
+        var resource: (column: String, value: String)?
         for filter in query.filters {
             let value = filter.attributeValue
             switch LookupAttributeKey(rawValue: filter.attributeKey) {
-            case .eventId: clauses.append("event_id = ?"); arguments.append(value.lowercased())
-            case .eventName: clauses.append("event_name = ?"); arguments.append(value)
-            case .eventSource: clauses.append("event_source = ?"); arguments.append(value)
+            case .eventId: clauses.append("events.event_id = ?"); arguments.append(value.lowercased())
+            case .eventName: clauses.append("events.event_name = ?"); arguments.append(value)
+            case .eventSource: clauses.append("events.event_source = ?"); arguments.append(value)
+            case .username where user == nil: user = value
             case .username:
-                clauses.append("(username = ? OR invoking_user = ?)")
+                clauses.append("(events.username = ? OR events.invoking_user = ?)")
                 arguments.append(value)
                 arguments.append(value)
-            case .host: clauses.append("host = ?"); arguments.append(value)
-            case .sourceIPAddress: clauses.append("source_ip = ?"); arguments.append(value)
-            case .accessKeyId: clauses.append("access_key_id = ?"); arguments.append(value)
-            case .readOnly: clauses.append("read_only = ?"); arguments.append(value == "true")
+            case .host: clauses.append("events.host = ?"); arguments.append(value)
+            case .sourceIPAddress: clauses.append("events.source_ip = ?"); arguments.append(value)
+            case .accessKeyId: clauses.append("events.access_key_id = ?"); arguments.append(value)
+            case .readOnly: clauses.append("events.read_only = ?"); arguments.append(value == "true")
+            case .resourceType where resource == nil: resource = ("type", value)
+            case .resourceName where resource == nil: resource = ("name", value)
             case .resourceType:
-                clauses.append("event_id IN (SELECT event_id FROM event_resources WHERE type = ?)")
+                clauses.append("events.event_id IN (SELECT event_id FROM event_resources WHERE type = ?)")
                 arguments.append(value)
             case .resourceName:
-                clauses.append("event_id IN (SELECT event_id FROM event_resources WHERE name = ?)")
+                clauses.append("events.event_id IN (SELECT event_id FROM event_resources WHERE name = ?)")
                 arguments.append(value)
             case nil:
                 continue  // rejected before it gets here
@@ -149,27 +159,57 @@ public final class SQLiteEventStore: EventStore {
         }
         for (column, allowed) in [("host", query.hosts), ("event_source", query.eventSources)] {
             guard let allowed else { continue }
-            clauses.append("\(column) IN (\(allowed.map { _ in "?" }.joined(separator: ",")))")
+            clauses.append("events.\(column) IN (\(allowed.map { _ in "?" }.joined(separator: ",")))")
             arguments.append(contentsOf: allowed.map { $0 as (any DatabaseValueConvertible)? })
         }
-        clauses.append(query.insights ? "event_category = 'Insight'" : "event_category != 'Insight'")
-        if let start = query.startTime { clauses.append("event_time >= ?"); arguments.append(start) }
-        if let end = query.endTime { clauses.append("event_time <= ?"); arguments.append(end) }
+        clauses.append(query.insights ? "events.event_category = 'Insight'" : "events.event_category != 'Insight'")
+        // Time bounds and the page cursor on the table that drives the walk, so its index range is used.
+        let driver = resource == nil ? "events" : "r"
+        if let start = query.startTime { clauses.append("\(driver).event_time >= ?"); arguments.append(start) }
+        if let end = query.endTime { clauses.append("\(driver).event_time <= ?"); arguments.append(end) }
         if let after = query.after {
-            clauses.append("(event_time < ? OR (event_time = ? AND event_id < ?))")
+            clauses.append("(\(driver).event_time < ? OR (\(driver).event_time = ? AND \(driver).event_id < ?))")
             arguments.append(after.time)
             arguments.append(after.time)
             arguments.append(after.eventID)
         }
-        let sql = """
-            SELECT event_time, event_id, record FROM events
-            WHERE \(clauses.joined(separator: " AND "))
-            ORDER BY event_time DESC, event_id DESC
-            LIMIT \(query.limit + 1)
-            """
-        let values = arguments.map { $0?.databaseValue ?? .null }
+        let limit = query.limit + 1
+        let sql: String
+        var values = arguments.map { $0?.databaseValue ?? .null }
+        if let resource {
+            if let user {
+                clauses.append("(events.username = ? OR events.invoking_user = ?)")
+                values += [user.databaseValue, user.databaseValue]
+            }
+            sql = """
+                SELECT DISTINCT events.event_time, events.event_id, events.record
+                FROM event_resources AS r CROSS JOIN events ON events.event_id = r.event_id
+                WHERE r.\(resource.column) = ? AND \(clauses.joined(separator: " AND "))
+                ORDER BY r.event_time DESC, r.event_id DESC
+                LIMIT \(limit)
+                """
+            values.insert(resource.value.databaseValue, at: 0)
+        } else if let user {
+            let branch = { (column: String) in
+                """
+                SELECT * FROM (SELECT events.event_time, events.event_id, events.record FROM events
+                    WHERE events.\(column) = ? AND \(clauses.joined(separator: " AND "))
+                    ORDER BY events.event_time DESC, events.event_id DESC LIMIT \(limit))
+                """
+            }
+            sql = "\(branch("username")) UNION \(branch("invoking_user")) ORDER BY 1 DESC, 2 DESC LIMIT \(limit)"
+            values = [user.databaseValue] + values + [user.databaseValue] + values
+        } else {
+            sql = """
+                SELECT events.event_time, events.event_id, events.record FROM events
+                WHERE \(clauses.joined(separator: " AND "))
+                ORDER BY events.event_time DESC, events.event_id DESC
+                LIMIT \(limit)
+                """
+        }
+        let statementValues = values
         let rows = try await pool.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: StatementArguments(values)).map { row in
+            try Row.fetchAll(db, sql: sql, arguments: StatementArguments(statementValues)).map { row in
                 (eventTime: row[0] as Int64, eventID: row[1] as String, json: row[2] as String)
             }
         }
