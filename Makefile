@@ -5,7 +5,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 SWIFT ?= swift
 BUILD_FLAGS ?=
 
-.PHONY: all deps build release test soak fuzz demo demo-stop bench bench-quick bench-data clean
+.PHONY: all deps build release test soak fuzz demo demo-stop bench bench-quick bench-full bench-data clean
 
 all: build
 
@@ -38,6 +38,10 @@ bench: deps
 
 bench-quick: deps
 	@python3 bench/run.py --quick
+
+# With the 10M-event store (generated once into bench/data after a free-space check, ~15 GB).
+bench-full: deps
+	@python3 bench/run.py --full
 
 bench-data: deps
 	@python3 bench/run.py --data-only

@@ -198,6 +198,8 @@ def measure_socket_clients(bin_dir, quick):
     return results
 
 
+FULL = False
+
 STORE_NAMES = ["ConsoleLogin", "RunCommand", "CreateUser", "DeleteUser", "InstallPackage", "StartUnit", "StopUnit",
                "Login", "Logout", "SessionStart", "SessionEnd", "DeleteInvoice", "CreateInvoice", "GetInvoice",
                "ListInvoices", "UpdateInvoice", "PlaceOrder", "RefundOrder", "Export", "Import"]
@@ -271,12 +273,12 @@ def _insert_store_rows(connection, batch):
 
 def measure_lookup(bin_dir, quick):
     """LookupEvents p50/p99 per attribute (one client) and lookups/s from 16 clients, over a
-    store of 100k (quick) or 1M events; the client is Python (http.client over TLS with a client
+    store of 100k (quick), 1M, or 10M (`--full`, after checking free disk space) events; the client is Python (http.client over TLS with a client
     certificate, one keep-alive connection per thread), so figures include its parsing."""
     import http.client
     import ssl
     import threading
-    total = 100_000 if quick else 1_000_000
+    total = 100_000 if quick else (10_000_000 if FULL else 1_000_000)
     directory = store_fixture(bin_dir, total)
     fleet = Fleet(bin_dir, with_collector=False)
     log = open(f"{fleet.dir}/lookup-collector.log", "w+")
@@ -564,11 +566,14 @@ MEASURES = {
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="small workloads (make bench-quick)")
+    parser.add_argument("--full", action="store_true", help="also the 10M-event measures (make bench-full; ~15 GB of disk)")
     parser.add_argument("--only", nargs="*", choices=sorted(MEASURES), help="run only these measures")
     parser.add_argument("--data-only", action="store_true", help="generate fixtures only (none are needed yet)")
     parser.add_argument("--configuration", default="release", choices=["release", "debug"],
                         help="debug only to check the harness itself; figures come from release builds")
     args = parser.parse_args()
+    global FULL
+    FULL = args.full
     if args.data_only:
         for total in ((100_000,) if args.quick else (100_000, 400_000)):
             print(f"bench: journal fixture {journal_fixture(total)}")
