@@ -423,6 +423,80 @@ def measure_steady_rate(bin_dir, quick):
     ]
 
 
+def measure_freshness(bin_dir, quick):
+    """Freshness: from an application's POST on a host to the event's first appearance in
+    LookupEvents, at a steady 5k events/s (50 requests/s of 100 events, paced). The first event of
+    each request is a marker; a second thread asks the collector for the newest markers every
+    20 ms (client certificate, keep-alive) and notes when each first shows."""
+    import ssl
+    import threading
+    seconds = 5 if quick else 20
+    p50s, p99s = [], []
+    for run in range(3):
+        fleet = Fleet(bin_dir)
+        try:
+            port = int(fleet.url.rsplit(":", 1)[1])
+            context = ssl.create_default_context(cafile=f"{fleet.dir}/certs/ca.pem")
+            context.load_cert_chain(f"{fleet.dir}/certs/bench-host.pem", f"{fleet.dir}/certs/bench-host-key.pem")
+            posted, posted_wall, seen = {}, {}, {}
+            done = threading.Event()
+
+            def watch():
+                connection = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=30)
+                headers = {"Content-Type": "application/x-amz-json-1.1",
+                           "X-Amz-Target": "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"}
+                while not done.is_set():
+                    # Every page since the oldest marker not seen yet: a slow poll misses nothing.
+                    unseen = [posted_wall[marker] for marker in list(posted_wall) if marker not in seen]
+                    request = {"LookupAttributes": [{"AttributeKey": "EventName", "AttributeValue": "FreshnessMarker"}], "MaxResults": 50,
+                               "StartTime": int(min(unseen, default=time.time()) - 2)}
+                    while True:
+                        connection.request("POST", "/", json.dumps(request), headers)
+                        page = json.loads(connection.getresponse().read())
+                        now = time.perf_counter()
+                        for event in page.get("Events", []):
+                            seen.setdefault(json.loads(event["CloudTrailEvent"])["requestParameters"]["marker"], now)
+                        if not page.get("NextToken"):
+                            break
+                        request["NextToken"] = page["NextToken"]
+                    time.sleep(0.02)
+
+            watcher = threading.Thread(target=watch)
+            watcher.start()
+            connection = UnixHTTPConnection(fleet.socket)
+            started = time.perf_counter()
+            for tick in range(seconds * 50):
+                delay = started + tick / 50 - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                events = [{"eventSource": "bench.example.com", "eventName": "FreshnessMarker", "requestParameters": {"marker": tick}}]
+                events += [{"eventSource": "bench.example.com", "eventName": "Load", "requestParameters": {"n": i}} for i in range(99)]
+                posted_wall[tick] = time.time()
+                posted[tick] = time.perf_counter()
+                connection.request("POST", "/v1/events", json.dumps({"events": events}), {"Content-Type": "application/json"})
+                response = connection.getresponse()
+                response.read()
+                if response.status != 202:
+                    raise RuntimeError(f"socket answered {response.status}")
+            deadline = time.perf_counter() + 10
+            while len(seen) < len(posted) and time.perf_counter() < deadline:
+                time.sleep(0.05)
+            done.set()
+            watcher.join()
+            if len(seen) < len(posted):
+                raise RuntimeError(f"only {len(seen)} of {len(posted)} markers became visible")
+            delays = [(seen[marker] - posted[marker]) * 1000 for marker in posted]
+            p50s.append(percentile(delays, 0.5))
+            p99s.append(percentile(delays, 0.99))
+        finally:
+            fleet.close()
+    detail = f"{seconds} s at 5k events/s; post on the host's socket to first seen by a LookupEvents poll every 20 ms"
+    return [
+        {"name": "freshness_p50", "unit": "ms", "median": statistics.median(p50s), "runs": p50s, "baseline": None, "ratio": None, "detail": detail},
+        {"name": "freshness_p99", "unit": "ms", "median": statistics.median(p99s), "runs": p99s, "baseline": None, "ratio": None, "detail": detail},
+    ]
+
+
 def cpu_seconds(pid):
     fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -556,6 +630,7 @@ MEASURES = {
     "single_event_requests": measure_single_event_requests,
     "socket_clients": measure_socket_clients,
     "lookup": measure_lookup,
+    "freshness": measure_freshness,
     "steady_rate": measure_steady_rate,
     "end_to_end": measure_end_to_end,
     "auth_log_tail": measure_auth_log_tail,
