@@ -42,7 +42,10 @@ struct CloudTrailAPITests {
         chmod(keyFile, 0o600)
         try fleet.startCollector(extra: ["--access-key", "\(Self.keyID):\(Self.secret)", "--access-key-file", keyFile])
         try fleet.startAgent()
-        let batch = "{\"events\":[" + (0..<230).map { #"{"eventSource":"shop.example.com","eventName":"Paged","requestParameters":{"n":\#($0)}}"# }.joined(separator: ",") + "]}"
+        // Every tenth event read-only, from 203.0.113.<n % 10>, about invoice n % 7.
+        let batch = "{\"events\":[" + (0..<230).map {
+            #"{"eventSource":"shop.example.com","eventName":"Paged","readOnly":\#($0 % 10 == 0),"sourceIPAddress":"203.0.113.\#($0 % 10)","resources":[{"ARN":"arn:shop:invoice/\#($0 % 7)","type":"Invoice"}],"requestParameters":{"n":\#($0)}}"#
+        }.joined(separator: ",") + "]}"
         #expect(try fleet.post(batch).status == 202)
         _ = try fleet.records(["--event-name", "Paged"], atLeast: 230)
 
@@ -57,6 +60,34 @@ struct CloudTrailAPITests {
         #expect(try Self.events(page).count == 7)
         #expect(try JSONValue.parse(Array(page.stdout.utf8))["NextToken"]?.stringValue != nil)
         // The server validates what the CLI does not.
+        // Each attribute key through the CLI (Host and SourceIPAddress are HostTrail's own; botocore
+        // does not check the key against its list), and a time range.
+        let someID = try #require(all[17]["EventId"]?.stringValue)
+        // Username root and Host web-01 also find the agent's own AgentStarted record.
+        let attributeCounts: [(String, String, Int)] = [
+            ("EventId", someID, 1), ("EventName", "Paged", 230), ("EventSource", "shop.example.com", 230), ("Username", "root", 231),
+            ("ReadOnly", "true", 23), ("ResourceType", "Invoice", 230), ("ResourceName", "arn:shop:invoice/3", 33), ("Host", "web-01", 231),
+            ("SourceIPAddress", "203.0.113.4", 23), ("AccessKeyId", "AKIDNOTUSED", 0),
+        ]
+        for (key, value, expected) in attributeCounts {
+            let found = try Self.events(Self.aws(fleet, ["lookup-events", "--lookup-attributes", "AttributeKey=\(key),AttributeValue=\(value)"]))
+            #expect(found.count == expected, "\(key)=\(value)")
+        }
+        let now = Date()
+        let inRange = try Self.events(Self.aws(fleet, [
+            "lookup-events", "--start-time", TrailTime.format(now.addingTimeInterval(-600)), "--end-time", TrailTime.format(now.addingTimeInterval(60)),
+            "--lookup-attributes", "AttributeKey=EventName,AttributeValue=Paged",
+        ]))
+        #expect(inRange.count == 230)
+        let before = try Self.events(Self.aws(fleet, [
+            "lookup-events", "--end-time", TrailTime.format(now.addingTimeInterval(-600)), "--lookup-attributes", "AttributeKey=EventName,AttributeValue=Paged",
+        ]))
+        #expect(before.isEmpty)
+        let backwards = try Self.aws(fleet, ["lookup-events", "--start-time", TrailTime.format(now), "--end-time", TrailTime.format(now.addingTimeInterval(-60))])
+        #expect(backwards.status != 0 && backwards.stderr.contains("InvalidTimeRangeException"), "\(backwards)")
+        let badKey = try Self.aws(fleet, ["lookup-events", "--lookup-attributes", "AttributeKey=Colour,AttributeValue=red"])
+        #expect(badKey.status != 0 && badKey.stderr.contains("InvalidLookupAttributesException"), "\(badKey)")
+
         let tooMany = try Self.aws(fleet, ["lookup-events", "--max-results", "51"])
         #expect(tooMany.status != 0 && tooMany.stderr.contains("InvalidMaxResultsException"), "\(tooMany)")
         #expect(try Self.aws(fleet, ["describe-trails"]).stdout.contains("e2e-trail"))
