@@ -88,6 +88,14 @@ struct CloudTrailAPITests {
         let badKey = try Self.aws(fleet, ["lookup-events", "--lookup-attributes", "AttributeKey=Colour,AttributeValue=red"])
         #expect(badKey.status != 0 && badKey.stderr.contains("InvalidLookupAttributesException"), "\(badKey)")
 
+        // A body over the API's 1 MiB: a clear error, not an internal failure.
+        let huge = try Command.run("curl", [
+            "-sS", "--cacert", fleet.certificates + "/ca.pem", "--cert", fleet.certificates + "/web-01.pem", "--key", fleet.certificates + "/web-01-key.pem",
+            "-w", "\n%{http_code}", "-H", "X-Amz-Target: com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents",
+            "--data-binary", "@-", fleet.collectorURL + "/",
+        ], stdin: Data(String(repeating: " ", count: 2 << 20).utf8))
+        #expect(huge.stdout.hasSuffix("\n400") && huge.stdout.contains("SerializationException"), "\(huge)")
+
         let tooMany = try Self.aws(fleet, ["lookup-events", "--max-results", "51"])
         #expect(tooMany.status != 0 && tooMany.stderr.contains("InvalidMaxResultsException"), "\(tooMany)")
         #expect(try Self.aws(fleet, ["describe-trails"]).stdout.contains("e2e-trail"))

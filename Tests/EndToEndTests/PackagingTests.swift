@@ -48,6 +48,7 @@ struct PackagingTests {
         ("agent", "collector = \"https://c:8443\"\nevent-source-claim = [\"x.example.com=user:no-such-user-here\"]\n",
          "key \"event-source-claim\": event source claim \"x.example.com=user:no-such-user-here\": there is no user no-such-user-here on this host"),
         ("agent", "collector = \"https://c:8443\"\nrate-limit = -1\n", "key \"rate-limit\""),
+        ("collector", "revocation-file = \"/dev/null/x\"\n", "key \"revocation-file\": /dev/null/x does not exist or is not readable"),
         ("agent", "spool-dir = \"/x\"\n", "--collector: the collector's URL is required"),
         ("collector", "listen = \"nowhere\"\n", "key \"listen\": \"nowhere\" is not HOST:PORT"),
         ("collector", "account-id = \"12\"\n", "key \"account-id\": \"12\" is not a 12-digit account id"),

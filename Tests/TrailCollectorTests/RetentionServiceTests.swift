@@ -9,8 +9,8 @@ import TrailTestSupport
 @testable import TrailCollector
 
 struct RetentionServiceTests {
-    /// 2,500 expired events go in three batches; the 10 recent ones stay; the deletion is itself
-    /// a record saying how many and from when to when.
+    /// 2,500 expired events go in three batches; the 10 recent ones stay; each batch is itself a
+    /// record, written in the transaction that deleted it, saying how many and from when to when.
     @Test func expiredEventsAreDeletedInBatchesAndTheDeletionIsRecorded() async throws {
         let directory = try TemporaryDirectory(prefix: "retention")
         defer { directory.remove() }
@@ -28,18 +28,18 @@ struct RetentionServiceTests {
         let service = RetentionService(
             store: store, binder: CollectorTestRecords.binder, retention: .seconds(30 * 86_400), interval: .seconds(60), logger: Logger(label: "test"))
         #expect(try await service.prune(now: now) == 2500)
-        #expect(try await store.count() == 11)
+        #expect(try await store.count() == 13)
         let all = try await store.lookup(EventQuery(filters: [], startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))
-        let names = try all.records.map { try CloudTrailRecord.decode(from: Data($0.json.utf8)).eventName }
-        #expect(names.filter { $0 == "Recent" }.count == 10)
-        let summary = try #require(try all.records.map { try CloudTrailRecord.decode(from: Data($0.json.utf8)) }.first { $0.eventName == "DeleteExpiredEvents" })
-        #expect(summary.eventSource == "collector.hosttrail")
-        #expect(summary.requestParameters?["deletedEvents"]?.integerValue == 2500)
-        #expect(summary.requestParameters?["retentionDays"]?.integerValue == 30)
-        #expect(summary.requestParameters?["oldestEventTime"]?.stringValue == "2026-10-16T12:00:00Z")
-        #expect(summary.requestParameters?["newestEventTime"]?.stringValue == TrailTime.format(now.addingTimeInterval(-40 * 86_400 + 2499)))
+        let decoded = try all.records.map { try CloudTrailRecord.decode(from: Data($0.json.utf8)) }
+        #expect(decoded.filter { $0.eventName == "Recent" }.count == 10)
+        let summaries = decoded.filter { $0.eventName == "DeleteExpiredEvents" }
+            .sorted { ($0.requestParameters?["oldestEventTime"]?.stringValue ?? "") < ($1.requestParameters?["oldestEventTime"]?.stringValue ?? "") }
+        #expect(summaries.map { $0.requestParameters?["deletedEvents"]?.integerValue } == [1000, 1000, 500])
+        #expect(summaries.allSatisfy { $0.eventSource == "collector.hosttrail" && $0.requestParameters?["retentionDays"]?.integerValue == 30 })
+        #expect(summaries.first?.requestParameters?["oldestEventTime"]?.stringValue == "2026-10-16T12:00:00Z")
+        #expect(summaries.last?.requestParameters?["newestEventTime"]?.stringValue == TrailTime.format(now.addingTimeInterval(-40 * 86_400 + 2499)))
         // Nothing more to delete: no new record.
         #expect(try await service.prune(now: now) == 0)
-        #expect(try await store.count() == 11)
+        #expect(try await store.count() == 13)
     }
 }

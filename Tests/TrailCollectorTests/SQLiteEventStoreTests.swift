@@ -117,8 +117,11 @@ struct SQLiteEventStoreTests {
         let queue = try DatabaseQueue(path: path)
         func resourceRows() async throws -> Int { try await queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM event_resources") ?? -1 } }
         #expect(try await resourceRows() == 2)
-        #expect(try await store.deleteOlderThan(Int64(TrailTime.parseISO8601("2026-06-01T00:00:00Z")!.timeIntervalSince1970 * 1000), limit: 10).deleted == 1)
-        #expect(try await resourceRows() == 1)
+        let summary = try CollectorTestRecords.stored(CollectorTestRecords.record(name: "Summary", time: "2026-11-02T00:00:00Z"))
+        #expect(try await store.deleteOlderThan(Int64(TrailTime.parseISO8601("2026-06-01T00:00:00Z")!.timeIntervalSince1970 * 1000), limit: 10) { _, _, _ in summary } == 1)
+        // The old event's resource went with it; the summary brought its own.
+        #expect(try await resourceRows() == 2)
+        #expect(try await store.count() == 2)
     }
 }
 

@@ -152,8 +152,14 @@ public struct CollectorConfiguration: Sendable, Hashable {
         if let value = try settings.integer("retention-days", in: 0...36_500) { retentionDays = value }
         if let value = try settings.integer("retention-interval-ms", in: 100...86_400_000) { retentionInterval = .milliseconds(value) }
         if let value = try settings.string("revocation-file") {
-            guard FileManager.default.isReadableFile(atPath: value) else {
+            // Read and parsed now too, so `validate` and a start both name a broken line.
+            guard let text = try? String(contentsOfFile: value, encoding: .utf8) else {
                 throw settings.invalid("revocation-file", "\(value) does not exist or is not readable")
+            }
+            do {
+                _ = try RevocationList(fileText: text)
+            } catch {
+                throw settings.invalid("revocation-file", "\(value) \(error)")
             }
             revocationFile = value
         }

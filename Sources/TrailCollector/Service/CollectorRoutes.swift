@@ -142,7 +142,12 @@ struct CollectorRoutes: Sendable {
         var request = request
         let requestID = UUID().uuidString.lowercased()
         do {
-            let body = Data(try await request.collectBody(upTo: 1024 * 1024).readableBytesView)
+            let body: Data
+            do {
+                body = Data(try await request.collectBody(upTo: 1024 * 1024).readableBytesView)
+            } catch {
+                throw CloudTrailAPIError(type: "SerializationException", message: "the request body is larger than 1 MiB")
+            }
             // A call is signed (SigV4, any SDK) or comes with a client certificate the CA signed.
             var key: AccessKey?
             let certificate = (try? await ClientCertificate.of(channel: context.channel)) ?? nil

@@ -17,8 +17,11 @@ public protocol EventStore: Sendable {
     func lookup(_ query: EventQuery) async throws -> EventPage
 
     /// Deletes at most `limit` records with an event time before `cutoff` (ms since the epoch), the
-    /// oldest first, in one short transaction; returns how many and their time range.
-    func deleteOlderThan(_ cutoff: Int64, limit: Int) async throws -> (deleted: Int, oldest: Int64?, newest: Int64?)
+    /// oldest first, and stores `summary` of what it deleted (count, oldest and newest event time),
+    /// all in one short transaction; returns how many were deleted.
+    func deleteOlderThan(
+        _ cutoff: Int64, limit: Int, recordedAs summary: @escaping @Sendable (_ deleted: Int, _ oldest: Int64, _ newest: Int64) throws -> StoredRecord
+    ) async throws -> Int
 }
 
 /// A record ready to store: its canonical JSON and the columns lookups filter on.

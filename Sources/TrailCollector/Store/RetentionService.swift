@@ -6,8 +6,9 @@ import ServiceLifecycle
 import TrailCore
 
 /// Deletes events older than the retention period (`--retention-days`), in small batches so
-/// ingest never waits long for the store, and records each pass that deleted anything as a
-/// `collector.hosttrail DeleteExpiredEvents` event: a policy that drops records says so in the trail.
+/// ingest never waits long for the store, and records each batch in the transaction that deleted
+/// it as a `collector.hosttrail DeleteExpiredEvents` event: a policy that drops records says so in
+/// the trail, and no crash can separate the two.
 struct RetentionService: Service {
     let store: any EventStore
     let binder: RecordBinder
@@ -32,25 +33,30 @@ struct RetentionService: Service {
         }
     }
 
-    /// One pass: deletes every expired event, batch by batch; returns how many.
+    /// One pass: deletes every expired event, batch by batch, each batch with the record that
+    /// says so; returns how many.
     func prune(now: Date) async throws -> Int {
         let cutoff = Int64((now.timeIntervalSince1970 - Double(retention.components.seconds)) * 1000)
         var deleted = 0
-        var oldest: Int64?
-        var newest: Int64?
         while true {
             try Task.checkCancellation()
-            let pass = try await store.deleteOlderThan(cutoff, limit: Self.batch)
-            deleted += pass.deleted
-            oldest = [oldest, pass.oldest].compactMap { $0 }.min()
-            newest = [newest, pass.newest].compactMap { $0 }.max()
-            if pass.deleted < Self.batch { break }
+            let batch = try await store.deleteOlderThan(cutoff, limit: Self.batch) { [self] count, oldest, newest in
+                try binder.bind(summary(deleted: count, oldest: oldest, newest: newest, now: now), index: 0, host: "collector")
+            }
+            deleted += batch
+            if batch < Self.batch { break }
             await Task.yield()
         }
-        guard deleted > 0, let oldest, let newest else { return 0 }
-        logger.notice("deleted expired events", metadata: ["retention.deleted": "\(deleted)", "retention.cutoff": "\(TrailTime.formatEpochSeconds(cutoff / 1000))"])
+        if deleted > 0 {
+            logger.notice("deleted expired events", metadata: ["retention.deleted": "\(deleted)", "retention.cutoff": "\(TrailTime.formatEpochSeconds(cutoff / 1000))"])
+        }
+        return deleted
+    }
+
+    /// The `collector.hosttrail DeleteExpiredEvents` record of one deleted batch.
+    func summary(deleted: Int, oldest: Int64, newest: Int64, now: Date) -> CloudTrailRecord {
         let eventID = RandomUUID.make()
-        let record = CloudTrailRecord(
+        return CloudTrailRecord(
             userIdentity: UserIdentity(type: "AWSService", principalId: "hosttrail-collector", userName: "hosttrail-collector"),
             eventTime: TrailTime.format(now), eventSource: "collector.hosttrail", eventName: "DeleteExpiredEvents",
             sourceIPAddress: "collector.hosttrail", userAgent: "hosttrail-collector",
@@ -60,7 +66,5 @@ struct RetentionService: Service {
             ],
             additionalEventData: ["host": ["hostname": "collector"]],
             requestID: eventID, eventID: eventID, readOnly: false, eventType: "AwsServiceEvent", managementEvent: true, eventCategory: "Management")
-        _ = try await store.insert([try binder.bind(record, index: 0, host: "collector")])
-        return deleted
     }
 }

@@ -93,8 +93,15 @@ public final class SQLiteEventStore: EventStore {
     }
 
     public func insert(_ records: [StoredRecord]) async throws -> IngestResult {
-        let receivedAt = Int64(Date().timeIntervalSince1970 * 1000)
-        return try await pool.write { db in
+        try await pool.write { db in
+            let accepted = try Self.insert(records, into: db)
+            return IngestResult(accepted: accepted, duplicates: records.count - accepted)
+        }
+    }
+
+    /// Inserts within the caller's transaction; returns how many were new.
+    static func insert(_ records: [StoredRecord], into db: Database) throws -> Int {
+            let receivedAt = Int64(Date().timeIntervalSince1970 * 1000)
             var accepted = 0
             let resources = try db.cachedStatement(sql: "INSERT INTO event_resources (event_id, event_time, type, name) VALUES (?, ?, ?, ?)")
             let statement = try db.cachedStatement(
@@ -116,8 +123,7 @@ public final class SQLiteEventStore: EventStore {
                     try resources.execute(arguments: [record.eventID, record.eventTime, resource.type, resource.name])
                 }
             }
-            return IngestResult(accepted: accepted, duplicates: records.count - accepted)
-        }
+            return accepted
     }
 
     /// Builds one SQL statement per lookup, shaped so that SQLite walks one index in time order and
@@ -216,16 +222,21 @@ public final class SQLiteEventStore: EventStore {
         return EventPage(records: Array(rows.prefix(query.limit)), hasMore: rows.count > query.limit)
     }
 
-    public func deleteOlderThan(_ cutoff: Int64, limit: Int) async throws -> (deleted: Int, oldest: Int64?, newest: Int64?) {
+    public func deleteOlderThan(
+        _ cutoff: Int64, limit: Int, recordedAs summary: @escaping @Sendable (_ deleted: Int, _ oldest: Int64, _ newest: Int64) throws -> StoredRecord
+    ) async throws -> Int {
         try await pool.write { db in
             let range = try Row.fetchOne(
                 db, sql: "SELECT min(event_time), max(event_time), count(*) FROM (SELECT event_time FROM events WHERE event_time < ? ORDER BY event_time LIMIT ?)",
                 arguments: [cutoff, limit])
-            guard let range, (range[2] as Int) > 0 else { return (0, nil, nil) }
+            guard let range, (range[2] as Int) > 0, let oldest = range[0] as Int64?, let newest = range[1] as Int64? else { return 0 }
             try db.execute(
                 sql: "DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE event_time < ? ORDER BY event_time LIMIT ?)",
                 arguments: [cutoff, limit])
-            return (db.changesCount, range[0] as Int64?, range[1] as Int64?)
+            let deleted = db.changesCount
+            // In the same transaction: no crash can delete events without the record saying so.
+            _ = try Self.insert([try summary(deleted, oldest, newest)], into: db)
+            return deleted
         }
     }
 
