@@ -40,6 +40,7 @@ let package = Package(
             name: "TrailCore",
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             swiftSettings: swiftSettings
@@ -73,7 +74,7 @@ let package = Package(
         .target(
             name: "TrailCollector",
             dependencies: [
-                "TrailCore", "TrailSystemd",
+                "TrailCore", "TrailSystemd", "CurlTransport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -94,6 +95,8 @@ let package = Package(
                 "TrailCore", "CurlTransport",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

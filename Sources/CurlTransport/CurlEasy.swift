@@ -65,6 +65,15 @@ final class CurlEasy {
         try check(ccurl_setopt_string(handle, option, value))
     }
 
+    /// A string option, or `nil` to restore its default.
+    func set(_ option: CURLoption, _ value: String?) throws {
+        if let value {
+            try set(option, value)
+        } else {
+            try check(ccurl_setopt_string(handle, option, nil))
+        }
+    }
+
     /// Replaces the request headers; the list lives until the next call or `deinit`.
     func setHeaders(_ headers: [String]) throws {
         if let headerList { curl_slist_free_all(headerList) }

@@ -83,9 +83,15 @@ public final class HTTPSClient: Sendable {
     ///
     /// - Throws: ``CurlError`` when no HTTP response arrived (connection, TLS, timeout).
     public func post(url: String, headers: [String], body: Data) throws -> Response {
+        try send(method: "POST", url: url, headers: headers, body: body)
+    }
+
+    /// Sends `body` with `method` (`POST`, `PUT`) to `url` and waits for the whole response (blocking).
+    public func send(method: String, url: String, headers: [String], body: Data) throws -> Response {
         try easy.withLock { box in
             let easy = box.easy
             try easy.set(CURLOPT_POST, 1)
+            try easy.set(CURLOPT_CUSTOMREQUEST, method == "POST" ? nil : method)
             try easy.setHeaders(headers + ["Expect:"])  // no 100-continue round trip
             try easy.setPostBody(body)
             let result = try easy.perform(url: url)

@@ -51,9 +51,36 @@ public struct LookupClient: Sendable {
     }
 
     func call(_ request: LookupEventsRequest) throws -> LookupEventsResponse {
-        let body = try JSONEncoder().encode(request)
+        let response = try call(operation: "LookupEvents", body: try JSONEncoder().encode(request))
+        do {
+            return try JSONDecoder().decode(LookupEventsResponse.self, from: response)
+        } catch {
+            throw Failure(description: "the collector's answer is not a LookupEvents response: \(error)")
+        }
+    }
+
+    /// The collector's digest signing keys valid at some time in `[start, end]`, by fingerprint.
+    public func publicKeys(start: Date, end: Date) throws -> [String: DigestPublicKey] {
+        let body = Data("{\"StartTime\":\(Int64(start.timeIntervalSince1970)),\"EndTime\":\(Int64(end.timeIntervalSince1970))}".utf8)
+        let response = try call(operation: "ListPublicKeys", body: body)
+        guard let list = (try? JSONValue.parse(response))?.objectValue?["PublicKeyList"]?.arrayValue else {
+            throw Failure(description: "the collector's answer is not a ListPublicKeys response")
+        }
+        var keys: [String: DigestPublicKey] = [:]
+        for entry in list {
+            guard let value = entry.objectValue?["Value"]?.stringValue, let der = Data(base64Encoded: value),
+                let key = try? DigestPublicKey(derRepresentation: der)
+            else { throw Failure(description: "ListPublicKeys returned a key that is not base64 PKCS#1 DER") }
+            // The fingerprint is computed here, not taken from the answer.
+            keys[key.fingerprint] = key
+        }
+        return keys
+    }
+
+    /// One CloudTrail API call; the 200 answer's body.
+    func call(operation: String, body: Data) throws -> Data {
         var headers: [(name: String, value: String)] = [
-            ("Content-Type", "application/x-amz-json-1.1"), ("X-Amz-Target", "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"),
+            ("Content-Type", "application/x-amz-json-1.1"), ("X-Amz-Target", "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.\(operation)"),
         ]
         if let credentials {
             // Host is signed, so it is sent as signed rather than left to libcurl.
@@ -73,14 +100,10 @@ public struct LookupClient: Sendable {
         }
         guard response.status == 200 else {
             if let error = try? JSONDecoder().decode(CloudTrailAPIError.self, from: response.body) {
-                throw Failure(description: "the collector refused the lookup: \(error.type): \(error.message)")
+                throw Failure(description: "the collector refused \(operation): \(error.type): \(error.message)")
             }
             throw Failure(description: "the collector answered HTTP \(response.status): \(response.bodyText.prefix(500))")
         }
-        do {
-            return try JSONDecoder().decode(LookupEventsResponse.self, from: response.body)
-        } catch {
-            throw Failure(description: "the collector's answer is not a LookupEvents response: \(error)")
-        }
+        return response.body
     }
 }

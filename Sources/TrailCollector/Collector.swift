@@ -7,6 +7,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import ServiceLifecycle
+import TrailCore
 import TrailSystemd
 import UnixSignals
 
@@ -32,10 +33,32 @@ public struct Collector: Sendable {
         } catch {
             throw CollectorError(.storeUnavailable, "cannot create the data directory", context: configuration.dataDirectory, underlyingError: error)
         }
-        let store = try SQLiteEventStore(path: configuration.dataDirectory + "/events.sqlite")
+        let store = try SQLiteEventStore(path: configuration.dataDirectory + "/events.sqlite", archiving: configuration.archive)
+        var archiveServices: [any Service] = []
+        var ledger: ArchiveLedger?
+        if configuration.archive {
+            let archiveLedger = ArchiveLedger(store: store)
+            let signingKey = try SigningKeyFiles.load(configured: configuration.signingKeyFile, directory: configuration.dataDirectory + "/keys")
+            do {
+                try archiveLedger.useSigningKey(
+                    fingerprint: signingKey.publicKey.fingerprint, der: signingKey.publicKey.pkcs1DER, now: Int64(Date().timeIntervalSince1970))
+            } catch {
+                throw CollectorError(.storeUnavailable, "cannot record the digest signing key", context: store.path, underlyingError: error)
+            }
+            let writer = (
+                ArchiveWriter(
+                    ledger: archiveLedger, layout: configuration.archiveLayout, directory: configuration.archivePath, signingKey: signingKey,
+                    logFileInterval: configuration.logFileInterval, digestInterval: configuration.digestInterval, logger: logger))
+            // Stopped last to first: the writer's final digest, then the upload of it.
+            if configuration.s3Endpoint != nil {
+                archiveServices.append(try ArchiveUploader(configuration: configuration, ledger: archiveLedger, logger: logger))
+            }
+            archiveServices.append(writer)
+            ledger = archiveLedger
+        }
         let revoked = try RevokedHosts(path: configuration.revocationFile, logger: logger)
         let router = Router(context: CollectorRequestContext.self)
-        CollectorRoutes(configuration: configuration, store: store, revoked: revoked).register(on: router)
+        CollectorRoutes(configuration: configuration, store: store, revoked: revoked, archive: ledger).register(on: router)
 
         let tls = try Self.tlsConfiguration(configuration)
         let host = configuration.listenHost
@@ -53,7 +76,9 @@ public struct Collector: Sendable {
             logger: logger
         )
         self.store = store
-        var services: [any Service] = [app, revoked]
+        // A group stops its services last to first: the listener first, then the archive writes
+        // what was stored before it and its final digest.
+        var services: [any Service] = archiveServices + [app, revoked]
         if configuration.retentionDays > 0 {
             services.append(RetentionService(
                 store: store, binder: RecordBinder(accountID: configuration.accountID, region: configuration.region, trailARN: configuration.trailARN),

@@ -10,6 +10,7 @@ public struct CollectorError: Error, Sendable, CustomStringConvertible {
         public static let tlsSetup = Code(rawValue: "tls-setup")
         public static let listen = Code(rawValue: "listen")
         public static let invalidConfiguration = Code(rawValue: "invalid-configuration")
+        public static let archiveUnavailable = Code(rawValue: "archive-unavailable")
         public var description: String { rawValue }
     }
 

@@ -13,7 +13,7 @@ struct HostTrailCollectorCommand: AsyncParsableCommand {
         commandName: "hosttrail-collector",
         abstract: "Receives records from HostTrail agents, stores them and answers the CloudTrail API.",
         version: HostTrailVersion.current,
-        subcommands: [Run.self, Validate.self],
+        subcommands: [Run.self, Validate.self, RotateSigningKey.self],
         defaultSubcommand: Run.self
     )
 }
@@ -39,6 +39,22 @@ struct CollectorOptions: ParsableArguments {
     @Option(name: .customLong("retention-days"), help: "Delete events older than this many days, recording each deletion (default 0: keep all).")
     var retentionDays: Int?
     @Option(name: .customLong("retention-interval-ms"), help: "How often expired events are looked for (default 60000).") var retentionIntervalMs: Int?
+    @Flag(name: .customLong("archive"), inversion: .prefixedNo, help: "Write CloudTrail log files and signed digests (default on).")
+    var archive: Bool?
+    @Option(name: .customLong("archive-dir"), help: "Where log files and digests are written (default <data-dir>/archive; it holds AWSLogs/).")
+    var archiveDir: String?
+    @Option(name: .customLong("log-file-interval"), help: "How often stored records are written to log files, e.g. 10s, 5m (default 5m).")
+    var logFileInterval: String?
+    @Option(name: .customLong("digest-interval"), help: "How often a signed digest is written, 5s or more (default 1h).") var digestInterval: String?
+    @Option(name: .customLong("signing-key"), help: "Digest signing key, RSA PEM (default: the newest in <data-dir>/keys, made at first start).")
+    var signingKey: String?
+    @Option(name: .customLong("s3-endpoint"), help: "S3-compatible endpoint the archive is also copied to, e.g. https://s3.example.net.")
+    var s3Endpoint: String?
+    @Option(name: .customLong("s3-bucket"), help: "Bucket named in the digests and uploaded to (default hosttrail).") var s3Bucket: String?
+    @Option(name: .customLong("s3-prefix"), help: "Key prefix in the bucket (default none).") var s3Prefix: String?
+    @Option(name: .customLong("s3-region"), help: "Region S3 requests are signed for (default us-east-1).") var s3Region: String?
+    @Option(name: .customLong("s3-credentials-file"), help: "'ACCESS_KEY_ID SECRET' for the bucket (mode 0600).") var s3CredentialsFile: String?
+    @Option(name: .customLong("s3-ca"), help: "CA bundle for an https S3 endpoint (default the system's).") var s3CA: String?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical (default info).") var logLevel: String?
 
     /// The file's text, or `nil` when there is no such file.
@@ -66,6 +82,17 @@ struct CollectorOptions: ParsableArguments {
         settings.setFlag("revocation-file", revocationFile.map(ConfigValue.string))
         settings.setFlag("retention-days", retentionDays.map(ConfigValue.integer))
         settings.setFlag("retention-interval-ms", retentionIntervalMs.map(ConfigValue.integer))
+        settings.setFlag("archive", archive.map(ConfigValue.bool))
+        settings.setFlag("archive-dir", archiveDir.map(ConfigValue.string))
+        settings.setFlag("log-file-interval", logFileInterval.map(ConfigValue.string))
+        settings.setFlag("digest-interval", digestInterval.map(ConfigValue.string))
+        settings.setFlag("signing-key", signingKey.map(ConfigValue.string))
+        settings.setFlag("s3-endpoint", s3Endpoint.map(ConfigValue.string))
+        settings.setFlag("s3-bucket", s3Bucket.map(ConfigValue.string))
+        settings.setFlag("s3-prefix", s3Prefix.map(ConfigValue.string))
+        settings.setFlag("s3-region", s3Region.map(ConfigValue.string))
+        settings.setFlag("s3-credentials-file", s3CredentialsFile.map(ConfigValue.string))
+        settings.setFlag("s3-ca", s3CA.map(ConfigValue.string))
         return settings
     }
 }
@@ -108,5 +135,25 @@ struct Validate: ParsableCommand {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)
         }
+    }
+}
+
+struct RotateSigningKey: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rotate-signing-key",
+        abstract: "Make a new digest signing key in <data-dir>/keys; the collector signs with it from its next start.",
+        discussion: "Earlier keys stay listed by ListPublicKeys, so digests they signed still verify.")
+    @OptionGroup var options: CollectorOptions
+
+    func run() throws {
+        let configuration: CollectorConfiguration
+        do {
+            configuration = try CollectorConfiguration(settings: try options.settings())
+        } catch let error as ConfigurationError {
+            throw ValidationError("invalid configuration: \(error)")
+        }
+        let directory = configuration.dataDirectory + "/keys"
+        let key = try SigningKeyFiles.generate(in: directory, now: Date())
+        print("new signing key \(key.publicKey.fingerprint) in \(directory); restart the collector to sign with it")
     }
 }

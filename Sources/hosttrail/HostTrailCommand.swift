@@ -12,7 +12,7 @@ struct HostTrailCommand: ParsableCommand {
         commandName: "hosttrail",
         abstract: "HostTrail's command line: look up events, send application events, make development certificates.",
         version: HostTrailVersion.current,
-        subcommands: [Lookup.self, Tail.self, Send.self, DevCerts.self]
+        subcommands: [Lookup.self, Tail.self, Send.self, Validate.self, DevCerts.self]
     )
 }
 
@@ -221,5 +221,87 @@ struct DevCerts: ParsableCommand {
         let output = try DevCertificateAuthority(directory: out).write(hosts: hosts)
         print(output.reusedCA ? "reused the CA in \(out)" : "created a new CA in \(out)")
         for file in output.files { print("wrote \(file)") }
+    }
+}
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check an archive directory: digest signatures and chain, log file hashes, files no digest lists.",
+        discussion: """
+            Trusted keys come from --public-key files (the collector writes them to <data-dir>/keys/*.pub.pem) or from the \
+            collector's ListPublicKeys (--collector with a client certificate or SigV4 credentials), never from the archive. \
+            Exits 1 when anything is wrong, naming each problem.
+            """)
+    @Option(help: "The archive directory; it holds AWSLogs/.") var dir: String
+    @Option(name: .customLong("public-key"), help: "A trusted digest public key, PEM (repeatable).") var publicKeys: [String] = []
+    @Option(help: "Collector URL whose ListPublicKeys supplies trusted keys.") var collector: String?
+    @Option(help: "CA certificate of the collector (PEM).") var ca: String?
+    @Option(help: "Client certificate (PEM).") var cert: String?
+    @Option(help: "Client key (PEM).") var key: String?
+    @Option(name: .customLong("start-time"), help: "Check digests from this time: ISO 8601 or relative (7d). Default: all.") var startTime: String?
+    @Option(name: .customLong("end-time"), help: "Check digests up to this time. Default: now.") var endTime: String?
+    @Option(name: .customLong("state-file"), help: "Where hashes already checked are remembered (default ~/.cache/hosttrail/validate-state.json).")
+    var stateFile: String?
+    @Flag(help: "Hash every log file again, ignoring what was remembered.") var full = false
+    @Flag(help: "Print each file checked.") var verbose = false
+
+    func run() throws {
+        let now = Date()
+        let start = try startTime.map { text in
+            guard let date = TrailTime.parse(text, now: now) else { throw ValidationError("--start-time \(text) is not a time") }
+            return Int64(date.timeIntervalSince1970)
+        }
+        let end = try endTime.map { text in
+            guard let date = TrailTime.parse(text, now: now) else { throw ValidationError("--end-time \(text) is not a time") }
+            return Int64(date.timeIntervalSince1970)
+        }
+        if let start, let end, start > end { throw ValidationError("--start-time is after --end-time") }
+        var trusted: [String: DigestPublicKey] = [:]
+        for path in publicKeys {
+            do {
+                let key = try DigestPublicKey(pemRepresentation: try String(contentsOfFile: path, encoding: .utf8))
+                trusted[key.fingerprint] = key
+            } catch {
+                throw ValidationError("--public-key \(path) is not an RSA public key in PEM: \(error)")
+            }
+        }
+        if let collector {
+            let environment = ProcessInfo.processInfo.environment
+            var credentials: LookupClient.Credentials?
+            if let id = environment["AWS_ACCESS_KEY_ID"], let secret = environment["AWS_SECRET_ACCESS_KEY"], cert == nil {
+                credentials = LookupClient.Credentials(accessKeyID: id, secretAccessKey: secret, region: environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1")
+            }
+            let client = try LookupClient(collectorURL: collector, tls: HTTPSClient.Configuration(caFile: ca, certificateFile: cert, keyFile: key), credentials: credentials)
+            let keys = try client.publicKeys(start: Date(timeIntervalSince1970: 0), end: now.addingTimeInterval(7200))
+            trusted.merge(keys) { first, _ in first }
+        }
+        guard !trusted.isEmpty else {
+            throw ValidationError("no trusted public key: give --public-key FILE or --collector URL (the archive's own keys are not trusted)")
+        }
+        let home = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? ((ProcessInfo.processInfo.environment["HOME"] ?? "/root") + "/.cache")
+        let statePath = stateFile ?? home + "/hosttrail/validate-state.json"
+        var validator = ArchiveValidator(
+            options: .init(directory: dir, trustedKeys: trusted, start: start, end: end ?? Int64(now.timeIntervalSince1970),
+                           state: full ? ValidationState() : ValidationState.load(from: statePath)))
+        let report: ArchiveValidator.Report
+        do {
+            report = try validator.validate()
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        try? validator.state.save(to: statePath)
+        let from = report.firstDigestStart.map(TrailTime.formatEpochSeconds) ?? "-"
+        let to = report.lastDigestEnd.map(TrailTime.formatEpochSeconds) ?? "-"
+        print("Results found for \(from) to \(to):")
+        print("\(report.validDigests)/\(report.digests) digest files valid")
+        print("\(report.validLogFiles)/\(report.logFiles) log files valid\(report.remembered > 0 ? " (\(report.remembered) unchanged since checked before)" : "")")
+        if report.notYetDigested > 0 { print("\(report.notYetDigested) log files newer than the newest digest (not covered yet)") }
+        for problem in report.problems { print("INVALID: \(problem)") }
+        if report.digests == 0 {
+            print("INVALID: no digest files found\(start != nil ? " in the time range" : "")")
+            throw ExitCode(1)
+        }
+        if !report.valid { throw ExitCode(1) }
     }
 }

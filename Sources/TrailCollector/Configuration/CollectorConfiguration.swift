@@ -42,10 +42,37 @@ public struct CollectorConfiguration: Sendable, Hashable {
     public var retentionDays: Int
     /// How often expired events are looked for. Default: 60 s.
     public var retentionInterval: Duration
+    /// Whether every stored record is written to CloudTrail log files with signed digests.
+    /// Default: on (`archive = false` or `--no-archive` turns it off; an audit trail wants it).
+    public var archive: Bool
+    /// Where the archive's copy is written (it holds `AWSLogs/`). Default: `<data-dir>/archive`.
+    public var archiveDirectory: String?
+    /// How often stored records are written to log files. Default: 5 minutes.
+    public var logFileInterval: Duration
+    /// How often a digest is signed (at multiples of it since the epoch). Default: 1 hour.
+    public var digestInterval: Duration
+    /// The digest signing key (PEM RSA private key). Default: one generated at first start in
+    /// `<data-dir>/keys/`, the newest there in use.
+    public var signingKeyFile: String?
+    /// An S3-compatible endpoint the archive is copied to as well, e.g. `https://s3.example.net`.
+    /// Default: none.
+    public var s3Endpoint: String?
+    /// The bucket the digests name (also for the directory copy). Default: `hosttrail`.
+    public var s3Bucket: String
+    /// Key prefix in the bucket. Default: none.
+    public var s3Prefix: String
+    /// Region to sign S3 requests for. Default: `us-east-1`.
+    public var s3Region: String
+    /// `ACCESS_KEY_ID SECRET` for the bucket, one line, mode 0600. Required with `s3-endpoint`.
+    public var s3Credentials: S3Credentials?
+    /// CA bundle for an `https` S3 endpoint. Default: the system's.
+    public var s3CAFile: String?
 
     public static let knownKeys: Set<String> = [
         "listen", "data-dir", "tls-cert", "tls-key", "client-ca", "account-id", "region", "trail-name",
         "max-ingest-bytes", "max-concurrent-ingest", "log-level", "access-key-file", "access-key", "revocation-file", "retention-days", "retention-interval-ms",
+        "archive", "archive-dir", "log-file-interval", "digest-interval", "signing-key", "s3-endpoint", "s3-bucket", "s3-prefix", "s3-region",
+        "s3-credentials-file", "s3-ca",
     ]
 
     public static let defaultFile = "/etc/hosttrail/collector.toml"
@@ -79,6 +106,26 @@ public struct CollectorConfiguration: Sendable, Hashable {
         accessKeys = AccessKeys()
         retentionDays = 0
         retentionInterval = .seconds(60)
+        archive = true
+        logFileInterval = .seconds(300)
+        digestInterval = .seconds(3600)
+        s3Bucket = "hosttrail"
+        s3Prefix = ""
+        s3Region = "us-east-1"
+    }
+
+    /// An S3 access key.
+    public struct S3Credentials: Sendable, Hashable {
+        public var id: String
+        public var secret: String
+    }
+
+    /// The archive's directory.
+    public var archivePath: String { archiveDirectory ?? dataDirectory + "/archive" }
+
+    /// Where this trail's files go in the bucket (and in the directory).
+    public var archiveLayout: ArchiveLayout {
+        ArchiveLayout(accountID: accountID, region: region, trailName: trailName, bucket: s3Bucket, prefix: s3Prefix)
     }
 
     /// Builds and checks a configuration.
@@ -127,13 +174,12 @@ public struct CollectorConfiguration: Sendable, Hashable {
         if let value = try settings.integer("max-concurrent-ingest", in: 1...10_000) { maxConcurrentIngest = value }
         var keys: [AccessKey] = []
         if let path = try settings.string("access-key-file") {
-            var status = stat()
-            guard stat(path, &status) == 0, let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            guard let mode = Self.permissions(path), let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                 throw settings.invalid("access-key-file", "\(path) does not exist or is not readable")
             }
             // Secrets: like ssh with a private key, refuse a file others can read.
-            guard status.st_mode & 0o077 == 0 else {
-                throw settings.invalid("access-key-file", "\(path) is readable by others (mode \(String(status.st_mode & 0o777, radix: 8))); chmod 600 it")
+            guard mode & 0o077 == 0 else {
+                throw settings.invalid("access-key-file", "\(path) is readable by others (mode \(String(mode & 0o777, radix: 8))); chmod 600 it")
             }
             do {
                 keys += try AccessKeys(fileText: text).keys.values.sorted { $0.id < $1.id }
@@ -151,6 +197,7 @@ public struct CollectorConfiguration: Sendable, Hashable {
         accessKeys = AccessKeys(keys)
         if let value = try settings.integer("retention-days", in: 0...36_500) { retentionDays = value }
         if let value = try settings.integer("retention-interval-ms", in: 100...86_400_000) { retentionInterval = .milliseconds(value) }
+        try readArchiveSettings(settings)
         if let value = try settings.string("revocation-file") {
             // Read and parsed now too, so `validate` and a start both name a broken line.
             guard let text = try? String(contentsOfFile: value, encoding: .utf8) else {
@@ -170,9 +217,72 @@ public struct CollectorConfiguration: Sendable, Hashable {
         }
     }
 
+    mutating func readArchiveSettings(_ settings: ConfigSettings) throws {
+        if let value = try settings.bool("archive") { archive = value }
+        if let value = try settings.string("archive-dir") {
+            guard value.hasPrefix("/") || value.hasPrefix(".") else { throw settings.invalid("archive-dir", "must be a path") }
+            archiveDirectory = value
+        }
+        func duration(_ key: String, minimum: Int) throws -> Duration? {
+            guard let text = try settings.string(key) else { return nil }
+            guard let seconds = TrailTime.parseDuration(text), Int(seconds) >= minimum, seconds <= 7 * 86_400 else {
+                throw settings.invalid(key, "\"\(text)\" is not a duration of \(minimum) s to 7 days like 10s, 5m, 1h")
+            }
+            return .seconds(Int(seconds))
+        }
+        if let value = try duration("log-file-interval", minimum: 1) { logFileInterval = value }
+        if let value = try duration("digest-interval", minimum: 5) { digestInterval = value }
+        if let value = try settings.string("signing-key") {
+            guard FileManager.default.isReadableFile(atPath: value) else {
+                throw settings.invalid("signing-key", "\(value) does not exist or is not readable")
+            }
+            signingKeyFile = value
+        }
+        if let value = try settings.string("s3-endpoint") {
+            guard value.hasPrefix("https://") || value.hasPrefix("http://"), !value.dropFirst(8).isEmpty else {
+                throw settings.invalid("s3-endpoint", "\"\(value)\" is not an http(s):// URL")
+            }
+            s3Endpoint = value.hasSuffix("/") ? String(value.dropLast()) : value
+        }
+        if let value = try settings.string("s3-bucket") {
+            // S3's bucket naming rules, so the name works path-style anywhere.
+            guard (3...63).contains(value.count), value.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-" || $0 == ".") }),
+                value.first?.isLetter == true || value.first?.isNumber == true
+            else { throw settings.invalid("s3-bucket", "\"\(value)\" is not a bucket name (3-63 lower-case letters, digits, '-', '.')") }
+            s3Bucket = value
+        }
+        if let value = try settings.string("s3-prefix") {
+            guard value.count <= 200, value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_./".contains($0)) }), !value.contains("..") else {
+                throw settings.invalid("s3-prefix", "\"\(value)\" is not a key prefix (letters, digits, '-', '_', '.', '/')")
+            }
+            s3Prefix = value
+        }
+        if let value = try settings.string("s3-region") { s3Region = value }
+        if let value = try settings.string("s3-ca") { s3CAFile = value }
+        if let path = try settings.string("s3-credentials-file") {
+            guard let mode = Self.permissions(path), let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw settings.invalid("s3-credentials-file", "\(path) does not exist or is not readable")
+            }
+            guard mode & 0o077 == 0 else {
+                throw settings.invalid("s3-credentials-file", "\(path) is readable by others (mode \(String(mode & 0o777, radix: 8))); chmod 600 it")
+            }
+            let fields = text.split(whereSeparator: \.isWhitespace)
+            guard fields.count == 2 else { throw settings.invalid("s3-credentials-file", "\(path) must hold one line: ACCESS_KEY_ID SECRET") }
+            s3Credentials = S3Credentials(id: String(fields[0]), secret: String(fields[1]))
+        }
+        if s3Endpoint != nil && s3Credentials == nil {
+            throw settings.invalid("s3-endpoint", "needs s3-credentials-file (ACCESS_KEY_ID SECRET)")
+        }
+    }
+
     /// The trail's ARN, as `DescribeTrails` reports it and records carry it.
     public var trailARN: String {
         "arn:aws:cloudtrail:\(region):\(accountID):trail/\(trailName)"
+    }
+
+    /// A file's permission bits; `nil` when it cannot be looked at.
+    static func permissions(_ path: String) -> Int? {
+        (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int
     }
 
     /// `HOST:PORT` or `[V6]:PORT`.

@@ -14,10 +14,13 @@ public struct CloudTrailAPI: Sendable {
 
     let store: any EventStore
     let configuration: CollectorConfiguration
+    /// The archive's ledger, for `ListPublicKeys`; `nil` with the archive off.
+    let archive: ArchiveLedger?
 
-    public init(store: any EventStore, configuration: CollectorConfiguration) {
+    public init(store: any EventStore, configuration: CollectorConfiguration, archive: ArchiveLedger? = nil) {
         self.store = store
         self.configuration = configuration
+        self.archive = archive
     }
 
     /// Handles one call; the result is the JSON body for a 200, errors are ``CloudTrailAPIError``.
@@ -45,19 +48,55 @@ public struct CloudTrailAPI: Sendable {
         case "GetTrailStatus":
             return try JSONSerialization.data(withJSONObject: ["IsLogging": true], options: [.sortedKeys, .withoutEscapingSlashes])
         case "ListPublicKeys":
-            // Signing keys arrive with the archive; until then there are none.
-            return Data("{\"PublicKeyList\":[]}".utf8)
+            return try await listPublicKeys(body: body)
         default:
             throw CloudTrailAPIError(type: "UnknownOperationException", message: "operation \(operation) is not supported by HostTrail")
         }
     }
 
     var trail: [String: Any] {
-        [
+        var trail: [String: Any] = [
             "Name": configuration.trailName, "TrailARN": configuration.trailARN, "HomeRegion": configuration.region,
-            "IsMultiRegionTrail": false, "IncludeGlobalServiceEvents": false, "LogFileValidationEnabled": false,
+            "IsMultiRegionTrail": false, "IncludeGlobalServiceEvents": false, "LogFileValidationEnabled": configuration.archive,
             "HasCustomEventSelectors": false, "HasInsightSelectors": false, "IsOrganizationTrail": false,
         ]
+        if configuration.archive {
+            trail["S3BucketName"] = configuration.s3Bucket
+            if !configuration.s3Prefix.isEmpty { trail["S3KeyPrefix"] = configuration.s3Prefix }
+        }
+        return trail
+    }
+
+    /// `ListPublicKeys`: the digest signing keys valid at some time in `[StartTime, EndTime]`
+    /// (both default to now), `Value` the base64 of the PKCS#1 DER, `Fingerprint` its MD5.
+    func listPublicKeys(body: Data) async throws -> Data {
+        let request: JSONValue
+        do {
+            request = try JSONValue.parse(body.isEmpty ? Data("{}".utf8) : body)
+        } catch {
+            throw CloudTrailAPIError(type: "SerializationException", message: "the ListPublicKeys request is not JSON: \(error)")
+        }
+        func time(_ name: String) throws -> Int64? {
+            switch request.objectValue?[name] {
+            case nil, .null?: return nil
+            case .integer(let seconds)?: return seconds
+            case .number(let seconds)? where TrailTime.isRepresentable(epochSeconds: seconds): return Int64(seconds.rounded(.down))
+            default: throw CloudTrailAPIError(type: "SerializationException", message: "\(name) must be a timestamp (epoch seconds)")
+            }
+        }
+        let now = Int64(Date().timeIntervalSince1970)
+        let start = try time("StartTime") ?? now
+        let end = try time("EndTime") ?? now
+        guard start <= end else { throw CloudTrailAPIError.invalidTimeRange("StartTime must not be after EndTime") }
+        let keys = try await archive?.publicKeys(start: start, end: end) ?? []
+        let list: [JSONValue] = keys.map { key in
+            var members: [String: JSONValue] = [
+                "Value": .string(key.der.base64EncodedString()), "Fingerprint": .string(key.fingerprint), "ValidityStartTime": .integer(key.validFrom),
+            ]
+            if let until = key.validUntil { members["ValidityEndTime"] = .integer(until) }
+            return .object(members)
+        }
+        return Data(JSONValue.object(["PublicKeyList": .array(list)]).serialized())
     }
 
     /// `LookupEvents`.

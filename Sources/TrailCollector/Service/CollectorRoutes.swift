@@ -21,13 +21,13 @@ struct CollectorRoutes: Sendable {
     let limiter: IngestLimiter
     let revoked: RevokedHosts
 
-    init(configuration: CollectorConfiguration, store: any EventStore, revoked: RevokedHosts) {
+    init(configuration: CollectorConfiguration, store: any EventStore, revoked: RevokedHosts, archive: ArchiveLedger? = nil) {
         self.revoked = revoked
         limiter = IngestLimiter(limit: configuration.maxConcurrentIngest)
         self.configuration = configuration
         self.store = store
         binder = RecordBinder(accountID: configuration.accountID, region: configuration.region, trailARN: configuration.trailARN)
-        api = CloudTrailAPI(store: store, configuration: configuration)
+        api = CloudTrailAPI(store: store, configuration: configuration, archive: archive)
     }
 
     func register(on router: Router<CollectorRequestContext>) {

@@ -9,12 +9,15 @@ import TrailCore
 /// `eventID` is the primary key, so a record sent twice (an agent retrying after a lost reply)
 /// is stored once; the insert and the duplicate check are one statement in one transaction.
 public final class SQLiteEventStore: EventStore {
-    private let pool: DatabasePool
+    let pool: DatabasePool
     public let path: String
+    /// With the archive on, retention deletes only events already written to a log file.
+    let archiving: Bool
 
     /// Opens (creating and migrating) the store at `path`.
-    public init(path: String) throws {
+    public init(path: String, archiving: Bool = false) throws {
         self.path = path
+        self.archiving = archiving
         var configuration = Configuration()
         configuration.journalMode = .wal
         configuration.busyMode = .timeout(10)
@@ -87,6 +90,45 @@ public final class SQLiteEventStore: EventStore {
                     CREATE INDEX resources_by_type ON event_resources(type, event_time, event_id);
                     CREATE INDEX events_by_source_ip ON events(source_ip, event_time);
                     CREATE INDEX events_by_access_key ON events(access_key_id, event_time);
+                    """)
+        }
+        // The archive: each event is claimed by exactly one log file (`log_file`), log files by one
+        // digest; what was claimed but not yet written is rewritten after a crash, same name.
+        migrator.registerMigration("v4-archive") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE events ADD COLUMN log_file INTEGER;
+                    CREATE INDEX events_by_log_file ON events(log_file);
+                    CREATE TABLE log_files (
+                        id INTEGER PRIMARY KEY,
+                        key TEXT NOT NULL UNIQUE,
+                        delivered_at INTEGER NOT NULL,
+                        sha256 TEXT,
+                        oldest_event_time INTEGER,
+                        newest_event_time INTEGER,
+                        records INTEGER,
+                        digest INTEGER,
+                        uploaded INTEGER NOT NULL DEFAULT 0
+                    );
+                    CREATE INDEX log_files_undigested ON log_files(digest) WHERE digest IS NULL;
+                    CREATE TABLE digests (
+                        id INTEGER PRIMARY KEY,
+                        key TEXT NOT NULL UNIQUE,
+                        start_time INTEGER NOT NULL,
+                        end_time INTEGER NOT NULL,
+                        json BLOB NOT NULL,
+                        sha256 TEXT NOT NULL,
+                        signature TEXT NOT NULL,
+                        fingerprint TEXT NOT NULL,
+                        written INTEGER NOT NULL DEFAULT 0,
+                        uploaded INTEGER NOT NULL DEFAULT 0
+                    );
+                    CREATE TABLE signing_keys (
+                        fingerprint TEXT NOT NULL PRIMARY KEY,
+                        public_key BLOB NOT NULL,
+                        valid_from INTEGER NOT NULL,
+                        valid_until INTEGER
+                    );
                     """)
         }
         return migrator
@@ -227,17 +269,22 @@ public final class SQLiteEventStore: EventStore {
     ) async throws -> Int {
         try await pool.write { db in
             let range = try Row.fetchOne(
-                db, sql: "SELECT min(event_time), max(event_time), count(*) FROM (SELECT event_time FROM events WHERE event_time < ? ORDER BY event_time LIMIT ?)",
+                db, sql: "SELECT min(event_time), max(event_time), count(*) FROM (SELECT event_time FROM events WHERE event_time < ? AND \(archivedClause) ORDER BY event_time LIMIT ?)",
                 arguments: [cutoff, limit])
             guard let range, (range[2] as Int) > 0, let oldest = range[0] as Int64?, let newest = range[1] as Int64? else { return 0 }
             try db.execute(
-                sql: "DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE event_time < ? ORDER BY event_time LIMIT ?)",
+                sql: "DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE event_time < ? AND \(archivedClause) ORDER BY event_time LIMIT ?)",
                 arguments: [cutoff, limit])
             let deleted = db.changesCount
             // In the same transaction: no crash can delete events without the record saying so.
             _ = try Self.insert([try summary(deleted, oldest, newest)], into: db)
             return deleted
         }
+    }
+
+    /// An event the archive has not written yet is kept past its retention until it is.
+    var archivedClause: String {
+        archiving ? "log_file IN (SELECT id FROM log_files WHERE sha256 IS NOT NULL)" : "1"
     }
 
     /// Records stored; for tests and `/healthz`.
