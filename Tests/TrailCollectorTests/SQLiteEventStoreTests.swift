@@ -29,7 +29,7 @@ struct SQLiteEventStoreTests {
         let mode = try await queue.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
         let migrations = try await queue.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
-        #expect(migrations == ["v1-events", "v2-invoking-user", "v3-lookup-indexes"])
+        #expect(migrations == ["v1-events", "v2-invoking-user", "v3-lookup-indexes", "v4-archive"])
     }
 
     /// `Username` finds what a user did and what they ran as someone else (sudo, su); an access
