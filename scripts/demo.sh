@@ -31,6 +31,7 @@ echo "== collector (embedded SQLite store) on a free loopback port"
 "$BIN/hosttrail-collector" --listen 127.0.0.1:0 --data-dir "$DIR/collector" \
     --tls-cert "$DIR/certs/collector.pem" --tls-key "$DIR/certs/collector-key.pem" --client-ca "$DIR/certs/ca.pem" \
     --account-id 123456789012 --region demo-1 --trail-name demo-trail \
+    --log-file-interval 2s --digest-interval 10s \
     --access-key "AKIDHOSTTRAILDEMO:demo-secret-not-for-production" >>"$DIR/collector.log" 2>&1 &
 echo $! > "$DIR/collector.pid"
 URL=""
@@ -89,11 +90,23 @@ AWS_CA_BUNDLE="$DIR/certs/ca.pem" AWS_ACCESS_KEY_ID=AKIDHOSTTRAILDEMO AWS_SECRET
     --query 'Events[].[EventTime,EventName,Username]' \
     --lookup-attributes AttributeKey=EventSource,AttributeValue=billing.example.com | sed 's/^/   /'
 
+show_archive() {
+    echo
+    echo "== the tamper-evident archive: CloudTrail log files and signed, chained digests in $DIR/collector/archive"
+    (cd "$DIR/collector/archive" && find AWSLogs -name '*.json.gz' | sort | sed 's/^/   /')
+    echo "   $ hosttrail validate --dir $DIR/collector/archive --public-key $DIR/collector/keys/*.pub.pem"
+    "$BIN/hosttrail" validate --dir "$DIR/collector/archive" --public-key "$DIR"/collector/keys/*.pub.pem \
+        --state-file "$DIR/validate-state.json" | sed 's/^/   /'
+}
+
 if [ "${DEMO_KEEP:-0}" = "1" ]; then
+    sleep 11  # one digest interval
+    show_archive
     echo
     echo "collector and agent keep running; stop them with: make demo-stop"
 else
-    stop
+    stop  # the collector writes its final log files and a digest covering them as it stops
+    show_archive
     echo
     echo "demo done (collector and agent stopped; DEMO_KEEP=1 make demo keeps them running)"
 fi
