@@ -36,7 +36,7 @@ def build(configuration):
 class Fleet:
     """A release collector and agent in a temporary directory."""
 
-    def __init__(self, bin_dir, agent_arguments=None, with_collector=True):
+    def __init__(self, bin_dir, agent_arguments=None, with_collector=True, collector_arguments=None):
         self.bin = bin_dir
         self.dir = tempfile.mkdtemp(prefix="htbench-")
         subprocess.run([f"{bin_dir}/hosttrail", "dev-certs", "--out", f"{self.dir}/certs", "--host", "bench-host"],
@@ -48,7 +48,7 @@ class Fleet:
             self.collector = subprocess.Popen(
                 [f"{bin_dir}/hosttrail-collector", "--listen", "127.0.0.1:0", "--data-dir", f"{self.dir}/collector",
                  "--tls-cert", f"{self.dir}/certs/collector.pem", "--tls-key", f"{self.dir}/certs/collector-key.pem",
-                 "--client-ca", f"{self.dir}/certs/ca.pem", "--log-level", "notice"],
+                 "--client-ca", f"{self.dir}/certs/ca.pem", "--log-level", "notice"] + (collector_arguments or []),
                 stdout=self.collector_log, stderr=subprocess.STDOUT)
             self.url = self._wait_for(f"{self.dir}/collector.log", r"listening on (https://127\.0\.0\.1:\d+)")
         self.socket = f"{self.dir}/api.sock"
@@ -225,7 +225,7 @@ def store_fixture(bin_dir, total):
         collector = subprocess.Popen(
             [f"{bin_dir}/hosttrail-collector", "--listen", "127.0.0.1:0", "--data-dir", directory,
              "--tls-cert", f"{fleet.dir}/certs/collector.pem", "--tls-key", f"{fleet.dir}/certs/collector-key.pem",
-             "--client-ca", f"{fleet.dir}/certs/ca.pem"], stdout=log, stderr=subprocess.STDOUT)
+             "--client-ca", f"{fleet.dir}/certs/ca.pem", "--no-archive"], stdout=log, stderr=subprocess.STDOUT)
         fleet._wait_for(f"{fleet.dir}/schema.log", r"listening on (https://127\.0\.0\.1:\d+)")
         collector.terminate()
         collector.wait(20)
@@ -288,7 +288,7 @@ def measure_lookup(bin_dir, quick):
     collector = subprocess.Popen(
         [f"{bin_dir}/hosttrail-collector", "--listen", "127.0.0.1:0", "--data-dir", directory,
          "--tls-cert", f"{fleet.dir}/certs/collector.pem", "--tls-key", f"{fleet.dir}/certs/collector-key.pem",
-         "--client-ca", f"{fleet.dir}/certs/ca.pem", "--log-level", "notice"], stdout=log, stderr=subprocess.STDOUT)
+         "--client-ca", f"{fleet.dir}/certs/ca.pem", "--log-level", "notice", "--no-archive"], stdout=log, stderr=subprocess.STDOUT)
     try:
         url = fleet._wait_for(f"{fleet.dir}/lookup-collector.log", r"listening on (https://127\.0\.0\.1:\d+)")
         port = int(url.rsplit(":", 1)[1])
@@ -628,6 +628,89 @@ def measure_journal_read(bin_dir, quick):
     ]
 
 
+def measure_archive(bin_dir, quick):
+    """The archive: end-to-end ingest events/s with it (log files every second, digests every 5 s)
+    and without it (`--no-archive`), in alternating runs; then `hosttrail validate --full` over the
+    archive in MB/s of log file and digest bytes on disk, next to `sha256sum` over the same files,
+    and a re-run that remembers what it checked."""
+    total = 20000 if quick else 200000
+    rates = {False: [], True: []}
+    validate_rates, validate_uncompressed, sha_rates, zcat_rates, rerun_seconds, sizes = [], [], [], [], [], []
+    for run in range(3):
+        for archived in (False, True):
+            arguments = ["--log-file-interval", "1s", "--digest-interval", "5s"] if archived else ["--no-archive"]
+            fleet = Fleet(bin_dir, collector_arguments=arguments)
+            try:
+                base = fleet.stored()
+                started = time.perf_counter()
+                loadgen(bin_dir, fleet.socket, total, batch=100, clients=4)
+                deadline = time.time() + 300
+                while fleet.stored() - base < total:
+                    if time.time() > deadline:
+                        raise RuntimeError(f"only {fleet.stored() - base} of {total} events arrived")
+                    time.sleep(0.02)
+                rates[archived].append(total / (time.perf_counter() - started))
+                if not archived:
+                    continue
+                fleet.agent.terminate()
+                fleet.agent.wait(20)
+                fleet.collector.terminate()  # the final log files and digest
+                fleet.collector.wait(120)
+                archive = f"{fleet.dir}/collector/archive"
+                files = [os.path.join(folder, name) for folder, _, names in os.walk(archive) for name in names if name.endswith(".json.gz")]
+                size = sum(os.path.getsize(path) for path in files)
+                keys = [os.path.join(f"{fleet.dir}/collector/keys", name) for name in os.listdir(f"{fleet.dir}/collector/keys") if name.endswith(".pub.pem")]
+                command = [f"{bin_dir}/hosttrail", "validate", "--dir", archive, "--state-file", f"{fleet.dir}/state.json"] + sum((["--public-key", key] for key in keys), [])
+                begin = time.perf_counter()
+                result = subprocess.run(command + ["--full"], capture_output=True, text=True)
+                seconds = time.perf_counter() - begin
+                if result.returncode != 0:
+                    raise RuntimeError(f"validate failed: {result.stdout} {result.stderr}")
+                begin = time.perf_counter()
+                subprocess.run(["sha256sum"] + files, check=True, stdout=subprocess.DEVNULL)
+                sha_seconds = time.perf_counter() - begin
+                begin = time.perf_counter()
+                subprocess.run(["sh", "-c", 'for f in "$@"; do gzip -dc "$f" | sha256sum; done', "sh"] + files, check=True, stdout=subprocess.DEVNULL)
+                zcat_seconds = time.perf_counter() - begin
+                begin = time.perf_counter()
+                subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+                rerun_seconds.append((time.perf_counter() - begin) * 1000)
+                # gzip's trailer holds the uncompressed size (mod 2^32; these files are far smaller).
+                uncompressed = 0
+                for path in files:
+                    with open(path, "rb") as handle:
+                        handle.seek(-4, os.SEEK_END)
+                        uncompressed += int.from_bytes(handle.read(4), "little")
+                validate_rates.append(size / seconds / 1e6)
+                validate_uncompressed.append(uncompressed / seconds / 1e6)
+                sha_rates.append(size / sha_seconds / 1e6)
+                zcat_rates.append(size / zcat_seconds / 1e6)
+                sizes.append(size / 1e6)
+            finally:
+                fleet.close()
+    with_archive, without = statistics.median(rates[True]), statistics.median(rates[False])
+    validate, sha, zcat = statistics.median(validate_rates), statistics.median(sha_rates), statistics.median(zcat_rates)
+    return [
+        {"name": "ingest_with_archive", "unit": "events/s", "median": with_archive, "runs": rates[True],
+         "baseline": f"--no-archive {without:,.0f} events/s", "ratio": with_archive / without,
+         "detail": f"{total} events socket → store over mTLS+gzip, log files every 1 s, digests every 5 s"},
+        {"name": "ingest_without_archive", "unit": "events/s", "median": without, "runs": rates[False],
+         "baseline": None, "ratio": None, "detail": f"{total} events, --no-archive"},
+        {"name": "validate_throughput", "unit": "MB/s", "median": validate, "runs": validate_rates,
+         "baseline": f"sha256sum {sha:,.0f} MB/s", "ratio": validate / sha,
+         "detail": f"hosttrail validate --full over {statistics.median(sizes):.1f} MB of .json.gz (gunzip + SHA-256 + signatures), MB on disk per second"},
+        {"name": "validate_sha256sum", "unit": "MB/s", "median": sha, "runs": sha_rates, "baseline": None, "ratio": None,
+         "detail": "sha256sum over the same files (compressed bytes only: less work than a validation)"},
+        {"name": "validate_vs_gzip_sha256sum", "unit": "MB/s", "median": validate, "runs": validate_rates,
+         "baseline": f"gzip -dc piped to sha256sum {zcat:,.0f} MB/s", "ratio": validate / zcat,
+         "detail": "the same work a script would do: each file inflated and hashed, MB on disk per second"},
+        {"name": "validate_uncompressed_throughput", "unit": "MB/s", "median": statistics.median(validate_uncompressed),
+         "runs": validate_uncompressed, "baseline": None, "ratio": None, "detail": "uncompressed log bytes hashed per second"},
+        {"name": "validate_rerun", "unit": "ms", "median": statistics.median(rerun_seconds), "runs": rerun_seconds, "baseline": None,
+         "ratio": None, "detail": "hosttrail validate again, hashes remembered (--state-file)"},
+    ]
+
+
 MEASURES = {
     "socket_to_spool": measure_socket_to_spool,
     "single_event_requests": measure_single_event_requests,
@@ -638,6 +721,7 @@ MEASURES = {
     "end_to_end": measure_end_to_end,
     "auth_log_tail": measure_auth_log_tail,
     "journal_read": measure_journal_read,
+    "archive": measure_archive,
 }
 
 

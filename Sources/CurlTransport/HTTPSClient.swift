@@ -86,14 +86,20 @@ public final class HTTPSClient: Sendable {
         try send(method: "POST", url: url, headers: headers, body: body)
     }
 
-    /// Sends `body` with `method` (`POST`, `PUT`) to `url` and waits for the whole response (blocking).
+    /// Sends `body` with `method` (`POST`, `PUT`; `GET` sends none) to `url` and waits for the
+    /// whole response (blocking).
     public func send(method: String, url: String, headers: [String], body: Data) throws -> Response {
         try easy.withLock { box in
             let easy = box.easy
-            try easy.set(CURLOPT_POST, 1)
-            try easy.set(CURLOPT_CUSTOMREQUEST, method == "POST" ? nil : method)
             try easy.setHeaders(headers + ["Expect:"])  // no 100-continue round trip
-            try easy.setPostBody(body)
+            if method == "GET" {
+                try easy.set(CURLOPT_CUSTOMREQUEST, String?.none)
+                try easy.set(CURLOPT_HTTPGET, 1)
+            } else {
+                try easy.set(CURLOPT_POST, 1)
+                try easy.set(CURLOPT_CUSTOMREQUEST, method == "POST" ? nil : method)
+                try easy.setPostBody(body)
+            }
             let result = try easy.perform(url: url)
             var headers: [String: String] = [:]
             for (name, value) in result.headers { headers[name] = value }

@@ -255,7 +255,7 @@ public struct ArchiveValidator {
         guard let compressed = FileManager.default.contents(atPath: root + "/" + path) else {
             throw ArchiveValidationError("cannot be read")
         }
-        let value = Data(SHA256.hash(data: try Self.gunzip(compressed))).hexString
+        let value = try Self.gunzippedSHA256(compressed)
         if let identity { options.state.remember(path: path, identity: identity, hash: value) }
         return value
     }
@@ -270,6 +270,25 @@ public struct ArchiveValidator {
         } catch {
             throw ArchiveValidationError("not gzip: \(error)")
         }
+    }
+
+    /// SHA-256 of the uncompressed bytes, inflated through a 256 KiB window: no copy of the
+    /// whole file is made, so a large log file costs no more memory than a small one.
+    static func gunzippedSHA256(_ data: Data) throws -> String {
+        var input = ByteBuffer(bytes: data)
+        let decompressor = CompressionAlgorithm.gzip().decompressor
+        decompressor.window = ByteBufferAllocator().buffer(capacity: 256 * 1024)
+        var hasher = SHA256()
+        do {
+            try decompressor.startStream()
+            try input.decompressStream(with: decompressor) { chunk in
+                chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+            }
+            try decompressor.finishStream()
+        } catch {
+            throw ArchiveValidationError("not gzip: \(error)")
+        }
+        return Data(hasher.finalize()).hexString
     }
 
     /// The delivery minute a log file's name carries (`…_YYYYMMDDTHHmmZ_<unique>.json.gz`).

@@ -232,7 +232,17 @@ struct Validate: ParsableCommand {
             collector's ListPublicKeys (--collector with a client certificate or SigV4 credentials), never from the archive. \
             Exits 1 when anything is wrong, naming each problem.
             """)
-    @Option(help: "The archive directory; it holds AWSLogs/.") var dir: String
+    @Option(help: "The archive directory; it holds AWSLogs/.") var dir: String?
+    @Option(name: .customLong("s3-endpoint"), help: "Check the copy in this S3-compatible endpoint's bucket instead of a directory.")
+    var s3Endpoint: String?
+    @Option(name: .customLong("s3-bucket"), help: "The bucket (with --s3-endpoint).") var s3Bucket: String?
+    @Option(name: .customLong("s3-prefix"), help: "Key prefix in the bucket (default none).") var s3Prefix = ""
+    @Option(name: .customLong("s3-region"), help: "Region S3 requests are signed for (default $AWS_REGION or us-east-1).") var s3Region: String?
+    @Option(name: .customLong("s3-credentials-file"), help: "'ACCESS_KEY_ID SECRET' for the bucket (default $AWS_ACCESS_KEY_ID/$AWS_SECRET_ACCESS_KEY).")
+    var s3CredentialsFile: String?
+    @Option(name: .customLong("s3-ca"), help: "CA bundle for an https S3 endpoint.") var s3CA: String?
+    @Option(name: .customLong("s3-cache"), help: "Where the bucket's objects are copied to be checked (default ~/.cache/hosttrail/s3/BUCKET).")
+    var s3Cache: String?
     @Option(name: .customLong("public-key"), help: "A trusted digest public key, PEM (repeatable).") var publicKeys: [String] = []
     @Option(help: "Collector URL whose ListPublicKeys supplies trusted keys.") var collector: String?
     @Option(help: "CA certificate of the collector (PEM).") var ca: String?
@@ -243,7 +253,33 @@ struct Validate: ParsableCommand {
     @Option(name: .customLong("state-file"), help: "Where hashes already checked are remembered (default ~/.cache/hosttrail/validate-state.json).")
     var stateFile: String?
     @Flag(help: "Hash every log file again, ignoring what was remembered.") var full = false
-    @Flag(help: "Print each file checked.") var verbose = false
+
+    func validate() throws {
+        if (dir == nil) == (s3Endpoint == nil) { throw ValidationError("give either --dir DIR or --s3-endpoint URL --s3-bucket NAME") }
+        if s3Endpoint != nil && s3Bucket == nil { throw ValidationError("--s3-endpoint needs --s3-bucket") }
+    }
+
+    /// The directory to check: `--dir`, or a fresh copy of the bucket's archive.
+    func archiveDirectory(cacheHome: String) throws -> String {
+        if let dir { return dir }
+        guard let endpoint = s3Endpoint, let bucket = s3Bucket else { throw ValidationError("--s3-endpoint needs --s3-bucket") }
+        let environment = ProcessInfo.processInfo.environment
+        var id = environment["AWS_ACCESS_KEY_ID"]
+        var secret = environment["AWS_SECRET_ACCESS_KEY"]
+        if let file = s3CredentialsFile {
+            let fields = (try String(contentsOfFile: file, encoding: .utf8)).split(whereSeparator: \.isWhitespace)
+            guard fields.count == 2 else { throw ValidationError("--s3-credentials-file must hold one line: ACCESS_KEY_ID SECRET") }
+            id = String(fields[0])
+            secret = String(fields[1])
+        }
+        guard let id, let secret else { throw ValidationError("the bucket needs credentials: --s3-credentials-file or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY") }
+        let region = s3Region ?? environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1"
+        let mirror = try BucketMirror(
+            endpoint: endpoint, bucket: bucket, prefix: s3Prefix, credentials: .init(accessKeyID: id, secretAccessKey: secret, region: region), caFile: s3CA)
+        let copy = try mirror.mirror(into: s3Cache ?? cacheHome + "/hosttrail/s3/" + bucket)
+        print("Copied \(copy.fetched) of \(copy.listed) objects from s3://\(bucket)/\(s3Prefix) (the rest unchanged since the last run)")
+        return copy.root
+    }
 
     func run() throws {
         let now = Date()
@@ -280,8 +316,15 @@ struct Validate: ParsableCommand {
         }
         let home = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? ((ProcessInfo.processInfo.environment["HOME"] ?? "/root") + "/.cache")
         let statePath = stateFile ?? home + "/hosttrail/validate-state.json"
+        let directory: String
+        do {
+            directory = try archiveDirectory(cacheHome: home)
+        } catch let error as ArchiveValidationError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
         var validator = ArchiveValidator(
-            options: .init(directory: dir, trustedKeys: trusted, start: start, end: end ?? Int64(now.timeIntervalSince1970),
+            options: .init(directory: directory, trustedKeys: trusted, start: start, end: end ?? Int64(now.timeIntervalSince1970),
                            state: full ? ValidationState() : ValidationState.load(from: statePath)))
         let report: ArchiveValidator.Report
         do {

@@ -325,6 +325,19 @@ struct ArchiveTests {
         #expect(counts.1 == counts.2 && Int(counts.1)! >= 1)
         #expect(clean.stdout.contains("log files valid"), "\(clean)")
 
+        // hosttrail validate over the bucket: a local copy of it, checked like a directory.
+        func validateBucket() throws -> Command.Result {
+            try Command.run(
+                TestBinaries.cli,
+                ["validate", "--s3-endpoint", motoURL, "--s3-bucket", "fleet-trail", "--s3-prefix", "audit", "--s3-cache", fleet.directory.file("s3-copy"),
+                 "--state-file", fleet.directory.file("s3-state.json")] + (try Self.publicKeys(fleet)).flatMap { ["--public-key", $0] },
+                environment: s3Environment)
+        }
+        let bucketClean = try validateBucket()
+        #expect(bucketClean.status == 0 && bucketClean.stdout.contains("Copied"), "\(bucketClean)")
+        let again = try validateBucket()
+        #expect(again.stdout.contains("Copied 0 of"), "\(again)")
+
         // One log file in the bucket replaced by other bytes: the stock validator names it.
         let victim = try #require(objects.first { $0.contains("/CloudTrail/") })
         let forged = fleet.directory.file("forged.json.gz")
@@ -334,5 +347,10 @@ struct ArchiveTests {
         #expect(tampered.status != 0, "\(tampered)")
         #expect((tampered.stdout + tampered.stderr).contains("INVALID: hash value doesn't match"), "\(tampered)")
         #expect((tampered.stdout + tampered.stderr).contains(victim), "\(tampered)")
+        // And so does hosttrail validate, fetching only the replaced object again.
+        let bucketTampered = try validateBucket()
+        #expect(bucketTampered.status == 1 && bucketTampered.stdout.contains("Copied 1 of"), "\(bucketTampered)")
+        let victimPath = String(victim.dropFirst("audit/".count))
+        #expect(bucketTampered.stdout.contains("INVALID: log file \(victimPath): changed"), "\(bucketTampered)")
     }
 }

@@ -51,7 +51,7 @@ public struct ArchiveLedger: Sendable {
     // MARK: - Log files
 
     /// Claims up to `limit` events not yet in any log file for a new one named `key`; `nil` when
-    /// there are none.
+    /// there are none. `records` of the result is how many were claimed.
     public func claimLogFile(key: String, deliveredAt: Int64, limit: Int) async throws -> LogFile? {
         try await pool.write { db in
             guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM events WHERE log_file IS NULL)") == true else { return nil }
@@ -60,7 +60,7 @@ public struct ArchiveLedger: Sendable {
             try db.execute(
                 sql: "UPDATE events SET log_file = ? WHERE rowid IN (SELECT rowid FROM events WHERE log_file IS NULL ORDER BY rowid LIMIT ?)",
                 arguments: [id, limit])
-            return LogFile(id: id, key: key)
+            return LogFile(id: id, key: key, records: db.changesCount)
         }
     }
 

@@ -97,7 +97,8 @@ public struct ArchiveWriter: Service {
         }
     }
 
-    /// Writes every record not yet in a log file; returns how many files.
+    /// Writes the records not yet in a log file, file after full file, and stops at the first
+    /// file that is not full (so a steady stream cannot hold digests up); returns how many files.
     @discardableResult
     public func writeLogFiles() async throws -> Int {
         var files = 0
@@ -108,6 +109,7 @@ public struct ArchiveWriter: Service {
             guard let claim = try await ledger.claimLogFile(key: key, deliveredAt: now, limit: Self.recordsPerFile) else { return files }
             try await write(claim)
             files += 1
+            if (claim.records ?? 0) < Self.recordsPerFile { return files }
         }
     }
 
