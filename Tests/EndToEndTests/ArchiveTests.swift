@@ -196,6 +196,15 @@ struct ArchiveTests {
         let tampered = try Command.run("python3", ["-c", Self.tamper, "flip-byte", archive])
         let third = try Self.validate(fleet, archive, keys: keys, extra: ["--state-file", state])
         #expect(third.status == 1 && third.stdout.contains(tampered.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(third)")
+        // A time range as validate-logs takes it: digests ending before --start-time or starting
+        // after --end-time are left out, and a range with none is a failure, not a pass.
+        let future = try Self.validate(fleet, archive, keys: keys, extra: ["--start-time", TrailTime.format(Date().addingTimeInterval(3600))])
+        #expect(future.status == 1 && future.stdout.contains("0/0 digest files valid") && future.stdout.contains("no digest files found"), "\(future)")
+        let past = try Self.validate(fleet, archive, keys: keys, extra: ["--start-time", "2001-01-01T00:00:00Z", "--end-time", "2001-01-02T00:00:00Z"])
+        #expect(past.status == 1 && past.stdout.contains("no digest files found"), "\(past)")
+        let backwards = try Self.validate(fleet, archive, keys: keys, extra: ["--start-time", "1h", "--end-time", "2h"])
+        #expect(backwards.status != 0 && backwards.stderr.contains("--start-time is after --end-time"), "\(backwards)")
+
         // --full ignores the state.
         let full = try Self.validate(fleet, archive, keys: keys, extra: ["--state-file", state, "--full"])
         #expect(!full.stdout.contains("unchanged since checked before"), "\(full)")

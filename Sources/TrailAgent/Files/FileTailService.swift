@@ -31,6 +31,10 @@ final class FileTailService: Service, @unchecked Sendable {
     private var aptStanzas: [String: AptHistoryParser.Assembler] = [:]
     /// apt's latest finished runs, newest last, to say who asked for what dpkg logs.
     private var finishedAptRuns: [AptRun] = []
+    /// Per dpkg log, the start of the newest apt run one of its lines was matched to: apt runs
+    /// never overlap (apt's lock), so a later line cannot belong to an earlier run, even in the
+    /// same second (history.log has whole seconds; dpkg.log's order says more).
+    private var latestMatchedAptRun: [String: Date] = [:]
     static let finishedAptRunsKept = 32
     private var counters = Counters()
 
@@ -146,9 +150,15 @@ final class FileTailService: Service, @unchecked Sendable {
                     outcome = converter.convertAptStanza(stanza.fields, utcOffsetSeconds: offset, notBefore: notBefore, origin: stanzaOrigin)
                     rememberFinished(AptRun(fields: stanza.fields, utcOffsetSeconds: offset).map { [$0] } ?? [])
                 } else {
+                    let latest = latestMatchedAptRun[path] ?? .distantPast
                     outcome = converter.convert(
                         line.text, format: format, reference: now, utcOffsetSeconds: offset, notBefore: notBefore, origin: origin,
-                        aptRuns: format == .dpkg ? aptRuns(utcOffsetSeconds: offset) : [])
+                        aptRuns: format == .dpkg ? aptRuns(utcOffsetSeconds: offset).filter { $0.start >= latest } : [])
+                    if case .record(let record) = outcome, let started = record.requestParameters?["aptRun"]?["startTime"]?.stringValue,
+                        let start = TrailTime.parseISO8601(started)
+                    {
+                        latestMatchedAptRun[path] = max(latest, start)
+                    }
                 }
                 switch outcome {
                 case .record(let record):
