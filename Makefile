@@ -5,7 +5,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 SWIFT ?= swift
 BUILD_FLAGS ?=
 
-.PHONY: all deps build release test soak fuzz demo demo-stop bench bench-quick bench-full bench-data clean
+.PHONY: all deps bench-deps build release test soak fuzz demo demo-stop bench bench-quick bench-full bench-data clean
 
 all: build
 
@@ -33,14 +33,17 @@ demo: build
 demo-stop:
 	@bash scripts/demo.sh stop
 
-bench: deps
+bench-deps:
+	@bash scripts/deps.sh --bench
+
+bench: bench-deps
 	@python3 bench/run.py
 
-bench-quick: deps
+bench-quick: bench-deps
 	@python3 bench/run.py --quick
 
 # With the 10M-event store (generated once into bench/data after a free-space check, ~15 GB).
-bench-full: deps
+bench-full: bench-deps
 	@python3 bench/run.py --full
 
 bench-data: deps

@@ -628,6 +628,104 @@ def measure_journal_read(bin_dir, quick):
     ]
 
 
+def measure_resources(bin_dir, quick):
+    """Agent resident memory and CPU at idle, 1k and 10k events/s (100-event requests, paced; the
+    collector running, so the agent ships as it goes): median VmRSS and RssAnon, and CPU as a
+    share of one core over the window."""
+    seconds = 3 if quick else 10
+    rates = [0, 1000, 10000]
+    rss = {rate: [] for rate in rates}
+    anon = {rate: [] for rate in rates}
+    cpu = {rate: [] for rate in rates}
+    for run in range(3):
+        fleet = Fleet(bin_dir)
+        try:
+            time.sleep(1)  # start-up is not idle
+            connection = UnixHTTPConnection(fleet.socket)
+            for rate in rates:
+                requests_per_second = rate // 100
+                samples, anon_samples = [], []
+                cpu_before, started = cpu_seconds(fleet.agent.pid), time.perf_counter()
+                ticks = max(1, requests_per_second) * seconds
+                for tick in range(ticks):
+                    due = started + tick / max(1, requests_per_second)
+                    delay = due - time.perf_counter()
+                    if delay > 0:
+                        time.sleep(delay)
+                    if requests_per_second:
+                        body = json.dumps({"events": [{"eventSource": "bench.example.com", "eventName": "Steady", "requestParameters": {"n": i}}
+                                                      for i in range(100)]})
+                        connection.request("POST", "/v1/events", body, {"Content-Type": "application/json"})
+                        response = connection.getresponse()
+                        response.read()
+                        if response.status != 202:
+                            raise RuntimeError(f"socket answered {response.status}")
+                    if tick % max(1, requests_per_second // 2) == 0:
+                        samples.append(rss_kib(fleet.agent.pid))
+                        anon_samples.append(rss_kib(fleet.agent.pid, "RssAnon"))
+                elapsed = max(seconds, time.perf_counter() - started)
+                cpu[rate].append(100 * (cpu_seconds(fleet.agent.pid) - cpu_before) / elapsed)
+                rss[rate].append(statistics.median(samples) / 1024)
+                anon[rate].append(statistics.median(anon_samples) / 1024)
+        finally:
+            fleet.close()
+    results = []
+    for rate in rates:
+        label = "idle" if rate == 0 else f"{rate // 1000}k"
+        detail = f"{seconds} s {'idle' if rate == 0 else f'at {rate} events/s'}, collector running"
+        results += [
+            {"name": f"agent_rss_{label}", "unit": "MiB", "median": statistics.median(rss[rate]), "runs": rss[rate], "baseline": None,
+             "ratio": None, "detail": detail + ", median VmRSS"},
+            {"name": f"agent_rss_anon_{label}", "unit": "MiB", "median": statistics.median(anon[rate]), "runs": anon[rate], "baseline": None,
+             "ratio": None, "detail": detail + ", RssAnon (without shared library pages)"},
+            {"name": f"agent_cpu_{label}", "unit": "% of a core", "median": statistics.median(cpu[rate]), "runs": cpu[rate], "baseline": None,
+             "ratio": None, "detail": detail + ", utime + stime"},
+        ]
+    return results
+
+
+def write_plot(results, path):
+    """A PNG beside the results: ratios against the baselines measured in the same run, and the
+    socket's events/s by concurrent clients. Skipped (with a note) without matplotlib."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("bench: matplotlib is not installed (scripts/deps.sh --bench installs it); no plot")
+        return None
+    ratios = [result for result in results if result.get("ratio")]
+    scaling = {}
+    for result in results:
+        match = re.match(r"socket_events_(\d+)c_(\d+)e$", result["name"])
+        if match:
+            scaling.setdefault(int(match.group(2)), []).append((int(match.group(1)), result["median"]))
+    panels = [panel for panel in ("ratios", "scaling") if (panel == "ratios" and ratios) or (panel == "scaling" and scaling)]
+    if not panels:
+        return None
+    figure, axes = plt.subplots(1, len(panels), figsize=(7 * len(panels), 4.5), squeeze=False)
+    for axis, panel in zip(axes[0], panels):
+        if panel == "ratios":
+            names = [result["name"] for result in ratios]
+            axis.barh(names, [result["ratio"] for result in ratios], color="#3b7dd8")
+            axis.axvline(1.0, color="black", linewidth=0.8)
+            axis.set_xlabel("HostTrail ÷ baseline in the same run (higher is better)")
+            axis.set_title("against the stock tools")
+        else:
+            for batch, points in sorted(scaling.items()):
+                points.sort()
+                axis.plot([clients for clients, _ in points], [value for _, value in points], marker="o", label=f"{batch} event(s)/request")
+            axis.set_xscale("log", base=2)
+            axis.set_xlabel("concurrent clients")
+            axis.set_ylabel("events/s acknowledged (fsync'd)")
+            axis.set_title("socket → spool")
+            axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
 def measure_archive(bin_dir, quick):
     """The archive: end-to-end ingest events/s with it (log files every second, digests every 5 s)
     and without it (`--no-archive`), in alternating runs; then `hosttrail validate --full` over the
@@ -722,6 +820,7 @@ MEASURES = {
     "auth_log_tail": measure_auth_log_tail,
     "journal_read": measure_journal_read,
     "archive": measure_archive,
+    "resources": measure_resources,
 }
 
 
@@ -762,7 +861,8 @@ def main():
         runs = ", ".join(f"{value:,.1f}" for value in result["runs"])
         ratio = f"{result['ratio']:.2f}" if result["ratio"] else "—"
         print(f"| {result['name']} | {result['median']:,.1f} | {result['unit']} | {runs} | {result['baseline'] or '—'} | {ratio} |")
-    print(f"\nbench: results written to {os.path.relpath(path, ROOT)}")
+    plot = write_plot(results, path[:-len(".json")] + ".png")
+    print(f"\nbench: results written to {os.path.relpath(path, ROOT)}" + (f" and {os.path.relpath(plot, ROOT)}" if plot else ""))
 
 
 if __name__ == "__main__":

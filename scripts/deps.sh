@@ -13,6 +13,8 @@ APT_PACKAGES=(
     rsyslog logrotate openssh-server sshpass sudo postgresql systemd-journal-remote
 )
 PIP_PACKAGES=("awscli==1.45.11" "boto3" "moto[server]==5.2.1")
+# make bench draws its plot with matplotlib; make test does not need it.
+if [ "${1:-}" = "--bench" ]; then PIP_PACKAGES+=("matplotlib"); fi
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
