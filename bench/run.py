@@ -86,6 +86,19 @@ class Fleet:
         finally:
             connection.close()
 
+    def ingest_rate(self, total, timeout=300):
+        """Events/s from the first of `total` events sent to the socket (loadgen, 100 a request,
+        4 clients) until the last is in the collector's store."""
+        base = self.stored()
+        started = time.perf_counter()
+        loadgen(self.bin, self.socket, total, batch=100, clients=4)
+        deadline = time.time() + timeout
+        while self.stored() - base < total:
+            if time.time() > deadline:
+                raise RuntimeError(f"only {self.stored() - base} of {total} events arrived")
+            time.sleep(0.02)
+        return total / (time.perf_counter() - started)
+
     def close(self):
         for process in (self.agent, self.collector):
             if process is None:
@@ -139,15 +152,7 @@ def measure_end_to_end(bin_dir, quick):
     for run in range(3):
         fleet = Fleet(bin_dir)
         try:
-            base = fleet.stored()
-            started = time.perf_counter()
-            loadgen(bin_dir, fleet.socket, total, batch=100, clients=4)
-            deadline = time.time() + 120
-            while fleet.stored() - base < total:
-                if time.time() > deadline:
-                    raise RuntimeError(f"only {fleet.stored() - base} of {total} events arrived")
-                time.sleep(0.02)
-            rates.append(total / (time.perf_counter() - started))
+            rates.append(fleet.ingest_rate(total))
         finally:
             fleet.close()
     return [{"name": "end_to_end_throughput", "unit": "events/s", "median": statistics.median(rates), "runs": rates,
@@ -739,15 +744,7 @@ def measure_archive(bin_dir, quick):
             arguments = ["--log-file-interval", "1s", "--digest-interval", "5s"] if archived else ["--no-archive"]
             fleet = Fleet(bin_dir, collector_arguments=arguments)
             try:
-                base = fleet.stored()
-                started = time.perf_counter()
-                loadgen(bin_dir, fleet.socket, total, batch=100, clients=4)
-                deadline = time.time() + 300
-                while fleet.stored() - base < total:
-                    if time.time() > deadline:
-                        raise RuntimeError(f"only {fleet.stored() - base} of {total} events arrived")
-                    time.sleep(0.02)
-                rates[archived].append(total / (time.perf_counter() - started))
+                rates[archived].append(fleet.ingest_rate(total))
                 if not archived:
                     continue
                 fleet.agent.terminate()

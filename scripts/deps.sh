@@ -33,7 +33,8 @@ PYTHON="${PYTHON:-python3}"
 pip_missing=()
 for spec in "${PIP_PACKAGES[@]}"; do
     name="${spec%%[*}"; name="${name%%==*}"; version="${spec##*==}"
-    installed="$("$PYTHON" -m pip show "$name" 2>/dev/null | sed -n 's/^Version: //p')"
+    # pip show fails for a package that is not installed: that is an answer, not an error.
+    installed="$({ "$PYTHON" -m pip show "$name" 2>/dev/null || true; } | sed -n 's/^Version: //p')"
     if [ -z "$installed" ] || { [ "$version" != "$spec" ] && [ "$installed" != "$version" ]; }; then
         pip_missing+=("$spec")
     fi
