@@ -86,12 +86,12 @@ class Fleet:
         finally:
             connection.close()
 
-    def ingest_rate(self, total, timeout=300):
-        """Events/s from the first of `total` events sent to the socket (loadgen, 100 a request,
-        4 clients) until the last is in the collector's store."""
+    def ingest_rate(self, total, timeout=300, clients=4):
+        """Events/s from the first of `total` events sent to the socket (loadgen, 100 a request)
+        until the last is in the collector's store."""
         base = self.stored()
         started = time.perf_counter()
-        loadgen(self.bin, self.socket, total, batch=100, clients=4)
+        loadgen(self.bin, self.socket, total, batch=100, clients=clients)
         deadline = time.time() + timeout
         while self.stored() - base < total:
             if time.time() > deadline:
@@ -146,17 +146,27 @@ def measure_socket_to_spool(bin_dir, quick):
 
 
 def measure_end_to_end(bin_dir, quick):
-    """Events/s from the socket to the collector's store over mTLS with gzip."""
+    """Events/s from the socket to the collector's store over mTLS with gzip, with 1, 4, 16 and
+    64 concurrent socket clients (100 events a request); a fresh agent and collector per cell."""
     total = 2000 if quick else 20000
-    rates = []
+    cells = (1, 4, 16, 64)
+    rates = {clients: [] for clients in cells}
     for run in range(3):
-        fleet = Fleet(bin_dir)
-        try:
-            rates.append(fleet.ingest_rate(total))
-        finally:
-            fleet.close()
-    return [{"name": "end_to_end_throughput", "unit": "events/s", "median": statistics.median(rates), "runs": rates,
-             "baseline": None, "ratio": None, "detail": f"{total} events, socket to SQLite store over mTLS+gzip"}]
+        for clients in cells:
+            fleet = Fleet(bin_dir)
+            try:
+                # loadgen sends TOTAL // CLIENTS per client: whole requests for every client.
+                events = max(total, clients * 100) // (clients * 100) * (clients * 100)
+                rates[clients].append(fleet.ingest_rate(events, clients=clients))
+            finally:
+                fleet.close()
+    results = [{"name": "end_to_end_throughput", "unit": "events/s", "median": statistics.median(rates[4]), "runs": rates[4],
+                "baseline": None, "ratio": None, "detail": f"{total} events, 4 clients, socket to SQLite store over mTLS+gzip"}]
+    for clients in cells:
+        results.append({"name": f"end_to_end_events_{clients}c", "unit": "events/s", "median": statistics.median(rates[clients]),
+                        "runs": rates[clients], "baseline": None, "ratio": None,
+                        "detail": f"{max(total, clients * 100) // (clients * 100) * (clients * 100)} events, {clients} socket client(s), 100 a request, to the store"})
+    return results
 
 
 def measure_single_event_requests(bin_dir, quick):
@@ -176,7 +186,7 @@ def measure_single_event_requests(bin_dir, quick):
 def measure_socket_clients(bin_dir, quick):
     """Requests/s, events/s and p50/p99 request latency through the socket at 1, 16 and 64
     concurrent clients, with 1 and 100 events per request: a fresh agent per run, every cell in it."""
-    cells = [(clients, batch) for batch in (1, 100) for clients in (1, 16, 64)]
+    cells = [(clients, batch) for batch in (1, 100) for clients in (1, 4, 16, 64)]
     runs = {cell: [] for cell in cells}
     for run in range(3):
         fleet = Fleet(bin_dir)
@@ -543,7 +553,7 @@ def measure_auth_log_tail(bin_dir, quick):
         for n in range(total):
             line = templates[n % 4].format(pid=1000 + n % 30000, a=n % 250, b=(n // 250) % 250, port=1024 + n % 60000, n=n)
             handle.write(f"2026-11-24T16:30:{n % 60:02d}.{n % 1000000:06d}+00:00 web-1 {line}\n")
-    rates, per_cpu = [], []
+    rates, per_cpu, baseline = [], [], []
     try:
         for run in range(3):
             fleet = Fleet(bin_dir, agent_arguments=["--tail-file", path, "--read-from", "beginning"], with_collector=False)
@@ -553,14 +563,59 @@ def measure_auth_log_tail(bin_dir, quick):
                 per_cpu.append(total / max(cpu_seconds(fleet.agent.pid), 0.01))
             finally:
                 fleet.close()
+            baseline.append(total / rsyslog_imfile_seconds(path, total, f"{directory}/rsyslog-{run}"))
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+    median, base = statistics.median(rates), statistics.median(baseline)
     return [
-        {"name": "auth_log_tail_parse_spool", "unit": "lines/s", "median": statistics.median(rates), "runs": rates,
-         "baseline": None, "ratio": None, "detail": f"{total} sshd/sudo lines (RFC 3339), wall time from agent start, fsync on"},
+        {"name": "auth_log_tail_parse_spool", "unit": "lines/s", "median": median, "runs": rates,
+         "baseline": f"rsyslog imfile → omfwd TCP (no parsing, no fsync): {base:,.0f} lines/s (runs {', '.join(f'{b:,.0f}' for b in baseline)})",
+         "ratio": median / base, "detail": f"{total} sshd/sudo lines (RFC 3339), wall time from agent start, fsync on"},
         {"name": "auth_log_lines_per_cpu_second", "unit": "lines per agent CPU-second", "median": statistics.median(per_cpu),
          "runs": per_cpu, "baseline": None, "ratio": None, "detail": "the same runs: lines / (user + system CPU of the agent)"},
     ]
+
+
+def rsyslog_imfile_seconds(path, lines, work):
+    """rsyslogd tailing `path` with imfile and forwarding every line with omfwd over TCP to a
+    counting sink on loopback (../shared/reference/baselines.md, row 3): seconds from starting
+    rsyslogd until the sink has `lines` lines."""
+    import threading
+    os.makedirs(f"{work}/work")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    done = threading.Event()
+
+    def sink():
+        connection, _ = listener.accept()
+        seen = 0
+        while seen < lines:
+            chunk = connection.recv(1 << 20)
+            if not chunk:
+                break
+            seen += chunk.count(b"\n")
+        done.set()
+        connection.close()
+
+    thread = threading.Thread(target=sink, daemon=True)
+    thread.start()
+    with open(f"{work}/rsyslog.conf", "w") as handle:
+        handle.write(f'global(workDirectory="{work}/work")\nmodule(load="imfile" mode="inotify")\n'
+                     f'input(type="imfile" file="{path}" tag="authlog" facility="authpriv" severity="info" ruleset="out")\n'
+                     f'ruleset(name="out") {{ action(type="omfwd" target="127.0.0.1" port="{port}" protocol="tcp") }}\n')
+    started = time.perf_counter()
+    process = subprocess.Popen(["rsyslogd", "-n", "-f", f"{work}/rsyslog.conf", "-i", f"{work}/rsyslogd.pid"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        if not done.wait(300):
+            raise RuntimeError("rsyslog did not forward every line")
+        return time.perf_counter() - started
+    finally:
+        process.terminate()
+        process.wait(20)
+        listener.close()
 
 
 DATA = os.path.join(ROOT, "bench", "data")
@@ -631,6 +686,172 @@ def measure_journal_read(bin_dir, quick):
          "ratio": cpu_median / cpu_base,
          "detail": "the same runs: entries / (user + system CPU); the agent's includes its start-up and the shipper retrying an absent collector"},
     ]
+
+
+def measure_collector_ingest(bin_dir, quick):
+    """Collector ingest events/s into SQLite: pre-built gzip batches of 500 records POSTed to
+    /v1/records over mTLS by 4 keep-alive Python clients (the archive off, so this is the store),
+    next to the sqlite3 command line importing the same rows into the same schema, one transaction
+    per 500 rows as the collector commits them."""
+    import gzip as gzip_module
+    import http.client
+    import ssl
+    import threading
+    total = 20_000 if quick else 100_000
+    per_batch = 500
+    base_ms = int(time.time() * 1000) - 3_600_000
+    rows = []
+    for n in range(total):
+        event_id = f"{n:08x}-1111-4000-8000-{n:012x}"
+        stamp = datetime.datetime.fromtimestamp((base_ms + n) / 1000, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        rows.append((event_id, base_ms + n, stamp))
+    batches = []
+    for start in range(0, total, per_batch):
+        records = [
+            f'{{"eventVersion":"1.11","eventTime":"{stamp}","eventSource":"bench.example.com","eventName":"Ingested",'
+            f'"eventID":"{event_id}","sourceIPAddress":"10.0.0.{n % 250}","userIdentity":{{"type":"LinuxUser","userName":"user{n % 200}"}},'
+            f'"requestParameters":{{"n":{n}}},"additionalEventData":{{"host":{{"hostname":"bench-host"}}}}}}'
+            for n, (event_id, _, stamp) in enumerate(rows[start:start + per_batch], start)]
+        batches.append(gzip_module.compress(("{\"Records\":[" + ",".join(records) + "]}").encode(), compresslevel=1))
+    rates, baseline = [], []
+    for run in range(3):
+        fleet = Fleet(bin_dir, collector_arguments=["--no-archive"])
+        try:
+            port = int(fleet.url.rsplit(":", 1)[1])
+            context = ssl.create_default_context(cafile=f"{fleet.dir}/certs/ca.pem")
+            context.load_cert_chain(f"{fleet.dir}/certs/bench-host.pem", f"{fleet.dir}/certs/bench-host-key.pem")
+            queue = list(range(len(batches)))
+            lock = threading.Lock()
+            failures = []
+
+            def client():
+                connection = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=60)
+                while True:
+                    with lock:
+                        if not queue:
+                            return
+                        index = queue.pop()
+                    connection.request("POST", "/v1/records", batches[index], {"Content-Type": "application/json", "Content-Encoding": "gzip"})
+                    response = connection.getresponse()
+                    response.read()
+                    if response.status != 200:
+                        failures.append(response.status)
+                        return
+
+            threads = [threading.Thread(target=client) for _ in range(4)]
+            started = time.perf_counter()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            seconds = time.perf_counter() - started
+            if failures:
+                raise RuntimeError(f"ingest answered {failures[:3]}")
+            rates.append(total / seconds)
+            # The same rows into the same schema with the sqlite3 CLI: a copy of this collector's empty store.
+            fleet.collector.terminate()
+            fleet.collector.wait(30)
+            schema_db = f"{fleet.dir}/import.sqlite"
+            source = sqlite3.connect(f"{fleet.dir}/collector/events.sqlite")
+            target = sqlite3.connect(schema_db)
+            source.backup(target)
+            source.close()
+            target.execute("DELETE FROM events")
+            target.commit()
+            target.execute("PRAGMA journal_mode=WAL")
+            target.close()
+            sql_path = f"{fleet.dir}/inserts.sql"
+            with open(sql_path, "w") as handle:
+                handle.write("PRAGMA synchronous=FULL;\n")
+                for start in range(0, total, per_batch):
+                    handle.write("BEGIN;\n")
+                    for n, (event_id, time_ms, stamp) in enumerate(rows[start:start + per_batch], start):
+                        record = (f'{{"eventID":"{event_id}","eventName":"Ingested","eventSource":"bench.example.com","eventTime":"{stamp}",'
+                                  f'"requestParameters":{{"n":{n}}},"sourceIPAddress":"10.0.0.{n % 250}"}}')
+                        handle.write(
+                            "INSERT INTO events (event_id, event_time, event_name, event_source, username, host, source_ip, read_only, "
+                            "access_key_id, event_category, received_at, record, invoking_user) VALUES "
+                            f"('{event_id}', {time_ms}, 'Ingested', 'bench.example.com', 'user{n % 200}', 'bench-host', '10.0.0.{n % 250}', "
+                            f"NULL, NULL, 'Management', {time_ms}, '{record}', NULL) ON CONFLICT(event_id) DO NOTHING;\n")
+                    handle.write("COMMIT;\n")
+            started = time.perf_counter()
+            subprocess.run(["sqlite3", schema_db, f".read {sql_path}"], check=True, stdout=subprocess.DEVNULL)
+            baseline.append(total / (time.perf_counter() - started))
+        finally:
+            fleet.close()
+    median, base = statistics.median(rates), statistics.median(baseline)
+    return [{"name": "collector_ingest", "unit": "events/s", "median": median, "runs": rates,
+             "baseline": f"sqlite3 CLI import of the same rows, 500 a transaction: {base:,.0f} rows/s (runs {', '.join(f'{b:,.0f}' for b in baseline)})",
+             "ratio": median / base,
+             "detail": f"{total} records in gzip batches of {per_batch}, 4 Python mTLS clients, --no-archive; parse, bind, insert, commit (synchronous=FULL)"}]
+
+
+def measure_journal_ship(bin_dir, quick):
+    """The journal shipped to a central store: HostTrail (agent reading the journal files →
+    mTLS+gzip → collector's SQLite) next to systemd-journal-upload → systemd-journal-remote over
+    HTTPS shipping the same journal files; journal entries/s from start until the last is stored."""
+    total = 100_000 if quick else 400_000
+    records = total // 2
+    directory = journal_fixture(total)
+    rates, baseline = [], []
+    for run in range(3):
+        fleet = Fleet(bin_dir, agent_arguments=["--no-tail-files", "--journal-directory", directory, "--read-from", "beginning"],
+                      collector_arguments=["--no-archive"])
+        try:
+            started = time.perf_counter()
+            deadline = time.time() + 600
+            while fleet.stored() < records:
+                if time.time() > deadline:
+                    raise RuntimeError(f"only {fleet.stored()} of {records} records arrived")
+                time.sleep(0.05)
+            rates.append(total / (time.perf_counter() - started))
+            # The peer, with the same certificates: journal-remote serves TLS (Debian's is built without
+            # client-certificate checks), journal-upload verifies it and sends its certificate.
+            port = free_port()
+            output = f"{fleet.dir}/remote"
+            os.makedirs(output)
+            remote_log = open(f"{fleet.dir}/remote.log", "w+")
+            remote = subprocess.Popen(
+                ["/lib/systemd/systemd-journal-remote", f"--listen-https=127.0.0.1:{port}", f"--key={fleet.dir}/certs/collector-key.pem",
+                 f"--cert={fleet.dir}/certs/collector.pem", "--split-mode=none", "-o", f"{output}/remote.journal"],
+                stdout=remote_log, stderr=subprocess.STDOUT)
+            try:
+                wait_for_listener(port, remote.pid)
+                started = time.perf_counter()
+                subprocess.run(
+                    ["/lib/systemd/systemd-journal-upload", "-D", directory, f"--url=https://127.0.0.1:{port}",
+                     f"--key={fleet.dir}/certs/bench-host-key.pem", f"--cert={fleet.dir}/certs/bench-host.pem",
+                     f"--trust={fleet.dir}/certs/ca.pem", "--follow=no", f"--save-state={fleet.dir}/upload.state"],
+                    check=True, capture_output=True, timeout=600)
+                baseline.append(total / (time.perf_counter() - started))
+            finally:
+                remote.terminate()
+                remote.wait(30)
+        finally:
+            fleet.close()
+    median, base = statistics.median(rates), statistics.median(baseline)
+    return [{"name": "journal_to_central_store", "unit": "journal entries/s", "median": median, "runs": rates,
+             "baseline": f"systemd-journal-upload → systemd-journal-remote over HTTPS: {base:,.0f} entries/s (runs {', '.join(f'{b:,.0f}' for b in baseline)})",
+             "ratio": median / base,
+             "detail": f"{total} journal entries read ({records} sshd/sudo become records and are stored in SQLite; journal-upload ships every entry "
+                       "and journal-remote writes a journal file); from agent start until the last record is committed"}]
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_listener(port, pid, timeout=10):
+    """Until `pid` listens on `port` (checked with ss, so a stranger on the port is not mistaken for it)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        listing = subprocess.run(["ss", "-ltnpH", f"sport = :{port}"], capture_output=True, text=True).stdout
+        if f"pid={pid}," in listing:
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"pid {pid} is not listening on {port}")
 
 
 def measure_resources(bin_dir, quick):
@@ -704,7 +925,10 @@ def write_plot(results, path):
     for result in results:
         match = re.match(r"socket_events_(\d+)c_(\d+)e$", result["name"])
         if match:
-            scaling.setdefault(int(match.group(2)), []).append((int(match.group(1)), result["median"]))
+            scaling.setdefault(f"socket → spool, {match.group(2)} event(s)/request", []).append((int(match.group(1)), result["median"]))
+        match = re.match(r"end_to_end_events_(\d+)c$", result["name"])
+        if match:
+            scaling.setdefault("socket → collector's store, 100 events/request", []).append((int(match.group(1)), result["median"]))
     panels = [panel for panel in ("ratios", "scaling") if (panel == "ratios" and ratios) or (panel == "scaling" and scaling)]
     if not panels:
         return None
@@ -717,13 +941,13 @@ def write_plot(results, path):
             axis.set_xlabel("HostTrail ÷ baseline in the same run (higher is better)")
             axis.set_title("against the stock tools")
         else:
-            for batch, points in sorted(scaling.items()):
+            for label, points in sorted(scaling.items()):
                 points.sort()
-                axis.plot([clients for clients, _ in points], [value for _, value in points], marker="o", label=f"{batch} event(s)/request")
+                axis.plot([clients for clients, _ in points], [value for _, value in points], marker="o", label=label)
             axis.set_xscale("log", base=2)
             axis.set_xlabel("concurrent clients")
-            axis.set_ylabel("events/s acknowledged (fsync'd)")
-            axis.set_title("socket → spool")
+            axis.set_ylabel("events/s (acknowledged after fsync / stored)")
+            axis.set_title("scaling with concurrent clients")
             axis.legend()
     figure.tight_layout()
     figure.savefig(path, dpi=110)
@@ -818,6 +1042,8 @@ MEASURES = {
     "journal_read": measure_journal_read,
     "archive": measure_archive,
     "resources": measure_resources,
+    "collector_ingest": measure_collector_ingest,
+    "journal_ship": measure_journal_ship,
 }
 
 
