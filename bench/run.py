@@ -193,7 +193,7 @@ def measure_socket_clients(bin_dir, quick):
         try:
             for clients, batch in cells:
                 # Enough requests that every client sends several; batch-1 cells are request-bound.
-                total = max(clients * 20, 2000 if quick else 20000) if batch == 1 else (20000 if quick else 200000)
+                total = max(clients * 20, 2000 if quick else 20000) if batch == 1 else (10000 if quick else 200000)
                 runs[(clients, batch)].append(loadgen(bin_dir, fleet.socket, total, batch=batch, clients=clients))
         finally:
             fleet.close()
@@ -390,7 +390,7 @@ def rss_kib(pid, field="VmRSS"):
 def measure_steady_rate(bin_dir, quick):
     """At a steady 10k events/s (100-event requests, paced): p99 acknowledgement latency, agent RSS,
     and spool bytes per event (the collector stopped, so everything stays spooled)."""
-    seconds = 3 if quick else 10
+    seconds = 2 if quick else 10
     p99s, rss, anon, per_event = [], [], [], []
     for run in range(3):
         fleet = Fleet(bin_dir)
@@ -697,7 +697,7 @@ def measure_collector_ingest(bin_dir, quick):
     import http.client
     import ssl
     import threading
-    total = 20_000 if quick else 100_000
+    total = 10_000 if quick else 100_000
     per_batch = 500
     base_ms = int(time.time() * 1000) - 3_600_000
     rows = []
@@ -858,7 +858,7 @@ def measure_resources(bin_dir, quick):
     """Agent resident memory and CPU at idle, 1k and 10k events/s (100-event requests, paced; the
     collector running, so the agent ships as it goes): median VmRSS and RssAnon, and CPU as a
     share of one core over the window."""
-    seconds = 3 if quick else 10
+    seconds = 2 if quick else 10
     rates = [0, 1000, 10000]
     rss = {rate: [] for rate in rates}
     anon = {rate: [] for rate in rates}
@@ -866,7 +866,7 @@ def measure_resources(bin_dir, quick):
     for run in range(3):
         fleet = Fleet(bin_dir)
         try:
-            time.sleep(1)  # start-up is not idle
+            time.sleep(0.5)  # start-up is not idle
             connection = UnixHTTPConnection(fleet.socket)
             for rate in rates:
                 requests_per_second = rate // 100
@@ -960,7 +960,7 @@ def measure_archive(bin_dir, quick):
     and without it (`--no-archive`), in alternating runs; then `hosttrail validate --full` over the
     archive in MB/s of log file and digest bytes on disk, next to `sha256sum` over the same files,
     and a re-run that remembers what it checked."""
-    total = 20000 if quick else 200000
+    total = 10000 if quick else 200000
     rates = {False: [], True: []}
     validate_rates, validate_uncompressed, sha_rates, zcat_rates, rerun_seconds, sizes = [], [], [], [], [], []
     for run in range(3):
@@ -1064,15 +1064,19 @@ def main():
         return
     bin_dir = build(args.configuration)
     results = []
+    timings = {}
     for name in args.only or list(MEASURES):
         print(f"bench: {name}", flush=True)
+        began = time.perf_counter()
         results.extend(MEASURES[name](bin_dir, args.quick))
+        timings[name] = round(time.perf_counter() - began, 1)
+        print(f"bench: {name} took {timings[name]} s", flush=True)
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     os.makedirs(RESULTS, exist_ok=True)
     document = {
         "timestamp": stamp, "quick": args.quick, "configuration": args.configuration,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
-        "results": results,
+        "results": results, "seconds": timings, "total_seconds": round(sum(timings.values()), 1),
     }
     path = os.path.join(RESULTS, f"{stamp}{'' if args.configuration == 'release' else '-debug'}.json")
     with open(path, "w") as handle:
@@ -1085,7 +1089,8 @@ def main():
         ratio = f"{result['ratio']:.2f}" if result["ratio"] else "—"
         print(f"| {result['name']} | {result['median']:,.1f} | {result['unit']} | {runs} | {result['baseline'] or '—'} | {ratio} |")
     plot = write_plot(results, path[:-len(".json")] + ".png")
-    print(f"\nbench: results written to {os.path.relpath(path, ROOT)}" + (f" and {os.path.relpath(plot, ROOT)}" if plot else ""))
+    print(f"\nbench: measures took {document['total_seconds']} s (the release build and fixtures not counted)")
+    print(f"bench: results written to {os.path.relpath(path, ROOT)}" + (f" and {os.path.relpath(plot, ROOT)}" if plot else ""))
 
 
 if __name__ == "__main__":
