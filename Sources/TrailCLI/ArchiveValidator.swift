@@ -101,7 +101,9 @@ public struct ArchiveValidator {
             let byPath = Dictionary(uniqueKeysWithValues: all.enumerated().map { ($0.element.path, $0.offset) })
             var previous: FoundDigest?
             for var found in all {
-                if let start = options.start, found.nameEnd < start { previous = read(found, root: root); continue }
+                // Before the range: not checked, but the first digest in range chains to the last of them.
+                if let start = options.start, found.nameEnd < start { previous = found; continue }
+                if let unread = previous, unread.bytes == nil, unread.digest == nil { previous = read(unread, root: root) }
                 found = read(found, root: root)
                 if let end = options.end, let digest = found.digest, digest.startTime > end { break }
                 report.digests += 1

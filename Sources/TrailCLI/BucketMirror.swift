@@ -12,17 +12,8 @@ import TrailCore
 /// re-run downloads only what changed; a replaced object has another ETag and is fetched and
 /// checked again.
 public struct BucketMirror {
-    public struct Credentials: Sendable {
-        public var accessKeyID: String
-        public var secretAccessKey: String
-        public var region: String
-
-        public init(accessKeyID: String, secretAccessKey: String, region: String) {
-            self.accessKeyID = accessKeyID
-            self.secretAccessKey = secretAccessKey
-            self.region = region
-        }
-    }
+    /// SigV4 credentials, as for the collector's API.
+    public typealias Credentials = LookupClient.Credentials
 
     let endpoint: String
     let bucket: String

@@ -342,10 +342,15 @@ struct ArchiveTests {
                  "--state-file", fleet.directory.file("s3-state.json")] + (try Self.publicKeys(fleet)).flatMap { ["--public-key", $0] },
                 environment: s3Environment)
         }
+        func copied(_ result: Command.Result) -> Int? {
+            result.stdout.firstMatch(of: /Copied (\d+) of/).flatMap { Int($0.1) }
+        }
         let bucketClean = try validateBucket()
-        #expect(bucketClean.status == 0 && bucketClean.stdout.contains("Copied"), "\(bucketClean)")
+        #expect(bucketClean.status == 0, "\(bucketClean)")
+        // The collector keeps writing a digest every 5 s, so a re-run may fetch one or two new
+        // objects, never the ones it already has.
         let again = try validateBucket()
-        #expect(again.stdout.contains("Copied 0 of"), "\(again)")
+        #expect((copied(again) ?? 99) <= 2 && (copied(again) ?? 99) < (copied(bucketClean) ?? 0), "\(bucketClean)\n\(again)")
 
         // One log file in the bucket replaced by other bytes: the stock validator names it.
         let victim = try #require(objects.first { $0.contains("/CloudTrail/") })
@@ -358,7 +363,7 @@ struct ArchiveTests {
         #expect((tampered.stdout + tampered.stderr).contains(victim), "\(tampered)")
         // And so does hosttrail validate, fetching only the replaced object again.
         let bucketTampered = try validateBucket()
-        #expect(bucketTampered.status == 1 && bucketTampered.stdout.contains("Copied 1 of"), "\(bucketTampered)")
+        #expect(bucketTampered.status == 1 && (1...3).contains(copied(bucketTampered) ?? 0), "\(bucketTampered)")
         let victimPath = String(victim.dropFirst("audit/".count))
         #expect(bucketTampered.stdout.contains("INVALID: log file \(victimPath): changed"), "\(bucketTampered)")
     }
