@@ -618,6 +618,143 @@ def rsyslog_imfile_seconds(path, lines, work):
         listener.close()
 
 
+ROTATING_WRITER = r"""
+import os, sys
+path, total = sys.argv[1], int(sys.argv[2])
+templates = [
+    "sshd[{pid}]: Accepted publickey for deploy from 10.0.{a}.{b} port {port} ssh2: ED25519 SHA256:Zm9vYmFyYmF6",
+    "sshd[{pid}]: Failed password for invalid user admin{n} from 203.0.{a}.{b} port {port} ssh2",
+    "sudo:    alice : TTY=pts/{a} ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/systemctl restart app{n}",
+    "sshd[{pid}]: pam_unix(sshd:session): session opened for user deploy(uid=1000) by (uid=0)",
+]
+handle = open(path, "a")
+for n in range(total):
+    if n % 500 == 0:
+        # As syslog daemons do after logrotate's postrotate HUP: reopen when the name is a new file.
+        handle.flush()
+        try:
+            renamed = os.stat(path).st_ino != os.fstat(handle.fileno()).st_ino
+        except FileNotFoundError:
+            renamed = True
+        if renamed:
+            handle.close()
+            handle = open(path, "a")
+    line = templates[n % 4].format(pid=1000 + n % 30000, a=n % 250, b=(n // 250) % 250, port=1024 + n % 60000, n=n)
+    handle.write(f"2026-11-24T16:30:{n % 60:02d}.{n % 1000000:06d}+00:00 web-1 {line}\n")
+handle.close()
+"""
+
+
+def write_while_rotating(path, total, work):
+    """Appends `total` lines to `path` from a writer process while logrotate renames the file and
+    creates a new one every second (the writer reopens it, as a syslog daemon does on HUP);
+    returns when the writer is done and the last rotation has run."""
+    with open(f"{work}/logrotate.conf", "w") as handle:
+        handle.write(f"{path} {{\n  rotate 10000\n  create 0640 root root\n  missingok\n  nocompress\n}}\n")
+    writer = subprocess.Popen([sys.executable, "-c", ROTATING_WRITER, path, str(total)])
+    rotations = 0
+    while writer.poll() is None:
+        time.sleep(1)
+        subprocess.run(["logrotate", "-f", "-s", f"{work}/logrotate.state", f"{work}/logrotate.conf"], check=True, capture_output=True)
+        rotations += 1
+    if writer.returncode != 0:
+        raise RuntimeError("the writer failed")
+    return rotations
+
+
+def measure_auth_log_rotating(bin_dir, quick):
+    """auth.log tail + parse + spool while logrotate rotates the file every second and a writer
+    appends to it: lines/s from the first line written until every line's record is spooled,
+    checking none is lost or repeated; rsyslog imfile → omfwd under the same writer and rotations."""
+    # The Python writer appends ~250k lines/s: a million lines take several rotations.
+    total = 100_000 if quick else 1_000_000
+    rates, baseline, received = [], [], []
+    rotations_seen = []
+    for run in range(3):
+        work = tempfile.mkdtemp(prefix="htbench-rotate-")
+        path = f"{work}/auth.log"
+        open(path, "w").close()
+        try:
+            fleet = Fleet(bin_dir, agent_arguments=["--tail-file", path, "--read-from", "beginning", "--file-poll-interval-ms", "50"],
+                          with_collector=False)
+            try:
+                started = time.perf_counter()
+                rotations_seen.append(write_while_rotating(path, total, work))
+                deadline = time.time() + 300
+                while spool_received(bin_dir, f"{fleet.dir}/spool") < total + 1:
+                    if time.time() > deadline:
+                        raise RuntimeError(f"only {spool_received(bin_dir, f'{fleet.dir}/spool') - 1} of {total} lines spooled")
+                    time.sleep(0.05)
+                rates.append(total / (time.perf_counter() - started))
+                time.sleep(0.5)
+                spooled = spool_received(bin_dir, f"{fleet.dir}/spool") - 1
+                if spooled != total:
+                    raise RuntimeError(f"{spooled} records for {total} lines: lost or repeated under rotation")
+            finally:
+                fleet.close()
+            # rsyslog under the same writer and rotations, into a counting sink.
+            shutil.rmtree(work)
+            os.makedirs(work)
+            open(path, "w").close()
+            seconds, count = rsyslog_imfile_rotating(path, total, work)
+            baseline.append(count / seconds)
+            received.append(count)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    median, base = statistics.median(rates), statistics.median(baseline)
+    return [{"name": "auth_log_tail_while_rotating", "unit": "lines/s", "median": median, "runs": rates,
+             "baseline": f"rsyslog imfile → omfwd under the same rotations: {base:,.0f} lines/s, {', '.join(f'{r:,}' for r in received)} of {total:,} lines forwarded",
+             "ratio": median / base,
+             "detail": f"{total} lines appended by a writer while logrotate renames the file every second "
+                       f"({statistics.median(rotations_seen):.0f} rotations); every line spooled exactly once (checked)"}]
+
+
+def rsyslog_imfile_rotating(path, total, work):
+    """rsyslog tailing `path` while the writer and logrotate run: (seconds from the first line
+    until the sink went quiet or had every line, lines the sink received)."""
+    import threading
+    os.makedirs(f"{work}/work", exist_ok=True)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    state = {"seen": 0, "last": None}
+
+    def sink():
+        listener.settimeout(120)
+        connection, _ = listener.accept()
+        connection.settimeout(5)
+        try:
+            while state["seen"] < total:
+                chunk = connection.recv(1 << 20)
+                if not chunk:
+                    break
+                state["seen"] += chunk.count(b"\n")
+                state["last"] = time.perf_counter()
+        except socket.timeout:
+            pass
+        connection.close()
+
+    thread = threading.Thread(target=sink, daemon=True)
+    thread.start()
+    with open(f"{work}/rsyslog.conf", "w") as handle:
+        handle.write(f'global(workDirectory="{work}/work")\nmodule(load="imfile" mode="inotify")\n'
+                     f'input(type="imfile" file="{path}" tag="authlog" facility="authpriv" severity="info" ruleset="out")\n'
+                     f'ruleset(name="out") {{ action(type="omfwd" target="127.0.0.1" port="{port}" protocol="tcp") }}\n')
+    process = subprocess.Popen(["rsyslogd", "-n", "-f", f"{work}/rsyslog.conf", "-i", f"{work}/rsyslogd.pid"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)  # imfile watching before the first line, as the agent is
+        started = time.perf_counter()
+        write_while_rotating(path, total, work)
+        thread.join(180)
+        return (state["last"] or time.perf_counter()) - started, state["seen"]
+    finally:
+        process.terminate()
+        process.wait(20)
+        listener.close()
+
+
 DATA = os.path.join(ROOT, "bench", "data")
 
 
@@ -1044,6 +1181,7 @@ MEASURES = {
     "resources": measure_resources,
     "collector_ingest": measure_collector_ingest,
     "journal_ship": measure_journal_ship,
+    "auth_log_rotating": measure_auth_log_rotating,
 }
 
 

@@ -373,8 +373,51 @@ final class LogFileFollower {
         }
         guard now - current.lastGrowth >= rotationGrace else { return }
         pendingEvents.append(.rotated)
+        // Opened before the rotations are listed: if it is rotated meanwhile, it is in the list
+        // and left out of it, and the usual checks catch up from it later.
+        let live = openPath()
+        let newer = rotationsNewer(than: current, info: info, live: live)
         finishCurrent()
-        openPathFromStart(now: now)
+        guard let oldest = newer.first else {
+            if let live {
+                stream = Self.liveStream(live, now: now)
+            }
+            return
+        }
+        // Behind by more than one rotation: the files rotated after this one, oldest first, then the path.
+        var rotated = Stream(descriptor: oldest, identity: LogFileIdentity.of(descriptor: oldest), offset: 0, lastGrowth: now)
+        rotated.finished = true
+        stream = rotated
+        catchUp = Array(newer.dropFirst())
+        nextLive = live.map { Self.liveStream($0, now: now) }
+        for descriptor in newer {
+            if let head = LogFileIdentity.of(descriptor: descriptor)?.head { knownHeads.insert(head) }
+        }
+    }
+
+    /// The rotations made after `current`'s own, opened, oldest first: empty when `current` is
+    /// the newest rotation (the usual case) or is not found among them (then nothing is guessed).
+    private func rotationsNewer(than current: Stream, info: stat, live: Int32?) -> [Int32] {
+        var liveInfo = stat()
+        if let live { fstat(live, &liveInfo) }
+        var newer: [Int32] = []
+        for name in RotatedLogFiles.chain(of: path) {
+            var candidate = stat()
+            if !name.hasSuffix(".gz"), stat(name, &candidate) == 0 {
+                if UInt64(candidate.st_ino) == UInt64(info.st_ino) && UInt64(candidate.st_dev) == UInt64(info.st_dev) {
+                    return newer.reversed()
+                }
+                if live != nil && UInt64(candidate.st_ino) == UInt64(liveInfo.st_ino) { continue }
+            }
+            guard let descriptor = RotatedLogFiles.open(name) else { continue }
+            if let identity = current.identity, identity.sameContent(descriptor: descriptor) {
+                close(descriptor)  // the current file, compressed since
+                return newer.reversed()
+            }
+            newer.append(descriptor)
+        }
+        for descriptor in newer { close(descriptor) }
+        return []
     }
 
     /// The newest rotation, if it was last written after `since`, is none of the files read, and
