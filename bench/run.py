@@ -668,28 +668,34 @@ def measure_auth_log_rotating(bin_dir, quick):
     checking none is lost or repeated; rsyslog imfile → omfwd under the same writer and rotations."""
     # The Python writer appends ~250k lines/s: a million lines take several rotations.
     total = 100_000 if quick else 1_000_000
-    rates, baseline, received = [], [], []
+    rates, baseline, received, differences = [], [], [], []
     rotations_seen = []
     for run in range(3):
         work = tempfile.mkdtemp(prefix="htbench-rotate-")
         path = f"{work}/auth.log"
         open(path, "w").close()
         try:
-            fleet = Fleet(bin_dir, agent_arguments=["--tail-file", path, "--read-from", "beginning", "--file-poll-interval-ms", "50"],
-                          with_collector=False)
+            # No collector drains the spool: room for a million records (~1.1 KB each) over the 1 GiB
+            # default, or the spool's `block` policy would hold the tail back and look like loss.
+            fleet = Fleet(bin_dir, agent_arguments=["--tail-file", path, "--read-from", "beginning", "--file-poll-interval-ms", "50",
+                                                    "--spool-max-bytes", str(4 << 30)], with_collector=False)
             try:
                 started = time.perf_counter()
                 rotations_seen.append(write_while_rotating(path, total, work))
-                deadline = time.time() + 300
-                while spool_received(bin_dir, f"{fleet.dir}/spool") < total + 1:
-                    if time.time() > deadline:
-                        raise RuntimeError(f"only {spool_received(bin_dir, f'{fleet.dir}/spool') - 1} of {total} lines spooled")
+                # Until every line is spooled, or nothing has come for 10 s (then lines were lost:
+                # reported in the results, not hidden and not a crash of the harness).
+                spooled, last_change, finished_at = -1, time.time(), None
+                while time.time() - last_change < 10:
+                    now_spooled = spool_received(bin_dir, f"{fleet.dir}/spool") - 1
+                    if now_spooled != spooled:
+                        spooled, last_change, finished_at = now_spooled, time.time(), time.perf_counter()
+                    if spooled >= total:
+                        break
                     time.sleep(0.05)
-                rates.append(total / (time.perf_counter() - started))
                 time.sleep(0.5)
                 spooled = spool_received(bin_dir, f"{fleet.dir}/spool") - 1
-                if spooled != total:
-                    raise RuntimeError(f"{spooled} records for {total} lines: lost or repeated under rotation")
+                rates.append(min(spooled, total) / (finished_at - started))
+                differences.append(spooled - total)
             finally:
                 fleet.close()
             # rsyslog under the same writer and rotations, into a counting sink.
@@ -706,7 +712,10 @@ def measure_auth_log_rotating(bin_dir, quick):
              "baseline": f"rsyslog imfile → omfwd under the same rotations: {base:,.0f} lines/s, {', '.join(f'{r:,}' for r in received)} of {total:,} lines forwarded",
              "ratio": median / base,
              "detail": f"{total} lines appended by a writer while logrotate renames the file every second "
-                       f"({statistics.median(rotations_seen):.0f} rotations); every line spooled exactly once (checked)"}]
+                       f"({statistics.median(rotations_seen):.0f} rotations)"},
+            {"name": "auth_log_rotating_records_minus_lines", "unit": "records", "median": statistics.median(differences), "runs": differences,
+             "baseline": None, "ratio": None,
+             "detail": "records spooled minus lines written in the same runs: 0 is exactly once; below 0 lines were lost, above 0 repeated"}]
 
 
 def rsyslog_imfile_rotating(path, total, work):

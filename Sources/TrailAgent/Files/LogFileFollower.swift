@@ -384,15 +384,12 @@ final class LogFileFollower {
             }
             return
         }
-        // Behind by more than one rotation: the files rotated after this one, oldest first, then the path.
-        var rotated = Stream(descriptor: oldest, identity: LogFileIdentity.of(descriptor: oldest), offset: 0, lastGrowth: now)
-        rotated.finished = true
-        stream = rotated
-        catchUp = Array(newer.dropFirst())
-        nextLive = live.map { Self.liveStream($0, now: now) }
-        for descriptor in newer {
-            if let head = LogFileIdentity.of(descriptor: descriptor)?.head { knownHeads.insert(head) }
-        }
+        // Behind by more than one rotation: go on with the file rotated right after this one, read
+        // like the current file was (a writer may still be appending to it until it reopens), and
+        // leave it the same way after the grace: one rotation at a time, then the path.
+        for descriptor in newer.dropFirst() { close(descriptor) }
+        if let live { close(live) }
+        stream = Stream(descriptor: oldest, identity: LogFileIdentity.of(descriptor: oldest), offset: 0, lastGrowth: now)
     }
 
     /// The rotations made after `current`'s own, opened, oldest first: empty when `current` is
