@@ -666,8 +666,8 @@ def measure_auth_log_rotating(bin_dir, quick):
     """auth.log tail + parse + spool while logrotate rotates the file every second and a writer
     appends to it: lines/s from the first line written until every line's record is spooled,
     checking none is lost or repeated; rsyslog imfile → omfwd under the same writer and rotations."""
-    # The Python writer appends ~250k lines/s: a million lines take several rotations.
-    total = 100_000 if quick else 1_000_000
+    # The Python writer appends ~250k lines/s: 600,000 lines take two or three rotations.
+    total = 100_000 if quick else 600_000
     rates, baseline, received, differences = [], [], [], []
     rotations_seen = []
     for run in range(3):
@@ -1106,7 +1106,7 @@ def measure_archive(bin_dir, quick):
     and without it (`--no-archive`), in alternating runs; then `hosttrail validate --full` over the
     archive in MB/s of log file and digest bytes on disk, next to `sha256sum` over the same files,
     and a re-run that remembers what it checked."""
-    total = 10000 if quick else 200000
+    total = 10000 if quick else 100000
     rates = {False: [], True: []}
     validate_rates, validate_uncompressed, sha_rates, zcat_rates, rerun_seconds, sizes = [], [], [], [], [], []
     for run in range(3):
