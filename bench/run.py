@@ -576,28 +576,38 @@ def measure_auth_log_tail(bin_dir, quick):
     ]
 
 
-def rsyslog_imfile_seconds(path, lines, work):
+def rsyslog_forwarder(path, lines, work):
     """rsyslogd tailing `path` with imfile and forwarding every line with omfwd over TCP to a
-    counting sink on loopback (../shared/reference/baselines.md, row 3): seconds from starting
-    rsyslogd until the sink has `lines` lines."""
+    counting sink on loopback (../shared/reference/baselines.md, row 3). Returns the rsyslogd
+    process, the sink thread and its state (`seen` lines, `last` line's time); the sink stops at
+    `lines` lines or after 5 s of silence."""
     import threading
-    os.makedirs(f"{work}/work")
+    os.makedirs(f"{work}/work", exist_ok=True)
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(1)
     port = listener.getsockname()[1]
-    done = threading.Event()
+    state = {"seen": 0, "last": None}
 
     def sink():
-        connection, _ = listener.accept()
-        seen = 0
-        while seen < lines:
-            chunk = connection.recv(1 << 20)
-            if not chunk:
-                break
-            seen += chunk.count(b"\n")
-        done.set()
-        connection.close()
+        listener.settimeout(120)
+        try:
+            connection, _ = listener.accept()
+        except socket.timeout:
+            return
+        connection.settimeout(5)
+        try:
+            while state["seen"] < lines:
+                chunk = connection.recv(1 << 20)
+                if not chunk:
+                    break
+                state["seen"] += chunk.count(b"\n")
+                state["last"] = time.perf_counter()
+        except socket.timeout:
+            pass
+        finally:
+            connection.close()
+            listener.close()
 
     thread = threading.Thread(target=sink, daemon=True)
     thread.start()
@@ -605,17 +615,23 @@ def rsyslog_imfile_seconds(path, lines, work):
         handle.write(f'global(workDirectory="{work}/work")\nmodule(load="imfile" mode="inotify")\n'
                      f'input(type="imfile" file="{path}" tag="authlog" facility="authpriv" severity="info" ruleset="out")\n'
                      f'ruleset(name="out") {{ action(type="omfwd" target="127.0.0.1" port="{port}" protocol="tcp") }}\n')
-    started = time.perf_counter()
     process = subprocess.Popen(["rsyslogd", "-n", "-f", f"{work}/rsyslog.conf", "-i", f"{work}/rsyslogd.pid"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return process, thread, state
+
+
+def rsyslog_imfile_seconds(path, lines, work):
+    """Seconds from starting rsyslogd on the finished file `path` until the sink has `lines` lines."""
+    started = time.perf_counter()
+    process, thread, state = rsyslog_forwarder(path, lines, work)
     try:
-        if not done.wait(300):
-            raise RuntimeError("rsyslog did not forward every line")
-        return time.perf_counter() - started
+        thread.join(300)
+        if state["seen"] < lines:
+            raise RuntimeError(f"rsyslog forwarded {state['seen']} of {lines} lines")
+        return state["last"] - started
     finally:
         process.terminate()
         process.wait(20)
-        listener.close()
 
 
 ROTATING_WRITER = r"""
@@ -721,37 +737,7 @@ def measure_auth_log_rotating(bin_dir, quick):
 def rsyslog_imfile_rotating(path, total, work):
     """rsyslog tailing `path` while the writer and logrotate run: (seconds from the first line
     until the sink went quiet or had every line, lines the sink received)."""
-    import threading
-    os.makedirs(f"{work}/work", exist_ok=True)
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(1)
-    port = listener.getsockname()[1]
-    state = {"seen": 0, "last": None}
-
-    def sink():
-        listener.settimeout(120)
-        connection, _ = listener.accept()
-        connection.settimeout(5)
-        try:
-            while state["seen"] < total:
-                chunk = connection.recv(1 << 20)
-                if not chunk:
-                    break
-                state["seen"] += chunk.count(b"\n")
-                state["last"] = time.perf_counter()
-        except socket.timeout:
-            pass
-        connection.close()
-
-    thread = threading.Thread(target=sink, daemon=True)
-    thread.start()
-    with open(f"{work}/rsyslog.conf", "w") as handle:
-        handle.write(f'global(workDirectory="{work}/work")\nmodule(load="imfile" mode="inotify")\n'
-                     f'input(type="imfile" file="{path}" tag="authlog" facility="authpriv" severity="info" ruleset="out")\n'
-                     f'ruleset(name="out") {{ action(type="omfwd" target="127.0.0.1" port="{port}" protocol="tcp") }}\n')
-    process = subprocess.Popen(["rsyslogd", "-n", "-f", f"{work}/rsyslog.conf", "-i", f"{work}/rsyslogd.pid"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process, thread, state = rsyslog_forwarder(path, total, work)
     try:
         time.sleep(0.5)  # imfile watching before the first line, as the agent is
         started = time.perf_counter()
@@ -761,7 +747,6 @@ def rsyslog_imfile_rotating(path, total, work):
     finally:
         process.terminate()
         process.wait(20)
-        listener.close()
 
 
 DATA = os.path.join(ROOT, "bench", "data")

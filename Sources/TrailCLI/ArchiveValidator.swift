@@ -175,6 +175,11 @@ public struct ArchiveValidator {
                 for file in digest.logFiles {
                     report.logFiles += 1
                     let path = String(file.key.dropFirst(keyPrefix.count))
+                    // A digest is input too: a key outside the archive is named, never opened.
+                    guard file.key.hasPrefix(keyPrefix), ArchiveLayout.isContained(path) else {
+                        report.problems.append("digest \(found.path): lists \"\(file.key)\", which is not a key of this archive")
+                        continue
+                    }
                     listed[path] = (file.sha256, found.path)
                 }
             }

@@ -37,6 +37,10 @@ public struct BucketMirror {
         var fetched = 0
         let objects = try list(prefix: keyPrefix)
         for object in objects where object.key.hasSuffix(".json.gz") {
+            // The listing is the bucket's word: a key that would land outside the copy is refused.
+            guard object.key.hasPrefix(keyPrefix), ArchiveLayout.isContained(object.key) else {
+                throw ArchiveValidationError("the bucket listed \"\(object.key)\", which is not a key under \(keyPrefix); refusing to copy it")
+            }
             let path = directory + "/" + object.key
             let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int
             if etags[object.key] == object.etag && size == object.size { continue }
@@ -58,7 +62,7 @@ public struct BucketMirror {
         }
         // Objects gone from the bucket go from the copy too, so the validator sees them missing.
         let present = Set(objects.map(\.key))
-        for key in etags.keys where !present.contains(key) {
+        for key in etags.keys where !present.contains(key) && ArchiveLayout.isContained(key) {
             try? FileManager.default.removeItem(atPath: directory + "/" + key)
             try? FileManager.default.removeItem(atPath: directory + "/" + key + ".sig")
             etags[key] = nil

@@ -23,6 +23,22 @@ public struct LookupClient: Sendable {
             self.secretAccessKey = secretAccessKey
             self.region = region
         }
+
+        /// Credentials as the AWS CLI finds them: the given values, else `AWS_ACCESS_KEY_ID`,
+        /// `AWS_SECRET_ACCESS_KEY` and `AWS_REGION`/`AWS_DEFAULT_REGION` (default us-east-1);
+        /// `nil` without a key id.
+        /// - Throws: ``Failure`` for a key id without its secret.
+        public static func resolve(
+            accessKeyID: String? = nil, secretAccessKey: String? = nil, region: String? = nil,
+            environment: [String: String] = ProcessInfo.processInfo.environment
+        ) throws -> Credentials? {
+            guard let id = accessKeyID ?? environment["AWS_ACCESS_KEY_ID"], !id.isEmpty else { return nil }
+            guard let secret = secretAccessKey ?? environment["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty else {
+                throw Failure(description: "an access key id needs its secret: --secret-access-key or AWS_SECRET_ACCESS_KEY")
+            }
+            return Credentials(
+                accessKeyID: id, secretAccessKey: secret, region: region ?? environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1")
+        }
     }
 
     let collectorURL: String

@@ -32,12 +32,11 @@ struct CollectorConnection: ParsableArguments {
     /// SigV4 credentials from the flags, else the standard environment variables; none without
     /// a key id (a client certificate then authorises the lookup).
     func credentials() throws -> LookupClient.Credentials? {
-        let environment = ProcessInfo.processInfo.environment
-        guard let id = accessKeyID ?? environment["AWS_ACCESS_KEY_ID"], !id.isEmpty else { return nil }
-        guard let secret = secretAccessKey ?? environment["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty else {
-            throw ValidationError("an access key id needs its secret: --secret-access-key or AWS_SECRET_ACCESS_KEY")
+        do {
+            return try LookupClient.Credentials.resolve(accessKeyID: accessKeyID, secretAccessKey: secretAccessKey)
+        } catch {
+            throw ValidationError("\(error)")
         }
-        return LookupClient.Credentials(accessKeyID: id, secretAccessKey: secret, region: environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1")
     }
 
     func client() throws -> LookupClient {
@@ -263,19 +262,23 @@ struct Validate: ParsableCommand {
     func archiveDirectory(cacheHome: String) throws -> String {
         if let dir { return dir }
         guard let endpoint = s3Endpoint, let bucket = s3Bucket else { throw ValidationError("--s3-endpoint needs --s3-bucket") }
-        let environment = ProcessInfo.processInfo.environment
-        var id = environment["AWS_ACCESS_KEY_ID"]
-        var secret = environment["AWS_SECRET_ACCESS_KEY"]
+        var fileKey: AccessKey?
         if let file = s3CredentialsFile {
-            let fields = (try String(contentsOfFile: file, encoding: .utf8)).split(whereSeparator: \.isWhitespace)
-            guard fields.count == 2 else { throw ValidationError("--s3-credentials-file must hold one line: ACCESS_KEY_ID SECRET") }
-            id = String(fields[0])
-            secret = String(fields[1])
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw ValidationError("--s3-credentials-file \(file) cannot be read") }
+            do {
+                fileKey = try AccessKeys.parseCredentialsFile(text)
+            } catch {
+                throw ValidationError("--s3-credentials-file \(file) \(error)")
+            }
         }
-        guard let id, let secret else { throw ValidationError("the bucket needs credentials: --s3-credentials-file or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY") }
-        let region = s3Region ?? environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1"
-        let mirror = try BucketMirror(
-            endpoint: endpoint, bucket: bucket, prefix: s3Prefix, credentials: .init(accessKeyID: id, secretAccessKey: secret, region: region), caFile: s3CA)
+        let credentials: LookupClient.Credentials?
+        do {
+            credentials = try LookupClient.Credentials.resolve(accessKeyID: fileKey?.id, secretAccessKey: fileKey?.secret, region: s3Region)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        guard let credentials else { throw ValidationError("the bucket needs credentials: --s3-credentials-file or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY") }
+        let mirror = try BucketMirror(endpoint: endpoint, bucket: bucket, prefix: s3Prefix, credentials: credentials, caFile: s3CA)
         let copy = try mirror.mirror(into: s3Cache ?? cacheHome + "/hosttrail/s3/" + bucket)
         print("Copied \(copy.fetched) of \(copy.listed) objects from s3://\(bucket)/\(s3Prefix) (the rest unchanged since the last run)")
         return copy.root
@@ -302,10 +305,12 @@ struct Validate: ParsableCommand {
             }
         }
         if let collector {
-            let environment = ProcessInfo.processInfo.environment
-            var credentials: LookupClient.Credentials?
-            if let id = environment["AWS_ACCESS_KEY_ID"], let secret = environment["AWS_SECRET_ACCESS_KEY"], cert == nil {
-                credentials = LookupClient.Credentials(accessKeyID: id, secretAccessKey: secret, region: environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1")
+            // A client certificate, when given, authorises the call; else SigV4 from the environment.
+            let credentials: LookupClient.Credentials?
+            do {
+                credentials = cert == nil ? try LookupClient.Credentials.resolve() : nil
+            } catch {
+                throw ValidationError("\(error)")
             }
             let client = try LookupClient(collectorURL: collector, tls: HTTPSClient.Configuration(caFile: ca, certificateFile: cert, keyFile: key), credentials: credentials)
             let keys = try client.publicKeys(start: Date(timeIntervalSince1970: 0), end: now.addingTimeInterval(7200))

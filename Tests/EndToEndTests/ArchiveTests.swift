@@ -98,6 +98,9 @@ struct ArchiveTests {
         elif mode == 'edit-digest':
             p = listing[0]; d = json.loads(gzip.open(p).read()); d['logFiles'] = d['logFiles'][1:] + d['logFiles'][:1]
             d['newestEventTime'] = '2001-01-01T00:00:00Z'; write(p, json.dumps(d).encode()); print(rel(p))
+        elif mode == 'escape-key':
+            p = listing[0]; d = json.loads(gzip.open(p).read()); d['logFiles'][0]['s3Object'] = '../../../../../etc/passwd'
+            write(p, json.dumps(d).encode()); print(rel(p))
         elif mode == 'delete-digest':
             p = digests[len(digests) // 2]; os.remove(p); os.remove(p + '.sig'); print(rel(p))
         elif mode == 'move-digest':
@@ -151,6 +154,7 @@ struct ArchiveTests {
             ("edit-digest", "the signature does not verify"),
             ("delete-digest", "not found ("),
             ("move-digest", "has been moved from its original location"),
+            ("escape-key", "which is not a key of this archive"),
             ("sign-with-another-key", "the signature does not verify"),
         ]
         for (mode, message) in expectations {

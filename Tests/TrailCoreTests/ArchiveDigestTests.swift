@@ -27,6 +27,21 @@ struct ArchiveDigestTests {
         #expect(unique.count == 16 && unique.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) })
     }
 
+    @Test func keysFromDigestsAndListingsStayInsideTheArchive() {
+        #expect(ArchiveLayout.isContained("AWSLogs/1/CloudTrail/r/2026/11/25/x.json.gz"))
+        for key in ["", "/etc/passwd", "AWSLogs/../../etc/passwd", "AWSLogs//x", "./AWSLogs/x", "AWSLogs/x/..", "AWSLogs/."] {
+            #expect(!ArchiveLayout.isContained(key), "\(key)")
+        }
+    }
+
+    @Test func aBucketCredentialsFileIsOneLineOfTwoWords() throws {
+        let key = try AccessKeys.parseCredentialsFile("# moto\n\n  AKIDEXAMPLE   s3cr3t/with+chars \n")
+        #expect(key.id == "AKIDEXAMPLE" && key.secret == "s3cr3t/with+chars")
+        for text in ["", "AKID", "AKID SECRET extra", "A B\nC D\n"] {
+            #expect(throws: AccessKeys.ParseError.self) { try AccessKeys.parseCredentialsFile(text) }
+        }
+    }
+
     @Test func aDigestWritesAndReadsBackWithCloudTrailsNulls() throws {
         let first = DigestFile(
             accountID: "123456789012", startTime: Self.end - 3600, endTime: Self.end, bucket: "fleet-trail", key: "k1", publicKeyFingerprint: "f",

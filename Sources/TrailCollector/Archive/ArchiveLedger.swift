@@ -144,13 +144,26 @@ public struct ArchiveLedger: Sendable {
 
     // MARK: - Upload to a bucket
 
+    /// A file written to the directory and waiting for the bucket.
+    public struct Upload: Sendable, Hashable {
+        public enum Kind: Sendable, Hashable {
+            case logFile
+            case digest
+        }
+        public var kind: Kind
+        public var id: Int64
+        public var key: String
+        /// A digest's signature, sent as `x-amz-meta-signature`.
+        public var signature: String?
+    }
+
     /// What is written but not uploaded yet, in the order to upload it: every log file before
     /// the digest that lists it.
-    public func pendingUploads(limit: Int) async throws -> [(kind: String, id: Int64, key: String, signature: String?)] {
+    public func pendingUploads(limit: Int) async throws -> [Upload] {
         try await pool.read { db in
             let files = try Row.fetchAll(
                 db, sql: "SELECT id, key FROM log_files WHERE sha256 IS NOT NULL AND uploaded = 0 ORDER BY id LIMIT ?", arguments: [limit]
-            ).map { (kind: "log", id: $0[0] as Int64, key: $0[1] as String, signature: String?.none) }
+            ).map { Upload(kind: .logFile, id: $0[0], key: $0[1], signature: nil) }
             // A digest goes up only once none of its log files is waiting.
             let digests = try Row.fetchAll(
                 db,
@@ -159,14 +172,15 @@ public struct ArchiveLedger: Sendable {
                     AND NOT EXISTS (SELECT 1 FROM log_files WHERE log_files.digest = digests.id AND uploaded = 0)
                     ORDER BY id LIMIT ?
                     """, arguments: [limit]
-            ).map { (kind: "digest", id: $0[0] as Int64, key: $0[1] as String, signature: $0[2] as String?) }
+            ).map { Upload(kind: .digest, id: $0[0], key: $0[1], signature: $0[2]) }
             return files + digests
         }
     }
 
-    public func uploaded(kind: String, id: Int64) async throws {
+    public func uploaded(_ upload: Upload) async throws {
+        let table = upload.kind == .digest ? "digests" : "log_files"
         try await pool.write { db in
-            try db.execute(sql: "UPDATE \(kind == "digest" ? "digests" : "log_files") SET uploaded = 1 WHERE id = ?", arguments: [id])
+            try db.execute(sql: "UPDATE \(table) SET uploaded = 1 WHERE id = ?", arguments: [upload.id])
         }
     }
 

@@ -76,7 +76,7 @@ public struct ArchiveUploader: Service {
                     throw CollectorError(.archiveUnavailable, "a written archive file is missing from the directory", context: path)
                 }
                 try put(key: item.key, body: body, signature: item.signature)
-                try await ledger.uploaded(kind: item.kind, id: item.id)
+                try await ledger.uploaded(item)
                 count += 1
             }
         }

@@ -266,9 +266,12 @@ public struct CollectorConfiguration: Sendable, Hashable {
             guard mode & 0o077 == 0 else {
                 throw settings.invalid("s3-credentials-file", "\(path) is readable by others (mode \(String(mode & 0o777, radix: 8))); chmod 600 it")
             }
-            let fields = text.split(whereSeparator: \.isWhitespace)
-            guard fields.count == 2 else { throw settings.invalid("s3-credentials-file", "\(path) must hold one line: ACCESS_KEY_ID SECRET") }
-            s3Credentials = S3Credentials(id: String(fields[0]), secret: String(fields[1]))
+            do {
+                let key = try AccessKeys.parseCredentialsFile(text)
+                s3Credentials = S3Credentials(id: key.id, secret: key.secret)
+            } catch {
+                throw settings.invalid("s3-credentials-file", "\(path) \(error)")
+            }
         }
         if s3Endpoint != nil && s3Credentials == nil {
             throw settings.invalid("s3-endpoint", "needs s3-credentials-file (ACCESS_KEY_ID SECRET)")

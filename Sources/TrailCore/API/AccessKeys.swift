@@ -78,6 +78,17 @@ public struct AccessKeys: Sendable, Hashable {
         self.init(keys)
     }
 
+    /// Parses a credentials file for an S3-compatible bucket: one line `ACCESS_KEY_ID SECRET`
+    /// (blank lines and `#` comments aside). S3 keys follow the bucket's rules, not HostTrail's.
+    public static func parseCredentialsFile(_ text: String) throws(ParseError) -> AccessKey {
+        let lines = text.split(whereSeparator: \.isNewline).map { $0.split(whereSeparator: \.isWhitespace) }
+            .filter { !$0.isEmpty && !$0[0].hasPrefix("#") }
+        guard lines.count == 1 else { throw ParseError(line: nil, reason: "must hold one line: ACCESS_KEY_ID SECRET (found \(lines.count))") }
+        let fields = lines[0]
+        guard fields.count == 2 else { throw ParseError(line: 1, reason: "must be ACCESS_KEY_ID SECRET, two words") }
+        return AccessKey(id: String(fields[0]), secret: String(fields[1]))
+    }
+
     /// Parses `ID:SECRET` (a flag, for tests and quick starts).
     public static func parseFlag(_ text: String) throws(ParseError) -> AccessKey {
         guard let colon = text.firstIndex(of: ":") else { throw ParseError(line: nil, reason: "\"--access-key\" takes ID:SECRET") }

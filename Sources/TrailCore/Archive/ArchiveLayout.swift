@@ -67,6 +67,13 @@ public struct ArchiveLayout: Sendable, Hashable {
         return parseCompact(key.dropLast(8).suffix(16))
     }
 
+    /// Whether `key` names a file under a directory when appended to it: relative, and no `.`,
+    /// `..` or empty segment. Keys come from digests and bucket listings, which are untrusted input.
+    public static func isContained(_ key: some StringProtocol) -> Bool {
+        guard !key.isEmpty, !key.hasPrefix("/") else { return false }
+        return key.split(separator: "/", omittingEmptySubsequences: false).allSatisfy { $0 != "" && $0 != "." && $0 != ".." }
+    }
+
     /// Sixteen characters with no meaning, as CloudTrail's log file names have.
     public static func uniqueString<Generator: RandomNumberGenerator>(using generator: inout Generator) -> String {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
