@@ -252,6 +252,53 @@ struct JournalTests {
         #expect(agent.log.contains("no longer holds the saved cursor"))
     }
 
+    /// A journal file cut short while the agent reads it (SIGBUS on libsystemd's mapping): the
+    /// agent records `JournalTruncated`, commits nothing read from the lost pages, and goes on
+    /// with the journal's other files.
+    @Test func aJournalFileTruncatedUnderTheReaderIsRecordedAndReadingGoesOn() throws {
+        let fleet = try Fleet()
+        try fleet.startCollector()
+        let journal = fleet.directory.file("journal")
+        let total = 100_000
+        let later = 500
+        let start = JournalFixture.realtime(secondsAgo: 900)
+        func entries(_ range: Range<Int>) -> [JournalFixture.Entry] {
+            zip(range, Fleet.loginMessages(range)).map { .init(identifier: "sshd", message: $1, realtime: start + UInt64($0) * 10) }
+        }
+        try JournalFixture.write(entries(0..<total), to: journal, name: "big.journal")
+        let agent = try fleet.startAgent(extra: ["--journal-directory", journal, "--read-from", "beginning"])
+        _ = try fleet.waitForStored(sourceSuffix: ".linux", count: 1)
+        // Mid-way through the file (it holds 100,000 entries): keep its first MiB only.
+        #expect(truncate(journal + "/big.journal", 1 << 20) == 0)
+        let truncations = try fleet.records(["--event-name", "JournalTruncated"], atLeast: 1, timeout: 30)
+        #expect(truncations.count == 1, "agent:\n\(fleet.agentLogs())")
+        #expect(truncations.first?.eventSource == "agent.hosttrail")
+        #expect(truncations.first?.errorCode == "JournalTruncated")
+        #expect(agent.log.contains("truncated while it was being read"))
+
+        // The agent is still reading: a file written afterwards is stored, all of it.
+        try JournalFixture.write(entries(total..<(total + later)), to: journal, name: "after.journal")
+        let deadline = Date().addingTimeInterval(60)
+        var stored: [CloudTrailRecord] = []
+        var ports = Set<Int64>()
+        while Date() < deadline {
+            stored = try fleet.storedRecords(sourceSuffix: ".linux")
+            ports = Set(stored.compactMap { $0.requestParameters?["port"]?.integerValue })
+            if ports.isSuperset(of: Int64(total)..<Int64(total + later)) { break }
+            usleep(300_000)
+        }
+        #expect(ports.isSuperset(of: Int64(total)..<Int64(total + later)), "agent:\n\(fleet.agentLogs())")
+        // Nothing forged from the zero pages: every record is one of the lines, stored once, and
+        // says the user its line named.
+        #expect(ports.isSubset(of: 0..<Int64(total + later)))
+        #expect(stored.count == ports.count && Set(stored.map(\.eventID)).count == stored.count)
+        #expect(stored.allSatisfy { record in
+            record.requestParameters?["port"]?.integerValue.map { "user\($0)" } == record.userIdentity?.userName
+        })
+        #expect(stored.count < total + later, "the truncated part cannot have been read")
+        #expect(agent.stop() == 0)
+    }
+
     /// A journald of the test's own (`systemd-journald NAMESPACE`), written to through its
     /// `/dev/log` socket like any syslog client, rotated with SIGUSR2 while the agent follows it.
     final class NamespaceJournald {

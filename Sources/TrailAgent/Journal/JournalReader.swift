@@ -13,7 +13,9 @@ import TrailSystemd
 /// `sd_journal_test_cursor` so the saved entry is not read twice; a cursor the journal no longer
 /// holds means reading from the oldest entry and a `JournalGap` record; `SD_JOURNAL_INVALIDATE`
 /// (files added or removed) means reopen and re-seek; matches go into `sd_journal_add_match`, and
-/// the cursor advances past entries that produce no record.
+/// the cursor advances past entries that produce no record. A journal file truncated under the
+/// reader (SIGBUS on its mapping, see ``JournalFaultGuard``) means discarding the batch being read,
+/// a `JournalTruncated` record, and reopening at the last committed cursor.
 final class JournalReader: @unchecked Sendable {
     // @unchecked: `stopRequested` is guarded by `lock`; everything else is used by the reader thread only.
     private let directory: String?
@@ -41,6 +43,12 @@ final class JournalReader: @unchecked Sendable {
         var excluded = 0
         var reopened = 0
         var gaps = 0
+        var truncations = 0
+    }
+
+    /// The batch being read touched a page its journal file no longer has.
+    struct TruncatedUnderReader: Error, CustomStringConvertible {
+        var description: String { "a journal file was truncated while it was being read (SIGBUS); the batch being read is discarded" }
     }
 
     init(directory: String?, readFrom: AgentConfiguration.ReadFrom, spool: Spool, converter: JournalEntryConverter, agentRecords: AgentRecordBuilder, logger: Logger) {
@@ -76,7 +84,13 @@ final class JournalReader: @unchecked Sendable {
     /// The cursor of the last entry whose batch is committed (or, before any, where reading began).
     private var cursor: String?
 
+    /// ``JournalFaultGuard/faults`` when last looked at (the agent has one journal reader).
+    private var faultsSeen = 0
+
     private func readUntilStopped() {
+        if !JournalFaultGuard.guardCurrentThread() { logger.warning("the journal reader is not guarded against truncated journal files") }
+        defer { JournalFaultGuard.unguardCurrentThread() }
+        faultsSeen = JournalFaultGuard.faults
         cursor = spool.checkpoints[JournalEntryConverter.source]
         var lastError: String?
         var following = false
@@ -92,9 +106,10 @@ final class JournalReader: @unchecked Sendable {
                 }
                 lastError = nil
                 if try follow(journal, onUnreadEntry: onUnreadEntry) { counters.reopened += 1 }
+                recordTruncation()
             } catch {
                 // Logged once per distinct failure, then retried every second.
-                if lastError != "\(error)" { logger.error("cannot read the journal; retrying", metadata: ["error": "\(error)"]) }
+                if !recordTruncation() && lastError != "\(error)" { logger.error("cannot read the journal; retrying", metadata: ["error": "\(error)"]) }
                 lastError = "\(error)"
                 Thread.sleep(forTimeInterval: 1)
             }
@@ -104,7 +119,24 @@ final class JournalReader: @unchecked Sendable {
             metadata: [
                 "journal.entries": "\(counters.entries)", "journal.records": "\(counters.records)", "journal.ignored": "\(counters.ignored)",
                 "journal.unknown": "\(counters.unknown)", "journal.excluded": "\(counters.excluded)", "journal.reopened": "\(counters.reopened)", "journal.gaps": "\(counters.gaps)",
+                "journal.truncations": "\(counters.truncations)",
             ])
+    }
+
+    /// Commits a `JournalTruncated` record when SIGBUS faults were absorbed since last asked, and
+    /// says whether there were. Called with no batch in flight, after the handle is closed.
+    @discardableResult
+    private func recordTruncation() -> Bool {
+        let faults = JournalFaultGuard.faults
+        guard faults != faultsSeen else { return false }
+        defer { faultsSeen = faults }
+        counters.truncations += 1
+        logger.error(
+            "a journal file was truncated while it was being read; reopening the journal at the last committed entry",
+            metadata: ["faults": "\(faults - faultsSeen)", "cursor": "\(cursor ?? "-")"])
+        let record = agentRecords.journalTruncated(lastCursor: cursor, faults: faults - faultsSeen, now: Date(), sequence: counters.truncations)
+        if let json = try? record.canonicalJSON() { _ = commit([json], checkpoint: nil) }
+        return true
     }
 
     /// Only entries some parser or `include` selector reads: the identifiers the parsers know and
@@ -202,6 +234,8 @@ final class JournalReader: @unchecked Sendable {
                 if entries < Self.batchEntries { continue }
             }
             if entries > 0 {
+                // Nothing read from a page laid over a truncated file's mapping is committed.
+                if JournalFaultGuard.faults != faultsSeen { throw TruncatedUnderReader() }
                 // The batch ends at the current entry: its cursor is the checkpoint.
                 let checkpoint = try journal.cursor()
                 if let previous = inFlight {

@@ -60,6 +60,18 @@ public struct AgentRecordBuilder: Sendable {
         return record
     }
 
+    /// `JournalTruncated`: a journal file shrank while the agent was reading it (SIGBUS on its
+    /// mapping). What was read since the last commit is read again from the reopened journal; what
+    /// the file lost cannot be. Like a wiped auth.log, a truncated journal is worth a record.
+    public func journalTruncated(lastCursor: String?, faults: Int, now: Date, sequence: Int) -> CloudTrailRecord {
+        var parameters: [String: JSONValue] = ["faults": .integer(Int64(faults))]
+        if let lastCursor { parameters["lastCommittedCursor"] = .string(lastCursor) }
+        var record = record(eventName: "JournalTruncated", now: now, parameters: parameters, sequence: sequence)
+        record.errorCode = "JournalTruncated"
+        record.errorMessage = "a journal file shrank while it was being read; entries in the part removed could not be read"
+        return record
+    }
+
     /// `SpoolRecovered`: what start-up found damaged in the spool and repaired.
     public func spoolRecovered(now: Date, details: [String: JSONValue]) -> CloudTrailRecord {
         record(eventName: "SpoolRecovered", now: now, parameters: details)
