@@ -251,6 +251,8 @@ final class JournalReader: @unchecked Sendable {
                 inFlight = nil
                 guard finish(previous) else { return false }
             }
+            // Caught up: a fault in the last reads is handled now, not at the next batch.
+            if JournalFaultGuard.faults != faultsSeen { throw TruncatedUnderReader() }
             if try journal.wait(timeoutMicroseconds: Self.waitMicroseconds) == .invalidated { return true }
         }
         return false
