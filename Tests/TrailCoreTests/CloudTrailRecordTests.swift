@@ -69,6 +69,38 @@ struct CloudTrailRecordTests {
         #expect(records[3].additionalEventData?["bytesTransferredOut"] == .number(243.5))
     }
 
+    /// The canonical writer trusts `modelledMembers` to be in sorted order (it skips the sort).
+    @Test func modelledMembersComeInCanonicalOrder() throws {
+        var record = try CloudTrailRecord(json: Self.samples()[1])
+        record.awsRegion = "eu-west-1"
+        record.apiVersion = "2013-11-01"
+        record.errorCode = "E"
+        record.errorMessage = "m"
+        record.readOnly = true
+        record.managementEvent = true
+        record.recipientAccountId = "123"
+        record.sharedEventID = "s"
+        record.eventCategory = "Management"
+        record.insightDetails = .object([:])
+        record.requestID = "r"
+        record.eventType = "AwsApiCall"
+        record.sourceIPAddress = "1.2.3.4"
+        record.userAgent = "ua"
+        record.additionalEventData = .object([:])
+        record.requestParameters = .object([:])
+        record.responseElements = .null
+        let names = record.modelledMembers.map(\.key)
+        #expect(names.count == 24)
+        #expect(names == names.sorted())
+        // Without other members the canonical JSON is the sorted object all the same.
+        record.otherMembers = [:]
+        let canonical = try record.canonicalJSON()
+        var pairs = Array(try #require(JSONValue.parse(canonical).objectValue))
+        var resorted: [UInt8] = []
+        JSONValue.writeObject(&pairs, to: &resorted)
+        #expect(Array(canonical) == resorted)
+    }
+
     @Test func recordWithoutRequiredMemberIsRejected() throws {
         let json = #"{"eventVersion":"1.11","eventTime":"2026-01-01T00:00:00Z","eventSource":"a.b","eventID":"x"}"#
         let error = #expect(throws: RecordFormatError.self) { try CloudTrailRecord.decode(from: Data(json.utf8)) }

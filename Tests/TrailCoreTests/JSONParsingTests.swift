@@ -47,4 +47,25 @@ struct JSONParsingTests {
         let value: JSONValue = ["b": [1, "x/y", .null], "a": ["z": true, "y": .number(2.0)], "c": "line\nbreak \u{7}"]
         #expect(String(decoding: value.serialized(), as: UTF8.self) == #"{"a":{"y":2.0,"z":true},"b":[1,"x/y",null],"c":"line\nbreak \u0007"}"#)
     }
+
+    /// The word-at-a-time check against the plain one, on every byte value at every position of
+    /// strings long enough to cross word boundaries, and strings written with it read back.
+    @Test func escapingIsFoundWhereverItIs() throws {
+        func plainCheck(_ bytes: [UInt8]) -> Bool { bytes.contains { $0 < 32 || $0 == 34 || $0 == 92 } }
+        for length in 0...19 {
+            for position in 0..<max(length, 1) {
+                for value in [0, 1, 9, 10, 31, 32, 33, 34, 35, 91, 92, 93, 126, 127, 128, 0xC3, 0xFF] as [UInt8] {
+                    var bytes = [UInt8](repeating: 97, count: length)
+                    if length > 0 { bytes[position] = value }
+                    let found = bytes.withUnsafeBytes { JSONValue.needsEscaping($0) }
+                    #expect(found == plainCheck(bytes), "length \(length), byte \(value) at \(position)")
+                }
+            }
+        }
+        for text in ["", "plain text", "tab\there", "quote \" inside a longer string", "back\\slash", "\u{01}", "é中😀 and more text", "x\ny"] {
+            var output: [UInt8] = []
+            JSONValue.writeString(text, to: &output)
+            #expect(try JSONValue.parse(output) == .string(text), "\(text)")
+        }
+    }
 }

@@ -137,38 +137,39 @@ public struct CloudTrailRecord: Sendable, Hashable, Codable {
         return .object(members)
     }
 
-    /// The modelled members that are set, as name/value pairs (no dictionary: the canonical
-    /// writer sorts these directly, which spares a hash per member on the socket's hot path).
+    /// The modelled members that are set, as name/value pairs in canonical (sorted) order: no
+    /// dictionary and no sort on the hot path — the canonical writer takes them as they are.
     var modelledMembers: [(key: String, value: JSONValue)] {
         var members: [(key: String, value: JSONValue)] = []
         members.reserveCapacity(24)
         func set(_ name: String, _ value: JSONValue?) { if let value { members.append((name, value)) } }
         func set(_ name: String, _ value: String?) { if let value { members.append((name, .string(value))) } }
         func set(_ name: String, _ value: Bool?) { if let value { members.append((name, .bool(value))) } }
-        set("eventVersion", eventVersion)
-        set("userIdentity", userIdentity?.jsonValue)
-        set("eventTime", eventTime)
-        set("eventSource", eventSource)
-        set("eventName", eventName)
+        // Sorted by name as `String.<` orders them (a test checks it).
+        set("additionalEventData", additionalEventData)
+        set("apiVersion", apiVersion)
         set("awsRegion", awsRegion)
-        set("sourceIPAddress", sourceIPAddress)
-        set("userAgent", userAgent)
         set("errorCode", errorCode)
         set("errorMessage", errorMessage)
-        set("requestParameters", requestParameters)
-        set("responseElements", responseElements)
-        set("additionalEventData", additionalEventData)
-        set("requestID", requestID)
-        set("eventID", eventID)
-        set("readOnly", readOnly)
-        set("resources", resources.map { JSONValue.array($0.map(\.jsonValue)) })
-        set("eventType", eventType)
-        set("apiVersion", apiVersion)
-        set("managementEvent", managementEvent)
-        set("recipientAccountId", recipientAccountId)
-        set("sharedEventID", sharedEventID)
         set("eventCategory", eventCategory)
+        set("eventID", eventID)
+        set("eventName", eventName)
+        set("eventSource", eventSource)
+        set("eventTime", eventTime)
+        set("eventType", eventType)
+        set("eventVersion", eventVersion)
         set("insightDetails", insightDetails)
+        set("managementEvent", managementEvent)
+        set("readOnly", readOnly)
+        set("recipientAccountId", recipientAccountId)
+        set("requestID", requestID)
+        set("requestParameters", requestParameters)
+        set("resources", resources.map { JSONValue.array($0.map(\.jsonValue)) })
+        set("responseElements", responseElements)
+        set("sharedEventID", sharedEventID)
+        set("sourceIPAddress", sourceIPAddress)
+        set("userAgent", userAgent)
+        set("userIdentity", userIdentity?.jsonValue)
         return members
     }
 
@@ -210,13 +211,15 @@ extension CloudTrailRecord {
     /// The canonical JSON HostTrail stores and ships: sorted keys, unescaped slashes, no white space.
     public func canonicalJSON() throws -> Data {
         var members = modelledMembers
+        var sorted = true
         if !otherMembers.isEmpty {
             let modelledNames = Set(members.map(\.key))
             members.append(contentsOf: otherMembers.lazy.filter { !modelledNames.contains($0.key) }.map { ($0.key, $0.value) })
+            sorted = false
         }
         var output: [UInt8] = []
         output.reserveCapacity(1024)
-        JSONValue.writeObject(&members, to: &output)
+        JSONValue.writeObject(&members, sorted: sorted, to: &output)
         return Data(output)
     }
 

@@ -70,9 +70,10 @@ extension JSONValue {
         }
     }
 
-    /// Appends an object with `members` (names unique) in canonical form: sorted (in place) by name.
-    static func writeObject(_ members: inout [(key: String, value: JSONValue)], to output: inout [UInt8]) {
-        members.sort { $0.key < $1.key }
+    /// Appends an object with `members` (names unique) in canonical form: sorted (in place) by
+    /// name, unless the caller says they already are.
+    static func writeObject(_ members: inout [(key: String, value: JSONValue)], sorted: Bool = false, to output: inout [UInt8]) {
+        if !sorted { members.sort { $0.key < $1.key } }
         output.append(123)
         for (index, member) in members.enumerated() {
             if index > 0 { output.append(44) }
@@ -85,15 +86,14 @@ extension JSONValue {
 
     static func writeString(_ text: String, to output: inout [UInt8]) {
         // Most strings need no escaping: copy them whole.
-        let plain = text.utf8.withContiguousStorageIfAvailable { bytes in
-            bytes.allSatisfy { $0 >= 32 && $0 != 34 && $0 != 92 }
-        }
-        if plain == true {
+        let copied = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            guard !needsEscaping(UnsafeRawBufferPointer(bytes)) else { return false }
             output.append(34)
-            output.append(contentsOf: text.utf8)
+            output.append(contentsOf: bytes)
             output.append(34)
-            return
+            return true
         }
+        if copied == true { return }
         output.append(34)
         let hex: [UInt8] = Array("0123456789abcdef".utf8)
         for byte in text.utf8 {
@@ -110,6 +110,34 @@ extension JSONValue {
             }
         }
         output.append(34)
+    }
+}
+
+extension JSONValue {
+    /// Whether any byte is a control character, `"` or `\\`: eight bytes at a time (the
+    /// has-zero-byte and has-less-than tricks on a 64-bit word), then byte by byte.
+    static func needsEscaping(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard var next = bytes.baseAddress else { return false }
+        var remaining = bytes.count
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        while remaining >= 8 {
+            let word = next.loadUnaligned(as: UInt64.self)
+            let quote = word ^ (ones &* 34)
+            let backslash = word ^ (ones &* 92)
+            let control = (word &- ones &* 32) & ~word
+            let special = control | ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash)
+            if special & highs != 0 { return true }
+            next += 8
+            remaining -= 8
+        }
+        while remaining > 0 {
+            let byte = next.load(as: UInt8.self)
+            if byte < 32 || byte == 34 || byte == 92 { return true }
+            next += 1
+            remaining -= 1
+        }
+        return false
     }
 }
 
