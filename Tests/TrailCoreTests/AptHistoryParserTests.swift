@@ -136,7 +136,7 @@ struct AptHistoryParserTests {
             Substring(line), format: .dpkg, reference: Date(), utcOffsetSeconds: 0, notBefore: nil,
             origin: HostRecordBuilder.Origin(source: "file:/var/log/dpkg.log", position: line), aptRuns: runs)
         guard case .record(let record) = outcome else { throw NotARecord(line: line) }
-        return record
+        return record.record
     }
 
     @Test func dpkgsChangesSayWhichAptRunAskedForThem() throws {

@@ -307,6 +307,42 @@ struct HostRecordBuilderTests {
         #expect(EventID.isWellFormed(first.eventID))
     }
 
+    /// The direct writer the spool gets must say exactly what the record model's canonical JSON
+    /// says: every parser's cases, with and without a host name, boot id, pid, hidden names and
+    /// origin details (one named `source`, which the origin's own source overrides), and messages
+    /// that need escaping.
+    @Test func theDirectWriterWritesTheRecordsCanonicalJSON() throws {
+        let hosts = [
+            HostIdentity(hostname: "web-1", machineID: "0123456789abcdef0123456789abcdef", bootID: nil),
+            HostIdentity(hostname: nil, machineID: "fedcba9876543210fedcba9876543210", bootID: "49ebff6b221f483481f0dc7079918f4d"),
+        ]
+        let origins = [
+            HostRecordBuilder.Origin(source: "file:/var/log/auth.log", position: "offset=1", details: ["path": "/var/log/auth.log", "offset": 1]),
+            HostRecordBuilder.Origin(source: "journal", position: "s=1;i=2", details: ["cursor": "s=1;i=2", "source": "claimed", "unit": "ssh.service"]),
+            HostRecordBuilder.Origin(source: "f", position: "0"),
+        ]
+        var compared = 0
+        for host in hosts {
+            for hide in [true, false] {
+                let builder = HostRecordBuilder(host: host, hideUnverifiedUserNames: hide)
+                for (index, testCase) in AuthLogParserTests.cases.enumerated() {
+                    guard case .activity(let activity) = AuthLogParser.parse(identifier: testCase.identifier, message: testCase.message) else {
+                        Issue.record("not an activity: \(testCase.message)")
+                        continue
+                    }
+                    let message = index % 3 == 0 ? testCase.message + " \"quoted\" \\ tab\t é\u{01}" : testCase.message
+                    let process: (identifier: String, pid: Int?) = (testCase.identifier, index % 2 == 0 ? nil : 4242)
+                    let origin = origins[index % origins.count]
+                    let direct = builder.canonicalJSON(for: activity, time: time, process: process, message: message, origin: origin)
+                    let modelled = try builder.record(for: activity, time: time, process: process, message: message, origin: origin).canonicalJSON()
+                    #expect(String(decoding: direct, as: UTF8.self) == String(decoding: modelled, as: UTF8.self), "\(testCase)")
+                    compared += 1
+                }
+            }
+        }
+        #expect(compared == 4 * AuthLogParserTests.cases.count)
+    }
+
     @Test func serviceEventsNameTheServiceAsTheirSource() throws {
         let record = try record("systemd", "Started cron.service - Regular background program processing daemon.")
         #expect(record.sourceIPAddress == "systemd.linux")

@@ -21,10 +21,11 @@ struct JournalEntryConverterTests {
             cursor: cursor, realtimeMicroseconds: 1_795_564_971_133_987, sourceRealtimeMicroseconds: 1_795_564_971_000_000, identifier: "sshd",
             message: "Accepted password for alice from 192.0.2.1 port 2222 ssh2", pid: 812, unit: "ssh.service",
             bootID: "49ebff6b221f483481f0dc7079918f4d", transport: "syslog")
-        guard case .record(let record) = converter.convert(entry) else {
+        guard case .record(let converted) = converter.convert(entry) else {
             Issue.record("not converted")
             return
         }
+        let record = converted.record
         #expect(record.eventSource == "sshd.linux" && record.eventName == "Login")
         #expect(record.userIdentity?.userName == "alice")
         #expect(record.sourceIPAddress == "192.0.2.1")
@@ -36,19 +37,20 @@ struct JournalEntryConverterTests {
         #expect(record.additionalEventData?["process"]?["pid"]?.integerValue == 812)
         // The event ID is the cursor's: reading the entry again yields the same one.
         guard case .record(let again) = converter.convert(entry) else { return }
-        #expect(again.eventID == record.eventID)
+        #expect(again.record.eventID == record.eventID)
         var other = entry
         other.cursor = cursor.replacingOccurrences(of: "i=1a2b", with: "i=1a2c")
         guard case .record(let next) = converter.convert(other) else { return }
-        #expect(next.eventID != record.eventID)
+        #expect(next.record.eventID != record.eventID)
     }
 
     @Test func withoutASourceTimeJournaldsIsUsed() {
         let entry = JournalEntry(cursor: cursor, realtimeMicroseconds: 1_795_564_972_500_000, identifier: "su", message: "(to root) alice on pts/0")
-        guard case .record(let record) = converter.convert(entry) else {
+        guard case .record(let converted) = converter.convert(entry) else {
             Issue.record("not converted")
             return
         }
+        let record = converted.record
         #expect(record.eventTime == TrailTime.format(Date(timeIntervalSince1970: 1_795_564_972.5)))
     }
 

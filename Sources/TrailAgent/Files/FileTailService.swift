@@ -154,7 +154,7 @@ final class FileTailService: Service, @unchecked Sendable {
                     outcome = converter.convert(
                         line.text, format: format, reference: now, utcOffsetSeconds: offset, notBefore: notBefore, origin: origin,
                         aptRuns: format == .dpkg ? aptRuns(utcOffsetSeconds: offset).filter { $0.start >= latest } : [])
-                    if case .record(let record) = outcome, let started = record.requestParameters?["aptRun"]?["startTime"]?.stringValue,
+                    if case .record(let record) = outcome, let started = record.activity.requestParameters["aptRun"]?["startTime"]?.stringValue,
                         let start = TrailTime.parseISO8601(started)
                     {
                         latestMatchedAptRun[path] = max(latest, start)
@@ -162,7 +162,7 @@ final class FileTailService: Service, @unchecked Sendable {
                 }
                 switch outcome {
                 case .record(let record):
-                    records.append(try record.canonicalJSON())
+                    records.append(record.canonicalJSON())
                     counters.records += 1
                 case .ignored: counters.ignored += 1
                 case .unknown: counters.unknown += 1

@@ -319,7 +319,7 @@ final class JournalReader: @unchecked Sendable {
             cursor: try journal.cursor(), realtimeMicroseconds: try journal.realtimeMicroseconds(),
             sourceRealtimeMicroseconds: fields.sourceRealtime.flatMap { UInt64($0) }, identifier: identifier, message: message,
             pid: (fields.syslogPID ?? fields.pid).flatMap { Int($0) }, unit: unit, bootID: fields.bootID, transport: fields.transport)
-        records.append(try converter.record(for: activity, entry: entry).canonicalJSON())
+        records.append(converter.record(for: activity, entry: entry).canonicalJSON())
         counters.records += 1
     }
 

@@ -29,15 +29,15 @@ public struct JournalEntryConverter: Sendable {
     }
 
     /// The record of `activity`, found in `entry`.
-    public func record(for activity: HostActivity, entry: JournalEntry) -> CloudTrailRecord {
+    public func record(for activity: HostActivity, entry: JournalEntry) -> HostRecord {
         var details: [String: JSONValue] = ["cursor": .string(entry.cursor)]
         if let unit = entry.unit { details["unit"] = .string(unit) }
         if let bootID = entry.bootID { details["bootId"] = .string(bootID) }
         if let transport = entry.transport { details["transport"] = .string(transport) }
         let origin = HostRecordBuilder.Origin(source: Self.source, position: entry.cursor, details: details)
-        return builder.record(
-            for: activity, time: Date(timeIntervalSince1970: entry.time), process: (entry.identifier, entry.pid), message: entry.message,
-            origin: origin)
+        return HostRecord(
+            activity: activity, time: Date(timeIntervalSince1970: entry.time), process: (entry.identifier, entry.pid), message: entry.message,
+            origin: origin, builder: builder)
     }
 
     /// Parses and builds in one step (tests, and callers that already hold every field).

@@ -20,7 +20,7 @@ public struct LogLineConverter: Sendable {
     }
 
     public enum Outcome: Sendable {
-        case record(CloudTrailRecord)
+        case record(HostRecord)
         /// Understood, nothing for the trail (sshd's chatter, dpkg's status lines).
         case ignored
         /// Well-formed, but no parser knows the message (dropped by default).
@@ -66,7 +66,7 @@ public struct LogLineConverter: Sendable {
             let outcome = AuthLogParser.parse(identifier: parsed.identifier, message: parsed.message)
             let (activity, other) = selected(outcome, identifier: parsed.identifier, unit: nil)
             guard let activity else { return other ?? .unknown }
-            return .record(builder.record(for: activity, time: parsed.time, process: (parsed.identifier, parsed.pid), message: parsed.message, origin: origin))
+            return .record(HostRecord(activity: activity, time: parsed.time, process: (parsed.identifier, parsed.pid), message: parsed.message, origin: origin, builder: builder))
         case .aptHistory:
             // Stanzas, not lines: see ``convertAptStanza(_:reference:utcOffsetSeconds:notBefore:origin:)``.
             return .unparsed
@@ -81,7 +81,7 @@ public struct LogLineConverter: Sendable {
             {
                 activity = run.attribute(activity)
             }
-            return .record(builder.record(for: activity, time: parsed.time, process: ("dpkg", nil), message: String(line), origin: origin))
+            return .record(HostRecord(activity: activity, time: parsed.time, process: ("dpkg", nil), message: String(line), origin: origin, builder: builder))
         }
     }
 
@@ -92,6 +92,6 @@ public struct LogLineConverter: Sendable {
         let (activity, other) = selected(.activity(parsed), identifier: "apt", unit: nil)
         guard let activity else { return other ?? .unknown }
         let message = fields.map { "\($0.0): \($0.1)" }.joined(separator: "\n")
-        return .record(builder.record(for: activity, time: time, process: ("apt", nil), message: message, origin: origin))
+        return .record(HostRecord(activity: activity, time: time, process: ("apt", nil), message: message, origin: origin, builder: builder))
     }
 }
