@@ -126,7 +126,13 @@ final class FileTailService: Service, @unchecked Sendable {
         let path = follower.path
         let now = Date()
         let offset = TimeZone.current.secondsFromGMT(for: now)
-        var records: [Data] = []
+        // Records are written straight into spool frames.
+        var frames: [UInt8] = []
+        var recordCount = 0
+        func add(_ record: Data) {
+            SpoolFrame.append(.record, payload: record, to: &frames)
+            recordCount += 1
+        }
         counters.lines += chunk.lines.count
         counters.oversized += chunk.oversizedLines
         if chunk.oversizedLines > 0 {
@@ -162,7 +168,9 @@ final class FileTailService: Service, @unchecked Sendable {
                 }
                 switch outcome {
                 case .record(let record):
-                    records.append(record.canonicalJSON())
+                    if frames.isEmpty { frames.reserveCapacity(chunk.lines.count * 1024) }
+                    SpoolFrame.append(.record, to: &frames) { record.writeCanonicalJSON(to: &$0) }
+                    recordCount += 1
                     counters.records += 1
                 case .ignored: counters.ignored += 1
                 case .unknown: counters.unknown += 1
@@ -181,14 +189,14 @@ final class FileTailService: Service, @unchecked Sendable {
             case .truncated(explained: false, let previous):
                 logger.warning("log file shrank without a rotation", metadata: ["file": "\(path)", "offset": "\(previous)"])
                 tamperSequence += 1
-                records.append(try agentRecords.logFileTampered(
+                add(try agentRecords.logFileTampered(
                     eventName: "LogTruncated", path: path, details: ["previousOffset": .integer(Int64(previous))], now: now,
                     sequence: tamperSequence
                 ).canonicalJSON())
             case .removed:
                 logger.warning("log file deleted", metadata: ["file": "\(path)"])
                 tamperSequence += 1
-                records.append(try agentRecords.logFileTampered(eventName: "LogRemoved", path: path, details: [:], now: now, sequence: tamperSequence).canonicalJSON())
+                add(try agentRecords.logFileTampered(eventName: "LogRemoved", path: path, details: [:], now: now, sequence: tamperSequence).canonicalJSON())
             case .unreadable(let error):
                 logger.error("cannot read a log file; waiting until it can be read", metadata: ["file": "\(path)", "error": "\(String(cString: strerror(error)))"])
             case .lostPlace:
@@ -212,7 +220,7 @@ final class FileTailService: Service, @unchecked Sendable {
         let checkpoint = (source: Self.source(path), position: saved.encoded)
         while true {
             let result: Result<Void, any Error> = await withCheckedContinuation { continuation in
-                spool.append(records, checkpoint: checkpoint) { continuation.resume(returning: $0) }
+                spool.append(frames: frames, records: recordCount, checkpoint: checkpoint) { continuation.resume(returning: $0) }
             }
             switch result {
             case .success:

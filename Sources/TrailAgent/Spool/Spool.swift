@@ -257,6 +257,17 @@ public final class Spool: @unchecked Sendable {
         var frames: [UInt8] = []
         frames.reserveCapacity(records.reduce(0) { $0 + $1.count + SpoolFrame.frameOverhead })
         for record in records { SpoolFrame.append(.record, payload: record, to: &frames) }
+        append(frames: frames, records: records.count, checkpoint: checkpoint, completion: completion)
+    }
+
+    /// Queues `records` record frames already written into `frames` (``SpoolFrame``, kind
+    /// `record`, one canonical record each: a source that writes its records straight into frames
+    /// spares a copy of each) and `checkpoint`, as ``append(_:checkpoint:completion:)`` does.
+    public func append(
+        frames: [UInt8], records: Int, checkpoint: (source: String, position: String)? = nil,
+        completion: @escaping @Sendable (Result<Void, any Error>) -> Void
+    ) {
+        var frames = frames
         if let checkpoint {
             let payload = (try? JSONEncoder().encode(["source": checkpoint.source, "position": checkpoint.position])) ?? Data()
             SpoolFrame.append(.checkpoint, payload: payload, to: &frames)
@@ -273,7 +284,7 @@ public final class Spool: @unchecked Sendable {
             completion(.failure(Full()))
             return
         }
-        pending.append(PendingWrite(frames: frames, records: records.count, checkpoint: checkpoint, completion: completion))
+        pending.append(PendingWrite(frames: frames, records: records, checkpoint: checkpoint, completion: completion))
         pendingBytes += frames.count
         condition.signal()
         condition.unlock()

@@ -25,7 +25,7 @@ public enum AuthLogParser {
     /// Parses the message `message` logged by `identifier` (the syslog tag, e.g. `sshd`).
     public static func parse(identifier: String, message: String) -> Outcome {
         let text = Substring(message)
-        if text.hasPrefix("pam_unix(") || text.hasPrefix("pam_") {
+        if text.hasASCIIPrefix("pam_unix(") || text.hasASCIIPrefix("pam_") {
             return pam(text)
         }
         switch identifier {
@@ -67,8 +67,9 @@ public enum AuthLogParser {
         if let rest = text.after("Failed ") {
             // Failed password for [invalid user ]bob from 10.0.0.5 port 4000 ssh2
             guard let method = rest.firstWord, var target = rest.after("\(method) for ") else { return .unknown }
-            let invalid = target.hasPrefix("invalid user ")
-            if invalid { target = target.dropFirst("invalid user ".count) }
+            let afterInvalid = target.after("invalid user ")
+            let invalid = afterInvalid != nil
+            if let afterInvalid { target = afterInvalid }
             guard let user = target.firstWord else { return .unknown }
             let (address, port) = remote(target)
             var parameters: [String: JSONValue] = ["authMethod": .string(String(method))]
@@ -81,7 +82,7 @@ public enum AuthLogParser {
         }
         if let rest = text.after("Invalid user ") {
             // Invalid user eve from 127.0.0.2 port 4000  (the name may be empty)
-            let user = rest.hasPrefix("from ") ? "" : String(rest.firstWord ?? "")
+            let user = rest.hasASCIIPrefix("from ") ? "" : String(rest.firstWord ?? "")
             let (address, port) = remote(rest)
             var parameters: [String: JSONValue] = [:]
             if let port { parameters["port"] = .integer(Int64(port)) }
@@ -95,7 +96,7 @@ public enum AuthLogParser {
             ("Connection closed by invalid user ", "invalid"), ("Disconnected from invalid user ", "invalid"),
         ] {
             guard let rest = text.after(prefix) else { continue }
-            let user = phase == "invalid" && rest.hasPrefix("port ") ? "" : String(rest.firstWord ?? "")
+            let user = phase == "invalid" && rest.hasASCIIPrefix("port ") ? "" : String(rest.firstWord ?? "")
             let (address, port) = remote(rest.dropFirst(user.count))
             var parameters: [String: JSONValue] = ["phase": .string("preauth")]
             if let port { parameters["port"] = .integer(Int64(port)) }
@@ -109,7 +110,7 @@ public enum AuthLogParser {
                        "pam_env(", "Timeout before authentication", "banner exchange", "Unable to negotiate", "fatal: ",
                        "userauth_", "Postponed ", "maximum authentication attempts", "message repeated", "PAM ", "Starting session",
                        "User child is on pid", "Close session", "Changed root directory", "Transferred", "syslogin_perform_logout"] {
-            if text.hasPrefix(prefix) { return .ignored }
+            if text.hasASCIIPrefix(prefix) { return .ignored }
         }
         return .unknown
     }
@@ -126,7 +127,7 @@ public enum AuthLogParser {
         var problem: String?
         var fields: [String: String] = [:]
         for part in text[separator.upperBound...].components(" ; ") {
-            if let equals = part.firstIndex(ofASCII: "="), part[..<equals].allSatisfy({ $0.isUppercase || $0 == "_" }) {
+            if let equals = part.firstIndex(ofASCII: "="), part[..<equals].utf8.allSatisfy({ (65...90).contains($0) || $0 == 95 }) {
                 fields[String(part[..<equals])] = String(part[part.index(after: equals)...])
             } else if problem == nil {
                 problem = String(part)
@@ -154,10 +155,11 @@ public enum AuthLogParser {
     static func su(_ text: Substring) -> Outcome {
         // Debian's util-linux su: "(to root) alice on pts/0", "FAILED SU (to root) alice on pts/0"
         var rest = text
-        let failed = rest.hasPrefix("FAILED SU ")
-        if failed { rest = rest.dropFirst("FAILED SU ".count) }
+        let afterFailed = rest.after("FAILED SU ")
+        let failed = afterFailed != nil
+        if let afterFailed { rest = afterFailed }
         guard let open = rest.after("(to "), let close = open.firstIndex(ofASCII: ")") else {
-            return text.hasPrefix("+ ") || text.hasPrefix("- ") ? suShadow(text) : .unknown
+            return text.hasASCIIPrefix("+ ") || text.hasASCIIPrefix("- ") ? suShadow(text) : .unknown
         }
         let target = String(open[..<close])
         let tail = open[open.index(after: close)...].trimmingSpaces
@@ -193,7 +195,7 @@ public enum AuthLogParser {
             let colon = text[open..<close].firstIndex(ofASCII: ":")
         else { return .ignored }
         let service = String(text[text.index(after: open)..<colon])
-        guard text[close...].hasPrefix("): ") else { return .ignored }
+        guard text[close...].hasASCIIPrefix("): ") else { return .ignored }
         let body = text[text.index(close, offsetBy: 3)...]
         let source = Self.pamEventSource[service] ?? "\(service).linux"
         if let rest = body.after("session opened for user ") {
@@ -213,9 +215,9 @@ public enum AuthLogParser {
                 eventSource: source, eventName: "SessionEnd", userName: user, uid: uid,
                 eventType: service == "cron" ? "AwsServiceEvent" : "AwsApiCall", requestParameters: ["pamService": .string(service)]))
         }
-        if body.hasPrefix("authentication failure;") {
+        if body.hasASCIIPrefix("authentication failure;") {
             var fields: [String: String] = [:]
-            for word in body.dropFirst("authentication failure;".count).split(ascii: " ") {
+            for word in (body.after("authentication failure;") ?? body).split(ascii: " ") {
                 if let equals = word.firstIndex(ofASCII: "=") { fields[String(word[..<equals])] = String(word[word.index(after: equals)...]) }
             }
             let user = fields["user"].flatMap { $0.isEmpty ? nil : $0 }
@@ -274,7 +276,7 @@ public enum AuthLogParser {
         if let name = text.after("removed group '")?.quotedPrefix {
             return activity("DeleteGroup", ["groupName": .string(name)])
         }
-        if tool == "groupdel", let name = text.after("group '")?.quotedPrefix, text.hasSuffix("' removed") {
+        if tool == "groupdel", let name = text.after("group '")?.quotedPrefix, text.hasASCIISuffix("' removed") {
             return activity("DeleteGroup", ["groupName": .string(name)])
         }
         if let rest = text.after("change user '"), let name = rest.quotedPrefix {
@@ -327,8 +329,8 @@ public enum AuthLogParser {
                 eventSource: "accounts.linux", eventName: "ChangePassword", userName: by,
                 requestParameters: ["userName": .string(name), "tool": .string(tool)]))
         }
-        if text.hasPrefix("group added to ") || text.hasPrefix("group changed in ") || text.hasPrefix("group name changed in ") || text.hasPrefix("delete user ") || text.hasPrefix("removed shadow group")
-            || text.containsText("removed from /etc/") || text.hasPrefix("default group changed") || text.hasPrefix("members of group")
+        if text.hasASCIIPrefix("group added to ") || text.hasASCIIPrefix("group changed in ") || text.hasASCIIPrefix("group name changed in ") || text.hasASCIIPrefix("delete user ") || text.hasASCIIPrefix("removed shadow group")
+            || text.containsText("removed from /etc/") || text.hasASCIIPrefix("default group changed") || text.hasASCIIPrefix("members of group")
         {
             return .ignored
         }
@@ -362,8 +364,8 @@ public enum AuthLogParser {
             return .activity(HostActivity(
                 eventSource: "logind.linux", eventName: "SessionEnd", requestParameters: ["sessionId": .string(String(rest.trimmingTrailingPeriod))]))
         }
-        if text.hasPrefix("Session ") || text.hasPrefix("Watching system buttons") || text.hasPrefix("New seat")
-            || text.hasPrefix("System is ") || text.hasPrefix("Power key")
+        if text.hasASCIIPrefix("Session ") || text.hasASCIIPrefix("Watching system buttons") || text.hasASCIIPrefix("New seat")
+            || text.hasASCIIPrefix("System is ") || text.hasASCIIPrefix("Power key")
         {
             return .ignored
         }
@@ -398,7 +400,7 @@ public enum AuthLogParser {
             let tty = rest.afterFirst("on '")?.quotedPrefix ?? rest.firstWord.map(String.init)
             var parameters: [String: JSONValue] = [:]
             if let tty { parameters["tty"] = .string(tty) }
-            let user = text.hasPrefix("ROOT LOGIN") ? "root" : rest.afterFirst("BY ").flatMap(\.firstWord).map(String.init)
+            let user = text.hasASCIIPrefix("ROOT LOGIN") ? "root" : rest.afterFirst("BY ").flatMap(\.firstWord).map(String.init)
             return .activity(HostActivity(
                 eventSource: "login.linux", eventName: "Login", userName: user, eventType: "AwsConsoleSignIn", requestParameters: parameters))
         }
@@ -411,7 +413,7 @@ public enum AuthLogParser {
         func unit(_ rest: Substring) -> String? {
             guard let word = rest.firstWord else { return nil }
             let name = word.trimmingTrailingPeriod
-            return Self.unitSuffixes.contains(where: { name.hasSuffix($0) }) ? String(name) : nil
+            return Self.unitSuffixes.contains(where: { name.hasASCIISuffix($0) }) ? String(name) : nil
         }
         func service(_ name: String, _ unitName: String, error: String? = nil, message: String? = nil) -> Outcome {
             .activity(HostActivity(
@@ -426,7 +428,7 @@ public enum AuthLogParser {
         if let colon = text.utf8Range(of: ": Failed with result '") {
             let name = String(text[..<colon.lowerBound])
             let result = text[colon.upperBound...].quotedPrefix ?? "unknown"
-            if Self.unitSuffixes.contains(where: { name.hasSuffix($0) }) {
+            if Self.unitSuffixes.contains(where: { name.hasASCIISuffix($0) }) {
                 return service("UnitFailed", name, error: "UnitFailed", message: "\(name) failed with result '\(result)'")
             }
         }
@@ -464,12 +466,23 @@ extension StringProtocol {
     func containsText(_ needle: String) -> Bool {
         utf8Range(of: needle) != nil
     }
+
+    /// Whether the text starts with the ASCII `prefix`, compared as bytes (no grapheme breaking;
+    /// the parsers' prefixes are ASCII).
+    func hasASCIIPrefix(_ prefix: String) -> Bool {
+        utf8.starts(with: prefix.utf8)
+    }
+
+    /// Whether the text ends with the ASCII `suffix`, compared as bytes.
+    func hasASCIISuffix(_ suffix: String) -> Bool {
+        utf8.reversed().starts(with: suffix.utf8.reversed())
+    }
 }
 
 extension Substring {
     /// What follows `prefix` when the text starts with it.
     func after(_ prefix: String) -> Substring? {
-        hasPrefix(prefix) ? dropFirst(prefix.count) : nil
+        hasASCIIPrefix(prefix) ? self[utf8.index(startIndex, offsetBy: prefix.utf8.count)...] : nil
     }
 
     /// What follows the first occurrence of `marker`.

@@ -31,4 +31,9 @@ public struct HostRecord: Sendable {
     public func canonicalJSON() -> Data {
         builder.canonicalJSON(for: activity, time: time, process: process, message: message, origin: origin)
     }
+
+    /// Appends the canonical JSON to `output` (a spool frame being written).
+    public func writeCanonicalJSON(to output: inout [UInt8]) {
+        builder.writeCanonicalJSON(for: activity, time: time, process: process, message: message, origin: origin, to: &output)
+    }
 }

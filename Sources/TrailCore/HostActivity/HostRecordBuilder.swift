@@ -118,9 +118,19 @@ public struct HostRecordBuilder: Sendable {
     public func canonicalJSON(
         for activity: HostActivity, time: Date, process: (identifier: String, pid: Int?), message: String, origin: Origin
     ) -> Data {
-        let resolved = resolve(activity, origin: origin)
         var out: [UInt8] = []
         out.reserveCapacity(768 + message.utf8.count)
+        writeCanonicalJSON(for: activity, time: time, process: process, message: message, origin: origin, to: &out)
+        return Data(out)
+    }
+
+    /// Appends what ``canonicalJSON(for:time:process:message:origin:)`` returns to `out` (a spool
+    /// frame being written, so the record is written once, in place).
+    public func writeCanonicalJSON(
+        for activity: HostActivity, time: Date, process: (identifier: String, pid: Int?), message: String, origin: Origin,
+        to out: inout [UInt8]
+    ) {
+        let resolved = resolve(activity, origin: origin)
         func key(_ name: StaticString) {
             out.append(34)
             name.withUTF8Buffer { out.append(contentsOf: $0) }
@@ -209,6 +219,5 @@ public struct HostRecordBuilder: Sendable {
             JSONValue.writeString(userName, to: &out)
         }
         out.append(contentsOf: [125, 125])
-        return Data(out)
     }
 }

@@ -35,7 +35,7 @@ public struct SyslogLine: Sendable, Hashable {
         var rest = line
         let time: Date
         if let first = rest.first, first.isNumber {
-            guard let space = rest.firstIndex(ofASCII: " "), let parsed = TrailTime.parseISO8601(String(rest[..<space])) else { return nil }
+            guard let space = rest.firstIndex(ofASCII: " "), let parsed = TrailTime.parseISO8601(rest[..<space]) else { return nil }
             time = parsed
             rest = rest[rest.index(after: space)...]
         } else {

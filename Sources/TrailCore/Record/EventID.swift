@@ -22,14 +22,25 @@ public enum EventID {
     ///   - position: The event's stable position within that source.
     public static func derive(machineID: String, source: String, position: String) -> String {
         var hasher = SHA256()
-        for (index, part) in ["hosttrail.event-id.v1", machineID, source, position].enumerated() {
-            if index > 0 { hasher.update(data: [0]) }
-            hasher.update(data: Array(part.utf8))
+        // The parts are hashed where they are (no copies: this runs for every record).
+        func add(_ part: String, separated: Bool) {
+            if separated { withUnsafeBytes(of: UInt8(0)) { hasher.update(bufferPointer: $0) } }
+            var part = part
+            part.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
         }
-        var bytes = Array(hasher.finalize().prefix(16))
-        bytes[6] = (bytes[6] & 0x0F) | 0x80  // version 8
-        bytes[8] = (bytes[8] & 0x3F) | 0x80  // RFC 9562 variant
-        return format(bytes)
+        add("hosttrail.event-id.v1", separated: false)
+        add(machineID, separated: true)
+        add(source, separated: true)
+        add(position, separated: true)
+        return hasher.finalize().withUnsafeBytes { digest in
+            var bytes = (UInt64(0), UInt64(0))
+            withUnsafeMutableBytes(of: &bytes) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: digest.prefix(16))) }
+            return withUnsafeMutableBytes(of: &bytes) { id in
+                id[6] = (id[6] & 0x0F) | 0x80  // version 8
+                id[8] = (id[8] & 0x3F) | 0x80  // RFC 9562 variant
+                return format(UnsafeRawBufferPointer(id))
+            }
+        }
     }
 
     /// The ID of an application event: the client's request ID together with the peer's uid, so two
@@ -44,14 +55,26 @@ public enum EventID {
     }
 
     static func format(_ bytes: [UInt8]) -> String {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(36)
-        for (index, byte) in bytes.enumerated() {
-            if index == 4 || index == 6 || index == 8 || index == 10 { text.append(45) }
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
+        bytes.withUnsafeBytes { format($0) }
+    }
+
+    /// Sixteen bytes as a lower-case UUID.
+    static func format(_ bytes: UnsafeRawBufferPointer) -> String {
+        String(unsafeUninitializedCapacity: 36) { text in
+            let digits: StaticString = "0123456789abcdef"
+            var next = 0
+            digits.withUTF8Buffer { digits in
+                for (index, byte) in bytes.prefix(16).enumerated() {
+                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                        text[next] = 45
+                        next += 1
+                    }
+                    text[next] = digits[Int(byte >> 4)]
+                    text[next + 1] = digits[Int(byte & 0x0F)]
+                    next += 2
+                }
+            }
+            return next
         }
-        return String(decoding: text, as: UTF8.self)
     }
 }

@@ -32,11 +32,22 @@ public enum SpoolFrame {
 
     /// Appends one frame to `buffer`.
     public static func append(_ kind: Kind, payload: some Collection<UInt8>, to buffer: inout [UInt8]) {
-        var body = [kind.rawValue]
-        body.append(contentsOf: payload)
-        appendLittleEndian(&buffer, UInt32(body.count))
-        appendLittleEndian(&buffer, CRC32C.checksum(body))
-        buffer.append(contentsOf: body)
+        append(kind, to: &buffer) { $0.append(contentsOf: payload) }
+    }
+
+    /// Appends one frame whose payload `writePayload` appends to the buffer it is given: the
+    /// payload is written once, in place, and the length and checksum filled in after it.
+    public static func append(_ kind: Kind, to buffer: inout [UInt8], writePayload: (inout [UInt8]) -> Void) {
+        let start = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: 8))
+        buffer.append(kind.rawValue)
+        writePayload(&buffer)
+        let bodyCount = buffer.count - start - 8
+        buffer.withUnsafeMutableBytes { bytes in
+            let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[(start + 8)...]))
+            bytes.storeBytes(of: UInt32(bodyCount).littleEndian, toByteOffset: start, as: UInt32.self)
+            bytes.storeBytes(of: crc.littleEndian, toByteOffset: start + 4, as: UInt32.self)
+        }
     }
 
     /// What is wrong with a segment's header, or `nil`: the segment number it names.

@@ -18,27 +18,37 @@ public enum TrailTime {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
         let (year, month, day) = civilDate(daysSinceEpoch: days)
-        var text: [UInt8] = []
-        text.reserveCapacity(20)
-        func digits(_ value: Int64, _ width: Int) {
-            var divisor: Int64 = 1
-            for _ in 1..<width { divisor *= 10 }
-            var remaining = max(0, value)
-            while divisor > 0 {
-                text.append(UInt8(48 + (remaining / divisor) % 10))
-                remaining %= divisor
-                divisor /= 10
+        return String(unsafeUninitializedCapacity: 20) { text in
+            var next = 0
+            func append(_ byte: UInt8) {
+                text[next] = byte
+                next += 1
             }
+            func digits(_ value: Int64, _ width: Int) {
+                var divisor: Int64 = 1
+                for _ in 1..<width { divisor *= 10 }
+                var remaining = max(0, value)
+                while divisor > 0 {
+                    append(UInt8(48 + (remaining / divisor) % 10))
+                    remaining %= divisor
+                    divisor /= 10
+                }
+            }
+            digits(year, 4); append(45); digits(month, 2); append(45); digits(day, 2); append(84)
+            digits(secondOfDay / 3600, 2); append(58); digits(secondOfDay % 3600 / 60, 2); append(58)
+            digits(secondOfDay % 60, 2); append(90)
+            return next
         }
-        digits(year, 4); text.append(45); digits(month, 2); text.append(45); digits(day, 2); text.append(84)
-        digits(secondOfDay / 3600, 2); text.append(58); digits(secondOfDay % 3600 / 60, 2); text.append(58)
-        digits(secondOfDay % 60, 2); text.append(90)
-        return String(decoding: text, as: UTF8.self)
     }
 
     /// Parses an ISO 8601 timestamp; `nil` when `text` is not one.
-    public static func parseISO8601(_ text: String) -> Date? {
-        let bytes = Array(text.utf8)
+    public static func parseISO8601(_ text: some StringProtocol) -> Date? {
+        // Read in place where the text is contiguous (a slice of a log line: no copy).
+        if let parsed = text.utf8.withContiguousStorageIfAvailable({ parseISO8601(bytes: $0) }) { return parsed }
+        return Array(text.utf8).withUnsafeBufferPointer { parseISO8601(bytes: $0) }
+    }
+
+    static func parseISO8601(bytes: UnsafeBufferPointer<UInt8>) -> Date? {
         var position = 0
 
         func digits(_ count: Int) -> Int? {
