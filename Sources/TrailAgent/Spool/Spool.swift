@@ -73,7 +73,11 @@ public final class Spool: @unchecked Sendable {
 
     struct PendingWrite {
         var frames: [UInt8]
+        /// The checkpoint's frame, written right after `frames` (kept apart: appending it to a
+        /// caller's buffer would copy the whole buffer).
+        var checkpointFrame: [UInt8] = []
         var records: Int
+        var size: Int { frames.count + checkpointFrame.count }
         var checkpoint: (source: String, position: String)? = nil
         var completion: @Sendable (Result<Void, any Error>) -> Void
     }
@@ -267,10 +271,10 @@ public final class Spool: @unchecked Sendable {
         frames: [UInt8], records: Int, checkpoint: (source: String, position: String)? = nil,
         completion: @escaping @Sendable (Result<Void, any Error>) -> Void
     ) {
-        var frames = frames
+        var checkpointFrame: [UInt8] = []
         if let checkpoint {
             let payload = (try? JSONEncoder().encode(["source": checkpoint.source, "position": checkpoint.position])) ?? Data()
-            SpoolFrame.append(.checkpoint, payload: payload, to: &frames)
+            SpoolFrame.append(.checkpoint, payload: payload, to: &checkpointFrame)
         }
         condition.lock()
         if closing {
@@ -278,14 +282,14 @@ public final class Spool: @unchecked Sendable {
             completion(.failure(AgentError(.spoolIO, "the spool is closed")))
             return
         }
-        if configuration.fullPolicy == .block && usedBytes + pendingBytes + frames.count > configuration.maxBytes {
+        if configuration.fullPolicy == .block && usedBytes + pendingBytes + frames.count + checkpointFrame.count > configuration.maxBytes {
             counters.refusedFull += 1
             condition.unlock()
             completion(.failure(Full()))
             return
         }
-        pending.append(PendingWrite(frames: frames, records: records, checkpoint: checkpoint, completion: completion))
-        pendingBytes += frames.count
+        pending.append(PendingWrite(frames: frames, checkpointFrame: checkpointFrame, records: records, checkpoint: checkpoint, completion: completion))
+        pendingBytes += frames.count + checkpointFrame.count
         condition.signal()
         condition.unlock()
     }
@@ -327,7 +331,7 @@ public final class Spool: @unchecked Sendable {
             pendingBytes = 0
             var drop: DropSummary?
             if configuration.fullPolicy == .dropOldest {
-                drop = makeRoom(for: work.reduce(0) { $0 + $1.frames.count })
+                drop = makeRoom(for: work.reduce(0) { $0 + $1.size })
                 if let drop, let record = eventsDroppedRecord(drop) {
                     var frames: [UInt8] = []
                     SpoolFrame.append(.record, payload: record, to: &frames)
@@ -358,21 +362,36 @@ public final class Spool: @unchecked Sendable {
     /// Writes and fsyncs a group (on the committer thread only).
     private func commit(_ work: [PendingWrite], rotate: Bool) throws {
         if rotate { try rotateSegment() }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(work.reduce(0) { $0 + $1.frames.count })
-        for write in work { bytes.append(contentsOf: write.frames) }
+        // One buffer a group; a single large write (a tailed file's chunk) is written as it is.
+        let buffers: [[UInt8]]
+        if work.count == 1 {
+            buffers = [work[0].frames, work[0].checkpointFrame]
+        } else {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(work.reduce(0) { $0 + $1.size })
+            for write in work {
+                bytes.append(contentsOf: write.frames)
+                bytes.append(contentsOf: write.checkpointFrame)
+            }
+            buffers = [bytes]
+        }
+        let total = buffers.reduce(0) { $0 + $1.count }
         condition.lock()
         let descriptor = activeDescriptor
         let offset = segments.last!.size
         condition.unlock()
         do {
-            try bytes.withUnsafeBytes { raw in
-                var written = 0
-                while written < raw.count {
-                    written += try SystemCall.check("pwrite") {
-                        pwrite(descriptor, raw.baseAddress! + written, raw.count - written, off_t(offset + written))
+            var position = offset
+            for buffer in buffers {
+                try buffer.withUnsafeBytes { raw in
+                    var written = 0
+                    while written < raw.count {
+                        written += try SystemCall.check("pwrite") {
+                            pwrite(descriptor, raw.baseAddress! + written, raw.count - written, off_t(position + written))
+                        }
                     }
                 }
+                position += buffer.count
             }
             try SystemCall.check("fsync") { fsync(descriptor) }
         } catch {
@@ -381,7 +400,7 @@ public final class Spool: @unchecked Sendable {
             throw AgentError(.spoolIO, "cannot write to the spool", path: segmentsDirectory, underlyingError: error)
         }
         condition.lock()
-        segments[segments.count - 1].size = offset + bytes.count
+        segments[segments.count - 1].size = offset + total
         for write in work { if let checkpoint = write.checkpoint { latestCheckpoints[checkpoint.source] = checkpoint.position } }
         let records = work.reduce(0) { $0 + $1.records }
         counters.received += records
