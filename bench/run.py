@@ -563,14 +563,22 @@ def measure_auth_log_tail(bin_dir, quick):
                 per_cpu.append(total / max(cpu_seconds(fleet.agent.pid), 0.01))
             finally:
                 fleet.close()
-            baseline.append(total / rsyslog_imfile_seconds(path, total, f"{directory}/rsyslog-{run}"))
+            # A peer run that does not deliver every line is not counted (baselines.md); one retry.
+            for attempt in range(2):
+                try:
+                    baseline.append(total / rsyslog_imfile_seconds(path, total, f"{directory}/rsyslog-{run}-{attempt}"))
+                    break
+                except RuntimeError as error:
+                    print(f"bench: rsyslog run not counted: {error}", flush=True)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
-    median, base = statistics.median(rates), statistics.median(baseline)
+    median = statistics.median(rates)
+    base = statistics.median(baseline) if baseline else None
     return [
         {"name": "auth_log_tail_parse_spool", "unit": "lines/s", "median": median, "runs": rates,
-         "baseline": f"rsyslog imfile → omfwd TCP (no parsing, no fsync): {base:,.0f} lines/s (runs {', '.join(f'{b:,.0f}' for b in baseline)})",
-         "ratio": median / base, "detail": f"{total} sshd/sudo lines (RFC 3339), wall time from agent start, fsync on"},
+         "baseline": (f"rsyslog imfile → omfwd TCP (no parsing, no fsync): {base:,.0f} lines/s (runs {', '.join(f'{b:,.0f}' for b in baseline)})"
+                      if base else "rsyslog: no run delivered every line"),
+         "ratio": median / base if base else None, "detail": f"{total} sshd/sudo lines (RFC 3339), wall time from agent start, fsync on"},
         {"name": "auth_log_lines_per_cpu_second", "unit": "lines per agent CPU-second", "median": statistics.median(per_cpu),
          "runs": per_cpu, "baseline": None, "ratio": None, "detail": "the same runs: lines / (user + system CPU of the agent)"},
     ]
@@ -580,7 +588,7 @@ def rsyslog_forwarder(path, lines, work):
     """rsyslogd tailing `path` with imfile and forwarding every line with omfwd over TCP to a
     counting sink on loopback (../shared/reference/baselines.md, row 3). Returns the rsyslogd
     process, the sink thread and its state (`seen` lines, `last` line's time); the sink stops at
-    `lines` lines or after 5 s of silence."""
+    `lines` lines or after 15 s of silence."""
     import threading
     os.makedirs(f"{work}/work", exist_ok=True)
     listener = socket.socket()
@@ -595,7 +603,7 @@ def rsyslog_forwarder(path, lines, work):
             connection, _ = listener.accept()
         except socket.timeout:
             return
-        connection.settimeout(5)
+        connection.settimeout(15)
         try:
             while state["seen"] < lines:
                 chunk = connection.recv(1 << 20)
