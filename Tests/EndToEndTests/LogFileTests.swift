@@ -178,6 +178,31 @@ struct LogFileTests {
         #expect(users == ["marker", "after-checkpoint"])
     }
 
+    /// A line of nearly 1 MiB of control bytes (each six once escaped, in the message and in
+    /// sudo's command) used to become a frame larger than the spool reads back: the record was
+    /// lost as corruption. Now it is stored, cut, and the spool stays whole.
+    @Test func aHugeBinaryLineIsStoredCutAndTheSpoolStaysWhole() throws {
+        let fleet = try Fleet()
+        try fleet.startCollector()
+        let log = fleet.directory.file("auth.log")
+        let prefix = "2026-11-24T16:30:00.000000+00:00 vm sudo:    alice : TTY=pts/1 ; PWD=/home/alice ; USER=root ; COMMAND="
+        let huge = prefix + "/bin/echo " + String(repeating: "\u{01}", count: 900_000) + "\n"
+        try Data((huge + prefix + "/bin/true\n").utf8).write(to: URL(fileURLWithPath: log))
+        var agent = try fleet.startAgent(extra: ["--tail-file", log, "--read-from", "beginning", "--file-poll-interval-ms", "50"])
+        let runs = try fleet.records(["--event-name", "RunCommand"], atLeast: 2)
+        #expect(runs.count == 2, "\(fleet.agentLogs())")
+        let cut = try #require(runs.first { $0.additionalEventData?["truncated"] == .bool(true) })
+        #expect(cut.requestParameters?["command"]?.stringValue?.hasPrefix("/bin/echo \u{01}") == true)
+        #expect(runs.contains { $0.requestParameters?["command"]?.stringValue == "/bin/true" && $0.additionalEventData?["truncated"] == nil })
+        #expect(agent.stop() == 0)
+        let logs = fleet.agentLogs()
+        #expect(!logs.contains("damaged") && logs.contains("spool.dropped.corrupt=0"), "\(logs)")
+        let verify = try Command.run(TestBinaries.agent, ["spool", "verify", "--spool-dir", fleet.spoolPath("web-01")])
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        agent = try fleet.startAgent(extra: ["--tail-file", log, "--read-from", "beginning", "--file-poll-interval-ms", "50"])
+        #expect(agent.stop() == 0)
+    }
+
     @Test func wipingTheLogIsRecorded() throws {
         let fleet = try Fleet()
         try fleet.startCollector()

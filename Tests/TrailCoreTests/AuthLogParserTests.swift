@@ -343,6 +343,31 @@ struct HostRecordBuilderTests {
         #expect(compared == 4 * AuthLogParserTests.cases.count)
     }
 
+    /// A 1 MiB line of control bytes (six bytes each once escaped) in both the message and sudo's
+    /// command: the record keeps 32 KiB of each, says it was cut, and fits a spool frame.
+    @Test func longLogTextIsCutToFitASpoolFrame() throws {
+        let command = "/bin/echo " + String(repeating: "\u{01}", count: 1 << 20) + "é"
+        let message = "alice : TTY=pts/1 ; PWD=/home/alice ; USER=root ; COMMAND=" + command
+        guard case .activity(let activity) = AuthLogParser.parse(identifier: "sudo", message: message) else {
+            Issue.record("not an activity")
+            return
+        }
+        let origin = HostRecordBuilder.Origin(source: "file:/var/log/auth.log", position: "offset=0")
+        let direct = builder.canonicalJSON(for: activity, time: time, process: ("sudo", nil), message: message, origin: origin)
+        let modelled = builder.record(for: activity, time: time, process: ("sudo", nil), message: message, origin: origin)
+        #expect(direct == (try modelled.canonicalJSON()))
+        #expect(direct.count < SpoolFrame.maxPayload / 4, "\(direct.count) bytes")
+        #expect(modelled.additionalEventData?["truncated"] == .bool(true))
+        let keptMessage = try #require(modelled.additionalEventData?["message"]?.stringValue)
+        #expect(keptMessage.utf8.count <= HostRecordBuilder.maxTextBytes && message.hasPrefix(keptMessage))
+        let keptCommand = try #require(modelled.requestParameters?["command"]?.stringValue)
+        #expect(keptCommand.utf8.count <= HostRecordBuilder.maxTextBytes && command.hasPrefix(keptCommand))
+        // A cut never splits a character, and text that fits is not marked.
+        #expect(HostRecordBuilder.cut("aé", maxBytes: 2) == "a")
+        #expect(HostRecordBuilder.cut("aé", maxBytes: 3) == nil)
+        #expect(try record("sudo", "alice : TTY=pts/0 ; PWD=/srv ; USER=root ; COMMAND=/usr/bin/id").additionalEventData?["truncated"] == nil)
+    }
+
     @Test func serviceEventsNameTheServiceAsTheirSource() throws {
         let record = try record("systemd", "Started cron.service - Regular background program processing daemon.")
         #expect(record.sourceIPAddress == "systemd.linux")

@@ -129,8 +129,9 @@ final class FileTailService: Service, @unchecked Sendable {
         // Records are written straight into spool frames.
         var frames: [UInt8] = []
         var recordCount = 0
-        func add(_ record: Data) {
-            SpoolFrame.append(.record, payload: record, to: &frames)
+        func add(_ writeRecord: (inout [UInt8]) -> Void) {
+            if frames.isEmpty { frames.reserveCapacity(chunk.lines.count * 1024) }
+            SpoolFrame.append(.record, to: &frames, writePayload: writeRecord)
             recordCount += 1
         }
         counters.lines += chunk.lines.count
@@ -168,9 +169,7 @@ final class FileTailService: Service, @unchecked Sendable {
                 }
                 switch outcome {
                 case .record(let record):
-                    if frames.isEmpty { frames.reserveCapacity(chunk.lines.count * 1024) }
-                    SpoolFrame.append(.record, to: &frames) { record.writeCanonicalJSON(to: &$0) }
-                    recordCount += 1
+                    add { record.writeCanonicalJSON(to: &$0) }
                     counters.records += 1
                 case .ignored: counters.ignored += 1
                 case .unknown: counters.unknown += 1
@@ -189,14 +188,16 @@ final class FileTailService: Service, @unchecked Sendable {
             case .truncated(explained: false, let previous):
                 logger.warning("log file shrank without a rotation", metadata: ["file": "\(path)", "offset": "\(previous)"])
                 tamperSequence += 1
-                add(try agentRecords.logFileTampered(
+                let record = try agentRecords.logFileTampered(
                     eventName: "LogTruncated", path: path, details: ["previousOffset": .integer(Int64(previous))], now: now,
                     sequence: tamperSequence
-                ).canonicalJSON())
+                ).canonicalJSON()
+                add { $0.append(contentsOf: record) }
             case .removed:
                 logger.warning("log file deleted", metadata: ["file": "\(path)"])
                 tamperSequence += 1
-                add(try agentRecords.logFileTampered(eventName: "LogRemoved", path: path, details: [:], now: now, sequence: tamperSequence).canonicalJSON())
+                let record = try agentRecords.logFileTampered(eventName: "LogRemoved", path: path, details: [:], now: now, sequence: tamperSequence).canonicalJSON()
+                add { $0.append(contentsOf: record) }
             case .unreadable(let error):
                 logger.error("cannot read a log file; waiting until it can be read", metadata: ["file": "\(path)", "error": "\(String(cString: strerror(error)))"])
             case .lostPlace:

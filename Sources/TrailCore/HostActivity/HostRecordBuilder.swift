@@ -48,27 +48,79 @@ public struct HostRecordBuilder: Sendable {
         }
     }
 
+    /// The most UTF-8 bytes of log text (the message, each string in `requestParameters`) a record
+    /// keeps; longer text is cut and the record says `additionalEventData.truncated: true`.
+    ///
+    /// A line may be 1 MiB (``LogFileFollower``) and JSON escaping can make each control byte six,
+    /// the message and a parameter (sudo's command) can both hold the whole line: unbounded, such a
+    /// record outgrew the largest spool frame (``SpoolFrame/maxPayload``) and was lost as a
+    /// corrupt frame. Cut at 32 KiB, a record stays far below it (and below the collector's limits).
+    public static let maxTextBytes = 32 * 1024
+
     /// What a record of `activity` says, decided once for both writers below.
     private struct Resolved {
         var eventID: String
         var userName: String?
         var hidesUserName: Bool
+        var message: String
         var parameters: [String: JSONValue]
         var sourceIP: String
         var originMembers: [(key: String, value: JSONValue)]
+        /// Some text was cut to ``maxTextBytes``.
+        var truncated: Bool
     }
 
-    private func resolve(_ activity: HostActivity, origin: Origin) -> Resolved {
+    /// `text` cut to at most `maxBytes` UTF-8 bytes at a character boundary, or `nil` when it fits.
+    static func cut(_ text: String, maxBytes: Int) -> String? {
+        guard text.utf8.count > maxBytes else { return nil }
+        var end = text.utf8.index(text.utf8.startIndex, offsetBy: maxBytes)
+        // Back off to the start of a scalar (never inside a multi-byte sequence).
+        while end > text.utf8.startIndex, text.utf8[end] & 0xC0 == 0x80 { end = text.utf8.index(before: end) }
+        return String(text.utf8[..<end]) ?? String(decoding: text.utf8[..<end], as: UTF8.self)
+    }
+
+    /// `value` with every string in it cut to ``maxTextBytes``; `truncated` is set when one was.
+    static func bounded(_ value: JSONValue, truncated: inout Bool) -> JSONValue {
+        switch value {
+        case .string(let text):
+            guard let cut = cut(text, maxBytes: maxTextBytes) else { return value }
+            truncated = true
+            return .string(cut)
+        case .array(let elements): return .array(elements.map { bounded($0, truncated: &truncated) })
+        case .object(let members): return .object(members.mapValues { bounded($0, truncated: &truncated) })
+        case .null, .bool, .integer, .number: return value
+        }
+    }
+
+    private func resolve(_ activity: HostActivity, message: String, origin: Origin) -> Resolved {
         let hides = activity.userNameIsUnverified && hideUnverifiedUserNames
+        var truncated = false
         var parameters = activity.requestParameters
         if hides { parameters["userName"] = nil }
+        // Only log text can be long; the common case costs a length check per string.
+        let mayBeLong: (JSONValue) -> Bool = { value in
+            switch value {
+            case .string(let text): text.utf8.count > Self.maxTextBytes
+            case .array, .object: true
+            case .null, .bool, .integer, .number: false
+            }
+        }
+        if parameters.values.contains(where: mayBeLong) {
+            parameters = parameters.mapValues { Self.bounded($0, truncated: &truncated) }
+        }
+        var shownMessage = hides ? Self.hiddenMessage : message
+        if let cut = Self.cut(shownMessage, maxBytes: Self.maxTextBytes) {
+            shownMessage = cut
+            truncated = true
+        }
         var originMembers = origin.details.filter { $0.key != "source" }.map { (key: $0.key, value: $0.value) }
         originMembers.append((key: "source", value: .string(origin.source)))
         return Resolved(
             eventID: EventID.derive(machineID: host.machineID, source: origin.source, position: origin.position),
-            userName: hides ? HostActivity.hiddenUserName : activity.userName, hidesUserName: hides, parameters: parameters,
+            userName: hides ? HostActivity.hiddenUserName : activity.userName, hidesUserName: hides, message: shownMessage,
+            parameters: parameters,
             sourceIP: activity.sourceIPAddress ?? (activity.eventType == "AwsServiceEvent" ? activity.eventSource : "localhost"),
-            originMembers: originMembers)
+            originMembers: originMembers, truncated: truncated)
     }
 
     static let hiddenMessage = "(hidden: names an account that does not exist)"
@@ -76,7 +128,7 @@ public struct HostRecordBuilder: Sendable {
     public func record(
         for activity: HostActivity, time: Date, process: (identifier: String, pid: Int?), message: String, origin: Origin
     ) -> CloudTrailRecord {
-        let resolved = resolve(activity, origin: origin)
+        let resolved = resolve(activity, message: message, origin: origin)
         var sessionContext: SessionContext?
         if let invoker = activity.invokedBy {
             sessionContext = SessionContext(sessionIssuer: SessionIssuer(type: UserIdentity.linuxUser, userName: invoker))
@@ -87,6 +139,10 @@ public struct HostRecordBuilder: Sendable {
         var processJSON: [String: JSONValue] = ["identifier": .string(process.identifier)]
         if let pid = process.pid { processJSON["pid"] = .integer(Int64(pid)) }
         let originJSON = Dictionary(resolved.originMembers, uniquingKeysWith: { $1 })
+        var additional: [String: JSONValue] = [
+            "host": hostJSON, "process": .object(processJSON), "origin": .object(originJSON), "message": .string(resolved.message),
+        ]
+        if resolved.truncated { additional["truncated"] = .bool(true) }
         return CloudTrailRecord(
             userIdentity: identity,
             eventTime: TrailTime.format(time),
@@ -98,10 +154,7 @@ public struct HostRecordBuilder: Sendable {
             errorMessage: activity.errorMessage,
             requestParameters: resolved.parameters.isEmpty ? .null : .object(resolved.parameters),
             responseElements: .null,
-            additionalEventData: [
-                "host": hostJSON, "process": .object(processJSON), "origin": .object(originJSON),
-                "message": .string(resolved.hidesUserName ? Self.hiddenMessage : message),
-            ],
+            additionalEventData: .object(additional),
             requestID: resolved.eventID,
             eventID: resolved.eventID,
             readOnly: activity.readOnly,
@@ -130,7 +183,7 @@ public struct HostRecordBuilder: Sendable {
         for activity: HostActivity, time: Date, process: (identifier: String, pid: Int?), message: String, origin: Origin,
         to out: inout [UInt8]
     ) {
-        let resolved = resolve(activity, origin: origin)
+        let resolved = resolve(activity, message: message, origin: origin)
         func key(_ name: StaticString) {
             out.append(34)
             name.withUTF8Buffer { out.append(contentsOf: $0) }
@@ -149,7 +202,7 @@ public struct HostRecordBuilder: Sendable {
         key("host")
         out.append(contentsOf: hostBytes)
         out.append(44)
-        string("message", resolved.hidesUserName ? Self.hiddenMessage : message)
+        string("message", resolved.message)
         key("origin")
         var originMembers = resolved.originMembers
         JSONValue.writeObject(&originMembers, to: &out)
@@ -163,7 +216,13 @@ public struct HostRecordBuilder: Sendable {
             key("pid")
             JSONValue.integer(Int64(pid)).write(to: &out)
         }
-        out.append(contentsOf: [125, 125, 44])
+        out.append(125)
+        if resolved.truncated {
+            out.append(44)
+            key("truncated")
+            JSONValue.bool(true).write(to: &out)
+        }
+        out.append(contentsOf: [125, 44])
         if let errorCode = activity.errorCode { string("errorCode", errorCode) }
         if let errorMessage = activity.errorMessage { string("errorMessage", errorMessage) }
         string("eventCategory", "Management")
