@@ -74,6 +74,11 @@ struct AuthLogParserTests {
              parameters: ["pamService": "sudo", "tty": "/dev/pts/1", "logname": "probeuser"]),
         Case(identifier: "sudo", message: "pam_unix(sudo:session): session opened for user root(uid=0) by probeuser(uid=1000)",
              eventSource: "sudo.linux", eventName: "SessionStart", userName: "root", invokedBy: "probeuser", parameters: ["pamService": "sudo"]),
+        // A command holding sudo's own separator: it is kept whole (COMMAND is always last).
+        Case(identifier: "sudo", message: "alice : TTY=pts/2 ; PWD=/srv ; USER=root ; GROUP=adm ; COMMAND=/bin/sh -c echo a ; USER=eve",
+             eventSource: "sudo.linux", eventName: "RunCommand", userName: "root", invokedBy: "alice",
+             parameters: ["command": "/bin/sh -c echo a ; USER=eve", "tty": "pts/2", "workingDirectory": "/srv", "targetUser": "root",
+                          "targetGroup": "adm"]),
         Case(identifier: "sudo", message: "élodie : PWD=/home/élodie ; USER=root ; COMMAND=/usr/bin/tee /tmp/ü",
              eventSource: "sudo.linux", eventName: "RunCommand", userName: "root", invokedBy: "élodie",
              parameters: ["command": "/usr/bin/tee /tmp/ü", "workingDirectory": "/home/élodie", "targetUser": "root"]),

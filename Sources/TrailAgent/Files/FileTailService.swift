@@ -142,30 +142,33 @@ final class FileTailService: Service, @unchecked Sendable {
         if !converts {
             counters.watched += chunk.lines.count
         } else if let identity = chunk.identity {
+            let source = Self.source(path)
+            let positionPrefix = identity.positionKey + ";offset="
             for line in chunk.lines {
-                let origin = HostRecordBuilder.Origin(
-                    source: Self.source(path), position: "\(identity.positionKey);offset=\(line.offset)",
-                    details: ["path": .string(path), "offset": .integer(Int64(line.offset))])
+                let origin = HostRecordBuilder.Origin.fileLine(
+                    source: source, position: positionPrefix + String(line.offset), path: path, offset: line.offset)
                 let outcome: LogLineConverter.Outcome
                 if format == .aptHistory {
                     guard let stanza = aptStanzas[path, default: AptHistoryParser.Assembler()].feed(line.text, positionKey: identity.positionKey, offset: line.offset)
                     else { continue }
                     // The stanza's position is its Start-Date line's: reading it again yields the same event ID.
-                    let stanzaOrigin = HostRecordBuilder.Origin(
-                        source: Self.source(path), position: "\(identity.positionKey);offset=\(stanza.start)",
-                        details: ["path": .string(path), "offset": .integer(Int64(stanza.start))])
+                    let stanzaOrigin = HostRecordBuilder.Origin.fileLine(
+                        source: source, position: positionPrefix + String(stanza.start), path: path, offset: stanza.start)
                     outcome = converter.convertAptStanza(stanza.fields, utcOffsetSeconds: offset, notBefore: notBefore, origin: stanzaOrigin)
                     rememberFinished(AptRun(fields: stanza.fields, utcOffsetSeconds: offset).map { [$0] } ?? [])
-                } else {
+                } else if format == .dpkg {
                     let latest = latestMatchedAptRun[path] ?? .distantPast
                     outcome = converter.convert(
                         line.text, format: format, reference: now, utcOffsetSeconds: offset, notBefore: notBefore, origin: origin,
-                        aptRuns: format == .dpkg ? aptRuns(utcOffsetSeconds: offset).filter { $0.start >= latest } : [])
+                        aptRuns: aptRuns(utcOffsetSeconds: offset).filter { $0.start >= latest })
                     if case .record(let record) = outcome, let started = record.activity.requestParameters["aptRun"]?["startTime"]?.stringValue,
                         let start = TrailTime.parseISO8601(started)
                     {
                         latestMatchedAptRun[path] = max(latest, start)
                     }
+                } else {
+                    outcome = converter.convert(
+                        line.text, format: format, reference: now, utcOffsetSeconds: offset, notBefore: notBefore, origin: origin)
                 }
                 switch outcome {
                 case .record(let record):

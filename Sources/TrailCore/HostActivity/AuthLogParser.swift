@@ -24,7 +24,11 @@ public enum AuthLogParser {
 
     /// Parses the message `message` logged by `identifier` (the syslog tag, e.g. `sshd`).
     public static func parse(identifier: String, message: String) -> Outcome {
-        let text = Substring(message)
+        parse(identifier: identifier, message: Substring(message))
+    }
+
+    /// The same, on a slice of a line (the tailer parses before it copies anything).
+    static func parse(identifier: String, message text: Substring) -> Outcome {
         if text.hasASCIIPrefix("pam_unix(") || text.hasASCIIPrefix("pam_") {
             return pam(text)
         }
@@ -46,12 +50,28 @@ public enum AuthLogParser {
 
     static func sshd(_ text: Substring) -> Outcome {
         func remote(_ rest: Substring) -> (address: String?, port: Int?) {
-            // "... from 127.0.0.1 port 56438 ssh2" or "... 127.0.0.1 port 56438 [preauth]"
-            var words = rest.split(ascii: " ")
-            if let from = words.firstIndex(of: "from") { words = Array(words[(from + 1)...]) }
-            guard let portIndex = words.firstIndex(of: "port"), portIndex > 0 else { return (words.first.map(String.init), nil) }
-            let port = portIndex + 1 < words.count ? Int(words[portIndex + 1]) : nil
-            return (String(words[portIndex - 1]), port)
+            // "... from 127.0.0.1 port 56438 ssh2" or "... 127.0.0.1 port 56438 [preauth]":
+            // the words after the first "from", the one before the first "port" and the one after it.
+            var scope = rest
+            var finder = ASCIIWords(rest)
+            while let word = finder.next() {
+                if word.isASCII("from") {
+                    scope = rest[word.endIndex...]
+                    break
+                }
+            }
+            var words = ASCIIWords(scope)
+            var first: Substring?
+            var previous: Substring?
+            while let word = words.next() {
+                if first == nil { first = word }
+                if word.isASCII("port") {
+                    guard let previous else { return (String(word), nil) }
+                    return (String(previous), words.next().flatMap { Int($0) })
+                }
+                previous = word
+            }
+            return (first.map(String.init), nil)
         }
         if let rest = text.after("Accepted ") {
             // Accepted password for alice from 10.0.0.5 port 52144 ssh2[: RSA SHA256:...]
@@ -125,21 +145,39 @@ public enum AuthLogParser {
         let invoker = text[..<separator.lowerBound].trimmingSpaces
         guard !invoker.isEmpty, !invoker.contains(Character(" ")) else { return .unknown }
         var problem: String?
-        var fields: [String: String] = [:]
-        for part in text[separator.upperBound...].components(" ; ") {
+        var tty: Substring?
+        var directory: Substring?
+        var user: Substring?
+        var group: Substring?
+        var command: Substring?
+        var rest = text[separator.upperBound...]
+        while true {
+            let next = rest.utf8Range(of: " ; ")
+            let part = next.map { rest[..<$0.lowerBound] } ?? rest
             if let equals = part.firstIndex(ofASCII: "="), part[..<equals].utf8.allSatisfy({ (65...90).contains($0) || $0 == 95 }) {
-                fields[String(part[..<equals])] = String(part[part.index(after: equals)...])
+                let key = part[..<equals]
+                let valueStart = part.index(after: equals)
+                // sudo writes COMMAND last, and a command may itself hold " ; ": it is the rest of the line.
+                if key.isASCII("COMMAND") {
+                    command = rest[valueStart...]
+                    break
+                }
+                let value = part[valueStart...]
+                if key.isASCII("TTY") { tty = value } else if key.isASCII("PWD") { directory = value }
+                else if key.isASCII("USER") { user = value } else if key.isASCII("GROUP") { group = value }
             } else if problem == nil {
                 problem = String(part)
             }
+            guard let next else { break }
+            rest = rest[next.upperBound...]
         }
-        guard let command = fields["COMMAND"] else { return .unknown }
-        var parameters: [String: JSONValue] = ["command": .string(command)]
-        if let tty = fields["TTY"] { parameters["tty"] = .string(tty) }
-        if let directory = fields["PWD"] { parameters["workingDirectory"] = .string(directory) }
-        let target = fields["USER"] ?? "root"
+        guard let command else { return .unknown }
+        var parameters: [String: JSONValue] = ["command": .string(String(command))]
+        if let tty { parameters["tty"] = .string(String(tty)) }
+        if let directory { parameters["workingDirectory"] = .string(String(directory)) }
+        let target = user.map(String.init) ?? "root"
         parameters["targetUser"] = .string(target)
-        if let group = fields["GROUP"] { parameters["targetGroup"] = .string(group) }
+        if let group { parameters["targetGroup"] = .string(String(group)) }
         var errorCode: String?
         if let problem {
             parameters["problem"] = .string(problem)
@@ -444,7 +482,8 @@ extension StringProtocol {
     /// are ASCII, so a match always starts and ends on a character boundary.
     func utf8Range(of needle: String) -> Range<Index>? {
         let bytes = utf8
-        let pattern = Array(needle.utf8)
+        // The needle's own UTF-8 view, not an array of it: no allocation per search.
+        let pattern = needle.utf8
         guard let first = pattern.first else { return startIndex..<startIndex }
         var from = bytes.startIndex
         while let found = bytes[from...].firstIndex(of: first) {
@@ -525,6 +564,11 @@ extension Substring {
         utf8.lastIndex(of: UInt8(ascii: character))
     }
 
+    /// Whether the text is exactly the ASCII `word`, compared as bytes.
+    func isASCII(_ word: StaticString) -> Bool {
+        word.withUTF8Buffer { utf8.elementsEqual($0) }
+    }
+
     /// `split(separator:)` on an ASCII separator.
     func split(ascii separator: Unicode.Scalar, maxSplits: Int = Int.max, omittingEmptySubsequences: Bool = true) -> [Substring] {
         utf8.split(separator: UInt8(ascii: separator), maxSplits: maxSplits, omittingEmptySubsequences: omittingEmptySubsequences)
@@ -541,5 +585,26 @@ extension Substring {
         }
         parts.append(rest)
         return parts
+    }
+}
+
+/// The space-separated words of a text, one at a time (what `split(ascii: " ")` returns, without
+/// building the array).
+struct ASCIIWords: IteratorProtocol {
+    private let text: Substring
+    private var position: Substring.Index
+
+    init(_ text: Substring) {
+        self.text = text
+        position = text.startIndex
+    }
+
+    mutating func next() -> Substring? {
+        let bytes = text.utf8
+        while position < bytes.endIndex, bytes[position] == 32 { position = bytes.index(after: position) }
+        guard position < bytes.endIndex else { return nil }
+        let start = position
+        while position < bytes.endIndex, bytes[position] != 32 { position = bytes.index(after: position) }
+        return text[start..<position]
     }
 }

@@ -17,6 +17,8 @@ public struct EventSelectors: Sendable, Hashable {
         let activity: HostActivity
         switch outcome {
         case .activity(let parsed):
+            // The default configuration has no selectors: nothing to match.
+            if selectors.isEmpty { return parsed }
             activity = parsed
         case .unknown:
             guard selectors.contains(where: { $0.action == .include }) else { return nil }

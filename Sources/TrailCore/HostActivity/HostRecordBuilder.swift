@@ -39,12 +39,71 @@ public struct HostRecordBuilder: Sendable {
         /// Stable within the source: a file identity and line offset, a journal cursor.
         public var position: String
         /// Shown to investigators in `additionalEventData.origin`.
-        public var details: [String: JSONValue]
+        public var details: [String: JSONValue] {
+            get {
+                switch storage {
+                case .members(let members): members
+                case .fileLine(let path, let offset): ["path": .string(path), "offset": .integer(Int64(offset))]
+                }
+            }
+            set { storage = .members(newValue) }
+        }
+        /// A tailed line's details are kept as they are, not as a dictionary: one per line was a
+        /// good part of the tail path's cost, and the writer knows their order.
+        enum Storage: Sendable {
+            case members([String: JSONValue])
+            case fileLine(path: String, offset: Int)
+        }
+        var storage: Storage
 
         public init(source: String, position: String, details: [String: JSONValue] = [:]) {
             self.source = source
             self.position = position
-            self.details = details
+            storage = .members(details)
+        }
+
+        /// A line of a tailed file: `details` are its `path` and byte `offset`.
+        public static func fileLine(source: String, position: String, path: String, offset: Int) -> Origin {
+            var origin = Origin(source: source, position: position)
+            origin.storage = .fileLine(path: path, offset: offset)
+            return origin
+        }
+
+        public static func == (left: Origin, right: Origin) -> Bool {
+            left.source == right.source && left.position == right.position && left.details == right.details
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(source)
+            hasher.combine(position)
+            hasher.combine(details)
+        }
+
+        /// `{"offset":…,"path":…,"source":…}` and the like: the details with `source` set to the
+        /// origin's own, members sorted.
+        func writeJSON(to out: inout [UInt8]) {
+            switch storage {
+            case .fileLine(let path, let offset):
+                // "offset" < "path" < "source", as the canonical writer sorts them.
+                out.append(contentsOf: #"{"offset":"#.utf8)
+                JSONValue.integer(Int64(offset)).write(to: &out)
+                out.append(contentsOf: #","path":"#.utf8)
+                JSONValue.writeString(path, to: &out)
+                out.append(contentsOf: #","source":"#.utf8)
+                JSONValue.writeString(source, to: &out)
+                out.append(125)
+            case .members(let members):
+                var sorted = members.filter { $0.key != "source" }.map { (key: $0.key, value: $0.value) }
+                sorted.append((key: "source", value: .string(source)))
+                JSONValue.writeObject(&sorted, to: &out)
+            }
+        }
+
+        /// The details as the record's `additionalEventData.origin` object.
+        var jsonMembers: [String: JSONValue] {
+            var members = details
+            members["source"] = .string(source)
+            return members
         }
     }
 
@@ -65,7 +124,6 @@ public struct HostRecordBuilder: Sendable {
         var message: String
         var parameters: [String: JSONValue]
         var sourceIP: String
-        var originMembers: [(key: String, value: JSONValue)]
         /// Some text was cut to ``maxTextBytes``.
         var truncated: Bool
     }
@@ -113,14 +171,12 @@ public struct HostRecordBuilder: Sendable {
             shownMessage = cut
             truncated = true
         }
-        var originMembers = origin.details.filter { $0.key != "source" }.map { (key: $0.key, value: $0.value) }
-        originMembers.append((key: "source", value: .string(origin.source)))
         return Resolved(
             eventID: EventID.derive(machineID: host.machineID, source: origin.source, position: origin.position),
             userName: hides ? HostActivity.hiddenUserName : activity.userName, hidesUserName: hides, message: shownMessage,
             parameters: parameters,
             sourceIP: activity.sourceIPAddress ?? (activity.eventType == "AwsServiceEvent" ? activity.eventSource : "localhost"),
-            originMembers: originMembers, truncated: truncated)
+            truncated: truncated)
     }
 
     static let hiddenMessage = "(hidden: names an account that does not exist)"
@@ -138,9 +194,8 @@ public struct HostRecordBuilder: Sendable {
 
         var processJSON: [String: JSONValue] = ["identifier": .string(process.identifier)]
         if let pid = process.pid { processJSON["pid"] = .integer(Int64(pid)) }
-        let originJSON = Dictionary(resolved.originMembers, uniquingKeysWith: { $1 })
         var additional: [String: JSONValue] = [
-            "host": hostJSON, "process": .object(processJSON), "origin": .object(originJSON), "message": .string(resolved.message),
+            "host": hostJSON, "process": .object(processJSON), "origin": .object(origin.jsonMembers), "message": .string(resolved.message),
         ]
         if resolved.truncated { additional["truncated"] = .bool(true) }
         return CloudTrailRecord(
@@ -204,8 +259,7 @@ public struct HostRecordBuilder: Sendable {
         out.append(44)
         string("message", resolved.message)
         key("origin")
-        var originMembers = resolved.originMembers
-        JSONValue.writeObject(&originMembers, to: &out)
+        origin.writeJSON(to: &out)
         out.append(44)
         key("process")
         out.append(123)

@@ -61,12 +61,15 @@ public struct LogLineConverter: Sendable {
     ) -> Outcome {
         switch format {
         case .syslog:
-            guard let parsed = SyslogLine.parse(line, reference: reference, utcOffsetSeconds: utcOffsetSeconds) else { return .unparsed }
+            guard let parsed = SyslogLine.Parts(line, reference: reference, utcOffsetSeconds: utcOffsetSeconds) else { return .unparsed }
             if let notBefore, parsed.time < notBefore { return .beforeStart }
-            let outcome = AuthLogParser.parse(identifier: parsed.identifier, message: parsed.message)
-            let (activity, other) = selected(outcome, identifier: parsed.identifier, unit: nil)
+            let identifier = String(parsed.identifier)
+            let outcome = AuthLogParser.parse(identifier: identifier, message: parsed.message)
+            let (activity, other) = selected(outcome, identifier: identifier, unit: nil)
             guard let activity else { return other ?? .unknown }
-            return .record(HostRecord(activity: activity, time: parsed.time, process: (parsed.identifier, parsed.pid), message: parsed.message, origin: origin, builder: builder))
+            return .record(HostRecord(
+                activity: activity, time: parsed.time, process: (identifier, parsed.pid), message: String(parsed.message), origin: origin,
+                builder: builder))
         case .aptHistory:
             // Stanzas, not lines: see ``convertAptStanza(_:reference:utcOffsetSeconds:notBefore:origin:)``.
             return .unparsed

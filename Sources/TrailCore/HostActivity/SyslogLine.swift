@@ -32,32 +32,48 @@ public struct SyslogLine: Sendable, Hashable {
     ///   - reference: The time the line is read, for the year of traditional timestamps.
     ///   - utcOffsetSeconds: The host's offset from UTC, for traditional timestamps.
     public static func parse(_ line: Substring, reference: Date, utcOffsetSeconds: Int) -> SyslogLine? {
-        var rest = line
-        let time: Date
-        if let first = rest.first, first.isNumber {
-            guard let space = rest.firstIndex(ofASCII: " "), let parsed = TrailTime.parseISO8601(rest[..<space]) else { return nil }
-            time = parsed
-            rest = rest[rest.index(after: space)...]
-        } else {
-            guard let (parsed, remainder) = parseTraditional(rest, reference: reference, utcOffsetSeconds: utcOffsetSeconds) else { return nil }
-            time = parsed
-            rest = remainder
-        }
-        guard let hostEnd = rest.firstIndex(ofASCII: " ") else { return nil }
-        let hostname = String(rest[..<hostEnd])
-        rest = rest[rest.index(after: hostEnd)...]
-        // The tag ends at ": "; a pid in brackets may close it.
-        guard let colon = rest.firstIndex(ofASCII: ":") else { return nil }
-        var tag = rest[..<colon]
-        var message = rest[rest.index(after: colon)...]
-        if message.first == " " { message = message.dropFirst() }
+        guard let parts = Parts(line, reference: reference, utcOffsetSeconds: utcOffsetSeconds) else { return nil }
+        return SyslogLine(
+            time: parts.time, hostname: String(parts.hostname), identifier: String(parts.identifier), pid: parts.pid,
+            message: String(parts.message))
+    }
+
+    /// A line's parts as slices of it: the tailer copies only what a record keeps.
+    struct Parts {
+        var time: Date
+        var hostname: Substring
+        var identifier: Substring
         var pid: Int?
-        if tag.last == "]", let open = tag.lastIndex(ofASCII: "[") {
-            pid = Int(tag[tag.index(after: open)..<tag.index(before: tag.endIndex)])
-            tag = tag[..<open]
+        var message: Substring
+
+        init?(_ line: Substring, reference: Date, utcOffsetSeconds: Int) {
+            var rest = line
+            if let first = rest.utf8.first, first >= 48, first <= 57 {
+                guard let space = rest.firstIndex(ofASCII: " "), let parsed = TrailTime.parseISO8601(rest[..<space]) else { return nil }
+                time = parsed
+                rest = rest[rest.index(after: space)...]
+            } else {
+                guard let (parsed, remainder) = SyslogLine.parseTraditional(rest, reference: reference, utcOffsetSeconds: utcOffsetSeconds)
+                else { return nil }
+                time = parsed
+                rest = remainder
+            }
+            guard let hostEnd = rest.firstIndex(ofASCII: " ") else { return nil }
+            hostname = rest[..<hostEnd]
+            rest = rest[rest.index(after: hostEnd)...]
+            // The tag ends at ": "; a pid in brackets may close it.
+            guard let colon = rest.firstIndex(ofASCII: ":") else { return nil }
+            var tag = rest[..<colon]
+            message = rest[rest.index(after: colon)...]
+            if message.utf8.first == 32 { message = message.dropFirst() }
+            pid = nil
+            if tag.utf8.last == 93, let open = tag.lastIndex(ofASCII: "[") {
+                pid = Int(tag[tag.index(after: open)..<tag.index(before: tag.endIndex)])
+                tag = tag[..<open]
+            }
+            guard !tag.isEmpty, !tag.utf8.contains(32) else { return nil }
+            identifier = tag
         }
-        guard !tag.isEmpty, !tag.utf8.contains(32) else { return nil }
-        return SyslogLine(time: time, hostname: hostname, identifier: String(tag), pid: pid, message: String(message))
     }
 
     /// `Nov 24 16:30:53 ` (day space-padded or not); returns the time and what follows.
