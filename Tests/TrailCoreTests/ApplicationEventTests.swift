@@ -18,6 +18,11 @@ struct ApplicationEventTests {
         #expect(try Self.events(#"{"eventName":"A"}"#).count == 1)
         #expect(try Self.events(#"{"events":[{"eventName":"A"},{"eventName":"B"}]}"#).count == 2)
         #expect(try Self.events("{\"eventName\":\"A\"}\n\n{\"eventName\":\"B\"}\r\n", contentType: "application/x-ndjson; charset=utf-8").count == 2)
+        #expect(try Self.events("{\"eventName\":\"A\"}\n{\"eventName\":\"B\"}", contentType: " Application/X-NDJSON ;charset=utf-8").count == 2)
+        #expect(ApplicationRequest.isNDJSON("application/x-ndjson"))
+        #expect(!ApplicationRequest.isNDJSON("application/x-ndjsonx"))
+        #expect(!ApplicationRequest.isNDJSON("application/json"))
+        #expect(!ApplicationRequest.isNDJSON("application/x-ndjsoné"))
         // curl -d sends application/x-www-form-urlencoded: still read as JSON.
         #expect(try Self.events(#"{"eventName":"A"}"#, contentType: "application/x-www-form-urlencoded").count == 1)
     }

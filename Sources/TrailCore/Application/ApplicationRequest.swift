@@ -21,11 +21,8 @@ public enum ApplicationRequest {
     /// - Throws: ``EventValidationError`` for what spoils the whole request: a body that is not
     ///   JSON or not of a known shape, no events, too many.
     public static func items(body: Data, contentType: String?) throws -> [Result<JSONValue, EventValidationError>] {
-        let mediaType = contentType?.split(separator: ";").first.map {
-            $0.trimmingCharacters(in: .whitespaces).lowercased()
-        }
         let values: [Result<JSONValue, EventValidationError>]
-        if mediaType == "application/x-ndjson" {
+        if let contentType, isNDJSON(contentType) {
             values = ndjson(body)
         } else {
             let value = try decode(body, what: "request body")
@@ -61,6 +58,21 @@ public enum ApplicationRequest {
                 "the request holds \(values.count) events; the limit is \(ApplicationEvent.Limits.maxEventsPerRequest)")
         }
         return values
+    }
+
+    /// Whether the media type (before any `;` parameters, spaces and case aside) is
+    /// `application/x-ndjson`. Compared as bytes: Foundation's trimming went through NSString
+    /// and cost more per request than parsing the body.
+    static func isNDJSON(_ contentType: String) -> Bool {
+        var bytes = contentType.utf8.prefix { $0 != UInt8(ascii: ";") }[...]
+        while let first = bytes.first, first == 32 || first == 9 { bytes = bytes.dropFirst() }
+        while let last = bytes.last, last == 32 || last == 9 { bytes = bytes.dropLast() }
+        let expected = "application/x-ndjson".utf8
+        guard bytes.count == expected.count else { return false }
+        // ASCII lowercase: set bit 5 on letters only.
+        return zip(bytes, expected).allSatisfy { byte, wanted in
+            (byte >= 65 && byte <= 90 ? byte | 0x20 : byte) == wanted
+        }
     }
 
     static func ndjson(_ body: Data) -> [Result<JSONValue, EventValidationError>] {
