@@ -148,7 +148,7 @@ def measure_socket_to_spool(bin_dir, quick):
 def measure_end_to_end(bin_dir, quick):
     """Events/s from the socket to the collector's store over mTLS with gzip, with 1, 4, 16 and
     64 concurrent socket clients (100 events a request); a fresh agent and collector per cell."""
-    total = 2000 if quick else 20000
+    total = 2000 if quick else 10000
     cells = (1, 4, 16, 64)
     rates = {clients: [] for clients in cells}
     for run in range(3):
@@ -193,7 +193,7 @@ def measure_socket_clients(bin_dir, quick):
         try:
             for clients, batch in cells:
                 # Enough requests that every client sends several; batch-1 cells are request-bound.
-                total = max(clients * 20, 2000 if quick else 20000) if batch == 1 else (10000 if quick else 200000)
+                total = max(clients * 20, 2000 if quick else 10000) if batch == 1 else (10000 if quick else 100000)
                 runs[(clients, batch)].append(loadgen(bin_dir, fleet.socket, total, batch=batch, clients=clients))
         finally:
             fleet.close()
@@ -352,7 +352,7 @@ def measure_lookup(bin_dir, quick):
         rates = []
         for run in range(3):
             counts = [0] * 16
-            deadline = time.perf_counter() + (3 if quick else 8)
+            deadline = time.perf_counter() + (3 if quick else 5)
             choices = [value for value in attributes.values()]
 
             def client(index):
@@ -390,7 +390,7 @@ def rss_kib(pid, field="VmRSS"):
 def measure_steady_rate(bin_dir, quick):
     """At a steady 10k events/s (100-event requests, paced): p99 acknowledgement latency, agent RSS,
     and spool bytes per event (the collector stopped, so everything stays spooled)."""
-    seconds = 2 if quick else 10
+    seconds = 2 if quick else 5
     p99s, rss, anon, per_event = [], [], [], []
     for run in range(3):
         fleet = Fleet(bin_dir)
@@ -448,7 +448,7 @@ def measure_freshness(bin_dir, quick):
     20 ms (client certificate, keep-alive) and notes when each first shows."""
     import ssl
     import threading
-    seconds = 5 if quick else 20
+    seconds = 5 if quick else 10
     p50s, p99s = [], []
     for run in range(3):
         fleet = Fleet(bin_dir)
@@ -836,7 +836,7 @@ def measure_collector_ingest(bin_dir, quick):
     import http.client
     import ssl
     import threading
-    total = 10_000 if quick else 100_000
+    total = 10_000 if quick else 50_000
     per_batch = 500
     base_ms = int(time.time() * 1000) - 3_600_000
     rows = []
@@ -997,7 +997,7 @@ def measure_resources(bin_dir, quick):
     """Agent resident memory and CPU at idle, 1k and 10k events/s (100-event requests, paced; the
     collector running, so the agent ships as it goes): median VmRSS and RssAnon, and CPU as a
     share of one core over the window."""
-    seconds = 2 if quick else 10
+    seconds = 2 if quick else 5
     rates = [0, 1000, 10000]
     rss = {rate: [] for rate in rates}
     anon = {rate: [] for rate in rates}
@@ -1099,7 +1099,7 @@ def measure_archive(bin_dir, quick):
     and without it (`--no-archive`), in alternating runs; then `hosttrail validate --full` over the
     archive in MB/s of log file and digest bytes on disk, next to `sha256sum` over the same files,
     and a re-run that remembers what it checked."""
-    total = 10000 if quick else 100000
+    total = 10000 if quick else 50000
     rates = {False: [], True: []}
     validate_rates, validate_uncompressed, sha_rates, zcat_rates, rerun_seconds, sizes = [], [], [], [], [], []
     for run in range(3):
