@@ -325,7 +325,13 @@ struct HostRecordBuilderTests {
             HostRecordBuilder.Origin(source: "file:/var/log/auth.log", position: "offset=1", details: ["path": "/var/log/auth.log", "offset": 1]),
             HostRecordBuilder.Origin(source: "journal", position: "s=1;i=2", details: ["cursor": "s=1;i=2", "source": "claimed", "unit": "ssh.service"]),
             HostRecordBuilder.Origin(source: "f", position: "0"),
+            // The tailer's form, written in its fixed member order; a path that needs escaping.
+            HostRecordBuilder.Origin.fileLine(source: "file:/var/log/auth.log", position: "id;offset=7", path: "/var/log/auth.log", offset: 7),
+            HostRecordBuilder.Origin.fileLine(source: "file:/tmp/a\"b\\c.log", position: "id;offset=0", path: "/tmp/a\"b\\c.log", offset: 0),
         ]
+        // The tailer's form says what the dictionary form says.
+        #expect(origins[3] == HostRecordBuilder.Origin(
+            source: "file:/var/log/auth.log", position: "id;offset=7", details: ["path": "/var/log/auth.log", "offset": 7]))
         var compared = 0
         for host in hosts {
             for hide in [true, false] {
