@@ -65,7 +65,8 @@ public struct SyslogLine: Sendable, Hashable {
             guard let colon = rest.firstIndex(ofASCII: ":") else { return nil }
             var tag = rest[..<colon]
             message = rest[rest.index(after: colon)...]
-            if message.utf8.first == 32 { message = message.dropFirst() }
+            // One space byte (not a Character, which a combining mark would extend).
+            if message.utf8.first == 32 { message = message[message.utf8.index(after: message.startIndex)...] }
             pid = nil
             if tag.utf8.last == 93, let open = tag.lastIndex(ofASCII: "[") {
                 pid = Int(tag[tag.index(after: open)..<tag.index(before: tag.endIndex)])
