@@ -46,7 +46,7 @@ bench-quick: bench-deps
 bench-full: bench-deps
 	@python3 bench/run.py --full
 
-bench-data: deps
+bench-data: bench-deps
 	@python3 bench/run.py --data-only
 
 clean:
