@@ -228,7 +228,8 @@ struct SyslogLineTests {
     }
 
     @Test func notSyslogIsNil() {
-        for text in ["", "hello", "Nov 24 16:30:53", "Foo 24 16:30:53 vm sshd: x", "2026-11-24T16:30:30Z", "2026-11-24T16:30:30Z vm", "Nov 24 25:30:53 vm a: b"] {
+        for text in ["", "hello", "Nov 24 16:30:53", "Foo 24 16:30:53 vm sshd: x", "2026-11-24T16:30:30Z", "2026-11-24T16:30:30Z vm", "Nov 24 25:30:53 vm a: b",
+                     "Növ 24 16:30:53 vm a: b", "nov 24 16:30:53 vm a: b", "Nov 24 16:30:5"] {
             #expect(SyslogLine.parse(Substring(text), reference: reference, utcOffsetSeconds: 0) == nil, "\(text)")
         }
     }

@@ -79,9 +79,20 @@ public struct SyslogLine: Sendable, Hashable {
 
     /// `Nov 24 16:30:53 ` (day space-padded or not); returns the time and what follows.
     static func parseTraditional(_ text: Substring, reference: Date, utcOffsetSeconds: Int) -> (Date, Substring)? {
-        let bytes = Array(text.utf8.prefix(16))
+        // The line's own bytes where they are contiguous (always, for lines the tailer read): no
+        // copy per line on hosts whose syslog writes this format (RHEL's /var/log/secure).
+        let read = { (bytes: UnsafeBufferPointer<UInt8>) in
+            parseTraditional(bytes: UnsafeBufferPointer(rebasing: bytes.prefix(16)), reference: reference, utcOffsetSeconds: utcOffsetSeconds)
+        }
+        let time = text.utf8.withContiguousStorageIfAvailable(read) ?? Array(text.utf8.prefix(16)).withUnsafeBufferPointer(read)
+        // The 16 bytes were checked to be ASCII: what follows starts on a character boundary.
+        return time.map { ($0, text[text.utf8.index(text.startIndex, offsetBy: 16)...]) }
+    }
+
+    /// The time in the first 16 bytes of a traditional line (`Nov 24 16:30:53 `); `nil` when they are not one.
+    private static func parseTraditional(bytes: UnsafeBufferPointer<UInt8>, reference: Date, utcOffsetSeconds: Int) -> Date? {
         guard bytes.count >= 16, bytes[3] == 32 else { return nil }
-        guard let month = months.firstIndex(of: String(decoding: bytes[0..<3], as: UTF8.self)) else { return nil }
+        guard let month = months.firstIndex(where: { $0.utf8.elementsEqual(bytes[0..<3]) }) else { return nil }
         func number(_ range: Range<Int>) -> Int? {
             var value = 0
             var seen = false
@@ -104,6 +115,6 @@ public struct SyslogLine: Sendable, Hashable {
         }
         var time = date(year: referenceYear)
         if time.timeIntervalSince(reference) > 86_400 { time = date(year: referenceYear - 1) }
-        return (time, text.dropFirst(16))
+        return time
     }
 }
