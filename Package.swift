@@ -34,11 +34,15 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
+        // A compiled shim, not a library: CRC-32C with the processor's instruction (x86-64 SSE 4.2).
+        .target(name: "CCRC32C"),
+
         // MARK: - Libraries
         // The record model, event IDs, configuration parsing, lookup wire types: no I/O.
         .target(
             name: "TrailCore",
             dependencies: [
+                "CCRC32C",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "TOMLKit", package: "TOMLKit"),

@@ -294,6 +294,30 @@ struct LogFileFollowerTests {
         #expect(after.texts == ["other0", "other1"])
     }
 
+    @Test mutating func linesAcrossReadsAndInvalidUTF8KeepTheirTextAndOffsets() throws {
+        defer { directory.remove() }
+        // Lines of varied length with multi-byte characters, so some straddle the 256 KiB reads
+        // (carried over) and the rest are slices of one string per read; one read holds a line
+        // of invalid UTF-8 (repaired, line by line) and its neighbours.
+        var bytes: [UInt8] = []
+        var expected: [(offset: Int, text: String)] = []
+        var index = 0
+        while bytes.count < 3 * LogFileFollower.readSize {
+            let text = index == 700 ? nil : "line \(index) " + String(repeating: index % 3 == 0 ? "é" : "ab", count: index % 97) + " ✓"
+            let lineBytes = text.map { Array($0.utf8) } ?? [0x61, 0xFF, 0xC3, 0x62]  // a, invalid, cut sequence, b
+            expected.append((bytes.count, text ?? "a\u{FFFD}\u{FFFD}b"))
+            bytes += lineBytes + [10]
+            index += 1
+        }
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        let follower = LogFileFollower(path: path, checkpoint: nil, startAt: .beginning)
+        let read = drain(follower)
+        #expect(read.texts.count == expected.count)
+        #expect(read.texts == expected.map(\.text))
+        #expect(read.offsets == expected.map(\.offset))
+        #expect(read.checkpoint?.offset == bytes.count)
+    }
+
     @Test mutating func overlongLinesAreSkippedAndCounted() throws {
         defer { directory.remove() }
         try append("short\n" + String(repeating: "x", count: 3000) + "\nafter\n")

@@ -49,6 +49,18 @@ final class FileTailService: Service, @unchecked Sendable {
         var oversized = 0
         /// Lines of files watched for tampering only.
         var watched = 0
+
+        mutating func add(_ other: Counters) {
+            lines += other.lines
+            records += other.records
+            ignored += other.ignored
+            unknown += other.unknown
+            unparsed += other.unparsed
+            beforeStart += other.beforeStart
+            excluded += other.excluded
+            oversized += other.oversized
+            watched += other.watched
+        }
     }
 
     /// The spool checkpoint source name of a tailed file.
@@ -130,18 +142,23 @@ final class FileTailService: Service, @unchecked Sendable {
         var frames: [UInt8] = []
         var recordCount = 0
         func add(_ writeRecord: (inout [UInt8]) -> Void) {
-            if frames.isEmpty { frames.reserveCapacity(chunk.lines.count * 1024) }
             SpoolFrame.append(.record, to: &frames, writePayload: writeRecord)
             recordCount += 1
         }
-        counters.lines += chunk.lines.count
-        counters.oversized += chunk.oversizedLines
+        // Counted here and added to the service's counters once a chunk: a stored property of a
+        // class is checked for exclusive access at run time on every `+= 1`.
+        var counts = Counters()
+        defer { counters.add(counts) }
+        counts.lines += chunk.lines.count
+        counts.oversized += chunk.oversizedLines
         if chunk.oversizedLines > 0 {
             logger.warning("skipped over-long lines", metadata: ["file": "\(path)", "lines": "\(chunk.oversizedLines)"])
         }
         if !converts {
-            counters.watched += chunk.lines.count
+            counts.watched += chunk.lines.count
         } else if let identity = chunk.identity {
+            // Room for a typical record (1.1–1.3 KB) a line: growing a 10 MB buffer copies it.
+            frames.reserveCapacity(chunk.lines.count * 1536)
             let source = Self.source(path)
             let positionPrefix = identity.positionKey + ";offset="
             for line in chunk.lines {
@@ -170,15 +187,16 @@ final class FileTailService: Service, @unchecked Sendable {
                     outcome = converter.convert(
                         line.text, format: format, reference: now, utcOffsetSeconds: offset, notBefore: notBefore, origin: origin)
                 }
-                switch outcome {
+                switch consume outcome {  // the record is not copied (a copy retains each of its strings)
                 case .record(let record):
-                    add { record.writeCanonicalJSON(to: &$0) }
-                    counters.records += 1
-                case .ignored: counters.ignored += 1
-                case .unknown: counters.unknown += 1
-                case .unparsed: counters.unparsed += 1
-                case .beforeStart: counters.beforeStart += 1
-                case .excluded: counters.excluded += 1
+                    SpoolFrame.append(.record, to: &frames) { record.writeCanonicalJSON(to: &$0) }
+                    recordCount += 1
+                    counts.records += 1
+                case .ignored: counts.ignored += 1
+                case .unknown: counts.unknown += 1
+                case .unparsed: counts.unparsed += 1
+                case .beforeStart: counts.beforeStart += 1
+                case .excluded: counts.excluded += 1
                 }
             }
         }

@@ -263,23 +263,7 @@ final class LogFileFollower {
             grew = true
             stream.lastGrowth = now
             if stream.identity == nil { stream.identity = LogFileIdentity.of(descriptor: stream.descriptor) }
-            var lineStart = 0
-            for index in 0..<count where buffer[index] == 10 {
-                if stream.discarding {
-                    stream.discarding = false
-                } else {
-                    var bytes = stream.carry
-                    bytes.append(contentsOf: buffer[lineStart..<index])
-                    if bytes.count > maxLineBytes {
-                        oversized += 1
-                    } else {
-                        lines.append(Line(offset: stream.offset, text: Substring(String(decoding: bytes, as: UTF8.self))))
-                    }
-                }
-                stream.offset += stream.carry.count + (index - lineStart) + 1
-                stream.carry = []
-                lineStart = index + 1
-            }
+            let lineStart = buffer.withUnsafeBytes { split(UnsafeRawBufferPointer(rebasing: $0[..<count]), stream: &stream, into: &lines, oversized: &oversized) }
             if lineStart < count {
                 if stream.discarding {
                     stream.offset += count - lineStart
@@ -297,6 +281,57 @@ final class LogFileFollower {
             if lines.count >= 10_000 { break }  // hand out a chunk; the next poll continues
         }
         return grew
+    }
+
+    /// Hands out the complete lines in `bytes` (read just past `stream`'s carry) and returns where
+    /// the unfinished rest starts.
+    ///
+    /// The lines lying wholly in `bytes` are slices of one string when it is valid UTF-8: a string
+    /// per line had cost two allocations and two copies of every line. Invalid UTF-8 is repaired
+    /// line by line, as before.
+    private func split(_ bytes: UnsafeRawBufferPointer, stream: inout Stream, into lines: inout [Line], oversized: inout Int) -> Int {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return 0 }
+        var lineStart = 0
+        var shared: (text: String, start: Int)?
+        var sharedIsInvalid = false
+        while lineStart < bytes.count, let found = memchr(base + lineStart, 10, bytes.count - lineStart) {
+            let index = base.distance(to: UnsafeRawPointer(found))
+            let line = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<index])
+            if stream.discarding {
+                stream.discarding = false
+            } else if !stream.carry.isEmpty || line.count > maxLineBytes {
+                var whole = stream.carry
+                whole.append(contentsOf: line)
+                if whole.count > maxLineBytes {
+                    oversized += 1
+                } else {
+                    lines.append(Line(offset: stream.offset, text: Substring(String(decoding: whole, as: UTF8.self))))
+                }
+            } else {
+                if shared == nil && !sharedIsInvalid {
+                    // Up to the last newline: everything that is a complete line.
+                    var end = bytes.count
+                    while bytes[end - 1] != 10 { end -= 1 }
+                    if let text = String(validating: UnsafeRawBufferPointer(rebasing: bytes[lineStart..<(end - 1)]), as: UTF8.self) {
+                        shared = (text, lineStart)
+                    } else {
+                        sharedIsInvalid = true
+                    }
+                }
+                if let shared {
+                    let utf8 = shared.text.utf8
+                    let from = utf8.index(utf8.startIndex, offsetBy: lineStart - shared.start)
+                    let to = utf8.index(from, offsetBy: line.count)
+                    lines.append(Line(offset: stream.offset, text: Substring(utf8[from..<to])))
+                } else {
+                    lines.append(Line(offset: stream.offset, text: Substring(String(decoding: line, as: UTF8.self))))
+                }
+            }
+            stream.offset += stream.carry.count + line.count + 1
+            stream.carry = []
+            lineStart = index + 1
+        }
+        return lineStart
     }
 
     // MARK: - Rotation, truncation, removal

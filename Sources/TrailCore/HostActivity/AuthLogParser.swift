@@ -46,6 +46,14 @@ public enum AuthLogParser {
         }
     }
 
+    /// Parameters starting with `name`, with room for the few more a parser adds: a dictionary
+    /// from a one-member literal grows (and rehashes) at the second.
+    static func parameters(_ name: String, _ value: JSONValue) -> [String: JSONValue] {
+        var parameters = [String: JSONValue](minimumCapacity: 6)
+        parameters[name] = value
+        return parameters
+    }
+
     // MARK: - sshd
 
     static func sshd(_ text: Substring) -> Outcome {
@@ -77,7 +85,7 @@ public enum AuthLogParser {
             // Accepted password for alice from 10.0.0.5 port 52144 ssh2[: RSA SHA256:...]
             guard let method = rest.firstWord, let user = rest.after("\(method) for ")?.firstWord else { return .unknown }
             let (address, port) = remote(rest)
-            var parameters: [String: JSONValue] = ["authMethod": .string(String(method))]
+            var parameters = Self.parameters("authMethod", .string(String(method)))
             if let port { parameters["port"] = .integer(Int64(port)) }
             if let colon = rest.utf8Range(of: ": ") { parameters["key"] = .string(String(rest[colon.upperBound...])) }
             return .activity(HostActivity(
@@ -92,7 +100,7 @@ public enum AuthLogParser {
             if let afterInvalid { target = afterInvalid }
             guard let user = target.firstWord else { return .unknown }
             let (address, port) = remote(target)
-            var parameters: [String: JSONValue] = ["authMethod": .string(String(method))]
+            var parameters = Self.parameters("authMethod", .string(String(method)))
             if let port { parameters["port"] = .integer(Int64(port)) }
             return .activity(HostActivity(
                 eventSource: "sshd.linux", eventName: "Login", userName: String(user), sourceIPAddress: address,
@@ -118,7 +126,7 @@ public enum AuthLogParser {
             guard let rest = text.after(prefix) else { continue }
             let user = phase == "invalid" && rest.hasASCIIPrefix("port ") ? "" : String(rest.firstWord ?? "")
             let (address, port) = remote(rest.dropFirst(user.count))
-            var parameters: [String: JSONValue] = ["phase": .string("preauth")]
+            var parameters = Self.parameters("phase", .string("preauth"))
             if let port { parameters["port"] = .integer(Int64(port)) }
             return .activity(HostActivity(
                 eventSource: "sshd.linux", eventName: "Disconnect", userName: user, sourceIPAddress: address,
@@ -172,7 +180,7 @@ public enum AuthLogParser {
             rest = rest[next.upperBound...]
         }
         guard let command else { return .unknown }
-        var parameters: [String: JSONValue] = ["command": .string(String(command))]
+        var parameters = Self.parameters("command", .string(String(command)))
         if let tty { parameters["tty"] = .string(String(tty)) }
         if let directory { parameters["workingDirectory"] = .string(String(directory)) }
         let target = user.map(String.init) ?? "root"
@@ -203,7 +211,7 @@ public enum AuthLogParser {
         let tail = open[open.index(after: close)...].trimmingSpaces
         let words = tail.split(ascii: " ")
         guard let invoker = words.first else { return .unknown }
-        var parameters: [String: JSONValue] = ["targetUser": .string(target)]
+        var parameters = Self.parameters("targetUser", .string(target))
         if words.count >= 3, words[1] == "on" { parameters["tty"] = .string(String(words[2])) }
         return .activity(HostActivity(
             eventSource: "su.linux", eventName: "SwitchUser", userName: target, invokedBy: String(invoker),
@@ -259,7 +267,7 @@ public enum AuthLogParser {
                 if let equals = word.firstIndex(ofASCII: "=") { fields[String(word[..<equals])] = String(word[word.index(after: equals)...]) }
             }
             let user = fields["user"].flatMap { $0.isEmpty ? nil : $0 }
-            var parameters: [String: JSONValue] = ["pamService": .string(service)]
+            var parameters = Self.parameters("pamService", .string(service))
             if let tty = fields["tty"], !tty.isEmpty { parameters["tty"] = .string(tty) }
             if let logname = fields["logname"], !logname.isEmpty { parameters["logname"] = .string(logname) }
             let rhost = fields["rhost"].flatMap { $0.isEmpty ? nil : $0 }
@@ -320,7 +328,7 @@ public enum AuthLogParser {
         if let rest = text.after("change user '"), let name = rest.quotedPrefix {
             // change user 'alice' shell from '/bin/sh' to '/bin/bash'
             let what = rest.dropFirst(name.count + 2)
-            var parameters: [String: JSONValue] = ["userName": .string(name)]
+            var parameters = Self.parameters("userName", .string(name))
             let words = what.split(ascii: " ", maxSplits: 1)
             if let attribute = words.first { parameters["attribute"] = .string(String(attribute)) }
             let quoted = what.split(ascii: "'", omittingEmptySubsequences: false)
@@ -477,27 +485,45 @@ public enum AuthLogParser {
 }
 
 extension StringProtocol {
+    /// `body` over the text's UTF-8 bytes where they lie (always, for the native strings the
+    /// tailer and the journal reader make), else over a copy.
+    ///
+    /// The helpers below search these bytes with `memchr`/`memcmp`: walking `UTF8View` indices one
+    /// by one was a tenth of the tail path.
+    @inline(__always)
+    func withUTF8Bytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        if let result = utf8.withContiguousStorageIfAvailable(body) { return result }
+        return Array(utf8).withUnsafeBufferPointer(body)
+    }
+
+    /// The index `offset` UTF-8 bytes from the start.
+    @inline(__always)
+    func utf8Index(_ offset: Int) -> Index {
+        utf8.index(startIndex, offsetBy: offset)
+    }
+
     /// The first occurrence of `needle`, found on the UTF-8 bytes. Foundation's `range(of:)` goes
     /// through NSString and cost more than everything else the parsers do; HostTrail's needles
     /// are ASCII, so a match always starts and ends on a character boundary.
     func utf8Range(of needle: String) -> Range<Index>? {
-        let bytes = utf8
-        // The needle's own UTF-8 view, not an array of it: no allocation per search.
-        let pattern = needle.utf8
-        guard let first = pattern.first else { return startIndex..<startIndex }
-        var from = bytes.startIndex
-        while let found = bytes[from...].firstIndex(of: first) {
-            var cursor = found
-            var matched = true
-            for byte in pattern {
-                guard cursor < bytes.endIndex, bytes[cursor] == byte else {
-                    matched = false
-                    break
-                }
-                cursor = bytes.index(after: cursor)
-            }
-            if matched { return found..<cursor }
-            from = bytes.index(after: found)
+        let length = needle.utf8.count
+        guard length > 0 else { return startIndex..<startIndex }
+        let found: Int? = withUTF8Bytes { text in
+            needle.withUTF8Bytes { pattern in Self.byteOffset(of: pattern, in: text) }
+        }
+        guard let found else { return nil }
+        return utf8Index(found)..<utf8Index(found + length)
+    }
+
+    /// Where `pattern` (not empty) first starts in `text`, in bytes.
+    static func byteOffset(of pattern: UnsafeBufferPointer<UInt8>, in text: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard let base = text.baseAddress, let needle = pattern.baseAddress, text.count >= pattern.count else { return nil }
+        let last = text.count - pattern.count  // the latest start a match can have
+        var from = 0
+        while from <= last, let hit = memchr(base + from, Int32(needle.pointee), last - from + 1) {
+            let at = UnsafeRawPointer(base).distance(to: UnsafeRawPointer(hit))
+            if memcmp(base + at, needle, pattern.count) == 0 { return at }
+            from = at + 1
         }
         return nil
     }
@@ -509,7 +535,13 @@ extension StringProtocol {
     /// Whether the text starts with the ASCII `prefix`, compared as bytes (no grapheme breaking;
     /// the parsers' prefixes are ASCII).
     func hasASCIIPrefix(_ prefix: String) -> Bool {
-        utf8.starts(with: prefix.utf8)
+        withUTF8Bytes { text in
+            prefix.withUTF8Bytes { prefix in
+                guard prefix.count <= text.count else { return false }
+                guard let textBase = text.baseAddress, let prefixBase = prefix.baseAddress else { return true }
+                return memcmp(textBase, prefixBase, prefix.count) == 0
+            }
+        }
     }
 
     /// Whether the text ends with the ASCII `suffix`, compared as bytes.
@@ -521,7 +553,7 @@ extension StringProtocol {
 extension Substring {
     /// What follows `prefix` when the text starts with it.
     func after(_ prefix: String) -> Substring? {
-        hasASCIIPrefix(prefix) ? self[utf8.index(startIndex, offsetBy: prefix.utf8.count)...] : nil
+        hasASCIIPrefix(prefix) ? self[utf8Index(prefix.utf8.count)...] : nil
     }
 
     /// What follows the first occurrence of `marker`.
@@ -556,7 +588,11 @@ extension Substring {
 
     /// The first occurrence of the ASCII `character`.
     func firstIndex(ofASCII character: Unicode.Scalar) -> Index? {
-        utf8.firstIndex(of: UInt8(ascii: character))
+        let offset: Int? = withUTF8Bytes { text in
+            guard let base = text.baseAddress, let hit = memchr(base, Int32(character.value), text.count) else { return nil }
+            return UnsafeRawPointer(base).distance(to: UnsafeRawPointer(hit))
+        }
+        return offset.map(utf8Index)
     }
 
     /// The last occurrence of the ASCII `character`.
@@ -566,7 +602,13 @@ extension Substring {
 
     /// Whether the text is exactly the ASCII `word`, compared as bytes.
     func isASCII(_ word: StaticString) -> Bool {
-        word.withUTF8Buffer { utf8.elementsEqual($0) }
+        word.withUTF8Buffer { word in
+            withUTF8Bytes { text in
+                guard text.count == word.count else { return false }
+                guard let textBase = text.baseAddress, let wordBase = word.baseAddress else { return true }
+                return memcmp(textBase, wordBase, word.count) == 0
+            }
+        }
     }
 
     /// `split(separator:)` on an ASCII separator.
@@ -592,19 +634,25 @@ extension Substring {
 /// building the array).
 struct ASCIIWords: IteratorProtocol {
     private let text: Substring
-    private var position: Substring.Index
+    /// Byte offsets into `text`.
+    private var position = 0
+    private let count: Int
 
     init(_ text: Substring) {
         self.text = text
-        position = text.startIndex
+        count = text.utf8.count
     }
 
     mutating func next() -> Substring? {
-        let bytes = text.utf8
-        while position < bytes.endIndex, bytes[position] == 32 { position = bytes.index(after: position) }
-        guard position < bytes.endIndex else { return nil }
-        let start = position
-        while position < bytes.endIndex, bytes[position] != 32 { position = bytes.index(after: position) }
-        return text[start..<position]
+        let (start, end) = text.withUTF8Bytes { bytes -> (Int, Int) in
+            var at = position
+            while at < count, bytes[at] == 32 { at += 1 }
+            let start = at
+            while at < count, bytes[at] != 32 { at += 1 }
+            return (start, at)
+        }
+        position = end
+        guard start < end else { return nil }
+        return text[text.utf8Index(start)..<text.utf8Index(end)]
     }
 }

@@ -14,22 +14,33 @@ import Foundation
 /// - `additionalEventData` carries the host, the logging process, where the line came from and the
 ///   original message, so an investigator can always read what the log said.
 public struct HostRecordBuilder: Sendable {
-    public let host: HostIdentity
+    public var host: HostIdentity { shared.host }
     /// Hide the user names of failed logins for accounts that do not exist (default: yes).
     public var hideUnverifiedUserNames: Bool
-    private let hostJSON: JSONValue
-    private let resources: [RecordResource]?
-    /// The host's and resources' canonical JSON, written once.
-    private let hostBytes: [UInt8]
-    private let resourcesBytes: [UInt8]?
+    /// What every record of this host repeats, made once. A class, so that the copy of the
+    /// builder each ``HostRecord`` holds is one reference, not a retain of every member.
+    private let shared: Shared
+
+    private final class Shared: Sendable {
+        let host: HostIdentity
+        let hostJSON: JSONValue
+        let resources: [RecordResource]?
+        /// The host's and resources' canonical JSON, written once.
+        let hostBytes: [UInt8]
+        let resourcesBytes: [UInt8]?
+
+        init(host: HostIdentity) {
+            self.host = host
+            hostJSON = host.jsonValue
+            resources = host.hostname.map { [RecordResource(arn: "arn:hosttrail:host:::host/\($0)", accountId: nil, type: RecordResource.hostType)] }
+            hostBytes = hostJSON.serialized()
+            resourcesBytes = resources.map { JSONValue.array($0.map(\.jsonValue)).serialized() }
+        }
+    }
 
     public init(host: HostIdentity, hideUnverifiedUserNames: Bool = true) {
-        self.host = host
+        shared = Shared(host: host)
         self.hideUnverifiedUserNames = hideUnverifiedUserNames
-        hostJSON = host.jsonValue
-        resources = host.hostname.map { [RecordResource(arn: "arn:hosttrail:host:::host/\($0)", accountId: nil, type: RecordResource.hostType)] }
-        hostBytes = hostJSON.serialized()
-        resourcesBytes = resources.map { JSONValue.array($0.map(\.jsonValue)).serialized() }
     }
 
     /// Where a record came from: the source kind and its stable position (for the event ID).
@@ -195,7 +206,7 @@ public struct HostRecordBuilder: Sendable {
         var processJSON: [String: JSONValue] = ["identifier": .string(process.identifier)]
         if let pid = process.pid { processJSON["pid"] = .integer(Int64(pid)) }
         var additional: [String: JSONValue] = [
-            "host": hostJSON, "process": .object(processJSON), "origin": .object(origin.jsonMembers), "message": .string(resolved.message),
+            "host": shared.hostJSON, "process": .object(processJSON), "origin": .object(origin.jsonMembers), "message": .string(resolved.message),
         ]
         if resolved.truncated { additional["truncated"] = .bool(true) }
         return CloudTrailRecord(
@@ -213,7 +224,7 @@ public struct HostRecordBuilder: Sendable {
             requestID: resolved.eventID,
             eventID: resolved.eventID,
             readOnly: activity.readOnly,
-            resources: resources,
+            resources: shared.resources,
             eventType: activity.eventType,
             managementEvent: true,
             eventCategory: "Management"
@@ -255,7 +266,7 @@ public struct HostRecordBuilder: Sendable {
         key("additionalEventData")
         out.append(123)
         key("host")
-        out.append(contentsOf: hostBytes)
+        out.append(contentsOf: shared.hostBytes)
         out.append(44)
         string("message", resolved.message)
         key("origin")
@@ -283,7 +294,10 @@ public struct HostRecordBuilder: Sendable {
         string("eventID", resolved.eventID)
         string("eventName", activity.eventName)
         string("eventSource", activity.eventSource)
-        string("eventTime", TrailTime.format(time))
+        key("eventTime")
+        out.append(34)
+        TrailTime.appendFormatted(time, to: &out)  // digits, dashes and colons: nothing to escape
+        out.append(contentsOf: [34, 44])
         string("eventType", activity.eventType)
         string("eventVersion", CloudTrailRecord.currentEventVersion)
         key("managementEvent")
@@ -301,7 +315,7 @@ public struct HostRecordBuilder: Sendable {
             JSONValue.writeObject(&parameters, to: &out)
         }
         out.append(44)
-        if let resourcesBytes {
+        if let resourcesBytes = shared.resourcesBytes {
             key("resources")
             out.append(contentsOf: resourcesBytes)
             out.append(44)

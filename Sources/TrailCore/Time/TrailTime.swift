@@ -15,30 +15,43 @@ public enum TrailTime {
 
     /// `2026-11-24T16:30:30Z` for seconds since the epoch.
     public static func formatEpochSeconds(_ seconds: Int64) -> String {
+        String(unsafeUninitializedCapacity: formattedLength) { write(epochSeconds: seconds, into: $0) }
+    }
+
+    /// The bytes of ``format(_:)`` appended to `out` (a record being written: no string per record).
+    public static func appendFormatted(_ date: Date, to out: inout [UInt8]) {
+        let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: formattedLength) { text in
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: text[..<write(epochSeconds: seconds, into: text)]))
+        }
+    }
+
+    static let formattedLength = 20
+
+    /// Writes `YYYY-MM-DDTHH:MM:SSZ` into `text` (at least ``formattedLength`` bytes); returns its length.
+    private static func write(epochSeconds seconds: Int64, into text: UnsafeMutableBufferPointer<UInt8>) -> Int {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
         let (year, month, day) = civilDate(daysSinceEpoch: days)
-        return String(unsafeUninitializedCapacity: 20) { text in
-            var next = 0
-            func append(_ byte: UInt8) {
-                text[next] = byte
-                next += 1
-            }
-            func digits(_ value: Int64, _ width: Int) {
-                var divisor: Int64 = 1
-                for _ in 1..<width { divisor *= 10 }
-                var remaining = max(0, value)
-                while divisor > 0 {
-                    append(UInt8(48 + (remaining / divisor) % 10))
-                    remaining %= divisor
-                    divisor /= 10
-                }
-            }
-            digits(year, 4); append(45); digits(month, 2); append(45); digits(day, 2); append(84)
-            digits(secondOfDay / 3600, 2); append(58); digits(secondOfDay % 3600 / 60, 2); append(58)
-            digits(secondOfDay % 60, 2); append(90)
-            return next
+        var next = 0
+        func append(_ byte: UInt8) {
+            text[next] = byte
+            next += 1
         }
+        func digits(_ value: Int64, _ width: Int) {
+            var divisor: Int64 = 1
+            for _ in 1..<width { divisor *= 10 }
+            var remaining = max(0, value)
+            while divisor > 0 {
+                append(UInt8(48 + (remaining / divisor) % 10))
+                remaining %= divisor
+                divisor /= 10
+            }
+        }
+        digits(year, 4); append(45); digits(month, 2); append(45); digits(day, 2); append(84)
+        digits(secondOfDay / 3600, 2); append(58); digits(secondOfDay % 3600 / 60, 2); append(58)
+        digits(secondOfDay % 60, 2); append(90)
+        return next
     }
 
     /// Parses an ISO 8601 timestamp; `nil` when `text` is not one.
