@@ -210,6 +210,14 @@ struct SyslogLineTests {
         #expect(line.pid == 11218)
         #expect(line.message == "Failed password for probeuser from 127.0.0.1 port 56438 ssh2")
         #expect(abs(line.time.timeIntervalSince1970 - TrailTime.parseISO8601("2026-11-24T16:30:30Z")!.timeIntervalSince1970 - 0.862366) < 0.001)
+        // The separators are single bytes: a combining mark after one belongs to the next part
+        // (a Character-wise step over the space would have eaten it with the space).
+        let marked = try #require(SyslogLine.parse(
+            "2026-11-24T16:30:30Z \u{301}vm sshd[7]:\u{301} x", reference: reference, utcOffsetSeconds: 0))
+        #expect(marked.hostname == "\u{301}vm")
+        #expect(marked.identifier == "sshd")
+        #expect(marked.pid == 7)
+        #expect(marked.message == "\u{301} x")
     }
 
     @Test func traditionalLinesTakeTheHostZoneAndInferTheYear() throws {

@@ -51,25 +51,27 @@ public struct SyslogLine: Sendable, Hashable {
             if let first = rest.utf8.first, first >= 48, first <= 57 {
                 guard let space = rest.firstIndex(ofASCII: " "), let parsed = TrailTime.parseISO8601(rest[..<space]) else { return nil }
                 time = parsed
-                rest = rest[rest.index(after: space)...]
+                rest = rest[rest.utf8.index(after: space)...]
             } else {
                 guard let (parsed, remainder) = SyslogLine.parseTraditional(rest, reference: reference, utcOffsetSeconds: utcOffsetSeconds)
                 else { return nil }
                 time = parsed
                 rest = remainder
             }
+            // The separators are ASCII bytes: step over them by byte, not by Character (which
+            // checks for a grapheme break).
             guard let hostEnd = rest.firstIndex(ofASCII: " ") else { return nil }
             hostname = rest[..<hostEnd]
-            rest = rest[rest.index(after: hostEnd)...]
+            rest = rest[rest.utf8.index(after: hostEnd)...]
             // The tag ends at ": "; a pid in brackets may close it.
             guard let colon = rest.firstIndex(ofASCII: ":") else { return nil }
             var tag = rest[..<colon]
-            message = rest[rest.index(after: colon)...]
+            message = rest[rest.utf8.index(after: colon)...]
             // One space byte (not a Character, which a combining mark would extend).
             if message.utf8.first == 32 { message = message[message.utf8.index(after: message.startIndex)...] }
             pid = nil
             if tag.utf8.last == 93, let open = tag.lastIndex(ofASCII: "[") {
-                pid = Int(tag[tag.index(after: open)..<tag.index(before: tag.endIndex)])
+                pid = Int(tag[tag.utf8.index(after: open)..<tag.utf8.index(before: tag.endIndex)])
                 tag = tag[..<open]
             }
             guard !tag.isEmpty, !tag.utf8.contains(32) else { return nil }
