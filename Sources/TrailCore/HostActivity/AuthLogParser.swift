@@ -83,7 +83,8 @@ public enum AuthLogParser {
         }
         if let rest = text.after("Accepted ") {
             // Accepted password for alice from 10.0.0.5 port 52144 ssh2[: RSA SHA256:...]
-            guard let method = rest.firstWord, let user = rest.after("\(method) for ")?.firstWord else { return .unknown }
+            // `method` is the first word: what follows it (no string built per line to compare).
+            guard let method = rest.firstWord, let user = rest[method.endIndex...].after(" for ")?.firstWord else { return .unknown }
             let (address, port) = remote(rest)
             var parameters = Self.parameters("authMethod", .string(String(method)))
             if let port { parameters["port"] = .integer(Int64(port)) }
@@ -94,7 +95,7 @@ public enum AuthLogParser {
         }
         if let rest = text.after("Failed ") {
             // Failed password for [invalid user ]bob from 10.0.0.5 port 4000 ssh2
-            guard let method = rest.firstWord, var target = rest.after("\(method) for ") else { return .unknown }
+            guard let method = rest.firstWord, var target = rest[method.endIndex...].after(" for ") else { return .unknown }
             let afterInvalid = target.after("invalid user ")
             let invalid = afterInvalid != nil
             if let afterInvalid { target = afterInvalid }
@@ -151,7 +152,7 @@ public enum AuthLogParser {
         // "alice : 3 incorrect password attempts ; TTY=pts/0 ; PWD=... ; USER=root ; COMMAND=..."
         guard let separator = text.utf8Range(of: " : ") else { return .unknown }
         let invoker = text[..<separator.lowerBound].trimmingSpaces
-        guard !invoker.isEmpty, !invoker.contains(Character(" ")) else { return .unknown }
+        guard !invoker.isEmpty, !invoker.utf8.contains(32) else { return .unknown }
         var problem: String?
         var tty: Substring?
         var directory: Substring?
