@@ -39,4 +39,24 @@ struct FileTailServiceTests {
         #expect(runs.dropLast().allSatisfy { $0.end != nil && $0.installs.count == 1 })
         #expect(FileTailService.aptRunsAtTheEnd(of: directory.file("missing.log"), utcOffsetSeconds: 0).isEmpty)
     }
+
+    /// A tailed line's event ID is derived from `file:<path>` and this position; a format change
+    /// would give every line read again after an upgrade a new ID, stored twice. The head hash was
+    /// computed with Python: `hashlib.sha256(b"first\n").hexdigest()[:32]`.
+    @Test func theLinePositionFormatIsStable() throws {
+        let directory = try TemporaryDirectory(prefix: "tail-position")
+        defer { directory.remove() }
+        let path = directory.file("auth.log")
+        try Data("first\nsecond\n".utf8).write(to: URL(fileURLWithPath: path))
+        let descriptor = open(path, O_RDONLY)
+        #expect(descriptor >= 0)
+        defer { close(descriptor) }
+        var info = stat()
+        #expect(fstat(descriptor, &info) == 0)
+        let identity = try #require(LogFileIdentity.of(descriptor: descriptor))
+        #expect(identity.head == "b640e840b19d378660b32fb51ae18d67")
+        #expect(identity.headLength == 6)
+        #expect(FileTailService.positionPrefix(identity) + "6" == "ino=\(info.st_ino);head=b640e840b19d378660b32fb51ae18d67;offset=6")
+        #expect(FileTailService.source(path) == "file:" + path)
+    }
 }

@@ -66,6 +66,11 @@ final class FileTailService: Service, @unchecked Sendable {
     /// The spool checkpoint source name of a tailed file.
     static func source(_ path: String) -> String { "file:" + path }
 
+    /// What a line's position starts with, before its byte offset: `ino=<inode>;head=<hash>;offset=`.
+    /// Event IDs are derived from it, so records read again after an upgrade are deduplicated
+    /// only while this stays byte for byte the same (a test pins it).
+    static func positionPrefix(_ identity: LogFileIdentity) -> String { identity.positionKey + ";offset=" }
+
     init(configuration: AgentConfiguration, spool: Spool, host: HostIdentity, agentRecords: AgentRecordBuilder, logger: Logger) {
         let firstStart: LogFileFollower.StartAt = configuration.readFrom == .end ? .end : .beginning
         // Without a checkpoint, `boot` reads only what the current boot logged.
@@ -160,7 +165,7 @@ final class FileTailService: Service, @unchecked Sendable {
             // Room for a typical record (1.1–1.3 KB) a line: growing a 10 MB buffer copies it.
             frames.reserveCapacity(chunk.lines.count * 1536)
             let source = Self.source(path)
-            let positionPrefix = identity.positionKey + ";offset="
+            let positionPrefix = Self.positionPrefix(identity)
             for line in chunk.lines {
                 let origin = HostRecordBuilder.Origin.fileLine(
                     source: source, position: positionPrefix + String(line.offset), path: path, offset: line.offset)
