@@ -194,8 +194,7 @@ final class FileTailService: Service, @unchecked Sendable {
                 }
                 switch consume outcome {  // the record is not copied (a copy retains each of its strings)
                 case .record(let record):
-                    SpoolFrame.append(.record, to: &frames) { record.writeCanonicalJSON(to: &$0) }
-                    recordCount += 1
+                    add { record.writeCanonicalJSON(to: &$0) }
                     counts.records += 1
                 case .ignored: counts.ignored += 1
                 case .unknown: counts.unknown += 1

@@ -299,14 +299,13 @@ final class LogFileFollower {
             let line = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<index])
             if stream.discarding {
                 stream.discarding = false
-            } else if !stream.carry.isEmpty || line.count > maxLineBytes {
+            } else if stream.carry.count + line.count > maxLineBytes {
+                oversized += 1
+            } else if !stream.carry.isEmpty {
+                // Begun in an earlier read: joined from the carried bytes.
                 var whole = stream.carry
                 whole.append(contentsOf: line)
-                if whole.count > maxLineBytes {
-                    oversized += 1
-                } else {
-                    lines.append(Line(offset: stream.offset, text: Substring(String(decoding: whole, as: UTF8.self))))
-                }
+                lines.append(Line(offset: stream.offset, text: Substring(String(decoding: whole, as: UTF8.self))))
             } else {
                 if shared == nil && !sharedIsInvalid {
                     // Up to the last newline: everything that is a complete line.

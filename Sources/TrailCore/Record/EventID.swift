@@ -21,39 +21,27 @@ public enum EventID {
     ///   - source: The source kind and instance, e.g. `socket`, `journal`, `file:/var/log/auth.log`.
     ///   - position: The event's stable position within that source.
     public static func derive(machineID: String, source: String, position: String) -> String {
-        // The parts are joined into one stack buffer and hashed in one call (this runs for every
-        // record; four updates cost more than the copy).
-        let length = domain.utf8.count + machineID.utf8.count + source.utf8.count + position.utf8.count + 3
-        return withUnsafeTemporaryAllocation(byteCount: length, alignment: 1) { buffer in
-            var next = 0
-            func put(_ part: String, separated: Bool) {
-                if separated {
-                    buffer[next] = 0
-                    next += 1
-                }
-                var part = part
-                part.withUTF8 { bytes in
-                    UnsafeMutableRawBufferPointer(rebasing: buffer[next..<(next + bytes.count)]).copyMemory(from: UnsafeRawBufferPointer(bytes))
-                    next += bytes.count
-                }
-            }
-            put(domain, separated: false)
-            put(machineID, separated: true)
-            put(source, separated: true)
-            put(position, separated: true)
-            return SHA256.hash(data: UnsafeRawBufferPointer(buffer)).withUnsafeBytes { digest in
-                var bytes = (UInt64(0), UInt64(0))
-                withUnsafeMutableBytes(of: &bytes) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: digest.prefix(16))) }
-                return withUnsafeMutableBytes(of: &bytes) { id in
-                    id[6] = (id[6] & 0x0F) | 0x80  // version 8
-                    id[8] = (id[8] & 0x3F) | 0x80  // RFC 9562 variant
-                    return format(UnsafeRawBufferPointer(id))
-                }
+        var hasher = SHA256()
+        // The parts are hashed where they are (no copies: this runs for every record).
+        func add(_ part: String, separated: Bool) {
+            if separated { withUnsafeBytes(of: UInt8(0)) { hasher.update(bufferPointer: $0) } }
+            var part = part
+            part.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        }
+        add("hosttrail.event-id.v1", separated: false)
+        add(machineID, separated: true)
+        add(source, separated: true)
+        add(position, separated: true)
+        return hasher.finalize().withUnsafeBytes { digest in
+            var bytes = (UInt64(0), UInt64(0))
+            withUnsafeMutableBytes(of: &bytes) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: digest.prefix(16))) }
+            return withUnsafeMutableBytes(of: &bytes) { id in
+                id[6] = (id[6] & 0x0F) | 0x80  // version 8
+                id[8] = (id[8] & 0x3F) | 0x80  // RFC 9562 variant
+                return format(UnsafeRawBufferPointer(id))
             }
         }
     }
-
-    static let domain = "hosttrail.event-id.v1"
 
     /// The ID of an application event: the client's request ID together with the peer's uid, so two
     /// applications cannot collide (or overwrite each other) by choosing the same request ID.
