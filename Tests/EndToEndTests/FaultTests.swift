@@ -191,7 +191,10 @@ struct FaultTests {
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         let entries = SpoolFrame.scan(bytes).entries
         bytes[entries[20].offset + 30] ^= 0xFF
-        bytes.append(contentsOf: [0x40, 0x00, 0x00, 0x00, 0xAA, 0xBB])  // a frame header cut short
+        // A frame header cut short, where the next commit goes: at the end of the data, over the
+        // prepared zeros the agent writes ahead (or at the end of the file when there are none).
+        let end = SpoolFrame.scan(bytes).dataEnd
+        bytes.replaceSubrange(end..<min(end + 6, bytes.count), with: [0x40, 0x00, 0x00, 0x00, 0xAA, 0xBB])
         try Data(bytes).write(to: URL(fileURLWithPath: path))
 
         let verify = try Command.run(TestBinaries.agent, ["spool", "verify", "--spool-dir", spool])

@@ -172,6 +172,30 @@ struct ApplicationRecordBuilderTests {
         #expect(error?.index == 3)
     }
 
+    /// Events covering every optional member, and `additionalEventData` names before, between,
+    /// after and equal to the agent's `host` and `process`.
+    static let writerCases = [
+        #"{"eventName":"A"}"#,
+        #"{"eventSource":"billing.example.com","eventName":"DeleteInvoice","eventTime":"2026-11-24T10:00:00.5Z","readOnly":false,"requestID":"r-1","requestParameters":{"id":42,"tags":["a","b\n"]},"userIdentity":{"type":"Root","userName":"alice"},"sourceIPAddress":"192.0.2.1","userAgent":"billing/1.0"}"#,
+        #"{"eventSource":"shop.example.com","eventName":"Refund","readOnly":true,"errorCode":"AccessDenied","errorMessage":"no \"refunds\" today","responseElements":{"ok":false},"eventCategory":"Data"}"#,
+        #"{"eventSource":"shop.example.com","eventName":"Tag","additionalEventData":{"a":1,"host":"mine","i":[1,2],"process":{"pid":1},"q":null,"zz":"é"},"resources":[{"ARN":"arn:x:y","type":"Shop::Order"}]}"#,
+        #"{"eventSource":"shop.example.com","eventName":"Tag","additionalEventData":{"hosts":1,"hos":2,"processes":3}}"#,
+    ]
+
+    @Test(arguments: writerCases)
+    func theDirectWriterWritesTheRecordsCanonicalJSON(json: String) throws {
+        let event = try ApplicationEventTests.validate(json)
+        let context = ApplicationRecordBuilder.RequestContext(peer: peer, fallbackRequestID: "req-w", now: Date(timeIntervalSince1970: 1_764_000_000.25))
+        for builder in [builder, ApplicationRecordBuilder(host: HostIdentity(hostname: nil, machineID: "m", bootID: nil))] {
+            let accepted = try builder.accept(event, index: 2, context: context)
+            var written: [UInt8] = []
+            builder.writeCanonicalJSON(for: event, accepted, context: context, to: &written)
+            let record = try builder.record(for: event, index: 2, context: context)
+            #expect(String(decoding: written, as: UTF8.self) == String(decoding: try record.canonicalJSON(), as: UTF8.self))
+            #expect(accepted.eventID == record.eventID)
+        }
+    }
+
     @Test func anUnnamedSourceIsNamedAfterTheExecutable() throws {
         let event = try ApplicationEventTests.validate(#"{"eventName":"A"}"#)
         #expect(try builder.record(for: event, index: 0, peer: peer, fallbackRequestID: "x", now: Date()).eventSource == "billing.local")

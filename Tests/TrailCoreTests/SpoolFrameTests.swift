@@ -62,6 +62,39 @@ struct SpoolFrameTests {
         }
     }
 
+    @Test func preparedZerosAfterTheFramesAreNeitherDataNorDamage() {
+        let whole = segment(["one", "two", "three"])
+        let scan = SpoolFrame.scan(whole + [UInt8](repeating: 0, count: 70_000))
+        #expect(scan.entries.count == 3)
+        #expect(scan.tornTailOffset == nil)
+        #expect(scan.corruptRanges.isEmpty)
+        #expect(scan.dataEnd == whole.count)
+        #expect(scan.validEnd == whole.count)
+        #expect(SpoolFrame.scan(whole).dataEnd == whole.count)
+    }
+
+    @Test func aWriteTornInsidePreparedSpaceIsATornTail() {
+        let whole = segment(["one", "two", String(repeating: "x", count: 300)])
+        let lastFrame = SpoolFrame.scan(whole).entries[2].offset
+        for cut in (lastFrame + 1)..<whole.count {
+            // The commit stopped part-way: the rest of its frame is still the prepared zeros.
+            let scan = SpoolFrame.scan(Array(whole[..<cut]) + [UInt8](repeating: 0, count: whole.count - cut + 4096))
+            #expect(scan.entries.count == 2, "cut at \(cut)")
+            #expect(scan.tornTailOffset == lastFrame, "cut at \(cut)")
+            #expect(scan.corruptRanges.isEmpty, "cut at \(cut)")
+        }
+    }
+
+    @Test func aFlippedByteBeforePreparedSpaceIsCorruptionNotATornTail() {
+        var bytes = segment((0..<10).map { "record-\($0)" })
+        let victim = SpoolFrame.scan(bytes).entries[4]
+        bytes[victim.offset + 10] ^= 0x5A
+        let scan = SpoolFrame.scan(bytes + [UInt8](repeating: 0, count: 8192))
+        #expect(scan.entries.count == 9)
+        #expect(scan.corruptRanges == [victim.offset..<victim.end])
+        #expect(scan.tornTailOffset == nil)
+    }
+
     @Test func aFlippedByteCostsOneRecordAndTheRestAreKept() {
         var bytes = segment((0..<20).map { "record-\($0)-" + String(repeating: "p", count: 40) })
         let victim = SpoolFrame.scan(bytes).entries[9]

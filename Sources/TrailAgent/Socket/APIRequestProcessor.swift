@@ -58,7 +58,9 @@ struct APIRequestProcessor: Sendable {
     func postEvents(_ request: Request, partial: Bool, peer: PeerCredentials, respond: @escaping @Sendable (Response) -> Void) {
         var eventIDs: [JSONValue] = []
         var errors: [EventValidationError] = []
-        var encoded: [Data] = []
+        // Records are written straight into spool frames.
+        var frames: [UInt8] = []
+        var records = 0
         do {
             let items = try ApplicationRequest.items(body: request.body, contentType: request.contentType)
             if let wait = rateLimiter.admit(uid: peer.uid, events: items.count) {
@@ -71,12 +73,14 @@ struct APIRequestProcessor: Sendable {
                 return
             }
             let context = ApplicationRecordBuilder.RequestContext(peer: peer, fallbackRequestID: RandomUUID.make(), now: Date())
+            frames.reserveCapacity(min(request.body.count, 1 << 20) + items.count * 1024)
             for (index, item) in items.enumerated() {
                 do {
                     let event = try ApplicationEvent(validating: item.get(), index: index)
-                    let record = try builder.record(for: event, index: index, context: context)
-                    encoded.append(try record.canonicalJSON())
-                    eventIDs.append(.string(record.eventID))
+                    let accepted = try builder.accept(event, index: index, context: context)
+                    SpoolFrame.append(.record, to: &frames) { builder.writeCanonicalJSON(for: event, accepted, context: context, to: &$0) }
+                    records += 1
+                    eventIDs.append(.string(accepted.eventID))
                 } catch let error as EventValidationError where partial {
                     errors.append(error)
                     eventIDs.append(.null)
@@ -91,7 +95,7 @@ struct APIRequestProcessor: Sendable {
             return
         }
         let body: JSONValue = partial ? ["eventIDs": .array(eventIDs), "errors": .array(errors.map { $0.jsonValue["error"] ?? .null })] : ["eventIDs": .array(eventIDs)]
-        guard !encoded.isEmpty else {
+        guard records > 0 else {
             // Partial, and nothing was good: the status of the first refusal, the same body shape.
             refused(errors, peer: peer)
             respond(Response(status: errors.first.map(Self.status(of:)) ?? 400, body: body))
@@ -99,7 +103,7 @@ struct APIRequestProcessor: Sendable {
         }
         if !errors.isEmpty { refused(errors, peer: peer) }
         let logger = self.logger
-        spool.append(encoded) { result in
+        spool.append(frames: frames, records: records) { result in
             switch result {
             case .success:
                 respond(Response(status: 202, body: body))

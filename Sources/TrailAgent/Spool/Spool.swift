@@ -23,6 +23,10 @@ import Glibc
 ///
 /// Writes go through one committer thread: whatever is pending when it is free is written and
 /// fsync'd together (group commit), and only then are the writers told (the socket's `202`).
+/// Small commits land in prepared space: the active segment is written ahead with zeros, a
+/// megabyte at a time, so a commit overwrites allocated blocks and its `fdatasync` needs no
+/// journal commit for a new size (about half the latency on ext4). The zeros fit within
+/// `maxBytes` beside the data; ``SpoolFrame/scan(_:from:)`` reads them as the end of the data.
 /// Start-up never refuses a spool: a torn tail is cut, corrupt frames are skipped (every valid
 /// frame is kept), a segment with a bad header is set aside; all of it is counted, logged and
 /// reported in ``recovery`` for an agent record.
@@ -101,6 +105,9 @@ public final class Spool: @unchecked Sendable {
     private let condition = NSCondition()
     private var segments: [Segment]
     private var activeDescriptor: Int32
+    /// How far the active segment's file holds written bytes: its data, then prepared zeros
+    /// (committer thread only, and ``close()`` once the committer is done).
+    private var preparedEnd = SpoolFrame.headerSize
     private var acknowledged: SpoolPosition
     private var counters: SpoolCounters
     private var recordsInSpool: Int
@@ -153,17 +160,18 @@ public final class Spool: @unchecked Sendable {
                 continue
             }
             var scan = SpoolFrame.scan(bytes)
-            var size = bytes.count
+            // Prepared zeros past the data are not part of it.
+            var size = scan.dataEnd
             if let torn = scan.tornTailOffset {
                 if index == numbered.count - 1 {
                     // The write the agent died in; its writers were never told it succeeded.
                     recovery.tornTails += 1
-                    recovery.tornBytes += bytes.count - torn
+                    recovery.tornBytes += scan.dataEnd - torn
                     Self.truncate(path, to: torn)
                     size = torn
-                    logger.warning("cut a torn tail off the spool", metadata: ["spool.segment": "\(name)", "spool.bytes": "\(bytes.count - torn)"])
+                    logger.warning("cut a torn tail off the spool", metadata: ["spool.segment": "\(name)", "spool.bytes": "\(scan.dataEnd - torn)"])
                 } else {
-                    scan.corruptRanges.append(torn..<bytes.count)
+                    scan.corruptRanges.append(torn..<scan.dataEnd)
                 }
             }
             if !scan.corruptRanges.isEmpty {
@@ -239,6 +247,8 @@ public final class Spool: @unchecked Sendable {
         condition.broadcast()
         while committer != nil && !committerDone { condition.wait() }
         if activeDescriptor >= 0 {
+            // Prepared zeros are not needed once the agent stops (a crash leaves them, harmlessly).
+            if preparedEnd > segments.last!.size { _ = ftruncate(activeDescriptor, off_t(segments.last!.size)) }
             Glibc.close(activeDescriptor)
             activeDescriptor = -1
         }
@@ -379,6 +389,8 @@ public final class Spool: @unchecked Sendable {
         condition.lock()
         let descriptor = activeDescriptor
         let offset = segments.last!.size
+        // Prepared zeros take disk space too: they fit within `maxBytes` with the data, or are not written.
+        let room = configuration.maxBytes - usedBytes - total
         condition.unlock()
         do {
             var position = offset
@@ -393,10 +405,16 @@ public final class Spool: @unchecked Sendable {
                 }
                 position += buffer.count
             }
-            try SystemCall.check("fsync") { fsync(descriptor) }
+            if position > preparedEnd {
+                preparedEnd = position
+                if total < Self.preparedChunk / 16 { prepare(descriptor, from: position, room: room) }
+            }
+            // The size and allocation, when they changed, are what fdatasync also writes.
+            try SystemCall.check("fdatasync") { fdatasync(descriptor) }
         } catch {
             // Whatever part landed is past the committed size: cut it, so the next group starts clean.
             _ = ftruncate(descriptor, off_t(offset))
+            preparedEnd = offset
             throw AgentError(.spoolIO, "cannot write to the spool", path: segmentsDirectory, underlyingError: error)
         }
         condition.lock()
@@ -406,6 +424,33 @@ public final class Spool: @unchecked Sendable {
         counters.received += records
         recordsInSpool += records
         condition.unlock()
+    }
+
+    /// How much prepared space a small commit that runs past it writes ahead.
+    static let preparedChunk = 1 << 20
+
+    /// Writes zeros from `position` to the next ``preparedChunk`` boundary, or as far as `room`
+    /// bytes (what `maxBytes` leaves) go, for the next small commits to overwrite (committer
+    /// thread only). Best effort: on a full disk the file is cut back and commits append as they
+    /// would without it.
+    private func prepare(_ descriptor: Int32, from position: Int, room: Int) {
+        let end = min((position / Self.preparedChunk + 1) * Self.preparedChunk, position + room)
+        guard end - position >= 64 * 1024 else { return }
+        let zeros = [UInt8](repeating: 0, count: 64 * 1024)
+        var offset = position
+        let written = zeros.withUnsafeBytes { raw -> Bool in
+            while offset < end {
+                let count = pwrite(descriptor, raw.baseAddress!, min(raw.count, end - offset), off_t(offset))
+                if count <= 0 { return false }
+                offset += count
+            }
+            return true
+        }
+        if written {
+            preparedEnd = end
+        } else {
+            _ = ftruncate(descriptor, off_t(position))
+        }
     }
 
     /// An active segment this large whose records are all acknowledged is recycled before the next write.
@@ -441,6 +486,7 @@ public final class Spool: @unchecked Sendable {
         } catch {
             throw AgentError(.spoolIO, "cannot recycle the active spool segment", path: segmentsDirectory, underlyingError: error)
         }
+        preparedEnd = SpoolFrame.headerSize
         condition.lock()
         segments[segments.count - 1] = Segment(number: next, size: SpoolFrame.headerSize)
         condition.unlock()
@@ -453,8 +499,11 @@ public final class Spool: @unchecked Sendable {
         let descriptor = try Self.createSegment(path: segmentsDirectory + "/" + Self.segmentName(number), number: number)
         try SystemCall.syncDirectory(segmentsDirectory)
         condition.lock()
+        // A closed segment keeps no prepared space (if this cut is lost, the scan skips the zeros).
+        if preparedEnd > segments.last!.size { _ = ftruncate(activeDescriptor, off_t(segments.last!.size)) }
         Glibc.close(activeDescriptor)
         activeDescriptor = descriptor
+        preparedEnd = SpoolFrame.headerSize
         segments.append(Segment(number: number, size: SpoolFrame.headerSize))
         condition.unlock()
     }

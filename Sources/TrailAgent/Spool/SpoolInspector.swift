@@ -55,7 +55,7 @@ public struct SpoolInspector: Sendable {
             if let torn = scan.tornTailOffset {
                 let isActive = index == names.count - 1
                 report.problems.append(
-                    "\(name): \(bytes.count - torn) bytes at offset \(torn) are an unfinished write\(isActive && report.inUseByAgent ? " (may be in progress)" : "")")
+                    "\(name): \(scan.dataEnd - torn) bytes at offset \(torn) are an unfinished write\(isActive && report.inUseByAgent ? " (may be in progress)" : "")")
             }
             for range in scan.corruptRanges {
                 report.problems.append("\(name): \(range.count) corrupt bytes at offset \(range.lowerBound) (checksum mismatch)")

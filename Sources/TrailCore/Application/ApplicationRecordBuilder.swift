@@ -8,10 +8,13 @@ public struct ApplicationRecordBuilder: Sendable {
     public static let reservedEventSourceSuffixes = [".linux", ".hosttrail"]
 
     public var host: HostIdentity {
-        didSet { hostJSON = host.jsonValue }
+        didSet { (hostJSON, hostBytes, hostResourceBytes) = Self.hostParts(host) }
     }
     /// `host.jsonValue`, built once: every record carries it.
     private var hostJSON: JSONValue
+    /// Its canonical JSON, and that of the host resource (when the host has a name).
+    private var hostBytes: [UInt8]
+    private var hostResourceBytes: [UInt8]?
 
     /// Who may write which event sources; unclaimed names are open.
     public var claims: EventSourceClaims
@@ -19,7 +22,18 @@ public struct ApplicationRecordBuilder: Sendable {
     public init(host: HostIdentity, claims: EventSourceClaims = EventSourceClaims()) {
         self.host = host
         self.claims = claims
-        hostJSON = host.jsonValue
+        (hostJSON, hostBytes, hostResourceBytes) = Self.hostParts(host)
+    }
+
+    private static func hostParts(_ host: HostIdentity) -> (JSONValue, [UInt8], [UInt8]?) {
+        let json = host.jsonValue
+        return (json, json.serialized(), host.hostname.map { hostResource($0).jsonValue.serialized() })
+    }
+
+    /// The resource every record names: its host. Account and region are the collector's; it
+    /// fills them in when it binds the record to the host.
+    private static func hostResource(_ hostname: String) -> RecordResource {
+        RecordResource(arn: "arn:hosttrail:host:::host/\(hostname)", accountId: nil, type: RecordResource.hostType)
     }
 
     /// What all events of one request share, worked out once per request.
@@ -28,6 +42,9 @@ public struct ApplicationRecordBuilder: Sendable {
         var fallbackRequestID: String
         var nowText: String
         var process: JSONValue
+        /// Canonical JSON of `process`, and of the identity of an event that claims no end user.
+        var processBytes: [UInt8]
+        var identityBytes: [UInt8]
 
         /// - Parameter fallbackRequestID: The request ID of events that bring none; the agent makes
         ///   one per request, so the event ID is fixed the moment the event is accepted.
@@ -44,7 +61,46 @@ public struct ApplicationRecordBuilder: Sendable {
                 if let unit = group.unit { process["unit"] = .string(unit) }
             }
             self.process = .object(process)
+            processBytes = self.process.serialized()
+            identityBytes = ApplicationRecordBuilder.identity(peer: peer, endUser: nil).jsonValue.serialized()
         }
+    }
+
+    /// What ``accept(_:index:context:)`` settled for one event.
+    public struct AcceptedEvent: Sendable {
+        public var eventSource: String
+        public var requestID: String
+        public var eventID: String
+    }
+
+    /// Checks that the request's peer may write `event` and works out its source and IDs.
+    ///
+    /// - Throws: ``EventValidationError`` with code `ReservedEventSource` for `*.linux` and
+    ///   `*.hosttrail`, or the refusal of an event source claimed by another program.
+    public func accept(_ event: ApplicationEvent, index: Int, context: RequestContext) throws -> AcceptedEvent {
+        let peer = context.peer
+        let eventSource = event.eventSource ?? Self.defaultEventSource(executable: peer.executable)
+        let lowered = eventSource.lowercased()
+        if Self.reservedEventSourceSuffixes.contains(where: { lowered.hasSuffix($0) }) {
+            throw EventValidationError(
+                .reservedEventSource,
+                "eventSource \(eventSource) is reserved to the HostTrail agent (*.linux and *.hosttrail)",
+                index: index, field: "eventSource")
+        }
+        if let refusal = claims.refusal(eventSource: eventSource, peer: peer, index: index) { throw refusal }
+        let requestID = event.requestID ?? context.fallbackRequestID
+        let eventID = EventID.forApplicationRequest(
+            machineID: host.machineID, uid: peer.uid, requestID: requestID, index: event.requestID == nil ? index : 0)
+        return AcceptedEvent(eventSource: eventSource, requestID: requestID, eventID: eventID)
+    }
+
+    static func identity(peer: PeerCredentials, endUser: String?) -> UserIdentity {
+        UserIdentity(
+            type: UserIdentity.linuxUser,
+            principalId: String(peer.uid),
+            userName: peer.userName ?? String(peer.uid),
+            sessionContext: endUser.map { SessionContext(sourceIdentity: $0) }
+        )
     }
 
     /// Builds the records for the events of one request from `peer`, in order.
@@ -75,45 +131,18 @@ public struct ApplicationRecordBuilder: Sendable {
 
     /// Builds the record for `event`, the `index`-th event of the request `context` describes.
     public func record(for event: ApplicationEvent, index: Int, context: RequestContext) throws -> CloudTrailRecord {
-        let peer = context.peer
-        let eventSource = event.eventSource ?? Self.defaultEventSource(executable: peer.executable)
-        let lowered = eventSource.lowercased()
-        if Self.reservedEventSourceSuffixes.contains(where: { lowered.hasSuffix($0) }) {
-            throw EventValidationError(
-                .reservedEventSource,
-                "eventSource \(eventSource) is reserved to the HostTrail agent (*.linux and *.hosttrail)",
-                index: index, field: "eventSource")
-        }
-        if let refusal = claims.refusal(eventSource: eventSource, peer: peer, index: index) { throw refusal }
-        let requestID = event.requestID ?? context.fallbackRequestID
-        let eventID = EventID.forApplicationRequest(
-            machineID: host.machineID, uid: peer.uid, requestID: requestID, index: event.requestID == nil ? index : 0)
-
-        var sessionContext: SessionContext?
-        if let endUser = event.claimedEndUser {
-            sessionContext = SessionContext(sourceIdentity: endUser)
-        }
-        let identity = UserIdentity(
-            type: UserIdentity.linuxUser,
-            principalId: String(peer.uid),
-            userName: peer.userName ?? String(peer.uid),
-            sessionContext: sessionContext
-        )
-
+        let accepted = try accept(event, index: index, context: context)
         var additional = event.additionalEventData?.objectValue ?? [:]
         additional["host"] = hostJSON
         additional["process"] = context.process
 
         var resources = event.resources ?? []
-        if let hostname = host.hostname {
-            // Account and region are the collector's; it fills them in when it binds the record to the host.
-            resources.append(RecordResource(arn: "arn:hosttrail:host:::host/\(hostname)", accountId: nil, type: RecordResource.hostType))
-        }
+        if let hostname = host.hostname { resources.append(Self.hostResource(hostname)) }
 
         return CloudTrailRecord(
-            userIdentity: identity,
+            userIdentity: Self.identity(peer: context.peer, endUser: event.claimedEndUser),
             eventTime: event.eventTime.map(TrailTime.format) ?? context.nowText,
-            eventSource: eventSource,
+            eventSource: accepted.eventSource,
             eventName: event.eventName,
             sourceIPAddress: event.sourceIPAddress ?? "localhost",
             userAgent: event.userAgent,
@@ -122,14 +151,117 @@ public struct ApplicationRecordBuilder: Sendable {
             requestParameters: event.requestParameters ?? .null,
             responseElements: event.responseElements ?? .null,
             additionalEventData: .object(additional),
-            requestID: requestID,
-            eventID: eventID,
+            requestID: accepted.requestID,
+            eventID: accepted.eventID,
             readOnly: event.readOnly,
             resources: resources.isEmpty ? nil : resources,
             eventType: "AwsApiCall",
             managementEvent: (event.eventCategory ?? "Management") == "Management",
             eventCategory: event.eventCategory ?? "Management"
         )
+    }
+
+    /// Appends the canonical JSON of ``record(for:index:context:)`` for an event ``accept(_:index:context:)``
+    /// let through, byte for byte (a test compares the two), to `out` (a spool frame being written):
+    /// no record and no dictionaries for the fixed members, and the host, process and identity
+    /// serialized once a request rather than once an event.
+    public func writeCanonicalJSON(for event: ApplicationEvent, _ accepted: AcceptedEvent, context: RequestContext, to out: inout [UInt8]) {
+        func key(_ name: StaticString) {
+            out.append(34)
+            name.withUTF8Buffer { out.append(contentsOf: $0) }
+            out.append(contentsOf: [34, 58])
+        }
+        func string(_ name: StaticString, _ value: String) {
+            key(name)
+            JSONValue.writeString(value, to: &out)
+            out.append(44)
+        }
+        // Members in `String.<` order, as the canonical writer sorts them.
+        out.append(123)
+        key("additionalEventData")
+        writeAdditionalEventData(event.additionalEventData?.objectValue, context: context, to: &out)
+        out.append(44)
+        if let errorCode = event.errorCode { string("errorCode", errorCode) }
+        if let errorMessage = event.errorMessage { string("errorMessage", errorMessage) }
+        let category = event.eventCategory ?? "Management"
+        string("eventCategory", category)
+        string("eventID", accepted.eventID)
+        string("eventName", event.eventName)
+        string("eventSource", accepted.eventSource)
+        string("eventTime", event.eventTime.map(TrailTime.format) ?? context.nowText)
+        string("eventType", "AwsApiCall")
+        string("eventVersion", CloudTrailRecord.currentEventVersion)
+        key("managementEvent")
+        JSONValue.bool(category == "Management").write(to: &out)
+        out.append(44)
+        if let readOnly = event.readOnly {
+            key("readOnly")
+            JSONValue.bool(readOnly).write(to: &out)
+            out.append(44)
+        }
+        string("requestID", accepted.requestID)
+        key("requestParameters")
+        (event.requestParameters ?? .null).write(to: &out)
+        out.append(44)
+        let resources = event.resources ?? []
+        if !resources.isEmpty || hostResourceBytes != nil {
+            key("resources")
+            out.append(91)
+            for (index, resource) in resources.enumerated() {
+                if index > 0 { out.append(44) }
+                resource.jsonValue.write(to: &out)
+            }
+            if let hostResourceBytes {
+                if !resources.isEmpty { out.append(44) }
+                out.append(contentsOf: hostResourceBytes)
+            }
+            out.append(contentsOf: [93, 44])
+        }
+        key("responseElements")
+        (event.responseElements ?? .null).write(to: &out)
+        out.append(44)
+        string("sourceIPAddress", event.sourceIPAddress ?? "localhost")
+        if let userAgent = event.userAgent { string("userAgent", userAgent) }
+        key("userIdentity")
+        if let endUser = event.claimedEndUser {
+            Self.identity(peer: context.peer, endUser: endUser).jsonValue.write(to: &out)
+        } else {
+            out.append(contentsOf: context.identityBytes)
+        }
+        out.append(125)
+    }
+
+    /// The event's own `additionalEventData` members with the agent's `host` and `process` (which
+    /// win over members of the same name), sorted.
+    private func writeAdditionalEventData(_ members: [String: JSONValue]?, context: RequestContext, to out: inout [UInt8]) {
+        var pairs = (members ?? [:]).filter { $0.key != "host" && $0.key != "process" }.map { (key: $0.key, value: $0.value) }
+        pairs.sort { $0.key < $1.key }
+        let fixed: [(key: String, bytes: [UInt8])] = [("host", hostBytes), ("process", context.processBytes)]
+        var nextFixed = 0
+        var first = true
+        func separate() {
+            if !first { out.append(44) }
+            first = false
+        }
+        func writeFixed(before name: String?) {
+            while nextFixed < fixed.count, name.map({ fixed[nextFixed].key < $0 }) ?? true {
+                separate()
+                JSONValue.writeString(fixed[nextFixed].key, to: &out)
+                out.append(58)
+                out.append(contentsOf: fixed[nextFixed].bytes)
+                nextFixed += 1
+            }
+        }
+        out.append(123)
+        for pair in pairs {
+            writeFixed(before: pair.key)
+            separate()
+            JSONValue.writeString(pair.key, to: &out)
+            out.append(58)
+            pair.value.write(to: &out)
+        }
+        writeFixed(before: nil)
+        out.append(125)
     }
 
     /// The event source of an application that names none: its executable's name under `.local`.

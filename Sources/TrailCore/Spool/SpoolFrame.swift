@@ -85,20 +85,28 @@ public enum SpoolFrame {
         public var corruptRanges: [Range<Int>] = []
         /// Where reading stopped: the end of the last whole valid frame, or of the data.
         public var validEnd: Int = 0
+        /// Where the zero bytes the spool writes ahead of its data (prepared space) begin: the
+        /// end of what was written, and the size of the segment's contents.
+        public var dataEnd: Int = 0
     }
 
     /// Reads every valid frame of `bytes` (a segment's contents) from `start`.
     ///
     /// A frame that fails its CRC, or has an impossible length or kind, is corruption: the scan
     /// slides forward a byte at a time until a valid frame starts again, so one flipped byte costs
-    /// one record, not the rest of the segment. A frame whose length runs past the data is a torn
-    /// tail when nothing valid follows it.
+    /// one record, not the rest of the segment. A frame that runs past the data, or that fails
+    /// where only the zeros of prepared space follow (the spool writes zeros ahead of its data so
+    /// that a commit overwrites allocated blocks), is a torn tail when nothing valid follows it.
+    /// The zeros themselves are neither data nor damage.
     public static func scan(_ bytes: [UInt8], from start: Int = headerSize) -> Scan {
         var scan = Scan()
         var offset = start
         var corruptStart: Int?
         bytes.withUnsafeBytes { raw in
-            while offset + frameOverhead <= bytes.count {
+            let dataEnd = max(min(start, bytes.count), endOfData(raw))
+            scan.dataEnd = dataEnd
+            let padded = dataEnd < bytes.count
+            while offset < dataEnd, offset + frameOverhead <= bytes.count {
                 let length = Int(readLittleEndian(raw, at: offset, as: UInt32.self))
                 let crc = readLittleEndian(raw, at: offset + 4, as: UInt32.self)
                 let bodyStart = offset + 8
@@ -116,8 +124,9 @@ public enum SpoolFrame {
                     continue
                 }
                 if corruptStart == nil {
-                    if length >= 1, length <= maxPayload + 1, bodyStart + length > bytes.count, !hasValidFrame(raw, after: offset + 1) {
-                        // Runs past the end and nothing valid follows: a write that never finished.
+                    let runsPastEnd = length >= 1 && length <= maxPayload + 1 && bodyStart + length > bytes.count
+                    if (runsPastEnd || padded) && !hasValidFrame(raw, after: offset + 1) {
+                        // A write that never finished.
                         scan.tornTailOffset = offset
                         return
                     }
@@ -126,13 +135,22 @@ public enum SpoolFrame {
                 offset += 1
             }
             if let corrupt = corruptStart {
-                scan.corruptRanges.append(corrupt..<bytes.count)
-            } else if offset < bytes.count {
+                scan.corruptRanges.append(corrupt..<dataEnd)
+            } else if offset < dataEnd {
                 scan.tornTailOffset = offset  // fewer bytes than a frame header
             }
         }
         if scan.validEnd == 0 { scan.validEnd = start }
         return scan
+    }
+
+    /// The offset just past the last non-zero byte (the start of any trailing run of zeros).
+    static func endOfData(_ raw: UnsafeRawBufferPointer) -> Int {
+        var end = raw.count
+        // Eight bytes at a time while whole words are zero, then byte by byte.
+        while end >= 8, raw.loadUnaligned(fromByteOffset: end - 8, as: UInt64.self) == 0 { end -= 8 }
+        while end > 0, raw[end - 1] == 0 { end -= 1 }
+        return end
     }
 
     static func hasValidFrame(_ raw: UnsafeRawBufferPointer, after start: Int) -> Bool {
