@@ -20,6 +20,36 @@ struct JSONParsingTests {
         #expect(try JSONValue.parse(ours.serialized()) == ours)
     }
 
+    /// Integers of up to 18 digits are read without making text; longer ones through `Int64(_:)`,
+    /// and past Int64 as doubles.
+    @Test func integersParseExactlyAtEveryLength() throws {
+        for digits in 1...19 {
+            let text = String(String(repeating: "123456789", count: 3).prefix(digits))
+            #expect(try JSONValue.parse(Array(text.utf8)) == .integer(Int64(text)!), "\(text)")
+            #expect(try JSONValue.parse(Array(("-" + text).utf8)) == .integer(-Int64(text)!), "-\(text)")
+        }
+        #expect(try JSONValue.parse(Array("9223372036854775807".utf8)) == .integer(.max))
+        #expect(try JSONValue.parse(Array("-9223372036854775808".utf8)) == .integer(.min))
+        #expect(try JSONValue.parse(Array("9223372036854775808".utf8)) == .number(9_223_372_036_854_775_808))
+        #expect(try JSONValue.parse(Array("-0".utf8)) == .integer(0))
+    }
+
+    /// The ASCII check against the plain one at every position across word boundaries, and
+    /// strings with non-ASCII bytes still validated.
+    @Test func asciiIsFoundWhereverItIsNot() throws {
+        for length in 0...19 {
+            for position in 0..<max(length, 1) {
+                for value in [0x41, 0x7F, 0x80, 0xC3, 0xFF] as [UInt8] {
+                    var bytes = [UInt8](repeating: 97, count: length)
+                    if length > 0 { bytes[position] = value }
+                    #expect(bytes.withUnsafeBytes { JSONParser.isASCII($0) } == bytes.allSatisfy { $0 < 0x80 })
+                }
+            }
+        }
+        #expect(try JSONValue.parse(Array("\"abcdefgh\u{e9}\"".utf8)) == .string("abcdefgh\u{e9}"))
+        #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse([34, 97, 98, 99, 100, 101, 102, 103, 104, 0xC3, 34]) }
+    }
+
     @Test func literalsParse() throws {
         #expect(try JSONValue.parse(Data("true".utf8)) == .bool(true))
         #expect(try JSONValue.parse(Data(" false ".utf8)) == .bool(false))

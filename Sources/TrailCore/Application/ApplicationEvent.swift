@@ -36,14 +36,9 @@ public struct ApplicationEvent: Sendable, Hashable {
         public static let maxShortStringBytes = 1024
     }
 
-    /// Members a client may send. CloudTrail members that the agent or the collector set
-    /// (`eventID`, `eventVersion`, `recipientAccountId`, …) are accepted and ignored, so a client can
-    /// post a record it already has in CloudTrail's shape.
-    static let acceptedMembers: Set<String> = [
-        "eventSource", "eventName", "eventTime", "eventCategory", "readOnly", "requestID",
-        "requestParameters", "responseElements", "additionalEventData", "errorCode", "errorMessage",
-        "sourceIPAddress", "userAgent", "resources", "userIdentity",
-    ]
+    /// CloudTrail members that the agent or the collector set (`eventID`, `eventVersion`,
+    /// `recipientAccountId`, …): accepted and ignored, so a client can post a record it already has
+    /// in CloudTrail's shape. The members a client may send are those of ``Given``.
     static let ignoredMembers: Set<String> = [
         "eventVersion", "eventID", "eventType", "awsRegion", "recipientAccountId", "managementEvent",
         "apiVersion", "sharedEventID",
@@ -64,12 +59,38 @@ public struct ApplicationEvent: Sendable, Hashable {
         func fail(_ code: EventValidationError.Code, _ field: String, _ message: String) -> EventValidationError {
             EventValidationError(code, message, index: index, field: field)
         }
-        // The first unknown name in sorted order, so the message does not depend on hashing.
-        if let name = members.keys.lazy.filter({ !Self.acceptedMembers.contains($0) && !Self.ignoredMembers.contains($0) }).min() {
+        // One pass over the members instead of a hash lookup for every name an event may carry.
+        var given = Given()
+        var unknown: String?
+        for (name, value) in members {
+            switch name {
+            case "eventSource": given.eventSource = value
+            case "eventName": given.eventName = value
+            case "eventTime": given.eventTime = value
+            case "eventCategory": given.eventCategory = value
+            case "readOnly": given.readOnly = value
+            case "requestID": given.requestID = value
+            case "requestParameters": given.requestParameters = value
+            case "responseElements": given.responseElements = value
+            case "additionalEventData": given.additionalEventData = value
+            case "errorCode": given.errorCode = value
+            case "errorMessage": given.errorMessage = value
+            case "sourceIPAddress": given.sourceIPAddress = value
+            case "userAgent": given.userAgent = value
+            case "resources": given.resources = value
+            case "userIdentity": given.userIdentity = value
+            case _ where Self.ignoredMembers.contains(name):
+                continue
+            default:
+                // The first unknown name in sorted order, so the message does not depend on hashing.
+                if unknown.map({ name < $0 }) ?? true { unknown = name }
+            }
+        }
+        if let name = unknown {
             throw fail(.unknownField, name, "unknown field \"\(name)\"")
         }
-        func string(_ name: String, required: Bool = false, maxBytes: Int = Limits.maxShortStringBytes) throws -> String? {
-            guard let raw = members[name], raw != .null else {
+        func string(_ name: String, _ raw: JSONValue?, required: Bool = false, maxBytes: Int = Limits.maxShortStringBytes) throws -> String? {
+            guard let raw, raw != .null else {
                 if required { throw fail(.missingField, name, "\(name) is required") }
                 return nil
             }
@@ -82,22 +103,22 @@ public struct ApplicationEvent: Sendable, Hashable {
             }
             return text
         }
-        func object(_ name: String) throws -> JSONValue? {
-            guard let raw = members[name] else { return nil }
+        func object(_ name: String, _ raw: JSONValue?) throws -> JSONValue? {
+            guard let raw else { return nil }
             switch raw {
             case .null, .object: return raw
             default: throw fail(.invalidFieldType, name, "\(name) must be an object or null, got \(raw.typeName)")
             }
         }
 
-        eventName = try string("eventName", required: true)!
-        eventSource = try string("eventSource")
+        eventName = try string("eventName", given.eventName, required: true)!
+        eventSource = try string("eventSource", given.eventSource)
         if let eventSource, !Self.isValidEventSource(eventSource) {
             throw fail(
                 .invalidFieldValue, "eventSource",
                 "eventSource must be a DNS-style name like billing.example.com (letters, digits, '.', '-')")
         }
-        if let text = try string("eventTime") {
+        if let text = try string("eventTime", given.eventTime) {
             guard let date = TrailTime.parseISO8601(text) else {
                 throw fail(
                     .invalidFieldValue, "eventTime",
@@ -105,27 +126,27 @@ public struct ApplicationEvent: Sendable, Hashable {
             }
             eventTime = date
         }
-        eventCategory = try string("eventCategory")
+        eventCategory = try string("eventCategory", given.eventCategory)
         if let eventCategory, !Self.eventCategories.contains(eventCategory) {
             throw fail(
                 .invalidFieldValue, "eventCategory",
                 "eventCategory must be one of \(Self.eventCategories.sorted().joined(separator: ", ")), got \"\(eventCategory)\"")
         }
-        if let raw = members["readOnly"], raw != .null {
+        if let raw = given.readOnly, raw != .null {
             guard case .bool(let flag) = raw else {
                 throw fail(.invalidFieldType, "readOnly", "readOnly must be a boolean, got \(raw.typeName)")
             }
             readOnly = flag
         }
-        requestID = try string("requestID")
-        requestParameters = try object("requestParameters")
-        responseElements = try object("responseElements")
-        additionalEventData = try object("additionalEventData")
-        errorCode = try string("errorCode")
-        errorMessage = try string("errorMessage")
-        sourceIPAddress = try string("sourceIPAddress")
-        userAgent = try string("userAgent")
-        if let raw = members["resources"], raw != .null {
+        requestID = try string("requestID", given.requestID)
+        requestParameters = try object("requestParameters", given.requestParameters)
+        responseElements = try object("responseElements", given.responseElements)
+        additionalEventData = try object("additionalEventData", given.additionalEventData)
+        errorCode = try string("errorCode", given.errorCode)
+        errorMessage = try string("errorMessage", given.errorMessage)
+        sourceIPAddress = try string("sourceIPAddress", given.sourceIPAddress)
+        userAgent = try string("userAgent", given.userAgent)
+        if let raw = given.resources, raw != .null {
             guard let entries = raw.arrayValue else {
                 throw fail(.invalidFieldType, "resources", "resources must be an array, got \(raw.typeName)")
             }
@@ -144,7 +165,7 @@ public struct ApplicationEvent: Sendable, Hashable {
                 return RecordResource(arn: entry["ARN"]?.stringValue, accountId: entry["accountId"]?.stringValue, type: type, otherMembers: others)
             }
         }
-        if let raw = members["userIdentity"], raw != .null {
+        if let raw = given.userIdentity, raw != .null {
             guard let identity = raw.objectValue else {
                 throw fail(.invalidFieldType, "userIdentity", "userIdentity must be an object, got \(raw.typeName)")
             }
@@ -155,6 +176,13 @@ public struct ApplicationEvent: Sendable, Hashable {
                 claimedEndUser = text
             }
         }
+    }
+
+    /// The members an event may carry, as given.
+    private struct Given {
+        var eventSource, eventName, eventTime, eventCategory, readOnly, requestID, requestParameters: JSONValue?
+        var responseElements, additionalEventData, errorCode, errorMessage, sourceIPAddress, userAgent: JSONValue?
+        var resources, userIdentity: JSONValue?
     }
 
     /// Event sources are DNS-style names: `billing.example.com`.

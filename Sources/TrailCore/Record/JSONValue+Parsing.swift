@@ -318,11 +318,28 @@ struct JSONParser {
     }
 
     static func decodeUTF8(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws -> String {
+        // ASCII, most strings, is valid as it is (String(validating:) is generic over the encoding
+        // and looks up its metadata on every call).
+        if isASCII(bytes) { return String(decoding: bytes, as: UTF8.self) }
         // String(validating:) refuses malformed UTF-8 instead of repairing it.
         guard let text = String(validating: bytes.bindMemory(to: UInt8.self), as: UTF8.self) else {
             throw JSONValue.ParseError(message: "invalid UTF-8 in a string", offset: offset)
         }
         return text
+    }
+
+    /// Whether every byte is below 0x80: eight at a time, then one by one.
+    static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var offset = 0
+        while offset + 8 <= bytes.count {
+            if bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+            offset += 8
+        }
+        while offset < bytes.count {
+            if bytes[offset] >= 0x80 { return false }
+            offset += 1
+        }
+        return true
     }
 
     mutating func parseNumber() throws -> JSONValue {
@@ -351,6 +368,13 @@ struct JSONParser {
             let digits = position
             while position < bytes.count, (48...57).contains(bytes[position]) { position += 1 }
             guard position > digits else { throw error("invalid number") }
+        }
+        if isInteger, position - start <= 18 {
+            // Up to 18 digits cannot overflow: no text to make.
+            var value: Int64 = 0
+            let negative = bytes[start] == 45
+            for offset in (negative ? start + 1 : start)..<position { value = value * 10 + Int64(bytes[offset] - 48) }
+            return .integer(negative ? -value : value)
         }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
         if isInteger, let integer = Int64(text) { return .integer(integer) }
