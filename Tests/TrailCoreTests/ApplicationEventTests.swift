@@ -185,8 +185,11 @@ struct ApplicationRecordBuilderTests {
     @Test(arguments: writerCases)
     func theDirectWriterWritesTheRecordsCanonicalJSON(json: String) throws {
         let event = try ApplicationEventTests.validate(json)
-        let context = ApplicationRecordBuilder.RequestContext(peer: peer, fallbackRequestID: "req-w", now: Date(timeIntervalSince1970: 1_764_000_000.25))
-        for builder in [builder, ApplicationRecordBuilder(host: HostIdentity(hostname: nil, machineID: "m", bootID: nil))] {
+        let bare = PeerCredentials(pid: 7, uid: 0, gid: 0, userName: nil, executable: nil, controlGroup: nil)
+        for (builder, peer) in [
+            (builder, peer), (ApplicationRecordBuilder(host: HostIdentity(hostname: nil, machineID: "m", bootID: nil)), peer), (builder, bare),
+        ] {
+            let context = ApplicationRecordBuilder.RequestContext(peer: peer, fallbackRequestID: "req-w", now: Date(timeIntervalSince1970: 1_764_000_000.25))
             let accepted = try builder.accept(event, index: 2, context: context)
             var written: [UInt8] = []
             builder.writeCanonicalJSON(for: event, accepted, context: context, to: &written)

@@ -41,10 +41,10 @@ public struct ApplicationRecordBuilder: Sendable {
         var peer: PeerCredentials
         var fallbackRequestID: String
         var nowText: String
-        var process: JSONValue
-        /// Canonical JSON of `process`, and of the identity of an event that claims no end user.
-        var processBytes: [UInt8]
-        var identityBytes: [UInt8]
+        /// Canonical JSON of `process`, and of the identity of an event that claims no end user,
+        /// written member by member (in sorted order): a request of one event pays for no dictionary.
+        var processBytes: [UInt8] = []
+        var identityBytes: [UInt8] = []
 
         /// - Parameter fallbackRequestID: The request ID of events that bring none; the agent makes
         ///   one per request, so the event ID is fixed the moment the event is accepted.
@@ -52,6 +52,36 @@ public struct ApplicationRecordBuilder: Sendable {
             self.peer = peer
             self.fallbackRequestID = fallbackRequestID
             nowText = TrailTime.format(now)
+            var process: [(String, JSONValue)] = []
+            if let group = peer.controlGroup { process.append(("cgroup", .string(group.path))) }
+            if let executable = peer.executable { process.append(("exe", .string(executable))) }
+            process.append(("gid", .integer(Int64(peer.gid))))
+            process.append(("pid", .integer(Int64(peer.pid))))
+            process.append(("uid", .integer(Int64(peer.uid))))
+            if let unit = peer.controlGroup?.unit { process.append(("unit", .string(unit))) }
+            processBytes = Self.object(process)
+            // `ApplicationRecordBuilder.identity(peer:endUser: nil)`'s members.
+            identityBytes = Self.object([
+                ("principalId", .string(String(peer.uid))), ("type", .string(UserIdentity.linuxUser)),
+                ("userName", .string(peer.userName ?? String(peer.uid))),
+            ])
+        }
+
+        /// `members` (in sorted order) as a canonical JSON object.
+        private static func object(_ members: [(String, JSONValue)]) -> [UInt8] {
+            var out: [UInt8] = [123]
+            for (index, (name, value)) in members.enumerated() {
+                if index > 0 { out.append(44) }
+                JSONValue.writeString(name, to: &out)
+                out.append(58)
+                value.write(to: &out)
+            }
+            out.append(125)
+            return out
+        }
+
+        /// The peer as `additionalEventData.process`, for the record model.
+        var process: JSONValue {
             var process: [String: JSONValue] = [
                 "pid": .integer(Int64(peer.pid)), "uid": .integer(Int64(peer.uid)), "gid": .integer(Int64(peer.gid)),
             ]
@@ -60,9 +90,7 @@ public struct ApplicationRecordBuilder: Sendable {
                 process["cgroup"] = .string(group.path)
                 if let unit = group.unit { process["unit"] = .string(unit) }
             }
-            self.process = .object(process)
-            processBytes = self.process.serialized()
-            identityBytes = ApplicationRecordBuilder.identity(peer: peer, endUser: nil).jsonValue.serialized()
+            return .object(process)
         }
     }
 
