@@ -25,6 +25,12 @@ public struct Agent: Sendable {
     ///
     /// - Throws: ``AgentError`` when the spool is locked, the socket is taken, or the host has no machine id.
     public static func start(configuration: AgentConfiguration, logger: Logger) throws -> Agent {
+        // A fixed mmap threshold: buffers over 128 KiB (a request's spool frames, a shipped
+        // batch and its gzip) go back to the kernel when freed. glibc's default raises the threshold
+        // after the first such free, and the heap then keeps up to twice as much resident: at a
+        // steady 10k events/s the agent's anonymous memory varied between 7 and 24 MiB from run
+        // to run, and stays at 6 with this.
+        setMmapThreshold(128 * 1024)
         let host = try HostIdentityReader.read(hostname: configuration.hostname)
         let me = PeerCredentialsResolver.resolve(pid: getpid(), uid: getuid(), gid: getgid())
         let agentRecords = AgentRecordBuilder(
@@ -59,6 +65,18 @@ public struct Agent: Sendable {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         return Agent(group: group, spool: spool)
+    }
+
+    /// glibc's `mallopt(M_MMAP_THRESHOLD, bytes)`. `<malloc.h>` is not in Swift's Glibc module,
+    /// so the function is looked up by name (with the C calling convention); without it the
+    /// default stays.
+    static func setMmapThreshold(_ bytes: Int32) {
+        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+        let mmapThreshold: Int32 = -3  // M_MMAP_THRESHOLD in <malloc.h>
+        guard let process = dlopen(nil, RTLD_NOW) else { return }
+        defer { dlclose(process) }
+        guard let symbol = dlsym(process, "mallopt") else { return }
+        _ = unsafeBitCast(symbol, to: Mallopt.self)(mmapThreshold, bytes)
     }
 
     /// Runs until a graceful shutdown (SIGTERM, SIGINT) completes.
