@@ -194,16 +194,8 @@ public struct ApplicationRecordBuilder: Sendable {
     /// no record and no dictionaries for the fixed members, and the host, process and identity
     /// serialized once a request rather than once an event.
     public func writeCanonicalJSON(for event: ApplicationEvent, _ accepted: AcceptedEvent, context: RequestContext, to out: inout [UInt8]) {
-        func key(_ name: StaticString) {
-            out.append(34)
-            name.withUTF8Buffer { out.append(contentsOf: $0) }
-            out.append(contentsOf: [34, 58])
-        }
-        func string(_ name: StaticString, _ value: String) {
-            key(name)
-            JSONValue.writeString(value, to: &out)
-            out.append(44)
-        }
+        func key(_ name: StaticString) { JSONValue.writeKey(name, to: &out) }
+        func string(_ name: StaticString, _ value: String) { JSONValue.writeStringMember(name, value, to: &out) }
         // Members in `String.<` order, as the canonical writer sorts them.
         out.append(123)
         key("additionalEventData")

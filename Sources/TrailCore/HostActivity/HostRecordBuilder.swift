@@ -250,17 +250,8 @@ public struct HostRecordBuilder: Sendable {
         to out: inout [UInt8]
     ) {
         let resolved = resolve(activity, message: message, origin: origin)
-        func key(_ name: StaticString) {
-            out.append(34)
-            name.withUTF8Buffer { out.append(contentsOf: $0) }
-            out.append(34)
-            out.append(58)
-        }
-        func string(_ name: StaticString, _ value: String) {
-            key(name)
-            JSONValue.writeString(value, to: &out)
-            out.append(44)
-        }
+        func key(_ name: StaticString) { JSONValue.writeKey(name, to: &out) }
+        func string(_ name: StaticString, _ value: String) { JSONValue.writeStringMember(name, value, to: &out) }
         // Members in `String.<` order, as the canonical writer sorts them (a test compares the two).
         out.append(123)
         key("additionalEventData")
