@@ -35,23 +35,33 @@ enum LoadGenerator {
                     failures.add(0)
                     return
                 }
+                // The client's own cost stays small next to the agent's: bytes built in reused
+                // buffers, latencies kept per thread and handed over once.
+                var own: [Double] = []
+                own.reserveCapacity(perClient / perRequest + 1)
+                var body: [UInt8] = []
+                let eventPrefix = Array("{\"eventSource\":\"bench.example.com\",\"eventName\":\"Load\",\"requestParameters\":{\"client\":\(client),\"n\":".utf8)
                 var sent = 0
                 while sent < perClient {
                     let count = min(perRequest, perClient - sent)
-                    var body = perRequest == 1 ? "" : "{\"events\":["
+                    body.removeAll(keepingCapacity: true)
+                    if perRequest != 1 { body.append(contentsOf: "{\"events\":[".utf8) }
                     for index in 0..<count {
-                        if index > 0 { body += "," }
-                        body += "{\"eventSource\":\"bench.example.com\",\"eventName\":\"Load\",\"requestParameters\":{\"client\":\(client),\"n\":\(sent + index)}}"
+                        if index > 0 { body.append(UInt8(ascii: ",")) }
+                        body.append(contentsOf: eventPrefix)
+                        Connection.appendDecimal(sent + index, to: &body)
+                        body.append(contentsOf: "}}".utf8)
                     }
-                    if perRequest != 1 { body += "]}" }
-                    let begin = Date()
+                    if perRequest != 1 { body.append(contentsOf: "]}".utf8) }
+                    let begin = Connection.monotonicSeconds()
                     guard connection.post(body) == 202 else {
                         failures.add(1)
-                        return
+                        break
                     }
-                    latencies.add(Date().timeIntervalSince(begin))
+                    own.append(Connection.monotonicSeconds() - begin)
                     sent += count
                 }
+                latencies.add(contentsOf: own)
             }.start()
         }
         done.wait()
@@ -71,13 +81,16 @@ final class LatencyLog: @unchecked Sendable {
     private let lock = NSLock()
     private var storage: [Double] = []
     func add(_ value: Double) { lock.lock(); storage.append(value); lock.unlock() }
+    func add(contentsOf values: [Double]) { lock.lock(); storage.append(contentsOf: values); lock.unlock() }
     var values: [Double] { lock.lock(); defer { lock.unlock() }; return storage }
 }
 
 /// One persistent HTTP/1.1 connection over a Unix socket.
 final class Connection {
     private let fd: Int32
-    private var buffer = [UInt8](repeating: 0, count: 65536)
+    private var request: [UInt8] = []
+    private var response = [UInt8](repeating: 0, count: 65536)
+    private static let head = Array("POST /v1/events HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ".utf8)
 
     init?(path: String) {
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
@@ -92,36 +105,92 @@ final class Connection {
 
     deinit { close(fd) }
 
-    /// Sends one request and reads its response; returns the status, or nil on a broken connection.
-    func post(_ body: String) -> Int? {
-        let payload = Array(body.utf8)
-        let request = Array("POST /v1/events HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: \(payload.count)\r\n\r\n".utf8) + payload
-        var written = 0
-        while written < request.count {
-            let count = request.withUnsafeBytes { send(fd, $0.baseAddress! + written, request.count - written, Int32(MSG_NOSIGNAL)) }
-            if count <= 0 { return nil }
-            written += count
-        }
-        var response: [UInt8] = []
-        while true {
-            let count = recv(fd, &buffer, buffer.count, 0)
-            if count <= 0 { return nil }
-            response.append(contentsOf: buffer[0..<count])
-            guard let headerEnd = find(response, Array("\r\n\r\n".utf8)) else { continue }
-            let head = String(decoding: response[0..<headerEnd], as: UTF8.self)
-            let length = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
-                .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
-            if response.count >= headerEnd + 4 + length {
-                return Int(head.dropFirst(9).prefix(3))
-            }
+    static func monotonicSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+
+    static func appendDecimal(_ value: Int, to bytes: inout [UInt8]) {
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var rest = value
+        withUnsafeMutableBytes(of: &digits) { raw in
+            repeat {
+                raw[count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                count += 1
+            } while rest > 0
+            for index in stride(from: count - 1, through: 0, by: -1) { bytes.append(raw[index]) }
         }
     }
 
-    private func find(_ haystack: [UInt8], _ needle: [UInt8]) -> Int? {
-        guard haystack.count >= needle.count else { return nil }
-        for index in 0...(haystack.count - needle.count) where haystack[index] == needle[0] && Array(haystack[index..<(index + needle.count)]) == needle {
-            return index
+    /// Sends one request and reads its response; returns the status, or nil on a broken
+    /// connection or a response it cannot read.
+    func post(_ body: [UInt8]) -> Int? {
+        request.removeAll(keepingCapacity: true)
+        request.append(contentsOf: Self.head)
+        Self.appendDecimal(body.count, to: &request)
+        request.append(contentsOf: "\r\n\r\n".utf8)
+        request.append(contentsOf: body)
+        let sent = request.withUnsafeBytes { raw -> Bool in
+            var written = 0
+            while written < raw.count {
+                let count = send(fd, raw.baseAddress! + written, raw.count - written, Int32(MSG_NOSIGNAL))
+                if count <= 0 { return false }
+                written += count
+            }
+            return true
         }
-        return nil
+        guard sent else { return nil }
+        var received = 0
+        while true {
+            if received == response.count { response.append(contentsOf: [UInt8](repeating: 0, count: response.count)) }
+            let count = response.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + received, $0.count - received, 0) }
+            if count <= 0 { return nil }
+            received += count
+            guard let (headerEnd, length, status) = Self.parseHead(response, count: received) else { continue }
+            if received >= headerEnd + length { return status }
+        }
+    }
+
+    /// The end of the head, the body's Content-Length and the status, once the head is complete.
+    private static func parseHead(_ bytes: [UInt8], count: Int) -> (Int, Int, Int)? {
+        guard count >= 12 else { return nil }
+        var end = -1
+        var index = 3
+        while index < count {
+            if bytes[index] == 10, bytes[index - 1] == 13, bytes[index - 2] == 10, bytes[index - 3] == 13 {
+                end = index + 1
+                break
+            }
+            index += 1
+        }
+        guard end > 0 else { return nil }
+        let status = Int(bytes[9] &- 48) * 100 + Int(bytes[10] &- 48) * 10 + Int(bytes[11] &- 48)
+        let name = Array("content-length:".utf8)
+        var length = 0
+        var line = 0
+        while line < end {
+            var matches = line + name.count <= end
+            var offset = 0
+            while matches && offset < name.count {
+                matches = bytes[line + offset] | 0x20 == name[offset] | 0x20
+                offset += 1
+            }
+            if matches {
+                var position = line + name.count
+                while bytes[position] == 32 { position += 1 }
+                while bytes[position] >= 48 && bytes[position] <= 57 {
+                    length = length * 10 + Int(bytes[position] - 48)
+                    position += 1
+                }
+                break
+            }
+            while line < end && bytes[line] != 10 { line += 1 }
+            line += 1
+        }
+        return (end, length, status)
     }
 }
