@@ -90,6 +90,7 @@ final class Connection {
     private let fd: Int32
     private var request: [UInt8] = []
     private var response = [UInt8](repeating: 0, count: 65536)
+    private static let contentLength = Array("content-length:".utf8)
     private static let head = Array("POST /v1/events HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ".utf8)
 
     init?(path: String) {
@@ -112,18 +113,7 @@ final class Connection {
     }
 
     static func appendDecimal(_ value: Int, to bytes: inout [UInt8]) {
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        var rest = value
-        withUnsafeMutableBytes(of: &digits) { raw in
-            repeat {
-                raw[count] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-                count += 1
-            } while rest > 0
-            for index in stride(from: count - 1, through: 0, by: -1) { bytes.append(raw[index]) }
-        }
+        bytes.append(contentsOf: String(value).utf8)  // a small string: no allocation
     }
 
     /// Sends one request and reads its response; returns the status, or nil on a broken
@@ -169,10 +159,10 @@ final class Connection {
         }
         guard end > 0 else { return nil }
         let status = Int(bytes[9] &- 48) * 100 + Int(bytes[10] &- 48) * 10 + Int(bytes[11] &- 48)
-        let name = Array("content-length:".utf8)
         var length = 0
         var line = 0
         while line < end {
+            let name = contentLength
             var matches = line + name.count <= end
             var offset = 0
             while matches && offset < name.count {
