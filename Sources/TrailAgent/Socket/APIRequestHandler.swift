@@ -36,6 +36,8 @@ final class APIRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let logger: Logger
     private var state = State.idle
     private var peer: EventLoopFuture<PeerCredentials>?
+    /// `peer`'s value once resolved: later requests on the connection skip the future.
+    private var credentials: PeerCredentials?
 
     init(processor: APIRequestProcessor, threadPool: NIOThreadPool, maxRequestBytes: Int, logger: Logger) {
         self.processor = processor
@@ -103,52 +105,73 @@ final class APIRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func process(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer) {
-        guard let peer else { return }
         let request = APIRequestProcessor.Request(
             method: head.method.rawValue,
             path: head.uri,
             contentType: head.headers.first(name: "content-type"),
             body: Data(body.readableBytesView)
         )
-        let processor = self.processor
-        let threadPool = self.threadPool
-        let eventLoop = context.eventLoop
-        // A small request is validated right here: the work takes microseconds, less than a hop to
-        // the thread pool and back. Large ones go to the pool so the event loop stays responsive.
-        // Neither blocks: the spool replies through its commit's completion.
         let inline = body.readableBytes <= Self.inlineRequestBytes
-        let response = peer.flatMap { credentials in
-            let promise = eventLoop.makePromise(of: APIRequestProcessor.Response.self)
-            if inline {
-                processor.handle(request, peer: credentials) { promise.succeed($0) }
-                return promise.futureResult
-            }
-            threadPool.submit { state in
-                guard case .active = state else {
-                    promise.fail(AgentError(.socketSetup, "the agent is stopping"))
-                    return
-                }
-                processor.handle(request, peer: credentials) { promise.succeed($0) }
-            }
-            return promise.futureResult
+        if let credentials {
+            start(request, inline: inline, peer: credentials, context: context, head: head)
+            return
         }
+        // The first request on a connection may arrive before its peer is resolved.
+        peer?.assumeIsolated().whenComplete { result in
+            switch result {
+            case .success(let credentials):
+                self.credentials = credentials
+                self.start(request, inline: inline, peer: credentials, context: context, head: head)
+            case .failure(let error):
+                self.failed(context: context, head: head, error: error)
+            }
+        }
+    }
+
+    /// Hands `request` to the processor. A small request is validated right here: the work takes
+    /// microseconds, less than a hop to the thread pool and back. Large ones go to the pool so the
+    /// event loop stays responsive. Neither blocks: the spool replies through its commit's
+    /// completion, which comes back to this event loop as one task (no promise or future a request).
+    private func start(
+        _ request: APIRequestProcessor.Request, inline: Bool, peer: PeerCredentials, context: ChannelHandlerContext, head: HTTPRequestHead
+    ) {
+        let eventLoop = context.eventLoop
         let boundContext = NIOLoopBound(context, eventLoop: eventLoop)
         let boundSelf = NIOLoopBound(self, eventLoop: eventLoop)
-        response.whenComplete { result in
-            let context = boundContext.value
-            let handler = boundSelf.value
-            switch result {
-            case .success(let response):
-                handler.state = .idle
-                handler.reply(context: context, head: head, response: response, close: !head.isKeepAlive)
-            case .failure(let error):
-                handler.logger.error("application request failed", metadata: ["error": "\(error)"])
-                handler.reply(
-                    context: context, head: head,
-                    response: APIRequestProcessor.error(500, EventValidationError(.invalidRequest, "internal error: \(error)")),
-                    close: true)
+        let respond: @Sendable (APIRequestProcessor.Response) -> Void = { response in
+            if eventLoop.inEventLoop {
+                boundSelf.value.finish(context: boundContext.value, head: head, response: response)
+            } else {
+                eventLoop.execute { boundSelf.value.finish(context: boundContext.value, head: head, response: response) }
             }
         }
+        let processor = self.processor
+        if inline {
+            processor.handle(request, peer: peer, respond: respond)
+            return
+        }
+        threadPool.submit { state in
+            guard case .active = state else {
+                eventLoop.execute {
+                    boundSelf.value.failed(context: boundContext.value, head: head, error: AgentError(.socketSetup, "the agent is stopping"))
+                }
+                return
+            }
+            processor.handle(request, peer: peer, respond: respond)
+        }
+    }
+
+    private func finish(context: ChannelHandlerContext, head: HTTPRequestHead, response: APIRequestProcessor.Response) {
+        state = .idle
+        reply(context: context, head: head, response: response, close: !head.isKeepAlive)
+    }
+
+    private func failed(context: ChannelHandlerContext, head: HTTPRequestHead, error: any Error) {
+        logger.error("application request failed", metadata: ["error": "\(error)"])
+        reply(
+            context: context, head: head,
+            response: APIRequestProcessor.error(500, EventValidationError(.invalidRequest, "internal error: \(error)")),
+            close: true)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
