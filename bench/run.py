@@ -174,17 +174,26 @@ def measure_end_to_end(bin_dir, quick):
 
 
 def measure_single_event_requests(bin_dir, quick):
-    """Events/s acknowledged with one event per request from 16 concurrent clients (group commit)."""
+    """Events/s acknowledged with one event per request from 16 concurrent clients (group commit),
+    twice a run: with the collector elsewhere (not started: records stay in the spool, as the
+    socket → spool path is measured) and with a collector shipping on the same 2 cores."""
     total = 8000 if quick else 48000
-    rates = []
+    rates = {False: [], True: []}
     for run in range(3):
-        fleet = Fleet(bin_dir)
-        try:
-            rates.append(loadgen(bin_dir, fleet.socket, total, batch=1, clients=16)["eventsPerSecond"])
-        finally:
-            fleet.close()
-    return [{"name": "socket_to_spool_single_event_16_clients", "unit": "events/s", "median": statistics.median(rates),
-             "runs": rates, "baseline": None, "ratio": None, "detail": f"{total} events, 1 per request, 16 clients (hosttrail-loadgen)"}]
+        for with_collector in (False, True):
+            fleet = Fleet(bin_dir, with_collector=with_collector)
+            try:
+                rates[with_collector].append(loadgen(bin_dir, fleet.socket, total, batch=1, clients=16)["eventsPerSecond"])
+            finally:
+                fleet.close()
+    return [
+        {"name": "socket_to_spool_single_event_16_clients", "unit": "events/s", "median": statistics.median(rates[False]),
+         "runs": rates[False], "baseline": None, "ratio": None,
+         "detail": f"{total} events, 1 per request, 16 clients (hosttrail-loadgen); no collector on this machine"},
+        {"name": "socket_to_spool_single_event_16_clients_collector_here", "unit": "events/s",
+         "median": statistics.median(rates[True]), "runs": rates[True], "baseline": None, "ratio": None,
+         "detail": "the same with a collector shipping on the same cores"},
+    ]
 
 
 def measure_socket_clients(bin_dir, quick):
