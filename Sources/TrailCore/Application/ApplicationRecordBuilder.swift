@@ -194,61 +194,71 @@ public struct ApplicationRecordBuilder: Sendable {
     /// no record and no dictionaries for the fixed members, and the host, process and identity
     /// serialized once a request rather than once an event.
     public func writeCanonicalJSON(for event: ApplicationEvent, _ accepted: AcceptedEvent, context: RequestContext, to out: inout [UInt8]) {
-        func key(_ name: StaticString) { JSONValue.writeKey(name, to: &out) }
-        func string(_ name: StaticString, _ value: String) { JSONValue.writeStringMember(name, value, to: &out) }
+        // The fixed text between values is appended as one run each (see HostRecordBuilder).
+        func raw(_ text: StaticString) { text.withUTF8Buffer { out.append(contentsOf: $0) } }
+        func string(_ value: String) { JSONValue.writeString(value, to: &out) }
         // Members in `String.<` order, as the canonical writer sorts them.
-        out.append(123)
-        key("additionalEventData")
+        raw(#"{"additionalEventData":"#)
         writeAdditionalEventData(event.additionalEventData?.objectValue, context: context, to: &out)
-        out.append(44)
-        if let errorCode = event.errorCode { string("errorCode", errorCode) }
-        if let errorMessage = event.errorMessage { string("errorMessage", errorMessage) }
-        let category = event.eventCategory ?? "Management"
-        string("eventCategory", category)
-        string("eventID", accepted.eventID)
-        string("eventName", event.eventName)
-        string("eventSource", accepted.eventSource)
-        string("eventTime", event.eventTime.map(TrailTime.format) ?? context.nowText)
-        string("eventType", "AwsApiCall")
-        string("eventVersion", CloudTrailRecord.currentEventVersion)
-        key("managementEvent")
-        JSONValue.bool(category == "Management").write(to: &out)
-        out.append(44)
-        if let readOnly = event.readOnly {
-            key("readOnly")
-            JSONValue.bool(readOnly).write(to: &out)
-            out.append(44)
+        raw(",")
+        if let errorCode = event.errorCode {
+            raw(#""errorCode":"#)
+            string(errorCode)
+            raw(",")
         }
-        string("requestID", accepted.requestID)
-        key("requestParameters")
+        if let errorMessage = event.errorMessage {
+            raw(#""errorMessage":"#)
+            string(errorMessage)
+            raw(",")
+        }
+        let category = event.eventCategory ?? "Management"
+        raw(#""eventCategory":"#)
+        string(category)
+        raw(#","eventID":"#)
+        string(accepted.eventID)
+        raw(#","eventName":"#)
+        string(event.eventName)
+        raw(#","eventSource":"#)
+        string(accepted.eventSource)
+        raw(#","eventTime":"#)
+        string(event.eventTime.map(TrailTime.format) ?? context.nowText)
+        raw(#","eventType":"AwsApiCall","eventVersion":"#)
+        string(CloudTrailRecord.currentEventVersion)
+        raw(category == "Management" ? #","managementEvent":true,"# : #","managementEvent":false,"#)
+        if let readOnly = event.readOnly { raw(readOnly ? #""readOnly":true,"# : #""readOnly":false,"#) }
+        raw(#""requestID":"#)
+        string(accepted.requestID)
+        raw(#","requestParameters":"#)
         (event.requestParameters ?? .null).write(to: &out)
-        out.append(44)
+        raw(",")
         let resources = event.resources ?? []
         if !resources.isEmpty || hostResourceBytes != nil {
-            key("resources")
-            out.append(91)
+            raw(#""resources":["#)
             for (index, resource) in resources.enumerated() {
-                if index > 0 { out.append(44) }
+                if index > 0 { raw(",") }
                 resource.jsonValue.write(to: &out)
             }
             if let hostResourceBytes {
-                if !resources.isEmpty { out.append(44) }
+                if !resources.isEmpty { raw(",") }
                 out.append(contentsOf: hostResourceBytes)
             }
-            out.append(contentsOf: [93, 44])
+            raw("],")
         }
-        key("responseElements")
+        raw(#""responseElements":"#)
         (event.responseElements ?? .null).write(to: &out)
-        out.append(44)
-        string("sourceIPAddress", event.sourceIPAddress ?? "localhost")
-        if let userAgent = event.userAgent { string("userAgent", userAgent) }
-        key("userIdentity")
+        raw(#","sourceIPAddress":"#)
+        string(event.sourceIPAddress ?? "localhost")
+        if let userAgent = event.userAgent {
+            raw(#","userAgent":"#)
+            string(userAgent)
+        }
+        raw(#","userIdentity":"#)
         if let endUser = event.claimedEndUser {
             Self.identity(peer: context.peer, endUser: endUser).jsonValue.write(to: &out)
         } else {
             out.append(contentsOf: context.identityBytes)
         }
-        out.append(125)
+        raw("}")
     }
 
     /// The event's own `additionalEventData` members with the agent's `host` and `process` (which

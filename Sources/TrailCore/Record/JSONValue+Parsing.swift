@@ -84,20 +84,6 @@ extension JSONValue {
         output.append(125)
     }
 
-    /// Appends `"name":`, for a member name fixed in the code (it needs no escaping).
-    static func writeKey(_ name: StaticString, to output: inout [UInt8]) {
-        output.append(34)
-        name.withUTF8Buffer { output.append(contentsOf: $0) }
-        output.append(contentsOf: [34, 58])
-    }
-
-    /// Appends `"name":"value",`: a string member and the comma after it.
-    static func writeStringMember(_ name: StaticString, _ value: String, to output: inout [UInt8]) {
-        writeKey(name, to: &output)
-        writeString(value, to: &output)
-        output.append(44)
-    }
-
     static func writeString(_ text: String, to output: inout [UInt8]) {
         // Most strings need no escaping: copy them whole.
         let copied = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
