@@ -37,6 +37,10 @@ final class FileTailService: Service, @unchecked Sendable {
     private var latestMatchedAptRun: [String: Date] = [:]
     static let finishedAptRunsKept = 32
     private var counters = Counters()
+    /// The last chunk's frame buffer, reused while lines keep coming: a new one of a few MiB a
+    /// chunk is faulted in page by page and handed back to the kernel after. Dropped when a poll
+    /// finds nothing, so an idle agent holds none.
+    private var spareFrames: [UInt8] = []
 
     struct Counters {
         var lines = 0
@@ -117,6 +121,7 @@ final class FileTailService: Service, @unchecked Sendable {
                 while true {
                     let chunks = pollOrder.compactMap { index in self.followers[index].follower.poll().map { (index, $0) } }
                     if chunks.isEmpty {
+                        self.spareFrames = []
                         try await Task.sleep(for: self.pollInterval)
                         continue
                     }
@@ -144,7 +149,9 @@ final class FileTailService: Service, @unchecked Sendable {
         let now = Date()
         let offset = TimeZone.current.secondsFromGMT(for: now)
         // Records are written straight into spool frames.
-        var frames: [UInt8] = []
+        var frames = spareFrames
+        spareFrames = []  // `frames` is the only reference: no copy when it is appended to
+        frames.removeAll(keepingCapacity: true)
         var recordCount = 0
         func add(_ writeRecord: (inout [UInt8]) -> Void) {
             SpoolFrame.append(.record, to: &frames, writePayload: writeRecord)
@@ -250,6 +257,9 @@ final class FileTailService: Service, @unchecked Sendable {
             }
             switch result {
             case .success:
+                // The spool let go of its reference before completing, so the storage is kept.
+                frames.removeAll(keepingCapacity: true)
+                spareFrames = frames
                 return
             case .failure(let error):
                 // Full (block policy) or unwritable: the lines wait in the file; nothing is skipped.

@@ -365,7 +365,11 @@ public final class Spool: @unchecked Sendable {
             if let drop {
                 logger.warning("spool full: dropped the oldest records", metadata: ["spool.dropped": "\(drop.count)"])
             }
-            for write in work { write.completion(result) }
+            // The frames are released before the completions run: a source that reuses its
+            // buffer then finds it uniquely referenced (no copy).
+            let completions = work.map(\.completion)
+            work = []
+            for completion in completions { completion(result) }
         }
     }
 
