@@ -39,7 +39,7 @@ final class FileTailService: Service, @unchecked Sendable {
     private var counters = Counters()
     /// The last chunk's frame buffer, reused while lines keep coming: a new one of a few MiB a
     /// chunk is faulted in page by page and handed back to the kernel after. Dropped when a poll
-    /// finds nothing, so an idle agent holds none.
+    /// finds nothing or a chunk used less than a quarter of it, so an idle agent holds none.
     private var spareFrames: [UInt8] = []
 
     struct Counters {
@@ -257,9 +257,11 @@ final class FileTailService: Service, @unchecked Sendable {
             }
             switch result {
             case .success:
-                // The spool let go of its reference before completing, so the storage is kept.
+                // The spool let go of its reference before completing, so the storage is kept —
+                // while chunks fill a good part of it: a trickle after a burst holds no MiBs.
+                let used = frames.count
                 frames.removeAll(keepingCapacity: true)
-                spareFrames = frames
+                if used >= frames.capacity / 4 { spareFrames = frames }
                 return
             case .failure(let error):
                 // Full (block policy) or unwritable: the lines wait in the file; nothing is skipped.
