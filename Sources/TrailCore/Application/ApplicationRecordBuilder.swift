@@ -195,22 +195,13 @@ public struct ApplicationRecordBuilder: Sendable {
     /// serialized once a request rather than once an event.
     public func writeCanonicalJSON(for event: ApplicationEvent, _ accepted: AcceptedEvent, context: RequestContext, to out: inout [UInt8]) {
         // The fixed text between values is appended as one run each (see HostRecordBuilder).
-        func raw(_ text: StaticString) { text.withUTF8Buffer { out.append(contentsOf: $0) } }
+        func raw(_ text: StaticString) { JSONValue.writeRaw(text, to: &out) }
         func string(_ value: String) { JSONValue.writeString(value, to: &out) }
         // Members in `String.<` order, as the canonical writer sorts them.
         raw(#"{"additionalEventData":"#)
         writeAdditionalEventData(event.additionalEventData?.objectValue, context: context, to: &out)
         raw(",")
-        if let errorCode = event.errorCode {
-            raw(#""errorCode":"#)
-            string(errorCode)
-            raw(",")
-        }
-        if let errorMessage = event.errorMessage {
-            raw(#""errorMessage":"#)
-            string(errorMessage)
-            raw(",")
-        }
+        JSONValue.writeErrorMembers(code: event.errorCode, message: event.errorMessage, to: &out)
         let category = event.eventCategory ?? "Management"
         raw(#""eventCategory":"#)
         string(category)

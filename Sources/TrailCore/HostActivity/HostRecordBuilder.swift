@@ -252,7 +252,7 @@ public struct HostRecordBuilder: Sendable {
         let resolved = resolve(activity, message: message, origin: origin)
         // The fixed text between values is appended as one run each: an append costs about as
         // much whether it copies 2 bytes or 40, and a record has some 30 members.
-        func raw(_ text: StaticString) { text.withUTF8Buffer { out.append(contentsOf: $0) } }
+        func raw(_ text: StaticString) { JSONValue.writeRaw(text, to: &out) }
         func string(_ value: String) { JSONValue.writeString(value, to: &out) }
         // Members in `String.<` order, as the canonical writer sorts them (a test compares the two).
         raw(#"{"additionalEventData":{"host":"#)
@@ -270,16 +270,7 @@ public struct HostRecordBuilder: Sendable {
         raw("}")
         if resolved.truncated { raw(#","truncated":true"#) }
         raw("},")
-        if let errorCode = activity.errorCode {
-            raw(#""errorCode":"#)
-            string(errorCode)
-            raw(",")
-        }
-        if let errorMessage = activity.errorMessage {
-            raw(#""errorMessage":"#)
-            string(errorMessage)
-            raw(",")
-        }
+        JSONValue.writeErrorMembers(code: activity.errorCode, message: activity.errorMessage, to: &out)
         raw(#""eventCategory":"Management","eventID":"#)
         string(resolved.eventID)
         raw(#","eventName":"#)

@@ -84,6 +84,26 @@ extension JSONValue {
         output.append(125)
     }
 
+    /// Appends text fixed in the code (already JSON): the record writers' runs between values.
+    static func writeRaw(_ text: StaticString, to output: inout [UInt8]) {
+        text.withUTF8Buffer { output.append(contentsOf: $0) }
+    }
+
+    /// Appends `"errorCode":…,` and `"errorMessage":…,` for those present, as a record writer
+    /// puts them between `additionalEventData` and `eventCategory`.
+    static func writeErrorMembers(code: String?, message: String?, to output: inout [UInt8]) {
+        if let code {
+            writeRaw(#""errorCode":"#, to: &output)
+            writeString(code, to: &output)
+            output.append(44)
+        }
+        if let message {
+            writeRaw(#""errorMessage":"#, to: &output)
+            writeString(message, to: &output)
+            output.append(44)
+        }
+    }
+
     static func writeString(_ text: String, to output: inout [UInt8]) {
         // Most strings need no escaping: copy them whole.
         let copied = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
