@@ -101,6 +101,52 @@ struct ApplicationSocketTests {
         #expect(Set(stored.map(\.eventID)).count == 2)
     }
 
+    /// One connection, several requests: curl as a real account sends three on one kept-alive
+    /// connection (the agent keeps the peer it resolved for the later ones); every record names
+    /// that account, and none is lost or doubled.
+    @Test func requestsOnAKeptAliveConnectionCarryTheKernelsIdentity() throws {
+        let accounts = try Accounts.created()
+        defer { accounts.delete() }
+        let fleet = try Fleet()
+        try fleet.startCollector()
+        try fleet.startAgent()
+        var arguments: [String] = []
+        for index in 1...3 {
+            let file = fleet.directory.file("kept-\(index)")
+            try Data(#"{"eventSource":"shop.example.com","eventName":"KeptAlive","requestID":"kept-\#(index)"}"#.utf8).write(to: URL(fileURLWithPath: file))
+            chmod(file, 0o644)
+            if index > 1 { arguments.append("--next") }
+            arguments += [
+                "-s", "-o", "/dev/null", "-w", "%{http_code} %{num_connects}\\n", "--unix-socket", fleet.socketPath("web-01"),
+                "-H", "Content-Type: application/json", "--data-binary", "@\(file)", "http://localhost/v1/events",
+            ]
+        }
+        let result = try Command.run("runuser", ["-u", accounts.names[0], "--", "curl"] + arguments)
+        // One connect, then two reuses of it.
+        #expect(result.stdout.split(separator: "\n") == ["202 1", "202 0", "202 0"], "\(result)")
+        let stored = try fleet.records(["--event-name", "KeptAlive"], atLeast: 3)
+        #expect(stored.count == 3 && Set(stored.map(\.eventID)).count == 3)
+        #expect(stored.allSatisfy { $0.userIdentity?.principalId == String(accounts.uids[0]) && $0.userIdentity?.userName == accounts.names[0] })
+    }
+
+    /// Two requests written at once (pipelined) are answered in order, both stored.
+    @Test func pipelinedRequestsAreAnsweredInOrder() throws {
+        let fleet = try Fleet()
+        try fleet.startCollector()
+        try fleet.startAgent()
+        let client = try UnixSockets.StreamClient(path: fleet.socketPath("web-01"))
+        func request(_ name: String, close: Bool) -> String {
+            let body = #"{"eventSource":"shop.example.com","eventName":"\#(name)"}"#
+            return "POST /v1/events HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n"
+                + (close ? "Connection: close\r\n" : "") + "\r\n" + body
+        }
+        try client.send(request("PipelinedFirst", close: false) + request("PipelinedSecond", close: true))
+        let answer = client.readAll(timeout: 10)
+        #expect(answer.components(separatedBy: "HTTP/1.1 202 Accepted").count == 3, "\(answer)")
+        #expect(try fleet.records(["--event-name", "PipelinedFirst"], atLeast: 1).count == 1)
+        #expect(try fleet.records(["--event-name", "PipelinedSecond"], atLeast: 1).count == 1)
+    }
+
     /// `runuser -u user -- curl -i` on the socket: the status, the headers (lower-cased names) and the body.
     static func curl(_ fleet: Fleet, as user: String, body: String, query: String = "") throws -> (status: Int, headers: [String: String], body: JSONValue?) {
         let file = fleet.directory.file("body-\(UUID().uuidString.prefix(6))")

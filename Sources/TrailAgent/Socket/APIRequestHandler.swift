@@ -116,8 +116,13 @@ final class APIRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             start(request, inline: inline, peer: credentials, context: context, head: head)
             return
         }
+        guard let peer else {
+            // channelActive sets it before any read; answer rather than leave the client waiting.
+            failed(context: context, head: head, error: AgentError(.socketSetup, "the connection has no peer credentials"))
+            return
+        }
         // The first request on a connection may arrive before its peer is resolved.
-        peer?.assumeIsolated().whenComplete { result in
+        peer.assumeIsolated().whenComplete { result in
             switch result {
             case .success(let credentials):
                 self.credentials = credentials
