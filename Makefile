@@ -20,9 +20,11 @@ build: deps
 # One product at a time: GRDB's dynamic-library product cannot link against the static runtime.
 RELEASE_PRODUCTS := hosttrail-agent hosttrail-collector hosttrail hosttrail-loadgen
 
+# Linked with lld and packed relocations where glibc loads them (scripts/release-link-flags.sh);
+# the same flags for every product, or each build would recompile what the previous one built.
 release: deps
-	for product in $(RELEASE_PRODUCTS); do \
-	  $(SWIFT) build -c release --static-swift-stdlib --product $$product $(BUILD_FLAGS) || exit 1; done
+	link="$$(bash scripts/release-link-flags.sh)"; for product in $(RELEASE_PRODUCTS); do \
+	  $(SWIFT) build -c release --static-swift-stdlib --product $$product $$link $(BUILD_FLAGS) || exit 1; done
 
 # Builds everything (tests included) and runs every test. Tests that need a service start or
 # fail on it; under CI=true nothing is skipped silently.
