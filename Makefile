@@ -22,9 +22,14 @@ RELEASE_PRODUCTS := hosttrail-agent hosttrail-collector hosttrail hosttrail-load
 
 # Linked with lld and packed relocations where glibc loads them (scripts/release-link-flags.sh);
 # the same flags for every product, or each build would recompile what the previous one built.
+# The agent links no Foundation, only FoundationEssentials (Package.swift); the check says so.
 release: deps
-	link="$$(bash scripts/release-link-flags.sh)"; for product in $(RELEASE_PRODUCTS); do \
+	link="$$(bash scripts/release-link-flags.sh)"; \
+	export HOSTTRAIL_STATIC_FOUNDATION_ESSENTIALS="$$(bash scripts/release-link-flags.sh --foundation-essentials-archive)"; \
+	for product in $(RELEASE_PRODUCTS); do \
 	  $(SWIFT) build -c release --static-swift-stdlib --product $$product $$link $(BUILD_FLAGS) || exit 1; done
+	@if nm --defined-only .build/release/hosttrail-agent | grep -q ' .s10Foundation'; then \
+	  echo "release: the agent links Foundation (see Package.swift, agentLinkerSettings)" >&2; exit 1; fi
 
 # Builds everything (tests included) and runs every test. Tests that need a service start or
 # fail on it; under CI=true nothing is skipped silently.

@@ -7,6 +7,17 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+// The agent's modules import FoundationEssentials only, but TOMLKit imports Foundation, so the
+// static link line names Foundation's archive before FoundationEssentials', and the first generic
+// specialization both define (a `[String: Any]` insertion) drew all of Foundation and ICU into the
+// binary from there. `make release` passes the toolchain's FoundationEssentials archive here; as a
+// link input it comes before every autolinked archive, and the agent then holds no Foundation
+// (120 MB -> 72 MB; ~3 MiB less resident; docs/ARCHITECTURE.md, "Release binaries").
+// Dynamically linked builds (tests, demo) leave it unset.
+let agentLinkerSettings: [LinkerSetting] = Context.environment["HOSTTRAIL_STATIC_FOUNDATION_ESSENTIALS"].map {
+    $0.isEmpty ? [] : [.unsafeFlags([$0])]
+} ?? []
+
 let package = Package(
     name: "hosttrail",
     platforms: [.macOS(.v15)],
@@ -114,7 +125,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            linkerSettings: agentLinkerSettings
         ),
         .executableTarget(
             name: "hosttrail-collector",

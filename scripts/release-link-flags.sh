@@ -1,5 +1,10 @@
 #!/usr/bin/env bash
-# Prints the extra `swift build` flags the release binaries link with (Makefile, `release`).
+# The release binaries' link settings (Makefile, `release`).
+#
+#   release-link-flags.sh         extra `swift build` flags for every release product
+#   release-link-flags.sh --foundation-essentials-archive
+#                                 the toolchain's static FoundationEssentials archive, which
+#                                 Package.swift puts first on the agent's link line (see there)
 #
 # lld with packed relative relocations (DT_RELR): the agent's ~100k relative relocations take
 # 20 KB instead of 2.4 MB, which the loader reads at every start and which then stayed resident;
@@ -8,6 +13,12 @@
 # A DT_RELR binary needs glibc 2.36 or later to load, so on an older glibc, or without the
 # toolchain's lld, nothing is printed and the default linker is used.
 set -euo pipefail
+if [[ "${1:-}" == --foundation-essentials-archive ]]; then
+  resources=$(swift -print-target-info | python3 -c 'import json, sys; print(json.load(sys.stdin)["paths"]["runtimeResourcePath"])')
+  archive="$resources/../swift_static/linux/libFoundationEssentials.a"
+  [[ -f "$archive" ]] && realpath "$archive"
+  exit 0
+fi
 version=$(getconf GNU_LIBC_VERSION 2>/dev/null | awk '{print $2}')
 major=${version%%.*}; minor=${version#*.}; minor=${minor%%.*}
 if [[ -n "$version" ]] && (( major > 2 || (major == 2 && minor >= 36) )) && command -v ld.lld >/dev/null 2>&1; then

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import CCurl
-import Foundation
+import FoundationEssentials
 
 /// Owns one libcurl easy handle (`CURL *`) and what libcurl keeps pointers to.
 ///
@@ -40,8 +40,8 @@ final class CurlEasy {
             let line = String(decoding: UnsafeRawBufferPointer(start: data, count: size * count), as: UTF8.self)
             if let colon = line.firstIndex(of: ":") {
                 owner.responseHeaders.append((
-                    line[..<colon].trimmingCharacters(in: .whitespaces).lowercased(),
-                    line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+                    trimmed(line[..<colon]).lowercased(),
+                    trimmed(line[line.index(after: colon)...])
                 ))
             } else if line.hasPrefix("HTTP/") {
                 owner.responseHeaders.removeAll()  // a new response (after a 100 Continue or a redirect)
@@ -119,7 +119,7 @@ final class CurlEasy {
         CurlError(
             code: Int(code.rawValue),
             summary: String(cString: curl_easy_strerror(code)),
-            detail: String(cString: errorBuffer).trimmingCharacters(in: .whitespacesAndNewlines),
+            detail: trimmed(String(cString: errorBuffer)[...]),
             url: url
         )
     }
@@ -127,3 +127,9 @@ final class CurlEasy {
 
 @available(*, unavailable)
 extension CurlEasy: Sendable {}
+
+/// The text without leading and trailing white space and line ends. (Foundation's
+/// `trimmingCharacters(in:)` would link all of Foundation into the agent.)
+func trimmed(_ text: Substring) -> String {
+    String(text.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+}

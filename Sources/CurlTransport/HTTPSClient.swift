@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import CCurl
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 /// A blocking HTTPS client on libcurl with a client certificate: what the agent ships with and

@@ -2,7 +2,8 @@
 
 import ArgumentParser
 import CurlTransport
-import Foundation
+import FoundationEssentials
+import Glibc
 import Logging
 import TrailAgent
 import TrailCore
@@ -148,12 +149,17 @@ struct Validate: ParsableCommand {
         do {
             let configuration = try AgentConfiguration(settings: try options.settings())
             let problems = configuration.checkFiles()
-            for problem in problems { FileHandle.standardError.write(Data("error: \(problem)\n".utf8)) }
+            for problem in problems { writeToStandardError("error: \(problem)\n") }
             if !problems.isEmpty { throw ExitCode(1) }
             print("configuration OK (collector \(configuration.collectorURL), spool \(configuration.spoolDirectory), socket \(configuration.socketPath))")
         } catch let error as ConfigurationError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            writeToStandardError("error: \(error)\n")
             throw ExitCode(1)
         }
     }
+}
+
+/// Writes `text` to file descriptor 2 (Foundation's `FileHandle` is not in FoundationEssentials).
+func writeToStandardError(_ text: String) {
+    _ = Array(text.utf8).withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import TrailAgent
 
 struct SpoolCommand: ParsableCommand {
@@ -14,7 +15,7 @@ struct SpoolCommand: ParsableCommand {
 
         func run() throws {
             let report = try SpoolInspector(directory: spoolDir).inspect()
-            for problem in report.problems { FileHandle.standardError.write(Data("damaged: \(problem)\n".utf8)) }
+            for problem in report.problems { writeToStandardError("damaged: \(problem)\n") }
             print("\(report.segments) segments, \(report.bytes) bytes, \(report.pendingRecords) records pending: \(report.problems.isEmpty ? "OK" : "\(report.problems.count) problems")")
             if !report.problems.isEmpty { throw ExitCode(1) }
         }

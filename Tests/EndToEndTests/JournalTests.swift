@@ -196,6 +196,28 @@ struct JournalTests {
         #expect(try fleet.storedRecords(eventName: "JournalGap").isEmpty)
     }
 
+    /// From the end of a journal with nothing the agent reads, a file that then appears whole (as a
+    /// rotation leaves it) is read from its first entry, not skipped as if it had been there.
+    @Test func fromTheEndOfAJournalWithNothingToReadANewFileIsReadWhole() throws {
+        let fleet = try Fleet()
+        try fleet.startCollector()
+        let journal = fleet.directory.file("journal")
+        let start = JournalFixture.realtime(secondsAgo: 60)
+        try JournalFixture.write([.init(identifier: "myapp", message: "not for the trail", realtime: start, facility: 3)], to: journal, name: "a.journal")
+        let agent = try fleet.startAgent(extra: ["--journal-directory", journal, "--read-from", "end"])
+        try agent.waitForLog("following the journal")
+        // Written elsewhere and moved in, so the reader reopens on a file that is already complete.
+        let later = fleet.directory.file("later")
+        try JournalFixture.write(
+            ["second", "third"].enumerated().map {
+                .init(identifier: "sshd", message: "Accepted password for \($1) from 10.0.0.1 port 22 ssh2", realtime: start + 1_000_000 + UInt64($0))
+            }, to: later, name: "b.journal")
+        try FileManager.default.moveItem(atPath: later + "/b.journal", toPath: journal + "/b.journal")
+        let stored = try fleet.waitForStored(sourceSuffix: ".linux", count: 2, timeout: 30)
+        #expect(stored.compactMap { $0.userIdentity?.userName }.sorted() == ["second", "third"])
+        #expect(agent.stop() == 0)
+    }
+
     @Test func everyEntryIsStoredOnceAcrossAgentCrashes() throws {
         let fleet = try Fleet()
         try fleet.startCollector()

@@ -98,4 +98,23 @@ struct SigV4Tests {
         #expect(SigV4.canonicalRequest(method: "get", path: "/a/./b/../c//d", query: "prefix=a b&marker=x%2Fy&flag", headers: [], signedHeaders: [], payloadHash: "h")
             == "GET\n/a/c/d\nflag=&marker=x%2Fy&prefix=a%20b\n\n\nh")
     }
+
+    /// The query is decoded without Foundation (the agent links FoundationEssentials only); each
+    /// value canonicalizes as Foundation's `+` replacement and `removingPercentEncoding` would
+    /// have it, malformed escapes and non-UTF-8 bytes (kept as written) included.
+    @Test(arguments: ["a+b", "%2B", "x%2Fy", "caf%C3%A9", "%e2%82%ac", "100%", "%4", "%zz", "%FF", "%C3", "plain", "", "a%20b+c", "%%41"])
+    func queryValuesDecodeAsFoundationDecodesThem(value: String) {
+        let foundation = value.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? value
+        let expected = "k=" + foundation.utf8.map { byte -> String in
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+                String(UnicodeScalar(byte))
+            default:
+                String(format: "%%%02X", byte)
+            }
+        }.joined()
+        #expect(SigV4.canonicalRequest(method: "GET", path: "/", query: "k=\(value)", headers: [], signedHeaders: [], payloadHash: "h")
+            == "GET\n/\n\(expected)\n\n\nh")
+    }
 }

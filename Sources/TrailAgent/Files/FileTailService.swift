@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import Foundation
+import FoundationEssentials
 import Logging
 import ServiceLifecycle
 import TrailCore
@@ -283,11 +283,16 @@ final class FileTailService: Service, @unchecked Sendable {
 
     /// The runs described in the last 64 KiB of an apt history file (none when it cannot be read).
     static func aptRunsAtTheEnd(of path: String, utcOffsetSeconds: Int) -> [AptRun] {
-        guard let file = FileHandle(forReadingAtPath: path) else { return [] }
-        defer { try? file.close() }
-        guard let size = try? file.seekToEnd(), (try? file.seek(toOffset: size - min(size, 65_536))) != nil,
-            let data = try? file.readToEnd()
-        else { return [] }
+        let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return [] }
+        defer { Glibc.close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { return [] }
+        let start = max(0, Int(status.st_size) - 65_536)
+        var data = [UInt8](repeating: 0, count: Int(status.st_size) - start)
+        let read = data.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, off_t(start)) }
+        guard read >= 0 else { return [] }
+        data.removeLast(data.count - read)
         var assembler = AptHistoryParser.Assembler()
         var runs: [AptRun] = []
         // The first line may be cut; the assembler ignores everything before a Start-Date.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import CompressNIO
-import Foundation
+import FoundationEssentials
 import NIOCore
 
 #if canImport(Glibc)
@@ -58,7 +58,7 @@ enum RotatedLogFiles {
         guard let compressed = FileManager.default.contents(atPath: name) else { return nil }
         var input = ByteBuffer(bytes: compressed)
         guard let plain = try? input.decompress(with: .gzip(), maxSize: maxDecompressedBytes) else { return nil }
-        var template = Array((NSTemporaryDirectory() + "/hosttrail-rotated-XXXXXX").utf8CString)
+        var template = Array(((ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp") + "/hosttrail-rotated-XXXXXX").utf8CString)
         let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard descriptor >= 0 else { return nil }
         template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }

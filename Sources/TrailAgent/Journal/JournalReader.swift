@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import Foundation
+import Dispatch
+import FoundationEssentials
 import Logging
+import Synchronization
 import TrailCore
 import TrailSystemd
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Reads journald on one dedicated thread (the `sd_journal` handle never leaves it), converts the
 /// entries the parsers understand into records, and commits each batch together with the cursor
@@ -17,15 +23,14 @@ import TrailSystemd
 /// reader (SIGBUS on its mapping, see ``JournalFaultGuard``) means discarding the batch being read,
 /// a `JournalTruncated` record, and reopening at the last committed cursor.
 final class JournalReader: @unchecked Sendable {
-    // @unchecked: `stopRequested` is guarded by `lock`; everything else is used by the reader thread only.
+    // @unchecked: `stopRequested` is atomic; everything else is used by the reader thread only.
     private let directory: String?
     private let readFrom: AgentConfiguration.ReadFrom
     private let spool: Spool
     private let converter: JournalEntryConverter
     private let agentRecords: AgentRecordBuilder
     private let logger: Logger
-    private let lock = NSLock()
-    private var stopRequested = false
+    private let stopRequested = Atomic<Bool>(false)
     private(set) var counters = Counters()
 
     /// Entries per committed batch at most.
@@ -63,26 +68,28 @@ final class JournalReader: @unchecked Sendable {
     /// Runs the reader thread until ``requestStop()``.
     func run() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let thread = Thread {
+            DedicatedThread.start(name: "ht-journal") {
                 self.readUntilStopped()
                 continuation.resume()
             }
-            thread.name = "hosttrail-journal"
-            thread.start()
         }
     }
 
     /// Asks the thread to stop; it does within one wait (250 ms) or one commit.
     func requestStop() {
-        lock.withLock { stopRequested = true }
+        stopRequested.store(true, ordering: .releasing)
     }
 
-    private var stopping: Bool { lock.withLock { stopRequested } }
+    private var stopping: Bool { stopRequested.load(ordering: .acquiring) }
 
     // MARK: - The reader thread
 
     /// The cursor of the last entry whose batch is committed (or, before any, where reading began).
     private var cursor: String?
+
+    /// `--read-from end` found no entry to stand on: a reopening before the first commit then reads
+    /// from the head instead of skipping to the end again.
+    private var endHeldNothing = false
 
     /// ``JournalFaultGuard/faults`` when last looked at (the agent has one journal reader).
     private var faultsSeen = 0
@@ -111,7 +118,7 @@ final class JournalReader: @unchecked Sendable {
                 // Logged once per distinct failure, then retried every second.
                 if !recordTruncation() && lastError != "\(error)" { logger.error("cannot read the journal; retrying", metadata: ["error": "\(error)"]) }
                 lastError = "\(error)"
-                Thread.sleep(forTimeInterval: 1)
+                DedicatedThread.sleep(for: .seconds(1))
             }
         }
         logger.info(
@@ -182,9 +189,15 @@ final class JournalReader: @unchecked Sendable {
                 try journal.seekHead()
             }
         case .end:
+            // Nothing the matches pass was there at the first opening: whatever a later opening (a
+            // rotation, a new file) finds before the first commit came after the start.
+            if endHeldNothing {
+                try journal.seekHead()
+                break
+            }
             // seek_tail then next() can hand out old entries (systemd#9934); previous() does not.
             try journal.seekTail()
-            if try journal.previous() { cursor = try journal.cursor() }
+            if try journal.previous() { cursor = try journal.cursor() } else { endHeldNothing = true }
         }
         return false
     }
@@ -294,7 +307,7 @@ final class JournalReader: @unchecked Sendable {
             case .failure(let error):
                 if !(error is Spool.Full) { logger.error("cannot spool journal records", metadata: ["error": "\(error)"]) }
                 if stopping { return false }
-                Thread.sleep(forTimeInterval: 1)
+                DedicatedThread.sleep(for: .seconds(1))
                 current = send(current.records, checkpoint: current.checkpoint)
             }
         }
@@ -382,7 +395,7 @@ final class JournalReader: @unchecked Sendable {
             } catch {
                 if !(error is Spool.Full) { logger.error("cannot spool journal records", metadata: ["error": "\(error)"]) }
                 if stopping { return false }
-                Thread.sleep(forTimeInterval: 1)
+                DedicatedThread.sleep(for: .seconds(1))
             }
         }
     }

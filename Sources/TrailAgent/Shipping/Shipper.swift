@@ -2,7 +2,7 @@
 
 import CompressNIO
 import CurlTransport
-import Foundation
+import FoundationEssentials
 import Logging
 import NIOCore
 import NIOPosix

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import Foundation
+import FoundationEssentials
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -55,7 +55,7 @@ public final class APISocketServer: Service {
     ) async throws -> any Channel {
         let path = configuration.socketPath
         try FileManager.default.createDirectory(
-            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
+            atPath: path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? ".", withIntermediateDirectories: true,
             attributes: [.posixPermissions: 0o755])
         try removeStaleSocket(at: path, logger: logger)
 

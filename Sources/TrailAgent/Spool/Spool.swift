@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import Foundation
+import Dispatch
+import FoundationEssentials
 import Logging
 import TrailCore
 
@@ -102,7 +103,7 @@ public final class Spool: @unchecked Sendable {
     private let eventsDroppedRecord: @Sendable (DropSummary) -> Data?
 
     private let stateFile: SpoolStateFile
-    private let condition = NSCondition()
+    private let condition = PosixCondition()
     private var segments: [Segment]
     private var activeDescriptor: Int32
     /// How far the active segment's file holds written bytes: its data, then prepared zeros
@@ -115,7 +116,7 @@ public final class Spool: @unchecked Sendable {
     private var pendingBytes = 0
     private var closing = false
     private var committerDone = false
-    private var committer: Thread?
+    private var committerStarted = false
 
     /// Opens the spool, locks it, repairs what a crash left, and starts the committer.
     ///
@@ -229,10 +230,8 @@ public final class Spool: @unchecked Sendable {
 
         // The committer holds the spool until ``close()``: a spool lives as long as its agent, and
         // closing is explicit (it also releases the lock).
-        let thread = Thread { self.commitLoop() }
-        thread.name = "hosttrail-spool-committer"
-        committer = thread
-        thread.start()
+        committerStarted = true
+        DedicatedThread.start(name: "ht-spool-commit") { self.commitLoop() }
     }
 
     deinit {
@@ -245,7 +244,7 @@ public final class Spool: @unchecked Sendable {
         condition.lock()
         closing = true
         condition.broadcast()
-        while committer != nil && !committerDone { condition.wait() }
+        while committerStarted && !committerDone { condition.wait() }
         if activeDescriptor >= 0 {
             // Prepared zeros are not needed once the agent stops (a crash leaves them, harmlessly).
             if preparedEnd > segments.last!.size { _ = ftruncate(activeDescriptor, off_t(segments.last!.size)) }
@@ -332,8 +331,7 @@ public final class Spool: @unchecked Sendable {
             }
             condition.unlock()
             if configuration.commitInterval > .zero {
-                Thread.sleep(forTimeInterval: Double(configuration.commitInterval.components.attoseconds) / 1e18
-                    + Double(configuration.commitInterval.components.seconds))
+                DedicatedThread.sleep(for: configuration.commitInterval)
             }
             condition.lock()
             var work = pending
@@ -686,7 +684,7 @@ public final class Spool: @unchecked Sendable {
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let code = errno
-            let holder = (try? String(contentsOfFile: lockPath, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            let holder = (try? String(contentsOfFile: lockPath, encoding: .utf8))?.trimmingWhitespaceAndNewlines()
             Glibc.close(fd)
             if code == EWOULDBLOCK {
                 throw AgentError(

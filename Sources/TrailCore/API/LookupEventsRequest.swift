@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import Foundation
+import FoundationEssentials
 
 /// CloudTrail's `LookupEvents` request (JSON 1.1), as botocore sends it.
 ///

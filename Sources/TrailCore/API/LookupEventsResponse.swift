@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import Foundation
+import FoundationEssentials
 
 /// CloudTrail's `LookupEvents` response: newest first, with an opaque `NextToken` while more remain.
 public struct LookupEventsResponse: Sendable, Hashable, Codable {

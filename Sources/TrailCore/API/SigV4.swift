@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import Crypto
-import Foundation
+import FoundationEssentials
 
 /// AWS Signature Version 4 for the CloudTrail API: the collector verifies what the AWS CLI, boto3
 /// and the other SDKs sign, and `hosttrail lookup` signs the same way.
@@ -33,7 +33,7 @@ public enum SigV4 {
             }
             var parts: [String: String] = [:]
             for item in header.dropFirst(SigV4.algorithm.count + 1).split(separator: ",") {
-                let pair = item.trimmingCharacters(in: .whitespaces)
+                let pair = item.trimmingWhitespace()
                 guard let equals = pair.firstIndex(of: "=") else { throw .incomplete("Authorization header part \"\(pair)\" is not NAME=VALUE") }
                 parts[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
             }
@@ -72,6 +72,8 @@ public enum SigV4 {
         return TrailTime.parseISO8601("\(digits(0..<4))-\(digits(4..<6))-\(digits(6..<8))T\(digits(9..<11)):\(digits(11..<13)):\(digits(13..<15))Z")
     }
 
+    static let upperHexDigits = Array("0123456789ABCDEF".utf8)
+
     /// RFC 3986 percent-encoding as SigV4 wants it (unreserved `A-Za-z0-9-_.~` kept; `/` kept in paths).
     static func encode(_ text: Substring, keepSlash: Bool) -> String {
         var output = ""
@@ -83,10 +85,46 @@ public enum SigV4 {
             case UInt8(ascii: "/") where keepSlash:
                 output.append("/")
             default:
-                output += String(format: "%%%02X", byte)
+                output.unicodeScalars.append("%")
+                output.unicodeScalars.append(Unicode.Scalar(upperHexDigits[Int(byte >> 4)]))
+                output.unicodeScalars.append(Unicode.Scalar(upperHexDigits[Int(byte & 15)]))
             }
         }
         return output
+    }
+
+    /// A query component decoded: `+` is a space, `%XX` a byte; `nil` when a `%` is not followed by
+    /// two hex digits or the bytes are not UTF-8.
+    static func formDecoded(_ text: Substring) -> String? {
+        let input = Array(text.utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(input.count)
+        var index = 0
+        while index < input.count {
+            switch input[index] {
+            case UInt8(ascii: "+"):
+                bytes.append(UInt8(ascii: " "))
+                index += 1
+            case UInt8(ascii: "%"):
+                guard index + 2 < input.count, let high = hexValue(input[index + 1]), let low = hexValue(input[index + 2])
+                else { return nil }
+                bytes.append(high << 4 | low)
+                index += 3
+            default:
+                bytes.append(input[index])
+                index += 1
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    static func hexValue(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 
     /// The canonical query string: `k=v` pairs encoded and sorted by key, then value.
@@ -94,7 +132,7 @@ public enum SigV4 {
         guard !query.isEmpty else { return "" }
         let pairs = query.split(separator: "&").map { item -> (String, String) in
             let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let decode = { (text: Substring) in String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(text) }
+            let decode = { (text: Substring) in formDecoded(text) ?? String(text) }
             return (encode(Substring(decode(parts[0])), keepSlash: false), encode(Substring(parts.count > 1 ? decode(parts[1]) : ""), keepSlash: false))
         }
         return pairs.sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
@@ -133,7 +171,7 @@ public enum SigV4 {
     }
 
     public static func hexSHA256<Bytes: DataProtocol>(_ bytes: Bytes) -> String {
-        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        Data(SHA256.hash(data: bytes)).hexString
     }
 
     /// The signature of `canonicalRequest` with `secret` for the scope of `authorization`'s parts.
@@ -144,7 +182,7 @@ public enum SigV4 {
         for part in [date, region, service, "aws4_request"] {
             key = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Data(part.utf8), using: key)))
         }
-        return HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: key).map { String(format: "%02x", $0) }.joined()
+        return Data(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: key)).hexString
     }
 
     /// Checks a request's signature against `keys`; returns the key that signed it.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import Foundation
+import FoundationEssentials
 
 /// Turns a validated ``ApplicationEvent`` into a record, with the identity the kernel reported.
 public struct ApplicationRecordBuilder: Sendable {

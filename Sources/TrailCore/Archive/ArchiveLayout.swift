@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import Foundation
+import FoundationEssentials
 
 /// Where CloudTrail puts log files and digests in a bucket, for one trail.
 ///
@@ -21,7 +21,7 @@ public struct ArchiveLayout: Sendable, Hashable {
         self.region = region
         self.trailName = trailName
         self.bucket = bucket
-        self.prefix = prefix.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        self.prefix = prefix.trimming(charactersIn: "/")
     }
 
     var root: String { (prefix.isEmpty ? "" : prefix + "/") + "AWSLogs/\(accountID)/" }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import Foundation
+import FoundationEssentials
 
 /// A CloudTrail digest file: one period's log files with their SHA-256, chained to the previous
 /// digest, as `aws cloudtrail validate-logs` reads it.

@@ -2,7 +2,7 @@
 
 import Crypto
 import CryptoExtras
-import Foundation
+import FoundationEssentials
 
 /// The RSA key that signs digests: PKCS#1 v1.5 over SHA-256, as CloudTrail signs them.
 public struct DigestSigningKey: Sendable {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import Foundation
+import FoundationEssentials
 
 /// Exponential backoff with full jitter, honouring a server's `Retry-After`.
 ///
@@ -57,7 +57,7 @@ public struct RetryBackoff: Sendable, Hashable {
 
     /// Parses `Retry-After` given in seconds (the HTTP-date form is not used by HostTrail's collector).
     public static func parseRetryAfter(_ value: String?) -> Duration? {
-        guard let value, let seconds = Int(value.trimmingCharacters(in: [" ", "\t"])), seconds >= 0 else { return nil }
+        guard let value, let seconds = Int(value.trimming(charactersIn: " \t")), seconds >= 0 else { return nil }
         return .seconds(seconds)
     }
 }

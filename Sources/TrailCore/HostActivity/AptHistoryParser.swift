@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import Foundation
+import FoundationEssentials
 
 /// Reads `/var/log/apt/history.log`, where apt writes one stanza per run, blank-line separated:
 ///
@@ -35,7 +35,7 @@ public enum AptHistoryParser {
         public mutating func feed(_ line: Substring, positionKey: String, offset: Int) -> (fields: [(String, String)], start: Int)? {
             guard let colon = line.firstIndex(of: ":") else { return nil }  // blank or foreign lines
             let key = String(line[..<colon])
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            let value = line[line.index(after: colon)...].trimmingWhitespace()
             if key == "Start-Date" {
                 let interrupted = pendingStart.map { (fields, $0.offset) }
                 pendingStart = (positionKey, offset)
@@ -92,7 +92,7 @@ public enum AptHistoryParser {
         let parts = value.split(separator: " ")
         return (
             parts.first.map(String.init) ?? value,
-            parts.dropFirst().first.flatMap { Int($0.trimmingCharacters(in: CharacterSet(charactersIn: "()"))) }
+            parts.dropFirst().first.flatMap { Int($0.trimming(charactersIn: "()")) }
         )
     }
 
@@ -101,9 +101,9 @@ public enum AptHistoryParser {
         var result: [[String: JSONValue]] = []
         var rest = Substring(list)
         while let open = rest.firstIndex(of: "(") {
-            let name = rest[..<open].trimmingCharacters(in: CharacterSet(charactersIn: " ,"))
+            let name = rest[..<open].trimming(charactersIn: " ,")
             guard let close = rest[open...].firstIndex(of: ")") else { break }
-            let inside = rest[rest.index(after: open)..<close].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            let inside = rest[rest.index(after: open)..<close].split(separator: ",").map { $0.trimmingWhitespace() }
             var package: [String: JSONValue] = [:]
             if let colon = name.firstIndex(of: ":") {
                 package["package"] = .string(String(name[..<colon]))

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import Foundation
+import FoundationEssentials
 
 /// One apt run as `history.log` describes it, used to say who asked for the package changes dpkg
 /// then logs as root.

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Turns the messages of sshd, sudo, su, PAM, the shadow tools, systemd-logind, cron, login and
 /// systemd into ``HostActivity`` values. Pure functions over the syslog identifier and the message

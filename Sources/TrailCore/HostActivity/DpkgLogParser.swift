@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import Foundation
+import FoundationEssentials
 
 /// Reads `/var/log/dpkg.log`: `2026-11-24 16:30:30 install curl:amd64 <none> 7.88.1-10`.
 ///

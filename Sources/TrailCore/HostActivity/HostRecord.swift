@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import Foundation
+import FoundationEssentials
 
 /// A host activity with everything its record needs (the time, the logging process, the
 /// message and where it was read), not yet written. The spool gets ``canonicalJSON()``, written

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import Foundation
+import FoundationEssentials
 
 /// Turns a ``HostActivity`` into a CloudTrail record for this host.
 ///

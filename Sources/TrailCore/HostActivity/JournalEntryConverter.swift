@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import Foundation
+import FoundationEssentials
 
 /// Turns a journald entry into a record, through the same message parsers as auth.log lines, so
 /// an activity reads the same whichever source saw it.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import Foundation
+import FoundationEssentials
 
 /// Turns one line of a tailed log file into a record, or says why not.
 public struct LogLineConverter: Sendable {

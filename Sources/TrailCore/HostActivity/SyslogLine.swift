@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import Foundation
+import FoundationEssentials
 
 /// One line of a syslog file such as `/var/log/auth.log`, split into its parts.
 ///

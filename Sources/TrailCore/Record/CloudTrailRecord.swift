@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import Foundation
+import FoundationEssentials
 
 /// One audit record in CloudTrail's format (`eventVersion` 1.11).
 ///

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import Foundation
+import FoundationEssentials
 
 /// `{"Records": [...]}`: the body of a CloudTrail log file and of the agent's `POST /v1/records`.
 public struct RecordBatch: Sendable, Hashable, Codable {

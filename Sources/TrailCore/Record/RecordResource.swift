@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import Foundation
+import FoundationEssentials
 
 /// One entry of a record's `resources` array.
 ///
@@ -28,7 +28,7 @@ public struct RecordResource: Sendable, Hashable, Codable {
 
     /// The host name of a ``hostType`` resource's ARN, or `nil`.
     public var hostName: String? {
-        guard type == Self.hostType, let arn, let range = arn.range(of: ":host/", options: .backwards) else {
+        guard type == Self.hostType, let arn, let range = arn.ranges(of: ":host/").last else {
             return nil
         }
         return String(arn[range.upperBound...])

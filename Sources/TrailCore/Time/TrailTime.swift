@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import Foundation
+import FoundationEssentials
 
 /// Time as records and the CloudTrail API write it, without `DateFormatter` or a calendar.
 ///
@@ -131,7 +131,7 @@ public enum TrailTime {
     /// Parses a time given on a command line or in an API call: ISO 8601, epoch seconds, or a
     /// duration before `now` (`90s`, `15m`, `1h`, `7d`, `2w`).
     public static func parse(_ text: String, now: Date) -> Date? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimmingWhitespace()
         if let duration = parseDuration(trimmed) {
             return now.addingTimeInterval(-duration)
         }
