@@ -12,6 +12,7 @@ public struct AgentError: Error, Sendable, CustomStringConvertible {
         public static let socketSetup = Code(rawValue: "socket-setup")
         public static let hostIdentity = Code(rawValue: "host-identity")
         public static let transport = Code(rawValue: "transport")
+        public static let journal = Code(rawValue: "journal")
         public var description: String { rawValue }
     }
 

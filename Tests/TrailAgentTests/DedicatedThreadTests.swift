@@ -15,12 +15,16 @@ struct DedicatedThreadTests {
         var woken = false
     }
 
-    @Test func theBodyRunsOnAThreadOfItsOwnUnderItsName() async {
+    @Test func theBodyRunsOnAThreadOfItsOwnUnderItsName() async throws {
         let shared = Shared()
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            DedicatedThread.start(name: "ht-test-a-long-name") {
-                shared.threadName = Self.currentThreadName()
-                done.resume()
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+            do {
+                try DedicatedThread.start(name: "ht-test-a-long-name") {
+                    shared.threadName = Self.currentThreadName()
+                    done.resume()
+                }
+            } catch {
+                done.resume(throwing: error)
             }
         }
         // The kernel keeps 15 bytes of a thread's name; the caller's own is untouched.
@@ -28,17 +32,22 @@ struct DedicatedThreadTests {
         #expect(Self.currentThreadName() != "ht-test-a-long-")
     }
 
-    @Test func aConditionHandsStateBetweenTwoThreads() async {
+    @Test func aConditionHandsStateBetweenTwoThreads() async throws {
         let condition = PosixCondition()
         let shared = Shared()
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            DedicatedThread.start(name: "ht-test-wait") {
-                condition.lock()
-                shared.ready = true
-                condition.broadcast()
-                while !shared.woken { condition.wait() }
-                condition.unlock()
-                done.resume()
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+            do {
+                try DedicatedThread.start(name: "ht-test-wait") {
+                    condition.lock()
+                    shared.ready = true
+                    condition.broadcast()
+                    while !shared.woken { condition.wait() }
+                    condition.unlock()
+                    done.resume()
+                }
+            } catch {
+                done.resume(throwing: error)
+                return
             }
             condition.lock()
             while !shared.ready { condition.wait() }

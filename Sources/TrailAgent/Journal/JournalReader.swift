@@ -66,11 +66,17 @@ final class JournalReader: @unchecked Sendable {
     }
 
     /// Runs the reader thread until ``requestStop()``.
-    func run() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            DedicatedThread.start(name: "ht-journal") {
-                self.readUntilStopped()
-                continuation.resume()
+    ///
+    /// - Throws: ``AgentError`` when no thread can be started for it.
+    func run() async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            do {
+                try DedicatedThread.start(name: "ht-journal") {
+                    self.readUntilStopped()
+                    continuation.resume()
+                }
+            } catch {
+                continuation.resume(throwing: AgentError(.journal, "cannot start the journal reader's thread", underlyingError: error))
             }
         }
     }

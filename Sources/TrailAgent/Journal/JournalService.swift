@@ -7,8 +7,8 @@ struct JournalService: Service {
     let reader: JournalReader
 
     func run() async throws {
-        await withTaskCancellationOrGracefulShutdownHandler {
-            await reader.run()
+        try await withTaskCancellationOrGracefulShutdownHandler {
+            try await reader.run()
         } onCancelOrGracefulShutdown: {
             reader.requestStop()
         }

@@ -230,8 +230,13 @@ public final class Spool: @unchecked Sendable {
 
         // The committer holds the spool until ``close()``: a spool lives as long as its agent, and
         // closing is explicit (it also releases the lock).
+        do {
+            try DedicatedThread.start(name: "ht-spool-commit") { self.commitLoop() }
+        } catch {
+            // deinit closes the files and releases the lock; there is no committer to wait for.
+            throw AgentError(.spoolIO, "cannot start the spool's committer thread", path: directory, underlyingError: error)
+        }
         committerStarted = true
-        DedicatedThread.start(name: "ht-spool-commit") { self.commitLoop() }
     }
 
     deinit {

@@ -7,7 +7,10 @@ import Glibc
 /// Foundation and ICU into the agent; docs/ARCHITECTURE.md, "Release binaries".)
 enum DedicatedThread {
     /// Starts `body` on a new detached thread called `name` (the kernel keeps 15 bytes of it).
-    static func start(name: String, _ body: @escaping @Sendable () -> Void) {
+    ///
+    /// - Throws: `SystemCall.Failure` when the system gives no thread (`EAGAIN` at a process or
+    ///   memory limit); `body` is then not run.
+    static func start(name: String, _ body: @escaping @Sendable () -> Void) throws(SystemCall.Failure) {
         final class Start {
             let name: String
             let body: @Sendable () -> Void
@@ -26,8 +29,10 @@ enum DedicatedThread {
             start.body()
             return nil
         }, start)
-        // Without a thread the agent cannot work at all; there is nothing to fall back to.
-        precondition(created == 0, "pthread_create failed: \(created)")
+        guard created == 0 else {
+            Unmanaged<Start>.fromOpaque(start).release()
+            throw SystemCall.Failure(call: "pthread_create", errno: created)
+        }
         pthread_detach(thread)
     }
 

@@ -106,7 +106,7 @@ public enum SigV4 {
                 bytes.append(UInt8(ascii: " "))
                 index += 1
             case UInt8(ascii: "%"):
-                guard index + 2 < input.count, let high = hexValue(input[index + 1]), let low = hexValue(input[index + 2])
+                guard index + 2 < input.count, let high = Data.hexDigitValue(input[index + 1]), let low = Data.hexDigitValue(input[index + 2])
                 else { return nil }
                 bytes.append(high << 4 | low)
                 index += 3
@@ -116,15 +116,6 @@ public enum SigV4 {
             }
         }
         return String(validating: bytes, as: UTF8.self)
-    }
-
-    static func hexValue(_ digit: UInt8) -> UInt8? {
-        switch digit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 
     /// The canonical query string: `k=v` pairs encoded and sorted by key, then value.
