@@ -61,15 +61,18 @@ public struct LogLineConverter: Sendable {
     ) -> Outcome {
         switch format {
         case .syslog:
-            guard let parsed = SyslogLine.Parts(line, reference: reference, utcOffsetSeconds: utcOffsetSeconds) else { return .unparsed }
-            if let notBefore, parsed.time < notBefore { return .beforeStart }
-            let identifier = String(parsed.identifier)
-            let outcome = AuthLogParser.parse(identifier: identifier, message: parsed.message)
-            let (activity, other) = selected(outcome, identifier: identifier, unit: nil)
-            guard let activity else { return other ?? .unknown }
-            return .record(HostRecord(
-                activity: activity, time: parsed.time, process: (identifier, parsed.pid), message: String(parsed.message), origin: origin,
-                builder: builder))
+            // Parsed on the line's bytes; only what the record keeps becomes a string.
+            return LogText.with(line) { text in
+                guard let parsed = SyslogLine.Parts(text, reference: reference, utcOffsetSeconds: utcOffsetSeconds) else { return .unparsed }
+                if let notBefore, parsed.time < notBefore { return .beforeStart }
+                let identifier = parsed.identifier.string
+                let outcome = AuthLogParser.parse(identifier: identifier, message: parsed.message)
+                let (activity, other) = selected(outcome, identifier: identifier, unit: nil)
+                guard let activity else { return other ?? .unknown }
+                return .record(HostRecord(
+                    activity: activity, time: parsed.time, process: (identifier, parsed.pid), message: parsed.message.string, origin: origin,
+                    builder: builder))
+            }
         case .aptHistory:
             // Stanzas, not lines: see ``convertAptStanza(_:reference:utcOffsetSeconds:notBefore:origin:)``.
             return .unparsed

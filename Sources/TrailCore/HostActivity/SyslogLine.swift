@@ -32,67 +32,61 @@ public struct SyslogLine: Sendable, Hashable {
     ///   - reference: The time the line is read, for the year of traditional timestamps.
     ///   - utcOffsetSeconds: The host's offset from UTC, for traditional timestamps.
     public static func parse(_ line: Substring, reference: Date, utcOffsetSeconds: Int) -> SyslogLine? {
-        guard let parts = Parts(line, reference: reference, utcOffsetSeconds: utcOffsetSeconds) else { return nil }
-        return SyslogLine(
-            time: parts.time, hostname: String(parts.hostname), identifier: String(parts.identifier), pid: parts.pid,
-            message: String(parts.message))
+        LogText.with(line) { text in
+            Parts(text, reference: reference, utcOffsetSeconds: utcOffsetSeconds).map { parts in
+                SyslogLine(
+                    time: parts.time, hostname: parts.hostname.string, identifier: parts.identifier.string, pid: parts.pid,
+                    message: parts.message.string)
+            }
+        }
     }
 
-    /// A line's parts as slices of it: the tailer copies only what a record keeps.
+    /// A line's parts as views of its bytes: the tailer copies only what a record keeps.
+    ///
+    /// The separators are ASCII bytes and are stepped over by byte, never by `Character` (a
+    /// combining mark after a space belongs to the next part).
     struct Parts {
         var time: Date
-        var hostname: Substring
-        var identifier: Substring
+        var hostname: LogText
+        var identifier: LogText
         var pid: Int?
-        var message: Substring
+        var message: LogText
 
-        init?(_ line: Substring, reference: Date, utcOffsetSeconds: Int) {
+        init?(_ line: LogText, reference: Date, utcOffsetSeconds: Int) {
             var rest = line
-            if let first = rest.utf8.first, first >= 48, first <= 57 {
-                guard let space = rest.firstIndex(ofASCII: " "), let parsed = TrailTime.parseISO8601(rest[..<space]) else { return nil }
-                time = parsed
-                rest = rest[rest.utf8.index(after: space)...]
-            } else {
-                guard let (parsed, remainder) = SyslogLine.parseTraditional(rest, reference: reference, utcOffsetSeconds: utcOffsetSeconds)
+            if let first = rest.first, first >= 48, first <= 57 {
+                guard let space = rest.firstIndex(of: 32), let parsed = rest.prefix(upTo: space).withBytes(TrailTime.parseISO8601(bytes:))
                 else { return nil }
                 time = parsed
-                rest = remainder
+                rest = rest.suffix(from: space + 1)
+            } else {
+                guard rest.count >= 16,
+                    let parsed = rest.prefix(upTo: 16).withBytes({ SyslogLine.parseTraditional(bytes: $0, reference: reference, utcOffsetSeconds: utcOffsetSeconds) })
+                else { return nil }
+                time = parsed
+                rest = rest.suffix(from: 16)
             }
-            // The separators are ASCII bytes: step over them by byte, not by Character (which
-            // checks for a grapheme break).
-            guard let hostEnd = rest.firstIndex(ofASCII: " ") else { return nil }
-            hostname = rest[..<hostEnd]
-            rest = rest[rest.utf8.index(after: hostEnd)...]
+            guard let hostEnd = rest.firstIndex(of: 32) else { return nil }
+            hostname = rest.prefix(upTo: hostEnd)
+            rest = rest.suffix(from: hostEnd + 1)
             // The tag ends at ": "; a pid in brackets may close it.
-            guard let colon = rest.firstIndex(ofASCII: ":") else { return nil }
-            var tag = rest[..<colon]
-            message = rest[rest.utf8.index(after: colon)...]
+            guard let colon = rest.firstIndex(of: 58) else { return nil }
+            var tag = rest.prefix(upTo: colon)
+            message = rest.suffix(from: colon + 1)
             // One space byte (not a Character, which a combining mark would extend).
-            if message.utf8.first == 32 { message = message[message.utf8.index(after: message.startIndex)...] }
+            if message.first == 32 { message = message.dropFirst(1) }
             pid = nil
-            if tag.utf8.last == 93, let open = tag.lastIndex(ofASCII: "[") {
-                pid = Int(tag[tag.utf8.index(after: open)..<tag.utf8.index(before: tag.endIndex)])
-                tag = tag[..<open]
+            if tag.last == 93, let open = tag.lastIndex(of: 91) {
+                pid = tag[(open + 1)..<(tag.count - 1)].integer
+                tag = tag.prefix(upTo: open)
             }
-            guard !tag.isEmpty, !tag.utf8.contains(32) else { return nil }
+            guard !tag.isEmpty, !tag.contains(byte: 32) else { return nil }
             identifier = tag
         }
     }
 
-    /// `Nov 24 16:30:53 ` (day space-padded or not); returns the time and what follows.
-    static func parseTraditional(_ text: Substring, reference: Date, utcOffsetSeconds: Int) -> (Date, Substring)? {
-        // The line's own bytes where they are contiguous (always, for lines the tailer read): no
-        // copy per line on hosts whose syslog writes this format (RHEL's /var/log/secure).
-        let read = { (bytes: UnsafeBufferPointer<UInt8>) in
-            parseTraditional(bytes: UnsafeBufferPointer(rebasing: bytes.prefix(16)), reference: reference, utcOffsetSeconds: utcOffsetSeconds)
-        }
-        let time = text.utf8.withContiguousStorageIfAvailable(read) ?? Array(text.utf8.prefix(16)).withUnsafeBufferPointer(read)
-        // The 16 bytes were checked to be ASCII: what follows starts on a character boundary.
-        return time.map { ($0, text[text.utf8.index(text.startIndex, offsetBy: 16)...]) }
-    }
-
     /// The time in the first 16 bytes of a traditional line (`Nov 24 16:30:53 `); `nil` when they are not one.
-    private static func parseTraditional(bytes: UnsafeBufferPointer<UInt8>, reference: Date, utcOffsetSeconds: Int) -> Date? {
+    static func parseTraditional(bytes: UnsafeBufferPointer<UInt8>, reference: Date, utcOffsetSeconds: Int) -> Date? {
         guard bytes.count >= 16, bytes[3] == 32 else { return nil }
         guard let month = months.firstIndex(where: { $0.utf8.elementsEqual(bytes[0..<3]) }) else { return nil }
         func number(_ range: Range<Int>) -> Int? {

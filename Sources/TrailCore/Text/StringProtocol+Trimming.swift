@@ -28,3 +28,13 @@ extension StringProtocol {
         trimming { characters.contains($0) }
     }
 }
+
+extension Substring {
+    /// Without leading and trailing U+0020 spaces (compared by byte: no grapheme breaking).
+    var trimmingSpaces: Substring {
+        var bytes = utf8[...]
+        while bytes.first == 32 { bytes = bytes.dropFirst() }
+        while bytes.last == 32 { bytes = bytes.dropLast() }
+        return self[bytes.startIndex..<bytes.endIndex]
+    }
+}
