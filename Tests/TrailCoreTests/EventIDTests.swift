@@ -31,6 +31,30 @@ struct EventIDTests {
         #expect(EventID.derive(machineID: "m", source: "file:/var/log/auth.log", position: "é;offset=7") == "549211d5-ac7b-8afa-8854-f0aa4bd19adc")
     }
 
+    /// A file's lines hash their shared start once; the IDs are those of the whole positions.
+    @Test func aSharedPrefixGivesTheIDsOfTheWholePositions() {
+        let positionPrefix = "ino=16327472;head=bd296fe7941ea6e3af1d352676d7aee4;offset="
+        let prefix = EventID.prefix(machineID: "m", source: "file:/var/log/auth.log", positionPrefix: "é;offset=")
+        #expect(EventID.derive(prefix, positionSuffix: "7") == "549211d5-ac7b-8afa-8854-f0aa4bd19adc")
+        let lines = EventID.prefix(machineID: machine, source: "file:/var/log/auth.log", positionPrefix: positionPrefix)
+        for offset in [0, 1, 139, 1 << 40] {
+            #expect(EventID.derive(lines, positionSuffix: String(offset))
+                == EventID.derive(machineID: machine, source: "file:/var/log/auth.log", position: positionPrefix + String(offset)))
+        }
+        // The prefix is a value: deriving from it leaves it as it was.
+        #expect(EventID.derive(lines, positionSuffix: "5") == EventID.derive(lines, positionSuffix: "5"))
+    }
+
+    @Test func aFileLineOriginCarriesTheIDOfItsPosition() {
+        let builder = HostRecordBuilder(host: HostIdentity(hostname: "web-1", machineID: machine, bootID: "b"))
+        let lines = builder.fileLines(source: "file:/var/log/auth.log", path: "/var/log/auth.log", positionPrefix: "ino=1;head=ab;offset=")
+        var origin = lines.origin(offset: 42)
+        #expect(origin.position == "ino=1;head=ab;offset=42")
+        #expect(origin.eventID == EventID.derive(machineID: machine, source: "file:/var/log/auth.log", position: "ino=1;head=ab;offset=42"))
+        origin.position = "ino=1;head=ab;offset=43"
+        #expect(origin.eventID == nil, "a changed position must not keep the old ID")
+    }
+
     @Test func partsCannotBeShiftedIntoEachOther() {
         // "ab" + "c" and "a" + "bc" must not collide: parts are NUL-separated.
         #expect(EventID.derive(machineID: machine, source: "ab", position: "c") != EventID.derive(machineID: machine, source: "a", position: "bc"))

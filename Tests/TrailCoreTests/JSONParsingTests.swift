@@ -36,6 +36,17 @@ struct JSONParsingTests {
 
     /// The ASCII check against the plain one at every position across word boundaries, and
     /// strings with non-ASCII bytes still validated.
+    @Test func integersAreWrittenAsSwiftPrintsThem() {
+        var generator = SystemRandomNumberGenerator()
+        let samples: [Int64] = [0, 1, -1, 9, 10, -10, 99, 100, Int64.max, Int64.min, Int64.min + 1]
+            + (0..<2000).map { _ in Int64.random(in: Int64.min...Int64.max, using: &generator) >> Int64.random(in: 0...63, using: &generator) }
+        for number in samples {
+            var output: [UInt8] = [120]
+            JSONValue.writeInteger(number, to: &output)
+            #expect(output == [120] + Array(String(number).utf8), "\(number)")
+        }
+    }
+
     @Test func asciiIsFoundWhereverItIsNot() throws {
         for length in 0...19 {
             for position in 0..<max(length, 1) {

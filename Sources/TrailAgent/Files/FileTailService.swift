@@ -173,9 +173,9 @@ final class FileTailService: Service, @unchecked Sendable {
             frames.reserveCapacity(chunk.lines.count * 1536)
             let source = Self.source(path)
             let positionPrefix = Self.positionPrefix(identity)
+            let lines = converter.builder.fileLines(source: source, path: path, positionPrefix: positionPrefix)
             for line in chunk.lines {
-                let origin = HostRecordBuilder.Origin.fileLine(
-                    source: source, position: positionPrefix + String(line.offset), path: path, offset: line.offset)
+                let origin = lines.origin(offset: line.offset)
                 let outcome: LogLineConverter.Outcome
                 if format == .aptHistory {
                     guard let stanza = aptStanzas[path, default: AptHistoryParser.Assembler()].feed(line.text, positionKey: identity.positionKey, offset: line.offset)

@@ -46,9 +46,9 @@ public struct HostRecordBuilder: Sendable {
     /// Where a record came from: the source kind and its stable position (for the event ID).
     public struct Origin: Sendable, Hashable {
         /// `file:/var/log/auth.log`, `journal`.
-        public var source: String
+        public var source: String { didSet { eventID = nil } }
         /// Stable within the source: a file identity and line offset, a journal cursor.
-        public var position: String
+        public var position: String { didSet { eventID = nil } }
         /// Shown to investigators in `additionalEventData.origin`.
         public var details: [String: JSONValue] {
             get {
@@ -66,6 +66,9 @@ public struct HostRecordBuilder: Sendable {
             case fileLine(path: String, offset: Int)
         }
         var storage: Storage
+        /// The event ID, when the maker of the origin derived it already (``FileLines``): a
+        /// function of `source` and `position`, so not compared.
+        var eventID: String?
 
         public init(source: String, position: String, details: [String: JSONValue] = [:]) {
             self.source = source
@@ -78,6 +81,22 @@ public struct HostRecordBuilder: Sendable {
             var origin = Origin(source: source, position: position)
             origin.storage = .fileLine(path: path, offset: offset)
             return origin
+        }
+
+        /// The origins of one file's lines: what their event IDs share is hashed once.
+        public struct FileLines: Sendable {
+            let source: String
+            let path: String
+            let positionPrefix: String
+            let eventIDPrefix: EventID.Prefix
+
+            /// The origin of the line at byte `offset`: position `positionPrefix` + offset.
+            public func origin(offset: Int) -> Origin {
+                let suffix = String(offset)
+                var origin = Origin.fileLine(source: source, position: positionPrefix + suffix, path: path, offset: offset)
+                origin.eventID = EventID.derive(eventIDPrefix, positionSuffix: suffix)
+                return origin
+            }
         }
 
         public static func == (left: Origin, right: Origin) -> Bool {
@@ -116,6 +135,14 @@ public struct HostRecordBuilder: Sendable {
             members["source"] = .string(source)
             return members
         }
+    }
+
+    /// The origins of the lines of the file at `path` read as `source`, whose positions start
+    /// with `positionPrefix` (the file's identity).
+    public func fileLines(source: String, path: String, positionPrefix: String) -> Origin.FileLines {
+        Origin.FileLines(
+            source: source, path: path, positionPrefix: positionPrefix,
+            eventIDPrefix: EventID.prefix(machineID: host.machineID, source: source, positionPrefix: positionPrefix))
     }
 
     /// The most UTF-8 bytes of log text (the message, each string in `requestParameters`) a record
@@ -183,7 +210,7 @@ public struct HostRecordBuilder: Sendable {
             truncated = true
         }
         return Resolved(
-            eventID: EventID.derive(machineID: host.machineID, source: origin.source, position: origin.position),
+            eventID: origin.eventID ?? EventID.derive(machineID: host.machineID, source: origin.source, position: origin.position),
             userName: hides ? HostActivity.hiddenUserName : activity.userName, hidesUserName: hides, message: shownMessage,
             parameters: parameters,
             sourceIP: activity.sourceIPAddress ?? (activity.eventType == "AwsServiceEvent" ? activity.eventSource : "localhost"),

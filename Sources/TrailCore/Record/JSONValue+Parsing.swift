@@ -47,7 +47,7 @@ extension JSONValue {
         switch self {
         case .null: output.append(contentsOf: [110, 117, 108, 108])
         case .bool(let flag): output.append(contentsOf: flag ? [116, 114, 117, 101] : [102, 97, 108, 115, 101])
-        case .integer(let number): output.append(contentsOf: String(number).utf8)
+        case .integer(let number): Self.writeInteger(number, to: &output)
         case .number(let number):
             // Swift prints the shortest text that reads back as the same Double ("2.0", "8.8e-05").
             if number.isFinite {
@@ -82,6 +82,26 @@ extension JSONValue {
             member.value.write(to: &output)
         }
         output.append(125)
+    }
+
+    /// Appends `number` in decimal (what `String(number)` says, without making the string:
+    /// every record has a port, a pid or an offset).
+    static func writeInteger(_ number: Int64, to output: inout [UInt8]) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: 19 digits and a sign fit
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var magnitude = number.magnitude
+            var start = buffer.count
+            repeat {
+                start -= 1
+                buffer[start] = UInt8(truncatingIfNeeded: magnitude % 10) + 48
+                magnitude /= 10
+            } while magnitude > 0
+            if number < 0 {
+                start -= 1
+                buffer[start] = 45
+            }
+            output.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start...]))
+        }
     }
 
     /// Appends text fixed in the code (already JSON): the record writers' runs between values.
