@@ -49,6 +49,7 @@ public final class Shipper: Service {
 
     public func run() async throws {
         var backoff = RetryBackoff()
+        var refused: PreparedBody?
         var lastWarning: ContinuousClock.Instant?
         var drainDeadline: ContinuousClock.Instant?
         while true {
@@ -73,7 +74,7 @@ public final class Shipper: Service {
                 try? await Task.sleep(for: maxAge)
                 continue
             }
-            let outcome = await ship(batch)
+            let outcome = await ship(batch, reusing: &refused)
             switch outcome {
             case .delivered:
                 backoff.succeeded()
@@ -95,15 +96,37 @@ public final class Shipper: Service {
         case retry(after: Duration?, reason: String)
     }
 
+    /// The request body of a batch that is to be sent again: while the collector is unreachable
+    /// every retry sends the same records, which are not encoded and compressed again each time.
+    struct PreparedBody {
+        var first: SpoolPosition?
+        var end: SpoolPosition
+        var count: Int
+        var payload: Data
+
+        func isBody(of batch: Spool.Batch) -> Bool {
+            first == batch.positions.first && end == batch.end && count == batch.records.count
+        }
+    }
+
     /// Ships `batch` as one request, splitting on 413 and dead-lettering what is refused for good.
-    func ship(_ batch: Spool.Batch) async -> Outcome {
+    /// `prepared` is the body kept from a refused attempt; it is set when this one is to be retried.
+    func ship(_ batch: Spool.Batch, reusing prepared: inout PreparedBody?) async -> Outcome {
         let records = batch.records
         let response: HTTPSClient.Response
+        let kept = prepared.flatMap { $0.isBody(of: batch) ? $0 : nil }
+        prepared = nil
         do {
-            var body = ByteBuffer(bytes: RecordBatch.encode(canonicalRecords: records))
-            // Level 1: gzip -6 cannot keep up with a busy spool on one core (bench/baselines).
-            let compressed = try body.compress(with: CompressionAlgorithm.gzip(configuration: ZlibConfiguration(windowSize: 15, compressionLevel: 1)))
-            let payload = Data(compressed.readableBytesView)
+            let payload: Data
+            if let kept {
+                payload = kept.payload
+            } else {
+                var body = ByteBuffer(bytes: RecordBatch.encode(canonicalRecords: records))
+                // Level 1: gzip -6 cannot keep up with a busy spool on one core (bench/baselines).
+                let compressed = try body.compress(with: CompressionAlgorithm.gzip(configuration: ZlibConfiguration(windowSize: 15, compressionLevel: 1)))
+                payload = Data(compressed.readableBytesView)
+            }
+            prepared = PreparedBody(first: batch.positions.first, end: batch.end, count: records.count, payload: payload)
             let client = self.client
             let url = self.url
             response = try await threadPool.runIfActive {
@@ -113,10 +136,12 @@ public final class Shipper: Service {
                     body: payload)
             }
         } catch {
-            return .retry(after: nil, reason: "\(error)")
+            return .retry(after: nil, reason: "\(error)")  // `prepared` is kept for the retry
         }
         spool.noteShipped(batch)
-        switch RetryBackoff.disposition(forStatus: response.status) {
+        let disposition = RetryBackoff.disposition(forStatus: response.status)
+        if case .retry = disposition {} else { prepared = nil }
+        switch disposition {
         case .delivered:
             let result = try? JSONDecoder().decode(IngestResult.self, from: response.body)
             do {
@@ -138,8 +163,9 @@ public final class Shipper: Service {
             let second = Spool.Batch(
                 records: Array(batch.records[half...]), positions: Array(batch.positions[half...]), end: batch.end,
                 bytes: batch.records[half...].reduce(0) { $0 + $1.count })
-            if case .retry(let after, let reason) = await ship(first) { return .retry(after: after, reason: reason) }
-            return await ship(second)
+            var none: PreparedBody?
+            if case .retry(let after, let reason) = await ship(first, reusing: &none) { return .retry(after: after, reason: reason) }
+            return await ship(second, reusing: &none)
         case .split, .reject:
             let reason = "HTTP \(response.status): \(response.bodyText.prefix(1000))"
             logger.error(
