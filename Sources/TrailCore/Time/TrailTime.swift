@@ -61,10 +61,17 @@ public enum TrailTime {
         return Array(text.utf8).withUnsafeBufferPointer { parseISO8601(bytes: $0) }
     }
 
-    static func parseISO8601(bytes: UnsafeBufferPointer<UInt8>) -> Date? {
+    /// The reading position in a timestamp's bytes. A struct with mutating methods, not nested
+    /// functions over a captured `var`: a captured variable is checked for exclusive access at
+    /// run time on every use, some 14 checks a line on the tail path.
+    private struct Cursor {
+        let bytes: UnsafeBufferPointer<UInt8>
         var position = 0
 
-        func digits(_ count: Int) -> Int? {
+        var atEnd: Bool { position >= bytes.count }
+        var current: UInt8? { atEnd ? nil : bytes[position] }
+
+        mutating func digits(_ count: Int) -> Int? {
             guard position + count <= bytes.count else { return nil }
             var value = 0
             for byte in bytes[position..<(position + count)] {
@@ -74,13 +81,17 @@ public enum TrailTime {
             position += count
             return value
         }
-        func expect(_ character: UInt8) -> Bool {
+
+        mutating func expect(_ character: UInt8) -> Bool {
             guard position < bytes.count, bytes[position] == character else { return false }
             position += 1
             return true
         }
+    }
 
-        guard let year = digits(4), expect(45), let month = digits(2), expect(45), let day = digits(2) else {
+    static func parseISO8601(bytes: UnsafeBufferPointer<UInt8>) -> Date? {
+        var cursor = Cursor(bytes: bytes)
+        guard let year = cursor.digits(4), cursor.expect(45), let month = cursor.digits(2), cursor.expect(45), let day = cursor.digits(2) else {
             return nil
         }
         guard (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day) else { return nil }
@@ -89,40 +100,39 @@ public enum TrailTime {
         var second = 0
         var fraction = 0.0
         var offsetSeconds = 0
-        if position < bytes.count {
-            guard expect(84) || expect(116) || expect(32),  // T, t or space
-                let parsedHour = digits(2), expect(58), let parsedMinute = digits(2)
+        if !cursor.atEnd {
+            guard cursor.expect(84) || cursor.expect(116) || cursor.expect(32),  // T, t or space
+                let parsedHour = cursor.digits(2), cursor.expect(58), let parsedMinute = cursor.digits(2)
             else { return nil }
             hour = parsedHour
             minute = parsedMinute
-            if expect(58) {
-                guard let parsedSecond = digits(2) else { return nil }
+            if cursor.expect(58) {
+                guard let parsedSecond = cursor.digits(2) else { return nil }
                 second = parsedSecond
-                if expect(46) || expect(44) {
-                    let start = position
+                if cursor.expect(46) || cursor.expect(44) {
+                    let start = cursor.position
                     var scale = 0.1
-                    while position < bytes.count, bytes[position] >= 48, bytes[position] <= 57 {
-                        fraction += Double(bytes[position] - 48) * scale
+                    while let byte = cursor.current, byte >= 48, byte <= 57 {
+                        fraction += Double(byte - 48) * scale
                         scale /= 10
-                        position += 1
+                        cursor.position += 1
                     }
-                    guard position > start else { return nil }
+                    guard cursor.position > start else { return nil }
                 }
             }
             guard hour < 24, minute < 60, second < 61 else { return nil }
-            if expect(90) || expect(122) {  // Z or z
-            } else if position < bytes.count, bytes[position] == 43 || bytes[position] == 45 {
-                let sign = bytes[position] == 45 ? -1 : 1
-                position += 1
-                guard let offsetHours = digits(2) else { return nil }
-                _ = expect(58)
-                guard let offsetMinutes = digits(2), offsetHours < 24, offsetMinutes < 60 else { return nil }
-                offsetSeconds = sign * (offsetHours * 3600 + offsetMinutes * 60)
+            if cursor.expect(90) || cursor.expect(122) {  // Z or z
+            } else if let sign = cursor.current, sign == 43 || sign == 45 {
+                cursor.position += 1
+                guard let offsetHours = cursor.digits(2) else { return nil }
+                _ = cursor.expect(58)
+                guard let offsetMinutes = cursor.digits(2), offsetHours < 24, offsetMinutes < 60 else { return nil }
+                offsetSeconds = (sign == 45 ? -1 : 1) * (offsetHours * 3600 + offsetMinutes * 60)
             } else {
                 return nil  // a time without a zone is ambiguous
             }
         }
-        guard position == bytes.count else { return nil }
+        guard cursor.atEnd else { return nil }
         let days = daysSinceEpoch(year: year, month: month, day: day)
         let seconds = days * 86_400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offsetSeconds)
         return Date(timeIntervalSince1970: Double(seconds) + fraction)
