@@ -13,9 +13,9 @@ public struct EventSelectors: Sendable, Hashable {
     }
 
     /// The activity to record for a parser's outcome, or `nil`.
-    public func select(_ outcome: AuthLogParser.Outcome, identifier: String, unit: String?) -> HostActivity? {
+    public func select(_ outcome: consuming AuthLogParser.Outcome, identifier: String, unit: String?) -> HostActivity? {
         let activity: HostActivity
-        switch outcome {
+        switch consume outcome {  // the activity moves out (a copy retains each of its strings)
         case .activity(let parsed):
             // The default configuration has no selectors: nothing to match.
             if selectors.isEmpty { return parsed }

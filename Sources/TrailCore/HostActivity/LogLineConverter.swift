@@ -42,13 +42,15 @@ public struct LogLineConverter: Sendable {
     }
 
     /// The outcome for a parser's result once the event selectors had their say.
-    func selected(_ outcome: AuthLogParser.Outcome, identifier: String, unit: String?) -> (HostActivity?, Outcome?) {
-        if let activity = selectors.select(outcome, identifier: identifier, unit: unit) { return (activity, nil) }
-        switch outcome {
-        case .activity: return (nil, .excluded)
-        case .ignored: return (nil, .ignored)
-        case .unknown: return (nil, .unknown)
+    func selected(_ outcome: consuming AuthLogParser.Outcome, identifier: String, unit: String?) -> (HostActivity?, Outcome?) {
+        // What is not recorded says why; what is moves on, not copied.
+        let kind: Outcome = switch outcome {
+        case .activity: .excluded
+        case .ignored: .ignored
+        case .unknown: .unknown
         }
+        if let activity = selectors.select(outcome, identifier: identifier, unit: unit) { return (activity, nil) }
+        return (nil, kind)
     }
 
     /// - Parameters:
