@@ -13,9 +13,9 @@ struct SpoolTests {
     let logger = Logger(label: "test")
 
     func open(_ directory: TemporaryDirectory, maxBytes: Int = 1 << 30, policy: SpoolConfiguration.FullPolicy = .block,
-              dropped: (@Sendable (Spool.DropSummary) -> Data?)? = nil) throws -> Spool {
+              segmentBytes: Int = 64 * 1024, dropped: (@Sendable (Spool.DropSummary) -> Data?)? = nil) throws -> Spool {
         try Spool(
-            configuration: SpoolConfiguration(directory: directory.path, maxBytes: maxBytes, fullPolicy: policy, segmentBytes: 64 * 1024),
+            configuration: SpoolConfiguration(directory: directory.path, maxBytes: maxBytes, fullPolicy: policy, segmentBytes: segmentBytes),
             logger: logger, eventsDroppedRecord: dropped ?? { _ in nil })
     }
 
@@ -60,6 +60,31 @@ struct SpoolTests {
         let counters = reopened.currentCounters
         #expect(counters.acknowledged == 30)
         #expect(counters.duplicates == 2)
+    }
+
+    /// Batches are read from a segment a window at a time: records that cross a window's end,
+    /// and a record larger than the window, come out whole, in order, once.
+    @Test func batchesReadAcrossWindowsKeepEveryRecordWhole() throws {
+        let directory = try TemporaryDirectory(prefix: "spool")
+        defer { directory.remove() }
+        let spool = try open(directory, segmentBytes: 64 << 20)
+        defer { spool.close() }
+        for start in stride(from: 0, to: 3000, by: 100) { try spool.append((start..<(start + 100)).map { Self.record($0, padding: 900 + $0 % 97) }) }
+        try spool.append([Self.record(3000, padding: Spool.batchReadWindow * 3 / 2)])
+        try spool.append((3001..<3100).map { Self.record($0) })
+        #expect(3 * 1_000_000 > Spool.batchReadWindow)
+        var seen: [Int] = []
+        var sizes: [Int] = []
+        while let batch = try spool.oldest(maxRecords: 333, maxBytes: 4 << 20) {
+            seen += Self.numbers(batch.records)
+            sizes.append(batch.records.count)
+            #expect(zip(batch.positions, batch.positions.dropFirst()).allSatisfy { $0 < $1 })
+            #expect(batch.end > batch.positions.last!)
+            try spool.acknowledge(batch, duplicates: 0)
+        }
+        #expect(seen == Array(0..<3100))
+        #expect(sizes.dropLast().allSatisfy { $0 == 333 }, "\(sizes)")
+        #expect(spool.pendingRecords == 0)
     }
 
     @Test func recordsSpanSegmentsAndAcknowledgedSegmentsAreDeleted() throws {

@@ -559,28 +559,40 @@ public final class Spool: @unchecked Sendable {
         condition.unlock()
         var batch = Batch(records: [], positions: [], end: start, bytes: 0)
         for segment in snapshot where segment.number >= start.segment {
-            let from = segment.number == start.segment ? max(start.offset, SpoolFrame.headerSize) : SpoolFrame.headerSize
+            var from = segment.number == start.segment ? max(start.offset, SpoolFrame.headerSize) : SpoolFrame.headerSize
             guard from < segment.size else { continue }
-            let length = min(segment.size - from, maxBytes - batch.bytes + SpoolFrame.maxPayload + SpoolFrame.frameOverhead)
             let path = segmentsDirectory + "/" + Self.segmentName(segment.number)
             // A segment recycled or deleted since the snapshot holds nothing unacknowledged; any
             // other read failure is an error (skipping it would acknowledge records never sent).
             guard FileManager.default.fileExists(atPath: path) else { continue }
-            let bytes = try Self.read(path, offset: from, count: length)
-            let scan = SpoolFrame.scan(bytes, from: 0)
-            for entry in scan.entries {
-                let position = SpoolPosition(segment: segment.number, offset: from + entry.offset)
-                if entry.kind == .record {
-                    if !batch.records.isEmpty && (batch.records.count >= maxRecords || batch.bytes + entry.payload.count > maxBytes) {
-                        return batch
+            // Read a window at a time, not all that could fill a batch (4 MiB plus a largest
+            // frame): a batch of 500 typical records is half a MiB, and a backlog was read, zeroed
+            // and copied at 8 MiB a batch.
+            var window = Self.batchReadWindow
+            while from < segment.size {
+                let length = min(segment.size - from, window)
+                let bytes = try Self.read(path, offset: from, count: length)
+                let scan = SpoolFrame.scan(bytes, from: 0)
+                var scanned = 0
+                for entry in scan.entries {
+                    let position = SpoolPosition(segment: segment.number, offset: from + entry.offset)
+                    if entry.kind == .record {
+                        if !batch.records.isEmpty && (batch.records.count >= maxRecords || batch.bytes + entry.payload.count > maxBytes) {
+                            return batch
+                        }
+                        batch.records.append(Data(entry.payload))
+                        batch.positions.append(position)
+                        batch.bytes += entry.payload.count
                     }
-                    batch.records.append(Data(entry.payload))
-                    batch.positions.append(position)
-                    batch.bytes += entry.payload.count
+                    batch.end = SpoolPosition(segment: segment.number, offset: from + entry.end)
+                    scanned = entry.end
                 }
-                batch.end = SpoolPosition(segment: segment.number, offset: from + entry.end)
+                if length == segment.size - from { break }  // the rest of the segment was read
+                // A frame runs past the window: read on from the last whole one, with a larger
+                // window when not one fitted (a frame may be up to 4 MiB).
+                if scanned == 0 { window *= 2 }
+                from += scanned
             }
-            if length < segment.size - from { return batch.records.isEmpty ? nil : batch }
             // Past the whole of a closed segment: the next one starts at its header. The active
             // segment is still growing, so the end stays inside it.
             if segment.number != snapshot.last?.number {
@@ -589,6 +601,9 @@ public final class Spool: @unchecked Sendable {
         }
         return batch.records.isEmpty ? nil : batch
     }
+
+    /// How much of a segment ``oldest(maxRecords:maxBytes:)`` reads at a time.
+    static let batchReadWindow = 1024 * 1024
 
     /// Records that the collector committed `batch`; its segments go once that is durable.
     public func acknowledge(_ batch: Batch, duplicates: Int) throws {
@@ -726,16 +741,15 @@ public final class Spool: @unchecked Sendable {
     static func read(_ path: String, offset: Int, count: Int) throws -> [UInt8] {
         let fd = try SystemCall.check("open \(path)") { open(path, O_RDONLY | O_CLOEXEC) }
         defer { Glibc.close(fd) }
-        var buffer = [UInt8](repeating: 0, count: count)
-        var total = 0
-        try buffer.withUnsafeMutableBytes { raw in
-            while total < count {
-                let got = try SystemCall.check("pread") { pread(fd, raw.baseAddress! + total, count - total, off_t(offset + total)) }
+        // Read straight into the array's storage: no zeros written first, no copy after.
+        return try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            guard let base = buffer.baseAddress else { return }
+            while initialized < count {
+                let got = try SystemCall.check("pread") { pread(fd, base + initialized, count - initialized, off_t(offset + initialized)) }
                 if got == 0 { break }
-                total += got
+                initialized += got
             }
         }
-        return Array(buffer.prefix(total))
     }
 
     static func writeDurably(_ data: Data, to path: String) throws {
