@@ -66,8 +66,10 @@ public struct HostRecordBuilder: Sendable {
             case fileLine(path: String, offset: Int)
         }
         var storage: Storage
-        /// The event ID, when the maker of the origin derived it already (``FileLines``): a
-        /// function of `source` and `position`, so not compared.
+        /// The event ID, when the builder that made the origin derived it already
+        /// (``HostRecordBuilder/fileLines(source:path:positionPrefix:)``, with its host's machine
+        /// ID): a function of `source` and `position`, so not compared, and dropped when either
+        /// changes.
         var eventID: String?
 
         public init(source: String, position: String, details: [String: JSONValue] = [:]) {
