@@ -21,7 +21,10 @@ public enum EventID {
     ///   - source: The source kind and instance, e.g. `socket`, `journal`, `file:/var/log/auth.log`.
     ///   - position: The event's stable position within that source.
     public static func derive(machineID: String, source: String, position: String) -> String {
-        derive(prefix(machineID: machineID, source: source, positionPrefix: ""), positionSuffix: position)
+        // Hashed in one go (no `Prefix`: its copy-on-write state would be copied once per event).
+        var hasher = start(machineID: machineID, source: source)
+        add(position, to: &hasher)
+        return finish(hasher)
     }
 
     /// The hash state after what a run of IDs shares (a file's lines share the machine, the
@@ -33,13 +36,7 @@ public enum EventID {
 
     /// The shared start of the IDs whose positions begin with `positionPrefix`.
     public static func prefix(machineID: String, source: String, positionPrefix: String) -> Prefix {
-        var hasher = SHA256()
-        add("hosttrail.event-id.v1", to: &hasher)
-        withUnsafeBytes(of: UInt8(0)) { hasher.update(bufferPointer: $0) }
-        add(machineID, to: &hasher)
-        withUnsafeBytes(of: UInt8(0)) { hasher.update(bufferPointer: $0) }
-        add(source, to: &hasher)
-        withUnsafeBytes(of: UInt8(0)) { hasher.update(bufferPointer: $0) }
+        var hasher = start(machineID: machineID, source: source)
         add(positionPrefix, to: &hasher)
         return Prefix(hasher: hasher)
     }
@@ -49,7 +46,24 @@ public enum EventID {
     public static func derive(_ prefix: Prefix, positionSuffix: String) -> String {
         var hasher = prefix.hasher
         add(positionSuffix, to: &hasher)
-        return hasher.finalize().withUnsafeBytes { digest in
+        return finish(hasher)
+    }
+
+    /// `hosttrail.event-id.v1` NUL machineID NUL source NUL, hashed.
+    private static func start(machineID: String, source: String) -> SHA256 {
+        var hasher = SHA256()
+        add("hosttrail.event-id.v1", to: &hasher)
+        withUnsafeBytes(of: UInt8(0)) { hasher.update(bufferPointer: $0) }
+        add(machineID, to: &hasher)
+        withUnsafeBytes(of: UInt8(0)) { hasher.update(bufferPointer: $0) }
+        add(source, to: &hasher)
+        withUnsafeBytes(of: UInt8(0)) { hasher.update(bufferPointer: $0) }
+        return hasher
+    }
+
+    /// The first 122 bits of the digest as a version 8 UUID.
+    private static func finish(_ hasher: SHA256) -> String {
+        hasher.finalize().withUnsafeBytes { digest in
             var bytes = (UInt64(0), UInt64(0))
             withUnsafeMutableBytes(of: &bytes) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: digest.prefix(16))) }
             return withUnsafeMutableBytes(of: &bytes) { id in
