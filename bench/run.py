@@ -820,7 +820,7 @@ def measure_journal_read(bin_dir, quick):
     total = 100_000 if quick else 400_000
     records = total // 2
     directory = journal_fixture(total)
-    baseline, rates, baseline_cpu, per_cpu = [], [], [], []
+    baseline, rates, baseline_cpu, per_cpu, idle = [], [], [], [], []
     for run in range(3):
         started = time.perf_counter()
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -833,6 +833,11 @@ def measure_journal_read(bin_dir, quick):
         try:
             rates.append(total / seconds_until_spooled(bin_dir, fleet, records))
             per_cpu.append(total / max(cpu_seconds(fleet.agent.pid), 0.001))
+            # Caught up, following a journal nothing is written to: what it costs to wait.
+            time.sleep(0.5)
+            before, started = cpu_seconds(fleet.agent.pid), time.perf_counter()
+            time.sleep(3)
+            idle.append(100 * (cpu_seconds(fleet.agent.pid) - before) / (time.perf_counter() - started))
         finally:
             fleet.close()
     median, base = statistics.median(rates), statistics.median(baseline)
@@ -847,6 +852,8 @@ def measure_journal_read(bin_dir, quick):
          "baseline": f"journalctl -o json: {cpu_base:,.0f} entries per CPU-second (runs {', '.join(f'{b:,.0f}' for b in baseline_cpu)})",
          "ratio": cpu_median / cpu_base,
          "detail": "the same runs: entries / (user + system CPU); the agent's includes its start-up and the shipper retrying an absent collector"},
+        {"name": "journal_idle_cpu", "unit": "% of a core", "median": statistics.median(idle), "runs": idle, "baseline": None,
+         "ratio": None, "detail": "the same runs, caught up: 3 s following a journal nothing is written to (utime + stime)"},
     ]
 
 

@@ -26,6 +26,11 @@ public final class JournalHandle {
         guard let opened else { throw JournalError(operation: "sd_journal_open", code: ENOMEM, context: directory) }
         handle = opened
         self.directory = directory
+        // The inotify watches are set up now, not at the first sd_journal_wait: that first wait
+        // otherwise answers SD_JOURNAL_INVALIDATE at once for the files this open found, and a
+        // reader that reopens on INVALIDATE would reopen forever (sd_journal_get_fd(3)). Processing
+        // once settles the handle's change counter, so a later INVALIDATE is a real file change.
+        if sd_journal_get_fd(opened) >= 0 { _ = sd_journal_process(opened) }
     }
 
     deinit {
