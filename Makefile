@@ -5,7 +5,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 SWIFT ?= swift
 BUILD_FLAGS ?=
 
-.PHONY: all deps bench-deps build release test soak fuzz demo demo-stop bench bench-quick bench-full bench-data clean
+.PHONY: all deps bench-deps build release link-order test soak fuzz demo demo-stop bench bench-quick bench-full bench-data clean
 
 all: build
 
@@ -30,6 +30,11 @@ release: deps
 	  $(SWIFT) build -c release --static-swift-stdlib --product $$product $$link $(BUILD_FLAGS) || exit 1; done
 	@if nm --defined-only .build/release/hosttrail-agent | grep -q ' .s10Foundation'; then \
 	  echo "release: the agent links Foundation (see Package.swift, agentLinkerSettings)" >&2; exit 1; fi
+
+# Regenerates packaging/hosttrail-agent.order, the layout of the agent's code (needs valgrind;
+# a few minutes): run it after large changes to the agent, then `make release` again.
+link-order: release
+	@python3 bench/link_order.py
 
 # Builds everything (tests included) and runs every test. Tests that need a service start or
 # fail on it; under CI=true nothing is skipped silently.

@@ -12,6 +12,12 @@
 # steady 10k events/s the agent maps ~2 MiB less (docs/ARCHITECTURE.md, "Release binaries").
 # A DT_RELR binary needs glibc 2.36 or later to load, so on an older glibc, or without the
 # toolchain's lld, nothing is printed and the default linker is used.
+#
+# With lld, every function is compiled into a section of its own and the agent's code is laid out
+# in the order of packaging/hosttrail-agent.order (bench/link_order.py, `make link-order`): the
+# functions the agent runs, together at the start of .text, so the pages they share are all it
+# keeps resident (docs/ARCHITECTURE.md, "Release binaries"). Names the file lists that a product
+# does not have are ignored; functions it does not list keep their place.
 set -euo pipefail
 if [[ "${1:-}" == --foundation-essentials-archive ]]; then
   resources=$(swift -print-target-info | python3 -c 'import json, sys; print(json.load(sys.stdin)["paths"]["runtimeResourcePath"])')
@@ -22,5 +28,9 @@ fi
 version=$(getconf GNU_LIBC_VERSION 2>/dev/null | awk '{print $2}')
 major=${version%%.*}; minor=${version#*.}; minor=${minor%%.*}
 if [[ -n "$version" ]] && (( major > 2 || (major == 2 && minor >= 36) )) && command -v ld.lld >/dev/null 2>&1; then
-  echo "-Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs -Xlinker --no-export-dynamic"
+  flags="-Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs -Xlinker --no-export-dynamic"
+  flags+=" -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections"
+  order="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/packaging/hosttrail-agent.order"
+  [[ -f "$order" ]] && flags+=" -Xlinker --symbol-ordering-file=$order -Xlinker --no-warn-symbol-ordering"
+  echo "$flags"
 fi
