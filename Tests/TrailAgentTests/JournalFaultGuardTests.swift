@@ -40,8 +40,7 @@ import TrailTestSupport
         #expect(size > 4 << 20, "the journal must be bigger than what is kept")
 
         // The handle lives on one thread, as libsystemd requires.
-        let box = OutcomeBox()
-        let thread = Thread {
+        let finished = onOwnThread(waitingUpTo: 60) {
             var outcome = Outcome()
             JournalFaultGuard.guardCurrentThread()
             defer { JournalFaultGuard.unguardCurrentThread() }
@@ -62,28 +61,12 @@ import TrailTestSupport
                 outcome.error = "\(error)"
             }
             outcome.faults = JournalFaultGuard.faults - faultsBefore
-            box.finish(outcome)
+            return outcome
         }
-        thread.start()
-        let outcome = try #require(box.wait(seconds: 60), "the reader thread did not finish")
+        let outcome = try #require(finished, "the reader thread did not finish")
         #expect(outcome.entriesBefore == 100)
         #expect(outcome.faults > 0, "reading past the cut raised no SIGBUS: \(outcome)")
         // The process is alive to say so: the fault was absorbed.
         #expect(outcome.entriesAfter < 20_000)
-    }
-
-    final class OutcomeBox: @unchecked Sendable {
-        // @unchecked: `outcome` is written once before `done` is signalled and read after.
-        private var outcome: Outcome?
-        private let done = DispatchSemaphore(value: 0)
-
-        func finish(_ outcome: Outcome) {
-            self.outcome = outcome
-            done.signal()
-        }
-
-        func wait(seconds: Double) -> Outcome? {
-            done.wait(timeout: .now() + seconds) == .success ? outcome : nil
-        }
     }
 }

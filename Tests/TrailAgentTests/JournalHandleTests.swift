@@ -23,9 +23,8 @@ import TrailTestSupport
         defer { second.remove() }
         let later = try JournalFaultGuardTests.writeJournal(entries: 5, in: second)
 
-        let box = Box()
         // The handle lives on one thread, as libsystemd requires.
-        let thread = Thread {
+        let finished = onOwnThread(waitingUpTo: 60) {
             var waits = Waits()
             do {
                 let journal = try JournalHandle(directory: directory.path)
@@ -46,28 +45,12 @@ import TrailTestSupport
             } catch {
                 waits.error = "\(error)"
             }
-            box.finish(waits)
+            return waits
         }
-        thread.start()
-        let waits = try #require(box.wait(seconds: 60), "the journal thread did not finish")
+        let waits = try #require(finished, "the journal thread did not finish")
         #expect(waits.error == nil)
         #expect(waits.read == 10)
         #expect(waits.quiet == ["none", "none", "none"])
         #expect(waits.afterNewFile == "invalidated")
-    }
-
-    final class Box: @unchecked Sendable {
-        // @unchecked: `waits` is written once before `done` is signalled and read after.
-        private var waits: Waits?
-        private let done = DispatchSemaphore(value: 0)
-
-        func finish(_ waits: Waits) {
-            self.waits = waits
-            done.signal()
-        }
-
-        func wait(seconds: Int) -> Waits? {
-            done.wait(timeout: .now() + .seconds(seconds)) == .timedOut ? nil : waits
-        }
     }
 }
