@@ -61,7 +61,12 @@ def workload(bin_dir, agent_arguments, expected_from_sources):
         deadline = time.time() + 300
         while fleet.stored() < expected and time.time() < deadline:
             time.sleep(0.5)
-        print(f"link-order: {fleet.stored()} of {expected} records stored", flush=True)
+        stored = fleet.stored()
+        print(f"link-order: {stored} of {expected} records stored", flush=True)
+        # A workload that did not run through leaves out the paths it was meant to cover.
+        if stored != expected:
+            raise SystemExit(f"link-order: the workload stored {stored} records, not {expected}; no order written\n"
+                             + open(f"{fleet.dir}/agent.log").read()[-2000:])
         time.sleep(2)  # a few idle rounds of the shipper and the spool
     finally:
         fleet.close()  # SIGTERM: the shutdown path runs too, and callgrind writes its file
@@ -140,6 +145,9 @@ def main():
         workload(wrapped, ["--tail-file", auth, "--read-from", "beginning"], 4000)
 
         profiles = [os.path.join(work, name) for name in os.listdir(work) if name.startswith("callgrind.")]
+        # callgrind writes its file at exit; an agent killed after Fleet's 20 s wait leaves none.
+        if len(profiles) != 3:
+            raise SystemExit(f"link-order: {len(profiles)} callgrind profiles for 3 workloads; no order written")
         cost = executed_functions(profiles, agent)
         # Only names the linker can find: callgrind names code without a symbol by its address.
         symbols = set()

@@ -31,6 +31,10 @@ if [[ -n "$version" ]] && (( major > 2 || (major == 2 && minor >= 36) )) && comm
   flags="-Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs -Xlinker --no-export-dynamic"
   flags+=" -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections"
   order="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/packaging/hosttrail-agent.order"
-  [[ -f "$order" ]] && flags+=" -Xlinker --symbol-ordering-file=$order -Xlinker --no-warn-symbol-ordering"
+  if [[ -f "$order" ]]; then
+    flags+=" -Xlinker --symbol-ordering-file=$order -Xlinker --no-warn-symbol-ordering"
+  else
+    echo "release-link-flags: no $order: the agent's code is not laid out by use (make link-order)" >&2
+  fi
   echo "$flags"
 fi
