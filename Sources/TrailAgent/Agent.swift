@@ -43,26 +43,30 @@ public struct Agent: Sendable {
             host: host, version: HostTrailVersion.current, configurationHash: configuration.settingsHash, process: me, runStarted: Date())
         let drops = EventsDroppedRecordFactory(builder: agentRecords)
         let spool = try Spool(configuration: configuration.spool, logger: logger, eventsDroppedRecord: { drops.record($0) })
+        let sourceReadiness = SourceReadiness(
+            sources: [APISocketServer.sourceName] + (configuration.journal ? [JournalReader.sourceName] : [])
+                + configuration.tailFiles.map(FileTailService.source))
         let processor = APIRequestProcessor(
             spool: spool, builder: ApplicationRecordBuilder(host: host, claims: configuration.eventSourceClaims),
-            rateLimiter: ApplicationRateLimiter(rate: Double(configuration.rateLimit), burst: Double(configuration.rateLimitBurst)), logger: logger)
-        let listening = StartupGate()
-        let socketServer = APISocketServer(configuration: configuration, processor: processor, ready: listening, logger: logger)
+            rateLimiter: ApplicationRateLimiter(rate: Double(configuration.rateLimit), burst: Double(configuration.rateLimitBurst)),
+            readiness: sourceReadiness, logger: logger)
+        let socketServer = APISocketServer(configuration: configuration, processor: processor, readiness: sourceReadiness, logger: logger)
         let shipper = try Shipper(spool: spool, configuration: configuration, logger: logger)
         let lifecycle = AgentLifecycleService(spool: spool, builder: agentRecords, logger: logger)
-        let files = FileTailService(configuration: configuration, spool: spool, host: host, agentRecords: agentRecords, logger: logger)
+        let files = FileTailService(
+            configuration: configuration, spool: spool, host: host, agentRecords: agentRecords, readiness: sourceReadiness, logger: logger)
         var sources: [any Service] = [files]
         if configuration.journal {
             let reader = JournalReader(
                 directory: configuration.journalDirectory, readFrom: configuration.readFrom, spool: spool,
                 converter: JournalEntryConverter(
-                    builder: HostRecordBuilder(host: host, hideUnverifiedUserNames: configuration.hideUnknownUserNames),
+                    builder: HostRecordBuilder(host: host, hideUnverifiedUserNames: configuration.hideUnknownUserNames, accountNames: .system),
                     selectors: configuration.eventSelectors),
-                agentRecords: agentRecords, logger: logger)
+                agentRecords: agentRecords, readiness: sourceReadiness, logger: logger)
             sources.append(JournalService(reader: reader))
         }
         let readiness = ReadinessService(
-            status: "serving \(configuration.socketPath), shipping to \(configuration.collectorURL)", gate: listening, logger: logger)
+            status: "serving \(configuration.socketPath), shipping to \(configuration.collectorURL)", sources: sourceReadiness, logger: logger)
         // Shutdown runs in reverse: readiness, the journal and file tailing, socket, lifecycle
         // (AgentStopped), then the shipper drains.
         let group = ServiceGroup(

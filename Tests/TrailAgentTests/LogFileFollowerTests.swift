@@ -290,7 +290,7 @@ struct LogFileFollowerTests {
         try FileManager.default.removeItem(atPath: path)
         try append(lines(0..<2, tag: "other"))
         let after = drain(LogFileFollower(path: path, checkpoint: checkpoint, startAt: .beginning))
-        #expect(after.events == [.lostPlace])
+        #expect(after.events == [.lostPlace(checkpoint)])
         #expect(after.texts == ["other0", "other1"])
     }
 

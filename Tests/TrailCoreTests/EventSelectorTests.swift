@@ -27,7 +27,7 @@ struct EventSelectorTests {
     }
 
     static let login = AuthLogParser.parse(identifier: "sshd", message: "Accepted password for alice from 10.0.0.1 port 22 ssh2")
-    static let disconnect = AuthLogParser.parse(identifier: "sshd", message: "Disconnected from authenticating user root 192.0.2.7 port 22 [preauth]")
+    static let sudo = AuthLogParser.parse(identifier: "sudo", message: "alice : PWD=/srv ; USER=root ; COMMAND=/usr/bin/id")
     static let nginx = AuthLogParser.parse(identifier: "nginx", message: "GET / 200")
 
     func selectors(_ texts: [String]) throws -> EventSelectors {
@@ -42,8 +42,8 @@ struct EventSelectorTests {
     }
 
     @Test func excludeDropsWhatMatchesEveryCondition() throws {
-        let rules = try selectors(["exclude eventSource=sshd.linux eventName=Disconnect"])
-        #expect(rules.select(Self.disconnect, identifier: "sshd", unit: nil) == nil)
+        let rules = try selectors(["exclude eventSource=sudo.linux eventName=RunCommand"])
+        #expect(rules.select(Self.sudo, identifier: "sudo", unit: nil) == nil)
         #expect(rules.select(Self.login, identifier: "sshd", unit: nil) != nil)
         let readOnly = try selectors(["exclude readOnly=false"])
         #expect(readOnly.select(Self.login, identifier: "sshd", unit: nil) == nil)

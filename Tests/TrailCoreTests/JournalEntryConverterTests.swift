@@ -54,6 +54,60 @@ struct JournalEntryConverterTests {
         #expect(record.eventTime == TrailTime.format(Date(timeIntervalSince1970: 1_795_564_972.5)))
     }
 
+    /// Any account can log `logger -t sshd …`: journald's own fields say who logged it.
+    @Test func anUnprivilegedSenderCannotSpeakForAPrivilegedProgram() throws {
+        let forged = JournalEntry(
+            cursor: cursor, realtimeMicroseconds: 1_795_564_971_000_000, identifier: "sshd",
+            message: "Failed password for root from 10.9.9.9 port 22 ssh2", pid: 16855, sender: JournalSender(uid: "1001", effectiveCapabilities: nil))
+        guard case .record(let converted) = converter.convert(forged) else {
+            Issue.record("a forged entry must be recorded, as what it is")
+            return
+        }
+        let record = converted.record
+        #expect(record.eventSource == "agent.hosttrail" && record.eventName == "UnverifiedLogEntry")
+        #expect(record.errorCode == "UnverifiedSender")
+        #expect(record.userIdentity?.principalId == "1001")
+        #expect(record.sourceIPAddress == "localhost")
+        #expect(record.requestParameters?["claimedEventSource"]?.stringValue == "sshd.linux")
+        #expect(record.additionalEventData?["message"]?.stringValue == forged.message)
+        // A PAM line under any name, logged by a process without root's powers, too.
+        var pam = forged
+        pam.identifier = "foo"
+        pam.message = "pam_unix(sshd:session): session opened for user root(uid=0) by (uid=0)"
+        pam.sender = JournalSender(uid: "1001", effectiveCapabilities: "0")
+        guard case .record(let pamRecord) = converter.convert(pam) else { return }
+        #expect(pamRecord.record.eventName == "UnverifiedLogEntry")
+        // Root, a set-user-ID program (sudo: its caller's uid, full capabilities), or an entry
+        // journald did not stamp (a copied journal) are read as the program they name.
+        for sender in [JournalSender(uid: "0", effectiveCapabilities: nil), JournalSender(uid: "1001", effectiveCapabilities: "1fffeffffff"), JournalSender()] {
+            var real = forged
+            real.sender = sender
+            guard case .record(let converted) = converter.convert(real) else { return }
+            #expect(converted.record.eventSource == "sshd.linux", "\(sender)")
+        }
+    }
+
+    @Test func whoActedComesFromTheProcessWhenTheLineDoesNotSay() throws {
+        // passwd is set-user-ID: journald's _UID is the account that ran it.
+        let passwd = JournalEntry(
+            cursor: cursor, realtimeMicroseconds: 1, identifier: "passwd", message: "pam_unix(passwd:chauthtok): password changed for alice",
+            sender: JournalSender(uid: "1001", effectiveCapabilities: "1fffeffffff"))
+        guard case .record(let changed) = converter.convert(passwd) else {
+            Issue.record("not converted")
+            return
+        }
+        #expect(changed.record.userIdentity?.principalId == "1001")
+        #expect(changed.record.requestParameters?["userName"]?.stringValue == "alice")
+        // A user's own service manager starts that user's units.
+        let userUnit = JournalEntry(
+            cursor: cursor, realtimeMicroseconds: 1, identifier: "systemd", message: "Started backup.service - Backup.",
+            sender: JournalSender(uid: "1001", effectiveCapabilities: "0"))
+        guard case .record(let started) = converter.convert(userUnit) else { return }
+        #expect(started.record.eventSource == "systemd.linux")
+        #expect(started.record.userIdentity?.principalId == "1001")
+        #expect(started.record.userIdentity?.userName == nil)
+    }
+
     @Test func entriesNoRuleKnowsAreNotRecords() {
         for (identifier, message) in [("kernel", "eth0: link up"), ("nginx", "GET /"), ("sshd", "Server listening on 0.0.0.0 port 22."), ("", "")] {
             let entry = JournalEntry(cursor: cursor, realtimeMicroseconds: 1, identifier: identifier, message: message)

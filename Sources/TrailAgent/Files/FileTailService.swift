@@ -25,6 +25,7 @@ final class FileTailService: Service, @unchecked Sendable {
     private let converter: LogLineConverter
     private let agentRecords: AgentRecordBuilder
     private let pollInterval: Duration
+    private let readiness: SourceReadiness
     private let logger: Logger
     private var tamperSequence = 0
     /// The stanza being read of each apt history file, by path.
@@ -35,6 +36,8 @@ final class FileTailService: Service, @unchecked Sendable {
     /// never overlap (apt's lock), so a later line cannot belong to an earlier run, even in the
     /// same second (history.log has whole seconds; dpkg.log's order says more).
     private var latestMatchedAptRun: [String: Date] = [:]
+    /// One SSH attempt, one record: per file, by path.
+    private var sshLogins: [String: SSHLoginTracker] = [:]
     static let finishedAptRunsKept = 32
     private var counters = Counters()
     /// The last chunk's frame buffer, reused while lines keep coming: a new one of a few MiB a
@@ -75,7 +78,10 @@ final class FileTailService: Service, @unchecked Sendable {
     /// only while this stays byte for byte the same (a test pins it).
     static func positionPrefix(_ identity: LogFileIdentity) -> String { identity.positionKey + ";offset=" }
 
-    init(configuration: AgentConfiguration, spool: Spool, host: HostIdentity, agentRecords: AgentRecordBuilder, logger: Logger) {
+    init(
+        configuration: AgentConfiguration, spool: Spool, host: HostIdentity, agentRecords: AgentRecordBuilder, readiness: SourceReadiness,
+        logger: Logger
+    ) {
         let firstStart: LogFileFollower.StartAt = configuration.readFrom == .end ? .end : .beginning
         // Without a checkpoint, `boot` reads only what the current boot logged.
         let bootCutoff = configuration.readFrom == .boot ? BootTime.current() : nil
@@ -89,9 +95,10 @@ final class FileTailService: Service, @unchecked Sendable {
         }
         self.spool = spool
         converter = LogLineConverter(
-            builder: HostRecordBuilder(host: host, hideUnverifiedUserNames: configuration.hideUnknownUserNames), selectors: configuration.eventSelectors)
+            builder: HostRecordBuilder(host: host, hideUnverifiedUserNames: configuration.hideUnknownUserNames, accountNames: .system), selectors: configuration.eventSelectors)
         self.agentRecords = agentRecords
         pollInterval = configuration.filePollInterval
+        self.readiness = readiness
         self.logger = logger
     }
 
@@ -118,8 +125,15 @@ final class FileTailService: Service, @unchecked Sendable {
         let pollOrder = followers.indices.sorted { (followers[$0].format == .aptHistory ? 1 : 0) < (followers[$1].format == .aptHistory ? 1 : 0) }
         do {
             try await cancelWhenGracefulShutdown {
+                var positioned = false
                 while true {
                     let chunks = pollOrder.compactMap { index in self.followers[index].follower.poll().map { (index, $0) } }
+                    if !positioned {
+                        // Every file is open at its checkpoint or its start (or waited for): a line
+                        // written from now on is read.
+                        positioned = true
+                        for (follower, _, _, _) in self.followers { self.readiness.mark(Self.source(follower.path), .ready) }
+                    }
                     if chunks.isEmpty {
                         self.spareFrames = []
                         try await Task.sleep(for: self.pollInterval)
@@ -173,7 +187,11 @@ final class FileTailService: Service, @unchecked Sendable {
             frames.reserveCapacity(chunk.lines.count * 1536)
             let source = Self.source(path)
             let positionPrefix = Self.positionPrefix(identity)
-            let lines = converter.builder.fileLines(source: source, path: path, positionPrefix: positionPrefix)
+            // The origin names the file read (`auth.log.3.gz`); the event ID, the configured path's
+            // source and the file's identity, whichever name it is read by.
+            let lines = converter.builder.fileLines(source: source, path: chunk.fileName ?? path, positionPrefix: positionPrefix)
+            var logins = sshLogins.removeValue(forKey: path) ?? SSHLoginTracker()
+            defer { sshLogins[path] = logins }
             for line in chunk.lines {
                 let origin = lines.origin(offset: line.offset)
                 let outcome: LogLineConverter.Outcome
@@ -182,7 +200,7 @@ final class FileTailService: Service, @unchecked Sendable {
                     else { continue }
                     // The stanza's position is its Start-Date line's: reading it again yields the same event ID.
                     let stanzaOrigin = HostRecordBuilder.Origin.fileLine(
-                        source: source, position: positionPrefix + String(stanza.start), path: path, offset: stanza.start)
+                        source: source, position: positionPrefix + String(stanza.start), path: chunk.fileName ?? path, offset: stanza.start)
                     outcome = converter.convertAptStanza(stanza.fields, utcOffsetSeconds: offset, notBefore: notBefore, origin: stanzaOrigin)
                     rememberFinished(AptRun(fields: stanza.fields, utcOffsetSeconds: offset).map { [$0] } ?? [])
                 } else if format == .dpkg {
@@ -200,7 +218,11 @@ final class FileTailService: Service, @unchecked Sendable {
                         line.text, format: format, reference: now, utcOffsetSeconds: offset, notBefore: notBefore, origin: origin)
                 }
                 switch consume outcome {  // the record is not copied (a copy retains each of its strings)
-                case .record(let record):
+                case .record(var record):
+                    guard logins.fold(&record) else {
+                        counts.ignored += 1  // another record of the same attempt says it all
+                        continue
+                    }
                     add { record.writeCanonicalJSON(to: &$0) }
                     counts.records += 1
                 case .ignored: counts.ignored += 1
@@ -232,10 +254,19 @@ final class FileTailService: Service, @unchecked Sendable {
                 add { $0.append(contentsOf: record) }
             case .unreadable(let error):
                 logger.error("cannot read a log file; waiting until it can be read", metadata: ["file": "\(path)", "error": "\(String(cString: strerror(error)))"])
-            case .lostPlace:
+            case .lostPlace(let lost):
+                // No rotation holds the file the checkpoint names: the lines it held after the
+                // checkpoint are lost, and the trail says so.
                 logger.warning(
-                    "the file the checkpoint names is gone (rotated and compressed or deleted while the agent was down); reading from the start",
-                    metadata: ["file": "\(path)"])
+                    "no rotation holds the file the checkpoint names (rotated away and deleted while the agent was down); its lines after the checkpoint are lost; reading on from the rotations written since",
+                    metadata: ["file": "\(path)", "lostFile": "\(lost.identity?.positionKey ?? "-")", "offset": "\(lost.offset)"])
+                tamperSequence += 1
+                var details: [String: JSONValue] = ["lostFileOffset": .integer(Int64(lost.offset))]
+                if let identity = lost.identity { details["lostFile"] = .string(identity.positionKey) }
+                if let savedAt = lost.savedAt { details["lastReadAt"] = .string(TrailTime.format(Date(timeIntervalSince1970: savedAt))) }
+                let record = try agentRecords.logFileTampered(eventName: "LogGap", path: path, details: details, now: now, sequence: tamperSequence)
+                    .canonicalJSON()
+                add { $0.append(contentsOf: record) }
             }
         }
         logger.debug(

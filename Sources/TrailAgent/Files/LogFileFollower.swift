@@ -35,8 +35,10 @@ final class LogFileFollower {
         case truncated(explained: Bool, previousOffset: Int)
         case removed
         case rotated
-        /// The checkpoint named a file that can no longer be found; reading restarts at the path's beginning.
-        case lostPlace
+        /// The checkpoint's file can no longer be found (rotated away and deleted, or deleted while
+        /// the agent was down): what it held after the checkpoint is lost. Reading goes on in the
+        /// rotations written since, then the path.
+        case lostPlace(LogFileCheckpoint)
         /// The path exists but cannot be opened (reported once until it can).
         case unreadable(errno: Int32)
     }
@@ -44,6 +46,8 @@ final class LogFileFollower {
     struct Chunk {
         /// The file the lines come from (`nil` only when there are none).
         var identity: LogFileIdentity?
+        /// Its name: the path, or the rotation read (`auth.log.3.gz`).
+        var fileName: String?
         var lines: [Line]
         /// The checkpoint to commit with these lines.
         var checkpoint: LogFileCheckpoint
@@ -66,6 +70,8 @@ final class LogFileFollower {
 
     private struct Stream {
         var descriptor: Int32
+        /// The name it was opened by: the path, or a rotation's.
+        var name: String
         var identity: LogFileIdentity?
         /// Offset just past the last complete line handed out.
         var offset: Int
@@ -85,7 +91,7 @@ final class LogFileFollower {
             offset = 0
             carry = []
             discarding = false
-            identity = LogFileIdentity.of(descriptor: descriptor)
+            identity = LogFileIdentity.of(descriptor: descriptor)  // the live file (never a decompressed copy)
             emptySince = identity == nil ? Date() : nil
         }
     }
@@ -93,13 +99,14 @@ final class LogFileFollower {
     private var stream: Stream?
     /// Rotated files to read whole after the current one, oldest first (catching up after a
     /// restart). Opened when the catch-up is planned, so later rotations cannot swap them.
-    private var catchUp: [Int32] = []
+    private var catchUp: [(descriptor: Int32, name: String)] = []
     /// The live file to go on with once the finished ones are read (opened at the same moment).
     private var nextLive: Stream?
     /// When the catch-up was planned: a rotation newer than this was made while catching up.
     private var plannedAt: Date?
-    /// Heads of the files read (or planned to be), so a new copy is told from one already read.
-    private var knownHeads: Set<String> = []
+    /// The files read (or planned to be) by their heads, so a new copy is told from one already
+    /// read, and a compressed rotation's lines keep the inode the file had when it was live.
+    private var known: [String: LogFileIdentity] = [:]
     private var pendingEvents: [Event] = []
     private var removedReported = false
     private var unreadableReported = false
@@ -121,7 +128,7 @@ final class LogFileFollower {
     deinit {
         if let stream { close(stream.descriptor) }
         if let nextLive { close(nextLive.descriptor) }
-        catchUp.forEach { close($0) }
+        catchUp.forEach { close($0.descriptor) }
     }
 
     /// Reads what is new. Returns `nil` when there is nothing to commit (poll again later).
@@ -136,21 +143,23 @@ final class LogFileFollower {
         if let current = stream, !current.finished, current.identity == nil, let since = current.emptySince,
             Self.size(current.descriptor) > 0, let copy = newCopy(since: since, live: current)
         {
-            var copied = Stream(descriptor: copy, identity: LogFileIdentity.of(descriptor: copy), offset: 0, lastGrowth: now)
+            var copied = Stream(descriptor: copy.descriptor, name: copy.name, identity: identity(of: copy.descriptor, name: copy.name), offset: 0, lastGrowth: now)
             copied.finished = true
-            if let head = copied.identity?.head { knownHeads.insert(head) }
+            remember(copied.identity)
             nextLive = current
             stream = copied
         }
         var lines: [Line] = []
         var oversized = 0
         var identity: LogFileIdentity?
+        var fileName: String?
         if var current = stream {
             let grew = read(&current, into: &lines, oversized: &oversized, now: now)
             identity = current.identity
-            if let head = current.identity?.head {
+            fileName = current.name
+            if current.identity != nil {
                 current.emptySince = nil
-                if knownHeads.count < 4096 { knownHeads.insert(head) }
+                remember(current.identity)
             }
             stream = current
             if !grew {
@@ -165,7 +174,7 @@ final class LogFileFollower {
         let checkpoint = LogFileCheckpoint(identity: stream?.identity, offset: stream?.offset ?? 0)
         if lines.isEmpty && events.isEmpty && oversized == 0 && checkpoint.samePlace(as: lastCheckpoint) { return nil }
         lastCheckpoint = checkpoint
-        return Chunk(identity: identity, lines: lines, checkpoint: checkpoint, events: events, oversizedLines: oversized)
+        return Chunk(identity: identity, fileName: fileName, lines: lines, checkpoint: checkpoint, events: events, oversizedLines: oversized)
     }
 
     // MARK: - Opening
@@ -178,21 +187,21 @@ final class LogFileFollower {
                 stream = found
                 return
             }
-            if checkpoint.identity != nil { pendingEvents.append(.lostPlace) }
+            if checkpoint.identity != nil { pendingEvents.append(.lostPlace(checkpoint)) }
             // The checkpoint's file is gone, or it was the path's empty new file: whatever was
             // written after the checkpoint is in the rotations last modified since, then the path.
             if let savedAt = checkpoint.savedAt {
-                let newer = RotatedLogFiles.chain(of: path).filter { Self.modified($0) > savedAt }.sorted { Self.modified($0) < Self.modified($1) }
-                let opened = newer.compactMap { RotatedLogFiles.open($0) }
+                let newer = RotatedLogFiles.chain(of: path).filter { Self.modified($0) > savedAt }.reversed()
+                let opened = newer.compactMap { name in RotatedLogFiles.open(name).map { (descriptor: $0, name: name) } }
                 if let first = opened.first {
-                    var rotated = Stream(descriptor: first, identity: LogFileIdentity.of(descriptor: first), offset: 0, lastGrowth: now)
+                    var rotated = Stream(descriptor: first.descriptor, name: first.name, identity: identity(of: first.descriptor, name: first.name), offset: 0, lastGrowth: now)
                     rotated.finished = true
                     stream = rotated
                     catchUp = Array(opened.dropFirst())
                     plannedAt = Date().addingTimeInterval(-1)
-                    knownHeads = Set(opened.compactMap { LogFileIdentity.of(descriptor: $0)?.head })
+                    for file in opened { remember(identity(of: file.descriptor, name: file.name)) }
                     if let live = Self.open(path) {
-                        nextLive = Self.liveStream(live, now: now)
+                        nextLive = liveStream(live, now: now)
                     }
                     return
                 }
@@ -203,7 +212,7 @@ final class LogFileFollower {
         var info = stat()
         fstat(descriptor, &info)
         let offset = startAt == .end ? Int(info.st_size) : 0
-        var opened = Stream(descriptor: descriptor, identity: LogFileIdentity.of(descriptor: descriptor), offset: offset, lastGrowth: now)
+        var opened = Stream(descriptor: descriptor, name: path, identity: LogFileIdentity.of(descriptor: descriptor), offset: offset, lastGrowth: now)
         if opened.identity == nil { opened.emptySince = Date() }
         if startAt == .end, opened.identity == nil {
             opened.offset = 0  // no complete first line yet: nothing to skip
@@ -218,7 +227,7 @@ final class LogFileFollower {
             if let identity = LogFileIdentity.of(descriptor: descriptor), identity.inode == wanted.inode,
                 identity.head == wanted.head, Self.size(descriptor) >= checkpoint.offset
             {
-                return Stream(descriptor: descriptor, identity: wanted, offset: checkpoint.offset, lastGrowth: now)
+                return Stream(descriptor: descriptor, name: path, identity: wanted, offset: checkpoint.offset, lastGrowth: now)
             }
             close(descriptor)
         }
@@ -228,13 +237,14 @@ final class LogFileFollower {
             if wanted.sameContent(descriptor: descriptor), Self.size(descriptor) >= checkpoint.offset {
                 // Rotated (perhaps compressed) while the agent was down: finish it, then every
                 // newer rotation, then the path.
-                var found = Stream(descriptor: descriptor, identity: wanted, offset: checkpoint.offset, lastGrowth: now)
+                var found = Stream(descriptor: descriptor, name: candidate, identity: wanted, offset: checkpoint.offset, lastGrowth: now)
                 found.finished = true
-                catchUp = chain[..<index].reversed().compactMap { RotatedLogFiles.open($0) }
+                catchUp = chain[..<index].reversed().compactMap { name in RotatedLogFiles.open(name).map { (descriptor: $0, name: name) } }
                 plannedAt = Date().addingTimeInterval(-1)  // ctime has coarse granularity
-                knownHeads = Set([wanted.head] + catchUp.compactMap { LogFileIdentity.of(descriptor: $0)?.head })
+                remember(wanted)
+                for file in catchUp { remember(identity(of: file.descriptor, name: file.name)) }
                 if let live = Self.open(path) {
-                    nextLive = Self.liveStream(live, now: now)
+                    nextLive = liveStream(live, now: now)
                 }
                 return found
             }
@@ -341,8 +351,8 @@ final class LogFileFollower {
             // A copy or a rotated file read to its end: go on with the next newer rotation, or the path.
             finishCurrent()
             if !catchUp.isEmpty {
-                let descriptor = catchUp.removeFirst()
-                var rotated = Stream(descriptor: descriptor, identity: LogFileIdentity.of(descriptor: descriptor), offset: 0, lastGrowth: now)
+                let next = catchUp.removeFirst()
+                var rotated = Stream(descriptor: next.descriptor, name: next.name, identity: identity(of: next.descriptor, name: next.name), offset: 0, lastGrowth: now)
                 rotated.finished = true
                 stream = rotated
             } else if var live = nextLive {
@@ -353,28 +363,28 @@ final class LogFileFollower {
                 live.lastGrowth = now
                 if let identity = live.identity, !identity.sameContent(descriptor: live.descriptor) {
                     live.identity = LogFileIdentity.of(descriptor: live.descriptor)
-                    if let copy = RotatedLogFiles.chain(of: path).lazy.compactMap({ name -> Int32? in
+                    if let copy = RotatedLogFiles.chain(of: path).lazy.compactMap({ name -> (descriptor: Int32, name: String)? in
                         guard let descriptor = RotatedLogFiles.open(name) else { return nil }
-                        if identity.sameContent(descriptor: descriptor) { return descriptor }
+                        if identity.sameContent(descriptor: descriptor) { return (descriptor, name) }
                         close(descriptor)
                         return nil
                     }).first {
-                        var copied = Stream(descriptor: copy, identity: identity, offset: 0, lastGrowth: now)
+                        var copied = Stream(descriptor: copy.descriptor, name: copy.name, identity: identity, offset: 0, lastGrowth: now)
                         copied.finished = true
                         stream = copied
                         nextLive = live
-                        knownHeads.insert(identity.head)
+                        remember(identity)
                         return
                     }
                     pendingEvents.append(.truncated(explained: false, previousOffset: 0))
                 } else if let plannedAt, let copy = newCopy(since: plannedAt, live: live) {
                     // The live file was written, copied and truncated before it was looked at
                     // (its identity, if learned at all, is of what came after): its lines are in the copy.
-                    var copied = Stream(descriptor: copy, identity: LogFileIdentity.of(descriptor: copy), offset: 0, lastGrowth: now)
+                    var copied = Stream(descriptor: copy.descriptor, name: copy.name, identity: identity(of: copy.descriptor, name: copy.name), offset: 0, lastGrowth: now)
                     copied.finished = true
                     stream = copied
                     nextLive = live
-                    if let head = copied.identity?.head { knownHeads.insert(head) }
+                    remember(copied.identity)
                     return
                 }
                 plannedAt = nil
@@ -414,27 +424,27 @@ final class LogFileFollower {
         finishCurrent()
         guard let oldest = newer.first else {
             if let live {
-                stream = Self.liveStream(live, now: now)
+                stream = liveStream(live, now: now)
             }
             return
         }
         // Behind by more than one rotation: go on with the file rotated right after this one, read
         // like the current file was (a writer may still be appending to it until it reopens), and
         // leave it the same way after the grace: one rotation at a time, then the path.
-        for descriptor in newer.dropFirst() { close(descriptor) }
+        for file in newer.dropFirst() { close(file.descriptor) }
         if let live { close(live) }
-        stream = Stream(descriptor: oldest, identity: LogFileIdentity.of(descriptor: oldest), offset: 0, lastGrowth: now)
+        stream = Stream(descriptor: oldest.descriptor, name: oldest.name, identity: identity(of: oldest.descriptor, name: oldest.name), offset: 0, lastGrowth: now)
     }
 
     /// The rotations made after `current`'s own, opened, oldest first: empty when `current` is
     /// the newest rotation (the usual case) or is not found among them (then nothing is guessed).
-    private func rotationsNewer(than current: Stream, info: stat, live: Int32?) -> [Int32] {
+    private func rotationsNewer(than current: Stream, info: stat, live: Int32?) -> [(descriptor: Int32, name: String)] {
         var liveInfo = stat()
         if let live { fstat(live, &liveInfo) }
-        var newer: [Int32] = []
+        var newer: [(descriptor: Int32, name: String)] = []
         for name in RotatedLogFiles.chain(of: path) {
             var candidate = stat()
-            if !name.hasSuffix(".gz"), stat(name, &candidate) == 0 {
+            if !RotatedLogFiles.isCompressed(name), stat(name, &candidate) == 0 {
                 if UInt64(candidate.st_ino) == UInt64(info.st_ino) && UInt64(candidate.st_dev) == UInt64(info.st_dev) {
                     return newer.reversed()
                 }
@@ -445,20 +455,20 @@ final class LogFileFollower {
                 close(descriptor)  // the current file, compressed since
                 return newer.reversed()
             }
-            newer.append(descriptor)
+            newer.append((descriptor, name))
         }
-        for descriptor in newer { close(descriptor) }
+        for file in newer { close(file.descriptor) }
         return []
     }
 
     /// The newest rotation, if it was last written after `since`, is none of the files read, and
     /// is not the live file itself (renamed, perhaps compressed): a copytruncate's copy.
-    private func newCopy(since: Date, live: Stream) -> Int32? {
+    private func newCopy(since: Date, live: Stream) -> (descriptor: Int32, name: String)? {
         guard let newest = RotatedLogFiles.chain(of: path).first, Self.modified(newest) >= since.timeIntervalSince1970 else { return nil }
         guard let descriptor = RotatedLogFiles.open(newest) else { return nil }
         let head = LogFileIdentity.of(descriptor: descriptor)?.head
         let liveHead = LogFileIdentity.of(descriptor: live.descriptor)?.head
-        if let head, !knownHeads.contains(head), head != liveHead { return descriptor }
+        if let head, known[head] == nil, head != liveHead { return (descriptor, newest) }
         close(descriptor)
         return nil
     }
@@ -477,13 +487,15 @@ final class LogFileFollower {
         guard shrank || !identity.sameContent(descriptor: current.descriptor) else { return }
         // copytruncate: the copy holds what was written before the truncation.
         let previous = current.offset
-        for candidate in Self.rotatedNames(path) {
-            guard let descriptor = Self.open(candidate) else { continue }
+        // The copy is the newest rotation, whatever its scheme (`PATH.1`, `PATH-20261204`, compressed at once).
+        let candidates = Self.rotatedNames(path) + RotatedLogFiles.chain(of: path).prefix(3).filter { !Self.rotatedNames(path).contains($0) }
+        for candidate in candidates {
+            guard let descriptor = RotatedLogFiles.open(candidate) else { continue }
             if identity.sameContent(descriptor: descriptor) {
                 pendingEvents.append(.truncated(explained: true, previousOffset: previous))
                 current.restartFromBeginning()
                 if Self.size(descriptor) > previous {
-                    var copy = Stream(descriptor: descriptor, identity: identity, offset: previous, lastGrowth: now)
+                    var copy = Stream(descriptor: descriptor, name: candidate, identity: identity, offset: previous, lastGrowth: now)
                     copy.finished = true
                     stream = copy
                     nextLive = current  // then the truncated file itself, from its start
@@ -513,8 +525,8 @@ final class LogFileFollower {
     }
 
     /// A live file from its start; an empty one remembers since when it has been seen empty.
-    private static func liveStream(_ descriptor: Int32, now: ContinuousClock.Instant) -> Stream {
-        var opened = Stream(descriptor: descriptor, identity: LogFileIdentity.of(descriptor: descriptor), offset: 0, lastGrowth: now)
+    private func liveStream(_ descriptor: Int32, now: ContinuousClock.Instant) -> Stream {
+        var opened = Stream(descriptor: descriptor, name: path, identity: LogFileIdentity.of(descriptor: descriptor), offset: 0, lastGrowth: now)
         if opened.identity == nil { opened.emptySince = Date() }
         return opened
     }
@@ -537,9 +549,30 @@ final class LogFileFollower {
 
     private func openPathFromStart(now: ContinuousClock.Instant) {
         guard let descriptor = openPath() else { return }
-        var opened = Stream(descriptor: descriptor, identity: LogFileIdentity.of(descriptor: descriptor), offset: 0, lastGrowth: now)
+        var opened = Stream(descriptor: descriptor, name: path, identity: LogFileIdentity.of(descriptor: descriptor), offset: 0, lastGrowth: now)
         if opened.identity == nil { opened.emptySince = Date() }
         stream = opened
+    }
+
+    /// The identity of the rotation `name` opened as `descriptor`. A compressed one is read from a
+    /// temporary copy whose inode says nothing: it takes the inode of the file it was when that
+    /// file was read live (same head), else none, and its lines' event IDs then derive from its
+    /// head and their offsets alone (``LogFileIdentity/positionKey``).
+    private func identity(of descriptor: Int32, name: String) -> LogFileIdentity? {
+        guard var identity = LogFileIdentity.of(descriptor: descriptor) else { return nil }
+        if RotatedLogFiles.isCompressed(name) {
+            if let seen = known[identity.head], seen.inode != 0 { return seen }
+            identity.device = 0
+            identity.inode = 0
+        }
+        return identity
+    }
+
+    /// Keeps `identity` among the files known by head (the one with a real inode wins).
+    private func remember(_ identity: LogFileIdentity?) {
+        guard let identity, known.count < 4096 else { return }
+        if let seen = known[identity.head], seen.inode != 0 { return }
+        known[identity.head] = identity
     }
 
     // MARK: - Files

@@ -48,8 +48,10 @@ struct LogFileIdentity: Hashable, Sendable, Codable {
         ContentFingerprint.of(bytes)
     }
 
-    /// The part of an event's position that names the file (device left out: it may change across boots).
-    var positionKey: String { "ino=\(inode);head=\(head)" }
+    /// The part of an event's position that names the file (device left out: it may change across
+    /// boots). A file known only from a compressed rotation has no inode of its own (0, which no
+    /// file has): its head names it.
+    var positionKey: String { inode == 0 ? "head=\(head)" : "ino=\(inode);head=\(head)" }
 }
 
 /// A tailed file's checkpoint: which file, and the offset just past the last line consumed.

@@ -29,9 +29,15 @@ final class JournalReader: @unchecked Sendable {
     private let spool: Spool
     private let converter: JournalEntryConverter
     private let agentRecords: AgentRecordBuilder
+    private let readiness: SourceReadiness
     private let logger: Logger
+
+    /// The journal's name among the agent's sources.
+    static let sourceName = "journal"
     private let stopRequested = Atomic<Bool>(false)
     private(set) var counters = Counters()
+    /// One SSH attempt, one record (reader thread only).
+    private var sshLogins = SSHLoginTracker()
 
     /// Entries per committed batch at most.
     static let batchEntries = 2000
@@ -56,12 +62,16 @@ final class JournalReader: @unchecked Sendable {
         var description: String { "a journal file was truncated while it was being read (SIGBUS); the batch being read is discarded" }
     }
 
-    init(directory: String?, readFrom: AgentConfiguration.ReadFrom, spool: Spool, converter: JournalEntryConverter, agentRecords: AgentRecordBuilder, logger: Logger) {
+    init(
+        directory: String?, readFrom: AgentConfiguration.ReadFrom, spool: Spool, converter: JournalEntryConverter, agentRecords: AgentRecordBuilder,
+        readiness: SourceReadiness, logger: Logger
+    ) {
         self.directory = directory
         self.readFrom = readFrom
         self.spool = spool
         self.converter = converter
         self.agentRecords = agentRecords
+        self.readiness = readiness
         self.logger = logger
     }
 
@@ -115,6 +125,7 @@ final class JournalReader: @unchecked Sendable {
                 let onUnreadEntry = try position(journal)
                 if !following {
                     following = true
+                    readiness.mark(Self.sourceName, .ready)
                     logger.info("following the journal")
                 }
                 lastError = nil
@@ -123,6 +134,7 @@ final class JournalReader: @unchecked Sendable {
             } catch {
                 // Logged once per distinct failure, then retried every second.
                 if !recordTruncation() && lastError != "\(error)" { logger.error("cannot read the journal; retrying", metadata: ["error": "\(error)"]) }
+                if !following { readiness.mark(Self.sourceName, .failed, detail: "\(error)") }
                 lastError = "\(error)"
                 DedicatedThread.sleep(for: .seconds(1))
             }
@@ -325,7 +337,8 @@ final class JournalReader: @unchecked Sendable {
         let identifier = fields.identifier ?? fields.command ?? ""
         let message = fields.message ?? ""
         let unit = fields.unit ?? fields.systemdUnit
-        let (selected, outcome) = converter.activity(identifier: identifier, message: message, unit: unit)
+        let sender = JournalSender(uid: fields.uid, effectiveCapabilities: fields.effectiveCapabilities)
+        let (selected, outcome) = converter.activity(identifier: identifier, message: message, unit: unit, sender: sender)
         guard let activity = selected else {
             switch outcome {
             case .excluded: counters.excluded += 1
@@ -337,8 +350,15 @@ final class JournalReader: @unchecked Sendable {
         let entry = JournalEntry(
             cursor: try journal.cursor(), realtimeMicroseconds: try journal.realtimeMicroseconds(),
             sourceRealtimeMicroseconds: fields.sourceRealtime.flatMap { UInt64($0) }, identifier: identifier, message: message,
-            pid: (fields.syslogPID ?? fields.pid).flatMap { Int($0) }, unit: unit, bootID: fields.bootID, transport: fields.transport)
-        records.append(converter.record(for: activity, entry: entry).canonicalJSON())
+            // journald's `_PID`, not the logger's own `SYSLOG_PID` claim: it ties sshd's lines together.
+            pid: (fields.pid ?? fields.syslogPID).flatMap { Int($0) }, unit: unit, bootID: fields.bootID, transport: fields.transport,
+            sender: sender)
+        var record = converter.record(for: activity, entry: entry)
+        guard sshLogins.fold(&record) else {
+            counters.ignored += 1
+            return
+        }
+        records.append(record.canonicalJSON())
         counters.records += 1
     }
 
@@ -355,6 +375,8 @@ final class JournalReader: @unchecked Sendable {
         var bootID: String?
         var transport: String?
         var sourceRealtime: String?
+        var uid: String?
+        var effectiveCapabilities: String?
 
         init(_ journal: JournalHandle) {
             journal.forEachField { name, value in
@@ -370,6 +392,8 @@ final class JournalReader: @unchecked Sendable {
                 case 7: bootID = text()
                 case 8: transport = text()
                 case 9: sourceRealtime = text()
+                case 10: uid = text()
+                case 11: effectiveCapabilities = text()
                 default: break
                 }
             }
@@ -378,7 +402,7 @@ final class JournalReader: @unchecked Sendable {
         /// The names above, as static strings compared by their bytes (no String per field).
         static let names: [StaticString] = [
             "SYSLOG_IDENTIFIER", "_COMM", "MESSAGE", "SYSLOG_PID", "_PID", "UNIT", "_SYSTEMD_UNIT", "_BOOT_ID", "_TRANSPORT",
-            "_SOURCE_REALTIME_TIMESTAMP",
+            "_SOURCE_REALTIME_TIMESTAMP", "_UID", "_CAP_EFFECTIVE",
         ]
 
         /// The position of `name` in ``names``.

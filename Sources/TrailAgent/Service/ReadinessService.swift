@@ -2,28 +2,32 @@
 
 import Logging
 import ServiceLifecycle
+import TrailCore
 import TrailSystemd
 
 /// Tells systemd the daemon is ready (`READY=1`) and, on shutdown, that it is stopping.
 ///
-/// It waits for `gate` (the application socket is listening), so `READY=1` is true when sent.
+/// It waits for every source to take its place (``SourceReadiness``: the socket listens, the
+/// journal and the files are positioned), so `READY=1` is true when sent: what happens after it
+/// is read.
 struct ReadinessService: Service {
     private let status: String
-    private let gate: StartupGate
+    private let sources: SourceReadiness
     private let logger: Logger
 
-    init(status: String, gate: StartupGate, logger: Logger) {
+    init(status: String, sources: SourceReadiness, logger: Logger) {
         self.status = status
-        self.gate = gate
+        self.sources = sources
         self.logger = logger
     }
 
     func run() async throws {
         let notifier = SystemdNotifier()
-        while !gate.isOpen {
+        while !sources.isSettled {
             if Task.isShuttingDownGracefully || Task.isCancelled { return }
             try? await Task.sleep(for: .milliseconds(5))
         }
+        logger.info("agent ready", metadata: ["sources": "\(String(decoding: sources.report.serialized(), as: UTF8.self))"])
         if notifier.ready(status: status) {
             logger.debug("notified systemd: READY=1")
         }

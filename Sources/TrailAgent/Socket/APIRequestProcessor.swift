@@ -25,6 +25,7 @@ struct APIRequestProcessor: Sendable {
     let spool: Spool
     let builder: ApplicationRecordBuilder
     let rateLimiter: ApplicationRateLimiter
+    let readiness: SourceReadiness
     let logger: Logger
 
     func handle(_ request: Request, peer: PeerCredentials, respond: @escaping @Sendable (Response) -> Void) {
@@ -35,7 +36,14 @@ struct APIRequestProcessor: Sendable {
             let query = parts.count > 1 ? parts[1].split(separator: "&") : []
             postEvents(request, partial: query.contains("partial=true") || query.contains("partial=1"), peer: peer, respond: respond)
         case ("GET", "/v1/health"):
-            respond(Response(status: 200, body: ["status": "ok", "pendingRecords": .integer(Int64(spool.pendingRecords))]))
+            // 503 until every source has taken its place, so `curl --fail` loops wait for it.
+            let settled = readiness.isSettled
+            respond(Response(
+                status: settled ? 200 : 503,
+                body: [
+                    "status": .string(settled ? "ok" : "starting"), "pendingRecords": .integer(Int64(spool.pendingRecords)),
+                    "sources": readiness.report,
+                ]))
         case (_, "/v1/events"), (_, "/v1/health"):
             respond(Self.error(405, EventValidationError(.invalidRequest, "\(request.method) is not allowed on \(path)")))
         default:

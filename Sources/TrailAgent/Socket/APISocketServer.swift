@@ -20,19 +20,22 @@ import Glibc
 public final class APISocketServer: Service {
     private let configuration: AgentConfiguration
     private let processor: APIRequestProcessor
-    private let ready: StartupGate
+    private let readiness: SourceReadiness
     private let logger: Logger
 
-    init(configuration: AgentConfiguration, processor: APIRequestProcessor, ready: StartupGate, logger: Logger) {
+    /// The socket's name among the agent's sources.
+    static let sourceName = "socket"
+
+    init(configuration: AgentConfiguration, processor: APIRequestProcessor, readiness: SourceReadiness, logger: Logger) {
         self.configuration = configuration
         self.processor = processor
-        self.ready = ready
+        self.readiness = readiness
         self.logger = logger
     }
 
     public func run() async throws {
         let channel = try await Self.bind(configuration: configuration, processor: processor, logger: logger)
-        ready.open()
+        readiness.mark(Self.sourceName, .ready)
         try await withGracefulShutdownHandler {
             try await channel.closeFuture.get()
         } onGracefulShutdown: {

@@ -50,13 +50,19 @@ public struct AgentRecordBuilder: Sendable {
     }
 
     /// A tailed log file changed in a way no rotation explains: `LogTruncated` (it shrank or was
-    /// rewritten) or `LogRemoved` (deleted). Wiping auth.log is what an intruder does.
+    /// rewritten), `LogRemoved` (deleted), or `LogGap` (the file the agent was reading when it
+    /// stopped is in no rotation any more: its lines after that point were never read). Wiping
+    /// auth.log is what an intruder does.
     public func logFileTampered(eventName: String, path: String, details: [String: JSONValue], now: Date, sequence: Int) -> CloudTrailRecord {
         var parameters = details
         parameters["path"] = .string(path)
         var record = record(eventName: eventName, now: now, parameters: parameters, sequence: sequence)
         record.errorCode = eventName
-        record.errorMessage = eventName == "LogRemoved" ? "\(path) was deleted" : "\(path) shrank or was rewritten without a rotation"
+        record.errorMessage = switch eventName {
+        case "LogRemoved": "\(path) was deleted"
+        case "LogGap": "the file of \(path) the agent was reading is in no rotation any more; the lines it held after the last one read are lost"
+        default: "\(path) shrank or was rewritten without a rotation"
+        }
         return record
     }
 

@@ -22,7 +22,7 @@ public enum AuthLogParser {
 
     /// Every syslog identifier some rule below understands (PAM lines come from these programs too).
     public static let identifiers: [String] = [
-        "sshd", "sudo", "su", "useradd", "userdel", "usermod", "groupadd", "groupdel", "groupmod", "gpasswd", "passwd", "chpasswd",
+        "sshd", "sshd-session", "sshd-auth", "sudo", "su", "useradd", "userdel", "usermod", "groupadd", "groupdel", "groupmod", "gpasswd", "passwd", "chpasswd",
         "chage", "chfn", "chsh", "systemd-logind", "CRON", "cron", "login", "systemd", "(systemd)",
     ]
 
@@ -37,7 +37,7 @@ public enum AuthLogParser {
             return pam(text)
         }
         switch identifier {
-        case "sshd": return sshd(text)
+        case "sshd", "sshd-session", "sshd-auth": return sshd(text)
         case "sudo": return sudo(text)
         case "su": return su(text)
         case "useradd", "userdel", "usermod", "groupadd", "groupdel", "groupmod", "gpasswd", "passwd", "chpasswd", "chage", "chfn", "chsh":
@@ -64,92 +64,153 @@ public enum AuthLogParser {
     static let sshdChatter: [StaticString] = [
         "Received disconnect from ", "Disconnected from user ", "Connection closed by ", "Disconnected from ", "Connection from ",
         "Server listening on ", "Received signal ", "error: ", "Connection reset by ", "pam_env(", "Timeout before authentication",
-        "banner exchange", "Unable to negotiate", "fatal: ", "userauth_", "Postponed ", "maximum authentication attempts", "message repeated",
-        "PAM ", "Starting session", "User child is on pid", "Close session", "Changed root directory", "Transferred", "syslogin_perform_logout",
+        "banner exchange", "Unable to negotiate", "fatal: ", "userauth_", "Postponed ", "Partial ", "maximum authentication attempts",
+        "message repeated", "PAM ", "Starting session", "User child is on pid", "Close session", "Changed root directory", "Transferred",
+        "syslogin_perform_logout", "drop connection #", "Disconnecting ", "User ", "Exiting on signal", "kex_exchange_identification",
+        "Bad remote protocol version",
     ]
 
+    /// sshd's lines when a client leaves before it authenticated: what precedes the account name,
+    /// and whether sshd knew that account.
     static let sshdPreauthDisconnects: [(prefix: StaticString, invalid: Bool)] = [
         ("Connection closed by authenticating user ", false), ("Disconnected from authenticating user ", false),
         ("Connection closed by invalid user ", true), ("Disconnected from invalid user ", true),
     ]
 
+    /// Where an sshd line names the client: the address and port sshd itself wrote, and where that
+    /// part of the line starts.
+    struct SSHRemote {
+        var address: String
+        var port: Int
+        /// The offset of the space before `from` or before the address.
+        var start: Int
+        /// What `auth_log` wrote after `ssh2: ` (the key's type and fingerprint).
+        var info: LogText?
+    }
+
+    /// How sshd ends the lines that name the client.
+    enum SSHRemoteForm {
+        /// `… from ADDR port N ssh2`, then nothing or `: INFO` (`auth_log`: Accepted, Failed).
+        case fromPortSSH2
+        /// `… from ADDR port N` at the end (`Invalid user`).
+        case fromPort
+        /// `… ADDR port N` at the end, before an optional ` [preauth]` (`sshpkt_fmt_connection_id`).
+        case addressPort
+    }
+
+    /// The client's address and port in `text`, read from the end: sshd writes them after the user
+    /// name the client chose, and a name may itself hold ` from 10.0.0.1 port 1` (sshd escapes
+    /// control bytes in it, not spaces). `nil` when the line does not end as sshd ends it (a name
+    /// so long that syslog cut the line).
+    static func sshRemote(_ text: LogText, _ form: SSHRemoteForm) -> SSHRemote? {
+        switch form {
+        case .fromPortSSH2:
+            // The last " from " followed by exactly sshd's ending; what follows `ssh2: ` is sshd's too.
+            var scope = text
+            while let found = scope.lastRange(of: " from ") {
+                scope = text.prefix(upTo: found.lowerBound)
+                let rest = text.suffix(from: found.upperBound)
+                guard let (address, port, end) = addressAndPort(rest) else { continue }
+                let after = rest.suffix(from: end)
+                guard let tail = after.after(" ssh2") else { continue }
+                if tail.isEmpty { return SSHRemote(address: address, port: port, start: found.lowerBound, info: nil) }
+                if let info = tail.after(": ") { return SSHRemote(address: address, port: port, start: found.lowerBound, info: info) }
+            }
+            return nil
+        case .fromPort:
+            guard let (addressStart, address, port) = addressAndPortAtEnd(text), addressStart >= 6,
+                text[(addressStart - 6)..<addressStart] == " from "
+            else { return nil }
+            return SSHRemote(address: address, port: port, start: addressStart - 6, info: nil)
+        case .addressPort:
+            var body = text
+            if text.hasSuffix(" [preauth]") { body = text.dropLast(10) } else if text.hasSuffix(" [postauth]") { body = text.dropLast(11) }
+            guard let (addressStart, address, port) = addressAndPortAtEnd(body), addressStart >= 1, body[addressStart - 1] == 32 else { return nil }
+            return SSHRemote(address: address, port: port, start: addressStart - 1, info: nil)
+        }
+    }
+
+    /// `ADDR port N` at the start of `text`: the address, the port, and the offset just past it.
+    static func addressAndPort(_ text: LogText) -> (String, Int, Int)? {
+        guard let space = text.firstIndex(of: 32), space > 0 else { return nil }
+        let address = text.prefix(upTo: space)
+        guard isAddress(address), let afterPort = text.suffix(from: space).after(" port ") else { return nil }
+        let digits = afterPort.digitPrefix
+        guard !digits.isEmpty, digits.count <= 5, let port = digits.integer, port <= 65_535 else { return nil }
+        return (address.string, port, text.count - afterPort.count + digits.count)
+    }
+
+    /// `ADDR port N` ending `text`: where the address starts, the address and the port.
+    static func addressAndPortAtEnd(_ text: LogText) -> (Int, String, Int)? {
+        guard let portWord = text.lastRange(of: " port ") else { return nil }
+        let digits = text.suffix(from: portWord.upperBound)
+        guard !digits.isEmpty, digits.count <= 5, digits.allSatisfy({ (48...57).contains($0) }), let port = digits.integer, port <= 65_535
+        else { return nil }
+        let before = text.prefix(upTo: portWord.lowerBound)
+        let addressStart = (before.lastIndex(of: 32) ?? -1) + 1
+        let address = before.suffix(from: addressStart)
+        guard isAddress(address) else { return nil }
+        return (addressStart, address.string, port)
+    }
+
+    /// What sshd writes for a client: an IPv4 or IPv6 address, or with `UseDNS` a host name.
+    static func isAddress(_ text: LogText) -> Bool {
+        !text.isEmpty && text.count <= 255
+            && text.allSatisfy { (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) || $0 == 46 || $0 == 58 || $0 == 45 || $0 == 37 || $0 == 95 }
+    }
+
     static func sshd(_ text: LogText) -> Outcome {
-        func remote(_ rest: LogText) -> (address: String?, port: Int?) {
-            // "... from 127.0.0.1 port 56438 ssh2" or "... 127.0.0.1 port 56438 [preauth]":
-            // the words after the first "from", the one before the first "port" and the one after it.
-            var scope = rest
-            var finder = rest.words
-            while let word = finder.next() {
-                if word == "from" {
-                    scope = rest.suffix(from: finder.offset)
-                    break
-                }
-            }
-            var words = scope.words
-            var first: LogText?
-            var previous: LogText?
-            while let word = words.next() {
-                if first == nil { first = word }
-                if word == "port" {
-                    guard let previous else { return (word.string, nil) }
-                    return (previous.string, words.next()?.integer)
-                }
-                previous = word
-            }
-            return (first?.string, nil)
-        }
-        if let rest = text.after("Accepted ") {
+        let accepted = text.hasPrefix("Accepted ")
+        if let rest = text.after("Accepted ") ?? text.after("Failed ") {
             // Accepted password for alice from 10.0.0.5 port 52144 ssh2[: RSA SHA256:...]
-            guard let method = rest.firstWord, let user = rest.suffix(from: method.count).after(" for ")?.firstWord else { return .unknown }
-            let (address, port) = remote(rest)
-            var parameters = Self.parameters("authMethod", .string(method.string))
-            if let port { parameters["port"] = .integer(Int64(port)) }
-            if let key = rest.afterFirst(": ") { parameters["key"] = .string(key.string) }
-            return .activity(HostActivity(
-                eventSource: "sshd.linux", eventName: "Login", userName: user.string, sourceIPAddress: address,
-                eventType: "AwsConsoleSignIn", requestParameters: parameters))
-        }
-        if let rest = text.after("Failed ") {
             // Failed password for [invalid user ]bob from 10.0.0.5 port 4000 ssh2
-            guard let method = rest.firstWord, var target = rest.suffix(from: method.count).after(" for ") else { return .unknown }
-            let afterInvalid = target.after("invalid user ")
-            let invalid = afterInvalid != nil
-            if let afterInvalid { target = afterInvalid }
-            guard let user = target.firstWord else { return .unknown }
-            let (address, port) = remote(target)
+            guard let method = rest.firstWord, let target = rest.suffix(from: method.count).after(" for "),
+                let remote = sshRemote(text, .fromPortSSH2)
+            else { return .unknown }
+            let invalid = !accepted && target.hasPrefix("invalid user ")
+            let nameStart = text.offset(of: target) + (invalid ? 13 : 0)
+            guard nameStart <= remote.start else { return .unknown }
+            let user = text[nameStart..<remote.start]
             let methodName = method.string
             var parameters = Self.parameters("authMethod", .string(methodName))
-            if let port { parameters["port"] = .integer(Int64(port)) }
+            parameters["port"] = .integer(Int64(remote.port))
+            if let key = remote.info { parameters["key"] = .string(key.string) }
             return .activity(HostActivity(
-                eventSource: "sshd.linux", eventName: "Login", userName: user.string, sourceIPAddress: address,
-                errorCode: invalid ? "InvalidUser" : "AuthFailure",
-                errorMessage: invalid ? "Failed \(methodName) for an account that does not exist" : "Failed \(methodName)",
-                eventType: "AwsConsoleSignIn", requestParameters: parameters, userNameIsUnverified: invalid))
+                eventSource: "sshd.linux", eventName: "Login", userName: user.string, sourceIPAddress: remote.address,
+                errorCode: accepted ? nil : invalid ? "InvalidUser" : "AuthFailure",
+                errorMessage: accepted ? nil : invalid ? "Failed \(methodName) for an account that does not exist" : "Failed \(methodName)",
+                eventType: "AwsConsoleSignIn", requestParameters: parameters, responseElements: consoleLogin(success: accepted),
+                userNameIsUnverified: invalid, unverifiedNameRange: invalid ? nameStart..<remote.start : nil))
         }
-        if let rest = text.after("Invalid user ") {
-            // Invalid user eve from 127.0.0.2 port 4000  (the name may be empty)
-            let user = rest.hasPrefix("from ") ? "" : rest.firstWord?.string ?? ""
-            let (address, port) = remote(rest)
-            var parameters: [String: JSONValue] = [:]
-            if let port { parameters["port"] = .integer(Int64(port)) }
-            return .activity(HostActivity(
-                eventSource: "sshd.linux", eventName: "Connect", userName: user, sourceIPAddress: address,
-                errorCode: "InvalidUser", errorMessage: "The client named an account that does not exist",
-                eventType: "AwsConsoleSignIn", requestParameters: parameters, userNameIsUnverified: true))
-        }
+        // "Invalid user eve from 127.0.0.2 port 4000": the attempt that follows is the record (its
+        // Failed line says the account does not exist), or the disconnect if none follows.
+        if text.hasPrefix("Invalid user ") { return .ignored }
         for (prefix, invalid) in sshdPreauthDisconnects {
+            // "Connection closed by invalid user eve 127.0.0.2 port 4000 [preauth]": the client left
+            // before it authenticated. An attempt of its own when the connection made none
+            // (``SSHLoginTracker`` drops it otherwise).
             guard let rest = text.after(prefix) else { continue }
-            let word = invalid && rest.hasPrefix("port ") ? nil : rest.firstWord
-            let (address, port) = remote(rest.dropFirst(word?.count ?? 0))
+            guard let remote = sshRemote(text, .addressPort) else { return .unknown }
+            let nameStart = text.offset(of: rest)
+            let user = nameStart <= remote.start ? text[nameStart..<remote.start].string : ""
             var parameters = Self.parameters("phase", .string("preauth"))
-            if let port { parameters["port"] = .integer(Int64(port)) }
+            parameters["port"] = .integer(Int64(remote.port))
             return .activity(HostActivity(
-                eventSource: "sshd.linux", eventName: "Disconnect", userName: word?.string ?? "", sourceIPAddress: address,
-                errorCode: "AuthenticationAbandoned", errorMessage: "The client disconnected before authenticating",
-                eventType: "AwsConsoleSignIn", requestParameters: parameters, userNameIsUnverified: invalid))
+                eventSource: "sshd.linux", eventName: "Login", userName: user, sourceIPAddress: remote.address,
+                errorCode: invalid ? "InvalidUser" : "AuthenticationAbandoned",
+                errorMessage: invalid
+                    ? "The client named an account that does not exist and disconnected before authenticating"
+                    : "The client disconnected before authenticating",
+                eventType: "AwsConsoleSignIn", requestParameters: parameters, responseElements: consoleLogin(success: false),
+                userNameIsUnverified: invalid, unverifiedNameRange: invalid && nameStart <= remote.start ? nameStart..<remote.start : nil))
         }
         for prefix in sshdChatter where text.hasPrefix(prefix) { return .ignored }
         return .unknown
+    }
+
+    /// CloudTrail's sign-in outcome member.
+    static func consoleLogin(success: Bool) -> [String: JSONValue] {
+        ["ConsoleLogin": .string(success ? "Success" : "Failure")]
     }
 
     // MARK: - sudo and su
@@ -167,7 +228,8 @@ public enum AuthLogParser {
         var user: LogText?
         var group: LogText?
         var command: LogText?
-        var rest = text.suffix(from: separator.upperBound)
+        let fields = text.suffix(from: separator.upperBound)
+        var rest = fields
         while true {
             let next = rest.range(of: " ; ")
             let part = next.map { rest.prefix(upTo: $0.lowerBound) } ?? rest
@@ -191,7 +253,18 @@ public enum AuthLogParser {
         var parameters = Self.parameters("command", .string(command.string))
         if let tty { parameters["tty"] = .string(tty.string) }
         if let directory { parameters["workingDirectory"] = .string(directory.string) }
-        let target = user?.string ?? "root"
+        // sudo writes the working directory as it is and a command's arguments unquoted when they
+        // hold no space, so a directory named "x ; USER=nobody ; COMMAND=/bin/true" and the
+        // arguments "; USER=root ; COMMAND=/bin/sh" both add a USER that sudo did not write, and
+        // the line reads both ways. Such a line is marked, and names root when any reading does:
+        // it can raise a false alarm, never hide a root command.
+        var target = user?.string ?? "root"
+        let candidates = sudoTargetCandidates(fields)
+        if Set(candidates).count > 1 {
+            parameters["ambiguous"] = .bool(true)
+            parameters["targetUserCandidates"] = .array(candidates.map(JSONValue.string))
+            if candidates.contains("root") { target = "root" }
+        }
         parameters["targetUser"] = .string(target)
         if let group { parameters["targetGroup"] = .string(group.string) }
         var errorCode: String?
@@ -204,6 +277,19 @@ public enum AuthLogParser {
         return .activity(HostActivity(
             eventSource: "sudo.linux", eventName: "RunCommand", userName: target, invokedBy: invoker.string,
             errorCode: errorCode, errorMessage: problem?.string, requestParameters: parameters))
+    }
+
+    /// Every `USER=` value of a sudo line, wherever ` ; USER=` appears in it.
+    static func sudoTargetCandidates(_ fields: LogText) -> [String] {
+        var candidates: [String] = []
+        var rest = fields
+        if let first = rest.after("USER=") { rest = first; candidates.append((first.range(of: " ; ").map { first.prefix(upTo: $0.lowerBound) } ?? first).string) }
+        while let found = rest.range(of: " ; USER=") {
+            let value = rest.suffix(from: found.upperBound)
+            candidates.append((value.range(of: " ; ").map { value.prefix(upTo: $0.lowerBound) } ?? value).string)
+            rest = value
+        }
+        return candidates
     }
 
     static func su(_ text: LogText) -> Outcome {
@@ -254,13 +340,18 @@ public enum AuthLogParser {
         if let rest = body.after("session opened for user ") {
             let (user, uid) = userAndUID(rest.firstWord)
             var invoker: String?
+            var invokerUID: Int?
             if let by = rest.afterFirst(" by ") {
-                let (name, _) = userAndUID(by.firstWord)
+                // "by alice(uid=1000)", or "by (uid=1002)" when PAM found no login name: the uid then says who.
+                let (name, byUID) = userAndUID(by.firstWord)
                 if !name.isEmpty { invoker = name }
+                invokerUID = byUID
             }
+            let bySSHD = service == "sshd"
             return .activity(HostActivity(
-                eventSource: source, eventName: "SessionStart", userName: user, uid: uid, invokedBy: service == "sshd" ? nil : invoker,
-                eventType: service == "cron" ? "AwsServiceEvent" : "AwsApiCall", requestParameters: ["pamService": .string(service)]))
+                eventSource: source, eventName: "SessionStart", userName: user, uid: uid, invokedBy: bySSHD ? nil : invoker,
+                eventType: service == "cron" ? "AwsServiceEvent" : "AwsApiCall", requestParameters: ["pamService": .string(service)],
+                invokerUID: bySSHD ? nil : invokerUID))
         }
         if let rest = body.after("session closed for user ") {
             let (user, uid) = userAndUID(rest.firstWord)
@@ -269,27 +360,50 @@ public enum AuthLogParser {
                 eventType: service == "cron" ? "AwsServiceEvent" : "AwsApiCall", requestParameters: ["pamService": .string(service)]))
         }
         if let rest = body.after("authentication failure;") {
-            var fields: [String: String] = [:]
-            for word in rest.split(32) {
-                if let equals = word.firstIndex(of: 61) { fields[word.prefix(upTo: equals).string] = word.suffix(from: equals + 1).string }
-            }
-            let user = fields["user"].flatMap { $0.isEmpty ? nil : $0 }
+            // sshd and su write their own line for the same failed attempt, with the address and
+            // the user (Failed password …, FAILED SU …): that line is the record.
+            if service == "sshd" || service == "su" || service == "su-l" { return .ignored }
+            let fields = pamFailureFields(rest)
+            let user = fields.user.flatMap { $0.isEmpty ? nil : $0 }
             var parameters = Self.parameters("pamService", .string(service))
-            if let tty = fields["tty"], !tty.isEmpty { parameters["tty"] = .string(tty) }
-            if let logname = fields["logname"], !logname.isEmpty { parameters["logname"] = .string(logname) }
-            let rhost = fields["rhost"].flatMap { $0.isEmpty ? nil : $0 }
-            let invoker = fields["ruser"].flatMap { $0.isEmpty || $0 == user ? nil : $0 }
+            if let tty = fields.tty, !tty.isEmpty { parameters["tty"] = .string(tty) }
+            if let logname = fields.logname, !logname.isEmpty { parameters["logname"] = .string(logname) }
+            let rhost = fields.rhost.flatMap { $0.isEmpty ? nil : $0 }
+            let invoker = fields.ruser.flatMap { $0.isEmpty || $0 == user ? nil : $0 }
             return .activity(HostActivity(
-                eventSource: source, eventName: "PamAuthentication", userName: user ?? fields["ruser"], invokedBy: invoker,
+                eventSource: source, eventName: "PamAuthentication", userName: user ?? fields.ruser, invokedBy: invoker,
                 sourceIPAddress: rhost, errorCode: "AuthFailure", errorMessage: "PAM authentication failure",
                 requestParameters: parameters))
         }
         if let rest = body.after("password changed for ") {
             let user = rest.firstWord?.string ?? ""
+            // chpasswd writes /etc/shadow and is not set-user-ID: only root runs it. passwd is, and
+            // any account may change its own password: whoever ran it is the process's account.
+            let byRoot = service == "chpasswd"
             return .activity(HostActivity(
-                eventSource: "accounts.linux", eventName: "ChangePassword", requestParameters: ["userName": .string(user), "tool": .string(service)]))
+                eventSource: "accounts.linux", eventName: "ChangePassword", userName: byRoot ? "root" : nil, uid: byRoot ? 0 : nil,
+                requestParameters: ["userName": .string(user), "tool": .string(service)], actorIsLoggingProcess: !byRoot))
         }
         return .ignored
+    }
+
+    /// pam_unix's `logname=… uid=… euid=… tty=… ruser=… rhost=…  user=…`, in that order. `user` is
+    /// what the client typed (sshd, login) and is written last: everything after `  user=` is the
+    /// name, so a name holding ` rhost=10.0.0.1` is a name, not an address.
+    static func pamFailureFields(_ text: LogText) -> (logname: String?, tty: String?, ruser: String?, rhost: String?, user: String?) {
+        var head = text
+        var user: String?
+        if let marker = text.range(of: "  user=") {
+            user = text.suffix(from: marker.upperBound).string
+            head = text.prefix(upTo: marker.lowerBound)
+        }
+        var values: [String: String] = [:]
+        for word in head.split(32) {
+            guard let equals = word.firstIndex(of: 61) else { continue }
+            let key = word.prefix(upTo: equals).string
+            if values[key] == nil { values[key] = word.suffix(from: equals + 1).string }
+        }
+        return (values["logname"], values["tty"], values["ruser"], values["rhost"], user)
     }
 
     static let pamEventSource = [

@@ -13,6 +13,9 @@ public struct HostActivity: Sendable, Hashable {
     public var uid: Int?
     /// For sudo and su: who asked (becomes `sessionContext.sessionIssuer`).
     public var invokedBy: String?
+    /// The uid of whoever asked, when the line gives it (PAM's `by (uid=1002)`): the record names
+    /// the account when `invokedBy` does not (``HostRecordBuilder/accountNames``).
+    public var invokerUID: Int?
     /// The remote address for SSH; `nil` for local activity (the record says `localhost`).
     public var sourceIPAddress: String?
     public var errorCode: String?
@@ -21,14 +24,24 @@ public struct HostActivity: Sendable, Hashable {
     /// `AwsApiCall`, `AwsConsoleSignIn` (logins) or `AwsServiceEvent` (what services do by themselves).
     public var eventType: String
     public var requestParameters: [String: JSONValue]
+    /// The outcome, where CloudTrail's record of the same kind has one (`{"ConsoleLogin": "Success"}`
+    /// for a sign-in, so queries written for CloudTrail sign-ins read logins).
+    public var responseElements: [String: JSONValue]?
     /// The user name came from an unauthenticated client that named an account that does not
     /// exist; it is hidden by default, as CloudTrail does (people type passwords into that prompt).
     public var userNameIsUnverified: Bool
+    /// Where that name lies in the message (UTF-8 offsets): when it is hidden, only these bytes
+    /// are, and the rest of what the program wrote (the address, the port) stays.
+    public var unverifiedNameRange: Range<Int>?
+    /// The line does not say who acted; the account of the process that logged it did (`passwd`
+    /// changing a password). The journal says which (`_UID`); a log file does not.
+    public var actorIsLoggingProcess: Bool
 
     public init(
         eventSource: String, eventName: String, userName: String? = nil, uid: Int? = nil, invokedBy: String? = nil,
         sourceIPAddress: String? = nil, errorCode: String? = nil, errorMessage: String? = nil, readOnly: Bool = false,
-        eventType: String = "AwsApiCall", requestParameters: [String: JSONValue] = [:], userNameIsUnverified: Bool = false
+        eventType: String = "AwsApiCall", requestParameters: [String: JSONValue] = [:], responseElements: [String: JSONValue]? = nil,
+        userNameIsUnverified: Bool = false, unverifiedNameRange: Range<Int>? = nil, invokerUID: Int? = nil, actorIsLoggingProcess: Bool = false
     ) {
         self.eventSource = eventSource
         self.eventName = eventName
@@ -41,7 +54,11 @@ public struct HostActivity: Sendable, Hashable {
         self.readOnly = readOnly
         self.eventType = eventType
         self.requestParameters = requestParameters
+        self.responseElements = responseElements
         self.userNameIsUnverified = userNameIsUnverified
+        self.unverifiedNameRange = unverifiedNameRange
+        self.invokerUID = invokerUID
+        self.actorIsLoggingProcess = actorIsLoggingProcess
     }
 
     /// The `userName` CloudTrail writes for a sign-in attempt with an account name that does not exist.

@@ -22,6 +22,11 @@ public struct HostRecord: Sendable {
         self.builder = builder
     }
 
+    /// The record's event ID (derived from its origin).
+    public var eventID: String {
+        origin.eventID ?? EventID.derive(machineID: builder.host.machineID, source: origin.source, position: origin.position)
+    }
+
     /// The record as a model.
     public var record: CloudTrailRecord {
         builder.record(for: activity, time: time, process: process, message: message, origin: origin)

@@ -17,6 +17,8 @@ public struct HostRecordBuilder: Sendable {
     public var host: HostIdentity { shared.host }
     /// Hide the user names of failed logins for accounts that do not exist (default: yes).
     public var hideUnverifiedUserNames: Bool
+    /// Names the accounts a line gives only the uid of.
+    public var accountNames: AccountNames
     /// What every record of this host repeats, made once. A class, so that the copy of the
     /// builder each ``HostRecord`` holds is one reference, not a retain of every member.
     private let shared: Shared
@@ -38,9 +40,10 @@ public struct HostRecordBuilder: Sendable {
         }
     }
 
-    public init(host: HostIdentity, hideUnverifiedUserNames: Bool = true) {
+    public init(host: HostIdentity, hideUnverifiedUserNames: Bool = true, accountNames: AccountNames = .none) {
         shared = Shared(host: host)
         self.hideUnverifiedUserNames = hideUnverifiedUserNames
+        self.accountNames = accountNames
     }
 
     /// Where a record came from: the source kind and its stable position (for the event ID).
@@ -160,6 +163,8 @@ public struct HostRecordBuilder: Sendable {
     private struct Resolved {
         var eventID: String
         var userName: String?
+        /// Who asked (sudo, su): the name the line gives, or its uid's.
+        var invoker: String?
         var hidesUserName: Bool
         var message: String
         var parameters: [String: JSONValue]
@@ -206,14 +211,15 @@ public struct HostRecordBuilder: Sendable {
         if parameters.values.contains(where: mayBeLong) {
             parameters = parameters.mapValues { Self.bounded($0, truncated: &truncated) }
         }
-        var shownMessage = hides ? Self.hiddenMessage : message
+        var shownMessage = hides ? Self.hidingName(in: message, at: activity.unverifiedNameRange) : message
         if let cut = Self.cut(shownMessage, maxBytes: Self.maxTextBytes) {
             shownMessage = cut
             truncated = true
         }
         return Resolved(
             eventID: origin.eventID ?? EventID.derive(machineID: host.machineID, source: origin.source, position: origin.position),
-            userName: hides ? HostActivity.hiddenUserName : activity.userName, hidesUserName: hides, message: shownMessage,
+            userName: hides ? HostActivity.hiddenUserName : activity.userName ?? activity.uid.flatMap(accountNames.name(of:)),
+            invoker: activity.invokedBy ?? activity.invokerUID.flatMap(accountNames.name(of:)), hidesUserName: hides, message: shownMessage,
             parameters: parameters,
             sourceIP: activity.sourceIPAddress ?? (activity.eventType == "AwsServiceEvent" ? activity.eventSource : "localhost"),
             truncated: truncated)
@@ -221,13 +227,28 @@ public struct HostRecordBuilder: Sendable {
 
     static let hiddenMessage = "(hidden: names an account that does not exist)"
 
+    /// `message` with the bytes in `range` (an unverified account name) replaced by
+    /// ``HostActivity/hiddenUserName``: the rest of what the program wrote stays. The whole message
+    /// is hidden when the parser did not say where the name is.
+    static func hidingName(in message: String, at range: Range<Int>?) -> String {
+        let bytes = message.utf8
+        guard let range, range.lowerBound >= 0, range.upperBound <= bytes.count else { return hiddenMessage }
+        var shown = [UInt8]()
+        shown.reserveCapacity(bytes.count + HostActivity.hiddenUserName.utf8.count)
+        shown.append(contentsOf: bytes.prefix(range.lowerBound))
+        shown.append(contentsOf: HostActivity.hiddenUserName.utf8)
+        shown.append(contentsOf: bytes.dropFirst(range.upperBound))
+        return String(decoding: shown, as: UTF8.self)
+    }
+
     public func record(
         for activity: HostActivity, time: Date, process: (identifier: String, pid: Int?), message: String, origin: Origin
     ) -> CloudTrailRecord {
         let resolved = resolve(activity, message: message, origin: origin)
         var sessionContext: SessionContext?
-        if let invoker = activity.invokedBy {
-            sessionContext = SessionContext(sessionIssuer: SessionIssuer(type: UserIdentity.linuxUser, userName: invoker))
+        if resolved.invoker != nil || activity.invokerUID != nil {
+            sessionContext = SessionContext(
+                sessionIssuer: SessionIssuer(type: UserIdentity.linuxUser, principalId: activity.invokerUID.map(String.init), userName: resolved.invoker))
         }
         let identity = UserIdentity(
             type: UserIdentity.linuxUser, principalId: activity.uid.map(String.init), userName: resolved.userName, sessionContext: sessionContext)
@@ -248,7 +269,7 @@ public struct HostRecordBuilder: Sendable {
             errorCode: activity.errorCode,
             errorMessage: activity.errorMessage,
             requestParameters: resolved.parameters.isEmpty ? .null : .object(resolved.parameters),
-            responseElements: .null,
+            responseElements: activity.responseElements.map(JSONValue.object) ?? .null,
             additionalEventData: .object(additional),
             requestID: resolved.eventID,
             eventID: resolved.eventID,
@@ -327,7 +348,14 @@ public struct HostRecordBuilder: Sendable {
             out.append(contentsOf: resourcesBytes)
             raw(",")
         }
-        raw(#""responseElements":null,"sourceIPAddress":"#)
+        if let response = activity.responseElements {
+            raw(#""responseElements":"#)
+            var members = Array(response)
+            JSONValue.writeObject(&members, to: &out)
+            raw(#","sourceIPAddress":"#)
+        } else {
+            raw(#""responseElements":null,"sourceIPAddress":"#)
+        }
         string(resolved.sourceIP)
         raw(#","userAgent":"#)
         string(process.identifier)
@@ -337,11 +365,19 @@ public struct HostRecordBuilder: Sendable {
             string(String(uid))
             raw(",")
         }
-        if let invoker = activity.invokedBy {
-            raw(#""sessionContext":{"sessionIssuer":{"type":"#)
+        if resolved.invoker != nil || activity.invokerUID != nil {
+            raw(#""sessionContext":{"sessionIssuer":{"#)
+            if let invokerUID = activity.invokerUID {
+                raw(#""principalId":"#)
+                string(String(invokerUID))
+                raw(",")
+            }
+            raw(#""type":"#)
             string(UserIdentity.linuxUser)
-            raw(#","userName":"#)
-            string(invoker)
+            if let invoker = resolved.invoker {
+                raw(#","userName":"#)
+                string(invoker)
+            }
             raw("}},")
         }
         raw(#""type":"#)

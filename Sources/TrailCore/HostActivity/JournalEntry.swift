@@ -13,7 +13,7 @@ public struct JournalEntry: Sendable, Hashable {
     /// `SYSLOG_IDENTIFIER`, or `_COMM` when the entry has none.
     public var identifier: String
     public var message: String
-    /// `SYSLOG_PID`, or the trusted `_PID`.
+    /// `_PID` (journald's), or `SYSLOG_PID` (the logger's own claim) when the entry has no `_PID`.
     public var pid: Int?
     /// `_SYSTEMD_UNIT` (the unit the logging process ran in) or, for systemd's own messages, `UNIT`
     /// (the unit the message is about).
@@ -21,10 +21,12 @@ public struct JournalEntry: Sendable, Hashable {
     public var bootID: String?
     /// `_TRANSPORT`: `syslog`, `journal`, `stdout`, `kernel`, …
     public var transport: String?
+    /// Who logged it, as journald saw the process.
+    public var sender: JournalSender
 
     public init(
         cursor: String, realtimeMicroseconds: UInt64, sourceRealtimeMicroseconds: UInt64? = nil, identifier: String, message: String,
-        pid: Int? = nil, unit: String? = nil, bootID: String? = nil, transport: String? = nil
+        pid: Int? = nil, unit: String? = nil, bootID: String? = nil, transport: String? = nil, sender: JournalSender = JournalSender()
     ) {
         self.cursor = cursor
         self.realtimeMicroseconds = realtimeMicroseconds
@@ -35,6 +37,7 @@ public struct JournalEntry: Sendable, Hashable {
         self.unit = unit
         self.bootID = bootID
         self.transport = transport
+        self.sender = sender
     }
 
     /// When the activity happened: the process's own timestamp when it sent one, else journald's.

@@ -24,8 +24,34 @@ public struct JournalEntryConverter: Sendable {
 
     /// What to record of an entry's message (after the event selectors), or why nothing; the
     /// reader asks before it reads the entry's cursor.
-    public func activity(identifier: String, message: String, unit: String?) -> (HostActivity?, LogLineConverter.Outcome?) {
-        lines.selected(AuthLogParser.parse(identifier: identifier, message: message), identifier: identifier, unit: unit)
+    ///
+    /// An entry that reads as a privileged program's (sshd, sudo, a shadow tool, PAM) but was
+    /// logged by an unprivileged process is not read as that program's: it becomes an
+    /// `UnverifiedLogEntry` record naming the account that logged it.
+    public func activity(identifier: String, message: String, unit: String?, sender: JournalSender = JournalSender()) -> (HostActivity?, LogLineConverter.Outcome?) {
+        let (selected, outcome) = lines.selected(AuthLogParser.parse(identifier: identifier, message: message), identifier: identifier, unit: unit)
+        guard var activity = selected else { return (nil, outcome) }
+        if !sender.mayActAsPrivilegedProgram, let uid = sender.uid {
+            if identifier == "systemd" && activity.eventSource == "systemd.linux" {
+                // A user's own service manager (systemd --user): that account started its own unit.
+                activity.userName = nil
+                activity.uid = uid
+            } else {
+                return (Self.unverified(activity, identifier: identifier, uid: uid), nil)
+            }
+        }
+        if activity.actorIsLoggingProcess, activity.userName == nil, let uid = sender.uid { activity.uid = uid }
+        return (activity, nil)
+    }
+
+    /// The record of an entry an unprivileged process logged under a privileged program's name.
+    static func unverified(_ claimed: HostActivity, identifier: String, uid: Int) -> HostActivity {
+        HostActivity(
+            eventSource: AgentRecordBuilder.eventSource, eventName: "UnverifiedLogEntry", uid: uid, errorCode: "UnverifiedSender",
+            errorMessage: "an unprivileged process (uid \(uid)) logged an entry that reads as \(claimed.eventSource) \(claimed.eventName); it is not recorded as one",
+            requestParameters: [
+                "identifier": .string(identifier), "claimedEventSource": .string(claimed.eventSource), "claimedEventName": .string(claimed.eventName),
+            ])
     }
 
     /// The record of `activity`, found in `entry`.
@@ -42,7 +68,7 @@ public struct JournalEntryConverter: Sendable {
 
     /// Parses and builds in one step (tests, and callers that already hold every field).
     public func convert(_ entry: JournalEntry) -> LogLineConverter.Outcome {
-        let (activity, other) = activity(identifier: entry.identifier, message: entry.message, unit: entry.unit)
+        let (activity, other) = activity(identifier: entry.identifier, message: entry.message, unit: entry.unit, sender: entry.sender)
         guard let activity else { return other ?? .unknown }
         return .record(record(for: activity, entry: entry))
     }

@@ -116,6 +116,24 @@ struct LogText {
         return nil
     }
 
+    /// The offsets of the last occurrence of `needle`.
+    func lastRange(of needle: StaticString) -> Range<Int>? {
+        let length = needle.utf8CodeUnitCount
+        guard length > 0, let base = bytes.baseAddress, count >= length else { return nil }
+        var at = count - length
+        while at >= 0 {
+            if memcmp(base + at, needle.utf8Start, length) == 0 { return at..<(at + length) }
+            at -= 1
+        }
+        return nil
+    }
+
+    /// Where `slice` (a part of this text) starts, counted from this text's start.
+    func offset(of slice: LogText) -> Int {
+        guard let base = bytes.baseAddress, let start = slice.bytes.baseAddress else { return 0 }
+        return base.distance(to: start)
+    }
+
     func contains(_ needle: StaticString) -> Bool { range(of: needle) != nil }
 
     func hasPrefix(_ prefix: StaticString) -> Bool {
