@@ -72,6 +72,19 @@ final class Fleet: @unchecked Sendable {
         return process
     }
 
+    /// Polls the agent's `GET /v1/health` until it says every source has taken its place (`200`,
+    /// `status` `ok`); returns the last answer's `sources`.
+    @discardableResult
+    func waitForReady(_ agent: String = "web-01", timeout: TimeInterval = 30) throws -> JSONValue? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let health = try curlSocket(["http://localhost/v1/health"], agent: agent)
+            if health.status == 200 && health.body?["status"]?.stringValue == "ok" { return health.body?["sources"] }
+            usleep(5_000)
+        }
+        throw TestProcess.Failure(description: "the agent did not report ready: \(agentLogs())")
+    }
+
     /// POSTs `body` to an agent's socket with curl; returns the HTTP status and the body.
     func post(_ body: String, to agent: String = "web-01", contentType: String = "application/json", path: String = "/v1/events") throws -> (status: Int, body: JSONValue?) {
         let bodyFile = directory.file("request-\(UUID().uuidString.prefix(6))")

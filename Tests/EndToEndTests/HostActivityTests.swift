@@ -133,6 +133,162 @@ struct HostActivityTests {
         #expect((watched ?? 0) > 0, "\(agent.log)")
     }
 
+    /// `ssh` that offers no way in (no key, no password) and leaves: sshd logs only the disconnect.
+    static func sshWithoutTrying(_ user: String, port: Int) throws -> Int32 {
+        try Command.run(
+            "ssh",
+            [
+                "-p", "\(port)", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
+                "-o", "PreferredAuthentications=publickey", "-o", "IdentitiesOnly=yes", "-o", "IdentityFile=/nonexistent", "-o", "LogLevel=ERROR",
+                "\(user)@127.0.0.1", "true",
+            ], timeout: 30, unblockingSignals: true
+        ).status
+    }
+
+    /// The records of the host's own activity stored since `since`, once `done` says the last one
+    /// expected is there (then every earlier line was read: the journal is read in order).
+    static func activity(in fleet: Fleet, since: Date, until done: ([CloudTrailRecord]) -> Bool) throws -> [CloudTrailRecord] {
+        let from = TrailTime.format(since.addingTimeInterval(-1))
+        var records: [CloudTrailRecord] = []
+        let deadline = Date().addingTimeInterval(30)
+        repeat {
+            records = try fleet.storedRecords(sourceSuffix: ".linux").filter { $0.eventTime >= from }
+            if done(records) { break }
+            usleep(250_000)
+        } while Date() < deadline
+        return records
+    }
+
+    /// A client chooses the account name sshd logs word for word: names that read as sshd's own
+    /// ending (` from ADDR port N`, `ADDR port N [preauth]`, `… ssh2`) must not choose the address.
+    /// And each attempt — a wrong password, an unknown account, a success, a client that leaves
+    /// without trying — is one `Login` record; a login's sessions carry its address and point to it.
+    @Test func everySSHAttemptIsOneLoginRecordAtTheAddressThatConnected() throws {
+        try Account.check(Command.run("bash", [TestBinaries.packageRoot() + "/scripts/host-services.sh"], startsDaemons: true))
+        let fleet = try Fleet()
+        try fleet.startCollector()
+        try fleet.startAgent(extra: ["--journal", "--read-from", "end"])
+        try fleet.waitForReady()
+        let account = Account()
+        try account.create()
+        var deleted = false
+        defer { if !deleted { try? account.delete() } }
+        let (sshd, port) = try Self.startSSHD(directory: fleet.directory)
+        defer { _ = sshd.stop() }
+        let started = Date()
+        let crafted = ["zz from 127.71.232.66 port 1", "x 10.9.9.9 port 2 [preauth]", "y from 10.9.9.7 port 4 ssh2: RSA SHA256:x", "nobody-\(account.name)"]
+        for name in crafted { #expect(try Self.ssh(name, password: "wrong", port: port) != 0) }
+        #expect(try Self.ssh(account.name, password: "wrong", port: port) != 0)
+        #expect(try Self.ssh(account.name, password: account.password, port: port) == 0)
+        #expect(try Self.sshWithoutTrying(account.name, port: port) != 0)
+        _ = sshd.stop()
+        try account.delete()  // the last record: read after every sshd line
+        deleted = true
+
+        let records = try Self.activity(in: fleet, since: started) { $0.contains { $0.eventName == "DeleteUser" } }
+        let ssh = records.filter { $0.eventSource == "sshd.linux" }
+        #expect(!ssh.isEmpty)
+        for record in ssh {
+            #expect(record.sourceIPAddress == "127.0.0.1", "\(record.eventName): \(record.additionalEventData?["message"]?.stringValue ?? "")")
+            #expect(![1, 2, 4].contains(record.requestParameters?["port"]?.integerValue ?? -1))
+        }
+        let logins = ssh.filter { $0.eventName == "Login" }
+        let summary = ssh.map { "\($0.eventName)/\($0.errorCode ?? "-") port \($0.requestParameters?["port"]?.integerValue ?? -1)" }
+        #expect(logins.count == 7, "\(summary)")
+        #expect(Set(logins.compactMap { $0.requestParameters?["port"]?.integerValue }).count == logins.count, "one record per connection: \(summary)")
+        #expect(Set(ssh.map(\.eventName)) == ["Login", "SessionStart", "SessionEnd"], "\(summary)")
+        #expect(logins.allSatisfy { $0.responseElements?["ConsoleLogin"]?.stringValue == ($0.errorCode == nil ? "Success" : "Failure") })
+        let invalid = logins.filter { $0.errorCode == "InvalidUser" }
+        #expect(invalid.count == crafted.count)
+        for record in invalid {
+            #expect(record.userIdentity?.userName == HostActivity.hiddenUserName)
+            // Only the name is hidden: the rest of sshd's line, with the real address, stays.
+            let message = record.additionalEventData?["message"]?.stringValue ?? ""
+            #expect(message.hasPrefix("Failed password for invalid user \(HostActivity.hiddenUserName) from 127.0.0.1 port "), "\(message)")
+        }
+        #expect(logins.filter { $0.errorCode == "AuthFailure" && $0.userIdentity?.userName == account.name }.count == 1)
+        #expect(logins.filter { $0.errorCode == "AuthenticationAbandoned" && $0.userIdentity?.userName == account.name }.count == 1)
+        let success = try #require(logins.first { $0.errorCode == nil })
+        #expect(success.userIdentity?.userName == account.name)
+        let sessions = ssh.filter { $0.eventName.hasPrefix("Session") }
+        #expect(sessions.count == 2)
+        for session in sessions {
+            #expect(session.requestParameters?["loginEventId"]?.stringValue == success.eventID)
+            #expect(session.requestParameters?["port"] == success.requestParameters?["port"])
+        }
+    }
+
+    /// Whoever acted is named whenever the line or the process says: sudo's PAM session `by
+    /// (uid=N)`, chpasswd (root) and passwd (its process's account). An account that logs as sshd
+    /// is recorded as what it is, and no sshd record takes its address.
+    @Test func actorsAreNamedAndForgedEntriesAreNotTakenForThePrograms() throws {
+        try Account.check(Command.run("bash", [TestBinaries.packageRoot() + "/scripts/host-services.sh"], startsDaemons: true))
+        let fleet = try Fleet()
+        try fleet.startCollector()
+        try fleet.startAgent(extra: ["--journal", "--read-from", "end"])
+        try fleet.waitForReady()
+        let started = Date()
+        let account = Account()
+        try account.create()
+        var deleted = false
+        defer { if !deleted { try? account.delete() } }
+        let uid = try #require(Int(try Command.run("id", ["-u", account.name]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(try Command.run("runuser", ["-u", account.name, "--", "sudo", "-n", "/usr/bin/id"]).status == 0)
+        #expect(try Command.run("passwd", [account.name], stdin: Data("\(account.password)x\n\(account.password)x\n".utf8)).status == 0)
+        let forgedLine = "Failed password for root from 10.9.9.6 port 6 ssh2"
+        #expect(try Command.run("runuser", ["-u", account.name, "--", "logger", "-p", "auth.info", "-t", "sshd", forgedLine]).status == 0)
+        #expect(try Command.run("runuser", ["-u", account.name, "--", "logger", "-p", "auth.info", "-t", "backup",
+                                            "pam_unix(sshd:session): session opened for user root(uid=0) by (uid=0)"]).status == 0)
+        // Names come from the account database when the entry is read: the account must still exist.
+        _ = try Self.activity(in: fleet, since: started) { $0.contains { $0.eventSource == "sudo.linux" && $0.eventName == "SessionStart" } }
+        _ = try fleet.waitForStored(sourceSuffix: "agent.hosttrail", count: 3)  // AgentStarted and the two forgeries
+        try account.delete()
+        deleted = true
+
+        let records = try Self.activity(in: fleet, since: started) { $0.contains { $0.eventName == "DeleteUser" } }
+        let session = records.first { $0.eventSource == "sudo.linux" && $0.eventName == "SessionStart" }
+        #expect(session?.userIdentity?.sessionContext?.sessionIssuer?.principalId == String(uid), "\(records.map(\.eventName))")
+        #expect(session?.userIdentity?.sessionContext?.sessionIssuer?.userName == account.name)
+        let changes = records.filter { $0.eventName == "ChangePassword" && $0.requestParameters?["userName"]?.stringValue == account.name }
+        #expect(changes.map { $0.requestParameters?["tool"]?.stringValue ?? "-" }.sorted() == ["chpasswd", "passwd"])
+        #expect(changes.allSatisfy { $0.userIdentity?.userName == "root" && $0.userIdentity?.principalId == "0" }, "\(changes.map(\.userIdentity))")
+        #expect(!records.contains { $0.sourceIPAddress == "10.9.9.6" || ($0.eventSource == "sshd.linux" && $0.userIdentity?.userName == "root") })
+        let forged = try fleet.storedRecords(eventName: "UnverifiedLogEntry")
+        #expect(forged.count == 2)
+        #expect(forged.allSatisfy { $0.userIdentity?.principalId == String(uid) && $0.errorCode == "UnverifiedSender" })
+        #expect(forged.contains { $0.additionalEventData?["message"]?.stringValue == forgedLine })
+    }
+
+    /// `READY=1` and `GET /v1/health` come once the journal reader and the tailed files stand at
+    /// their `--read-from` place: a script that acts the moment the agent is ready loses nothing.
+    @Test func whatHappensTheMomentTheAgentIsReadyIsRead() throws {
+        try Account.check(Command.run("bash", [TestBinaries.packageRoot() + "/scripts/host-services.sh"], startsDaemons: true))
+        let fleet = try Fleet()
+        try fleet.startCollector()
+        let file = fleet.directory.file("app-auth.log")
+        let marker = "ready-\(UInt32.random(in: 0..<UInt32.max))"
+        for round in 0..<3 {
+            let agent = try fleet.startAgent(extra: ["--journal", "--read-from", "end", "--tail-file", file, "--file-poll-interval-ms", "50"], waitForSocket: false)
+            let sources = try fleet.waitForReady()
+            #expect(sources?["journal"]?.stringValue == "ready" && sources?["socket"]?.stringValue == "ready")
+            #expect(sources?["file:\(file)"]?.stringValue == "ready", "\(String(describing: sources))")
+            // The moment it is ready: an sshd line into the journal and one into the file.
+            #expect(try Command.run("logger", ["-p", "auth.info", "-t", "sshd", "Accepted password for \(marker)-j\(round) from 10.0.0.1 port \(100 + round) ssh2"]).status == 0)
+            let handle = try #require(FileHandle(forWritingAtPath: file) ?? {
+                FileManager.default.createFile(atPath: file, contents: nil)
+                return FileHandle(forWritingAtPath: file)
+            }())
+            try handle.seekToEnd()
+            let line = "\(TrailTime.format(Date())) vm sshd[7]: Accepted password for \(marker)-f\(round) from 10.0.0.2 port \(200 + round) ssh2\n"
+            try handle.write(contentsOf: Data(line.utf8))
+            try handle.close()
+            let wanted = Set(["\(marker)-j\(round)", "\(marker)-f\(round)"])
+            let stored = try fleet.waitForStored(sourceSuffix: ".linux", count: 2 * (round + 1)).compactMap { $0.userIdentity?.userName }
+            #expect(wanted.isSubset(of: Set(stored)), "round \(round): \(stored); \(fleet.agentLogs())")
+            #expect(agent.stop() == 0)
+        }
+    }
+
     /// A package of the test's own, named uniquely so no package of the host is ever touched.
     static func buildPackage(directory: TemporaryDirectory) throws -> (name: String, path: String) {
         let name = "hosttrail-test-\(String(UInt32.random(in: 0..<UInt32.max), radix: 16))"

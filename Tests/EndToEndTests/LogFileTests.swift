@@ -145,6 +145,64 @@ struct LogFileTests {
         #expect(try fleet.storedRecords(eventName: "LogRemoved").isEmpty)
     }
 
+    /// An operator switches auth.log from numbered to `dateext` rotations and back; the old
+    /// rotations stay beside the new ones for weeks. Followed across each switch and killed
+    /// across them, the agent stores every line the files hold exactly once: it orders rotations
+    /// by age, not name.
+    @Test func switchingBetweenNumberedAndDatedRotationsLosesAndRepeatsNothing() throws {
+        let fleet = try Fleet()
+        try fleet.startCollector()
+        let rsyslog = try Rsyslog(directory: fleet.directory)
+        defer { _ = rsyslog.process.stop() }
+        let agentArguments = ["--tail-file", rsyslog.logFile, "--read-from", "beginning", "--file-poll-interval-ms", "50", "--log-level", "debug"]
+        var agent = try fleet.startAgent(extra: agentArguments)
+        let numbered = ["create 0640 root root", "compress", "delaycompress"]
+        let dated = ["create 0640 root root", "dateext", "dateformat -%Y%m%d-%s", "compress", "delaycompress"]
+        let plan: [(mode: [String], whileDown: Bool)] = [
+            (numbered, false), (numbered, false),  // the numbered rotations of before: .1 and .2.gz
+            (dated, false),  // switched while followed
+            (dated, true),  // again while the agent is down
+            (numbered, true),  // back to numbers while down
+            (numbered, false),  // and while followed
+        ]
+        let perBatch = 1000
+        for (batch, step) in plan.enumerated() {
+            try rsyslog.log(Fleet.loginMessages((batch * perBatch)..<((batch + 1) * perBatch)), tag: "sshd")
+            if batch == 0 { _ = try fleet.waitForStored(sourceSuffix: ".linux", count: 1) }
+            if step.whileDown {
+                agent.crash()
+                try rsyslog.rotate(step.mode, directory: fleet.directory)
+                agent = try fleet.startAgent(extra: agentArguments)
+            } else {
+                try rsyslog.rotate(step.mode, directory: fleet.directory)
+            }
+            usleep(100_000)
+        }
+        let total = (plan.count + 1) * perBatch
+        try rsyslog.log(Fleet.loginMessages((plan.count * perBatch)..<total), tag: "sshd")
+        // Scored against what the files hold, line by line.
+        let onDisk = try rsyslog.allLines(directory: fleet.directory).compactMap { line -> Int64? in
+            guard let range = line.range(of: " port ") else { return nil }
+            return Int64(line[range.upperBound...].prefix { $0.isNumber })
+        }
+        #expect(onDisk.count == total && Set(onDisk).count == total, "the files hold \(onDisk.count) lines")
+        let stored = try fleet.waitForStored(sourceSuffix: ".linux", count: total, timeout: 120)
+        usleep(1_000_000)  // a line read twice would arrive after the last one
+        let again = try fleet.storedRecords(sourceSuffix: ".linux")
+        var counts: [Int64: Int] = [:]
+        for record in again { counts[record.requestParameters?["port"]?.integerValue ?? -1, default: 0] += 1 }
+        let lost = Set(onDisk).filter { counts[$0] == nil }.sorted()
+        let twice = counts.filter { $0.value > 1 }.keys.sorted()
+        #expect(lost.isEmpty, "\(lost.count) lines lost, from \(lost.first ?? -1) to \(lost.last ?? -1); agents:\n\(fleet.agentLogs())")
+        #expect(twice.isEmpty && again.count == total, "\(twice.count) lines stored twice (\(again.count) records, \(stored.count) first)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: fleet.directory.file("logs"))
+        #expect(names.contains { $0.contains("auth.log-") } && names.contains { $0.hasPrefix("auth.log.2") }, "\(names)")
+        // A record read from a rotation names it.
+        #expect(again.contains { ($0.additionalEventData?["origin"]?["path"]?.stringValue ?? "").contains("auth.log-") })
+        #expect(try fleet.storedRecords(eventName: "LogGap").isEmpty)
+        #expect(try fleet.storedRecords(eventName: "LogTruncated").isEmpty)
+    }
+
     @Test func everyLineReachesTheStoreOnceWhileTheCollectorRestarts() throws {
         let fleet = try Fleet()
         let port = try FreePort.find()

@@ -220,6 +220,116 @@ struct LogFileFollowerTests {
         #expect(after.events.isEmpty)
     }
 
+    /// Sets a file's modification time `age` seconds before now, as a rotation made then has it
+    /// (logrotate keeps the time when it renames or compresses).
+    func age(_ file: String, _ age: TimeInterval) throws {
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-age)], ofItemAtPath: file)
+    }
+
+    /// Numbered and `dateext` rotations side by side, as for weeks after an operator switches:
+    /// the age says which is newer, whatever the names, and every numbered one is found.
+    @Test mutating func rotationsNamedBothWaysAreOrderedByAge() throws {
+        defer { directory.remove() }
+        for (name, days) in [(".1", 3.0), (".2.gz", 4.0), (".25.gz", 30.0), ("-20261204", 1.0), ("-20261203.gz", 2.0), ("-old", 0.5)] {
+            try append("x\n", to: path + name)
+            try age(path + name, days * 86_400)
+        }
+        let byAge: [String] = ["-20261204", "-20261203.gz", ".1", ".2.gz", ".25.gz"].map { path + $0 }
+        #expect(RotatedLogFiles.chain(of: path) == byAge)
+        // Written in the same instant, names order them.
+        let instant = Date().addingTimeInterval(-60)
+        for name in [".1", ".2.gz", "-20261204", "-20261203.gz"] {
+            try FileManager.default.setAttributes([.modificationDate: instant], ofItemAtPath: path + name)
+        }
+        let byName: [String] = [".1", ".2.gz", "-20261204", "-20261203.gz"].map { path + $0 }
+        #expect(Array(RotatedLogFiles.chain(of: path).prefix(4)) == byName)
+    }
+
+    /// The operator switched to `dateext` while the agent was down: the file it was reading is
+    /// now the newest dated rotation, older than none of the numbered ones left from before.
+    @Test mutating func aRestartAfterASwitchToDatedNamesReadsTheDatedRotationAndNoOldOne() throws {
+        defer { directory.remove() }
+        for (name, days) in [(".1", 2.0), (".2.gz", 3.0)] {
+            try append(lines(0..<3, tag: "old\(name)"), to: path + name)
+            try age(path + name, days * 86_400)
+        }
+        try append(lines(0..<10))
+        let checkpoint = try #require(drain(LogFileFollower(path: path, checkpoint: nil, startAt: .beginning)).checkpoint)
+        try append(lines(10..<15))
+        try FileManager.default.moveItem(atPath: path, toPath: path + "-20261205")
+        try append(lines(0..<3, tag: "new"))
+        let after = drain(LogFileFollower(path: path, checkpoint: checkpoint, startAt: .beginning))
+        #expect(after.texts == (10..<15).map { "l\($0)" } + (0..<3).map { "new\($0)" })
+        #expect(after.events.isEmpty)
+    }
+
+    /// Followed across the switch (and back): the old numbered rotations, compressed or not, are
+    /// not read again when the current file turns over.
+    @Test mutating func afterASwitchOfNamesNoOlderRotationIsReadAgain() throws {
+        defer { directory.remove() }
+        for (name, days) in [(".1", 2.0), (".2.gz", 3.0), ("-20261101.gz", 40.0)] {
+            let text = lines(0..<3, tag: "old\(name)")
+            if name.hasSuffix(".gz") {
+                let plain = path + String(name.dropLast(3))
+                try append(text, to: plain)
+                #expect(try Command.run("gzip", [plain]).status == 0)
+            } else {
+                try append(text, to: path + name)
+            }
+            try age(path + name, days * 86_400)
+        }
+        try append(lines(0..<10))
+        let follower = LogFileFollower(path: path, checkpoint: nil, startAt: .beginning, rotationGrace: .seconds(1))
+        #expect(drain(follower).texts == (0..<10).map { "l\($0)" })
+        try append(lines(10..<12))
+        try FileManager.default.moveItem(atPath: path, toPath: path + "-20261205")  // dateext from now on
+        try append(lines(0..<4, tag: "second"))
+        let afterSwitch = drain(follower, advancing: .milliseconds(400))
+        #expect(afterSwitch.texts == (10..<12).map { "l\($0)" } + (0..<4).map { "second\($0)" })
+        try append(lines(4..<6, tag: "second"))
+        // And back to numbers: the dated rotations are now the older ones.
+        try FileManager.default.moveItem(atPath: path + ".1", toPath: path + ".2")
+        try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
+        try append(lines(0..<2, tag: "third"))
+        let afterSwitchBack = drain(follower, advancing: .milliseconds(400))
+        #expect(afterSwitchBack.texts == (4..<6).map { "second\($0)" } + (0..<2).map { "third\($0)" })
+        #expect((afterSwitch.events + afterSwitchBack.events).allSatisfy { $0 == .rotated })
+    }
+
+    /// A compressed rotation is read from a temporary copy: its lines' positions name the file's
+    /// head (and the inode it had when read live), never the copy's inode, so a second reading
+    /// derives the same event IDs; the chunk names the rotation actually read.
+    @Test mutating func aCompressedRotationIsKnownByItsHeadNotByItsTemporaryCopy() throws {
+        defer { directory.remove() }
+        try append(lines(0..<5))
+        let first = drain(LogFileFollower(path: path, checkpoint: nil, startAt: .beginning)).checkpoint
+        let checkpoint = try #require(first)
+        try append(lines(5..<8))
+        try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
+        #expect(try Command.run("gzip", [path + ".1"]).status == 0)
+        try append(lines(0..<2, tag: "next"))
+        try FileManager.default.moveItem(atPath: path, toPath: path + "-20261205")
+        #expect(try Command.run("gzip", [path + "-20261205"]).status == 0)
+        try append(lines(0..<1, tag: "live"))
+        func chunks() -> [LogFileFollower.Chunk] {
+            let follower = LogFileFollower(path: path, checkpoint: checkpoint, startAt: .beginning)
+            var chunks: [LogFileFollower.Chunk] = []
+            for _ in 0..<10 {
+                clock = clock.advanced(by: .milliseconds(10))
+                if let chunk = follower.poll(now: clock), !chunk.lines.isEmpty { chunks.append(chunk) }
+            }
+            return chunks
+        }
+        let once = chunks()
+        let twice = chunks()
+        #expect(once.map { $0.lines.map { String($0.text) } } == [(5..<8).map { "l\($0)" }, ["next0", "next1"], ["live0"]])
+        #expect(once.map(\.fileName) == [path + ".1.gz", path + "-20261205.gz", path])
+        // The checkpoint's file keeps its inode; the one never read live is named by its head.
+        #expect(once[0].identity == checkpoint.identity)
+        #expect(once[1].identity?.positionKey.hasPrefix("head=") == true)
+        #expect(once.map { $0.identity?.positionKey } == twice.map { $0.identity?.positionKey })
+    }
+
     func copyTruncate() throws {
         if FileManager.default.fileExists(atPath: path + ".1") {
             if FileManager.default.fileExists(atPath: path + ".2") { try FileManager.default.removeItem(atPath: path + ".2") }
@@ -358,11 +468,13 @@ struct LogFileFollowerTests {
         #expect(drain(follower).events.isEmpty)
     }
 
-    @Test mutating func aPathThatNeverExistedIsWaitedForQuietly() throws {
+    @Test(arguments: [LogFileFollower.StartAt.beginning, .end])
+    mutating func aPathThatNeverExistedIsWaitedForQuietlyAndReadWhole(startAt: LogFileFollower.StartAt) throws {
         defer { directory.remove() }
-        let follower = LogFileFollower(path: directory.file("secure"), checkpoint: nil, startAt: .beginning)
+        let follower = LogFileFollower(path: directory.file("secure"), checkpoint: nil, startAt: startAt)
         #expect(follower.poll() == nil)
-        try append("hello\n", to: directory.file("secure"))
-        #expect(drain(follower).texts == ["hello"])
+        // Created after the start: every line in it came after, even with `--read-from end`.
+        try append("hello\nworld\n", to: directory.file("secure"))
+        #expect(drain(follower).texts == ["hello", "world"])
     }
 }

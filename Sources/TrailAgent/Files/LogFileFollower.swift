@@ -208,7 +208,11 @@ final class LogFileFollower {
             }
             startAt = .beginning
         }
-        guard let descriptor = openPath() else { return }
+        guard let descriptor = openPath() else {
+            // A file that appears later holds only lines written after the start: all of them are read.
+            if access(path, F_OK) != 0 { startAt = .beginning }
+            return
+        }
         var info = stat()
         fstat(descriptor, &info)
         let offset = startAt == .end ? Int(info.st_size) : 0
