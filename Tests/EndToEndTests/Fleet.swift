@@ -151,16 +151,23 @@ final class Fleet: @unchecked Sendable {
         return stored
     }
 
-    /// Numbered sshd login messages: line `n` is user `user<n>` from port `n`, so the stored
-    /// records say which lines arrived.
+    /// Numbered sshd login messages: line `n` is user `user<n>` from port `n` (modulo 65,536:
+    /// sshd writes no other port, and the parser reads no other), so the stored records say which
+    /// lines arrived (``loginNumber(_:)``).
     static func loginMessages(_ numbers: Range<Int>) -> [String] {
-        numbers.map { "Accepted password for user\($0) from 10.0.0.1 port \($0) ssh2" }
+        numbers.map { "Accepted password for user\($0) from 10.0.0.1 port \($0 % 65_536) ssh2" }
+    }
+
+    /// The `n` of a ``loginMessages(_:)`` line's record.
+    static func loginNumber(_ record: CloudTrailRecord) -> Int64? {
+        guard let name = record.userIdentity?.userName, name.hasPrefix("user") else { return nil }
+        return Int64(name.dropFirst(4))
     }
 
     /// Waits for the records of ``loginMessages(_:)`` `0..<total` and checks each is stored exactly once.
     func expectLoginsStoredOnce(_ total: Int, timeout: TimeInterval = 60, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let stored = try waitForStored(sourceSuffix: ".linux", count: total, timeout: timeout)
-        let ports = Set(stored.compactMap { $0.requestParameters?["port"]?.integerValue })
+        let ports = Set(stored.compactMap(Self.loginNumber))
         #expect(ports.count == total, "\(total - ports.count) of \(total) lines missing; agents:\n\(agentLogs())", sourceLocation: sourceLocation)
         #expect(stored.count == total, "\(stored.count) records for \(total) lines", sourceLocation: sourceLocation)
         #expect(Set(stored.map(\.eventID)).count == stored.count, sourceLocation: sourceLocation)

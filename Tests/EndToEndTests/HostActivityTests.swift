@@ -181,6 +181,11 @@ struct HostActivityTests {
         #expect(try Self.ssh(account.name, password: "wrong", port: port) != 0)
         #expect(try Self.ssh(account.name, password: account.password, port: port) == 0)
         #expect(try Self.sshWithoutTrying(account.name, port: port) != 0)
+        // sshd's per-connection processes log the end of a session and a client's leaving after
+        // the client has gone: wait for those records before stopping sshd, which ends them.
+        _ = try Self.activity(in: fleet, since: started) { records in
+            records.contains { $0.eventName == "SessionEnd" } && records.contains { $0.errorCode == "AuthenticationAbandoned" }
+        }
         _ = sshd.stop()
         try account.delete()  // the last record: read after every sshd line
         deleted = true

@@ -305,7 +305,7 @@ struct JournalTests {
         var ports = Set<Int64>()
         while Date() < deadline {
             stored = try fleet.storedRecords(sourceSuffix: ".linux")
-            ports = Set(stored.compactMap { $0.requestParameters?["port"]?.integerValue })
+            ports = Set(stored.compactMap(Fleet.loginNumber))
             if ports.isSuperset(of: Int64(total)..<Int64(total + later)) { break }
             usleep(300_000)
         }
@@ -315,7 +315,7 @@ struct JournalTests {
         #expect(ports.isSubset(of: 0..<Int64(total + later)))
         #expect(stored.count == ports.count && Set(stored.map(\.eventID)).count == stored.count)
         #expect(stored.allSatisfy { record in
-            record.requestParameters?["port"]?.integerValue.map { "user\($0)" } == record.userIdentity?.userName
+            record.requestParameters?["port"]?.integerValue == Fleet.loginNumber(record).map { $0 % 65_536 }
         })
         #expect(stored.count < total + later, "the truncated part cannot have been read")
         #expect(agent.stop() == 0)
