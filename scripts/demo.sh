@@ -49,8 +49,15 @@ echo "== agent (socket $DIR/api.sock, spool $DIR/spool)"
     --ca "$DIR/certs/ca.pem" --cert "$DIR/certs/demo-host.pem" --key "$DIR/certs/demo-host-key.pem" \
     --hostname demo-host --read-from end >"$DIR/agent.log" 2>&1 &
 echo $! > "$DIR/agent.pid"
-for _ in $(seq 100); do [ -S "$DIR/api.sock" ] && break; sleep 0.1; done
-[ -S "$DIR/api.sock" ] || { echo "agent did not start"; cat "$DIR/agent.log"; exit 1; }
+# Ready once every source has taken its place: 503 until then, so a script waits with --fail.
+HEALTH=""
+for _ in $(seq 100); do
+    HEALTH="$(curl -sS --fail --unix-socket "$DIR/api.sock" http://localhost/v1/health 2>/dev/null)" && break
+    sleep 0.1
+done
+[ -n "$HEALTH" ] || { echo "agent did not become ready"; cat "$DIR/agent.log"; exit 1; }
+echo "   $ curl --unix-socket $DIR/api.sock http://localhost/v1/health"
+echo "   $HEALTH"
 
 echo "== application events through the socket (curl --unix-socket)"
 post() {
@@ -65,18 +72,27 @@ echo "   $ hosttrail send --event-source billing.example.com --event-name Refund
 echo "   $("$BIN/hosttrail" send --socket "$DIR/api.sock" --event-source billing.example.com --event-name RefundInvoice --param invoiceId:=42 --user bob)"
 
 echo "== host activity through journald (logger → journald → the agent's journal reader)"
-for _ in $(seq 100); do grep -q "following the journal" "$DIR/agent.log" && break; sleep 0.1; done
 logger -p auth.info -t sshd --id=4242 "Failed password for invalid user demo-intruder from 203.0.113.5 port 52220 ssh2"
+# The account name is the client's choice, word for word: sshd's own address is the one it writes last.
+logger -p auth.info -t sshd --id=4243 "Failed password for invalid user zz from 198.51.100.66 port 1 from 203.0.113.6 port 52221 ssh2"
 logger -p auth.info -t sudo "   root : TTY=pts/0 ; PWD=/root ; USER=root ; COMMAND=/usr/bin/systemctl restart demo.service"
-echo "   logged a failed SSH login for an unknown account and a sudo command"
+echo "   logged two failed SSH logins for unknown accounts (one named 'zz from 198.51.100.66 port 1') and a sudo command"
+# Any account can log as sshd; journald says who really did, and the agent records that instead.
+if setpriv --reuid=nobody --regid=nogroup --clear-groups logger -p auth.info -t sshd "Accepted password for root from 192.0.2.99 port 22 ssh2" 2>/dev/null; then
+    echo "   and, as the account nobody, a forged 'Accepted password for root from 192.0.2.99' under sshd's name"
+fi
 
 sleep 1.5
 LOOKUP=("$BIN/hosttrail" lookup --collector "$URL" --ca "$DIR/certs/ca.pem" --cert "$DIR/certs/demo-host.pem" --key "$DIR/certs/demo-host-key.pem")
 echo "== hosttrail lookup --since 1h"
 "${LOOKUP[@]}" --since 1h
 echo
-echo "== hosttrail lookup --event-source sshd.linux --output json   (the unknown account's name is hidden, as CloudTrail does)"
+echo "== hosttrail lookup --event-source sshd.linux --output json   (unknown accounts' names are hidden, as CloudTrail does;"
+echo "   each attempt is one Login record at the address sshd wrote, whatever the name said)"
 "${LOOKUP[@]}" --event-source sshd.linux --output json
+echo
+echo "== hosttrail lookup --event-name UnverifiedLogEntry   (the forged line, recorded as what it is)"
+"${LOOKUP[@]}" --event-name UnverifiedLogEntry
 echo
 echo "== hosttrail lookup --event-source billing.example.com --event-name DeleteInvoice --output json"
 "${LOOKUP[@]}" --event-source billing.example.com --event-name DeleteInvoice --output json

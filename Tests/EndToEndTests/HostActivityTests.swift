@@ -159,16 +159,23 @@ struct HostActivityTests {
         return records
     }
 
-    /// A client chooses the account name sshd logs word for word: names that read as sshd's own
-    /// ending (` from ADDR port N`, `ADDR port N [preauth]`, `… ssh2`) must not choose the address.
-    /// And each attempt — a wrong password, an unknown account, a success, a client that leaves
-    /// without trying — is one `Login` record; a login's sessions carry its address and point to it.
-    @Test func everySSHAttemptIsOneLoginRecordAtTheAddressThatConnected() throws {
+    /// The host's journald and rsyslog, a collector, and an agent reading the journal from now on,
+    /// ready: everything logged after this is read.
+    static func fleetReadingTheJournal() throws -> Fleet {
         try Account.check(Command.run("bash", [TestBinaries.packageRoot() + "/scripts/host-services.sh"], startsDaemons: true))
         let fleet = try Fleet()
         try fleet.startCollector()
         try fleet.startAgent(extra: ["--journal", "--read-from", "end"])
         try fleet.waitForReady()
+        return fleet
+    }
+
+    /// A client chooses the account name sshd logs word for word: names that read as sshd's own
+    /// ending (` from ADDR port N`, `ADDR port N [preauth]`, `… ssh2`) must not choose the address.
+    /// And each attempt — a wrong password, an unknown account, a success, a client that leaves
+    /// without trying — is one `Login` record; a login's sessions carry its address and point to it.
+    @Test func everySSHAttemptIsOneLoginRecordAtTheAddressThatConnected() throws {
+        let fleet = try Self.fleetReadingTheJournal()
         let account = Account()
         try account.create()
         var deleted = false
@@ -227,11 +234,7 @@ struct HostActivityTests {
     /// (uid=N)`, chpasswd (root) and passwd (its process's account). An account that logs as sshd
     /// is recorded as what it is, and no sshd record takes its address.
     @Test func actorsAreNamedAndForgedEntriesAreNotTakenForThePrograms() throws {
-        try Account.check(Command.run("bash", [TestBinaries.packageRoot() + "/scripts/host-services.sh"], startsDaemons: true))
-        let fleet = try Fleet()
-        try fleet.startCollector()
-        try fleet.startAgent(extra: ["--journal", "--read-from", "end"])
-        try fleet.waitForReady()
+        let fleet = try Self.fleetReadingTheJournal()
         let started = Date()
         let account = Account()
         try account.create()

@@ -75,6 +75,22 @@ struct LogFileTests {
         }
     }
 
+    /// A collector, an rsyslog of the test's own, and an agent following its auth.log from the
+    /// start (started with the arguments returned, to start it again the same way).
+    static func followedRsyslog() throws -> (Fleet, Rsyslog, [String]) {
+        let fleet = try Fleet()
+        try fleet.startCollector()
+        let rsyslog = try Rsyslog(directory: fleet.directory)
+        let arguments = ["--tail-file", rsyslog.logFile, "--read-from", "beginning", "--file-poll-interval-ms", "50", "--log-level", "debug"]
+        do {
+            try fleet.startAgent(extra: arguments)
+        } catch {
+            _ = rsyslog.process.stop()
+            throw error
+        }
+        return (fleet, rsyslog, arguments)
+    }
+
     /// logrotate's modes, each used consistently for a whole run as a real host does.
     static let rotationModes: [[String]] = [
         ["create 0640 root root", "compress", "delaycompress"],  // Debian's rsyslog default
@@ -86,12 +102,9 @@ struct LogFileTests {
 
     @Test(arguments: rotationModes)
     func everyLineReachesTheStoreOnceThroughRotationsAndCrashes(mode: [String]) throws {
-        let fleet = try Fleet()
-        try fleet.startCollector()
-        let rsyslog = try Rsyslog(directory: fleet.directory)
+        let (fleet, rsyslog, agentArguments) = try Self.followedRsyslog()
         defer { _ = rsyslog.process.stop() }
-        let agentArguments = ["--tail-file", rsyslog.logFile, "--read-from", "beginning", "--file-poll-interval-ms", "50", "--log-level", "debug"]
-        var agent = try fleet.startAgent(extra: agentArguments)
+        var agent = try #require(fleet.agents["web-01"])
         let batches = 6
         let perBatch = 1000
         func waitForStored(_ count: Int, timeout: TimeInterval) throws -> [CloudTrailRecord] {
@@ -150,12 +163,9 @@ struct LogFileTests {
     /// across them, the agent stores every line the files hold exactly once: it orders rotations
     /// by age, not name.
     @Test func switchingBetweenNumberedAndDatedRotationsLosesAndRepeatsNothing() throws {
-        let fleet = try Fleet()
-        try fleet.startCollector()
-        let rsyslog = try Rsyslog(directory: fleet.directory)
+        let (fleet, rsyslog, agentArguments) = try Self.followedRsyslog()
         defer { _ = rsyslog.process.stop() }
-        let agentArguments = ["--tail-file", rsyslog.logFile, "--read-from", "beginning", "--file-poll-interval-ms", "50", "--log-level", "debug"]
-        var agent = try fleet.startAgent(extra: agentArguments)
+        var agent = try #require(fleet.agents["web-01"])
         let numbered = ["create 0640 root root", "compress", "delaycompress"]
         let dated = ["create 0640 root root", "dateext", "dateformat -%Y%m%d-%s", "compress", "delaycompress"]
         let plan: [(mode: [String], whileDown: Bool)] = [
