@@ -21,7 +21,13 @@ struct SSHLoginTrackerTests {
             let origin = HostRecordBuilder.Origin.fileLine(source: "file:/var/log/auth.log", position: "p;offset=\(offset)", path: "/var/log/auth.log", offset: offset)
             guard case .record(var record) = converter.convert(Substring(line), format: .syslog, reference: reference, utcOffsetSeconds: 0, notBefore: nil, origin: origin)
             else { continue }
-            if tracker.fold(&record) { records.append(record.record) }
+            switch tracker.fold(record) {
+            case .keep: records.append(record.record)
+            case .drop: break
+            case .link(let link):
+                link.apply(to: &record)
+                records.append(record.record)
+            }
         }
         return records
     }

@@ -218,12 +218,18 @@ final class FileTailService: Service, @unchecked Sendable {
                         line.text, format: format, reference: now, utcOffsetSeconds: offset, notBefore: notBefore, origin: origin)
                 }
                 switch consume outcome {  // the record is not copied (a copy retains each of its strings)
-                case .record(var record):
-                    guard logins.fold(&record) else {
+                case .record(let record):
+                    switch logins.fold(record) {
+                    case .keep:
+                        add { record.writeCanonicalJSON(to: &$0) }
+                    case .drop:
                         counts.ignored += 1  // another record of the same attempt says it all
                         continue
+                    case .link(let link):
+                        var linked = record
+                        link.apply(to: &linked)
+                        add { linked.writeCanonicalJSON(to: &$0) }
                     }
-                    add { record.writeCanonicalJSON(to: &$0) }
                     counts.records += 1
                 case .ignored: counts.ignored += 1
                 case .unknown: counts.unknown += 1

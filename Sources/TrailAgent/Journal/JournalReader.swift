@@ -354,9 +354,12 @@ final class JournalReader: @unchecked Sendable {
             pid: (fields.pid ?? fields.syslogPID).flatMap { Int($0) }, unit: unit, bootID: fields.bootID, transport: fields.transport,
             sender: sender)
         var record = converter.record(for: activity, entry: entry)
-        guard sshLogins.fold(&record) else {
-            counters.ignored += 1
+        switch sshLogins.fold(record) {
+        case .keep: break
+        case .drop:
+            counters.ignored += 1  // another record of the same attempt says it all
             return
+        case .link(let link): link.apply(to: &record)
         }
         records.append(record.canonicalJSON())
         counters.records += 1

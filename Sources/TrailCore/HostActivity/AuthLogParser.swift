@@ -208,10 +208,13 @@ public enum AuthLogParser {
         return .unknown
     }
 
-    /// CloudTrail's sign-in outcome member.
+    /// CloudTrail's sign-in outcome member (made once: every login line carries one).
     static func consoleLogin(success: Bool) -> [String: JSONValue] {
-        ["ConsoleLogin": .string(success ? "Success" : "Failure")]
+        success ? consoleLoginSuccess : consoleLoginFailure
     }
+
+    static let consoleLoginSuccess: [String: JSONValue] = ["ConsoleLogin": "Success"]
+    static let consoleLoginFailure: [String: JSONValue] = ["ConsoleLogin": "Failure"]
 
     // MARK: - sudo and su
 
@@ -228,6 +231,7 @@ public enum AuthLogParser {
         var user: LogText?
         var group: LogText?
         var command: LogText?
+        var userKeys = 0
         let fields = text.suffix(from: separator.upperBound)
         var rest = fields
         while true {
@@ -242,7 +246,7 @@ public enum AuthLogParser {
                 }
                 let value = part.suffix(from: equals + 1)
                 if key == "TTY" { tty = value } else if key == "PWD" { directory = value }
-                else if key == "USER" { user = value } else if key == "GROUP" { group = value }
+                else if key == "USER" { user = value; userKeys += 1 } else if key == "GROUP" { group = value }
             } else if problem == nil {
                 problem = part
             }
@@ -259,7 +263,7 @@ public enum AuthLogParser {
         // the line reads both ways. Such a line is marked, and names root when any reading does:
         // it can raise a false alarm, never hide a root command.
         var target = user?.string ?? "root"
-        let candidates = sudoTargetCandidates(fields)
+        let candidates = userKeys > 1 || command.contains(" ; USER=") ? sudoTargetCandidates(fields) : []
         if Set(candidates).count > 1 {
             parameters["ambiguous"] = .bool(true)
             parameters["targetUserCandidates"] = .array(candidates.map(JSONValue.string))

@@ -233,12 +233,13 @@ public struct HostRecordBuilder: Sendable {
     static func hidingName(in message: String, at range: Range<Int>?) -> String {
         let bytes = message.utf8
         guard let range, range.lowerBound >= 0, range.upperBound <= bytes.count else { return hiddenMessage }
-        var shown = [UInt8]()
-        shown.reserveCapacity(bytes.count + HostActivity.hiddenUserName.utf8.count)
-        shown.append(contentsOf: bytes.prefix(range.lowerBound))
-        shown.append(contentsOf: HostActivity.hiddenUserName.utf8)
-        shown.append(contentsOf: bytes.dropFirst(range.upperBound))
-        return String(decoding: shown, as: UTF8.self)
+        // The parser's offsets border ASCII separators: both are character boundaries.
+        let start = bytes.index(bytes.startIndex, offsetBy: range.lowerBound)
+        let end = bytes.index(bytes.startIndex, offsetBy: range.upperBound)
+        var shown = String(message[..<start])
+        shown.append(HostActivity.hiddenUserName)
+        shown.append(contentsOf: message[end...])
+        return shown
     }
 
     public func record(
@@ -350,8 +351,7 @@ public struct HostRecordBuilder: Sendable {
         }
         if let response = activity.responseElements {
             raw(#""responseElements":"#)
-            var members = Array(response)
-            JSONValue.writeObject(&members, to: &out)
+            JSONValue.object(response).write(to: &out)
             raw(#","sourceIPAddress":"#)
         } else {
             raw(#""responseElements":null,"sourceIPAddress":"#)

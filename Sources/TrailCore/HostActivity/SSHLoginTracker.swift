@@ -16,13 +16,36 @@
 /// without the link, and a disconnect read after a restart whose attempt was read before it is
 /// recorded as an attempt.
 public struct SSHLoginTracker: Sendable {
+    /// What to do with a record.
+    public enum Decision: Sendable {
+        /// Write it as it is (every record but the two below).
+        case keep
+        /// Another record of the same attempt says it all.
+        case drop
+        /// A session of a known login: write it with ``SessionLink/apply(to:)``.
+        case link(SessionLink)
+    }
+
+    /// What a login's session records take from the login.
+    public struct SessionLink: Sendable {
+        var address: String?
+        var port: JSONValue?
+        var loginEventID: String
+
+        public func apply(to record: inout HostRecord) {
+            if let address { record.activity.sourceIPAddress = address }
+            if let port { record.activity.requestParameters["port"] = port }
+            record.activity.requestParameters["loginEventId"] = .string(loginEventID)
+        }
+    }
+
     struct Connection: Sendable {
         var address: String?
         var port: JSONValue?
         var attempted = false
         /// The successful login's event ID.
         var loginEventID: String?
-        /// When it was last seen, for forgetting the oldest.
+        /// When it was last seen (a count of records), for forgetting the oldest.
         var touched: Int
     }
 
@@ -34,48 +57,43 @@ public struct SSHLoginTracker: Sendable {
 
     public init() {}
 
-    /// Completes `record` (a session's link to its login) and says whether to write it: `false`
-    /// when an earlier record of the same attempt says it all. Changed in place: a copy of a
-    /// record retains each of its strings, and every record of a source passes here.
-    public mutating func fold(_ record: inout HostRecord) -> Bool {
-        guard record.activity.eventSource == "sshd.linux", let pid = record.process.pid else { return true }
+    /// What to do with `record`, the next record of its source; the tracker learns from it.
+    /// Decided without copying the record: every record of a source passes here.
+    public mutating func fold(_ record: borrowing HostRecord) -> Decision {
+        guard record.activity.eventSource == "sshd.linux", let pid = record.process.pid else { return .keep }
         clock += 1
         switch record.activity.eventName {
         case "Login":
             let address = record.activity.sourceIPAddress
             let port = record.activity.requestParameters["port"]
-            if record.activity.requestParameters["phase"] == .string("preauth") {
+            if record.activity.errorCode != nil, record.activity.requestParameters["phase"] == .string("preauth") {
                 // The client left before authenticating: an attempt only if it made none.
-                if let known = connections[pid], known.address == address, known.port == port {
-                    connections[pid] = nil
-                    if known.attempted { return false }
-                }
-                return true
+                guard let known = connections.removeValue(forKey: pid) else { return .keep }
+                if known.address == address, known.port == port { return known.attempted ? .drop : .keep }
+                return .keep
             }
-            var connection = connections[pid].flatMap { $0.address == address && $0.port == port ? $0 : nil }
-                ?? Connection(address: address, port: port, touched: clock)
+            // One lookup and one store a login line (a dictionary's in-place updates hash again each).
+            var connection = Connection(address: address, port: port, touched: clock)
+            if let known = connections[pid], known.address == address, known.port == port { connection.loginEventID = known.loginEventID }
             connection.attempted = true
-            connection.touched = clock
             if record.activity.errorCode == nil { connection.loginEventID = record.eventID }
             remember(pid, connection)
-            return true
+            return .keep
         case "SessionStart", "SessionEnd":
-            guard let connection = connections[pid], let login = connection.loginEventID else { return true }
-            if let address = connection.address { record.activity.sourceIPAddress = address }
-            if let port = connection.port { record.activity.requestParameters["port"] = port }
-            record.activity.requestParameters["loginEventId"] = .string(login)
+            guard let connection = connections[pid], let login = connection.loginEventID else { return .keep }
             if record.activity.eventName == "SessionEnd" { connections[pid] = nil }
-            return true
+            return .link(SessionLink(address: connection.address, port: connection.port, loginEventID: login))
         default:
-            return true
+            return .keep
         }
     }
 
     private mutating func remember(_ pid: Int, _ connection: Connection) {
         connections[pid] = connection
         guard connections.count > Self.capacity else { return }
-        // Forget the least recently seen quarter at once: amortized, no list kept in order.
-        let cutoff = connections.values.map(\.touched).sorted()[Self.capacity / 4]
-        connections = connections.filter { $0.value.touched > cutoff }
+        // One record touches one connection, so at most half the capacity were seen in the last
+        // half-capacity records: keeping only those halves the table, with no sort.
+        let recent = clock - Self.capacity / 2
+        connections = connections.filter { $0.value.touched > recent }
     }
 }

@@ -64,6 +64,15 @@ extension JSONValue {
             }
             output.append(93)
         case .object(let members):
+            if members.count == 1, let (key, value) = members.first {
+                // Nothing to sort (a sign-in's outcome): no array either.
+                output.append(123)
+                Self.writeString(key, to: &output)
+                output.append(58)
+                value.write(to: &output)
+                output.append(125)
+                return
+            }
             // Sorting the pairs, not the keys, spares a hash lookup per member.
             var pairs = Array(members)
             Self.writeObject(&pairs, to: &output)

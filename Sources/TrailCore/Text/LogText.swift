@@ -120,9 +120,12 @@ struct LogText {
     func lastRange(of needle: StaticString) -> Range<Int>? {
         let length = needle.utf8CodeUnitCount
         guard length > 0, let base = bytes.baseAddress, count >= length else { return nil }
+        let pattern = needle.utf8Start
+        let first = pattern.pointee
         var at = count - length
         while at >= 0 {
-            if memcmp(base + at, needle.utf8Start, length) == 0 { return at..<(at + length) }
+            // The first byte alone rules out nearly every position (memrchr is not in Glibc's module).
+            if base[at] == first, memcmp(base + at, pattern, length) == 0 { return at..<(at + length) }
             at -= 1
         }
         return nil
