@@ -258,18 +258,25 @@ struct AuthLogParserTests {
         for (identifier, message) in ignored {
             #expect(AuthLogParser.parse(identifier: identifier, message: message) == .ignored, "\(message)")
         }
+        #expect(AuthLogParser.parse(identifier: "sshd", message: "Accepted password for root from 10.0.0.1 port 22 ssh2 trailing") == .unknown)
+        // sshd cut the line (500 bytes) before its ending: the attempt is recorded, from an
+        // unknown address, never from one the name holds.
         let longName = String(repeating: #"\\001"#, count: 90)
-        let unknown: [(String, String)] = [
-            // syslog cut the line (500 bytes) before sshd's ending: no address to trust.
-            ("sshd", "Failed password for invalid user \(longName) from 10.0.0.1 po"),
-            ("sshd", "Connection closed by invalid user \(longName) 10.0.0"),
-            ("sshd", "Connection closed by invalid user x [preauth]"),
-            ("sshd", "Failed password for root from 10.0.0.1 port 99999 ssh2"),
-            ("sshd", "Failed password for root from 10.0.0.<1> port 22 ssh2"),
-            ("sshd", "Accepted password for root from 10.0.0.1 port 22 ssh2 trailing"),
+        let cut: [(String, String, String)] = [
+            ("Failed password for invalid user \(longName) from 10.0.0.1 po", "InvalidUser", "\(longName) from 10.0.0.1 po"),
+            ("Connection closed by invalid user \(longName) 10.0.0", "InvalidUser", "\(longName) 10.0.0"),
+            ("Connection closed by invalid user x [preauth]", "InvalidUser", "x [preauth]"),
+            ("Failed password for root from 10.0.0.1 port 99999 ssh2", "AuthFailure", "root from 10.0.0.1 port 99999 ssh2"),
+            ("Failed password for root from 10.0.0.<1> port 22 ssh2", "AuthFailure", "root from 10.0.0.<1> port 22 ssh2"),
         ]
-        for (identifier, message) in unknown {
-            #expect(AuthLogParser.parse(identifier: identifier, message: message) == .unknown, "\(message)")
+        for (message, errorCode, name) in cut {
+            guard case .activity(let activity) = AuthLogParser.parse(identifier: "sshd", message: message) else {
+                Issue.record("not recorded: \(message)")
+                continue
+            }
+            #expect(activity.eventName == "Login" && activity.errorCode == errorCode, "\(message)")
+            #expect(activity.sourceIPAddress == "unknown" && activity.userName == name, "\(message)")
+            #expect(activity.requestParameters["lineCut"] == .bool(true))
         }
     }
 

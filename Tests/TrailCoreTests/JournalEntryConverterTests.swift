@@ -87,6 +87,20 @@ struct JournalEntryConverterTests {
         }
     }
 
+    /// A line no parser knows, kept by an `include` selector, is the operator's choice and claims
+    /// no privileged program's words: a service running as its own account logs it as is.
+    @Test func genericRecordsOfUnprivilegedServicesAreKept() throws {
+        let kept = JournalEntryConverter(
+            builder: converter.builder, selectors: EventSelectors([try EventSelector(parsing: "include identifier=nginx")]))
+        let entry = JournalEntry(
+            cursor: cursor, realtimeMicroseconds: 1, identifier: "nginx", message: "GET / 200", sender: JournalSender(uid: "33", effectiveCapabilities: "0"))
+        guard case .record(let record) = kept.convert(entry) else {
+            Issue.record("not kept")
+            return
+        }
+        #expect(record.record.eventSource == "nginx.linux" && record.record.eventName == "LogMessage")
+    }
+
     @Test func whoActedComesFromTheProcessWhenTheLineDoesNotSay() throws {
         // passwd is set-user-ID: journald's _UID is the account that ran it.
         let passwd = JournalEntry(

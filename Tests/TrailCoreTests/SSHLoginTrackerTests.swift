@@ -64,6 +64,17 @@ struct SSHLoginTrackerTests {
             == "Failed password for invalid user HIDDEN_DUE_TO_SECURITY_REASONS from 127.0.0.1 port 56330 ssh2")
     }
 
+    @Test func aDisconnectSSHDCutShortStillEndsItsConnection() {
+        let name = String(repeating: #"\\001"#, count: 100)
+        let records = records([
+            (600, "Failed password for invalid user \(name.prefix(200)) from 203.0.113.7 port 40022 ssh2"),
+            (600, "Connection closed by invalid user \(name) 203.0.1"),
+            // No attempt before it: an attempt of its own, from an address nobody can tell.
+            (601, "Connection closed by invalid user \(name) 20"),
+        ])
+        #expect(records.map { "\($0.errorCode ?? "-") \($0.sourceIPAddress ?? "-")" } == ["InvalidUser 203.0.113.7", "InvalidUser unknown"])
+    }
+
     @Test func severalTriesAreSeveralAttemptsAndTheGiveUpAddsNone() {
         let records = records([
             (300, "Failed password for root from 203.0.113.7 port 40022 ssh2"),

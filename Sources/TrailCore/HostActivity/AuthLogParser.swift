@@ -164,10 +164,11 @@ public enum AuthLogParser {
         if let rest = text.after("Accepted ") ?? text.after("Failed ") {
             // Accepted password for alice from 10.0.0.5 port 52144 ssh2[: RSA SHA256:...]
             // Failed password for [invalid user ]bob from 10.0.0.5 port 4000 ssh2
-            guard let method = rest.firstWord, let target = rest.suffix(from: method.count).after(" for "),
-                let remote = sshRemote(text, .fromPortSSH2)
-            else { return .unknown }
+            guard let method = rest.firstWord, let target = rest.suffix(from: method.count).after(" for ") else { return .unknown }
             let invalid = !accepted && target.hasPrefix("invalid user ")
+            guard let remote = sshRemote(text, .fromPortSSH2) else {
+                return accepted ? .unknown : cutAttempt(text, nameStart: text.offset(of: target) + (invalid ? 13 : 0), invalid: invalid, method: method)
+            }
             let nameStart = text.offset(of: target) + (invalid ? 13 : 0)
             guard nameStart <= remote.start else { return .unknown }
             let user = text[nameStart..<remote.start]
@@ -190,7 +191,7 @@ public enum AuthLogParser {
             // before it authenticated. An attempt of its own when the connection made none
             // (``SSHLoginTracker`` drops it otherwise).
             guard let rest = text.after(prefix) else { continue }
-            guard let remote = sshRemote(text, .addressPort) else { return .unknown }
+            guard let remote = sshRemote(text, .addressPort) else { return cutAttempt(text, nameStart: text.offset(of: rest), invalid: invalid, method: nil) }
             let nameStart = text.offset(of: rest)
             let user = nameStart <= remote.start ? text[nameStart..<remote.start].string : ""
             var parameters = Self.parameters("phase", .string("preauth"))
@@ -206,6 +207,25 @@ public enum AuthLogParser {
         }
         for prefix in sshdChatter where text.hasPrefix(prefix) { return .ignored }
         return .unknown
+    }
+
+    /// The `sourceIPAddress` of an attempt whose line lost sshd's ending.
+    static let unknownAddress = "unknown"
+
+    /// An attempt whose line does not end as sshd ends it: a name long enough once escaped (a
+    /// `[preauth]` line is escaped twice) that sshd cut the line at 500 bytes before the address.
+    /// Dropping it would hide the attempt, and guessing would take the address from the name: it
+    /// is a failed `Login` from `unknown`, the whole rest of the line taken as the name.
+    static func cutAttempt(_ text: LogText, nameStart: Int, invalid: Bool, method: LogText?) -> Outcome {
+        var parameters = Self.parameters("lineCut", .bool(true))
+        if let method { parameters["authMethod"] = .string(method.string) } else { parameters["phase"] = .string("preauth") }
+        let name = text.suffix(from: min(nameStart, text.count))
+        return .activity(HostActivity(
+            eventSource: "sshd.linux", eventName: "Login", userName: name.string, sourceIPAddress: unknownAddress,
+            errorCode: invalid ? "InvalidUser" : method == nil ? "AuthenticationAbandoned" : "AuthFailure",
+            errorMessage: "sshd cut the line before the client's address", eventType: "AwsConsoleSignIn", requestParameters: parameters,
+            responseElements: consoleLogin(success: false), userNameIsUnverified: invalid,
+            unverifiedNameRange: invalid ? min(nameStart, text.count)..<text.count : nil))
     }
 
     /// CloudTrail's sign-in outcome member (made once: every login line carries one).

@@ -29,9 +29,12 @@ public struct JournalEntryConverter: Sendable {
     /// logged by an unprivileged process is not read as that program's: it becomes an
     /// `UnverifiedLogEntry` record naming the account that logged it.
     public func activity(identifier: String, message: String, unit: String?, sender: JournalSender = JournalSender()) -> (HostActivity?, LogLineConverter.Outcome?) {
-        let (selected, outcome) = lines.selected(AuthLogParser.parse(identifier: identifier, message: message), identifier: identifier, unit: unit)
+        let parsed = AuthLogParser.parse(identifier: identifier, message: message)
+        // A generic record an `include` selector keeps (nginx as www-data) claims no program's words.
+        let claimsAProgram = if case .activity = parsed { true } else { false }
+        let (selected, outcome) = lines.selected(parsed, identifier: identifier, unit: unit)
         guard var activity = selected else { return (nil, outcome) }
-        if !sender.mayActAsPrivilegedProgram, let uid = sender.uid {
+        if claimsAProgram, !sender.mayActAsPrivilegedProgram, let uid = sender.uid {
             if identifier == "systemd" && activity.eventSource == "systemd.linux" {
                 // A user's own service manager (systemd --user): that account started its own unit.
                 activity.userName = nil

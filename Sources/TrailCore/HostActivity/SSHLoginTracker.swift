@@ -69,7 +69,9 @@ public struct SSHLoginTracker: Sendable {
             if record.activity.errorCode != nil, record.activity.requestParameters["phase"] == .string("preauth") {
                 // The client left before authenticating: an attempt only if it made none.
                 guard let known = connections.removeValue(forKey: pid) else { return .keep }
-                if known.address == address, known.port == port { return known.attempted ? .drop : .keep }
+                // A line sshd cut before the address (a huge name) is the same process's connection.
+                let cut = address == AuthLogParser.unknownAddress
+                if cut || (known.address == address && known.port == port) { return known.attempted ? .drop : .keep }
                 return .keep
             }
             // One lookup and one store a login line (a dictionary's in-place updates hash again each).
