@@ -16,7 +16,7 @@ build: deps
 	$(SWIFT) build $(BUILD_FLAGS)
 
 # The binaries an operator installs: the Swift runtime and Foundation linked in, so a host needs
-# no Swift toolchain, and the agent maps ~5 MiB less (docs/ARCHITECTURE.md, "Release binaries").
+# no Swift toolchain, and the agent maps ~5 MiB less (docs/performance.md, "Release binaries: static Swift runtime").
 # One product at a time: GRDB's dynamic-library product cannot link against the static runtime.
 RELEASE_PRODUCTS := hosttrail-agent hosttrail-collector hosttrail hosttrail-loadgen
 

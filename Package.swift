@@ -12,7 +12,7 @@ let swiftSettings: [SwiftSetting] = [
 // specialization both define (a `[String: Any]` insertion) drew all of Foundation and ICU into the
 // binary from there. `make release` passes the toolchain's FoundationEssentials archive here; as a
 // link input it comes before every autolinked archive, and the agent then holds no Foundation
-// (120 MB -> 72 MB; ~3 MiB less resident; docs/ARCHITECTURE.md, "Release binaries").
+// (120 MB -> 72 MB; ~3 MiB less resident; docs/performance.md, "Release binaries: FoundationEssentials only").
 // Dynamically linked builds (tests, demo) leave it unset.
 let agentLinkerSettings: [LinkerSetting] = Context.environment["HOSTTRAIL_STATIC_FOUNDATION_ESSENTIALS"].map {
     $0.isEmpty ? [] : [.unsafeFlags([$0])]

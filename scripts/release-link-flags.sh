@@ -9,14 +9,14 @@
 # lld with packed relative relocations (DT_RELR): the agent's ~100k relative relocations take
 # 20 KB instead of 2.4 MB, which the loader reads at every start and which then stayed resident;
 # with --no-export-dynamic its dynamic symbol table holds what it imports, not every symbol. At a
-# steady 10k events/s the agent maps ~2 MiB less (docs/ARCHITECTURE.md, "Release binaries").
+# steady 10k events/s the agent maps ~2 MiB less (docs/performance.md, "Release binaries: lld and packed relocations").
 # A DT_RELR binary needs glibc 2.36 or later to load, so on an older glibc, or without the
 # toolchain's lld, nothing is printed and the default linker is used.
 #
 # With lld, every function is compiled into a section of its own and the agent's code is laid out
 # in the order of packaging/hosttrail-agent.order (bench/link_order.py, `make link-order`): the
 # functions the agent runs, together at the start of .text, so the pages they share are all it
-# keeps resident (docs/ARCHITECTURE.md, "Release binaries"). Names the file lists that a product
+# keeps resident (docs/performance.md, "Release binaries: code layout"). Names the file lists that a product
 # does not have are ignored; functions it does not list keep their place.
 set -euo pipefail
 if [[ "${1:-}" == --foundation-essentials-archive ]]; then

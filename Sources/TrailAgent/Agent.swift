@@ -35,7 +35,7 @@ public struct Agent: Sendable {
         // Two malloc arenas. glibc gives each thread that finds the arenas busy one of its own (up
         // to 8 per core), and memory freed in one arena is not reused by the others: at a steady
         // 10k events/s the agent's anonymous memory was 7.7–8.5 MiB with the default and 5.4–5.5
-        // with two, at the same throughput (docs/ARCHITECTURE.md, "Lifecycle").
+        // with two, at the same throughput (docs/performance.md, "Agent memory").
         mallopt(arenaMax, 2)
         let host = try HostIdentityReader.read(hostname: configuration.hostname)
         let me = PeerCredentialsResolver.resolve(pid: getpid(), uid: getuid(), gid: getgid())
