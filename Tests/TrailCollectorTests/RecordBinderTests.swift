@@ -45,6 +45,21 @@ struct RecordBinderTests {
         let error = #expect(throws: IngestRejection.self) { try CollectorTestRecords.binder.bind(body: Data(body.utf8), host: "web-01") }
         #expect(error?.status == 400)
     }
+
+    /// What the store indexes: a NUL ended the indexed name early (a lookup for `Delete` found
+    /// `Delete\0Everything`), and a host can send anything; and times outside 0001–9999.
+    @Test(arguments: [
+        #""eventName":"Delete\u0000Everything","eventSource":"a.b","eventTime":"2026-01-01T00:00:00Z""#,
+        #""eventName":"X","eventSource":"a\nb","eventTime":"2026-01-01T00:00:00Z""#,
+        #""eventName":"X","eventSource":"a.b","eventTime":"2026-01-01T00:00:00Z","userIdentity":{"userName":"root\u001b[0m"}"#,
+        #""eventName":"X","eventSource":"a.b","eventTime":"2026-01-01T00:00:00Z","sourceIPAddress":"10.0.0.1\u0000""#,
+        #""eventName":"X","eventSource":"a.b","eventTime":"9999-12-31T23:59:59-23:59""#,
+    ])
+    func recordsWithControlCharactersOrImpossibleTimesAreRefused(members: String) {
+        let body = #"{"Records":[{"eventVersion":"1.11","eventID":"6f1c7c0e-0000-4000-8000-000000000001",\#(members)}]}"#
+        let error = #expect(throws: IngestRejection.self) { try CollectorTestRecords.binder.bind(body: Data(body.utf8), host: "web-01") }
+        #expect(error?.status == 400)
+    }
 }
 
 struct IngestLimiterTests {

@@ -100,6 +100,19 @@ struct ApplicationEventTests {
         BadEvent(json: #"{"eventName":"A","resources":[{"type":"HostTrail::Host"}]}"#, code: .invalidFieldValue, field: "resources"),
         BadEvent(json: #"{"eventName":"A","userIdentity":"root"}"#, code: .invalidFieldType, field: "userIdentity"),
         BadEvent(json: #"{"eventName":"A","colour":"blue"}"#, code: .unknownField, field: "colour"),
+        // A trailing dot or an empty label: `sshd.linux.` read as the agent's own source.
+        BadEvent(json: #"{"eventName":"A","eventSource":"sshd.linux."}"#, code: .invalidFieldValue, field: "eventSource"),
+        BadEvent(json: #"{"eventName":"A","eventSource":".sshd.linux"}"#, code: .invalidFieldValue, field: "eventSource"),
+        BadEvent(json: #"{"eventName":"A","eventSource":"sshd..linux"}"#, code: .invalidFieldValue, field: "eventSource"),
+        // Control characters in what records are looked up and listed by (a NUL ended the indexed name).
+        BadEvent(json: #"{"eventName":"Delete\u0000Everything"}"#, code: .invalidFieldValue, field: "eventName"),
+        BadEvent(json: #"{"eventName":"A\nB"}"#, code: .invalidFieldValue, field: "eventName"),
+        BadEvent(json: #"{"eventName":"A","requestID":"r\u001b[2J"}"#, code: .invalidFieldValue, field: "requestID"),
+        BadEvent(json: #"{"eventName":"A","errorCode":"E\u0007"}"#, code: .invalidFieldValue, field: "errorCode"),
+        BadEvent(json: #"{"eventName":"A","errorMessage":"line\u0000"}"#, code: .invalidFieldValue, field: "errorMessage"),
+        BadEvent(json: #"{"eventName":"A","userIdentity":{"userName":"bob\r"}}"#, code: .invalidFieldValue, field: "userIdentity.userName"),
+        BadEvent(json: #"{"eventName":"A","eventTime":"9999-12-31T23:59:59-23:59"}"#, code: .invalidFieldValue, field: "eventTime"),
+        BadEvent(json: #"{"eventName":"A","eventTime":"0000-06-01T00:00:00Z"}"#, code: .invalidFieldValue, field: "eventTime"),
     ])
     func fieldErrorsNameTheField(_ bad: BadEvent) {
         let error = #expect(throws: EventValidationError.self) { try Self.validate(bad.json) }
@@ -107,6 +120,11 @@ struct ApplicationEventTests {
         #expect(error?.field == bad.field)
         #expect(error?.index == 0)
         #expect(error?.jsonValue["error"]?["field"] == .string(bad.field))
+    }
+
+    @Test func aMessageMayHoldLineBreaks() throws {
+        let event = try Self.validate(#"{"eventName":"A","errorMessage":"first line\n\tsecond"}"#)
+        #expect(event.errorMessage == "first line\n\tsecond")
     }
 
     @Test func aFullEventIsRead() throws {

@@ -436,6 +436,15 @@ struct HostRecordBuilderTests {
         #expect(visible.userIdentity?.userName == "hunter2")
     }
 
+    /// A name typed at a login prompt reaches the journal raw: what records are looked up and
+    /// listed by never holds a control byte (the collector refuses those), so it is written `\ooo`.
+    @Test func controlBytesInNamesAreEscaped() throws {
+        let message = "pam_unix(login:auth): authentication failure; logname=LOGIN uid=0 euid=0 tty=/dev/tty1 ruser= rhost=  user=ro\u{1B}[2Jot\\"
+        let record = try record("login", message)
+        #expect(record.userIdentity?.userName == #"ro\033[2Jot\\"#)
+        #expect(IdentifierText.escapingControlCharacters("plain\\name") == "plain\\name")
+    }
+
     @Test func aCallerGivenByUIDIsNamedFromTheAccountDatabase() throws {
         var named = builder
         named.accountNames = AccountNames { $0 == 1002 ? "carol" : nil }

@@ -21,9 +21,19 @@ struct TrailTimeTests {
         #expect(abs(date.timeIntervalSince1970 - epoch) < 0.000_01)
     }
 
-    @Test(arguments: ["", "yesterday", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-11-24T16:30:30", "2026-11-24T25:00:00Z", "2026-11-24T16:30:30Zjunk"])
+    @Test(arguments: [
+        "", "yesterday", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-11-24T16:30:30", "2026-11-24T25:00:00Z", "2026-11-24T16:30:30Zjunk",
+        // Outside years 0001–9999, also through an offset (it was stored as 0000-01-01…).
+        "0000-01-01T00:00:00Z", "9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+00:01",
+    ])
     func rejectsWhatIsNotATime(text: String) {
         #expect(TrailTime.parseISO8601(text) == nil)
+    }
+
+    @Test func theEndsOfTheRangeAreTimes() throws {
+        #expect(TrailTime.format(try #require(TrailTime.parseISO8601("0001-01-01T00:00:00Z"))) == "0001-01-01T00:00:00Z")
+        #expect(TrailTime.format(try #require(TrailTime.parseISO8601("9999-12-31T23:59:59Z"))) == "9999-12-31T23:59:59Z")
+        #expect(TrailTime.format(try #require(TrailTime.parseISO8601("9999-12-31T23:59:59+23:59"))) == "9999-12-31T00:00:59Z")
     }
 
     @Test func formatsAtSecondPrecisionInUTC() {

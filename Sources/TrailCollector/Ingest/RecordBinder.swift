@@ -42,6 +42,16 @@ public struct RecordBinder: Sendable {
         guard !record.eventName.isEmpty, !record.eventSource.isEmpty else {
             throw IngestRejection.badRequest("record \(index) (\(record.eventID)): eventName and eventSource must not be empty")
         }
+        // What the store indexes and lookups list: one line of visible text (a NUL would end the
+        // indexed string early, and a lookup for one name would return a record of another).
+        let identifiers: [(String, String?)] = [
+            ("eventName", record.eventName), ("eventSource", record.eventSource), ("userIdentity.userName", record.userNameForLookup),
+            ("sessionIssuer.userName", record.userIdentity?.sessionContext?.sessionIssuer?.userName), ("sourceIPAddress", record.sourceIPAddress),
+            ("userIdentity.accessKeyId", record.userIdentity?.accessKeyId), ("eventCategory", record.eventCategory), ("requestID", record.requestID),
+        ] + (record.resources ?? []).flatMap { [("resources.type", $0.type), ("resources.ARN", $0.arn)] }
+        for (field, value) in identifiers where value.map(IdentifierText.containsControlCharacter) == true {
+            throw IngestRejection.badRequest("record \(index) (\(record.eventID)): \(field) holds a control character")
+        }
         for claimed in record.allClaimedHostNames where claimed != host {
             throw IngestRejection(
                 status: 403, code: "HostMismatch",

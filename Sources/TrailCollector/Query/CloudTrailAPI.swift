@@ -124,6 +124,10 @@ public struct CloudTrailAPI: Sendable {
             guard (1...2000).contains(filter.attributeValue.count) else {
                 throw CloudTrailAPIError.invalidLookupAttributes("AttributeValue for \(key.rawValue) must be 1 to 2000 characters")
             }
+            if IdentifierText.containsControlCharacter(filter.attributeValue) {
+                // No stored name holds one (ingest refuses them), and a NUL would end the bound string early.
+                throw CloudTrailAPIError.invalidLookupAttributes("AttributeValue for \(key.rawValue) must not hold control characters")
+            }
             if key == .readOnly && !["true", "false"].contains(filter.attributeValue) {
                 throw CloudTrailAPIError.invalidLookupAttributes("AttributeValue for ReadOnly must be \"true\" or \"false\"")
             }

@@ -89,7 +89,10 @@ public struct ApplicationEvent: Sendable, Hashable {
         if let name = unknown {
             throw fail(.unknownField, name, "unknown field \"\(name)\"")
         }
-        func string(_ name: String, _ raw: JSONValue?, required: Bool = false, maxBytes: Int = Limits.maxShortStringBytes) throws -> String? {
+        /// `identifier`: one line of visible text (``IdentifierText``); a message may hold line breaks but no other control character.
+        func string(
+            _ name: String, _ raw: JSONValue?, required: Bool = false, maxBytes: Int = Limits.maxShortStringBytes, identifier: Bool = true
+        ) throws -> String? {
             guard let raw, raw != .null else {
                 if required { throw fail(.missingField, name, "\(name) is required") }
                 return nil
@@ -100,6 +103,10 @@ public struct ApplicationEvent: Sendable, Hashable {
             if required && text.isEmpty { throw fail(.invalidFieldValue, name, "\(name) must not be empty") }
             guard text.utf8.count <= maxBytes else {
                 throw fail(.invalidFieldValue, name, "\(name) is longer than \(maxBytes) bytes")
+            }
+            let lineBreaksAllowed = !identifier
+            if text.utf8.contains(where: { ($0 < 0x20 || $0 == 0x7F) && !(lineBreaksAllowed && ($0 == 9 || $0 == 10 || $0 == 13)) }) {
+                throw fail(.invalidFieldValue, name, "\(name) must not hold control characters")
             }
             return text
         }
@@ -116,7 +123,7 @@ public struct ApplicationEvent: Sendable, Hashable {
         if let eventSource, !Self.isValidEventSource(eventSource) {
             throw fail(
                 .invalidFieldValue, "eventSource",
-                "eventSource must be a DNS-style name like billing.example.com (letters, digits, '.', '-')")
+                "eventSource must be a DNS-style name like billing.example.com (letters, digits, '-' and '_' in labels joined by single dots)")
         }
         if let text = try string("eventTime", given.eventTime) {
             guard let date = TrailTime.parseISO8601(text) else {
@@ -143,7 +150,7 @@ public struct ApplicationEvent: Sendable, Hashable {
         responseElements = try object("responseElements", given.responseElements)
         additionalEventData = try object("additionalEventData", given.additionalEventData)
         errorCode = try string("errorCode", given.errorCode)
-        errorMessage = try string("errorMessage", given.errorMessage)
+        errorMessage = try string("errorMessage", given.errorMessage, identifier: false)
         sourceIPAddress = try string("sourceIPAddress", given.sourceIPAddress)
         userAgent = try string("userAgent", given.userAgent)
         if let raw = given.resources, raw != .null {
@@ -173,6 +180,9 @@ public struct ApplicationEvent: Sendable, Hashable {
                 guard let text = name.stringValue, text.utf8.count <= Limits.maxShortStringBytes else {
                     throw fail(.invalidFieldType, "userIdentity.userName", "userIdentity.userName must be a string of at most 1024 bytes")
                 }
+                if IdentifierText.containsControlCharacter(text) {
+                    throw fail(.invalidFieldValue, "userIdentity.userName", "userIdentity.userName must not hold control characters")
+                }
                 claimedEndUser = text
             }
         }
@@ -185,12 +195,17 @@ public struct ApplicationEvent: Sendable, Hashable {
         var resources, userIdentity: JSONValue?
     }
 
-    /// Event sources are DNS-style names: `billing.example.com`.
+    /// Event sources are DNS-style names: `billing.example.com`, labels of letters, digits, `-`
+    /// and `_` joined by single dots. No empty label, so no leading or trailing dot: `sshd.linux.`
+    /// would pass a suffix check for `.linux` and still read as the agent's own source.
     static func isValidEventSource(_ text: String) -> Bool {
-        !text.isEmpty && text.utf8.count <= 253
-            && text.utf8.allSatisfy { byte in
-                (byte >= 97 && byte <= 122) || (byte >= 65 && byte <= 90) || (byte >= 48 && byte <= 57) || byte == 46
-                    || byte == 45 || byte == 95
-            }
+        guard !text.isEmpty, text.utf8.count <= 253, text.utf8.first != 46, text.utf8.last != 46 else { return false }
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            let allowed = (byte >= 97 && byte <= 122) || (byte >= 65 && byte <= 90) || (byte >= 48 && byte <= 57) || byte == 46 || byte == 45 || byte == 95
+            guard allowed, !(byte == 46 && previous == 46) else { return false }
+            previous = byte
+        }
+        return true
     }
 }

@@ -216,12 +216,15 @@ public struct HostRecordBuilder: Sendable {
             shownMessage = cut
             truncated = true
         }
+        // Names and addresses are what records are looked up and listed by: a control byte a log
+        // line carried (a name typed at a login prompt) is written as `\ooo`, never raw.
+        let userName = hides ? HostActivity.hiddenUserName : activity.userName ?? activity.uid.flatMap(accountNames.name(of:))
+        let invoker = activity.invokedBy ?? activity.invokerUID.flatMap(accountNames.name(of:))
+        let sourceIP = activity.sourceIPAddress ?? (activity.eventType == "AwsServiceEvent" ? activity.eventSource : "localhost")
         return Resolved(
             eventID: origin.eventID ?? EventID.derive(machineID: host.machineID, source: origin.source, position: origin.position),
-            userName: hides ? HostActivity.hiddenUserName : activity.userName ?? activity.uid.flatMap(accountNames.name(of:)),
-            invoker: activity.invokedBy ?? activity.invokerUID.flatMap(accountNames.name(of:)), hidesUserName: hides, message: shownMessage,
-            parameters: parameters,
-            sourceIP: activity.sourceIPAddress ?? (activity.eventType == "AwsServiceEvent" ? activity.eventSource : "localhost"),
+            userName: userName.map(IdentifierText.escapingControlCharacters), invoker: invoker.map(IdentifierText.escapingControlCharacters),
+            hidesUserName: hides, message: shownMessage, parameters: parameters, sourceIP: IdentifierText.escapingControlCharacters(sourceIP),
             truncated: truncated)
     }
 

@@ -135,6 +135,8 @@ public enum TrailTime {
         guard cursor.atEnd else { return nil }
         let days = daysSinceEpoch(year: year, month: month, day: day)
         let seconds = days * 86_400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offsetSeconds)
+        // Year 0000, or an offset that carries 9999-12-31 into year 10000: no record can say it.
+        guard representableEpochSeconds.contains(Double(seconds)) else { return nil }
         return Date(timeIntervalSince1970: Double(seconds) + fraction)
     }
 
