@@ -81,7 +81,7 @@ public struct Collector: Sendable {
         var services: [any Service] = archiveServices + [app, revoked]
         if configuration.retentionDays > 0 {
             services.append(RetentionService(
-                store: store, binder: RecordBinder(accountID: configuration.accountID, region: configuration.region, trailARN: configuration.trailARN),
+                store: store, binder: RecordBinder(configuration: configuration),
                 retention: .seconds(configuration.retentionDays * 86_400), interval: configuration.retentionInterval, logger: logger))
         }
         group = ServiceGroup(

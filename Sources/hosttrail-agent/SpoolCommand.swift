@@ -7,7 +7,45 @@ import TrailAgent
 
 struct SpoolCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "spool", abstract: "Inspect a spool without changing it.", subcommands: [Verify.self, Stats.self])
+        commandName: "spool", abstract: "Inspect a spool; list and replay what the collector refused.",
+        subcommands: [Verify.self, Stats.self, DeadLetter.self])
+
+    struct DeadLetter: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "dead-letter", abstract: "Records the collector refused for good: list them, or send them again.",
+            subcommands: [List.self, Replay.self])
+
+        struct List: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "One line a refused batch: name, records, bytes, reason.")
+            @Option(name: .customLong("spool-dir"), help: "The spool directory.") var spoolDir: String = "/var/lib/hosttrail/spool"
+
+            func run() throws {
+                let entries = try DeadLetters(spoolDirectory: spoolDir).list()
+                for entry in entries {
+                    print("\(entry.name)\t\(entry.records) records\t\(entry.bytes) bytes\t\(entry.reason.split(separator: "\n").joined(separator: " "))")
+                }
+                print("(\(entries.count) batches, \(entries.reduce(0) { $0 + $1.records }) records)")
+            }
+        }
+
+        struct Replay: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Send refused batches again (after fixing the cause): the agent puts their records back in the spool with the event IDs they had.",
+                discussion: "Works with the agent running (it takes them within seconds) or stopped (at its next start).")
+            @Option(name: .customLong("spool-dir"), help: "The spool directory.") var spoolDir: String = "/var/lib/hosttrail/spool"
+            @Flag(help: "Every batch in the dead-letter directory.") var all = false
+            @Argument(help: "Batch names, as `list` prints them.") var names: [String] = []
+
+            func validate() throws {
+                guard all != !names.isEmpty else { throw ValidationError("name the batches to replay, or give --all") }
+            }
+
+            func run() throws {
+                let moved = try DeadLetters(spoolDirectory: spoolDir).markForReplay(all ? [] : names)
+                print("\(moved.count) batches marked for replay: \(moved.joined(separator: ", "))")
+            }
+        }
+    }
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check every segment's frames; exit 1 if any is damaged.")

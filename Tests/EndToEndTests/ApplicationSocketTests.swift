@@ -129,22 +129,26 @@ struct ApplicationSocketTests {
         #expect(stored.allSatisfy { $0.userIdentity?.principalId == String(accounts.uids[0]) && $0.userIdentity?.userName == accounts.names[0] })
     }
 
-    /// Two requests written at once (pipelined) are answered in order, both stored.
+    /// Requests written before the previous one is answered (pipelined) are answered in order,
+    /// all stored: two at once, and a third while the first two wait for their commit (held 300 ms).
     @Test func pipelinedRequestsAreAnsweredInOrder() throws {
         let fleet = try Fleet()
         try fleet.startCollector()
-        try fleet.startAgent()
+        try fleet.startAgent(extra: ["--spool-commit-interval-ms", "300"])
         let client = try UnixSockets.StreamClient(path: fleet.socketPath("web-01"))
         func request(_ name: String, close: Bool) -> String {
             let body = #"{"eventSource":"shop.example.com","eventName":"\#(name)"}"#
             return "POST /v1/events HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n"
                 + (close ? "Connection: close\r\n" : "") + "\r\n" + body
         }
-        try client.send(request("PipelinedFirst", close: false) + request("PipelinedSecond", close: true))
+        try client.send(request("PipelinedFirst", close: false) + request("PipelinedSecond", close: false))
+        usleep(100_000)  // inside the first commit's 300 ms
+        try client.send(request("PipelinedThird", close: true))
         let answer = client.readAll(timeout: 10)
-        #expect(answer.components(separatedBy: "HTTP/1.1 202 Accepted").count == 3, "\(answer)")
-        #expect(try fleet.records(["--event-name", "PipelinedFirst"], atLeast: 1).count == 1)
-        #expect(try fleet.records(["--event-name", "PipelinedSecond"], atLeast: 1).count == 1)
+        #expect(answer.components(separatedBy: "HTTP/1.1 202 Accepted").count == 4, "\(answer)")
+        for name in ["PipelinedFirst", "PipelinedSecond", "PipelinedThird"] {
+            #expect(try fleet.records(["--event-name", name], atLeast: 1).count == 1)
+        }
     }
 
     /// `runuser -u user -- curl -i` on the socket: the status, the headers (lower-cased names) and the body.

@@ -62,6 +62,28 @@ struct RecordBinderTests {
     }
 }
 
+extension RecordBinderTests {
+    /// Each record that cannot be stored is named with its reason; the others are not refused
+    /// with it (the agent sets aside only those named and sends the rest again).
+    @Test func everyRefusedRecordIsNamedAlone() throws {
+        let good = try CollectorTestRecords.record(index: 1).canonicalJSON()
+        let other = try CollectorTestRecords.record(index: 2).canonicalJSON()
+        let bad = #"{"eventVersion":"1.11","eventID":"6f1c7c0e-0000-4000-8000-0000000000ff","eventName":"A\u0000B","eventSource":"a.b","eventTime":"2026-01-01T00:00:00Z"}"#
+        var big = CollectorTestRecords.record(index: 3)
+        big.requestParameters = ["pad": .string(String(repeating: "x", count: 5000))]
+        let body = "{\"Records\":[\(String(decoding: good, as: UTF8.self)),\(bad),\(String(decoding: other, as: UTF8.self)),\(String(decoding: try big.canonicalJSON(), as: UTF8.self))]}"
+        var binder = CollectorTestRecords.binder
+        binder.maxRecordBytes = 4096
+        let error = #expect(throws: IngestRejection.self) { try binder.bind(body: Data(body.utf8), host: "web-01") }
+        #expect(error?.status == 400 && error?.code == "InvalidRecords")
+        #expect(error?.refused.map(\.index) == [1, 3])
+        #expect(error?.refused.map(\.code) == ["InvalidRecord", "RecordTooLarge"])
+        #expect(error?.refused.first?.eventID == "6f1c7c0e-0000-4000-8000-0000000000ff")
+        // Without them, the batch is stored.
+        #expect(try binder.bind(body: Data("{\"Records\":[\(String(decoding: good, as: UTF8.self))]}".utf8), host: "web-01").count == 1)
+    }
+}
+
 struct IngestLimiterTests {
     @Test func slotsAreReturnedAndTheCapHolds() {
         let limiter = IngestLimiter(limit: 2)

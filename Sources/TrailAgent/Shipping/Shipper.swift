@@ -52,6 +52,7 @@ public final class Shipper: Service {
         var refused: PreparedBody?
         var lastWarning: ContinuousClock.Instant?
         var drainDeadline: ContinuousClock.Instant?
+        var replaysLookedAt = ContinuousClock.now - Self.replayInterval
         while true {
             if Task.isCancelled { return }
             if drainDeadline == nil && Task.isShuttingDownGracefully {
@@ -71,6 +72,16 @@ public final class Shipper: Service {
             }
             guard let batch = next else {
                 if drainDeadline != nil { return }
+                // Idle: dead-letter batches an operator marked for replay go back in the spool.
+                if ContinuousClock.now - replaysLookedAt >= Self.replayInterval {
+                    replaysLookedAt = .now
+                    do {
+                        let requeued = try spool.requeueReplays()
+                        if requeued > 0 { logger.notice("dead-lettered records replayed", metadata: ["spool.replayed": "\(requeued)"]) }
+                    } catch {
+                        logger.error("cannot replay dead-lettered records", metadata: ["error": "\(error)"])
+                    }
+                }
                 try? await Task.sleep(for: maxAge)
                 continue
             }
@@ -91,9 +102,24 @@ public final class Shipper: Service {
         }
     }
 
+    /// How often an idle shipper looks for dead-letter batches marked for replay.
+    static let replayInterval: Duration = .seconds(2)
+
     enum Outcome {
         case delivered
         case retry(after: Duration?, reason: String)
+    }
+
+    /// The records a `400 InvalidRecords` names (`refused: [{index, message}]`), by index, with
+    /// their reasons; empty when the answer names none this batch has.
+    static func refusedRecords(_ body: Data, count: Int) -> [Int: String] {
+        guard let answer = try? JSONValue.parse(body), let list = answer["refused"]?.arrayValue else { return [:] }
+        var refused: [Int: String] = [:]
+        for entry in list {
+            guard let index = entry["index"]?.integerValue.map(Int.init), (0..<count).contains(index) else { return [:] }
+            refused[index] = "\(entry["code"]?.stringValue ?? "Refused"): \(entry["message"]?.stringValue ?? "refused by the collector")"
+        }
+        return refused
     }
 
     /// The request body of a batch that is to be sent again: while the collector is unreachable
@@ -157,15 +183,37 @@ public final class Shipper: Service {
                 reason: "HTTP \(response.status): \(response.bodyText.prefix(300))")
         case .split where batch.records.count > 1:
             let half = batch.records.count / 2
-            let first = Spool.Batch(
-                records: Array(batch.records[..<half]), positions: Array(batch.positions[..<half]), end: batch.positions[half],
-                bytes: batch.records[..<half].reduce(0) { $0 + $1.count })
-            let second = Spool.Batch(
-                records: Array(batch.records[half...]), positions: Array(batch.positions[half...]), end: batch.end,
-                bytes: batch.records[half...].reduce(0) { $0 + $1.count })
             var none: PreparedBody?
-            if case .retry(let after, let reason) = await ship(first, reusing: &none) { return .retry(after: after, reason: reason) }
-            return await ship(second, reusing: &none)
+            if case .retry(let after, let reason) = await ship(batch.slice(0..<half), reusing: &none) { return .retry(after: after, reason: reason) }
+            return await ship(batch.slice(half..<batch.records.count), reusing: &none)
+        case .reject where response.status == 400:
+            // The collector names the records it cannot store: those alone are set aside, each
+            // with its own reason, and the rest of the batch is sent again.
+            let refused = Self.refusedRecords(response.body, count: records.count)
+            guard !refused.isEmpty, refused.count < records.count else { fallthrough }
+            logger.error(
+                "the collector refused some records of a batch; moving those to the dead-letter directory and sending the rest",
+                metadata: ["upload.records": "\(records.count)", "upload.refused": "\(refused.count)"])
+            var start = 0
+            for index in 0...records.count {
+                guard index == records.count || refused[index] != nil else { continue }
+                if start < index {
+                    var none: PreparedBody?
+                    if case .retry(let after, let reason) = await ship(batch.slice(start..<index), reusing: &none) {
+                        return .retry(after: after, reason: reason)
+                    }
+                }
+                if index < records.count, let reason = refused[index] {
+                    do {
+                        try spool.deadLetter(batch.slice(index..<(index + 1)), reason: "HTTP 400: \(reason)")
+                    } catch {
+                        logger.error("cannot move a refused record to the dead-letter directory", metadata: ["error": "\(error)"])
+                        return .retry(after: .seconds(5), reason: reason)
+                    }
+                }
+                start = index + 1
+            }
+            return .delivered
         case .split, .reject:
             let reason = "HTTP \(response.status): \(response.bodyText.prefix(1000))"
             logger.error(

@@ -43,6 +43,15 @@ public final class Spool: @unchecked Sendable {
         public var positions: [SpoolPosition]
         public var end: SpoolPosition
         public var bytes: Int
+
+        /// The records in `range`, as a batch of their own: it ends where the next record starts
+        /// (or where this batch ends), so acknowledging it leaves the rest in the spool.
+        public func slice(_ range: Range<Int>) -> Batch {
+            Batch(
+                records: Array(records[range]), positions: Array(positions[range]),
+                end: range.upperBound < positions.count ? positions[range.upperBound] : end,
+                bytes: records[range].reduce(0) { $0 + $1.count })
+        }
     }
 
     /// What start-up found and repaired.
@@ -630,6 +639,21 @@ public final class Spool: @unchecked Sendable {
             throw AgentError(.spoolIO, "cannot write to the dead-letter directory", path: deadLetterDirectory, underlyingError: error)
         }
         try advance(past: batch) { counters, records in counters.deadLettered += records }
+    }
+
+    /// Puts the records of the dead-letter batches marked for replay back in the spool (the
+    /// event IDs they had: a record the collector stored meanwhile is stored once), and forgets
+    /// each batch once its records are committed. Returns how many records went back.
+    @discardableResult
+    public func requeueReplays() throws -> Int {
+        let deadLetters = DeadLetters(spoolDirectory: configuration.directory)
+        var requeued = 0
+        for batch in deadLetters.pendingReplays() {
+            try append(batch.records)
+            deadLetters.finishReplay(batch.name)
+            requeued += batch.records.count
+        }
+        return requeued
     }
 
     /// Marks that `batch` was sent in a request the collector answered.

@@ -32,6 +32,10 @@ public struct CollectorConfiguration: Sendable, Hashable {
     public var maxDecompressedBytes: Int
     /// Ingest requests handled at once; more get `503` with `Retry-After`. Default: 32.
     public var maxConcurrentIngest: Int
+    /// The largest record stored, as canonical JSON; a larger one is refused on its own
+    /// (`RecordTooLarge` in the batch's `refused` list). Default: 512 KiB, above anything an agent
+    /// makes (an application event is at most 256 KB, a host record's text 2 × 32 KiB).
+    public var maxRecordBytes: Int
     /// Access keys for SigV4-signed CloudTrail API calls, from `--access-key-file` (mode 0600 or
     /// stricter) and `--access-key ID:SECRET`. Default: none (lookups need a client certificate).
     public var accessKeys: AccessKeys
@@ -70,7 +74,7 @@ public struct CollectorConfiguration: Sendable, Hashable {
 
     public static let knownKeys: Set<String> = [
         "listen", "data-dir", "tls-cert", "tls-key", "client-ca", "account-id", "region", "trail-name",
-        "max-ingest-bytes", "max-concurrent-ingest", "log-level", "access-key-file", "access-key", "revocation-file", "retention-days", "retention-interval-ms",
+        "max-ingest-bytes", "max-concurrent-ingest", "max-record-bytes", "log-level", "access-key-file", "access-key", "revocation-file", "retention-days", "retention-interval-ms",
         "archive", "archive-dir", "log-file-interval", "digest-interval", "signing-key", "s3-endpoint", "s3-bucket", "s3-prefix", "s3-region",
         "s3-credentials-file", "s3-ca",
     ]
@@ -103,6 +107,7 @@ public struct CollectorConfiguration: Sendable, Hashable {
         self.maxIngestBytes = maxIngestBytes
         self.maxDecompressedBytes = maxDecompressedBytes
         self.maxConcurrentIngest = maxConcurrentIngest
+        maxRecordBytes = 512 * 1024
         accessKeys = AccessKeys()
         retentionDays = 0
         retentionInterval = .seconds(60)
@@ -172,6 +177,7 @@ public struct CollectorConfiguration: Sendable, Hashable {
             maxDecompressedBytes = max(maxDecompressedBytes, value * 4)
         }
         if let value = try settings.integer("max-concurrent-ingest", in: 1...10_000) { maxConcurrentIngest = value }
+        if let value = try settings.integer("max-record-bytes", in: 1024...(16 * 1024 * 1024)) { maxRecordBytes = value }
         var keys: [AccessKey] = []
         if let path = try settings.string("access-key-file") {
             guard let mode = Self.permissions(path), let text = try? String(contentsOfFile: path, encoding: .utf8) else {

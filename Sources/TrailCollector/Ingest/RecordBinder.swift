@@ -13,26 +13,60 @@ public struct RecordBinder: Sendable {
     public var accountID: String
     public var region: String
     public var trailARN: String
+    /// The largest record stored (its canonical JSON).
+    public var maxRecordBytes: Int
 
-    public init(accountID: String, region: String, trailARN: String) {
+    public init(accountID: String, region: String, trailARN: String, maxRecordBytes: Int = 512 * 1024) {
         self.accountID = accountID
         self.region = region
         self.trailARN = trailARN
+        self.maxRecordBytes = maxRecordBytes
+    }
+
+    /// The binder of `configuration`'s collector.
+    public init(configuration: CollectorConfiguration) {
+        self.init(accountID: configuration.accountID, region: configuration.region, trailARN: configuration.trailARN, maxRecordBytes: configuration.maxRecordBytes)
     }
 
     /// Decodes a `{"Records": [...]}` body and binds every record to `host`.
     ///
-    /// - Throws: ``IngestRejection`` (400 for a malformed body or record, 403 for a foreign host).
+    /// - Throws: ``IngestRejection``: 400 for a body that is not a batch, or naming every record
+    ///   that cannot be stored (``IngestRejection/refused``, so the agent sets aside those alone);
+    ///   403 for a record in another host's name (the whole batch: the host is not to be trusted).
     public func bind(body: Data, host: String) throws -> [StoredRecord] {
-        let batch: RecordBatch
+        let records: [JSONValue]
         do {
-            batch = try RecordBatch.decode(from: body)
+            guard let members = try JSONValue.parse(body).objectValue, let array = members["Records"]?.arrayValue else {
+                throw RecordFormatError("the body must be {\"Records\": [...]}")
+            }
+            records = array
         } catch {
             throw IngestRejection.badRequest("the body is not {\"Records\": [...]} of CloudTrail records: \(Self.describe(error))")
         }
-        return try batch.records.enumerated().map { index, record in
-            try bind(record, index: index, host: host)
+        var bound: [StoredRecord] = []
+        bound.reserveCapacity(records.count)
+        var refused: [IngestRejection.RefusedRecord] = []
+        for (index, json) in records.enumerated() {
+            do {
+                let record: CloudTrailRecord
+                do {
+                    record = try CloudTrailRecord(json: json)
+                } catch {
+                    throw IngestRejection.badRequest("record \(index): \(Self.describe(error))")
+                }
+                bound.append(try bind(record, index: index, host: host))
+            } catch let rejection as IngestRejection where rejection.status == 400 {
+                refused.append(.init(
+                    index: index, eventID: json["eventID"]?.stringValue, code: rejection.code == "InvalidRecords" ? "InvalidRecord" : rejection.code,
+                    message: rejection.message))
+            }
         }
+        guard refused.isEmpty else {
+            throw IngestRejection(
+                status: 400, code: "InvalidRecords",
+                message: "\(refused.count) of \(records.count) records cannot be stored; the first: \(refused[0].message)", refused: refused)
+        }
+        return bound
     }
 
     func bind(_ record: CloudTrailRecord, index: Int, host: String) throws -> StoredRecord {
@@ -70,11 +104,19 @@ public struct RecordBinder: Sendable {
         var resources = (bound.resources ?? []).filter { $0.type != RecordResource.hostType }
         resources.append(.host(named: host, accountId: accountID, region: region))
         bound.resources = resources
+        let stored: StoredRecord
         do {
-            return try StoredRecord(record: bound, host: host)
+            stored = try StoredRecord(record: bound, host: host)
         } catch let error as CloudTrailAPIError {
             throw IngestRejection.badRequest("record \(index) (\(record.eventID)): \(error.message)")
         }
+        // What one record may weigh: every lookup page and log file carries whole records.
+        guard stored.json.utf8.count <= maxRecordBytes else {
+            throw IngestRejection(
+                status: 400, code: "RecordTooLarge",
+                message: "record \(index) (\(record.eventID)) is \(stored.json.utf8.count) bytes; the limit is \(maxRecordBytes) (--max-record-bytes)")
+        }
+        return stored
     }
 
     static func describe(_ error: any Error) -> String {

@@ -26,7 +26,7 @@ struct CollectorRoutes: Sendable {
         limiter = IngestLimiter(limit: configuration.maxConcurrentIngest)
         self.configuration = configuration
         self.store = store
-        binder = RecordBinder(accountID: configuration.accountID, region: configuration.region, trailARN: configuration.trailARN)
+        binder = RecordBinder(configuration: configuration)
         api = CloudTrailAPI(store: store, configuration: configuration, archive: archive)
     }
 
@@ -200,7 +200,17 @@ struct CollectorRoutes: Sendable {
     }
 
     static func rejection(_ rejection: IngestRejection, retryAfter: Int? = nil) -> Response {
-        let body: JSONValue = ["error": ["code": .string(rejection.code), "message": .string(rejection.message)]]
+        var members: [String: JSONValue] = ["error": ["code": .string(rejection.code), "message": .string(rejection.message)]]
+        if !rejection.refused.isEmpty {
+            members["refused"] = .array(rejection.refused.map { refused in
+                var members: [String: JSONValue] = [
+                    "index": .integer(Int64(refused.index)), "code": .string(refused.code), "message": .string(refused.message),
+                ]
+                if let eventID = refused.eventID { members["eventID"] = .string(eventID) }
+                return .object(members)
+            })
+        }
+        let body = JSONValue.object(members)
         var extra: HTTPFields = [:]
         if let retryAfter { extra[.retryAfter] = String(retryAfter) }
         return json(

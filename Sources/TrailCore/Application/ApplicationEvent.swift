@@ -34,6 +34,10 @@ public struct ApplicationEvent: Sendable, Hashable {
         public static let maxEventsPerRequest = 1000
         /// Short string members (`eventName`, `eventSource`, `requestID`, `errorCode`, …).
         public static let maxShortStringBytes = 1024
+        /// How deeply an event's objects and arrays may nest: the record ships two levels deeper
+        /// (`{"Records":[…]}`), and the collector's parser stops at ``JSONValue/maxDepth``. An event
+        /// the agent took but the collector could not read would take its whole batch with it.
+        public static let maxNestingDepth = JSONValue.maxDepth - 2
     }
 
     /// CloudTrail members that the agent or the collector set (`eventID`, `eventVersion`,
@@ -58,6 +62,10 @@ public struct ApplicationEvent: Sendable, Hashable {
         }
         func fail(_ code: EventValidationError.Code, _ field: String, _ message: String) -> EventValidationError {
             EventValidationError(code, message, index: index, field: field)
+        }
+        guard value.nestingDepth <= Limits.maxNestingDepth else {
+            throw EventValidationError(
+                .invalidRequest, "event \(index) nests objects and arrays deeper than \(Limits.maxNestingDepth) levels", index: index)
         }
         // One pass over the members instead of a hash lookup for every name an event may carry.
         var given = Given()

@@ -43,6 +43,15 @@ public enum JSONValue: Sendable, Hashable {
         objectValue?[key]
     }
 
+    /// How deeply objects and arrays nest in this value: 0 for a scalar, 1 for `{}` or `[1]`.
+    public var nestingDepth: Int {
+        switch self {
+        case .object(let members): 1 + (members.values.lazy.map(\.nestingDepth).max() ?? 0)
+        case .array(let elements): 1 + (elements.lazy.map(\.nestingDepth).max() ?? 0)
+        case .null, .bool, .integer, .number, .string: 0
+        }
+    }
+
     /// The JSON type name, for error messages ("expected a string, got an array").
     public var typeName: String {
         switch self {

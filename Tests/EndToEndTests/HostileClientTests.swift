@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import Testing
+import TrailCore
+import TrailTestSupport
+
+/// A hostile local account, a compromised host and an anonymous peer try to stop the trail or
+/// erase part of it; the agent and the collector stay up and lose nothing they acknowledged.
+@Suite(.serialized, .timeLimit(.minutes(5)))
+struct HostileClientTests {
+    /// `{"eventName":name,"requestParameters":{"a":{"a":…}}}` whose objects nest `depth` deep.
+    static func nestedEvent(_ name: String, depth: Int) -> String {
+        #"{"eventSource":"shop.example.com","eventName":"\#(name)","requestParameters":"#
+            + String(repeating: #"{"a":"#, count: depth - 2) + "{}" + String(repeating: "}", count: depth - 2) + "}"
+    }
+
+    /// An event nested to the parser's edge shipped two levels deeper and made the collector refuse
+    /// its whole batch (40 to 90 innocent records dead-lettered each time). The agent now refuses
+    /// what the collector could not read, and takes what it can.
+    @Test func anEventTooDeepForTheShippedBatchIsRefusedAtTheSocket() throws {
+        let fleet = try Fleet()
+        try fleet.startCollector()
+        try fleet.startAgent()
+        #expect(JSONValue.maxDepth == 512 && ApplicationEvent.Limits.maxNestingDepth == 510)
+        let tooDeep = try fleet.post(Self.nestedEvent("TooDeep", depth: 511))
+        #expect(tooDeep.status == 400, "\(String(describing: tooDeep.body))")
+        #expect(tooDeep.body?["error"]?["message"]?.stringValue?.contains("deeper than 510") == true)
+        // At the edge, and innocent events around it in the same batch: all stored.
+        let edge = try fleet.post(
+            #"{"events":[{"eventSource":"shop.example.com","eventName":"Before"},"# + Self.nestedEvent("AtTheEdge", depth: 510)
+                + #",{"eventSource":"shop.example.com","eventName":"After"}]}"#)
+        #expect(edge.status == 202, "\(String(describing: edge.body))")
+        for name in ["Before", "AtTheEdge", "After"] {
+            #expect(try fleet.records(["--event-name", name], atLeast: 1).count == 1, "\(fleet.agentLogs())")
+        }
+        let deadLetters = (try? FileManager.default.contentsOfDirectory(atPath: fleet.spoolPath("web-01") + "/dead-letter")) ?? []
+        #expect(deadLetters.isEmpty)
+    }
+
+    /// A record the collector will not store (here: over its `--max-record-bytes`) is set aside
+    /// alone; its neighbours in the batch are stored. Once the cause is fixed, `spool dead-letter
+    /// replay` sends it again with its event ID.
+    @Test func aRefusedRecordIsSetAsideAloneAndCanBeReplayed() throws {
+        let fleet = try Fleet()
+        let port = try FreePort.find()
+        try fleet.startCollector(port: port, extra: ["--max-record-bytes", "4096"])
+        // Spooled while the collector cannot be reached, so all twenty leave in one batch.
+        let collector = try #require(fleet.collector)
+        collector.crash()
+        try fleet.startAgent()
+        let padding = String(repeating: "x", count: 6000)
+        let events = (0..<20).map { index in
+            [5, 13].contains(index)
+                ? #"{"eventSource":"shop.example.com","eventName":"Big\#(index)","requestParameters":{"pad":"\#(padding)"}}"#
+                : #"{"eventSource":"shop.example.com","eventName":"Small\#(index)"}"#
+        }
+        #expect(try fleet.post(#"{"events":[\#(events.joined(separator: ","))]}"#).status == 202)
+        try fleet.startCollector(port: port, extra: ["--max-record-bytes", "4096"])
+        let small = try fleet.waitForStored(sourceSuffix: "shop.example.com", count: 18)
+        #expect(small.count == 18 && small.allSatisfy { $0.eventName.hasPrefix("Small") }, "\(fleet.agentLogs())")
+
+        let spool = fleet.spoolPath("web-01")
+        let list = try Command.run(TestBinaries.agent, ["spool", "dead-letter", "list", "--spool-dir", spool])
+        #expect(list.status == 0, "\(list)")
+        let lines = list.stdout.split(separator: "\n").filter { $0.contains("\t") }
+        #expect(lines.count == 2 && lines.allSatisfy { $0.contains("\t1 records\t") && $0.contains("RecordTooLarge") }, "\(list.stdout)")
+        #expect(try fleet.storedRecords(sourceSuffix: "shop.example.com").count == 18)
+
+        // The limit raised, the two sent again: all twenty stored, each once.
+        fleet.collector?.crash()
+        try fleet.startCollector(port: port)
+        let replay = try Command.run(TestBinaries.agent, ["spool", "dead-letter", "replay", "--all", "--spool-dir", spool])
+        #expect(replay.status == 0 && replay.stdout.contains("2 batches"), "\(replay)")
+        let all = try fleet.waitForStored(sourceSuffix: "shop.example.com", count: 20)
+        #expect(all.count == 20 && Set(all.map(\.eventID)).count == 20, "\(fleet.agentLogs())")
+        #expect(try Command.run(TestBinaries.agent, ["spool", "dead-letter", "list", "--spool-dir", spool]).stdout.contains("(0 batches"))
+    }
+}
