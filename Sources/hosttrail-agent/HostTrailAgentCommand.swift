@@ -43,7 +43,7 @@ struct AgentOptions: ParsableArguments {
     @Option(name: .customLong("spool-full-policy"), help: "block (default: sources wait, the socket answers 503) or drop_oldest.") var spoolFullPolicy: String?
     @Option(name: .customLong("spool-commit-interval-ms"), help: "Wait this long to gather writes into one fsync (default 0).") var spoolCommitIntervalMs: Int?
     @Option(name: .customLong("max-request-bytes"), help: "Largest request body on the socket (default 5 MiB).") var maxRequestBytes: Int?
-    @Option(name: .customLong("socket-read-timeout-ms"), help: "Close connections silent this long (default 10000).") var socketReadTimeoutMs: Int?
+    @Option(name: .customLong("socket-read-timeout-ms"), help: "A request must be complete this long after the connection opened or the previous reply (default 10000).") var socketReadTimeoutMs: Int?
     @Option(name: .customLong("tail-file"), help: "A log file to tail (repeatable; replaces the default auth.log, secure, dpkg.log).") var tailFile: [String] = []
     @Flag(name: .customLong("no-tail-files"), help: "Tail no log files.") var noTailFiles = false
     @Option(name: .customLong("read-from"), help: "Where a source without a checkpoint starts: beginning, boot (default) or end.") var readFrom: String?
@@ -55,7 +55,8 @@ struct AgentOptions: ParsableArguments {
         name: .customLong("event-selector"),
         help: "include|exclude FIELD=VALUE[,VALUE] … with fields eventSource, eventName, readOnly, unit, identifier (repeatable).")
     var eventSelector: [String] = []
-    @Option(name: .customLong("max-connections"), help: "Socket connections served at once (default 1024).") var maxConnections: Int?
+    @Option(name: .customLong("max-connections"), help: "Socket connections served at once (default 1024, below the descriptor limit).") var maxConnections: Int?
+    @Option(name: .customLong("max-connections-per-uid"), help: "Socket connections one account may hold; root is not capped (default 64).") var maxConnectionsPerUID: Int?
     @Option(name: .customLong("rate-limit"), help: "Events a second per uid on the socket; 0 for none; root is not limited (default 10000).")
     var rateLimit: Int?
     @Option(name: .customLong("rate-limit-burst"), help: "Events per uid at once before the rate applies (default 2 x --rate-limit).")
@@ -106,6 +107,7 @@ struct AgentOptions: ParsableArguments {
         settings.setFlag("journal-directory", journalDirectory.map(ConfigValue.string))
         settings.setFlag("event-selector", eventSelector.isEmpty ? nil : .strings(eventSelector))
         settings.setFlag("max-connections", maxConnections.map(ConfigValue.integer))
+        settings.setFlag("max-connections-per-uid", maxConnectionsPerUID.map(ConfigValue.integer))
         settings.setFlag("rate-limit", rateLimit.map(ConfigValue.integer))
         settings.setFlag("rate-limit-burst", rateLimitBurst.map(ConfigValue.integer))
         settings.setFlag("event-source-claim", eventSourceClaim.isEmpty ? nil : .strings(eventSourceClaim))

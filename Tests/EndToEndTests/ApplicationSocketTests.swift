@@ -234,6 +234,6 @@ struct ApplicationSocketTests {
         try held[0].send("GET /v1/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         #expect(held[0].readAll(timeout: 5).hasPrefix("HTTP/1.1 200"))
         #expect(try fleet.post(#"{"eventName":"AfterTheCap"}"#).status == 202)
-        #expect(fleet.agents["web-01"]?.log.contains("refusing application connections over the limit") == true)
+        #expect(fleet.agents["web-01"]?.log.contains("refusing application connections over a limit") == true)
     }
 }

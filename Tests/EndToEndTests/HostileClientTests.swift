@@ -77,3 +77,80 @@ struct HostileClientTests {
         #expect(try Command.run(TestBinaries.agent, ["spool", "dead-letter", "list", "--spool-dir", spool]).stdout.contains("(0 batches"))
     }
 }
+
+extension HostileClientTests {
+    /// Opens `count` connections to `socket` and sends a request one byte every `interval`
+    /// seconds, for `duration`; prints, a connection each, when (seconds) and how it ended
+    /// (the start of the answer, or "eof"/"reset"), or null if it never did.
+    static let trickler = #"""
+        import json, socket, sys, time
+        path, count, interval, duration = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+        body = b'{"eventSource":"shop.example.com","eventName":"Trickled"}'
+        request = b"POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+        connections = []
+        for _ in range(count):
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(path)
+            s.setblocking(False)
+            connections.append({"socket": s, "sent": 0, "ended": None})
+        print("connected", flush=True)
+        start = time.time()
+        while time.time() - start < duration and any(c["ended"] is None for c in connections):
+            for c in connections:
+                if c["ended"] is not None:
+                    continue
+                try:
+                    data = c["socket"].recv(4096)
+                    c["ended"] = [round(time.time() - start, 2), data[:12].decode(errors="replace") or "eof"]
+                    continue
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    c["ended"] = [round(time.time() - start, 2), "reset"]
+                    continue
+                if c["sent"] < len(request):
+                    try:
+                        c["socket"].send(request[c["sent"]:c["sent"] + 1])
+                        c["sent"] += 1
+                    except OSError:
+                        c["ended"] = [round(time.time() - start, 2), "reset"]
+            time.sleep(interval)
+        print("result " + json.dumps([c["ended"] for c in connections]), flush=True)
+        """#
+
+    /// Slowloris on the socket: an account's connections trickling a byte at a time were never cut
+    /// off (the timeout was an idle timer), and 1,100 of them took every descriptor. Now a request
+    /// must be whole within the deadline, one account holds at most its share of connections, and
+    /// a well-behaved client is served throughout.
+    @Test func tricklingConnectionsAreCutOffAndOthersAreServed() throws {
+        let accounts = try ApplicationSocketTests.Accounts.created()
+        defer { accounts.delete() }
+        let fleet = try Fleet()
+        try fleet.startCollector()
+        try fleet.startAgent(extra: ["--socket-read-timeout-ms", "2000", "--max-connections-per-uid", "16"])
+        let script = fleet.directory.file("trickler.py")
+        try Data(Self.trickler.utf8).write(to: URL(fileURLWithPath: script))
+        chmod(script, 0o644)
+        chmod(fleet.directory.path, 0o755)
+        let hostile = try TestProcess(
+            "/usr/sbin/runuser", ["-u", accounts.names[0], "--", "python3", script, fleet.socketPath("web-01"), "60", "0.2", "12"],
+            logPath: fleet.directory.file("trickler.log"))
+        try hostile.waitForLog("connected")
+        // While they trickle: another client is served, at once.
+        let started = Date()
+        let served = try fleet.post(#"{"eventSource":"shop.example.com","eventName":"Served"}"#)
+        #expect(served.status == 202 && Date().timeIntervalSince(started) < 2, "\(served)")
+        _ = try hostile.waitForExit(timeout: 30)
+        let result = try #require(hostile.log.split(separator: "\n").first { $0.hasPrefix("result ") })
+        let ended = try #require(try JSONSerialization.jsonObject(with: Data(result.dropFirst(7).utf8)) as? [Any])
+        let outcomes = ended.map { $0 as? [Any] }
+        #expect(outcomes.allSatisfy { $0 != nil }, "a trickling connection was never cut off: \(result)")
+        let refused = outcomes.compactMap { $0 }.filter { ($0[1] as? String)?.hasPrefix("HTTP/1.1 503") == true }
+        #expect(refused.count == 60 - 16, "\(result)")
+        // The sixteen admitted are cut off at the deadline (2 s), not when the client is done.
+        let cut = outcomes.compactMap { $0 }.filter { ($0[1] as? String)?.hasPrefix("HTTP/1.1 503") != true }
+        #expect(cut.count == 16 && cut.allSatisfy { (($0[0] as? Double) ?? 99) < 5 }, "\(result)")
+        #expect(try fleet.records(["--event-name", "Served"], atLeast: 1).count == 1)
+        #expect(try fleet.storedRecords(eventName: "Trickled").isEmpty)
+    }
+}

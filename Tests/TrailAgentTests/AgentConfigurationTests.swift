@@ -78,4 +78,14 @@ struct AgentConfigurationTests {
         configuration = try AgentConfiguration(settings: try settings("collector = \"https://c\"\njournal = false"))
         #expect(configuration.convertsLines(of: "/var/log/auth.log", journaldRunning: true))
     }
+
+    /// The socket's caps stay below the descriptor limit, leaving a quarter (256 at least) for
+    /// what the agent opens itself.
+    @Test func connectionCapsLeaveDescriptorsForTheAgent() throws {
+        let configuration = try AgentConfiguration(settings: try settings(#"collector = "https://c:8443""#))
+        #expect(configuration.connectionCaps(descriptorLimit: 65_536) == (1024, 64))
+        #expect(configuration.connectionCaps(descriptorLimit: 1024) == (768, 64))
+        #expect(configuration.connectionCaps(descriptorLimit: 300) == (44, 44))
+        #expect(configuration.connectionCaps(descriptorLimit: 100).total == 1)
+    }
 }

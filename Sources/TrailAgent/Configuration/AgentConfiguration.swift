@@ -49,10 +49,15 @@ public struct AgentConfiguration: Sendable, Hashable {
     public var proxy: String?
     /// Request-body limit on the socket. Default: 5 MiB, like CloudTrail's PutAuditEvents.
     public var maxRequestBytes: Int
-    /// A connection that sends nothing for this long is closed (mid-request: `408`). Default: 10 s.
+    /// A request must be complete this long after the connection opened or the previous reply
+    /// (a slow one gets `408`, an idle connection is closed), however steadily it trickles in.
+    /// Default: 10 s.
     public var socketReadTimeout: Duration
-    /// Connections the socket serves at once; more are answered `503` and closed. Default: 1024.
+    /// Connections the socket serves at once; more are answered `503` and closed. Default: 1024,
+    /// and never more than the descriptor limit allows (``connectionCaps(descriptorLimit:)``).
     public var maxConnections: Int
+    /// Connections one account (uid) may hold at once; root is not capped. Default: 64.
+    public var maxConnectionsPerUID: Int
     /// Events a second one uid may send through the socket (`429` with `Retry-After` beyond);
     /// 0 turns the limit off; root is never limited. Default: 10,000.
     public var rateLimit: Int
@@ -106,7 +111,7 @@ public struct AgentConfiguration: Sendable, Hashable {
         "batch-max-records", "batch-max-age-ms", "proxy", "max-request-bytes", "socket-read-timeout-ms", "log-level",
         "spool-max-bytes", "spool-full-policy", "spool-commit-interval-ms", "batch-max-bytes", "connect-timeout-ms",
         "request-timeout-ms", "tail-file", "no-tail-files", "read-from", "hide-unknown-user-names", "file-poll-interval-ms",
-        "journal", "journal-directory", "event-selector", "max-connections", "rate-limit", "rate-limit-burst", "event-source-claim",
+        "journal", "journal-directory", "event-selector", "max-connections", "max-connections-per-uid", "rate-limit", "rate-limit-burst", "event-source-claim",
     ]
 
     /// The default configuration file.
@@ -159,6 +164,7 @@ public struct AgentConfiguration: Sendable, Hashable {
         journalDirectory = nil
         eventSelectors = EventSelectors()
         maxConnections = 1024
+        maxConnectionsPerUID = 64
         rateLimit = 10_000
         rateLimitBurst = 20_000
         eventSourceClaims = EventSourceClaims()
@@ -233,6 +239,7 @@ public struct AgentConfiguration: Sendable, Hashable {
             socketReadTimeout = .milliseconds(value)
         }
         if let value = try settings.integer("max-connections", in: 1...100_000) { maxConnections = value }
+        if let value = try settings.integer("max-connections-per-uid", in: 1...100_000) { maxConnectionsPerUID = value }
         if let value = try settings.integer("rate-limit", in: 0...100_000_000) {
             rateLimit = value
             rateLimitBurst = max(2 * value, 1000)
@@ -301,5 +308,16 @@ public struct AgentConfiguration: Sendable, Hashable {
             }
         }
         return problems
+    }
+
+    /// The socket's connection caps under a descriptor limit (`RLIMIT_NOFILE`'s soft value): the
+    /// configured ones, lowered so that the connections leave a quarter of the descriptors (256 at
+    /// least) for what the agent itself opens — spool segments, journal files, tailed logs, the
+    /// connection to the collector. 1,100 trickling connections once took all 1,024 descriptors
+    /// of an agent, and then it could open no spool segment.
+    public func connectionCaps(descriptorLimit: Int) -> (total: Int, perUID: Int) {
+        let reserve = max(256, descriptorLimit / 4)
+        let total = max(1, min(maxConnections, descriptorLimit - reserve))
+        return (total, min(maxConnectionsPerUID, total))
     }
 }

@@ -12,7 +12,13 @@ import Glibc
 #endif
 
 /// One connection on the application socket: reads HTTP/1.1 requests, enforces the size limit
-/// and the read timeout, and hands complete requests to the ``APIRequestProcessor`` on a thread pool.
+/// and the request deadline, and hands complete requests to the ``APIRequestProcessor``.
+///
+/// The deadline bounds the whole request: from the connection's opening, or from the reply to
+/// the previous request, the next must be complete within `requestTimeout`. An idle timer would
+/// be reset by every byte, and a client sending one byte a second would hold the connection for
+/// ever; this one is not. A request still arriving at the deadline is answered `408`; a
+/// connection with no request under way is closed.
 ///
 /// Identity comes from the kernel: `SO_PEERCRED` is read once when the connection opens.
 final class APIRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
@@ -33,22 +39,61 @@ final class APIRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let processor: APIRequestProcessor
     private let threadPool: NIOThreadPool
     private let maxRequestBytes: Int
+    private let requestTimeout: TimeAmount
     private let logger: Logger
     private var state = State.idle
+    /// When the request being waited for must be complete.
+    private var deadline: Scheduled<Void>?
     private var peer: EventLoopFuture<PeerCredentials>?
     /// `peer`'s value once resolved: later requests on the connection skip the future.
     private var credentials: PeerCredentials?
 
-    init(processor: APIRequestProcessor, threadPool: NIOThreadPool, maxRequestBytes: Int, logger: Logger) {
+    init(processor: APIRequestProcessor, threadPool: NIOThreadPool, maxRequestBytes: Int, requestTimeout: TimeAmount, logger: Logger) {
         self.processor = processor
         self.threadPool = threadPool
         self.maxRequestBytes = maxRequestBytes
+        self.requestTimeout = requestTimeout
         self.logger = logger
     }
 
     func channelActive(context: ChannelHandlerContext) {
         peer = Self.peerCredentials(of: context.channel, threadPool: threadPool)
+        armDeadline(context: context)
         context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
+        context.fireChannelInactive()
+    }
+
+    /// Starts the clock for the next request.
+    private func armDeadline(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        deadline = context.eventLoop.scheduleTask(in: requestTimeout) {
+            let (handler, context) = loopBound.value
+            handler.deadlinePassed(context: context)
+        }
+    }
+
+    private func deadlinePassed(context: ChannelHandlerContext) {
+        deadline = nil
+        switch state {
+        case .receiving(let head, _):
+            state = .discarding
+            logger.info("closing an application connection whose request did not arrive in time")
+            let error = EventValidationError(
+                .init(rawValue: "RequestTimeout"), "the request was not completed in time; send the whole request at once")
+            reply(context: context, head: head, response: APIRequestProcessor.error(408, error), close: true)
+        case .idle, .discarding:
+            // Nothing under way, headers still trickling in (the HTTP decoder holds them), or the
+            // rest of a body already answered 413.
+            context.close(promise: nil)
+        case .processing:
+            break  // the reply is on its way; the clock starts again after it
+        }
     }
 
     /// SO_PEERCRED (unix(7)): the pid, uid and gid of the process that connected.
@@ -169,6 +214,7 @@ final class APIRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func finish(context: ChannelHandlerContext, head: HTTPRequestHead, response: APIRequestProcessor.Response) {
         state = .idle
         reply(context: context, head: head, response: response, close: !head.isKeepAlive)
+        if head.isKeepAlive { armDeadline(context: context) }
     }
 
     private func failed(context: ChannelHandlerContext, head: HTTPRequestHead, error: any Error) {
@@ -177,25 +223,6 @@ final class APIRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             context: context, head: head,
             response: APIRequestProcessor.error(500, EventValidationError(.invalidRequest, "internal error: \(error)")),
             close: true)
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        guard let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read else {
-            context.fireUserInboundEventTriggered(event)
-            return
-        }
-        switch state {
-        case .receiving(let head, _):
-            state = .discarding
-            logger.info("closing a stalled application connection")
-            let error = EventValidationError(
-                .init(rawValue: "RequestTimeout"), "the request was not completed in time; send the whole request at once")
-            reply(context: context, head: head, response: APIRequestProcessor.error(408, error), close: true)
-        case .idle:
-            context.close(promise: nil)
-        case .discarding, .processing:
-            break
-        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

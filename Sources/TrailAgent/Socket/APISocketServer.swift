@@ -66,17 +66,26 @@ public final class APISocketServer: Service {
         let readTimeout = TimeAmount.nanoseconds(Int64(configuration.socketReadTimeout.components.seconds) * 1_000_000_000
             + configuration.socketReadTimeout.components.attoseconds / 1_000_000_000)
         let connections = ConnectionLimitHandler.Counter()
-        let maxConnections = configuration.maxConnections
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        let descriptors = Int(clamping: min(limit.rlim_cur, rlim_t(Int.max / 2)))  // RLIM_INFINITY is all ones
+        let (maxConnections, maxPerUID) = configuration.connectionCaps(descriptorLimit: descriptors)
+        if maxConnections < configuration.maxConnections {
+            logger.notice(
+                "serving fewer socket connections than configured: the descriptor limit leaves room for no more",
+                metadata: ["socket.max-connections": "\(maxConnections)", "descriptors": "\(descriptors)"])
+        }
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
-                    try pipeline.addHandler(ConnectionLimitHandler(counter: connections, limit: maxConnections, logger: logger))
-                    try pipeline.addHandler(IdleStateHandler(readTimeout: readTimeout))
+                    try pipeline.addHandler(
+                        ConnectionLimitHandler(counter: connections, limit: maxConnections, limitPerAccount: maxPerUID, logger: logger))
                     try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
                     try pipeline.addHandler(
-                        APIRequestHandler(processor: processor, threadPool: threadPool, maxRequestBytes: maxRequestBytes, logger: logger))
+                        APIRequestHandler(
+                            processor: processor, threadPool: threadPool, maxRequestBytes: maxRequestBytes, requestTimeout: readTimeout, logger: logger))
                 }
             }
         let channel: any Channel

@@ -5,9 +5,16 @@ import NIOCore
 import Synchronization
 import TrailCore
 
-/// Caps the connections the application socket serves at once: one over the cap is answered
-/// `503` with `Retry-After` and closed, before any of its request is read, so a client that opens
-/// connections without end cannot exhaust the agent's descriptors.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Caps the connections the application socket serves at once, in all and per account: one
+/// over a cap is answered `503` with `Retry-After` and closed before any of its request is read.
+/// A client that opens connections without end cannot exhaust the agent's descriptors (the
+/// total cap stays below `RLIMIT_NOFILE`, see ``AgentConfiguration/connectionCaps(descriptorLimit:)``),
+/// and one account cannot take every place from the others (root is not capped per account: a
+/// root process owns the host anyway, and the host's own services run as root).
 final class ConnectionLimitHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -15,6 +22,7 @@ final class ConnectionLimitHandler: ChannelInboundHandler, RemovableChannelHandl
     /// The connections open now, shared by every connection's handler.
     final class Counter: Sendable {
         let open = Atomic<Int>(0)
+        let byAccount = Mutex<[UInt32: Int]>([:])
         /// Seconds (monotonic) of the last warning, so a flood logs once every 10 s.
         let lastWarning = Atomic<Int>(-10)
         init() {}
@@ -22,30 +30,63 @@ final class ConnectionLimitHandler: ChannelInboundHandler, RemovableChannelHandl
 
     private let counter: Counter
     private let limit: Int
+    private let limitPerAccount: Int
     private let logger: Logger
     private var refused = false
+    /// The account this connection counts against, once known.
+    private var account: UInt32?
 
-    init(counter: Counter, limit: Int, logger: Logger) {
+    init(counter: Counter, limit: Int, limitPerAccount: Int, logger: Logger) {
         self.counter = counter
         self.limit = limit
+        self.limitPerAccount = limitPerAccount
         self.logger = logger
     }
 
     func channelActive(context: ChannelHandlerContext) {
         let open = counter.open.add(1, ordering: .relaxed).newValue
-        guard open > limit else {
+        guard open <= limit else {
+            refuse(context: context, "the agent serves \(limit) connections at once; retry shortly")
+            return
+        }
+        // SO_PEERCRED is read on the event loop, so the future is complete before any byte of
+        // the request is handed on.
+        guard let provider = context.channel as? any SocketOptionProvider else {
             context.fireChannelActive()
             return
         }
+        let credentials: EventLoopFuture<KernelPeerCredentials> = provider.unsafeGetSocketOption(
+            level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        credentials.whenComplete { result in
+            let (handler, context) = loopBound.value
+            guard case .success(let peer) = result, peer.uid != 0 else {
+                context.fireChannelActive()
+                return
+            }
+            let count = handler.counter.byAccount.withLock { counts -> Int in
+                counts[peer.uid, default: 0] += 1
+                return counts[peer.uid]!
+            }
+            handler.account = peer.uid
+            guard count <= handler.limitPerAccount else {
+                handler.refuse(context: context, "uid \(peer.uid) has \(handler.limitPerAccount) connections open already; close some, or retry shortly")
+                return
+            }
+            context.fireChannelActive()
+        }
+    }
+
+    private func refuse(context: ChannelHandlerContext, _ message: String) {
         refused = true
         let now = Int(ContinuousClock.now.secondsSinceReference)
         let last = counter.lastWarning.load(ordering: .relaxed)
         if now - last >= 10, counter.lastWarning.compareExchange(expected: last, desired: now, ordering: .relaxed).exchanged {
-            logger.warning("refusing application connections over the limit", metadata: ["socket.max-connections": "\(limit)"])
+            logger.warning(
+                "refusing application connections over a limit",
+                metadata: ["socket.max-connections": "\(limit)", "socket.max-connections-per-uid": "\(limitPerAccount)", "reason": "\(message)"])
         }
-        var body = EventValidationError(
-            .init(rawValue: "TooManyConnections"), "the agent serves \(limit) connections at once; retry shortly"
-        ).jsonValue.serialized()
+        var body = EventValidationError(.init(rawValue: "TooManyConnections"), message).jsonValue.serialized()
         body.append(UInt8(ascii: "\n"))
         let head = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: \(body.count)\r\n\r\n"
         var buffer = context.channel.allocator.buffer(capacity: head.utf8.count + body.count)
@@ -62,6 +103,12 @@ final class ConnectionLimitHandler: ChannelInboundHandler, RemovableChannelHandl
 
     func channelInactive(context: ChannelHandlerContext) {
         counter.open.subtract(1, ordering: .relaxed)
+        if let account {
+            counter.byAccount.withLock { counts in
+                counts[account, default: 1] -= 1
+                if counts[account] == 0 { counts[account] = nil }
+            }
+        }
         context.fireChannelInactive()
     }
 }
