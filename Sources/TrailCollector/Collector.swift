@@ -62,9 +62,21 @@ public struct Collector: Sendable {
 
         let tls = try Self.tlsConfiguration(configuration)
         let host = configuration.listenHost
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        let descriptors = Int(clamping: min(limit.rlim_cur, rlim_t(Int.max / 2)))  // RLIM_INFINITY is all ones
+        let caps = configuration.connectionCaps(descriptorLimit: descriptors)
+        if caps.total < configuration.maxConnections {
+            logger.notice(
+                "serving fewer connections than configured: the descriptor limit leaves room for no more",
+                metadata: ["connections.max": "\(caps.total)", "descriptors": "\(descriptors)"])
+        }
+        let connectionGuard = ConnectionGuard(
+            maxConnections: caps.total, maxConnectionsPerAddress: caps.perAddress,
+            requestTimeout: .nanoseconds(Int64(configuration.requestTimeout / .nanoseconds(1))), logger: logger)
         let app = Application(
             router: router,
-            server: try .tls(.http1(), tlsConfiguration: tls),
+            server: try connectionGuard.server(tlsConfiguration: tls),
             configuration: .init(address: .hostname(host, port: configuration.listenPort), serverName: "hosttrail-collector"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.listenPort

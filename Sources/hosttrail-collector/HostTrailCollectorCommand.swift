@@ -32,6 +32,11 @@ struct CollectorOptions: ParsableArguments {
     @Option(name: .customLong("max-ingest-bytes"), help: "Largest compressed batch accepted (default 16 MiB).") var maxIngestBytes: Int?
     @Option(name: .customLong("max-concurrent-ingest"), help: "Ingest requests handled at once; more get 503 (default 32).") var maxConcurrentIngest: Int?
     @Option(name: .customLong("max-record-bytes"), help: "Largest record stored; a larger one is refused on its own (default 512 KiB).") var maxRecordBytes: Int?
+    @Option(name: .customLong("max-connections"), help: "Connections served at once (default 4096, below the descriptor limit).") var maxConnections: Int?
+    @Option(name: .customLong("max-connections-per-address"), help: "Connections one client address may hold (default 512, at most a quarter of all).")
+    var maxConnectionsPerAddress: Int?
+    @Option(name: .customLong("request-timeout-ms"), help: "A request must arrive whole this long after the connection opened or the previous response (default 30000).")
+    var requestTimeoutMs: Int?
     @Option(name: .customLong("access-key-file"), help: "SigV4 access keys for the CloudTrail API, one 'ID SECRET [hosts=..] [event-sources=..]' a line (mode 0600).")
     var accessKeyFile: String?
     @Option(name: .customLong("access-key"), help: "A SigV4 access key ID:SECRET (repeatable; for tests).") var accessKey: [String] = []
@@ -78,6 +83,9 @@ struct CollectorOptions: ParsableArguments {
         settings.setFlag("max-ingest-bytes", maxIngestBytes.map(ConfigValue.integer))
         settings.setFlag("max-concurrent-ingest", maxConcurrentIngest.map(ConfigValue.integer))
         settings.setFlag("max-record-bytes", maxRecordBytes.map(ConfigValue.integer))
+        settings.setFlag("max-connections", maxConnections.map(ConfigValue.integer))
+        settings.setFlag("max-connections-per-address", maxConnectionsPerAddress.map(ConfigValue.integer))
+        settings.setFlag("request-timeout-ms", requestTimeoutMs.map(ConfigValue.integer))
         settings.setFlag("log-level", logLevel.map(ConfigValue.string))
         settings.setFlag("access-key-file", accessKeyFile.map(ConfigValue.string))
         settings.setFlag("access-key", accessKey.isEmpty ? nil : .strings(accessKey))

@@ -154,3 +154,79 @@ extension HostileClientTests {
         #expect(try fleet.storedRecords(eventName: "Trickled").isEmpty)
     }
 }
+
+extension HostileClientTests {
+    /// From `address`, opens `count` connections to `port`: bare TCP, half a ClientHello, and
+    /// finished TLS handshakes left idle, a third each; prints, a connection each, how many seconds
+    /// it stayed open (null: still open after `duration`).
+    static let flooder = #"""
+        import json, socket, ssl, sys, time
+        address, port, count, duration = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        connections = []
+        start = time.time()
+        for index in range(count):
+            s = socket.socket()
+            s.bind((address, 0))
+            try:
+                s.connect(("127.0.0.1", port))
+                kind = index % 3
+                if kind == 1:
+                    s.send(bytes([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00]))  # the start of a ClientHello
+                elif kind == 2:
+                    s.settimeout(2)
+                    s = context.wrap_socket(s)  # a whole handshake, then silence
+            except (OSError, ssl.SSLError):
+                connections.append({"socket": None, "ended": 0.0})
+                continue
+            s.setblocking(False)
+            connections.append({"socket": s, "ended": None})
+        print("connected", flush=True)
+        while time.time() - start < duration and any(c["ended"] is None for c in connections):
+            for c in connections:
+                if c["ended"] is not None:
+                    continue
+                try:
+                    if c["socket"].recv(4096) == b"":
+                        c["ended"] = round(time.time() - start, 2)
+                except (BlockingIOError, ssl.SSLWantReadError):
+                    pass
+                except (OSError, ssl.SSLError):
+                    c["ended"] = round(time.time() - start, 2)
+            time.sleep(0.05)
+        print("result " + json.dumps([c["ended"] for c in connections]), flush=True)
+        """#
+
+    /// Without credentials, idle TCP connections, half ClientHellos and idle TLS connections stayed
+    /// open for good; 1,100 of them left no descriptor for `/healthz` or ingest. Now one address
+    /// holds at most its share, every connection is closed when no whole request came in time,
+    /// and the collector answers others throughout.
+    @Test func aConnectionFloodIsCutOffAndTheCollectorKeepsAnswering() throws {
+        let fleet = try Fleet()
+        try fleet.startCollector(extra: ["--max-connections-per-address", "60", "--request-timeout-ms", "2000"])
+        let port = try #require(Int(fleet.collectorURL.split(separator: ":").last ?? ""))
+        try fleet.startAgent()
+        let script = fleet.directory.file("flooder.py")
+        try Data(Self.flooder.utf8).write(to: URL(fileURLWithPath: script))
+        let flood = try TestProcess("/usr/bin/python3", [script, "127.0.0.5", "\(port)", "1100", "15"], logPath: fleet.directory.file("flood.log"))
+        try flood.waitForLog("connected", timeout: 60)
+        // During the flood, from other addresses: health, and an agent's ingest.
+        let health = try Command.run(
+            "curl", ["-sS", "--interface", "127.0.0.2", "--cacert", fleet.certificates + "/ca.pem", "-o", "/dev/null", "-w", "%{http_code}",
+                     "--max-time", "5", fleet.collectorURL.replacingOccurrences(of: "127.0.0.1", with: "localhost") + "/healthz"])
+        #expect(health.stdout == "200", "\(health)")
+        #expect(try fleet.post(#"{"eventSource":"shop.example.com","eventName":"DuringTheFlood"}"#).status == 202)
+        #expect(try fleet.records(["--event-name", "DuringTheFlood"], atLeast: 1).count == 1)
+        _ = try flood.waitForExit(timeout: 60)
+        let result = try #require(flood.log.split(separator: "\n").first { $0.hasPrefix("result ") })
+        let ended = try #require(try JSONSerialization.jsonObject(with: Data(result.dropFirst(7).utf8)) as? [Any])
+        let seconds = ended.map { ($0 as? NSNumber)?.doubleValue }
+        #expect(seconds.count == 1100 && seconds.allSatisfy { $0 != nil }, "connections still open: \(seconds.filter { $0 == nil }.count)")
+        // Past the address's share: closed at once. The rest: at the deadline, not at the end.
+        #expect(seconds.compactMap { $0 }.filter { $0 > 1 }.count <= 60, "\(result.prefix(400))")
+        #expect(seconds.compactMap { $0 }.allSatisfy { $0 < 6 }, "\(result.prefix(400))")
+        #expect(fleet.collector?.log.contains("closing connections over a limit") == true)
+    }
+}

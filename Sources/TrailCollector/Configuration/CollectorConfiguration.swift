@@ -32,6 +32,16 @@ public struct CollectorConfiguration: Sendable, Hashable {
     public var maxDecompressedBytes: Int
     /// Ingest requests handled at once; more get `503` with `Retry-After`. Default: 32.
     public var maxConcurrentIngest: Int
+    /// Connections served at once; one more is closed unread. Default: 4096, and never more than
+    /// the descriptor limit allows (``connectionCaps(descriptorLimit:)``).
+    public var maxConnections: Int
+    /// Connections one client address may hold at once (an agent holds one). Default: 512, and at
+    /// most a quarter of `maxConnections`, so one flooding address leaves room for the rest.
+    public var maxConnectionsPerAddress: Int
+    /// From a connection's opening (the TLS handshake included) or the end of the previous
+    /// response, the next request must have arrived whole within this; the connection is closed
+    /// otherwise, however steadily bytes trickle in. Default: 30 s.
+    public var requestTimeout: Duration
     /// The largest record stored, as canonical JSON; a larger one is refused on its own
     /// (`RecordTooLarge` in the batch's `refused` list). Default: 512 KiB, above anything an agent
     /// makes (an application event is at most 256 KB, a host record's text 2 × 32 KiB).
@@ -74,7 +84,8 @@ public struct CollectorConfiguration: Sendable, Hashable {
 
     public static let knownKeys: Set<String> = [
         "listen", "data-dir", "tls-cert", "tls-key", "client-ca", "account-id", "region", "trail-name",
-        "max-ingest-bytes", "max-concurrent-ingest", "max-record-bytes", "log-level", "access-key-file", "access-key", "revocation-file", "retention-days", "retention-interval-ms",
+        "max-ingest-bytes", "max-concurrent-ingest", "max-record-bytes", "max-connections", "max-connections-per-address", "request-timeout-ms",
+        "log-level", "access-key-file", "access-key", "revocation-file", "retention-days", "retention-interval-ms",
         "archive", "archive-dir", "log-file-interval", "digest-interval", "signing-key", "s3-endpoint", "s3-bucket", "s3-prefix", "s3-region",
         "s3-credentials-file", "s3-ca",
     ]
@@ -108,6 +119,9 @@ public struct CollectorConfiguration: Sendable, Hashable {
         self.maxDecompressedBytes = maxDecompressedBytes
         self.maxConcurrentIngest = maxConcurrentIngest
         maxRecordBytes = 512 * 1024
+        maxConnections = 4096
+        maxConnectionsPerAddress = 512
+        requestTimeout = .seconds(30)
         accessKeys = AccessKeys()
         retentionDays = 0
         retentionInterval = .seconds(60)
@@ -117,6 +131,15 @@ public struct CollectorConfiguration: Sendable, Hashable {
         s3Bucket = "hosttrail"
         s3Prefix = ""
         s3Region = "us-east-1"
+    }
+
+    /// The connection caps under a descriptor limit (`RLIMIT_NOFILE`'s soft value): the
+    /// configured ones, lowered so that connections leave a quarter of the descriptors (256 at
+    /// least) for the store, the archive and its uploads, and one address at most a quarter of
+    /// the rest.
+    public func connectionCaps(descriptorLimit: Int) -> (total: Int, perAddress: Int) {
+        let total = max(1, min(maxConnections, descriptorLimit - max(256, descriptorLimit / 4)))
+        return (total, max(1, min(maxConnectionsPerAddress, total / 4)))
     }
 
     /// An S3 access key.
@@ -178,6 +201,9 @@ public struct CollectorConfiguration: Sendable, Hashable {
         }
         if let value = try settings.integer("max-concurrent-ingest", in: 1...10_000) { maxConcurrentIngest = value }
         if let value = try settings.integer("max-record-bytes", in: 1024...(16 * 1024 * 1024)) { maxRecordBytes = value }
+        if let value = try settings.integer("max-connections", in: 1...1_000_000) { maxConnections = value }
+        if let value = try settings.integer("max-connections-per-address", in: 1...1_000_000) { maxConnectionsPerAddress = value }
+        if let value = try settings.integer("request-timeout-ms", in: 100...3_600_000) { requestTimeout = .milliseconds(value) }
         var keys: [AccessKey] = []
         if let path = try settings.string("access-key-file") {
             guard let mode = Self.permissions(path), let text = try? String(contentsOfFile: path, encoding: .utf8) else {
