@@ -52,7 +52,7 @@ class Fleet:
             self.collector = subprocess.Popen(
                 [f"{bin_dir}/hosttrail-collector", "--listen", "127.0.0.1:0", "--data-dir", f"{self.dir}/collector",
                  "--tls-cert", f"{self.dir}/certs/collector.pem", "--tls-key", f"{self.dir}/certs/collector-key.pem",
-                 "--client-ca", f"{self.dir}/certs/ca.pem", "--log-level", "notice"] + (collector_arguments or []),
+                 "--client-ca", f"{self.dir}/certs/ca.pem", "--log-level", "notice", "--fleet-reader", "bench-host"] + (collector_arguments or []),
                 stdout=self.collector_log, stderr=subprocess.STDOUT)
             self.url = self._wait_for(f"{self.dir}/collector.log", r"listening on (https://127\.0\.0\.1:\d+)")
         self.socket = f"{self.dir}/api.sock"
@@ -316,7 +316,8 @@ def measure_lookup(bin_dir, quick):
     collector = subprocess.Popen(
         [f"{bin_dir}/hosttrail-collector", "--listen", "127.0.0.1:0", "--data-dir", directory,
          "--tls-cert", f"{fleet.dir}/certs/collector.pem", "--tls-key", f"{fleet.dir}/certs/collector-key.pem",
-         "--client-ca", f"{fleet.dir}/certs/ca.pem", "--log-level", "notice", "--no-archive"], stdout=log, stderr=subprocess.STDOUT)
+         "--client-ca", f"{fleet.dir}/certs/ca.pem", "--log-level", "notice", "--no-archive", "--fleet-reader", "bench-host"],
+        stdout=log, stderr=subprocess.STDOUT)
     try:
         url = fleet._wait_for(f"{fleet.dir}/lookup-collector.log", r"listening on (https://127\.0\.0\.1:\d+)")
         port = int(url.rsplit(":", 1)[1])

@@ -40,6 +40,8 @@ struct CollectorOptions: ParsableArguments {
     @Option(name: .customLong("access-key-file"), help: "SigV4 access keys for the CloudTrail API, one 'ID SECRET [hosts=..] [event-sources=..]' a line (mode 0600).")
     var accessKeyFile: String?
     @Option(name: .customLong("access-key"), help: "A SigV4 access key ID:SECRET (repeatable; for tests).") var accessKey: [String] = []
+    @Option(name: .customLong("fleet-reader"), help: "CN of a client certificate that may read the whole fleet (repeatable); other host certificates read their own host only.")
+    var fleetReader: [String] = []
     @Option(name: .customLong("revocation-file"), help: "Revoked host certificates, 'cn:NAME' or 'serial:HEX' a line; reloaded on SIGHUP.")
     var revocationFile: String?
     @Option(name: .customLong("retention-days"), help: "Delete events older than this many days, recording each deletion (default 0: keep all).")
@@ -89,6 +91,7 @@ struct CollectorOptions: ParsableArguments {
         settings.setFlag("log-level", logLevel.map(ConfigValue.string))
         settings.setFlag("access-key-file", accessKeyFile.map(ConfigValue.string))
         settings.setFlag("access-key", accessKey.isEmpty ? nil : .strings(accessKey))
+        settings.setFlag("fleet-reader", fleetReader.isEmpty ? nil : .strings(fleetReader))
         settings.setFlag("revocation-file", revocationFile.map(ConfigValue.string))
         settings.setFlag("retention-days", retentionDays.map(ConfigValue.integer))
         settings.setFlag("retention-interval-ms", retentionIntervalMs.map(ConfigValue.integer))

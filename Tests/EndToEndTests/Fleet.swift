@@ -30,6 +30,8 @@ final class Fleet: @unchecked Sendable {
                 "--tls-cert", certificates + "/collector.pem", "--tls-key", certificates + "/collector-key.pem",
                 "--client-ca", certificates + "/ca.pem", "--account-id", "123456789012", "--region", "eu-west-1",
                 "--trail-name", "e2e-trail",
+                // The tests read the fleet with web-01's certificate; other hosts read their own.
+                "--fleet-reader", "web-01",
             ] + extra,
             logPath: directory.file("collector-\(UUID().uuidString.prefix(4)).log"), environment: environment, unblockingSignals: true)
         collector = process

@@ -230,3 +230,35 @@ extension HostileClientTests {
         #expect(fleet.collector?.log.contains("closing connections over a limit") == true)
     }
 }
+
+extension HostileClientTests {
+    /// Event IDs derive from machine IDs any record shows, so one host could store a record under
+    /// the ID another host's agent would give its next event, and the real record was then
+    /// answered as a duplicate and never stored. Now an ID is unique per host: both are kept and
+    /// the collision is recorded. And a host's certificate reads its own host only.
+    @Test func oneHostCannotPreemptAnotherHostsEventID() throws {
+        let fleet = try Fleet()
+        try fleet.startCollector()
+        // The two agents run on one machine: the same request ID from the same account gives the
+        // same event ID, which is what a host that learnt another's machine ID can make.
+        try fleet.startAgent("web-02")
+        let planted = try fleet.post(#"{"eventSource":"shop.example.com","eventName":"Planted","requestID":"pre-empt-1"}"#, to: "web-02")
+        let plantedID = try #require(planted.body?["eventIDs"]?.arrayValue?.first?.stringValue)
+        #expect(try fleet.records(["--event-name", "Planted"], atLeast: 1).count == 1)
+        try fleet.startAgent("web-01")
+        let real = try fleet.post(#"{"eventSource":"shop.example.com","eventName":"Real","requestID":"pre-empt-1"}"#)
+        #expect(real.body?["eventIDs"]?.arrayValue?.first?.stringValue == plantedID)
+        let stored = try fleet.records(["--event-name", "Real"], atLeast: 1)
+        #expect(stored.count == 1 && stored.first?.additionalEventData?["host"]?["hostname"]?.stringValue == "web-01", "\(fleet.agentLogs())")
+        let both = try fleet.records(["--event-id", plantedID], atLeast: 2)
+        #expect(Set(both.map(\.eventName)) == ["Planted", "Real"])
+        let alerts = try fleet.records(["--event-name", "EventIDCollision"], atLeast: 1)
+        #expect(alerts.count == 1 && alerts.first?.errorCode == "EventIDCollision", "\(alerts)")
+        #expect(alerts.first?.requestParameters?["otherHosts"] == ["web-02"])
+        // web-02's certificate is no fleet reader: it sees its own record only.
+        let seenByWeb02 = try fleet.records(["--event-id", plantedID], atLeast: 1, timeout: 3, certificateHost: "web-02")
+        #expect(seenByWeb02.map(\.eventName) == ["Planted"])
+        let everything = try fleet.records(["--event-source", "shop.example.com"], atLeast: 1, timeout: 3, certificateHost: "web-02")
+        #expect(everything.allSatisfy { $0.additionalEventData?["host"]?["hostname"]?.stringValue == "web-02" })
+    }
+}

@@ -29,7 +29,7 @@ struct SQLiteEventStoreTests {
         let mode = try await queue.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
         let migrations = try await queue.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
-        #expect(migrations == ["v1-events", "v2-invoking-user", "v3-lookup-indexes", "v4-archive"])
+        #expect(migrations == ["v1-events", "v2-invoking-user", "v3-lookup-indexes", "v4-archive", "v5-host-event-id"])
     }
 
     /// `Username` finds what a user did and what they ran as someone else (sudo, su); an access
@@ -209,5 +209,61 @@ struct CloudTrailAPITests {
         await #expect(throws: CloudTrailAPIError.self) { try await api.handle(target: CloudTrailAPI.targetPrefix + "DeleteTrail", body: Data()) }
         let trails = try await api.handle(target: CloudTrailAPI.targetPrefix + "DescribeTrails", body: Data("{}".utf8))
         #expect(String(decoding: trails, as: UTF8.self).contains("arn:aws:cloudtrail:eu-west-1:123456789012:trail/t"))
+    }
+
+    /// An event ID is unique per host: a record another host stored first does not make this
+    /// host's a duplicate; the collision, and a host re-using its own ID for other content, are
+    /// recorded as alerts (once each, however often the record is sent again).
+    @Test func anEventIDIsUniquePerHostAndCollisionsAreRecorded() async throws {
+        let directory = try TemporaryDirectory(prefix: "store")
+        defer { directory.remove() }
+        let store = try SQLiteEventStore(path: directory.file("events.sqlite"))
+        let binder = CollectorTestRecords.binder
+        let alert: @Sendable (EventIDCollision) throws -> StoredRecord = { try binder.collisionAlert($0) }
+        let planted = try CollectorTestRecords.stored(CollectorTestRecords.record(name: "Planted", host: "web-02", index: 7), host: "web-02")
+        var realRecord = CollectorTestRecords.record(name: "Real", host: "web-01", index: 8)
+        realRecord.eventID = planted.eventID
+        let real = try CollectorTestRecords.stored(realRecord, host: "web-01")
+        #expect(planted.eventID == real.eventID)
+        #expect(try await store.insert([planted], collisionAlert: alert) == IngestResult(accepted: 1, duplicates: 0))
+        #expect(try await store.insert([real], collisionAlert: alert) == IngestResult(accepted: 1, duplicates: 0))
+        #expect(try await store.insert([real], collisionAlert: alert) == IngestResult(accepted: 0, duplicates: 1))
+        var other = real
+        other.json = other.json.replacingOccurrences(of: "\"Real\"", with: "\"Rewritten\"")
+        #expect(try await store.insert([other], collisionAlert: alert) == IngestResult(accepted: 0, duplicates: 1))
+        let byID = try await store.lookup(EventQuery(filters: [LookupAttribute(key: .eventId, value: real.eventID)], startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))
+        #expect(byID.records.count == 2)
+        let alerts = try await store.lookup(EventQuery(filters: [LookupAttribute(key: .eventName, value: "EventIDCollision")], startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))
+        let codes = try alerts.records.map { try CloudTrailRecord.decode(from: Data($0.json.utf8)).errorCode }
+        #expect(codes.sorted { ($0 ?? "") < ($1 ?? "") } == ["EventIDCollision", "EventIDReused"])
+    }
+
+    /// A store written by the previous schema (one event ID for the fleet) keeps every event, its
+    /// resources and its rowid (the archive's claim order) when it moves to per-host IDs.
+    @Test func theMoveToPerHostEventIDsKeepsEveryEvent() async throws {
+        let directory = try TemporaryDirectory(prefix: "store")
+        defer { directory.remove() }
+        let path = directory.file("events.sqlite")
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try SQLiteEventStore.migrator.migrate(queue, upTo: "v4-archive")
+            try await queue.write { db in
+                for index in 0..<5 {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO events (rowid, event_id, event_time, event_name, event_source, host, event_category, received_at, record, log_file)
+                            VALUES (?, ?, ?, 'Old', 'a.b', 'web-0\(index % 2)', 'Management', 0, '{}', NULL)
+                            """, arguments: [100 + index * 3, "6f1c7c0e-0000-4000-8000-00000000000\(index)", 1000 + index])
+                    try db.execute(sql: "INSERT INTO event_resources (event_id, event_time, type, name) VALUES (?, ?, 'T', 'N')",
+                                   arguments: ["6f1c7c0e-0000-4000-8000-00000000000\(index)", 1000 + index])
+                }
+            }
+        }
+        let store = try SQLiteEventStore(path: path)
+        #expect(try await store.count() == 5)
+        let rows = try await store.pool.read { db in try Row.fetchAll(db, sql: "SELECT rowid, host FROM events ORDER BY rowid") }
+        #expect(rows.map { $0[0] as Int64 } == [100, 103, 106, 109, 112])
+        let byResource = try await store.lookup(EventQuery(filters: [LookupAttribute(key: .resourceType, value: "T")], startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))
+        #expect(byResource.records.count == 5)
     }
 }

@@ -49,6 +49,10 @@ public struct CollectorConfiguration: Sendable, Hashable {
     /// Access keys for SigV4-signed CloudTrail API calls, from `--access-key-file` (mode 0600 or
     /// stricter) and `--access-key ID:SECRET`. Default: none (lookups need a client certificate).
     public var accessKeys: AccessKeys
+    /// CNs of client certificates that may read the whole fleet through the CloudTrail API; any
+    /// other host certificate reads its own host's records only. Default: none (reading the fleet
+    /// takes an access key).
+    public var fleetReaders: Set<String>
     /// Host certificates refused at ingest (``RevocationList``), reloaded on SIGHUP. Default: none.
     public var revocationFile: String?
     /// Events older than this many days are deleted (and the deletion recorded). Default: 0, keep
@@ -85,7 +89,7 @@ public struct CollectorConfiguration: Sendable, Hashable {
     public static let knownKeys: Set<String> = [
         "listen", "data-dir", "tls-cert", "tls-key", "client-ca", "account-id", "region", "trail-name",
         "max-ingest-bytes", "max-concurrent-ingest", "max-record-bytes", "max-connections", "max-connections-per-address", "request-timeout-ms",
-        "log-level", "access-key-file", "access-key", "revocation-file", "retention-days", "retention-interval-ms",
+        "log-level", "access-key-file", "access-key", "fleet-reader", "revocation-file", "retention-days", "retention-interval-ms",
         "archive", "archive-dir", "log-file-interval", "digest-interval", "signing-key", "s3-endpoint", "s3-bucket", "s3-prefix", "s3-region",
         "s3-credentials-file", "s3-ca",
     ]
@@ -123,6 +127,7 @@ public struct CollectorConfiguration: Sendable, Hashable {
         maxConnectionsPerAddress = 512
         requestTimeout = .seconds(30)
         accessKeys = AccessKeys()
+        fleetReaders = []
         retentionDays = 0
         retentionInterval = .seconds(60)
         archive = true
@@ -227,6 +232,12 @@ public struct CollectorConfiguration: Sendable, Hashable {
             }
         }
         accessKeys = AccessKeys(keys)
+        for name in try settings.strings("fleet-reader") ?? [] {
+            guard !name.isEmpty, !IdentifierText.containsControlCharacter(name) else {
+                throw settings.invalid("fleet-reader", "\"\(name)\" is not a certificate common name")
+            }
+            fleetReaders.insert(name)
+        }
         if let value = try settings.integer("retention-days", in: 0...36_500) { retentionDays = value }
         if let value = try settings.integer("retention-interval-ms", in: 100...86_400_000) { retentionInterval = .milliseconds(value) }
         try readArchiveSettings(settings)

@@ -25,9 +25,9 @@ public struct CloudTrailAPI: Sendable {
 
     /// Handles one call; the result is the JSON body for a 200, errors are ``CloudTrailAPIError``.
     ///
-    /// - Parameter key: The access key that signed the call; its host and event source
-    ///   restrictions confine lookups. `nil` for a caller with a client certificate.
-    public func handle(target: String?, body: Data, key: AccessKey? = nil) async throws -> Data {
+    /// - Parameter scope: What the caller may read (``LookupScope``): its access key's
+    ///   restrictions, or its certificate's own host.
+    public func handle(target: String?, body: Data, scope: LookupScope = .fleet) async throws -> Data {
         guard let target, target.hasPrefix(Self.targetPrefix) else {
             throw CloudTrailAPIError(
                 type: "UnknownOperationException",
@@ -42,7 +42,7 @@ public struct CloudTrailAPI: Sendable {
             } catch {
                 throw CloudTrailAPIError(type: "SerializationException", message: "the LookupEvents request is malformed: \(RecordBinder.describe(error))")
             }
-            return try Self.encoder.encode(try await lookupEvents(request, key: key))
+            return try Self.encoder.encode(try await lookupEvents(request, scope: scope))
         case "DescribeTrails":
             return try JSONSerialization.data(withJSONObject: ["trailList": [trail]], options: [.sortedKeys, .withoutEscapingSlashes])
         case "GetTrailStatus":
@@ -100,7 +100,7 @@ public struct CloudTrailAPI: Sendable {
     }
 
     /// `LookupEvents`.
-    public func lookupEvents(_ request: LookupEventsRequest, key: AccessKey? = nil) async throws -> LookupEventsResponse {
+    public func lookupEvents(_ request: LookupEventsRequest, scope: LookupScope = .fleet) async throws -> LookupEventsResponse {
         let limit = request.maxResults ?? 50
         guard (1...50).contains(limit) else {
             throw CloudTrailAPIError.invalidMaxResults("MaxResults must be between 1 and 50, got \(limit)")
@@ -144,7 +144,7 @@ public struct CloudTrailAPI: Sendable {
             filters: filters,
             startTime: request.startTime.map { Int64(($0.timeIntervalSince1970 * 1000).rounded(.down)) },
             endTime: request.endTime.map { Int64(($0.timeIntervalSince1970 * 1000).rounded(.down)) + 999 },
-            insights: insights, limit: limit, after: after, hosts: key?.hosts, eventSources: key?.eventSources)
+            insights: insights, limit: limit, after: after, hosts: scope.hosts, eventSources: scope.eventSources)
         let page = try await store.lookup(query)
         let events = try page.records.map { row in
             let record = try CloudTrailRecord.decode(from: Data(row.json.utf8))

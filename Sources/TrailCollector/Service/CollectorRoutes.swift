@@ -84,7 +84,8 @@ struct CollectorRoutes: Sendable {
             let records = try binder.bind(body: Data(body.readableBytesView), host: host)
             let result: IngestResult
             do {
-                result = try await store.insert(records)
+                let binder = self.binder
+                result = try await store.insert(records, collisionAlert: { try binder.collisionAlert($0) })
             } catch {
                 context.logger.error("cannot store records", metadata: ["error": "\(error)", "ingest.host": "\(host)"])
                 return Self.rejection(IngestRejection(status: 503, code: "StoreUnavailable", message: "the store cannot commit right now"), retryAfter: 5)
@@ -149,7 +150,7 @@ struct CollectorRoutes: Sendable {
                 throw CloudTrailAPIError(type: "SerializationException", message: "the request body is larger than 1 MiB")
             }
             // A call is signed (SigV4, any SDK) or comes with a client certificate the CA signed.
-            var key: AccessKey?
+            var scope = LookupScope.fleet
             let certificate = (try? await ClientCertificate.of(channel: context.channel)) ?? nil
             if let certificate, request.headers[.authorization] == nil, revoked.revokes(certificate) {
                 let failure = CloudTrailAPIError(type: "AccessDeniedException", message: "the certificate of \(certificate.commonName) is revoked on this collector")
@@ -157,9 +158,10 @@ struct CollectorRoutes: Sendable {
             }
             if request.headers[.authorization] != nil || certificate == nil {
                 do {
-                    key = try SigV4.verify(
+                    let key = try SigV4.verify(
                         method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "", headers: Self.signableHeaders(request),
                         body: body, keys: configuration.accessKeys, service: "cloudtrail", now: Date())
+                    scope = LookupScope(key: key)
                 } catch {
                     context.logger.notice("refused a CloudTrail API call", metadata: ["error": "\(error)"])
                     let failure = CloudTrailAPIError(type: error.type, message: error.message)
@@ -167,7 +169,10 @@ struct CollectorRoutes: Sendable {
                 }
             }
             let target = request.headers[HTTPField.Name("X-Amz-Target")!]
-            let reply = try await api.handle(target: target, body: body, key: key)
+            if request.headers[.authorization] == nil, let certificate {
+                scope = LookupScope(certificateHost: certificate.commonName, fleetReaders: configuration.fleetReaders)
+            }
+            let reply = try await api.handle(target: target, body: body, scope: scope)
             return Self.amzJSON(status: .ok, reply, requestID: requestID)
         } catch let error as CloudTrailAPIError {
             return Self.amzJSON(status: .badRequest, (try? JSONEncoder().encode(error)) ?? Data(), requestID: requestID)

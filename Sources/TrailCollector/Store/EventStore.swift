@@ -8,10 +8,14 @@ import TrailCore
 /// A protocol because it is a seam: two real stores implement it, and the query API and ingest do
 /// not care which one they talk to.
 public protocol EventStore: Sendable {
-    /// Commits `records` in one transaction, skipping any whose `eventID` is already stored.
+    /// Commits `records` in one transaction, skipping any its host stored under the same
+    /// `eventID` already. An event ID is unique per host: another host cannot turn a record into a
+    /// duplicate by storing its ID first (the IDs derive from machine IDs any record shows).
+    /// With `collisionAlert`, an ID another host stored too, or one its host stored with other
+    /// content, adds the alert record it makes, in the same transaction.
     ///
     /// Returns only after the commit: the collector answers `200` on that promise.
-    func insert(_ records: [StoredRecord]) async throws -> IngestResult
+    func insert(_ records: [StoredRecord], collisionAlert: (@Sendable (EventIDCollision) throws -> StoredRecord)?) async throws -> IngestResult
 
     /// One page of records matching `query`, newest first.
     func lookup(_ query: EventQuery) async throws -> EventPage
@@ -22,6 +26,27 @@ public protocol EventStore: Sendable {
     func deleteOlderThan(
         _ cutoff: Int64, limit: Int, recordedAs summary: @escaping @Sendable (_ deleted: Int, _ oldest: Int64, _ newest: Int64) throws -> StoredRecord
     ) async throws -> Int
+}
+
+extension EventStore {
+    /// Commits `records` (no collision alerts: the collector's own records).
+    public func insert(_ records: [StoredRecord]) async throws -> IngestResult {
+        try await insert(records, collisionAlert: nil)
+    }
+}
+
+/// One event ID under two records: another host's (`otherHosts`), or the same host's with other
+/// content. The record that arrived second is the one reported; both hosts' records are kept.
+public struct EventIDCollision: Sendable, Hashable {
+    public var eventID: String
+    /// The host whose record arrived now.
+    public var host: String
+    /// Hosts that stored a record under the same ID before.
+    public var otherHosts: [String]
+    /// The same host sent the ID again with different content (not stored).
+    public var otherContent: Bool
+    /// SHA-256 of the record that arrived now.
+    public var contentHash: String
 }
 
 /// A record ready to store: its canonical JSON and the columns lookups filter on.

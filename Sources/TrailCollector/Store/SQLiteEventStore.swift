@@ -6,8 +6,9 @@ import TrailCore
 
 /// The embedded store: one SQLite database in WAL mode through GRDB, schema by migrations.
 ///
-/// `eventID` is the primary key, so a record sent twice (an agent retrying after a lost reply)
-/// is stored once; the insert and the duplicate check are one statement in one transaction.
+/// `(host, eventID)` is the primary key, so a record sent twice (an agent retrying after a lost
+/// reply) is stored once, and another host cannot take an ID first; the insert and the duplicate
+/// check are one statement in one transaction.
 public final class SQLiteEventStore: EventStore {
     let pool: DatabasePool
     public let path: String
@@ -131,27 +132,92 @@ public final class SQLiteEventStore: EventStore {
                     );
                     """)
         }
+        // An event ID is unique per host, not across the fleet: the IDs derive from machine IDs,
+        // which every record shows, so one host could store another's next ID first and have the
+        // real record answered as a duplicate. The tables are rebuilt with (host, event_id) keys,
+        // keeping every row's rowid (the archive claims events in rowid order).
+        migrator.registerMigration("v5-host-event-id") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE resources_copy AS SELECT r.event_id, e.host, r.event_time, r.type, r.name
+                        FROM event_resources AS r JOIN events AS e ON e.event_id = r.event_id;
+                    DROP TABLE event_resources;
+                    CREATE TABLE events_v5 (
+                        event_id TEXT NOT NULL,
+                        event_time INTEGER NOT NULL,
+                        event_name TEXT NOT NULL,
+                        event_source TEXT NOT NULL,
+                        username TEXT,
+                        host TEXT NOT NULL,
+                        source_ip TEXT,
+                        read_only INTEGER,
+                        access_key_id TEXT,
+                        event_category TEXT NOT NULL,
+                        received_at INTEGER NOT NULL,
+                        record TEXT NOT NULL,
+                        invoking_user TEXT,
+                        log_file INTEGER,
+                        PRIMARY KEY (host, event_id)
+                    );
+                    INSERT INTO events_v5 (rowid, event_id, event_time, event_name, event_source, username, host, source_ip, read_only,
+                            access_key_id, event_category, received_at, record, invoking_user, log_file)
+                        SELECT rowid, event_id, event_time, event_name, event_source, username, host, source_ip, read_only,
+                            access_key_id, event_category, received_at, record, invoking_user, log_file FROM events ORDER BY rowid;
+                    DROP TABLE events;
+                    ALTER TABLE events_v5 RENAME TO events;
+                    CREATE INDEX events_by_event_id ON events(event_id);
+                    CREATE INDEX events_by_time ON events(event_time, event_id);
+                    CREATE INDEX events_by_name ON events(event_name, event_time);
+                    CREATE INDEX events_by_source ON events(event_source, event_time);
+                    CREATE INDEX events_by_user ON events(username, event_time);
+                    CREATE INDEX events_by_host ON events(host, event_time);
+                    CREATE INDEX events_by_invoker ON events(invoking_user, event_time);
+                    CREATE INDEX events_by_source_ip ON events(source_ip, event_time);
+                    CREATE INDEX events_by_access_key ON events(access_key_id, event_time);
+                    CREATE INDEX events_by_log_file ON events(log_file);
+                    CREATE TABLE event_resources (
+                        event_id TEXT NOT NULL,
+                        host TEXT NOT NULL,
+                        event_time INTEGER NOT NULL,
+                        type TEXT,
+                        name TEXT,
+                        FOREIGN KEY (host, event_id) REFERENCES events(host, event_id) ON DELETE CASCADE
+                    );
+                    INSERT INTO event_resources SELECT event_id, host, event_time, type, name FROM resources_copy;
+                    DROP TABLE resources_copy;
+                    CREATE INDEX resources_by_event ON event_resources(host, event_id);
+                    CREATE INDEX resources_by_name ON event_resources(name, event_time, event_id);
+                    CREATE INDEX resources_by_type ON event_resources(type, event_time, event_id);
+                    """)
+        }
         return migrator
     }
 
-    public func insert(_ records: [StoredRecord]) async throws -> IngestResult {
+    public func insert(
+        _ records: [StoredRecord], collisionAlert: (@Sendable (EventIDCollision) throws -> StoredRecord)?
+    ) async throws -> IngestResult {
         try await pool.write { db in
-            let accepted = try Self.insert(records, into: db)
+            let accepted = try Self.insert(records, into: db, collisionAlert: collisionAlert)
             return IngestResult(accepted: accepted, duplicates: records.count - accepted)
         }
     }
 
-    /// Inserts within the caller's transaction; returns how many were new.
-    static func insert(_ records: [StoredRecord], into db: Database) throws -> Int {
+    /// Inserts within the caller's transaction; returns how many were new. With
+    /// `collisionAlert`, each ID stored by another host too, or again by its host with other
+    /// content, adds the alert record it makes (in the same transaction).
+    static func insert(
+        _ records: [StoredRecord], into db: Database, collisionAlert: (@Sendable (EventIDCollision) throws -> StoredRecord)? = nil
+    ) throws -> Int {
             let receivedAt = Int64(Date().timeIntervalSince1970 * 1000)
             var accepted = 0
-            let resources = try db.cachedStatement(sql: "INSERT INTO event_resources (event_id, event_time, type, name) VALUES (?, ?, ?, ?)")
+            var alerts: [StoredRecord] = []
+            let resources = try db.cachedStatement(sql: "INSERT INTO event_resources (event_id, host, event_time, type, name) VALUES (?, ?, ?, ?, ?)")
             let statement = try db.cachedStatement(
                 sql: """
                     INSERT INTO events (event_id, event_time, event_name, event_source, username, host, source_ip,
                         read_only, access_key_id, event_category, received_at, record, invoking_user)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(event_id) DO NOTHING
+                    ON CONFLICT(host, event_id) DO NOTHING
                     """)
             for record in records {
                 try statement.execute(arguments: [
@@ -159,12 +225,32 @@ public final class SQLiteEventStore: EventStore {
                     record.sourceIPAddress, record.readOnly, record.accessKeyID, record.eventCategory, receivedAt, record.json,
                     record.invokingUser,
                 ])
-                guard db.changesCount == 1 else { continue }
-                accepted += 1
-                for resource in record.resources {
-                    try resources.execute(arguments: [record.eventID, record.eventTime, resource.type, resource.name])
+                let stored = db.changesCount == 1
+                if stored {
+                    accepted += 1
+                    for resource in record.resources {
+                        try resources.execute(arguments: [record.eventID, record.host, record.eventTime, resource.type, resource.name])
+                    }
+                }
+                guard let collisionAlert else { continue }
+                if stored {
+                    let others = try String.fetchAll(
+                        db, sql: "SELECT DISTINCT host FROM events WHERE event_id = ? AND host != ?", arguments: [record.eventID, record.host])
+                    if !others.isEmpty {
+                        alerts.append(try collisionAlert(.init(
+                            eventID: record.eventID, host: record.host, otherHosts: others.sorted(), otherContent: false,
+                            contentHash: ContentFingerprint.of(Array(record.json.utf8)))))
+                    }
+                } else if let existing = try String.fetchOne(
+                    db, sql: "SELECT record FROM events WHERE host = ? AND event_id = ?", arguments: [record.host, record.eventID]),
+                    existing != record.json
+                {
+                    alerts.append(try collisionAlert(.init(
+                        eventID: record.eventID, host: record.host, otherHosts: [], otherContent: true,
+                        contentHash: ContentFingerprint.of(Array(record.json.utf8)))))
                 }
             }
+            if !alerts.isEmpty { _ = try insert(alerts, into: db) }
             return accepted
     }
 
@@ -196,10 +282,10 @@ public final class SQLiteEventStore: EventStore {
             case .resourceType where resource == nil: resource = ("type", value)
             case .resourceName where resource == nil: resource = ("name", value)
             case .resourceType:
-                clauses.append("events.event_id IN (SELECT event_id FROM event_resources WHERE type = ?)")
+                clauses.append("(events.host, events.event_id) IN (SELECT host, event_id FROM event_resources WHERE type = ?)")
                 arguments.append(value)
             case .resourceName:
-                clauses.append("events.event_id IN (SELECT event_id FROM event_resources WHERE name = ?)")
+                clauses.append("(events.host, events.event_id) IN (SELECT host, event_id FROM event_resources WHERE name = ?)")
                 arguments.append(value)
             case nil:
                 continue  // rejected before it gets here
@@ -231,7 +317,7 @@ public final class SQLiteEventStore: EventStore {
             }
             sql = """
                 SELECT DISTINCT events.event_time, events.event_id, events.record
-                FROM event_resources AS r CROSS JOIN events ON events.event_id = r.event_id
+                FROM event_resources AS r CROSS JOIN events ON events.host = r.host AND events.event_id = r.event_id
                 WHERE r.\(resource.column) = ? AND \(clauses.joined(separator: " AND "))
                 ORDER BY r.event_time DESC, r.event_id DESC
                 LIMIT \(limit)
