@@ -28,7 +28,7 @@ struct RevocationTests {
         let fleet = try Fleet(hosts: ["web-01", "web-02", "auditor"])
         let list = fleet.directory.file("revoked")
         try Data("# revoked host certificates\ncn:web-03\n".utf8).write(to: URL(fileURLWithPath: list))
-        try fleet.startCollector(extra: ["--revocation-file", list])
+        try fleet.startCollector(extra: ["--revocation-file", list, "--fleet-reader", "auditor"])
         let collector = try #require(fleet.collector)
         #expect(try Self.deliver(fleet, as: "web-01", name: "Before").status == 200)
         #expect(try Self.deliver(fleet, as: "web-02", name: "Before").status == 200)

@@ -156,6 +156,34 @@ struct CloudTrailAPITests {
         #expect(times == times.sorted(by: >))
     }
 
+    /// Whatever the records hold, a page stops at its byte budget (with a next page): one huge
+    /// record per event made every newest-50 lookup carry them all.
+    @Test func aPageOfLargeRecordsEndsAtItsByteBudgetAndPagingLosesNothing() async throws {
+        let directory = try TemporaryDirectory(prefix: "api")
+        defer { directory.remove() }
+        let store = try SQLiteEventStore(path: directory.file("events.sqlite"))
+        var binder = CollectorTestRecords.binder
+        binder.maxRecordBytes = 2 * 1024 * 1024
+        _ = try await store.insert((0..<10).map { index in
+            var record = CollectorTestRecords.record(time: "2026-11-24T10:00:0\(index)Z", index: index)
+            record.requestParameters = ["pad": .string(String(repeating: "x", count: 1024 * 1024))]
+            return try binder.bind(record, index: 0, host: "web-01")
+        })
+        let api = CloudTrailAPI(store: store, configuration: configuration)
+        var request = LookupEventsRequest(maxResults: 50)
+        var pages: [Int] = []
+        var seen = Set<String>()
+        while true {
+            let page = try await api.lookupEvents(request)
+            pages.append(page.events.count)
+            seen.formUnion(page.events.map(\.eventId))
+            guard let token = page.nextToken else { break }
+            request.nextToken = token
+        }
+        #expect(pages == [4, 4, 2])
+        #expect(seen.count == 10)
+    }
+
     @Test func aTokenOnlyWorksWithItsOwnQuery() async throws {
         let (api, directory) = try await api(records: 3)
         defer { directory.remove() }

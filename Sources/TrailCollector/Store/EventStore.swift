@@ -138,4 +138,9 @@ public struct EventQuery: Sendable, Hashable {
 public struct EventPage: Sendable {
     public var records: [(eventTime: Int64, eventID: String, json: String)]
     public var hasMore: Bool
+
+    /// The most record bytes a page carries: it ends early (with a next page) once its records
+    /// reach this, one record at least. Whatever the records hold, a page of 50 costs at most
+    /// this plus one record (``CollectorConfiguration/maxRecordBytes``), in memory and on the wire.
+    public static let maxBytes = 4 * 1024 * 1024
 }

@@ -342,12 +342,23 @@ public final class SQLiteEventStore: EventStore {
                 """
         }
         let statementValues = values
-        let rows = try await pool.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: StatementArguments(statementValues)).map { row in
-                (eventTime: row[0] as Int64, eventID: row[1] as String, json: row[2] as String)
+        return try await pool.read { db in
+            // Row by row: the page stops at its count or its byte budget, and SQLite reads no
+            // record past the one that tells whether there is more.
+            let cursor = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(statementValues))
+            var page = EventPage(records: [], hasMore: false)
+            var bytes = 0
+            while let row = try cursor.next() {
+                if page.records.count == query.limit || bytes >= EventPage.maxBytes {
+                    page.hasMore = true
+                    break
+                }
+                let json = row[2] as String
+                bytes += json.utf8.count
+                page.records.append((eventTime: row[0] as Int64, eventID: row[1] as String, json: json))
             }
+            return page
         }
-        return EventPage(records: Array(rows.prefix(query.limit)), hasMore: rows.count > query.limit)
     }
 
     public func deleteOlderThan(
