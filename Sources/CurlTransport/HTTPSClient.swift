@@ -86,16 +86,19 @@ public final class HTTPSClient: Sendable {
         try send(method: "POST", url: url, headers: headers, body: body)
     }
 
-    /// Sends `body` with `method` (`POST`, `PUT`; `GET` sends none) to `url` and waits for the
-    /// whole response (blocking).
+    /// Sends `body` with `method` (`POST`, `PUT`; `GET` and `HEAD` send none) to `url` and waits
+    /// for the whole response (blocking).
     public func send(method: String, url: String, headers: [String], body: Data) throws -> Response {
         try easy.withLock { box in
             let easy = box.easy
             try easy.setHeaders(headers + ["Expect:"])  // no 100-continue round trip
-            if method == "GET" {
+            if method == "GET" || method == "HEAD" {
                 try easy.set(CURLOPT_CUSTOMREQUEST, String?.none)
+                try easy.set(CURLOPT_NOBODY, 0)
                 try easy.set(CURLOPT_HTTPGET, 1)
+                if method == "HEAD" { try easy.set(CURLOPT_NOBODY, 1) }  // headers only, no body awaited
             } else {
+                try easy.set(CURLOPT_NOBODY, 0)
                 try easy.set(CURLOPT_POST, 1)
                 try easy.set(CURLOPT_CUSTOMREQUEST, method == "POST" ? nil : method)
                 try easy.setPostBody(body)

@@ -8,9 +8,10 @@ import TrailCore
 /// ``ArchiveValidator`` checks: every object under `[prefix/]AWSLogs/` (ListObjects v1, SigV4,
 /// path-style), each digest's `x-amz-meta-signature` into its `.sig` sidecar.
 ///
-/// An object whose ETag and size are those of the copy already there is not fetched again, so a
-/// re-run downloads only what changed; a replaced object has another ETag and is fetched and
-/// checked again.
+/// A log file whose ETag and size are those of the copy already there is not fetched again, so a
+/// re-run downloads only what changed: its bytes cannot change without its ETag. A digest's
+/// signature is metadata, which a copy of the object onto itself replaces with neither the ETag
+/// nor the size changing: it is read again (`HEAD`) on every run.
 public struct BucketMirror {
     /// SigV4 credentials, as for the collector's API.
     public typealias Credentials = LookupClient.Credentials
@@ -43,20 +44,23 @@ public struct BucketMirror {
             }
             let path = directory + "/" + object.key
             let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int
-            if etags[object.key] == object.etag && size == object.size { continue }
+            if etags[object.key] == object.etag && size == object.size {
+                if object.key.contains("/CloudTrail-Digest/") {
+                    let head = try request(method: "HEAD", path: "/\(bucket)/\(object.key)")
+                    guard head.status == 200 else {
+                        throw ArchiveValidationError("HEAD \(object.key) from the bucket answered \(head.status)")
+                    }
+                    try writeSignature(head.headers["x-amz-meta-signature"], for: path)
+                }
+                continue
+            }
             let response = try get(path: "/\(bucket)/\(object.key)", query: "")
             guard response.status == 200 else {
                 throw ArchiveValidationError("GET \(object.key) from the bucket answered \(response.status): \(response.bodyText.prefix(200))")
             }
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try response.body.write(to: URL(fileURLWithPath: path))
-            if object.key.contains("/CloudTrail-Digest/") {
-                if let signature = response.headers["x-amz-meta-signature"] {
-                    try Data((signature + "\n").utf8).write(to: URL(fileURLWithPath: path + ".sig"))
-                } else {
-                    try? FileManager.default.removeItem(atPath: path + ".sig")
-                }
-            }
+            if object.key.contains("/CloudTrail-Digest/") { try writeSignature(response.headers["x-amz-meta-signature"], for: path) }
             etags[object.key] = object.etag
             fetched += 1
         }
@@ -70,6 +74,15 @@ public struct BucketMirror {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try JSONEncoder().encode(etags).write(to: URL(fileURLWithPath: etagsPath))
         return (prefix.isEmpty ? directory : directory + "/" + prefix, fetched, objects.count)
+    }
+
+    /// The `.sig` sidecar of the digest copied to `path`: the bucket's signature, or none.
+    func writeSignature(_ signature: String?, for path: String) throws {
+        if let signature {
+            try Data((signature + "\n").utf8).write(to: URL(fileURLWithPath: path + ".sig"))
+        } else {
+            try? FileManager.default.removeItem(atPath: path + ".sig")
+        }
     }
 
     struct Object {
@@ -104,6 +117,11 @@ public struct BucketMirror {
     }
 
     func get(path: String, query: String) throws -> HTTPSClient.Response {
+        try request(method: "GET", path: path, query: query)
+    }
+
+    /// A SigV4-signed (path-style) request without a body.
+    func request(method: String, path: String, query: String = "") throws -> HTTPSClient.Response {
         guard let url = URLComponents(string: endpoint), let host = url.host else {
             throw ArchiveValidationError("\(endpoint) is not a URL")
         }
@@ -111,11 +129,11 @@ public struct BucketMirror {
             ("Host", url.port.map { "\(host):\($0)" } ?? host), ("x-amz-content-sha256", SigV4.hexSHA256(Data())),
         ]
         headers += SigV4.sign(
-            method: "GET", path: path, query: query, headers: headers, body: Data(), accessKeyID: credentials.accessKeyID,
+            method: method, path: path, query: query, headers: headers, body: Data(), accessKeyID: credentials.accessKeyID,
             secret: credentials.secretAccessKey, region: credentials.region, service: "s3", now: Date())
         do {
             return try client.send(
-                method: "GET", url: endpoint + path + (query.isEmpty ? "" : "?" + query), headers: headers.map { "\($0.name): \($0.value)" },
+                method: method, url: endpoint + path + (query.isEmpty ? "" : "?" + query), headers: headers.map { "\($0.name): \($0.value)" },
                 body: Data())
         } catch let error as CurlError {
             throw ArchiveValidationError("cannot reach the bucket at \(endpoint): \(error)")

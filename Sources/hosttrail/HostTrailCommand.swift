@@ -249,9 +249,12 @@ struct Validate: ParsableCommand {
     @Option(help: "Client key (PEM).") var key: String?
     @Option(name: .customLong("start-time"), help: "Check digests from this time: ISO 8601 or relative (7d). Default: all.") var startTime: String?
     @Option(name: .customLong("end-time"), help: "Check digests up to this time. Default: now.") var endTime: String?
-    @Option(name: .customLong("state-file"), help: "Where hashes already checked are remembered (default ~/.cache/hosttrail/validate-state.json).")
+    @Option(name: .customLong("state-file"), help: "Where --quick remembers the hashes it read (default ~/.cache/hosttrail/validate-state.json).")
     var stateFile: String?
-    @Flag(help: "Hash every log file again, ignoring what was remembered.") var full = false
+    @Flag(help: """
+        Trust a log file checked before whose path, inode, size and modification time are unchanged, without reading it         (an edit that keeps all four is not seen). By default every log file is read.
+        """)
+    var quick = false
 
     func validate() throws {
         if (dir == nil) == (s3Endpoint == nil) { throw ValidationError("give either --dir DIR or --s3-endpoint URL --s3-bucket NAME") }
@@ -330,7 +333,7 @@ struct Validate: ParsableCommand {
         }
         var validator = ArchiveValidator(
             options: .init(directory: directory, trustedKeys: trusted, start: start, end: end ?? Int64(now.timeIntervalSince1970),
-                           state: full ? ValidationState() : ValidationState.load(from: statePath)))
+                           state: quick ? ValidationState.load(from: statePath) : ValidationState()))
         let report: ArchiveValidator.Report
         do {
             report = try validator.validate()
@@ -338,12 +341,15 @@ struct Validate: ParsableCommand {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(2)
         }
-        try? validator.state.save(to: statePath)
+        if quick { try? validator.state.save(to: statePath) }
         let from = report.firstDigestStart.map(TrailTime.formatEpochSeconds) ?? "-"
         let to = report.lastDigestEnd.map(TrailTime.formatEpochSeconds) ?? "-"
         print("Results found for \(from) to \(to):")
         print("\(report.validDigests)/\(report.digests) digest files valid")
-        print("\(report.validLogFiles)/\(report.logFiles) log files valid\(report.remembered > 0 ? " (\(report.remembered) unchanged since checked before)" : "")")
+        print("\(report.validLogFiles)/\(report.logFiles) log files valid")
+        if report.remembered > 0 {
+            print("\(report.remembered) of them trusted, not read: path, inode, size and modification time unchanged since checked before (--quick)")
+        }
         if report.notYetDigested > 0 { print("\(report.notYetDigested) log files newer than the newest digest (not covered yet)") }
         for problem in report.problems { print("INVALID: \(problem)") }
         if report.digests == 0 {

@@ -181,7 +181,10 @@ struct ArchiveTests {
         #expect(none.status != 0 && none.stderr.contains("no trusted public key"), "\(none)")
     }
 
-    @Test func reRunsReadOnlyWhatChanged() throws {
+    /// `--quick` re-reads only what changed by path, inode, size and modification time, and says
+    /// how many files it trusted unread; by default every file is read, so an edit in place that
+    /// keeps all four (which `--quick` cannot see) is found.
+    @Test func quickRunsTrustOnlyWhatTheySayAndFullRunsReadEverything() throws {
         let fleet = try Fleet()
         try fleet.startCollector(extra: Self.archiveFlags)
         try fleet.startAgent()
@@ -191,14 +194,23 @@ struct ArchiveTests {
         let archive = fleet.directory.file("collector/archive")
         let keys = try Self.publicKeys(fleet)
         let state = fleet.directory.file("state.json")
-        let first = try Self.validate(fleet, archive, keys: keys, extra: ["--state-file", state])
-        #expect(first.status == 0 && !first.stdout.contains("unchanged since checked before"), "\(first)")
-        let second = try Self.validate(fleet, archive, keys: keys, extra: ["--state-file", state])
-        let remembered = try #require(second.stdout.firstMatch(of: /(\d+)\/(\d+) log files valid \((\d+) unchanged/), "\(second)")
-        #expect(remembered.2 == remembered.3)
-        // A file rewritten with other bytes is read again, whatever the state says.
+        let first = try Self.validate(fleet, archive, keys: keys, extra: ["--state-file", state, "--quick"])
+        #expect(first.status == 0 && !first.stdout.contains("trusted, not read"), "\(first)")
+        let second = try Self.validate(fleet, archive, keys: keys, extra: ["--state-file", state, "--quick"])
+        let valid = try #require(second.stdout.firstMatch(of: /(\d+)\/(\d+) log files valid/), "\(second)")
+        let trusted = try #require(second.stdout.firstMatch(of: /(\d+) of them trusted, not read/), "\(second)")
+        #expect(valid.2 == trusted.1)
+        // A byte changed in place, with the size, inode and modification time kept.
+        let edited = try Command.run("python3", ["-c", Self.editInPlace, archive])
+        #expect(edited.status == 0, "\(edited)")
+        let quick = try Self.validate(fleet, archive, keys: keys, extra: ["--state-file", state, "--quick"])
+        #expect(quick.status == 0 && quick.stdout.contains("trusted, not read"), "\(quick)")
+        let full = try Self.validate(fleet, archive, keys: keys, extra: ["--state-file", state])
+        #expect(full.status == 1 && full.stdout.contains(edited.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(full)")
+        #expect(!full.stdout.contains("trusted, not read"))
+        // A file rewritten with other bytes is read again by a quick run too.
         let tampered = try Command.run("python3", ["-c", Self.tamper, "flip-byte", archive])
-        let third = try Self.validate(fleet, archive, keys: keys, extra: ["--state-file", state])
+        let third = try Self.validate(fleet, archive, keys: keys, extra: ["--state-file", state, "--quick"])
         #expect(third.status == 1 && third.stdout.contains(tampered.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(third)")
         // A time range as validate-logs takes it: digests ending before --start-time or starting
         // after --end-time are left out, and a range with none is a failure, not a pass.
@@ -208,11 +220,26 @@ struct ArchiveTests {
         #expect(past.status == 1 && past.stdout.contains("no digest files found"), "\(past)")
         let backwards = try Self.validate(fleet, archive, keys: keys, extra: ["--start-time", "1h", "--end-time", "2h"])
         #expect(backwards.status != 0 && backwards.stderr.contains("--start-time is after --end-time"), "\(backwards)")
-
-        // --full ignores the state.
-        let full = try Self.validate(fleet, archive, keys: keys, extra: ["--state-file", state, "--full"])
-        #expect(!full.stdout.contains("unchanged since checked before"), "\(full)")
     }
+
+    /// Flips the last byte of the first log file's gzip stream in place, keeping its size, inode
+    /// and modification time; prints the file's path under the archive.
+    static let editInPlace = #"""
+        import os, sys
+        root = sys.argv[1]
+        files = sorted(os.path.join(d, n) for d, _, ns in os.walk(root) for n in ns if n.endswith(".json.gz") and "/CloudTrail/" in os.path.join(d, n))
+        path = files[-1]
+        status = os.stat(path)
+        with open(path, "r+b") as f:
+            f.seek(-9, 2)
+            byte = f.read(1)
+            f.seek(-9, 2)
+            f.write(bytes([byte[0] ^ 0xFF]))
+        os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
+        after = os.stat(path)
+        assert (after.st_ino, after.st_size, after.st_mtime_ns) == (status.st_ino, status.st_size, status.st_mtime_ns)
+        print(os.path.relpath(path, root))
+        """#
 
     @Test func aCollectorKilledWhileArchivingWritesEachRecordOnceAndTheChainHolds() throws {
         let fleet = try Fleet()
@@ -355,6 +382,26 @@ struct ArchiveTests {
         // objects, never the ones it already has.
         let again = try validateBucket()
         #expect((copied(again) ?? 99) <= 2 && (copied(again) ?? 99) < (copied(bucketClean) ?? 0), "\(bucketClean)\n\(again)")
+
+        // A digest's signature replaced by a metadata-only copy (neither ETag nor size changes):
+        // the copy is read again, the digest found invalid, and valid again once it is restored.
+        let digest = try #require(objects.first { $0.contains("/CloudTrail-Digest/") })
+        let original = try s3(["s3api", "head-object", "--bucket", "fleet-trail", "--key", digest, "--query", "Metadata.signature", "--output", "text"])
+            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        func setSignature(_ signature: String) throws {
+            let copy = try s3([
+                "s3api", "copy-object", "--bucket", "fleet-trail", "--key", digest, "--copy-source", "fleet-trail/\(digest)",
+                "--metadata", #"{"signature":"\#(signature)","signature-algorithm":"\#(DigestFile.signatureAlgorithm)"}"#,
+                "--content-type", "application/x-gzip", "--metadata-directive", "REPLACE",
+            ])
+            #expect(copy.status == 0, "\(copy)")
+        }
+        try setSignature(String(original.reversed()))
+        let swapped = try validateBucket()
+        #expect(swapped.status == 1 && swapped.stdout.contains("INVALID") && swapped.stdout.contains(String(digest.dropFirst("audit/".count))), "\(swapped)")
+        try setSignature(original)
+        let restored = try validateBucket()
+        #expect(restored.status == 0, "\(restored)")
 
         // One log file in the bucket replaced by other bytes: the stock validator names it.
         let victim = try #require(objects.first { $0.contains("/CloudTrail/") })
