@@ -1131,7 +1131,7 @@ def write_plot(results, path):
 
 def measure_archive(bin_dir, quick):
     """The archive: end-to-end ingest events/s with it (log files every second, digests every 5 s)
-    and without it (`--no-archive`), in alternating runs; then `hosttrail validate --full` over the
+    and without it (`--no-archive`), in alternating runs; then `hosttrail validate` over the
     archive in MB/s of log file and digest bytes on disk, next to `sha256sum` over the same files,
     and a re-run that remembers what it checked."""
     total = 10000 if quick else 50000
