@@ -87,6 +87,33 @@ struct JournalEntryConverterTests {
         }
     }
 
+    /// sudo logs `command not allowed` and exits at once, often before journald reads its
+    /// capabilities: a refusal of the logging account itself is believed (that account could make
+    /// the real one), anything else from such a process is not.
+    @Test func aRefusalOfTheSenderItselfIsBelievedWhenItsPowersAreUnknown() throws {
+        let names = AccountNames { $0 == 1001 ? "alice" : $0 == 1002 ? "bob" : nil }
+        let converter = JournalEntryConverter(builder: HostRecordBuilder(host: converter.builder.host, accountNames: names))
+        func converted(_ message: String, identifier: String = "sudo", uid: String = "1001", capabilities: String? = nil) -> CloudTrailRecord? {
+            let entry = JournalEntry(
+                cursor: cursor, realtimeMicroseconds: 1, identifier: identifier, message: message, pid: 5646,
+                sender: JournalSender(uid: uid, effectiveCapabilities: capabilities))
+            guard case .record(let record) = converter.convert(entry) else { return nil }
+            return record.record
+        }
+        let denial = "alice : command not allowed ; PWD=/home/alice ; USER=root ; COMMAND=/bin/ls /root"
+        let refused = try #require(converted(denial))
+        #expect(refused.eventSource == "sudo.linux" && refused.errorCode == "CommandNotAllowed")
+        #expect(refused.userIdentity?.sessionContext?.sessionIssuer?.userName == "alice")
+        // Another account's refusal, a success, or a sender journald saw without powers: unverified.
+        for (message, uid, capabilities) in [
+            (denial, "1002", nil), ("alice : PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/id", "1001", nil), (denial, "1001", "0"),
+        ] as [(String, String, String?)] {
+            #expect(converted(message, uid: uid, capabilities: capabilities)?.eventName == "UnverifiedLogEntry", "\(message) from \(uid)")
+        }
+        // A refusal naming no invoker (sshd's) is never the sender's own.
+        #expect(converted("Failed password for alice from 10.9.9.9 port 22 ssh2", identifier: "sshd")?.eventName == "UnverifiedLogEntry")
+    }
+
     /// A line no parser knows, kept by an `include` selector, is the operator's choice and claims
     /// no privileged program's words: a service running as its own account logs it as is.
     @Test func genericRecordsOfUnprivilegedServicesAreKept() throws {

@@ -27,14 +27,17 @@ public struct JournalEntryConverter: Sendable {
     ///
     /// An entry that reads as a privileged program's (sshd, sudo, a shadow tool, PAM) but was
     /// logged by an unprivileged process is not read as that program's: it becomes an
-    /// `UnverifiedLogEntry` record naming the account that logged it.
+    /// `UnverifiedLogEntry` record naming the account that logged it. One exception: a refusal of
+    /// the logging account itself, from a process gone before journald read its capabilities (sudo
+    /// logs `command not allowed` and exits at once), is read as the program's: that account could
+    /// cause the real one by running the program, so believing it grants nothing.
     public func activity(identifier: String, message: String, unit: String?, sender: JournalSender = JournalSender()) -> (HostActivity?, LogLineConverter.Outcome?) {
         let parsed = AuthLogParser.parse(identifier: identifier, message: message)
         // A generic record an `include` selector keeps (nginx as www-data) claims no program's words.
         let claimsAProgram = if case .activity = parsed { true } else { false }
         let (selected, outcome) = lines.selected(parsed, identifier: identifier, unit: unit)
         guard var activity = selected else { return (nil, outcome) }
-        if claimsAProgram, !sender.mayActAsPrivilegedProgram, let uid = sender.uid {
+        if claimsAProgram, !sender.mayActAsPrivilegedProgram, let uid = sender.uid, !refusesOnlyItsSender(activity, sender: sender) {
             if identifier == "systemd" && activity.eventSource == "systemd.linux" {
                 // A user's own service manager (systemd --user): that account started its own unit.
                 activity.userName = nil
@@ -45,6 +48,14 @@ public struct JournalEntryConverter: Sendable {
         }
         if activity.actorIsLoggingProcess, activity.userName == nil, let uid = sender.uid { activity.uid = uid }
         return (activity, nil)
+    }
+
+    /// Whether `activity` refuses the account that logged it, and journald could not read whether
+    /// that process had privileges (it had exited).
+    func refusesOnlyItsSender(_ activity: HostActivity, sender: JournalSender) -> Bool {
+        guard sender.effectiveCapabilities == nil, activity.errorCode != nil, let uid = sender.uid else { return false }
+        if let invoker = activity.invokedBy { return builder.accountNames.name(of: uid) == invoker }
+        return activity.invokerUID == uid
     }
 
     /// The record of an entry an unprivileged process logged under a privileged program's name.
