@@ -33,7 +33,19 @@ public struct Collector: Sendable {
         } catch {
             throw CollectorError(.storeUnavailable, "cannot create the data directory", context: configuration.dataDirectory, underlyingError: error)
         }
-        let store = try SQLiteEventStore(path: configuration.dataDirectory + "/events.sqlite", archiving: configuration.archive)
+        let storePath = configuration.dataDirectory + "/events.sqlite"
+        let pending = try SQLiteEventStore.pendingMigrations(path: storePath)
+        var migrating: StartTimeoutExtension?
+        if !pending.isEmpty {
+            // A rebuild of a large store takes about a minute per million events, before READY=1.
+            logger.notice("migrating the event store", metadata: ["steps": "\(pending.joined(separator: ","))", "path": "\(storePath)"])
+            migrating = StartTimeoutExtension(status: "migrating the event store (\(pending.joined(separator: ", ")))")
+        }
+        let store = try {
+            defer { migrating?.stop() }
+            return try SQLiteEventStore(path: storePath, archiving: configuration.archive)
+        }()
+        if !pending.isEmpty { logger.notice("event store migrated", metadata: ["steps": "\(pending.joined(separator: ","))"]) }
         var archiveServices: [any Service] = []
         var ledger: ArchiveLedger?
         if configuration.archive {

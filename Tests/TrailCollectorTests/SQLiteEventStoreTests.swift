@@ -287,11 +287,40 @@ struct CloudTrailAPITests {
                 }
             }
         }
+        #expect(try SQLiteEventStore.pendingMigrations(path: path) == ["v5-host-event-id"])
         let store = try SQLiteEventStore(path: path)
+        #expect(try SQLiteEventStore.pendingMigrations(path: path).isEmpty)
+        #expect(try SQLiteEventStore.pendingMigrations(path: directory.file("new.sqlite")).isEmpty)
         #expect(try await store.count() == 5)
-        let rows = try await store.pool.read { db in try Row.fetchAll(db, sql: "SELECT rowid, host FROM events ORDER BY rowid") }
+        let rows = try store.pool.read { db in try Row.fetchAll(db, sql: "SELECT rowid, host FROM events ORDER BY rowid") }
         #expect(rows.map { $0[0] as Int64 } == [100, 103, 106, 109, 112])
         let byResource = try await store.lookup(EventQuery(filters: [LookupAttribute(key: .resourceType, value: "T")], startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))
         #expect(byResource.records.count == 5)
+    }
+
+    /// A migration runs before `READY=1` and can outlast systemd's start timeout on a large store:
+    /// the collector asks for more time (`EXTEND_TIMEOUT_USEC`) and says why, from its start.
+    @Test func aCollectorMigratingItsStoreTellsSystemdItIsStillStarting() throws {
+        let directory = try TemporaryDirectory(prefix: "store")
+        defer { directory.remove() }
+        try FileManager.default.createDirectory(atPath: directory.file("data"), withIntermediateDirectories: true)
+        try SQLiteEventStore.migrator.migrate(try DatabaseQueue(path: directory.file("data/events.sqlite")), upTo: "v4-archive")
+        let certificates = try Command.run(TestBinaries.cli, ["dev-certs", "--out", directory.file("certs"), "--host", "web-01"])
+        try #require(certificates.status == 0, "\(certificates)")
+        let notify = try UnixSockets.DatagramListener(path: directory.file("notify"))
+        let collector = try TestProcess(
+            TestBinaries.collector,
+            [
+                "--listen", "127.0.0.1:0", "--data-dir", directory.file("data"), "--tls-cert", directory.file("certs/collector.pem"),
+                "--tls-key", directory.file("certs/collector-key.pem"), "--client-ca", directory.file("certs/ca.pem"), "--no-archive",
+            ], logPath: directory.file("collector.log"), environment: ["NOTIFY_SOCKET": notify.path])
+        defer { _ = collector.stop() }
+        let messages = notify.receive(until: "READY=1", timeout: 30)
+        let extended = try #require(messages.firstIndex { $0.contains("EXTEND_TIMEOUT_USEC=60000000") }, "\(messages)\n\(collector.log)")
+        #expect(messages[extended].contains("STATUS=migrating the event store (v5-host-event-id)"))
+        let ready = try #require(messages.firstIndex { $0.contains("READY=1") }, "\(messages)\n\(collector.log)")
+        #expect(extended < ready)
+        #expect(collector.log.contains("event store migrated"))
+        #expect(try SQLiteEventStore.pendingMigrations(path: directory.file("data/events.sqlite")).isEmpty)
     }
 }

@@ -36,6 +36,18 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
+    /// The schema steps an existing store at `path` has yet to run (none for a new one: creating
+    /// the newest schema is quick). The collector tells systemd while they run.
+    public static func pendingMigrations(path: String) throws -> [String] {
+        guard FileManager.default.fileExists(atPath: path) else { return [] }
+        do {
+            let applied = try DatabaseQueue(path: path).read { db in try migrator.appliedIdentifiers(db) }
+            return applied.isEmpty ? [] : migrator.migrations.filter { !applied.contains($0) }
+        } catch {
+            throw CollectorError(.storeUnavailable, "cannot read the event store's schema version", context: path, underlyingError: error)
+        }
+    }
+
     /// Schema history; each step runs once, in order, and is never edited after release.
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
