@@ -68,6 +68,9 @@ post '{"eventSource":"billing.example.com","eventName":"CreateInvoice","requestP
 post '{"eventSource":"billing.example.com","eventName":"DeleteInvoice","requestParameters":{"invoiceId":42},"userIdentity":{"type":"Root","userName":"alice"}}'
 post '{"events":[{"eventSource":"deploy.example.com","eventName":"StartDeployment","readOnly":false},{"eventSource":"deploy.example.com","eventName":"GetDeployment","readOnly":true}]}'
 echo "   (a forged userIdentity is replaced by the kernel's peer credentials; the claimed user is kept as sessionContext.sourceIdentity)"
+echo "   hostile input is refused with a reason, never stored or shown raw: a terminal escape in a name, a year past 9999"
+post '{"eventSource":"billing.example.com","eventName":"Delete\u001b[2JInvoice"}'
+post '{"eventSource":"billing.example.com","eventName":"DeleteInvoice","eventTime":"+10000-01-01T00:00:00Z"}'
 echo "   $ hosttrail send --event-source billing.example.com --event-name RefundInvoice --param invoiceId:=42 --user bob"
 echo "   $("$BIN/hosttrail" send --socket "$DIR/api.sock" --event-source billing.example.com --event-name RefundInvoice --param invoiceId:=42 --user bob)"
 
