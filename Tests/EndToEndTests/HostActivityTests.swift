@@ -15,7 +15,7 @@ import Glibc
 /// and only watches auth.log, so each activity is recorded once.
 @Suite(.serialized, .timeLimit(.minutes(5)))
 struct HostActivityTests {
-    /// A test account with a password and a sudo rule; removed by ``remove()``.
+    /// A test account with a password and a sudo rule; removed by ``delete()``.
     struct Account {
         let name = "ht\(String(UInt32.random(in: 0..<UInt32.max), radix: 16))"
         let password = "Correct-Horse-\(UInt16.random(in: 0..<UInt16.max))"
@@ -33,6 +33,11 @@ struct HostActivityTests {
         func delete() throws {
             try? FileManager.default.removeItem(atPath: sudoers)
             try Self.check(Command.run("userdel", ["-r", name]))
+        }
+
+        /// For a `defer`: removes the account unless the test already did.
+        func deleteIfPresent() {
+            if getpwnam(name) != nil { try? delete() }
         }
 
         static func check(_ result: Command.Result) throws {
@@ -78,8 +83,7 @@ struct HostActivityTests {
 
         let account = Account()
         try account.create()
-        var deleted = false
-        defer { if !deleted { try? account.delete() } }
+        defer { account.deleteIfPresent() }
         let (sshd, port) = try Self.startSSHD(directory: fleet.directory)
         defer { _ = sshd.stop() }
         #expect(try Self.ssh(account.name, password: "wrong", port: port) != 0)
@@ -90,7 +94,6 @@ struct HostActivityTests {
         #expect(try Command.run("runuser", ["-u", account.name, "--", "sudo", "-S", "-k", "/bin/ls", "/root"], stdin: Data("\(account.password)\n".utf8)).status != 0)
         _ = sshd.stop()
         try account.delete()
-        deleted = true
 
         func mine(_ record: CloudTrailRecord) -> Bool {
             record.userIdentity?.userName == account.name || record.userIdentity?.sessionContext?.sessionIssuer?.userName == account.name
@@ -178,8 +181,7 @@ struct HostActivityTests {
         let fleet = try Self.fleetReadingTheJournal()
         let account = Account()
         try account.create()
-        var deleted = false
-        defer { if !deleted { try? account.delete() } }
+        defer { account.deleteIfPresent() }
         let (sshd, port) = try Self.startSSHD(directory: fleet.directory)
         defer { _ = sshd.stop() }
         let started = Date()
@@ -195,7 +197,6 @@ struct HostActivityTests {
         }
         _ = sshd.stop()
         try account.delete()  // the last record: read after every sshd line
-        deleted = true
 
         let records = try Self.activity(in: fleet, since: started) { $0.contains { $0.eventName == "DeleteUser" } }
         let ssh = records.filter { $0.eventSource == "sshd.linux" }
@@ -238,8 +239,7 @@ struct HostActivityTests {
         let started = Date()
         let account = Account()
         try account.create()
-        var deleted = false
-        defer { if !deleted { try? account.delete() } }
+        defer { account.deleteIfPresent() }
         let uid = try #require(Int(try Command.run("id", ["-u", account.name]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(try Command.run("runuser", ["-u", account.name, "--", "sudo", "-n", "/usr/bin/id"]).status == 0)
         #expect(try Command.run("passwd", [account.name], stdin: Data("\(account.password)x\n\(account.password)x\n".utf8)).status == 0)
@@ -251,7 +251,6 @@ struct HostActivityTests {
         _ = try Self.activity(in: fleet, since: started) { $0.contains { $0.eventSource == "sudo.linux" && $0.eventName == "SessionStart" } }
         _ = try fleet.waitForStored(sourceSuffix: "agent.hosttrail", count: 3)  // AgentStarted and the two forgeries
         try account.delete()
-        deleted = true
 
         let records = try Self.activity(in: fleet, since: started) { $0.contains { $0.eventName == "DeleteUser" } }
         let session = records.first { $0.eventSource == "sudo.linux" && $0.eventName == "SessionStart" }
@@ -283,7 +282,7 @@ struct HostActivityTests {
             // The moment it is ready: an sshd line into the journal and one into the file.
             #expect(try Command.run("logger", ["-p", "auth.info", "-t", "sshd", "Accepted password for \(marker)-j\(round) from 10.0.0.1 port \(100 + round) ssh2"]).status == 0)
             let handle = try #require(FileHandle(forWritingAtPath: file) ?? {
-                FileManager.default.createFile(atPath: file, contents: nil)
+                _ = FileManager.default.createFile(atPath: file, contents: nil)
                 return FileHandle(forWritingAtPath: file)
             }())
             try handle.seekToEnd()
