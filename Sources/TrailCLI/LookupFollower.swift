@@ -15,7 +15,7 @@ public struct LookupFollower {
     let window: TimeInterval
     /// Nothing older than this is shown (the `--since` of the command).
     let since: Date
-    /// Event IDs shown, with their event times, forgotten once out of the window.
+    /// Events shown (``identity(of:)``), with their event times, forgotten once out of the window.
     private var shown: [String: Date] = [:]
     /// A poll reads at most this many events; the rest wait for the next one.
     static let maxEventsPerPoll = 2000
@@ -37,10 +37,18 @@ public struct LookupFollower {
         let start = max(since, now.addingTimeInterval(-window))
         let request = LookupEventsRequest(lookupAttributes: attributes, startTime: Date(timeIntervalSince1970: start.timeIntervalSince1970.rounded(.down)), endTime: nil)
         let events = try client.lookup(request, maxResults: Self.maxEventsPerPoll)
-        let fresh = events.filter { shown[$0.eventId] == nil && Date(timeIntervalSince1970: $0.eventTime) >= since }
-        for event in fresh { shown[event.eventId] = Date(timeIntervalSince1970: event.eventTime) }
+        let fresh = events.filter { shown[Self.identity(of: $0)] == nil && Date(timeIntervalSince1970: $0.eventTime) >= since }
+        for event in fresh { shown[Self.identity(of: event)] = Date(timeIntervalSince1970: event.eventTime) }
         shown = shown.filter { $0.value >= start.addingTimeInterval(-1) }
         // Lookups are newest first; a tail reads oldest first.
         return fresh.sorted { ($0.eventTime, $0.eventId) < ($1.eventTime, $1.eventId) }
+    }
+
+    /// An event ID is unique per host only: two hosts' records under one ID (one of them forged,
+    /// as the collector's `EventIDCollision` says) are two events to show. The host is the
+    /// `HostTrail::Host` resource the collector gives every record.
+    static func identity(of event: LookupEvent) -> String {
+        let host = event.resources.first { $0.resourceType == RecordResource.hostType }?.resourceName ?? ""
+        return event.eventId + " " + host
     }
 }

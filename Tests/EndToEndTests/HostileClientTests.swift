@@ -255,11 +255,30 @@ extension HostileClientTests {
         let alerts = try fleet.records(["--event-name", "EventIDCollision"], atLeast: 1)
         #expect(alerts.count == 1 && alerts.first?.errorCode == "EventIDCollision", "\(alerts)")
         #expect(alerts.first?.requestParameters?["otherHosts"] == ["web-02"])
-        // web-02's certificate is no fleet reader: it sees its own record only.
+        #expect(alerts.first?.requestParameters?["host"] == "web-01")
+        // Among the collector's own records, where no host writes: web-02 could otherwise store a
+        // record under the alert's (derivable) ID first, and the alert would be a duplicate.
+        #expect(alerts.first?.additionalEventData?["host"]?["hostname"]?.stringValue == "collector")
+        // web-02's certificate is no fleet reader: it sees its own record only, and no alert.
         let seenByWeb02 = try fleet.records(["--event-id", plantedID], atLeast: 1, timeout: 3, certificateHost: "web-02")
         #expect(seenByWeb02.map(\.eventName) == ["Planted"])
         let everything = try fleet.records(["--event-source", "shop.example.com"], atLeast: 1, timeout: 3, certificateHost: "web-02")
         #expect(everything.allSatisfy { $0.additionalEventData?["host"]?["hostname"]?.stringValue == "web-02" })
+        #expect(try fleet.records(["--event-name", "EventIDCollision"], atLeast: 0, timeout: 5, certificateHost: "web-02").isEmpty)
+        // Nor can a host write the collector's records.
+        let forged = #"{"Records":[{"eventVersion":"1.11","eventID":"6f1c7c0e-0000-4000-8000-000000000009","eventTime":"2026-12-05T10:00:00Z","#
+            + #""eventSource":"collector.hosttrail","eventName":"EventIDCollision"}]}"#
+        let refused = try Self.deliver(fleet, ["--data-binary", forged], as: "web-02")
+        #expect(refused.stdout.hasSuffix("\n403") && refused.stdout.contains("ReservedEventSource"), "\(refused.stdout)")
+    }
+
+    /// Posts a batch to the collector's `/v1/records` with `host`'s certificate; the answer's body,
+    /// a newline and its status.
+    static func deliver(_ fleet: Fleet, _ arguments: [String], as host: String = "web-01") throws -> Command.Result {
+        try Command.run(
+            "curl", ["-sS", "--cacert", fleet.certificates + "/ca.pem", "--cert", fleet.certificates + "/\(host).pem", "--key",
+                     fleet.certificates + "/\(host)-key.pem", "-H", "Content-Type: application/json", "-w", "\n%{http_code}"]
+                + arguments + [fleet.collectorURL + "/v1/records"])
     }
 }
 
@@ -278,18 +297,12 @@ extension HostileClientTests {
         let json = #"{"Records":["# + record("Small", index: 1, pad: 10) + "," + record("Huge", index: 2, pad: 10_000_000) + "]}"
         try Data(json.utf8).write(to: URL(fileURLWithPath: fleet.directory.file("batch.json")))
         #expect(try Command.run("gzip", ["-k", fleet.directory.file("batch.json")]).status == 0)
-        let answer = try Command.run(
-            "curl", ["-sS", "--cacert", fleet.certificates + "/ca.pem", "--cert", fleet.certificates + "/web-01.pem", "--key",
-                     fleet.certificates + "/web-01-key.pem", "-H", "Content-Encoding: gzip", "-H", "Content-Type: application/json",
-                     "--data-binary", "@\(body)", "-w", "\n%{http_code}", fleet.collectorURL + "/v1/records"])
+        let answer = try Self.deliver(fleet, ["-H", "Content-Encoding: gzip", "--data-binary", "@\(body)"])
         #expect(answer.stdout.hasSuffix("\n400") && answer.stdout.contains(#""code":"RecordTooLarge""#) && answer.stdout.contains(#""index":1"#),
                 "\(answer.stdout.prefix(500))")
         // Sent again without it (as the agent does), the rest is stored; lookups carry no huge record.
         let small = #"{"Records":["# + record("Small", index: 1, pad: 10) + "]}"
-        let again = try Command.run(
-            "curl", ["-sS", "--cacert", fleet.certificates + "/ca.pem", "--cert", fleet.certificates + "/web-01.pem", "--key",
-                     fleet.certificates + "/web-01-key.pem", "-H", "Content-Type: application/json", "--data-binary", small, "-w", "\n%{http_code}",
-                     fleet.collectorURL + "/v1/records"])
+        let again = try Self.deliver(fleet, ["--data-binary", small])
         #expect(again.stdout.hasSuffix("\n200"), "\(again.stdout)")
         #expect(try fleet.records(["--event-source", "shop.example.com"], atLeast: 1).map(\.eventName) == ["Small"])
     }

@@ -247,7 +247,7 @@ struct CloudTrailAPITests {
         defer { directory.remove() }
         let store = try SQLiteEventStore(path: directory.file("events.sqlite"))
         let binder = CollectorTestRecords.binder
-        let alert: @Sendable (EventIDCollision) throws -> StoredRecord = { try binder.collisionAlert($0) }
+        let alert: @Sendable (EventIDCollision) -> StoredRecord? = { try? binder.collisionAlert($0) }
         let planted = try CollectorTestRecords.stored(CollectorTestRecords.record(name: "Planted", host: "web-02", index: 7), host: "web-02")
         var realRecord = CollectorTestRecords.record(name: "Real", host: "web-01", index: 8)
         realRecord.eventID = planted.eventID
@@ -261,6 +261,22 @@ struct CloudTrailAPITests {
         #expect(try await store.insert([other], collisionAlert: alert) == IngestResult(accepted: 0, duplicates: 1))
         let byID = try await store.lookup(EventQuery(filters: [LookupAttribute(key: .eventId, value: real.eventID)], startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))
         #expect(byID.records.count == 2)
+        // Two hosts' records under one ID and time: a page boundary between them skips neither,
+        // whichever index the lookup walks.
+        let shapes: [[LookupAttribute]] = [
+            [.init(key: .eventId, value: real.eventID)], [.init(key: .resourceType, value: RecordResource.hostType)],
+            [.init(key: .username, value: "alice")], [],
+        ]
+        for filters in shapes {
+            var hosts: [String] = []
+            var after: EventQuery.Cursor?
+            repeat {
+                let page = try await store.lookup(EventQuery(filters: filters, startTime: nil, endTime: nil, insights: false, limit: 1, after: after))
+                hosts += page.records.filter { $0.eventID == real.eventID }.map(\.host)
+                after = page.hasMore ? page.records.last.map { EventQuery.Cursor(time: $0.eventTime, eventID: $0.eventID, host: $0.host) } : nil
+            } while after != nil
+            #expect(hosts == ["web-02", "web-01"], "\(filters)")
+        }
         let alerts = try await store.lookup(EventQuery(filters: [LookupAttribute(key: .eventName, value: "EventIDCollision")], startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))
         let codes = try alerts.records.map { try CloudTrailRecord.decode(from: Data($0.json.utf8)).errorCode }
         #expect(codes.sorted { ($0 ?? "") < ($1 ?? "") } == ["EventIDCollision", "EventIDReused"])

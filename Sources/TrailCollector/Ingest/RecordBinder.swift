@@ -16,6 +16,12 @@ public struct RecordBinder: Sendable {
     /// The largest record stored (its canonical JSON).
     public var maxRecordBytes: Int
 
+    /// The host name of the collector's own records (retention, collision alerts), and their event
+    /// source: no host certificate may write either, so those records cannot be forged, pre-empted
+    /// or read by a host confined to its own records.
+    public static let collectorHost = "collector"
+    public static let collectorEventSource = "collector.hosttrail"
+
     public init(accountID: String, region: String, trailARN: String, maxRecordBytes: Int = 512 * 1024) {
         self.accountID = accountID
         self.region = region
@@ -34,6 +40,10 @@ public struct RecordBinder: Sendable {
     ///   that cannot be stored (``IngestRejection/refused``, so the agent sets aside those alone);
     ///   403 for a record in another host's name (the whole batch: the host is not to be trusted).
     public func bind(body: Data, host: String) throws -> [StoredRecord] {
+        guard host != Self.collectorHost else {
+            throw IngestRejection(
+                status: 403, code: "ReservedHostName", message: "\"\(host)\" names the collector's own records; give the host a certificate with its own name")
+        }
         let records: [JSONValue]
         do {
             guard let members = try JSONValue.parse(body).objectValue, let array = members["Records"]?.arrayValue else {
@@ -53,6 +63,11 @@ public struct RecordBinder: Sendable {
                     record = try CloudTrailRecord(json: json)
                 } catch {
                     throw IngestRejection.badRequest("record \(index): \(Self.describe(error))")
+                }
+                guard record.eventSource != Self.collectorEventSource else {
+                    throw IngestRejection(
+                        status: 403, code: "ReservedEventSource",
+                        message: "record \(index) (\(record.eventID)) is in \(Self.collectorEventSource), which only the collector writes")
                 }
                 bound.append(try bind(record, index: index, host: host))
             } catch let rejection as IngestRejection where rejection.status == 400 {
@@ -119,26 +134,29 @@ public struct RecordBinder: Sendable {
         return stored
     }
 
-    /// The alert for `collision`: `collector.hosttrail EventIDCollision`, in the name of the host
-    /// whose record arrived second. Its event ID derives from the collision (host, event ID, the
-    /// content's hash), so the same record sent again raises no second alert.
+    /// The alert for `collision`: `collector.hosttrail EventIDCollision`, among the collector's own
+    /// records (``collectorHost``: the hosts involved can neither pre-empt nor read it), naming the
+    /// host whose record arrived second. Its event ID derives from the collision (host, event ID,
+    /// the content's hash), so the same record sent again raises no second alert.
     public func collisionAlert(_ collision: EventIDCollision, now: Date = Date()) throws -> StoredRecord {
         let eventID = EventID.derive(
             machineID: "collector", source: "event-id-collision", position: "\(collision.host);\(collision.eventID);\(collision.contentHash)")
-        var parameters: [String: JSONValue] = ["eventID": .string(collision.eventID), "contentSha256": .string(collision.contentHash)]
+        var parameters: [String: JSONValue] = [
+            "host": .string(collision.host), "eventID": .string(collision.eventID), "contentSha256": .string(collision.contentHash),
+        ]
         if !collision.otherHosts.isEmpty { parameters["otherHosts"] = .array(collision.otherHosts.map(JSONValue.string)) }
         let message = collision.otherContent
             ? "\(collision.host) sent a record under an event ID it had stored with other content; the first one is kept"
             : "\(collision.host) stored a record under an event ID \(collision.otherHosts.joined(separator: ", ")) stored too; both are kept"
         let record = CloudTrailRecord(
-            userIdentity: UserIdentity(type: "HostCertificate", userName: collision.host),
-            eventTime: TrailTime.format(now), eventSource: "collector.hosttrail", eventName: "EventIDCollision",
+            userIdentity: UserIdentity(type: "HostCertificate", userName: IdentifierText.escapingControlCharacters(collision.host)),
+            eventTime: TrailTime.format(now), eventSource: Self.collectorEventSource, eventName: "EventIDCollision",
             sourceIPAddress: "collector.hosttrail", userAgent: "hosttrail-collector",
             errorCode: collision.otherContent ? "EventIDReused" : "EventIDCollision", errorMessage: message,
             requestParameters: .object(parameters), responseElements: .null,
-            additionalEventData: ["host": ["hostname": .string(collision.host)]],
+            additionalEventData: ["host": ["hostname": .string(Self.collectorHost)]],
             requestID: eventID, eventID: eventID, readOnly: false, eventType: "AwsServiceEvent", managementEvent: true, eventCategory: "Management")
-        return try bind(record, index: 0, host: collision.host)
+        return try bind(record, index: 0, host: Self.collectorHost)
     }
 
     static func describe(_ error: any Error) -> String {

@@ -138,7 +138,7 @@ public struct CloudTrailAPI: Sendable {
             guard let cursor = PageToken(encoded: token), cursor.query == fingerprint else {
                 throw CloudTrailAPIError.invalidNextToken("NextToken is invalid or belongs to a different query; resend the same parameters with it")
             }
-            after = EventQuery.Cursor(time: cursor.time, eventID: cursor.eventID)
+            after = EventQuery.Cursor(time: cursor.time, eventID: cursor.eventID, host: cursor.host)
         }
         let query = EventQuery(
             filters: filters,
@@ -152,7 +152,7 @@ public struct CloudTrailAPI: Sendable {
         }
         var nextToken: String?
         if page.hasMore, let last = page.records.last {
-            nextToken = PageToken(query: fingerprint, time: last.eventTime, eventID: last.eventID).encoded
+            nextToken = PageToken(query: fingerprint, time: last.eventTime, eventID: last.eventID, host: last.host).encoded
         }
         return LookupEventsResponse(events: events, nextToken: nextToken)
     }
@@ -178,11 +178,14 @@ struct PageToken: Codable {
     var query: String
     var time: Int64
     var eventID: String
+    /// Absent from tokens issued before the host was part of the page order.
+    var host: String?
 
-    init(query: String, time: Int64, eventID: String) {
+    init(query: String, time: Int64, eventID: String, host: String?) {
         self.query = query
         self.time = time
         self.eventID = eventID
+        self.host = host
     }
 
     init?(encoded: String) {

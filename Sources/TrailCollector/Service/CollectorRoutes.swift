@@ -85,7 +85,15 @@ struct CollectorRoutes: Sendable {
             let result: IngestResult
             do {
                 let binder = self.binder
-                result = try await store.insert(records, collisionAlert: { try binder.collisionAlert($0) })
+                let logger = context.logger
+                result = try await store.insert(records) { collision in
+                    do {
+                        return try binder.collisionAlert(collision)
+                    } catch {
+                        logger.error("cannot record an event-ID collision", metadata: ["error": "\(error)", "ingest.host": "\(collision.host)"])
+                        return nil
+                    }
+                }
             } catch {
                 context.logger.error("cannot store records", metadata: ["error": "\(error)", "ingest.host": "\(host)"])
                 return Self.rejection(IngestRejection(status: 503, code: "StoreUnavailable", message: "the store cannot commit right now"), retryAfter: 5)
@@ -110,7 +118,7 @@ struct CollectorRoutes: Sendable {
         let eventID = RandomUUID.make()
         let record = CloudTrailRecord(
             userIdentity: UserIdentity(type: "HostCertificate", principalId: certificate.serialNumber, userName: certificate.commonName),
-            eventTime: TrailTime.format(Date()), eventSource: "collector.hosttrail", eventName: "DeliverRecords",
+            eventTime: TrailTime.format(Date()), eventSource: RecordBinder.collectorEventSource, eventName: "DeliverRecords",
             sourceIPAddress: context.channel.remoteAddress?.ipAddress ?? "unknown", userAgent: "hosttrail-agent",
             errorCode: "HostRevoked", errorMessage: "the host's certificate is on the collector's revocation list",
             additionalEventData: ["host": ["hostname": .string(certificate.commonName)], "certificate": ["commonName": .string(certificate.commonName), "serialNumber": .string(certificate.serialNumber)]],

@@ -5,17 +5,18 @@ import TrailCore
 
 /// Where the collector keeps the fleet's records: SQLite by default, PostgreSQL for fleets (later).
 ///
-/// A protocol because it is a seam: two real stores implement it, and the query API and ingest do
-/// not care which one they talk to.
+/// A protocol because it is a seam: the query API and ingest do not care which store they talk
+/// to (SQLite today; PostgreSQL is the second one planned).
 public protocol EventStore: Sendable {
     /// Commits `records` in one transaction, skipping any its host stored under the same
     /// `eventID` already. An event ID is unique per host: another host cannot turn a record into a
     /// duplicate by storing its ID first (the IDs derive from machine IDs any record shows).
     /// With `collisionAlert`, an ID another host stored too, or one its host stored with other
-    /// content, adds the alert record it makes, in the same transaction.
+    /// content, adds the alert record it makes, in the same transaction (none when it makes none:
+    /// an alert that cannot be built never holds the batch back).
     ///
     /// Returns only after the commit: the collector answers `200` on that promise.
-    func insert(_ records: [StoredRecord], collisionAlert: (@Sendable (EventIDCollision) throws -> StoredRecord)?) async throws -> IngestResult
+    func insert(_ records: [StoredRecord], collisionAlert: (@Sendable (EventIDCollision) -> StoredRecord?)?) async throws -> IngestResult
 
     /// One page of records matching `query`, newest first.
     func lookup(_ query: EventQuery) async throws -> EventPage
@@ -96,13 +97,18 @@ public struct StoredRecord: Sendable, Hashable {
 
 /// What to look up: filters (ANDed), a time range, a page size and where the last page ended.
 public struct EventQuery: Sendable, Hashable {
-    /// The last row of the previous page.
+    /// The last row of the previous page. Pages are in (time, event ID, host) order, newest first:
+    /// an event ID is unique per host only, and two hosts' records under one ID and time must not
+    /// be split by a page boundary into one seen and one skipped.
     public struct Cursor: Sendable, Hashable {
         public var time: Int64
         public var eventID: String
-        public init(time: Int64, eventID: String) {
+        /// `nil` in a token issued before the host was part of the order.
+        public var host: String?
+        public init(time: Int64, eventID: String, host: String?) {
             self.time = time
             self.eventID = eventID
+            self.host = host
         }
     }
 
@@ -136,11 +142,12 @@ public struct EventQuery: Sendable, Hashable {
 
 /// A page of results and whether more follow.
 public struct EventPage: Sendable {
-    public var records: [(eventTime: Int64, eventID: String, json: String)]
+    public var records: [(eventTime: Int64, eventID: String, host: String, json: String)]
     public var hasMore: Bool
 
     /// The most record bytes a page carries: it ends early (with a next page) once its records
     /// reach this, one record at least. Whatever the records hold, a page of 50 costs at most
-    /// this plus one record (``CollectorConfiguration/maxRecordBytes``), in memory and on the wire.
+    /// this plus one record (``CollectorConfiguration/maxRecordBytes`` for what is stored now; a
+    /// record stored before that limit existed can be larger), in memory and on the wire.
     public static let maxBytes = 4 * 1024 * 1024
 }

@@ -41,7 +41,7 @@ struct RetentionService: Service {
         while true {
             try Task.checkCancellation()
             let batch = try await store.deleteOlderThan(cutoff, limit: Self.batch) { [self] count, oldest, newest in
-                try binder.bind(summary(deleted: count, oldest: oldest, newest: newest, now: now), index: 0, host: "collector")
+                try binder.bind(summary(deleted: count, oldest: oldest, newest: newest, now: now), index: 0, host: RecordBinder.collectorHost)
             }
             deleted += batch
             if batch < Self.batch { break }
@@ -58,13 +58,13 @@ struct RetentionService: Service {
         let eventID = RandomUUID.make()
         return CloudTrailRecord(
             userIdentity: UserIdentity(type: "AWSService", principalId: "hosttrail-collector", userName: "hosttrail-collector"),
-            eventTime: TrailTime.format(now), eventSource: "collector.hosttrail", eventName: "DeleteExpiredEvents",
+            eventTime: TrailTime.format(now), eventSource: RecordBinder.collectorEventSource, eventName: "DeleteExpiredEvents",
             sourceIPAddress: "collector.hosttrail", userAgent: "hosttrail-collector",
             requestParameters: [
                 "retentionDays": .integer(Int64(retention.components.seconds / 86400)), "deletedEvents": .integer(Int64(deleted)),
                 "oldestEventTime": .string(TrailTime.formatEpochSeconds(oldest / 1000)), "newestEventTime": .string(TrailTime.formatEpochSeconds(newest / 1000)),
             ],
-            additionalEventData: ["host": ["hostname": "collector"]],
+            additionalEventData: ["host": ["hostname": .string(RecordBinder.collectorHost)]],
             requestID: eventID, eventID: eventID, readOnly: false, eventType: "AwsServiceEvent", managementEvent: true, eventCategory: "Management")
     }
 }

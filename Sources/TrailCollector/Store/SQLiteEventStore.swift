@@ -178,7 +178,7 @@ public final class SQLiteEventStore: EventStore {
                     DROP TABLE events;
                     ALTER TABLE events_v5 RENAME TO events;
                     CREATE INDEX events_by_event_id ON events(event_id);
-                    CREATE INDEX events_by_time ON events(event_time, event_id);
+                    CREATE INDEX events_by_time ON events(event_time, event_id, host);
                     CREATE INDEX events_by_name ON events(event_name, event_time);
                     CREATE INDEX events_by_source ON events(event_source, event_time);
                     CREATE INDEX events_by_user ON events(username, event_time);
@@ -198,15 +198,15 @@ public final class SQLiteEventStore: EventStore {
                     INSERT INTO event_resources SELECT event_id, host, event_time, type, name FROM resources_copy;
                     DROP TABLE resources_copy;
                     CREATE INDEX resources_by_event ON event_resources(host, event_id);
-                    CREATE INDEX resources_by_name ON event_resources(name, event_time, event_id);
-                    CREATE INDEX resources_by_type ON event_resources(type, event_time, event_id);
+                    CREATE INDEX resources_by_name ON event_resources(name, event_time, event_id, host);
+                    CREATE INDEX resources_by_type ON event_resources(type, event_time, event_id, host);
                     """)
         }
         return migrator
     }
 
     public func insert(
-        _ records: [StoredRecord], collisionAlert: (@Sendable (EventIDCollision) throws -> StoredRecord)?
+        _ records: [StoredRecord], collisionAlert: (@Sendable (EventIDCollision) -> StoredRecord?)?
     ) async throws -> IngestResult {
         try await pool.write { db in
             let accepted = try Self.insert(records, into: db, collisionAlert: collisionAlert)
@@ -218,7 +218,7 @@ public final class SQLiteEventStore: EventStore {
     /// `collisionAlert`, each ID stored by another host too, or again by its host with other
     /// content, adds the alert record it makes (in the same transaction).
     static func insert(
-        _ records: [StoredRecord], into db: Database, collisionAlert: (@Sendable (EventIDCollision) throws -> StoredRecord)? = nil
+        _ records: [StoredRecord], into db: Database, collisionAlert: (@Sendable (EventIDCollision) -> StoredRecord?)? = nil
     ) throws -> Int {
             let receivedAt = Int64(Date().timeIntervalSince1970 * 1000)
             var accepted = 0
@@ -248,18 +248,20 @@ public final class SQLiteEventStore: EventStore {
                 if stored {
                     let others = try String.fetchAll(
                         db, sql: "SELECT DISTINCT host FROM events WHERE event_id = ? AND host != ?", arguments: [record.eventID, record.host])
-                    if !others.isEmpty {
-                        alerts.append(try collisionAlert(.init(
-                            eventID: record.eventID, host: record.host, otherHosts: others.sorted(), otherContent: false,
-                            contentHash: ContentFingerprint.of(Array(record.json.utf8)))))
+                    if !others.isEmpty, let alert = collisionAlert(.init(
+                        eventID: record.eventID, host: record.host, otherHosts: others.sorted(), otherContent: false,
+                        contentHash: ContentFingerprint.of(Array(record.json.utf8))))
+                    {
+                        alerts.append(alert)
                     }
                 } else if let existing = try String.fetchOne(
                     db, sql: "SELECT record FROM events WHERE host = ? AND event_id = ?", arguments: [record.host, record.eventID]),
-                    existing != record.json
-                {
-                    alerts.append(try collisionAlert(.init(
+                    existing != record.json,
+                    let alert = collisionAlert(.init(
                         eventID: record.eventID, host: record.host, otherHosts: [], otherContent: true,
-                        contentHash: ContentFingerprint.of(Array(record.json.utf8)))))
+                        contentHash: ContentFingerprint.of(Array(record.json.utf8))))
+                {
+                    alerts.append(alert)
                 }
             }
             if !alerts.isEmpty { _ = try insert(alerts, into: db) }
@@ -314,10 +316,13 @@ public final class SQLiteEventStore: EventStore {
         if let start = query.startTime { clauses.append("\(driver).event_time >= ?"); arguments.append(start) }
         if let end = query.endTime { clauses.append("\(driver).event_time <= ?"); arguments.append(end) }
         if let after = query.after {
-            clauses.append("(\(driver).event_time < ? OR (\(driver).event_time = ? AND \(driver).event_id < ?))")
-            arguments.append(after.time)
-            arguments.append(after.time)
-            arguments.append(after.eventID)
+            if let host = after.host {
+                clauses.append("(\(driver).event_time, \(driver).event_id, \(driver).host) < (?, ?, ?)")
+                arguments += [after.time, after.eventID, host]
+            } else {
+                clauses.append("(\(driver).event_time, \(driver).event_id) < (?, ?)")
+                arguments += [after.time, after.eventID]
+            }
         }
         let limit = query.limit + 1
         let sql: String
@@ -328,28 +333,28 @@ public final class SQLiteEventStore: EventStore {
                 values += [user.databaseValue, user.databaseValue]
             }
             sql = """
-                SELECT DISTINCT events.event_time, events.event_id, events.record
+                SELECT DISTINCT events.event_time, events.event_id, events.host, events.record
                 FROM event_resources AS r CROSS JOIN events ON events.host = r.host AND events.event_id = r.event_id
                 WHERE r.\(resource.column) = ? AND \(clauses.joined(separator: " AND "))
-                ORDER BY r.event_time DESC, r.event_id DESC
+                ORDER BY r.event_time DESC, r.event_id DESC, r.host DESC
                 LIMIT \(limit)
                 """
             values.insert(resource.value.databaseValue, at: 0)
         } else if let user {
             let branch = { (column: String) in
                 """
-                SELECT * FROM (SELECT events.event_time, events.event_id, events.record FROM events
+                SELECT * FROM (SELECT events.event_time, events.event_id, events.host, events.record FROM events
                     WHERE events.\(column) = ? AND \(clauses.joined(separator: " AND "))
-                    ORDER BY events.event_time DESC, events.event_id DESC LIMIT \(limit))
+                    ORDER BY events.event_time DESC, events.event_id DESC, events.host DESC LIMIT \(limit))
                 """
             }
-            sql = "\(branch("username")) UNION \(branch("invoking_user")) ORDER BY 1 DESC, 2 DESC LIMIT \(limit)"
+            sql = "\(branch("username")) UNION \(branch("invoking_user")) ORDER BY 1 DESC, 2 DESC, 3 DESC LIMIT \(limit)"
             values = [user.databaseValue] + values + [user.databaseValue] + values
         } else {
             sql = """
-                SELECT events.event_time, events.event_id, events.record FROM events
+                SELECT events.event_time, events.event_id, events.host, events.record FROM events
                 WHERE \(clauses.joined(separator: " AND "))
-                ORDER BY events.event_time DESC, events.event_id DESC
+                ORDER BY events.event_time DESC, events.event_id DESC, events.host DESC
                 LIMIT \(limit)
                 """
         }
@@ -365,9 +370,9 @@ public final class SQLiteEventStore: EventStore {
                     page.hasMore = true
                     break
                 }
-                let json = row[2] as String
+                let json = row[3] as String
                 bytes += json.utf8.count
-                page.records.append((eventTime: row[0] as Int64, eventID: row[1] as String, json: json))
+                page.records.append((eventTime: row[0] as Int64, eventID: row[1] as String, host: row[2] as String, json: json))
             }
             return page
         }
