@@ -232,6 +232,67 @@ extension HostileClientTests {
 }
 
 extension HostileClientTests {
+    /// Asks for one lookup page of about 4 MB with web-01's certificate, then for `/healthz`, and
+    /// never reads an answer (a receive buffer of 4 KiB); prints `asked <its local port>` and
+    /// waits to be killed.
+    static let nonReader = #"""
+        import json, socket, ssl, sys, time
+        port, certificates = int(sys.argv[1]), sys.argv[2]
+        context = ssl.create_default_context(cafile=certificates + "/ca.pem")
+        context.check_hostname = False
+        context.load_cert_chain(certificates + "/web-01.pem", certificates + "/web-01-key.pem")
+        raw = socket.socket()
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        raw.connect(("127.0.0.1", port))
+        s = context.wrap_socket(raw)
+        body = json.dumps({"MaxResults": 50}).encode()
+        s.sendall(b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-amz-json-1.1\r\n"
+                  + b"X-Amz-Target: com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents\r\n"
+                  + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+        # Once that answer waits on this client, one more request: read whole while no answer is
+        # owed, its own answer then waits behind the first.
+        time.sleep(1)
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        print(f"asked {s.getsockname()[1]}", flush=True)
+        time.sleep(600)
+        """#
+
+    /// A client that asked for an answer and never read it held its connection for good: the
+    /// request had arrived whole, the answer waited on the client, and no deadline ran. Now an
+    /// answer left unread for the request timeout closes the connection.
+    @Test func aClientThatNeverReadsItsAnswerIsClosed() throws {
+        let fleet = try Fleet()
+        try fleet.startCollector(extra: ["--request-timeout-ms", "3000"])
+        let port = try #require(Int(fleet.collectorURL.split(separator: ":").last ?? ""))
+        // Ten records of 400 KB: a lookup page of 4 MB, more than the socket buffers hold.
+        let records = (0..<10).map { index in
+            #"{"eventVersion":"1.11","eventID":"6f1c7c0e-0000-4000-8000-00000000010\#(index)","eventTime":"2026-12-05T10:00:00Z","#
+                + #""eventSource":"shop.example.com","eventName":"Big","requestParameters":{"pad":"\#(String(repeating: "x", count: 400_000))"}}"#
+        }
+        try Data((#"{"Records":["# + records.joined(separator: ",") + "]}").utf8).write(to: URL(fileURLWithPath: fleet.directory.file("big.json")))
+        let stored = try Self.deliver(fleet, ["--data-binary", "@" + fleet.directory.file("big.json")])
+        #expect(stored.stdout.hasSuffix("\n200"), "\(stored.stdout.prefix(300))")
+        let script = fleet.directory.file("non-reader.py")
+        try Data(Self.nonReader.utf8).write(to: URL(fileURLWithPath: script))
+        let client = try TestProcess("/usr/bin/python3", [script, "\(port)", fleet.certificates], logPath: fleet.directory.file("non-reader.log"), unblockingSignals: true)
+        defer { _ = client.stop() }
+        let clientPort = try client.waitForLog(#"asked (\d+)"#, timeout: 30)
+        let asked = Date()
+        let collectorPid = try #require(fleet.collector?.pid)
+        /// Whether the collector still holds its end of the connection (a closed one may linger
+        /// in the kernel, unsent, but belongs to no process).
+        func held() throws -> Bool {
+            try Command.run("ss", ["-tnpH", "sport = :\(port) and dport = :\(clientPort)"]).stdout.contains("pid=\(collectorPid),")
+        }
+        #expect(try held(), "closed before the answer could stall")
+        while try held(), Date().timeIntervalSince(asked) < 15 { usleep(100_000) }
+        #expect(try !held(), "still open 15 s after the client asked and stopped reading")
+        // The request timeout (3 s) and the TLS close's wait for close_notify (1 s).
+        #expect(Date().timeIntervalSince(asked) < 8)
+    }
+}
+
+extension HostileClientTests {
     /// Event IDs derive from machine IDs any record shows, so one host could store a record under
     /// the ID another host's agent would give its next event, and the real record was then
     /// answered as a duplicate and never stored. Now an ID is unique per host: both are kept and

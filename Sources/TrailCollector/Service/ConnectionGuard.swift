@@ -18,8 +18,9 @@ import Synchronization
 ///   `maxConnectionsPerAddress` from one client address, so one flooding address cannot take every
 ///   place. A connection over a cap is closed at once, before any byte of it is read.
 /// - Deadline: from the connection's opening (TLS handshake included), or from the end of the
-///   previous response, the next request must have arrived whole within `requestTimeout`. Bytes
-///   trickling in do not move it; a request being answered is not bound by it.
+///   last response owed, the next request must have arrived whole within `requestTimeout`. Bytes
+///   trickling in do not move it; a request being answered is not bound by it, but an answer
+///   the client leaves unread (the channel unwritable) for `requestTimeout` closes it.
 struct ConnectionGuard: Sendable {
     final class Counts: Sendable {
         let open = Atomic<Int>(0)
@@ -130,7 +131,8 @@ final class ConnectionCapHandler: ChannelInboundHandler, RemovableChannelHandler
 extension ConnectionCapHandler: Sendable {}
 
 /// Closes a connection whose next request has not arrived whole within the timeout of its
-/// opening or of the end of the previous response (see ``ConnectionGuard``).
+/// opening or of the end of the previous response, or whose answer has waited that long for the
+/// client to read (see ``ConnectionGuard``).
 final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -138,30 +140,41 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     typealias OutboundOut = HTTPResponsePart
 
     private let timeout: TimeAmount
+    /// Waiting for a request to arrive whole.
     private var deadline: Scheduled<Void>?
+    /// Waiting for the client to read: the channel has been unwritable since it was armed.
+    private var stall: Scheduled<Void>?
+    /// Requests read whole and not yet answered (pipelined ones included).
+    private var unanswered = 0
 
     init(timeout: TimeAmount) {
         self.timeout = timeout
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        arm(context: context)
+        deadline = close(context: context, in: timeout)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        deadline?.cancel()
-        deadline = nil
+        cancelTimers()
     }
 
-    private func arm(context: ChannelHandlerContext) {
-        deadline?.cancel()
+    private func close(context: ChannelHandlerContext, in timeout: TimeAmount) -> Scheduled<Void> {
         let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        deadline = context.eventLoop.scheduleTask(in: timeout) { loopBound.value.close(promise: nil) }
+        return context.eventLoop.scheduleTask(in: timeout) { loopBound.value.close(promise: nil) }
+    }
+
+    private func cancelTimers() {
+        deadline?.cancel()
+        deadline = nil
+        stall?.cancel()
+        stall = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if case .end = unwrapInboundIn(data) {
             // Whole: the answer may take as long as it takes (a large lookup, a slow disk).
+            unanswered += 1
             deadline?.cancel()
             deadline = nil
         }
@@ -169,13 +182,31 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { arm(context: context) }
+        if case .end = unwrapOutboundIn(data) {
+            unanswered = max(0, unanswered - 1)
+            // The next request's time starts once nothing is being answered.
+            if unanswered == 0 {
+                deadline?.cancel()
+                deadline = close(context: context, in: timeout)
+            }
+        }
         context.write(data, promise: promise)
     }
 
+    /// A client that sends requests and never reads the answers would otherwise hold the
+    /// connection for good: the answer waits on it, and no request deadline runs meanwhile.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            stall?.cancel()
+            stall = nil
+        } else if stall == nil {
+            stall = close(context: context, in: timeout)
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
-        deadline?.cancel()
-        deadline = nil
+        cancelTimers()
         context.fireChannelInactive()
     }
 }
