@@ -74,14 +74,12 @@ public struct Collector: Sendable {
 
         let tls = try Self.tlsConfiguration(configuration)
         let host = configuration.listenHost
-        var limit = rlimit()
-        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-        let descriptors = Int(clamping: min(limit.rlim_cur, rlim_t(Int.max / 2)))  // RLIM_INFINITY is all ones
+        let descriptors = DescriptorLimit.current()
         let caps = configuration.connectionCaps(descriptorLimit: descriptors)
-        if caps.total < configuration.maxConnections {
+        if caps.total < configuration.maxConnections || caps.perAddress < configuration.maxConnectionsPerAddress {
             logger.notice(
-                "serving fewer connections than configured: the descriptor limit leaves room for no more",
-                metadata: ["connections.max": "\(caps.total)", "descriptors": "\(descriptors)"])
+                "serving fewer connections than configured: the descriptor limit leaves room for no more, and one address holds at most a quarter",
+                metadata: ["connections.max": "\(caps.total)", "connections.max-per-address": "\(caps.perAddress)", "descriptors": "\(descriptors)"])
         }
         let connectionGuard = ConnectionGuard(
             maxConnections: caps.total, maxConnectionsPerAddress: caps.perAddress,

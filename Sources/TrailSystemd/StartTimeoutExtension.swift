@@ -7,8 +7,9 @@ import Dispatch
 /// `TimeoutStartSec` is 90 s and a killed migration rolls back, so it would never finish).
 ///
 /// Every `interval` it asks for three intervals more (`EXTEND_TIMEOUT_USEC`, systemd 236 and
-/// later) with `status` for `systemctl status`, from now until `stop()`: a step that hangs still
-/// times out, three intervals after its last sign of life.
+/// later) with `status` for `systemctl status`, from now until `stop()`. The step is not watched:
+/// one that hangs keeps the unit starting, with that status showing, rather than being killed
+/// and rolled back to start over.
 public final class StartTimeoutExtension: @unchecked Sendable {
     // @unchecked: the only state is a Dispatch timer, which is thread-safe.
     private let timer: any DispatchSourceTimer

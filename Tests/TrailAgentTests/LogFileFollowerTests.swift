@@ -24,7 +24,7 @@ struct LogFileFollowerTests {
 
     func append(_ text: String, to file: String? = nil) throws {
         let target = file ?? path
-        if !FileManager.default.fileExists(atPath: target) { FileManager.default.createFile(atPath: target, contents: nil) }
+        if !FileManager.default.fileExists(atPath: target) { _ = FileManager.default.createFile(atPath: target, contents: nil) }
         let handle = try #require(FileHandle(forWritingAtPath: target))
         try handle.seekToEnd()
         try handle.write(contentsOf: Data(text.utf8))
@@ -419,7 +419,7 @@ struct LogFileFollowerTests {
             bytes += lineBytes + [10]
             index += 1
         }
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         let follower = LogFileFollower(path: path, checkpoint: nil, startAt: .beginning)
         let read = drain(follower)
         #expect(read.texts.count == expected.count)

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import NIOCore
 import Testing
+import TrailCore
 
 @testable import TrailCollector
 
@@ -13,5 +15,30 @@ struct CollectorConfigurationTests {
         #expect(configuration.connectionCaps(descriptorLimit: 1024) == (768, 192))
         #expect(configuration.connectionCaps(descriptorLimit: 300) == (44, 11))
         #expect(configuration.connectionCaps(descriptorLimit: 10) == (1, 1))
+    }
+
+    /// The per-address cap counts an IPv6 client by its /64 (one host can use all of it) and an
+    /// IPv4 client by its address, mapped into IPv6 or not.
+    @Test func thePerAddressCapCountsIPv6ByItsSlash64() throws {
+        func client(_ address: String) throws -> String { ConnectionCapHandler.client(try SocketAddress(ipAddress: address, port: 1)) }
+        #expect(try client("2001:db8:1:2::1") == "2001:db8:1:2::/64")
+        #expect(try client("2001:db8:1:2:ffff:ffff:ffff:fffe") == "2001:db8:1:2::/64")
+        #expect(try client("2001:db8:1:3::1") == "2001:db8:1:3::/64")
+        #expect(try client("::ffff:192.0.2.7") == "192.0.2.7")
+        #expect(try client("192.0.2.7") == "192.0.2.7")
+    }
+
+    /// Counts per client come and go with their connections; refusals are logged once in 10 s.
+    @Test func theTallyCountsConnectionsAndThrottlesWarnings() {
+        let tally = ConnectionTally<String>()
+        #expect(tally.open() == 1 && tally.assign(to: "a") == 1)
+        #expect(tally.open() == 2 && tally.assign(to: "a") == 2)
+        tally.close(assignedTo: "a")
+        #expect(tally.open() == 2 && tally.assign(to: "a") == 2)
+        #expect(tally.assign(to: "b") == 1)
+        let now = ContinuousClock.now
+        #expect(tally.shouldWarn(now: now))
+        #expect(!tally.shouldWarn(now: now + .seconds(9)))
+        #expect(tally.shouldWarn(now: now + .seconds(10)))
     }
 }

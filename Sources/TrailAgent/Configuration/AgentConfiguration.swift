@@ -310,14 +310,10 @@ public struct AgentConfiguration: Sendable, Hashable {
         return problems
     }
 
-    /// The socket's connection caps under a descriptor limit (`RLIMIT_NOFILE`'s soft value): the
-    /// configured ones, lowered so that the connections leave a quarter of the descriptors (256 at
-    /// least) for what the agent itself opens — spool segments, journal files, tailed logs, the
-    /// connection to the collector. 1,100 trickling connections once took all 1,024 descriptors
-    /// of an agent, and then it could open no spool segment.
+    /// The socket's connection caps under a descriptor limit (``ConnectionTally/cap(configured:descriptorLimit:)``:
+    /// what stays is for spool segments, journal files, tailed logs and the collector's connection).
     public func connectionCaps(descriptorLimit: Int) -> (total: Int, perUID: Int) {
-        let reserve = max(256, descriptorLimit / 4)
-        let total = max(1, min(maxConnections, descriptorLimit - reserve))
+        let total = ConnectionTally<UInt32>.cap(configured: maxConnections, descriptorLimit: descriptorLimit)
         return (total, min(maxConnectionsPerUID, total))
     }
 }

@@ -7,6 +7,7 @@ import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 import TrailCore
+import TrailSystemd
 
 #if canImport(Glibc)
 import Glibc
@@ -65,10 +66,8 @@ public final class APISocketServer: Service {
         let maxRequestBytes = configuration.maxRequestBytes
         let readTimeout = TimeAmount.nanoseconds(Int64(configuration.socketReadTimeout.components.seconds) * 1_000_000_000
             + configuration.socketReadTimeout.components.attoseconds / 1_000_000_000)
-        let connections = ConnectionLimitHandler.Counter()
-        var limit = rlimit()
-        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-        let descriptors = Int(clamping: min(limit.rlim_cur, rlim_t(Int.max / 2)))  // RLIM_INFINITY is all ones
+        let connections = ConnectionTally<UInt32>()
+        let descriptors = DescriptorLimit.current()
         let (maxConnections, maxPerUID) = configuration.connectionCaps(descriptorLimit: descriptors)
         if maxConnections < configuration.maxConnections {
             logger.notice(

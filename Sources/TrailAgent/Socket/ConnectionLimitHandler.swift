@@ -2,7 +2,6 @@
 
 import Logging
 import NIOCore
-import Synchronization
 import TrailCore
 
 #if canImport(Glibc)
@@ -19,16 +18,7 @@ final class ConnectionLimitHandler: ChannelInboundHandler, RemovableChannelHandl
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    /// The connections open now, shared by every connection's handler.
-    final class Counter: Sendable {
-        let open = Atomic<Int>(0)
-        let byAccount = Mutex<[UInt32: Int]>([:])
-        /// Seconds (monotonic) of the last warning, so a flood logs once every 10 s.
-        let lastWarning = Atomic<Int>(-10)
-        init() {}
-    }
-
-    private let counter: Counter
+    private let counter: ConnectionTally<UInt32>
     private let limit: Int
     private let limitPerAccount: Int
     private let logger: Logger
@@ -36,7 +26,7 @@ final class ConnectionLimitHandler: ChannelInboundHandler, RemovableChannelHandl
     /// The account this connection counts against, once known.
     private var account: UInt32?
 
-    init(counter: Counter, limit: Int, limitPerAccount: Int, logger: Logger) {
+    init(counter: ConnectionTally<UInt32>, limit: Int, limitPerAccount: Int, logger: Logger) {
         self.counter = counter
         self.limit = limit
         self.limitPerAccount = limitPerAccount
@@ -44,8 +34,7 @@ final class ConnectionLimitHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        let open = counter.open.add(1, ordering: .relaxed).newValue
-        guard open <= limit else {
+        guard counter.open() <= limit else {
             refuse(context: context, "the agent serves \(limit) connections at once; retry shortly")
             return
         }
@@ -64,12 +53,8 @@ final class ConnectionLimitHandler: ChannelInboundHandler, RemovableChannelHandl
                 context.fireChannelActive()
                 return
             }
-            let count = handler.counter.byAccount.withLock { counts -> Int in
-                counts[peer.uid, default: 0] += 1
-                return counts[peer.uid]!
-            }
             handler.account = peer.uid
-            guard count <= handler.limitPerAccount else {
+            guard handler.counter.assign(to: peer.uid) <= handler.limitPerAccount else {
                 handler.refuse(context: context, "uid \(peer.uid) has \(handler.limitPerAccount) connections open already; close some, or retry shortly")
                 return
             }
@@ -79,9 +64,7 @@ final class ConnectionLimitHandler: ChannelInboundHandler, RemovableChannelHandl
 
     private func refuse(context: ChannelHandlerContext, _ message: String) {
         refused = true
-        let now = Int(ContinuousClock.now.secondsSinceReference)
-        let last = counter.lastWarning.load(ordering: .relaxed)
-        if now - last >= 10, counter.lastWarning.compareExchange(expected: last, desired: now, ordering: .relaxed).exchanged {
+        if counter.shouldWarn() {
             logger.warning(
                 "refusing application connections over a limit",
                 metadata: ["socket.max-connections": "\(limit)", "socket.max-connections-per-uid": "\(limitPerAccount)", "reason": "\(message)"])
@@ -102,13 +85,7 @@ final class ConnectionLimitHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        counter.open.subtract(1, ordering: .relaxed)
-        if let account {
-            counter.byAccount.withLock { counts in
-                counts[account, default: 1] -= 1
-                if counts[account] == 0 { counts[account] = nil }
-            }
-        }
+        counter.close(assignedTo: account)
         context.fireChannelInactive()
     }
 }

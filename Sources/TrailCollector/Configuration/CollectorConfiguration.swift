@@ -143,7 +143,7 @@ public struct CollectorConfiguration: Sendable, Hashable {
     /// least) for the store, the archive and its uploads, and one address at most a quarter of
     /// the rest.
     public func connectionCaps(descriptorLimit: Int) -> (total: Int, perAddress: Int) {
-        let total = max(1, min(maxConnections, descriptorLimit - max(256, descriptorLimit / 4)))
+        let total = ConnectionTally<String>.cap(configured: maxConnections, descriptorLimit: descriptorLimit)
         return (total, max(1, min(maxConnectionsPerAddress, total / 4)))
     }
 

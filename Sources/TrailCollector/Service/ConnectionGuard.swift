@@ -8,33 +8,26 @@ import Logging
 import NIOCore
 import NIOHTTPTypes
 import NIOSSL
-import Synchronization
+import TrailCore
 
 /// What one connection to the collector may hold, and for how long: without it, bare TCP
 /// connections, half a ClientHello and idle TLS connections stayed open for good, and 1,100 of
 /// them left no descriptor for `/healthz`, ingest or lookups.
 ///
 /// - Caps: at most `maxConnections` at once (below the descriptor limit), and at most
-///   `maxConnectionsPerAddress` from one client address, so one flooding address cannot take every
-///   place. A connection over a cap is closed at once, before any byte of it is read.
+///   `maxConnectionsPerAddress` from one client address (an IPv6 client: its /64, which one host
+///   is usually given whole), so one flooding client cannot take every place. A connection over a
+///   cap is closed at once, before any byte of it is read.
 /// - Deadline: from the connection's opening (TLS handshake included), or from the end of the
 ///   last response owed, the next request must have arrived whole within `requestTimeout`. Bytes
 ///   trickling in do not move it; a request being answered is not bound by it, but an answer
 ///   the client leaves unread (the channel unwritable) for `requestTimeout` closes it.
 struct ConnectionGuard: Sendable {
-    final class Counts: Sendable {
-        let open = Atomic<Int>(0)
-        let byAddress = Mutex<[String: Int]>([:])
-        /// Seconds (monotonic) of the last warning, so a flood logs once every 10 s.
-        let lastWarning = Atomic<Int>(-10)
-        init() {}
-    }
-
     let maxConnections: Int
     let maxConnectionsPerAddress: Int
     let requestTimeout: TimeAmount
     let logger: Logger
-    let counts = Counts()
+    let counts = ConnectionTally<String>()
 
     /// The TLS HTTP/1.1 server with the guard's handlers: the caps first in every connection's
     /// pipeline (before TLS), the deadline after the HTTP decoder.
@@ -48,9 +41,7 @@ struct ConnectionGuard: Sendable {
     }
 
     func warn(_ message: String) {
-        let now = Int(Date().timeIntervalSince1970)
-        let last = counts.lastWarning.load(ordering: .relaxed)
-        if now - last >= 10, counts.lastWarning.compareExchange(expected: last, desired: now, ordering: .relaxed).exchanged {
+        if counts.shouldWarn() {
             logger.warning(
                 "closing connections over a limit", metadata: [
                     "reason": "\(message)", "connections.max": "\(maxConnections)", "connections.max-per-address": "\(maxConnectionsPerAddress)",
@@ -94,12 +85,9 @@ final class ConnectionCapHandler: ChannelInboundHandler, RemovableChannelHandler
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        let open = `guard`.counts.open.add(1, ordering: .relaxed).newValue
-        let address = context.channel.remoteAddress?.ipAddress ?? "unknown"
-        let fromAddress = `guard`.counts.byAddress.withLock { counts -> Int in
-            counts[address, default: 0] += 1
-            return counts[address]!
-        }
+        let open = `guard`.counts.open()
+        let address = Self.client(context.channel.remoteAddress)
+        let fromAddress = `guard`.counts.assign(to: address)
         self.address = address
         if open > `guard`.maxConnections || fromAddress > `guard`.maxConnectionsPerAddress {
             refused = true
@@ -116,14 +104,19 @@ final class ConnectionCapHandler: ChannelInboundHandler, RemovableChannelHandler
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        `guard`.counts.open.subtract(1, ordering: .relaxed)
-        if let address {
-            `guard`.counts.byAddress.withLock { counts in
-                counts[address, default: 1] -= 1
-                if counts[address] == 0 { counts[address] = nil }
-            }
-        }
+        `guard`.counts.close(assignedTo: address)
         if !refused { context.fireChannelInactive() }
+    }
+
+    /// What the per-address cap counts: an IPv4 address (also when mapped into IPv6), or an IPv6
+    /// address's /64, since a host given a /64 can connect from any of its addresses.
+    static func client(_ address: SocketAddress?) -> String {
+        guard case .v6(let v6) = address else { return address?.ipAddress ?? "unknown" }
+        let bytes = withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }
+        if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF {
+            return bytes[12...].map(String.init).joined(separator: ".")
+        }
+        return stride(from: 0, to: 8, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }.joined(separator: ":") + "::/64"
     }
 }
 
