@@ -252,7 +252,7 @@ struct Validate: ParsableCommand {
     @Option(name: .customLong("state-file"), help: "Where --quick remembers the hashes it read (default ~/.cache/hosttrail/validate-state.json).")
     var stateFile: String?
     @Flag(help: """
-        Trust a log file checked before whose path, inode, size and modification time are unchanged, without reading it         (an edit that keeps all four is not seen). By default every log file is read.
+        Trust a log file checked before whose path, inode, size and modification time are unchanged, without reading it (an edit that keeps all four is not seen). By default every log file is read.
         """)
     var quick = false
 
