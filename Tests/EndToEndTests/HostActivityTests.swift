@@ -247,9 +247,12 @@ struct HostActivityTests {
         #expect(try Command.run("runuser", ["-u", account.name, "--", "logger", "-p", "auth.info", "-t", "sshd", forgedLine]).status == 0)
         #expect(try Command.run("runuser", ["-u", account.name, "--", "logger", "-p", "auth.info", "-t", "backup",
                                             "pam_unix(sshd:session): session opened for user root(uid=0) by (uid=0)"]).status == 0)
+        // In a user namespace of its own the account has every capability, but is still no sshd.
+        let namespacedLine = "Accepted password for root from 10.9.9.6 port 7 ssh2"
+        #expect(try Command.run("runuser", ["-u", account.name, "--", "unshare", "-Ur", "logger", "-p", "auth.info", "-t", "sshd", namespacedLine]).status == 0)
         // Names come from the account database when the entry is read: the account must still exist.
         _ = try Self.activity(in: fleet, since: started) { $0.contains { $0.eventSource == "sudo.linux" && $0.eventName == "SessionStart" } }
-        _ = try fleet.waitForStored(sourceSuffix: "agent.hosttrail", count: 3)  // AgentStarted and the two forgeries
+        _ = try fleet.waitForStored(sourceSuffix: "agent.hosttrail", count: 4)  // AgentStarted and the three forgeries
         try account.delete()
 
         let records = try Self.activity(in: fleet, since: started) { $0.contains { $0.eventName == "DeleteUser" } }
@@ -261,9 +264,10 @@ struct HostActivityTests {
         #expect(changes.allSatisfy { $0.userIdentity?.userName == "root" && $0.userIdentity?.principalId == "0" }, "\(changes.map(\.userIdentity))")
         #expect(!records.contains { $0.sourceIPAddress == "10.9.9.6" || ($0.eventSource == "sshd.linux" && $0.userIdentity?.userName == "root") })
         let forged = try fleet.storedRecords(eventName: "UnverifiedLogEntry")
-        #expect(forged.count == 2)
+        #expect(forged.count == 3)
         #expect(forged.allSatisfy { $0.userIdentity?.principalId == String(uid) && $0.errorCode == "UnverifiedSender" })
         #expect(forged.contains { $0.additionalEventData?["message"]?.stringValue == forgedLine })
+        #expect(forged.contains { $0.additionalEventData?["message"]?.stringValue == namespacedLine })
     }
 
     /// `READY=1` and `GET /v1/health` come once the journal reader and the tailed files stand at

@@ -77,9 +77,16 @@ struct JournalEntryConverterTests {
         pam.sender = JournalSender(uid: "1001", effectiveCapabilities: "0")
         guard case .record(let pamRecord) = converter.convert(pam) else { return }
         #expect(pamRecord.record.eventName == "UnverifiedLogEntry")
-        // Root, a set-user-ID program (sudo: its caller's uid, full capabilities), or an entry
-        // journald did not stamp (a copied journal) are read as the program they name.
-        for sender in [JournalSender(uid: "0", effectiveCapabilities: nil), JournalSender(uid: "1001", effectiveCapabilities: "1fffeffffff"), JournalSender()] {
+        // Capabilities without a set-user-ID-root executable: a user namespace of the account's
+        // own (`unshare -Ur logger …` has every capability there, and no readable `_EXE`).
+        var namespaced = forged
+        namespaced.sender = JournalSender(uid: "1001", effectiveCapabilities: "1ffffffffff")
+        guard case .record(let namespacedRecord) = converter.convert(namespaced) else { return }
+        #expect(namespacedRecord.record.eventName == "UnverifiedLogEntry")
+        // Root, a set-user-ID-root program (sudo: its caller's uid, full capabilities), or an
+        // entry journald did not stamp (a copied journal) are read as the program they name.
+        let sudo = JournalSender(uid: "1001", effectiveCapabilities: "1fffeffffff", executableIsSetUserIDRoot: true)
+        for sender in [JournalSender(uid: "0", effectiveCapabilities: nil), sudo, JournalSender()] {
             var real = forged
             real.sender = sender
             guard case .record(let converted) = converter.convert(real) else { return }
@@ -104,9 +111,15 @@ struct JournalEntryConverterTests {
         let refused = try #require(converted(denial))
         #expect(refused.eventSource == "sudo.linux" && refused.errorCode == "CommandNotAllowed")
         #expect(refused.userIdentity?.sessionContext?.sessionIssuer?.userName == "alice")
+        // Or gone between journald's reading of its capabilities and of its executable.
+        let halfRead = JournalEntry(
+            cursor: cursor, realtimeMicroseconds: 1, identifier: "sudo", message: denial, sender: JournalSender(uid: "1001", effectiveCapabilities: "1fffeffffff"))
+        guard case .record(let halfReadRecord) = converter.convert(halfRead) else { return }
+        #expect(halfReadRecord.record.errorCode == "CommandNotAllowed")
         // Another account's refusal, a success, or a sender journald saw without powers: unverified.
         for (message, uid, capabilities) in [
             (denial, "1002", nil), ("alice : PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/id", "1001", nil), (denial, "1001", "0"),
+            ("alice : PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/id", "1001", "1fffeffffff"),
         ] as [(String, String, String?)] {
             #expect(converted(message, uid: uid, capabilities: capabilities)?.eventName == "UnverifiedLogEntry", "\(message) from \(uid)")
         }
@@ -132,7 +145,7 @@ struct JournalEntryConverterTests {
         // passwd is set-user-ID: journald's _UID is the account that ran it.
         let passwd = JournalEntry(
             cursor: cursor, realtimeMicroseconds: 1, identifier: "passwd", message: "pam_unix(passwd:chauthtok): password changed for alice",
-            sender: JournalSender(uid: "1001", effectiveCapabilities: "1fffeffffff"))
+            sender: JournalSender(uid: "1001", effectiveCapabilities: "1fffeffffff", executableIsSetUserIDRoot: true))
         guard case .record(let changed) = converter.convert(passwd) else {
             Issue.record("not converted")
             return

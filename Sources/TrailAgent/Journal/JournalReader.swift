@@ -337,7 +337,12 @@ final class JournalReader: @unchecked Sendable {
         let identifier = fields.identifier ?? fields.command ?? ""
         let message = fields.message ?? ""
         let unit = fields.unit ?? fields.systemdUnit
-        let sender = JournalSender(uid: fields.uid, effectiveCapabilities: fields.effectiveCapabilities)
+        var sender = JournalSender(uid: fields.uid, effectiveCapabilities: fields.effectiveCapabilities)
+        // Only a non-root sender with capabilities needs it: sudo, su, passwd — or a process in a
+        // user namespace of its own, which has them all.
+        if sender.uid != 0, (sender.effectiveCapabilities ?? 0) != 0 {
+            sender.executableIsSetUserIDRoot = fields.executable.map(Self.isSetUserIDRoot)
+        }
         let (selected, outcome) = converter.activity(identifier: identifier, message: message, unit: unit, sender: sender)
         guard let activity = selected else {
             switch outcome {
@@ -365,6 +370,14 @@ final class JournalReader: @unchecked Sendable {
         counters.records += 1
     }
 
+    /// Whether `path` (an entry's `_EXE`) is a set-user-ID file owned by root: what no account can
+    /// make, so a process running one with its powers is the program. journald reads `_EXE` in
+    /// the sender's mount namespace; a path that is set-user-ID root here is taken as that file.
+    static func isSetUserIDRoot(_ path: String) -> Bool {
+        var status = stat()
+        return stat(path, &status) == 0 && status.st_uid == 0 && status.st_mode & S_ISUID != 0
+    }
+
     /// The fields of an entry a record uses, taken in one pass over the entry (see
     /// systemd.journal-fields(7)); values are decoded as UTF-8 with invalid bytes replaced.
     struct EntryFields {
@@ -380,6 +393,7 @@ final class JournalReader: @unchecked Sendable {
         var sourceRealtime: String?
         var uid: String?
         var effectiveCapabilities: String?
+        var executable: String?
 
         init(_ journal: JournalHandle) {
             journal.forEachField { name, value in
@@ -397,6 +411,7 @@ final class JournalReader: @unchecked Sendable {
                 case 9: sourceRealtime = text()
                 case 10: uid = text()
                 case 11: effectiveCapabilities = text()
+                case 12: executable = text()
                 default: break
                 }
             }
@@ -405,7 +420,7 @@ final class JournalReader: @unchecked Sendable {
         /// The names above, as static strings compared by their bytes (no String per field).
         static let names: [StaticString] = [
             "SYSLOG_IDENTIFIER", "_COMM", "MESSAGE", "SYSLOG_PID", "_PID", "UNIT", "_SYSTEMD_UNIT", "_BOOT_ID", "_TRANSPORT",
-            "_SOURCE_REALTIME_TIMESTAMP", "_UID", "_CAP_EFFECTIVE",
+            "_SOURCE_REALTIME_TIMESTAMP", "_UID", "_CAP_EFFECTIVE", "_EXE",
         ]
 
         /// The position of `name` in ``names``.

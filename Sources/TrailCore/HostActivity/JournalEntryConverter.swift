@@ -28,8 +28,8 @@ public struct JournalEntryConverter: Sendable {
     /// An entry that reads as a privileged program's (sshd, sudo, a shadow tool, PAM) but was
     /// logged by an unprivileged process is not read as that program's: it becomes an
     /// `UnverifiedLogEntry` record naming the account that logged it. One exception: a refusal of
-    /// the logging account itself, from a process gone before journald read its capabilities (sudo
-    /// logs `command not allowed` and exits at once), is read as the program's: that account could
+    /// the logging account itself, from a process journald could not fully read (sudo logs
+    /// `command not allowed` and exits at once), is read as the program's: that account could
     /// cause the real one by running the program, so believing it grants nothing.
     public func activity(identifier: String, message: String, unit: String?, sender: JournalSender = JournalSender()) -> (HostActivity?, LogLineConverter.Outcome?) {
         let parsed = AuthLogParser.parse(identifier: identifier, message: message)
@@ -51,9 +51,9 @@ public struct JournalEntryConverter: Sendable {
     }
 
     /// Whether `activity` refuses the account that logged it, and journald could not read whether
-    /// that process had privileges (it had exited).
+    /// that process had privileges (``JournalSender/privilegesAreUnknown``).
     func refusesOnlyItsSender(_ activity: HostActivity, sender: JournalSender) -> Bool {
-        guard sender.effectiveCapabilities == nil, activity.errorCode != nil, let uid = sender.uid else { return false }
+        guard sender.privilegesAreUnknown, activity.errorCode != nil, let uid = sender.uid else { return false }
         if let invoker = activity.invokedBy { return builder.accountNames.name(of: uid) == invoker }
         return activity.invokerUID == uid
     }
