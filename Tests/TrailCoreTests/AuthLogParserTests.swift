@@ -252,13 +252,14 @@ struct AuthLogParserTests {
             ("sshd-session", "Disconnected from user alice 198.51.100.2 port 50522"),
             ("sshd-session", "error: maximum authentication attempts exceeded for root from 203.0.113.7 port 40022 ssh2 [preauth]"),
             ("sshd-session", "Disconnecting authenticating user root 203.0.113.7 port 40022: Too many authentication failures [preauth]"),
-            ("sshd", "User root from 203.0.113.7 not allowed because not listed in AllowUsers"),
             ("sshd", "Timeout before authentication for connection from 203.0.113.7 to 192.0.2.1, pid = 4242"),
         ]
         for (identifier, message) in ignored {
             #expect(AuthLogParser.parse(identifier: identifier, message: message) == .ignored, "\(message)")
         }
         #expect(AuthLogParser.parse(identifier: "sshd", message: "Accepted password for root from 10.0.0.1 port 22 ssh2 trailing") == .unknown)
+        // sshd's reason for refusing an account is no chatter: an include selector can keep it.
+        #expect(AuthLogParser.parse(identifier: "sshd", message: "User root from 203.0.113.7 not allowed because not listed in AllowUsers") == .unknown)
         // sshd cut the line (500 bytes) before its ending: the attempt is recorded, from an
         // unknown address, never from one the name holds.
         let longName = String(repeating: #"\\001"#, count: 90)
@@ -268,6 +269,13 @@ struct AuthLogParserTests {
             ("Connection closed by invalid user x [preauth]", "InvalidUser", "x [preauth]"),
             ("Failed password for root from 10.0.0.1 port 99999 ssh2", "AuthFailure", "root from 10.0.0.1 port 99999 ssh2"),
             ("Failed password for root from 10.0.0.<1> port 22 ssh2", "AuthFailure", "root from 10.0.0.<1> port 22 ssh2"),
+            // Cut at exactly 500 bytes just after a fake ending the name holds: sshd's form, but not sshd's.
+            (Self.cutAt500("Failed password for invalid user ", fake: " from 6.6.6.6 port 1 ssh2"), "InvalidUser",
+             String(Self.cutAt500("Failed password for invalid user ", fake: " from 6.6.6.6 port 1 ssh2").dropFirst(33))),
+            (Self.cutAt500("Connection closed by invalid user ", fake: " 6.6.6.6 port 1 [preauth]"), "InvalidUser",
+             String(Self.cutAt500("Connection closed by invalid user ", fake: " 6.6.6.6 port 1 [preauth]").dropFirst(34))),
+            (Self.cutAt500("Connection closed by invalid user ", fake: " 6.6.6.6 port 1"), "InvalidUser",
+             String(Self.cutAt500("Connection closed by invalid user ", fake: " 6.6.6.6 port 1").dropFirst(34))),
         ]
         for (message, errorCode, name) in cut {
             guard case .activity(let activity) = AuthLogParser.parse(identifier: "sshd", message: message) else {
@@ -278,6 +286,12 @@ struct AuthLogParserTests {
             #expect(activity.sourceIPAddress == "unknown" && activity.userName == name, "\(message)")
             #expect(activity.requestParameters["lineCut"] == .bool(true))
         }
+    }
+
+    /// A 500-byte message, as sshd cuts one, whose escaped name (`\001` four bytes each) ends with `fake`.
+    static func cutAt500(_ prefix: String, fake: String) -> String {
+        let room = 500 - prefix.utf8.count - fake.utf8.count
+        return prefix + String(repeating: "x", count: room % 4) + String(repeating: #"\001"#, count: room / 4) + fake
     }
 
     @Test func chatterIsIgnoredAndStrangersAreUnknown() {

@@ -17,7 +17,7 @@ struct SSHLoginTrackerTests {
         var tracker = SSHLoginTracker()
         var records: [CloudTrailRecord] = []
         for (offset, (pid, message)) in lines.enumerated() {
-            let line = "2026-12-05T00:39:\(String(format: "%02d", offset)).000000+00:00 vm \(identifier)[\(pid)]: \(message)"
+            let line = "2026-12-05T00:39:00.\(String(format: "%06d", offset))+00:00 vm \(identifier)[\(pid)]: \(message)"
             let origin = HostRecordBuilder.Origin.fileLine(source: "file:/var/log/auth.log", position: "p;offset=\(offset)", path: "/var/log/auth.log", offset: offset)
             guard case .record(var record) = converter.convert(Substring(line), format: .syslog, reference: reference, utcOffsetSeconds: 0, notBefore: nil, origin: origin)
             else { continue }
@@ -126,4 +126,18 @@ struct SSHLoginTrackerTests {
         ])
         #expect(records.map { $0.errorCode ?? "-" } == ["AuthFailure", "AuthenticationAbandoned"])
     }
+
+    /// A brute force of 10,000 connections (more than the tracker remembers) fills it: a
+    /// logged-in session still ends linked to its login.
+    @Test func aFloodOfAttemptsDoesNotCutASessionFromItsLogin() throws {
+        let flood = (0..<10_000).map { (100_000 + $0, "Failed password for root from 203.0.113.7 port \(1024 + $0 % 60000) ssh2") }
+        let records = records(
+            [(17138, "Accepted password for httrust from 127.0.0.1 port 44272 ssh2"),
+             (17138, "pam_unix(sshd:session): session opened for user httrust(uid=1001) by (uid=0)")]
+                + flood + [(17138, "pam_unix(sshd:session): session closed for user httrust")])
+        let login = try #require(records.first)
+        let end = try #require(records.last)
+        #expect(end.eventName == "SessionEnd" && end.requestParameters?["loginEventId"]?.stringValue == login.eventID)
+    }
 }
+

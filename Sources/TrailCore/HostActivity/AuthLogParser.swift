@@ -66,7 +66,7 @@ public enum AuthLogParser {
         "Server listening on ", "Received signal ", "error: ", "Connection reset by ", "pam_env(", "Timeout before authentication",
         "banner exchange", "Unable to negotiate", "fatal: ", "userauth_", "Postponed ", "Partial ", "maximum authentication attempts",
         "message repeated", "PAM ", "Starting session", "User child is on pid", "Close session", "Changed root directory", "Transferred",
-        "syslogin_perform_logout", "drop connection #", "Disconnecting ", "User ", "Exiting on signal", "kex_exchange_identification",
+        "syslogin_perform_logout", "drop connection #", "Disconnecting ", "Exiting on signal", "kex_exchange_identification",
         "Bad remote protocol version",
     ]
 
@@ -92,11 +92,15 @@ public enum AuthLogParser {
     enum SSHRemoteForm {
         /// `… from ADDR port N ssh2`, then nothing or `: INFO` (`auth_log`: Accepted, Failed).
         case fromPortSSH2
-        /// `… from ADDR port N` at the end (`Invalid user`).
-        case fromPort
         /// `… ADDR port N` at the end, before an optional ` [preauth]` (`sshpkt_fmt_connection_id`).
         case addressPort
     }
+
+    /// sshd writes at most this many bytes of a message (`"%.500s"` in its log.c, after escaping
+    /// and after ` [preauth]`). A line that long may have lost sshd's own ending, and the client's
+    /// text before it (an unknown account's name) can then end the line exactly as sshd would: no
+    /// address is taken from such a line.
+    static let sshdMessageLimit = 500
 
     /// The client's address and port in `text`, read from the end: sshd writes them after the user
     /// name the client chose, and a name may itself hold ` from 10.0.0.1 port 1` (sshd escapes
@@ -117,11 +121,6 @@ public enum AuthLogParser {
                 if let info = tail.after(": ") { return SSHRemote(address: address, port: port, start: found.lowerBound, info: info) }
             }
             return nil
-        case .fromPort:
-            guard let (addressStart, address, port) = addressAndPortAtEnd(text), addressStart >= 6,
-                text[(addressStart - 6)..<addressStart] == " from "
-            else { return nil }
-            return SSHRemote(address: address, port: port, start: addressStart - 6, info: nil)
         case .addressPort:
             var body = text
             if text.hasSuffix(" [preauth]") { body = text.dropLast(10) } else if text.hasSuffix(" [postauth]") { body = text.dropLast(11) }
@@ -166,7 +165,7 @@ public enum AuthLogParser {
             // Failed password for [invalid user ]bob from 10.0.0.5 port 4000 ssh2
             guard let method = rest.firstWord, let target = rest.suffix(from: method.count).after(" for ") else { return .unknown }
             let invalid = !accepted && target.hasPrefix("invalid user ")
-            guard let remote = sshRemote(text, .fromPortSSH2) else {
+            guard !invalid || text.count < sshdMessageLimit, let remote = sshRemote(text, .fromPortSSH2) else {
                 return accepted ? .unknown : cutAttempt(text, nameStart: text.offset(of: target) + (invalid ? 13 : 0), invalid: invalid, method: method)
             }
             let nameStart = text.offset(of: target) + (invalid ? 13 : 0)
@@ -191,7 +190,9 @@ public enum AuthLogParser {
             // before it authenticated. An attempt of its own when the connection made none
             // (``SSHLoginTracker`` drops it otherwise).
             guard let rest = text.after(prefix) else { continue }
-            guard let remote = sshRemote(text, .addressPort) else { return cutAttempt(text, nameStart: text.offset(of: rest), invalid: invalid, method: nil) }
+            guard !invalid || text.count < sshdMessageLimit, let remote = sshRemote(text, .addressPort) else {
+                return cutAttempt(text, nameStart: text.offset(of: rest), invalid: invalid, method: nil)
+            }
             let nameStart = text.offset(of: rest)
             let user = nameStart <= remote.start ? text[nameStart..<remote.start].string : ""
             var parameters = Self.parameters("phase", .string("preauth"))
@@ -212,8 +213,9 @@ public enum AuthLogParser {
     /// The `sourceIPAddress` of an attempt whose line lost sshd's ending.
     static let unknownAddress = "unknown"
 
-    /// An attempt whose line does not end as sshd ends it: a name long enough once escaped (a
-    /// `[preauth]` line is escaped twice) that sshd cut the line at 500 bytes before the address.
+    /// An attempt whose line does not end as sshd ends it, or that sshd may have cut
+    /// (``sshdMessageLimit``): a name long enough once escaped (a `[preauth]` line is escaped
+    /// twice) that sshd cut the line at 500 bytes before the address.
     /// Dropping it would hide the attempt, and guessing would take the address from the name: it
     /// is a failed `Login` from `unknown`, the whole rest of the line taken as the name.
     static func cutAttempt(_ text: LogText, nameStart: Int, invalid: Bool, method: LogText?) -> Outcome {

@@ -52,7 +52,8 @@ public struct SSHLoginTracker: Sendable {
     private var connections: [Int: Connection] = [:]
     private var clock = 0
     /// Connections remembered at most (those that never end with a line sshd writes, such as one
-    /// cut off after too many failures, are forgotten oldest first).
+    /// cut off after too many failures, are forgotten oldest first; logged-in sessions last, so a
+    /// flood of attempts does not cut a session's end from its login).
     static let capacity = 4096
 
     public init() {}
@@ -94,8 +95,10 @@ public struct SSHLoginTracker: Sendable {
         connections[pid] = connection
         guard connections.count > Self.capacity else { return }
         // One record touches one connection, so at most half the capacity were seen in the last
-        // half-capacity records: keeping only those halves the table, with no sort.
+        // half-capacity records: keeping only those (and logins) shrinks the table, with no sort.
         let recent = clock - Self.capacity / 2
-        connections = connections.filter { $0.value.touched > recent }
+        connections = connections.filter { $0.value.touched > recent || $0.value.loginEventID != nil }
+        // Thousands of sessions whose end was never read (an agent restart in between): the oldest go.
+        if connections.count > Self.capacity * 3 / 4 { connections = connections.filter { $0.value.touched > recent } }
     }
 }
