@@ -107,6 +107,10 @@ final class LogFileFollower {
     /// The files read (or planned to be) by their heads, so a new copy is told from one already
     /// read, and a compressed rotation's lines keep the inode the file had when it was live.
     private var known: [String: LogFileIdentity] = [:]
+    /// The heads in `known`, oldest first: past ``knownCapacity`` the oldest are forgotten (files
+    /// long deleted), so months of rotations never stop new ones from being remembered.
+    private var knownOrder: [String] = []
+    static let knownCapacity = 4096
     private var pendingEvents: [Event] = []
     private var removedReported = false
     private var unreadableReported = false
@@ -224,7 +228,9 @@ final class LogFileFollower {
         stream = opened
     }
 
-    /// Finds the file a checkpoint names: the path itself, else its rotated copy `PATH.1`.
+    /// Finds the file a checkpoint names: the path itself, else the rotation that holds its
+    /// content (any scheme, newest first, perhaps compressed), with the newer rotations, each
+    /// opened once as it was compared, kept for the catch-up.
     private func locate(_ checkpoint: LogFileCheckpoint, now: ContinuousClock.Instant) -> Stream? {
         guard let wanted = checkpoint.identity else { return nil }
         if let descriptor = Self.open(path) {
@@ -235,15 +241,15 @@ final class LogFileFollower {
             }
             close(descriptor)
         }
-        let chain = RotatedLogFiles.chain(of: path)
-        for (index, candidate) in chain.enumerated() {
+        var newer: [(descriptor: Int32, name: String)] = []
+        for candidate in RotatedLogFiles.chain(of: path) {
             guard let descriptor = RotatedLogFiles.open(candidate) else { continue }
             if wanted.sameContent(descriptor: descriptor), Self.size(descriptor) >= checkpoint.offset {
                 // Rotated (perhaps compressed) while the agent was down: finish it, then every
                 // newer rotation, then the path.
                 var found = Stream(descriptor: descriptor, name: candidate, identity: wanted, offset: checkpoint.offset, lastGrowth: now)
                 found.finished = true
-                catchUp = chain[..<index].reversed().compactMap { name in RotatedLogFiles.open(name).map { (descriptor: $0, name: name) } }
+                catchUp = newer.reversed()
                 plannedAt = Date().addingTimeInterval(-1)  // ctime has coarse granularity
                 remember(wanted)
                 for file in catchUp { remember(identity(of: file.descriptor, name: file.name)) }
@@ -252,8 +258,9 @@ final class LogFileFollower {
                 }
                 return found
             }
-            close(descriptor)
+            newer.append((descriptor, candidate))
         }
+        for file in newer { close(file.descriptor) }
         return nil
     }
 
@@ -492,7 +499,8 @@ final class LogFileFollower {
         // copytruncate: the copy holds what was written before the truncation.
         let previous = current.offset
         // The copy is the newest rotation, whatever its scheme (`PATH.1`, `PATH-20261204`, compressed at once).
-        let candidates = Self.rotatedNames(path) + RotatedLogFiles.chain(of: path).prefix(3).filter { !Self.rotatedNames(path).contains($0) }
+        let named = Self.rotatedNames(path)
+        let candidates = named + RotatedLogFiles.chain(of: path).prefix(3).filter { !named.contains($0) }
         for candidate in candidates {
             guard let descriptor = RotatedLogFiles.open(candidate) else { continue }
             if identity.sameContent(descriptor: descriptor) {
@@ -574,9 +582,13 @@ final class LogFileFollower {
 
     /// Keeps `identity` among the files known by head (the one with a real inode wins).
     private func remember(_ identity: LogFileIdentity?) {
-        guard let identity, known.count < 4096 else { return }
+        guard let identity else { return }
         if let seen = known[identity.head], seen.inode != 0 { return }
-        known[identity.head] = identity
+        if known.updateValue(identity, forKey: identity.head) == nil { knownOrder.append(identity.head) }
+        guard knownOrder.count > Self.knownCapacity else { return }
+        let forgotten = knownOrder.count - Self.knownCapacity * 3 / 4
+        for head in knownOrder.prefix(forgotten) { known[head] = nil }
+        knownOrder.removeFirst(forgotten)
     }
 
     // MARK: - Files

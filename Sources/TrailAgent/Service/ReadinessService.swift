@@ -23,10 +23,16 @@ struct ReadinessService: Service {
 
     func run() async throws {
         let notifier = SystemdNotifier()
+        // Positioning can take long (compressed rotations read to find a checkpoint after an
+        // outage): systemd's start timeout must not kill the agent for it, and restart it to
+        // begin again.
+        let positioning = sources.isSettled ? nil : StartTimeoutExtension(status: "positioning its sources")
+        defer { positioning?.stop() }
         while !sources.isSettled {
             if Task.isShuttingDownGracefully || Task.isCancelled { return }
             try? await Task.sleep(for: .milliseconds(5))
         }
+        positioning?.stop()
         logger.info("agent ready", metadata: ["sources": "\(String(decoding: sources.report.serialized(), as: UTF8.self))"])
         if notifier.ready(status: status) {
             logger.debug("notified systemd: READY=1")

@@ -643,7 +643,9 @@ public final class Spool: @unchecked Sendable {
 
     /// Puts the records of the dead-letter batches marked for replay back in the spool (the
     /// event IDs they had: a record the collector stored meanwhile is stored once), and forgets
-    /// each batch once its records are committed. Returns how many records went back.
+    /// each batch once its records are committed; a crash between the two puts the batch back
+    /// again at the next start, which the same event IDs make harmless. Returns how many records
+    /// went back.
     @discardableResult
     public func requeueReplays() throws -> Int {
         let deadLetters = DeadLetters(spoolDirectory: configuration.directory)

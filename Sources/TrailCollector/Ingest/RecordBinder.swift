@@ -98,7 +98,7 @@ public struct RecordBinder: Sendable {
             ("sessionIssuer.userName", record.userIdentity?.sessionContext?.sessionIssuer?.userName), ("sourceIPAddress", record.sourceIPAddress),
             ("userIdentity.accessKeyId", record.userIdentity?.accessKeyId), ("eventCategory", record.eventCategory), ("requestID", record.requestID),
         ] + (record.resources ?? []).flatMap { [("resources.type", $0.type), ("resources.ARN", $0.arn)] }
-        for (field, value) in identifiers where value.map(IdentifierText.containsControlCharacter) == true {
+        for (field, value) in identifiers where value.map({ IdentifierText.containsControlCharacter($0) }) == true {
             throw IngestRejection.badRequest("record \(index) (\(record.eventID)): \(field) holds a control character")
         }
         for claimed in record.allClaimedHostNames where claimed != host {

@@ -112,8 +112,7 @@ public struct ApplicationEvent: Sendable, Hashable {
             guard text.utf8.count <= maxBytes else {
                 throw fail(.invalidFieldValue, name, "\(name) is longer than \(maxBytes) bytes")
             }
-            let lineBreaksAllowed = !identifier
-            if text.utf8.contains(where: { ($0 < 0x20 || $0 == 0x7F) && !(lineBreaksAllowed && ($0 == 9 || $0 == 10 || $0 == 13)) }) {
+            if IdentifierText.containsControlCharacter(text, allowingLineBreaks: !identifier) {
                 throw fail(.invalidFieldValue, name, "\(name) must not hold control characters")
             }
             return text
