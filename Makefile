@@ -5,7 +5,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 SWIFT ?= swift
 BUILD_FLAGS ?=
 
-.PHONY: all deps bench-deps build release link-order test soak fuzz demo demo-stop bench bench-quick bench-full bench-data clean
+.PHONY: all deps bench-deps build release link-order lint unit test soak fuzz demo demo-stop bench bench-quick bench-full bench-data clean
 
 all: build
 
@@ -36,9 +36,21 @@ release: deps
 link-order: release
 	@python3 bench/link_order.py
 
-# Builds everything (tests included) and runs every test. Tests that need a service start or
-# fail on it; under CI=true nothing is skipped silently.
-test: deps
+# The toolchain's formatter, with the project's .swift-format: `swift format -i -r Sources Tests
+# Package.swift` fixes what it finds.
+lint:
+	$(SWIFT) format lint --strict -r Sources Tests Package.swift
+
+# The fast tier: the libraries' own tests, which need no root and no running service (journal
+# files are written to temporary directories), in seconds after the build.
+UNIT_TARGETS := TrailCoreTests|TrailSystemdTests|TrailAgentTests|TrailCollectorTests
+unit: deps
+	$(SWIFT) build --build-tests $(BUILD_FLAGS)
+	$(SWIFT) test --skip-build --filter '$(UNIT_TARGETS)' $(BUILD_FLAGS)
+
+# The formatting gate, then everything built (tests included) and every test run. Tests that
+# need a service start or fail on it; under CI=true nothing is skipped silently.
+test: deps lint
 	@bash scripts/host-services.sh
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
 	$(SWIFT) test --skip-build $(BUILD_FLAGS)

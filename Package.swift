@@ -14,9 +14,10 @@ let swiftSettings: [SwiftSetting] = [
 // link input it comes before every autolinked archive, and the agent then holds no Foundation
 // (120 MB -> 72 MB; ~3 MiB less resident; docs/performance.md, "Release binaries: FoundationEssentials only").
 // Dynamically linked builds (tests, demo) leave it unset.
-let agentLinkerSettings: [LinkerSetting] = Context.environment["HOSTTRAIL_STATIC_FOUNDATION_ESSENTIALS"].map {
-    $0.isEmpty ? [] : [.unsafeFlags([$0])]
-} ?? []
+let agentLinkerSettings: [LinkerSetting] =
+    Context.environment["HOSTTRAIL_STATIC_FOUNDATION_ESSENTIALS"].map {
+        $0.isEmpty ? [] : [.unsafeFlags([$0])]
+    } ?? []
 
 let package = Package(
     name: "hosttrail",
@@ -163,6 +164,11 @@ let package = Package(
             name: "TrailCoreTests",
             dependencies: ["TrailCore"],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TrailSystemdTests",
+            dependencies: ["TrailSystemd", "TrailTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -27,27 +27,30 @@ final class CurlEasy {
         try check(ccurl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer))
         // Signals and threads do not mix (libcurl-thread(3)).
         try set(CURLOPT_NOSIGNAL, 1)
-        try check(ccurl_setopt_write_function(handle) { data, size, count, userdata in
-            guard let userdata, let data else { return 0 }
-            let owner = Unmanaged<CurlEasy>.fromOpaque(userdata).takeUnretainedValue()
-            owner.responseBody.append(UnsafeRawPointer(data).assumingMemoryBound(to: UInt8.self), count: size * count)
-            return size * count
-        })
+        try check(
+            ccurl_setopt_write_function(handle) { data, size, count, userdata in
+                guard let userdata, let data else { return 0 }
+                let owner = Unmanaged<CurlEasy>.fromOpaque(userdata).takeUnretainedValue()
+                owner.responseBody.append(UnsafeRawPointer(data).assumingMemoryBound(to: UInt8.self), count: size * count)
+                return size * count
+            })
         try check(ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, Unmanaged.passUnretained(self).toOpaque()))
-        try check(ccurl_setopt_header_function(handle) { data, size, count, userdata in
-            guard let userdata, let data else { return 0 }
-            let owner = Unmanaged<CurlEasy>.fromOpaque(userdata).takeUnretainedValue()
-            let line = String(decoding: UnsafeRawBufferPointer(start: data, count: size * count), as: UTF8.self)
-            if let colon = line.firstIndex(of: ":") {
-                owner.responseHeaders.append((
-                    trimmed(line[..<colon]).lowercased(),
-                    trimmed(line[line.index(after: colon)...])
-                ))
-            } else if line.hasPrefix("HTTP/") {
-                owner.responseHeaders.removeAll()  // a new response (after a 100 Continue or a redirect)
-            }
-            return size * count
-        })
+        try check(
+            ccurl_setopt_header_function(handle) { data, size, count, userdata in
+                guard let userdata, let data else { return 0 }
+                let owner = Unmanaged<CurlEasy>.fromOpaque(userdata).takeUnretainedValue()
+                let line = String(decoding: UnsafeRawBufferPointer(start: data, count: size * count), as: UTF8.self)
+                if let colon = line.firstIndex(of: ":") {
+                    owner.responseHeaders.append(
+                        (
+                            trimmed(line[..<colon]).lowercased(),
+                            trimmed(line[line.index(after: colon)...])
+                        ))
+                } else if line.hasPrefix("HTTP/") {
+                    owner.responseHeaders.removeAll()  // a new response (after a 100 Continue or a redirect)
+                }
+                return size * count
+            })
         try check(ccurl_setopt_pointer(handle, CURLOPT_HEADERDATA, Unmanaged.passUnretained(self).toOpaque()))
     }
 

@@ -8,7 +8,7 @@ import TrailCore
 import UnixSignals
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The agent, assembled: spool, application socket, log file tailing, shipper, lifecycle records, readiness.

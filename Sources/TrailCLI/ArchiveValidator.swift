@@ -155,7 +155,8 @@ public struct ArchiveValidator {
                         }
                         if let previousDigest = previous.digest, previousDigest.endTime != digest.startTime {
                             report.problems.append(
-                                "gap: no digest covers \(TrailTime.formatEpochSeconds(previousDigest.endTime)) to \(TrailTime.formatEpochSeconds(digest.startTime))")
+                                "gap: no digest covers \(TrailTime.formatEpochSeconds(previousDigest.endTime)) to \(TrailTime.formatEpochSeconds(digest.startTime))"
+                            )
                             valid = false
                         }
                     } else if byPath[linkPath] != nil {

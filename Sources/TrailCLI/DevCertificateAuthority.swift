@@ -94,7 +94,9 @@ public struct DevCertificateAuthority {
         extensions: Certificate.Extensions
     ) throws -> Certificate {
         var extensions = extensions
-        try extensions.append(Certificate.Extension(AuthorityKeyIdentifier(keyIdentifier: caCertificate.extensions.subjectKeyIdentifier?.keyIdentifier), critical: false))
+        try extensions.append(
+            Certificate.Extension(
+                AuthorityKeyIdentifier(keyIdentifier: caCertificate.extensions.subjectKeyIdentifier?.keyIdentifier), critical: false))
         return try Certificate(
             version: .v3,
             serialNumber: Certificate.SerialNumber(),

@@ -17,7 +17,8 @@ public struct EventSender: Sendable {
     /// - Parameter socketPath: The agent's application socket, `/run/hosttrail/api.sock` by default.
     public init(socketPath: String, timeout: Duration = .seconds(30)) throws {
         self.socketPath = socketPath
-        client = try HTTPSClient(configuration: HTTPSClient.Configuration(connectTimeout: .seconds(5), totalTimeout: timeout, unixSocketPath: socketPath))
+        client = try HTTPSClient(
+            configuration: HTTPSClient.Configuration(connectTimeout: .seconds(5), totalTimeout: timeout, unixSocketPath: socketPath))
     }
 
     /// The event `hosttrail send` builds from its flags.

@@ -37,7 +37,8 @@ public struct LookupClient: Sendable {
                 throw Failure(description: "an access key id needs its secret: --secret-access-key or AWS_SECRET_ACCESS_KEY")
             }
             return Credentials(
-                accessKeyID: id, secretAccessKey: secret, region: region ?? environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1")
+                accessKeyID: id, secretAccessKey: secret,
+                region: region ?? environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1")
         }
     }
 

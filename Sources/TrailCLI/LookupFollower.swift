@@ -35,7 +35,8 @@ public struct LookupFollower {
 
     public mutating func poll(now: Date) throws -> [LookupEvent] {
         let start = max(since, now.addingTimeInterval(-window))
-        let request = LookupEventsRequest(lookupAttributes: attributes, startTime: Date(timeIntervalSince1970: start.timeIntervalSince1970.rounded(.down)), endTime: nil)
+        let request = LookupEventsRequest(
+            lookupAttributes: attributes, startTime: Date(timeIntervalSince1970: start.timeIntervalSince1970.rounded(.down)), endTime: nil)
         let events = try client.lookup(request, maxResults: Self.maxEventsPerPoll)
         let fresh = events.filter { shown[Self.identity(of: $0)] == nil && Date(timeIntervalSince1970: $0.eventTime) >= since }
         for event in fresh { shown[Self.identity(of: event)] = Date(timeIntervalSince1970: event.eventTime) }

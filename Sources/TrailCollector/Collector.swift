@@ -57,8 +57,8 @@ public struct Collector: Sendable {
             } catch {
                 throw CollectorError(.storeUnavailable, "cannot record the digest signing key", context: store.path, underlyingError: error)
             }
-            let writer = (
-                ArchiveWriter(
+            let writer =
+                (ArchiveWriter(
                     ledger: archiveLedger, layout: configuration.archiveLayout, directory: configuration.archivePath, signingKey: signingKey,
                     logFileInterval: configuration.logFileInterval, digestInterval: configuration.digestInterval, logger: logger))
             // Stopped last to first: the writer's final digest, then the upload of it.
@@ -102,9 +102,10 @@ public struct Collector: Sendable {
         // what was stored before it and its final digest.
         var services: [any Service] = archiveServices + [app, revoked]
         if configuration.retentionDays > 0 {
-            services.append(RetentionService(
-                store: store, binder: RecordBinder(configuration: configuration),
-                retention: .seconds(configuration.retentionDays * 86_400), interval: configuration.retentionInterval, logger: logger))
+            services.append(
+                RetentionService(
+                    store: store, binder: RecordBinder(configuration: configuration),
+                    retention: .seconds(configuration.retentionDays * 86_400), interval: configuration.retentionInterval, logger: logger))
         }
         group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The process's descriptor limit (`RLIMIT_NOFILE`'s soft value, which systemd's `LimitNOFILE=`

@@ -3,7 +3,7 @@
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Survives SIGBUS from a journal file that shrank under the reader.
@@ -34,7 +34,9 @@ public enum JournalFaultGuard {
 
     public static func unguardCurrentThread() {
         let thread = pthread_self()
-        for slot in guardedThreads.indices { _ = guardedThreads[slot].compareExchange(expected: thread, desired: 0, ordering: .acquiringAndReleasing) }
+        for slot in guardedThreads.indices {
+            _ = guardedThreads[slot].compareExchange(expected: thread, desired: 0, ordering: .acquiringAndReleasing)
+        }
     }
 
     /// Threads that can be guarded at once (the agent has one journal reader).
@@ -67,8 +69,7 @@ public enum JournalFaultGuard {
         let thread = pthread_self()
         var guarded = false
         for slot in guardedThreads.indices where guardedThreads[slot].load(ordering: .relaxed) == thread { guarded = true }
-        if guarded, let info, let address = info.pointee._sifields._sigfault.si_addr
-        {
+        if guarded, let info, let address = info.pointee._sifields._sigfault.si_addr {
             let page = UInt(bitPattern: address) & ~(pageSize - 1)
             let mapped = mmap(
                 UnsafeMutableRawPointer(bitPattern: page), Int(pageSize), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0)

@@ -3,7 +3,7 @@
 import CSystemd
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Owns one `sd_journal` read handle. sd_journal_open(3): a handle must be used by one thread for

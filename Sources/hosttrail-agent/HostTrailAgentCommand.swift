@@ -40,23 +40,33 @@ struct AgentOptions: ParsableArguments {
     @Option(name: .customLong("request-timeout-ms"), help: "Whole-request timeout to the collector (default 60000).") var requestTimeoutMs: Int?
     @Option(help: "HTTP(S) proxy for the collector.") var proxy: String?
     @Option(name: .customLong("spool-max-bytes"), help: "Most bytes the spool may hold (default 1 GiB).") var spoolMaxBytes: Int?
-    @Option(name: .customLong("spool-full-policy"), help: "block (default: sources wait, the socket answers 503) or drop_oldest.") var spoolFullPolicy: String?
-    @Option(name: .customLong("spool-commit-interval-ms"), help: "Wait this long to gather writes into one fsync (default 0).") var spoolCommitIntervalMs: Int?
+    @Option(name: .customLong("spool-full-policy"), help: "block (default: sources wait, the socket answers 503) or drop_oldest.")
+    var spoolFullPolicy: String?
+    @Option(name: .customLong("spool-commit-interval-ms"), help: "Wait this long to gather writes into one fsync (default 0).")
+    var spoolCommitIntervalMs: Int?
     @Option(name: .customLong("max-request-bytes"), help: "Largest request body on the socket (default 5 MiB).") var maxRequestBytes: Int?
-    @Option(name: .customLong("socket-read-timeout-ms"), help: "A request must be complete this long after the connection opened or the previous reply (default 10000).") var socketReadTimeoutMs: Int?
-    @Option(name: .customLong("tail-file"), help: "A log file to tail (repeatable; replaces the default auth.log, secure, dpkg.log).") var tailFile: [String] = []
+    @Option(
+        name: .customLong("socket-read-timeout-ms"),
+        help: "A request must be complete this long after the connection opened or the previous reply (default 10000).") var socketReadTimeoutMs: Int?
+    @Option(name: .customLong("tail-file"), help: "A log file to tail (repeatable; replaces the default auth.log, secure, dpkg.log).") var tailFile:
+        [String] = []
     @Flag(name: .customLong("no-tail-files"), help: "Tail no log files.") var noTailFiles = false
-    @Option(name: .customLong("read-from"), help: "Where a source without a checkpoint starts: beginning, boot (default) or end.") var readFrom: String?
-    @Option(name: .customLong("hide-unknown-user-names"), help: "Hide the names in failed logins for accounts that do not exist (default true).") var hideUnknownUserNames: Bool?
+    @Option(name: .customLong("read-from"), help: "Where a source without a checkpoint starts: beginning, boot (default) or end.") var readFrom:
+        String?
+    @Option(name: .customLong("hide-unknown-user-names"), help: "Hide the names in failed logins for accounts that do not exist (default true).")
+    var hideUnknownUserNames: Bool?
     @Option(name: .customLong("file-poll-interval-ms"), help: "How often tailed files are checked (default 250).") var filePollIntervalMs: Int?
     @Flag(inversion: .prefixedNo, help: "Read journald (default on; auth.log and secure are then watched for tampering only).") var journal: Bool?
-    @Option(name: .customLong("journal-directory"), help: "Read the journal files in this directory instead of the local journal.") var journalDirectory: String?
+    @Option(name: .customLong("journal-directory"), help: "Read the journal files in this directory instead of the local journal.")
+    var journalDirectory: String?
     @Option(
         name: .customLong("event-selector"),
         help: "include|exclude FIELD=VALUE[,VALUE] … with fields eventSource, eventName, readOnly, unit, identifier (repeatable).")
     var eventSelector: [String] = []
-    @Option(name: .customLong("max-connections"), help: "Socket connections served at once (default 1024, below the descriptor limit).") var maxConnections: Int?
-    @Option(name: .customLong("max-connections-per-uid"), help: "Socket connections one account may hold; root is not capped (default 64).") var maxConnectionsPerUID: Int?
+    @Option(name: .customLong("max-connections"), help: "Socket connections served at once (default 1024, below the descriptor limit).")
+    var maxConnections: Int?
+    @Option(name: .customLong("max-connections-per-uid"), help: "Socket connections one account may hold; root is not capped (default 64).")
+    var maxConnectionsPerUID: Int?
     @Option(name: .customLong("rate-limit"), help: "Events a second per uid on the socket; 0 for none; root is not limited (default 10000).")
     var rateLimit: Int?
     @Option(name: .customLong("rate-limit-burst"), help: "Events per uid at once before the rate applies (default 2 x --rate-limit).")
@@ -153,7 +163,9 @@ struct Validate: ParsableCommand {
             let problems = configuration.checkFiles()
             for problem in problems { writeToStandardError("error: \(problem)\n") }
             if !problems.isEmpty { throw ExitCode(1) }
-            print("configuration OK (collector \(configuration.collectorURL), spool \(configuration.spoolDirectory), socket \(configuration.socketPath))")
+            print(
+                "configuration OK (collector \(configuration.collectorURL), spool \(configuration.spoolDirectory), socket \(configuration.socketPath))"
+            )
         } catch let error as ConfigurationError {
             writeToStandardError("error: \(error)\n")
             throw ExitCode(1)

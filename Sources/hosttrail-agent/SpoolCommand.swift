@@ -22,7 +22,9 @@ struct SpoolCommand: ParsableCommand {
             func run() throws {
                 let entries = try DeadLetters(spoolDirectory: spoolDir).list()
                 for entry in entries {
-                    print("\(entry.name)\t\(entry.records) records\t\(entry.bytes) bytes\t\(entry.reason.split(separator: "\n").joined(separator: " "))")
+                    print(
+                        "\(entry.name)\t\(entry.records) records\t\(entry.bytes) bytes\t\(entry.reason.split(separator: "\n").joined(separator: " "))"
+                    )
                 }
                 print("(\(entries.count) batches, \(entries.reduce(0) { $0 + $1.records }) records)")
             }
@@ -30,7 +32,8 @@ struct SpoolCommand: ParsableCommand {
 
         struct Replay: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Send refused batches again (after fixing the cause): the agent puts their records back in the spool with the event IDs they had.",
+                abstract:
+                    "Send refused batches again (after fixing the cause): the agent puts their records back in the spool with the event IDs they had.",
                 discussion: "Works with the agent running (it takes them within seconds) or stopped (at its next start).")
             @Option(name: .customLong("spool-dir"), help: "The spool directory.") var spoolDir: String = "/var/lib/hosttrail/spool"
             @Flag(help: "Every batch in the dead-letter directory.") var all = false
@@ -54,7 +57,9 @@ struct SpoolCommand: ParsableCommand {
         func run() throws {
             let report = try SpoolInspector(directory: spoolDir).inspect()
             for problem in report.problems { writeToStandardError("damaged: \(problem)\n") }
-            print("\(report.segments) segments, \(report.bytes) bytes, \(report.pendingRecords) records pending: \(report.problems.isEmpty ? "OK" : "\(report.problems.count) problems")")
+            print(
+                "\(report.segments) segments, \(report.bytes) bytes, \(report.pendingRecords) records pending: \(report.problems.isEmpty ? "OK" : "\(report.problems.count) problems")"
+            )
             if !report.problems.isEmpty { throw ExitCode(1) }
         }
     }

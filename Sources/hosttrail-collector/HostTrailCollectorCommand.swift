@@ -30,23 +30,34 @@ struct CollectorOptions: ParsableArguments {
     @Option(help: "Region name stamped into records (default local).") var region: String?
     @Option(name: .customLong("trail-name"), help: "Trail name (default hosttrail).") var trailName: String?
     @Option(name: .customLong("max-ingest-bytes"), help: "Largest compressed batch accepted (default 16 MiB).") var maxIngestBytes: Int?
-    @Option(name: .customLong("max-concurrent-ingest"), help: "Ingest requests handled at once; more get 503 (default 32).") var maxConcurrentIngest: Int?
-    @Option(name: .customLong("max-record-bytes"), help: "Largest record stored; a larger one is refused on its own (default 512 KiB).") var maxRecordBytes: Int?
-    @Option(name: .customLong("max-connections"), help: "Connections served at once (default 4096, below the descriptor limit).") var maxConnections: Int?
-    @Option(name: .customLong("max-connections-per-address"), help: "Connections one client address may hold (default 512, at most a quarter of all).")
+    @Option(name: .customLong("max-concurrent-ingest"), help: "Ingest requests handled at once; more get 503 (default 32).") var maxConcurrentIngest:
+        Int?
+    @Option(name: .customLong("max-record-bytes"), help: "Largest record stored; a larger one is refused on its own (default 512 KiB).")
+    var maxRecordBytes: Int?
+    @Option(name: .customLong("max-connections"), help: "Connections served at once (default 4096, below the descriptor limit).") var maxConnections:
+        Int?
+    @Option(
+        name: .customLong("max-connections-per-address"), help: "Connections one client address may hold (default 512, at most a quarter of all).")
     var maxConnectionsPerAddress: Int?
-    @Option(name: .customLong("request-timeout-ms"), help: "A request must arrive whole this long after the connection opened or the previous response (default 30000).")
+    @Option(
+        name: .customLong("request-timeout-ms"),
+        help: "A request must arrive whole this long after the connection opened or the previous response (default 30000).")
     var requestTimeoutMs: Int?
-    @Option(name: .customLong("access-key-file"), help: "SigV4 access keys for the CloudTrail API, one 'ID SECRET [hosts=..] [event-sources=..]' a line (mode 0600).")
+    @Option(
+        name: .customLong("access-key-file"),
+        help: "SigV4 access keys for the CloudTrail API, one 'ID SECRET [hosts=..] [event-sources=..]' a line (mode 0600).")
     var accessKeyFile: String?
     @Option(name: .customLong("access-key"), help: "A SigV4 access key ID:SECRET (repeatable; for tests).") var accessKey: [String] = []
-    @Option(name: .customLong("fleet-reader"), help: "CN of a client certificate that may read the whole fleet (repeatable); other host certificates read their own host only.")
+    @Option(
+        name: .customLong("fleet-reader"),
+        help: "CN of a client certificate that may read the whole fleet (repeatable); other host certificates read their own host only.")
     var fleetReader: [String] = []
     @Option(name: .customLong("revocation-file"), help: "Revoked host certificates, 'cn:NAME' or 'serial:HEX' a line; reloaded on SIGHUP.")
     var revocationFile: String?
     @Option(name: .customLong("retention-days"), help: "Delete events older than this many days, recording each deletion (default 0: keep all).")
     var retentionDays: Int?
-    @Option(name: .customLong("retention-interval-ms"), help: "How often expired events are looked for (default 60000).") var retentionIntervalMs: Int?
+    @Option(name: .customLong("retention-interval-ms"), help: "How often expired events are looked for (default 60000).") var retentionIntervalMs:
+        Int?
     @Flag(name: .customLong("archive"), inversion: .prefixedNo, help: "Write CloudTrail log files and signed digests (default on).")
     var archive: Bool?
     @Option(name: .customLong("archive-dir"), help: "Where log files and digests are written (default <data-dir>/archive; it holds AWSLogs/).")
@@ -143,7 +154,9 @@ struct Validate: ParsableCommand {
             let problems = configuration.checkFiles()
             for problem in problems { FileHandle.standardError.write(Data("error: \(problem)\n".utf8)) }
             if !problems.isEmpty { throw ExitCode(1) }
-            print("configuration OK (listen \(configuration.listenHost):\(configuration.listenPort), data \(configuration.dataDirectory), trail \(configuration.trailARN))")
+            print(
+                "configuration OK (listen \(configuration.listenHost):\(configuration.listenPort), data \(configuration.dataDirectory), trail \(configuration.trailARN))"
+            )
         } catch let error as ConfigurationError {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)

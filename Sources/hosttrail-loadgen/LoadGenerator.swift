@@ -3,7 +3,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Load generator for `make bench`: posts events to an agent's socket from several threads over
@@ -40,7 +40,8 @@ enum LoadGenerator {
                 var own: [Double] = []
                 own.reserveCapacity(perClient / perRequest + 1)
                 var body: [UInt8] = []
-                let eventPrefix = Array("{\"eventSource\":\"bench.example.com\",\"eventName\":\"Load\",\"requestParameters\":{\"client\":\(client),\"n\":".utf8)
+                let eventPrefix = Array(
+                    "{\"eventSource\":\"bench.example.com\",\"eventName\":\"Load\",\"requestParameters\":{\"client\":\(client),\"n\":".utf8)
                 var sent = 0
                 while sent < perClient {
                     let count = min(perRequest, perClient - sent)
@@ -70,7 +71,9 @@ enum LoadGenerator {
         let p50 = sorted.isEmpty ? 0 : sorted[sorted.count / 2] * 1000
         let p99 = sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, sorted.count * 99 / 100)] * 1000
         let events = sorted.count * perRequest
-        print("{\"events\":\(events),\"seconds\":\(seconds),\"eventsPerSecond\":\(Double(events) / seconds),\"p50ms\":\(p50),\"p99ms\":\(p99),\"failures\":\(failures.values.count)}")
+        print(
+            "{\"events\":\(events),\"seconds\":\(seconds),\"eventsPerSecond\":\(Double(events) / seconds),\"p50ms\":\(p50),\"p99ms\":\(p99),\"failures\":\(failures.values.count)}"
+        )
         exit(failures.values.isEmpty ? 0 : 1)
     }
 }

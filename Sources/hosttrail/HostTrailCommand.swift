@@ -40,7 +40,8 @@ struct CollectorConnection: ParsableArguments {
     }
 
     func client() throws -> LookupClient {
-        try LookupClient(collectorURL: collector, tls: HTTPSClient.Configuration(caFile: ca, certificateFile: cert, keyFile: key), credentials: try credentials())
+        try LookupClient(
+            collectorURL: collector, tls: HTTPSClient.Configuration(caFile: ca, certificateFile: cert, keyFile: key), credentials: try credentials())
     }
 }
 
@@ -134,7 +135,8 @@ struct Tail: ParsableCommand {
         // even with an event time up to the window back (a host catching up).
         let from = try parseTime(since, "--since", now: now) ?? windowStart
         var follower = LookupFollower(
-            client: try connection.client(), attributes: filters.attributes, since: Date(timeIntervalSince1970: from.timeIntervalSince1970.rounded(.down)),
+            client: try connection.client(), attributes: filters.attributes,
+            since: Date(timeIntervalSince1970: from.timeIntervalSince1970.rounded(.down)),
             window: now.timeIntervalSince(windowStart))
         if since == nil {
             do {
@@ -144,7 +146,8 @@ struct Tail: ParsableCommand {
                 throw ExitCode(1)
             }
         }
-        FileHandle.standardError.write(Data("hosttrail tail: following \(connection.collector)\(since == nil ? "" : " from \(TrailTime.format(from))")\n".utf8))
+        FileHandle.standardError.write(
+            Data("hosttrail tail: following \(connection.collector)\(since == nil ? "" : " from \(TrailTime.format(from))")\n".utf8))
         while true {
             do {
                 for event in try follower.poll(now: Date()) {
@@ -179,7 +182,8 @@ struct Send: ParsableCommand {
 
     func validate() throws {
         if eventName == nil && (eventSource != nil || !parameters.isEmpty || requestID != nil || user != nil || readOnly) {
-            throw ValidationError("--event-source, --param, --request-id, --user and --read-only need --event-name (or give the whole event on stdin)")
+            throw ValidationError(
+                "--event-source, --param, --request-id, --user and --read-only need --event-name (or give the whole event on stdin)")
         }
     }
 
@@ -237,7 +241,8 @@ struct Validate: ParsableCommand {
     @Option(name: .customLong("s3-bucket"), help: "The bucket (with --s3-endpoint).") var s3Bucket: String?
     @Option(name: .customLong("s3-prefix"), help: "Key prefix in the bucket (default none).") var s3Prefix = ""
     @Option(name: .customLong("s3-region"), help: "Region S3 requests are signed for (default $AWS_REGION or us-east-1).") var s3Region: String?
-    @Option(name: .customLong("s3-credentials-file"), help: "'ACCESS_KEY_ID SECRET' for the bucket (default $AWS_ACCESS_KEY_ID/$AWS_SECRET_ACCESS_KEY).")
+    @Option(
+        name: .customLong("s3-credentials-file"), help: "'ACCESS_KEY_ID SECRET' for the bucket (default $AWS_ACCESS_KEY_ID/$AWS_SECRET_ACCESS_KEY).")
     var s3CredentialsFile: String?
     @Option(name: .customLong("s3-ca"), help: "CA bundle for an https S3 endpoint.") var s3CA: String?
     @Option(name: .customLong("s3-cache"), help: "Where the bucket's objects are copied to be checked (default ~/.cache/hosttrail/s3/BUCKET).")
@@ -251,9 +256,10 @@ struct Validate: ParsableCommand {
     @Option(name: .customLong("end-time"), help: "Check digests up to this time. Default: now.") var endTime: String?
     @Option(name: .customLong("state-file"), help: "Where --quick remembers the hashes it read (default ~/.cache/hosttrail/validate-state.json).")
     var stateFile: String?
-    @Flag(help: """
-        Trust a log file checked before whose path, inode, size and modification time are unchanged, without reading it (an edit that keeps all four is not seen). By default every log file is read.
-        """)
+    @Flag(
+        help: """
+            Trust a log file checked before whose path, inode, size and modification time are unchanged, without reading it (an edit that keeps all four is not seen). By default every log file is read.
+            """)
     var quick = false
 
     func validate() throws {
@@ -267,7 +273,9 @@ struct Validate: ParsableCommand {
         guard let endpoint = s3Endpoint, let bucket = s3Bucket else { throw ValidationError("--s3-endpoint needs --s3-bucket") }
         var fileKey: AccessKey?
         if let file = s3CredentialsFile {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw ValidationError("--s3-credentials-file \(file) cannot be read") }
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw ValidationError("--s3-credentials-file \(file) cannot be read")
+            }
             do {
                 fileKey = try AccessKeys.parseCredentialsFile(text)
             } catch {
@@ -280,7 +288,9 @@ struct Validate: ParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        guard let credentials else { throw ValidationError("the bucket needs credentials: --s3-credentials-file or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY") }
+        guard let credentials else {
+            throw ValidationError("the bucket needs credentials: --s3-credentials-file or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
+        }
         let mirror = try BucketMirror(endpoint: endpoint, bucket: bucket, prefix: s3Prefix, credentials: credentials, caFile: s3CA)
         let copy = try mirror.mirror(into: s3Cache ?? cacheHome + "/hosttrail/s3/" + bucket)
         print("Copied \(copy.fetched) of \(copy.listed) objects from s3://\(bucket)/\(s3Prefix) (the rest unchanged since the last run)")
@@ -315,7 +325,8 @@ struct Validate: ParsableCommand {
             } catch {
                 throw ValidationError("\(error)")
             }
-            let client = try LookupClient(collectorURL: collector, tls: HTTPSClient.Configuration(caFile: ca, certificateFile: cert, keyFile: key), credentials: credentials)
+            let client = try LookupClient(
+                collectorURL: collector, tls: HTTPSClient.Configuration(caFile: ca, certificateFile: cert, keyFile: key), credentials: credentials)
             let keys = try client.publicKeys(start: Date(timeIntervalSince1970: 0), end: now.addingTimeInterval(7200))
             trusted.merge(keys) { first, _ in first }
         }
@@ -332,8 +343,9 @@ struct Validate: ParsableCommand {
             throw ExitCode(2)
         }
         var validator = ArchiveValidator(
-            options: .init(directory: directory, trustedKeys: trusted, start: start, end: end ?? Int64(now.timeIntervalSince1970),
-                           state: quick ? ValidationState.load(from: statePath) : ValidationState()))
+            options: .init(
+                directory: directory, trustedKeys: trusted, start: start, end: end ?? Int64(now.timeIntervalSince1970),
+                state: quick ? ValidationState.load(from: statePath) : ValidationState()))
         let report: ArchiveValidator.Report
         do {
             report = try validator.validate()

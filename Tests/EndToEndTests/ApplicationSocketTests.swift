@@ -6,7 +6,7 @@ import TrailCore
 import TrailTestSupport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The application socket as applications meet it: `hosttrail send` run by two real accounts,
@@ -20,7 +20,9 @@ struct ApplicationSocketTests {
         var uids: [UInt32] { names.map { getpwnam($0).map { $0.pointee.pw_uid } ?? 0 } }
 
         func create() throws {
-            for name in names { try HostActivityTests.Account.check(Command.run("useradd", ["-M", "-G", "hosttrail", "-s", "/usr/sbin/nologin", name])) }
+            for name in names {
+                try HostActivityTests.Account.check(Command.run("useradd", ["-M", "-G", "hosttrail", "-s", "/usr/sbin/nologin", name]))
+            }
         }
 
         func delete() {
@@ -47,7 +49,8 @@ struct ApplicationSocketTests {
 
     /// Runs `hosttrail send` as `user` against web-01's socket.
     static func send(_ fleet: Fleet, as user: String, _ arguments: [String], stdin: Data? = nil) throws -> Command.Result {
-        try Command.run("runuser", ["-u", user, "--", try cliForEveryone(fleet), "send", "--socket", fleet.socketPath("web-01")] + arguments, stdin: stdin)
+        try Command.run(
+            "runuser", ["-u", user, "--", try cliForEveryone(fleet), "send", "--socket", fleet.socketPath("web-01")] + arguments, stdin: stdin)
     }
 
     @Test func identityComesFromTheKernelAndClaimedEventSourcesStayWithTheirOwners() throws {
@@ -58,13 +61,19 @@ struct ApplicationSocketTests {
         try fleet.startCollector()
         try fleet.startAgent(extra: ["--event-source-claim", "billing.example.com=user:\(owner)"])
 
-        let sent = try Self.send(fleet, as: owner, ["--event-source", "billing.example.com", "--event-name", "DeleteInvoice", "--param", "invoice=42", "--param", "amount:=12.5", "--user", "alice"])
+        let sent = try Self.send(
+            fleet, as: owner,
+            [
+                "--event-source", "billing.example.com", "--event-name", "DeleteInvoice", "--param", "invoice=42", "--param", "amount:=12.5",
+                "--user", "alice",
+            ])
         #expect(sent.status == 0, "\(sent)")
         let refused = try Self.send(fleet, as: other, ["--event-source", "billing.example.com", "--event-name", "DeleteInvoice"])
         #expect(refused.status != 0)
         #expect(refused.stderr.contains("403 EventSourceClaimed") && refused.stderr.contains("uid \(accounts.uids[1])"), "\(refused)")
         // The other account may write any name nobody claimed, but not as someone else.
-        let forged = #"{"eventSource":"shop.example.com","eventName":"RefundOrder","userIdentity":{"type":"Root","principalId":"0","userName":"root"}}"#
+        let forged =
+            #"{"eventSource":"shop.example.com","eventName":"RefundOrder","userIdentity":{"type":"Root","principalId":"0","userName":"root"}}"#
         let unclaimed = try Self.send(fleet, as: other, [], stdin: Data(forged.utf8))
         #expect(unclaimed.status == 0, "\(unclaimed)")
 
@@ -113,7 +122,8 @@ struct ApplicationSocketTests {
         var arguments: [String] = []
         for index in 1...3 {
             let file = fleet.directory.file("kept-\(index)")
-            try Data(#"{"eventSource":"shop.example.com","eventName":"KeptAlive","requestID":"kept-\#(index)"}"#.utf8).write(to: URL(fileURLWithPath: file))
+            try Data(#"{"eventSource":"shop.example.com","eventName":"KeptAlive","requestID":"kept-\#(index)"}"#.utf8).write(
+                to: URL(fileURLWithPath: file))
             chmod(file, 0o644)
             if index > 1 { arguments.append("--next") }
             arguments += [
@@ -152,13 +162,18 @@ struct ApplicationSocketTests {
     }
 
     /// `runuser -u user -- curl -i` on the socket: the status, the headers (lower-cased names) and the body.
-    static func curl(_ fleet: Fleet, as user: String, body: String, query: String = "") throws -> (status: Int, headers: [String: String], body: JSONValue?) {
+    static func curl(_ fleet: Fleet, as user: String, body: String, query: String = "") throws -> (
+        status: Int, headers: [String: String], body: JSONValue?
+    ) {
         let file = fleet.directory.file("body-\(UUID().uuidString.prefix(6))")
         try Data(body.utf8).write(to: URL(fileURLWithPath: file))
         chmod(file, 0o644)
         let result = try Command.run(
-            "runuser", ["-u", user, "--", "curl", "-s", "-i", "--unix-socket", fleet.socketPath("web-01"), "-H", "Content-Type: application/json",
-                        "--data-binary", "@\(file)", "http://localhost/v1/events\(query)"])
+            "runuser",
+            [
+                "-u", user, "--", "curl", "-s", "-i", "--unix-socket", fleet.socketPath("web-01"), "-H", "Content-Type: application/json",
+                "--data-binary", "@\(file)", "http://localhost/v1/events\(query)",
+            ])
         let parts = result.stdout.components(separatedBy: "\r\n\r\n")
         let lines = parts[0].components(separatedBy: "\r\n")
         let status = lines.first.flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") } ?? -1
@@ -200,7 +215,8 @@ struct ApplicationSocketTests {
         let fleet = try Fleet()
         try fleet.startCollector()
         try fleet.startAgent()
-        let body = #"{"events":[{"eventName":"Good1"},{"eventName":5},{"eventName":"Bad","eventSource":"sshd.linux"},{"eventName":"Good2","eventTime":"yesterday"},{"eventName":"Good2"}]}"#
+        let body =
+            #"{"events":[{"eventName":"Good1"},{"eventName":5},{"eventName":"Bad","eventSource":"sshd.linux"},{"eventName":"Good2","eventTime":"yesterday"},{"eventName":"Good2"}]}"#
         // Whole (the default): refused at the first bad event, nothing stored.
         let whole = try Self.curl(fleet, as: "root", body: body)
         #expect(whole.status == 400)

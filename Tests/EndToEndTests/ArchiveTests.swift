@@ -6,7 +6,7 @@ import TrailCore
 import TrailTestSupport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The tamper-evident archive, with real processes: a collector writing log files and signed
@@ -29,7 +29,9 @@ struct ArchiveTests {
     /// The public key files the collector wrote, oldest first.
     static func publicKeys(_ fleet: Fleet) throws -> [String] {
         let directory = fleet.directory.file("collector/keys")
-        return try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".pub.pem") }.sorted().map { directory + "/" + $0 }
+        return try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".pub.pem") }.sorted().map {
+            directory + "/" + $0
+        }
     }
 
     /// Posts `count` events in three requests a bit over a log file interval apart (several log
@@ -37,7 +39,9 @@ struct ArchiveTests {
     static func feed(_ fleet: Fleet, count: Int, name: String) throws {
         for part in 0..<3 {
             let range = (part * count / 3)..<((part + 1) * count / 3)
-            let batch = "{\"events\":[" + range.map { #"{"eventSource":"archive.example.com","eventName":"\#(name)","requestParameters":{"n":\#($0)}}"# }
+            let batch =
+                "{\"events\":["
+                + range.map { #"{"eventSource":"archive.example.com","eventName":"\#(name)","requestParameters":{"n":\#($0)}}"# }
                 .joined(separator: ",") + "]}"
             #expect(try fleet.post(batch).status == 202)
             Thread.sleep(forTimeInterval: 1.3)
@@ -215,8 +219,10 @@ struct ArchiveTests {
         // A time range as validate-logs takes it: digests ending before --start-time or starting
         // after --end-time are left out, and a range with none is a failure, not a pass.
         let future = try Self.validate(fleet, archive, keys: keys, extra: ["--start-time", TrailTime.format(Date().addingTimeInterval(3600))])
-        #expect(future.status == 1 && future.stdout.contains("0/0 digest files valid") && future.stdout.contains("no digest files found"), "\(future)")
-        let past = try Self.validate(fleet, archive, keys: keys, extra: ["--start-time", "2001-01-01T00:00:00Z", "--end-time", "2001-01-02T00:00:00Z"])
+        #expect(
+            future.status == 1 && future.stdout.contains("0/0 digest files valid") && future.stdout.contains("no digest files found"), "\(future)")
+        let past = try Self.validate(
+            fleet, archive, keys: keys, extra: ["--start-time", "2001-01-01T00:00:00Z", "--end-time", "2001-01-02T00:00:00Z"])
         #expect(past.status == 1 && past.stdout.contains("no digest files found"), "\(past)")
         let backwards = try Self.validate(fleet, archive, keys: keys, extra: ["--start-time", "1h", "--end-time", "2h"])
         #expect(backwards.status != 0 && backwards.stderr.contains("--start-time is after --end-time"), "\(backwards)")
@@ -248,7 +254,9 @@ struct ArchiveTests {
         try fleet.startAgent()
         var sent = 0
         for round in 0..<6 {
-            let batch = "{\"events\":[" + (0..<50).map { #"{"eventSource":"archive.example.com","eventName":"Crashed","requestParameters":{"n":\#(round * 50 + $0)}}"# }
+            let batch =
+                "{\"events\":["
+                + (0..<50).map { #"{"eventSource":"archive.example.com","eventName":"Crashed","requestParameters":{"n":\#(round * 50 + $0)}}"# }
                 .joined(separator: ",") + "]}"
             #expect(try fleet.post(batch).status == 202)
             sent += 50
@@ -290,8 +298,11 @@ struct ArchiveTests {
         let archive = fleet.directory.file("collector/archive")
         // Trusted keys from the collector's ListPublicKeys, SigV4-signed: both keys are listed.
         let fromCollector = try Command.run(
-            TestBinaries.cli, ["validate", "--dir", archive, "--collector", fleet.collectorURL, "--ca", fleet.certificates + "/ca.pem",
-                               "--state-file", fleet.directory.file("state-collector.json")],
+            TestBinaries.cli,
+            [
+                "validate", "--dir", archive, "--collector", fleet.collectorURL, "--ca", fleet.certificates + "/ca.pem",
+                "--state-file", fleet.directory.file("state-collector.json"),
+            ],
             environment: ["AWS_ACCESS_KEY_ID": Self.keyID, "AWS_SECRET_ACCESS_KEY": Self.secret])
         #expect(fromCollector.status == 0, "\(fromCollector)")
         // ListPublicKeys lists the keys valid in the range asked for: both since the test began.
@@ -339,14 +350,20 @@ struct ArchiveTests {
         while Date() < deadline {
             Thread.sleep(forTimeInterval: 1)
             let local = try Self.validate(fleet, archive, keys: try Self.publicKeys(fleet))
-            let listing = try s3(["s3api", "list-objects", "--bucket", "fleet-trail", "--prefix", "audit/AWSLogs/", "--query", "Contents[].Key", "--output", "text"])
+            let listing = try s3([
+                "s3api", "list-objects", "--bucket", "fleet-trail", "--prefix", "audit/AWSLogs/", "--query", "Contents[].Key", "--output", "text",
+            ])
             objects = listing.stdout.split(whereSeparator: \.isWhitespace).map(String.init).filter { $0.hasSuffix(".json.gz") }
             var files: [String] = []
             let enumerator = FileManager.default.enumerator(atPath: archive)
             while let path = enumerator?.nextObject() as? String {
                 if path.hasSuffix(".json.gz") { files.append("audit/" + path) }
             }
-            if local.status == 0 && !local.stdout.contains("newer than the newest digest") && Set(files).isSubset(of: Set(objects)) && files.count >= 4 { break }
+            if local.status == 0 && !local.stdout.contains("newer than the newest digest") && Set(files).isSubset(of: Set(objects))
+                && files.count >= 4
+            {
+                break
+            }
         }
         let endpointEnvironment = s3Environment.merging([
             "AWS_ENDPOINT_URL_S3": motoURL, "AWS_CA_BUNDLE": fleet.certificates + "/ca.pem", "AWS_DEFAULT_REGION": "eu-west-1",
@@ -354,8 +371,10 @@ struct ArchiveTests {
         func validateLogs() throws -> Command.Result {
             try Command.run(
                 "python3",
-                ["-m", "awscli", "cloudtrail", "validate-logs", "--trail-arn", "arn:aws:cloudtrail:eu-west-1:123456789012:trail/e2e-trail",
-                 "--start-time", TrailTime.format(started.addingTimeInterval(-60)), "--endpoint-url", fleet.collectorURL, "--verbose"],
+                [
+                    "-m", "awscli", "cloudtrail", "validate-logs", "--trail-arn", "arn:aws:cloudtrail:eu-west-1:123456789012:trail/e2e-trail",
+                    "--start-time", TrailTime.format(started.addingTimeInterval(-60)), "--endpoint-url", fleet.collectorURL, "--verbose",
+                ],
                 environment: endpointEnvironment, timeout: 180)
         }
         let clean = try validateLogs()
@@ -369,8 +388,11 @@ struct ArchiveTests {
         func validateBucket() throws -> Command.Result {
             try Command.run(
                 TestBinaries.cli,
-                ["validate", "--s3-endpoint", motoURL, "--s3-bucket", "fleet-trail", "--s3-prefix", "audit", "--s3-cache", fleet.directory.file("s3-copy"),
-                 "--state-file", fleet.directory.file("s3-state.json")] + (try Self.publicKeys(fleet)).flatMap { ["--public-key", $0] },
+                [
+                    "validate", "--s3-endpoint", motoURL, "--s3-bucket", "fleet-trail", "--s3-prefix", "audit", "--s3-cache",
+                    fleet.directory.file("s3-copy"),
+                    "--state-file", fleet.directory.file("s3-state.json"),
+                ] + (try Self.publicKeys(fleet)).flatMap { ["--public-key", $0] },
                 environment: s3Environment)
         }
         func copied(_ result: Command.Result) -> Int? {
@@ -386,8 +408,10 @@ struct ArchiveTests {
         // A digest's signature replaced by a metadata-only copy (neither ETag nor size changes):
         // the copy is read again, the digest found invalid, and valid again once it is restored.
         let digest = try #require(objects.first { $0.contains("/CloudTrail-Digest/") })
-        let original = try s3(["s3api", "head-object", "--bucket", "fleet-trail", "--key", digest, "--query", "Metadata.signature", "--output", "text"])
-            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let original = try s3([
+            "s3api", "head-object", "--bucket", "fleet-trail", "--key", digest, "--query", "Metadata.signature", "--output", "text",
+        ])
+        .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         func setSignature(_ signature: String) throws {
             let copy = try s3([
                 "s3api", "copy-object", "--bucket", "fleet-trail", "--key", digest, "--copy-source", "fleet-trail/\(digest)",
@@ -398,7 +422,9 @@ struct ArchiveTests {
         }
         try setSignature(String(original.reversed()))
         let swapped = try validateBucket()
-        #expect(swapped.status == 1 && swapped.stdout.contains("INVALID") && swapped.stdout.contains(String(digest.dropFirst("audit/".count))), "\(swapped)")
+        #expect(
+            swapped.status == 1 && swapped.stdout.contains("INVALID") && swapped.stdout.contains(String(digest.dropFirst("audit/".count))),
+            "\(swapped)")
         try setSignature(original)
         let restored = try validateBucket()
         #expect(restored.status == 0, "\(restored)")

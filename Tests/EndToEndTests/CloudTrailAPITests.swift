@@ -6,7 +6,7 @@ import TrailCore
 import TrailTestSupport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The stock AWS CLI (awscli from pip, run as `python3 -m awscli`) and botocore's own signer
@@ -25,7 +25,8 @@ struct CloudTrailAPITests {
         ]
         if keyID == nil { environment["AWS_ACCESS_KEY_ID"] = nil }
         return try Command.run(
-            "python3", ["-m", "awscli", "cloudtrail"] + arguments + ["--endpoint-url", fleet.collectorURL, "--output", "json"]
+            "python3",
+            ["-m", "awscli", "cloudtrail"] + arguments + ["--endpoint-url", fleet.collectorURL, "--output", "json"]
                 + (keyID == nil ? ["--no-sign-request"] : []),
             environment: environment, timeout: 120)
     }
@@ -38,14 +39,17 @@ struct CloudTrailAPITests {
     @Test func theStockAWSCLILooksUpSignedAndIsRefusedUnsigned() throws {
         let fleet = try Fleet()
         let keyFile = fleet.directory.file("access-keys")
-        try Data("# auditors see web-02 only\nAKIDWEB02ONLY web02-only-secret-0123456789 hosts=web-02\n".utf8).write(to: URL(fileURLWithPath: keyFile))
+        try Data("# auditors see web-02 only\nAKIDWEB02ONLY web02-only-secret-0123456789 hosts=web-02\n".utf8).write(
+            to: URL(fileURLWithPath: keyFile))
         chmod(keyFile, 0o600)
         try fleet.startCollector(extra: ["--access-key", "\(Self.keyID):\(Self.secret)", "--access-key-file", keyFile])
         try fleet.startAgent()
         // Every tenth event read-only, from 203.0.113.<n % 10>, about invoice n % 7.
-        let batch = "{\"events\":[" + (0..<230).map {
-            #"{"eventSource":"shop.example.com","eventName":"Paged","readOnly":\#($0 % 10 == 0),"sourceIPAddress":"203.0.113.\#($0 % 10)","resources":[{"ARN":"arn:shop:invoice/\#($0 % 7)","type":"Invoice"}],"requestParameters":{"n":\#($0)}}"#
-        }.joined(separator: ",") + "]}"
+        let batch =
+            "{\"events\":["
+            + (0..<230).map {
+                #"{"eventSource":"shop.example.com","eventName":"Paged","readOnly":\#($0 % 10 == 0),"sourceIPAddress":"203.0.113.\#($0 % 10)","resources":[{"ARN":"arn:shop:invoice/\#($0 % 7)","type":"Invoice"}],"requestParameters":{"n":\#($0)}}"#
+            }.joined(separator: ",") + "]}"
         #expect(try fleet.post(batch).status == 202)
         _ = try fleet.records(["--event-name", "Paged"], atLeast: 230)
 
@@ -56,7 +60,8 @@ struct CloudTrailAPITests {
         let record = try CloudTrailRecord.decode(from: Data(try #require(all.first?["CloudTrailEvent"]?.stringValue).utf8))
         #expect(record.eventName == "Paged" && record.claimedHostName == "web-01")
         // --max-results stops the CLI's paging and hands back the token.
-        let page = try Self.aws(fleet, ["lookup-events", "--max-results", "7", "--lookup-attributes", "AttributeKey=EventSource,AttributeValue=shop.example.com"])
+        let page = try Self.aws(
+            fleet, ["lookup-events", "--max-results", "7", "--lookup-attributes", "AttributeKey=EventSource,AttributeValue=shop.example.com"])
         #expect(try Self.events(page).count == 7)
         #expect(try JSONValue.parse(Array(page.stdout.utf8))["NextToken"]?.stringValue != nil)
         // The server validates what the CLI does not.
@@ -74,26 +79,38 @@ struct CloudTrailAPITests {
             #expect(found.count == expected, "\(key)=\(value)")
         }
         let now = Date()
-        let inRange = try Self.events(Self.aws(fleet, [
-            "lookup-events", "--start-time", TrailTime.format(now.addingTimeInterval(-600)), "--end-time", TrailTime.format(now.addingTimeInterval(60)),
-            "--lookup-attributes", "AttributeKey=EventName,AttributeValue=Paged",
-        ]))
+        let inRange = try Self.events(
+            Self.aws(
+                fleet,
+                [
+                    "lookup-events", "--start-time", TrailTime.format(now.addingTimeInterval(-600)), "--end-time",
+                    TrailTime.format(now.addingTimeInterval(60)),
+                    "--lookup-attributes", "AttributeKey=EventName,AttributeValue=Paged",
+                ]))
         #expect(inRange.count == 230)
-        let before = try Self.events(Self.aws(fleet, [
-            "lookup-events", "--end-time", TrailTime.format(now.addingTimeInterval(-600)), "--lookup-attributes", "AttributeKey=EventName,AttributeValue=Paged",
-        ]))
+        let before = try Self.events(
+            Self.aws(
+                fleet,
+                [
+                    "lookup-events", "--end-time", TrailTime.format(now.addingTimeInterval(-600)), "--lookup-attributes",
+                    "AttributeKey=EventName,AttributeValue=Paged",
+                ]))
         #expect(before.isEmpty)
-        let backwards = try Self.aws(fleet, ["lookup-events", "--start-time", TrailTime.format(now), "--end-time", TrailTime.format(now.addingTimeInterval(-60))])
+        let backwards = try Self.aws(
+            fleet, ["lookup-events", "--start-time", TrailTime.format(now), "--end-time", TrailTime.format(now.addingTimeInterval(-60))])
         #expect(backwards.status != 0 && backwards.stderr.contains("InvalidTimeRangeException"), "\(backwards)")
         let badKey = try Self.aws(fleet, ["lookup-events", "--lookup-attributes", "AttributeKey=Colour,AttributeValue=red"])
         #expect(badKey.status != 0 && badKey.stderr.contains("InvalidLookupAttributesException"), "\(badKey)")
 
         // A body over the API's 1 MiB: a clear error, not an internal failure.
-        let huge = try Command.run("curl", [
-            "-sS", "--cacert", fleet.certificates + "/ca.pem", "--cert", fleet.certificates + "/web-01.pem", "--key", fleet.certificates + "/web-01-key.pem",
-            "-w", "\n%{http_code}", "-H", "X-Amz-Target: com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents",
-            "--data-binary", "@-", fleet.collectorURL + "/",
-        ], stdin: Data(String(repeating: " ", count: 2 << 20).utf8))
+        let huge = try Command.run(
+            "curl",
+            [
+                "-sS", "--cacert", fleet.certificates + "/ca.pem", "--cert", fleet.certificates + "/web-01.pem", "--key",
+                fleet.certificates + "/web-01-key.pem",
+                "-w", "\n%{http_code}", "-H", "X-Amz-Target: com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents",
+                "--data-binary", "@-", fleet.collectorURL + "/",
+            ], stdin: Data(String(repeating: " ", count: 2 << 20).utf8))
         #expect(huge.stdout.hasSuffix("\n400") && huge.stdout.contains("SerializationException"), "\(huge)")
 
         let tooMany = try Self.aws(fleet, ["lookup-events", "--max-results", "51"])
@@ -111,17 +128,22 @@ struct CloudTrailAPITests {
             counts = [len(page["Events"]) for page in pages]
             print(sum(counts), len(counts))
             """
-        let paged = try Command.run("python3", ["-c", boto, fleet.collectorURL, fleet.certificates + "/ca.pem"], environment: ["AWS_CONFIG_FILE": "/nonexistent"])
+        let paged = try Command.run(
+            "python3", ["-c", boto, fleet.collectorURL, fleet.certificates + "/ca.pem"], environment: ["AWS_CONFIG_FILE": "/nonexistent"])
         #expect(paged.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "230 6", "\(paged)")
 
         // A key restricted to web-02 sees none of web-01's events.
-        let restricted = try Self.events(Self.aws(fleet, ["lookup-events", "--lookup-attributes", "AttributeKey=EventName,AttributeValue=Paged"], keyID: "AKIDWEB02ONLY", secret: "web02-only-secret-0123456789"))
+        let restricted = try Self.events(
+            Self.aws(
+                fleet, ["lookup-events", "--lookup-attributes", "AttributeKey=EventName,AttributeValue=Paged"], keyID: "AKIDWEB02ONLY",
+                secret: "web02-only-secret-0123456789"))
         #expect(restricted.isEmpty)
 
         // hosttrail lookup signs like any SDK, from the standard environment variables, without a certificate.
         func lookup(secret: String) throws -> Command.Result {
             try Command.run(
-                TestBinaries.cli, ["lookup", "--collector", fleet.collectorURL, "--ca", fleet.certificates + "/ca.pem", "--event-name", "Paged", "--output", "jsonl"],
+                TestBinaries.cli,
+                ["lookup", "--collector", fleet.collectorURL, "--ca", fleet.certificates + "/ca.pem", "--event-name", "Paged", "--output", "jsonl"],
                 environment: ["AWS_ACCESS_KEY_ID": Self.keyID, "AWS_SECRET_ACCESS_KEY": secret])
         }
         let signedByTheCLI = try lookup(secret: Self.secret)
@@ -186,13 +208,18 @@ struct CloudTrailAPITests {
         _ = try fleet.records(["--event-name", "BeforeTheTail"], atLeast: 1)
         let tail = try TestProcess(
             TestBinaries.cli,
-            ["tail", "--collector", fleet.collectorURL, "--ca", fleet.certificates + "/ca.pem", "--event-source", "shop.example.com", "--interval-ms", "200"],
+            [
+                "tail", "--collector", fleet.collectorURL, "--ca", fleet.certificates + "/ca.pem", "--event-source", "shop.example.com",
+                "--interval-ms", "200",
+            ],
             logPath: fleet.directory.file("tail.log"), environment: ["AWS_ACCESS_KEY_ID": Self.keyID, "AWS_SECRET_ACCESS_KEY": Self.secret],
             unblockingSignals: true)
         defer { tail.stop() }
         try tail.waitForLog("hosttrail tail: following")
         for round in 0..<3 {
-            let events = (0..<2).map { #"{"eventSource":"shop.example.com","eventName":"Live\#(round)\#($0)","eventTime":"\#(TrailTime.format(Date().addingTimeInterval(Double($0))))"}"# }
+            let events = (0..<2).map {
+                #"{"eventSource":"shop.example.com","eventName":"Live\#(round)\#($0)","eventTime":"\#(TrailTime.format(Date().addingTimeInterval(Double($0))))"}"#
+            }
             #expect(try fleet.post("{\"events\":[\(events.joined(separator: ","))]}").status == 202)
             #expect(try fleet.post(#"{"eventSource":"other.example.com","eventName":"Filtered"}"#).status == 202)
             Thread.sleep(forTimeInterval: 0.7)

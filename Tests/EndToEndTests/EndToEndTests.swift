@@ -14,10 +14,13 @@ struct EndToEndTests {
         try fleet.startAgent("web-01", hostname: "web-01")
 
         let single = try fleet.post(
-            #"{"eventSource":"billing.example.com","eventName":"DeleteInvoice","requestParameters":{"invoiceId":42},"userIdentity":{"type":"Root","userName":"alice","principalId":"0","arn":"arn:aws:iam::1:root"}}"#)
+            #"{"eventSource":"billing.example.com","eventName":"DeleteInvoice","requestParameters":{"invoiceId":42},"userIdentity":{"type":"Root","userName":"alice","principalId":"0","arn":"arn:aws:iam::1:root"}}"#
+        )
         #expect(single.status == 202)
         let singleID = try #require(single.body?["eventIDs"]?.arrayValue?.first?.stringValue)
-        let batch = try fleet.post(#"{"events":[{"eventSource":"billing.example.com","eventName":"CreateInvoice"},{"eventSource":"billing.example.com","eventName":"GetInvoice","readOnly":true}]}"#)
+        let batch = try fleet.post(
+            #"{"events":[{"eventSource":"billing.example.com","eventName":"CreateInvoice"},{"eventSource":"billing.example.com","eventName":"GetInvoice","readOnly":true}]}"#
+        )
         #expect(batch.status == 202)
         #expect(batch.body?["eventIDs"]?.arrayValue?.count == 2)
         let ndjson = try fleet.post(
@@ -45,7 +48,11 @@ struct EndToEndTests {
         #expect(one.map(\.eventName) == ["GetInvoice"])
         #expect(try fleet.records(["--host", "web-02"], atLeast: 0).isEmpty)
         #expect(try fleet.records(["--since", "1h", "--max-results", "2"], atLeast: 2).count == 2)
-        #expect(try fleet.records(["--event-source", "deploy.example.com", "--user", getpwuid(getuid()).map { String(cString: $0.pointee.pw_name) } ?? "root"], atLeast: 2).count == 2)
+        #expect(
+            try fleet.records(
+                ["--event-source", "deploy.example.com", "--user", getpwuid(getuid()).map { String(cString: $0.pointee.pw_name) } ?? "root"],
+                atLeast: 2
+            ).count == 2)
         let table = try fleet.lookup(["--event-source", "billing.example.com"])
         #expect(table.status == 0)
         #expect(table.stdout.contains("DeleteInvoice"))
@@ -78,18 +85,27 @@ struct EndToEndTests {
         #expect(try Command.run(TestBinaries.cli, ["dev-certs", "--out", other.path, "--host", "web-01"]).status == 0)
         let ca = fleet.certificates + "/ca.pem"
 
-        let good = try Command.run("curl", ["-sS", "--cacert", ca, "--cert", fleet.certificates + "/web-01.pem", "--key", fleet.certificates + "/web-01-key.pem", fleet.collectorURL + "/healthz"])
+        let good = try Command.run(
+            "curl",
+            [
+                "-sS", "--cacert", ca, "--cert", fleet.certificates + "/web-01.pem", "--key", fleet.certificates + "/web-01-key.pem",
+                fleet.collectorURL + "/healthz",
+            ])
         #expect(good.status == 0)
         #expect(good.stdout.contains("ok"))
         // No certificate: TLS lets the connection in (the certificate is asked for, not required),
         // and each endpoint refuses it with a clear error.
-        let anonymousIngest = try Command.run("curl", ["-sS", "--cacert", ca, "-w", "\n%{http_code}", "-X", "POST", "-d", "{}", fleet.collectorURL + "/v1/records"])
+        let anonymousIngest = try Command.run(
+            "curl", ["-sS", "--cacert", ca, "-w", "\n%{http_code}", "-X", "POST", "-d", "{}", fleet.collectorURL + "/v1/records"])
         #expect(anonymousIngest.stdout.hasSuffix("\n403"), "\(anonymousIngest)")
         #expect(anonymousIngest.stdout.contains("ClientCertificateRequired"))
-        let anonymousQuery = try Command.run("curl", [
-            "-sS", "--cacert", ca, "-w", "\n%{http_code}", "-H", "X-Amz-Target: com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents",
-            "-d", "{}", fleet.collectorURL + "/",
-        ])
+        let anonymousQuery = try Command.run(
+            "curl",
+            [
+                "-sS", "--cacert", ca, "-w", "\n%{http_code}", "-H",
+                "X-Amz-Target: com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents",
+                "-d", "{}", fleet.collectorURL + "/",
+            ])
         #expect(anonymousQuery.stdout.hasSuffix("\n403"), "\(anonymousQuery)")
         #expect(anonymousQuery.stdout.contains("MissingAuthenticationTokenException"))
         let anonymousLookup = try Command.run(TestBinaries.cli, ["lookup", "--collector", fleet.collectorURL, "--ca", ca])
@@ -98,10 +114,12 @@ struct EndToEndTests {
 
         // A certificate from another CA fails the TLS handshake, whatever the endpoint.
         for path in ["/v1/records", "/", "/healthz"] {
-            let refused = try Command.run("curl", [
-                "-sS", "--cacert", ca, "--cert", other.path + "/web-01.pem", "--key", other.path + "/web-01-key.pem",
-                "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "-d", "{}", fleet.collectorURL + path,
-            ])
+            let refused = try Command.run(
+                "curl",
+                [
+                    "-sS", "--cacert", ca, "--cert", other.path + "/web-01.pem", "--key", other.path + "/web-01-key.pem",
+                    "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "-d", "{}", fleet.collectorURL + path,
+                ])
             #expect(refused.status != 0, "\(path): \(refused)")
             #expect(refused.stdout == "000")
         }
@@ -115,11 +133,15 @@ struct EndToEndTests {
     @Test func aHostCannotWriteRecordsInAnotherHostsName() throws {
         let fleet = try Fleet()
         try fleet.startCollector()
-        let forged = #"{"Records":[{"eventVersion":"1.11","eventTime":"2026-11-24T10:00:00Z","eventSource":"sshd.linux","eventName":"ConsoleLogin","eventID":"6f1c7c0e-0000-4000-8000-000000000001","additionalEventData":{"host":{"hostname":"web-01"}}}]}"#
-        let result = try Command.run("curl", [
-            "-sS", "--cacert", fleet.certificates + "/ca.pem", "--cert", fleet.certificates + "/web-02.pem", "--key", fleet.certificates + "/web-02-key.pem",
-            "-w", "\n%{http_code}", "-H", "Content-Type: application/json", "-d", forged, fleet.collectorURL + "/v1/records",
-        ])
+        let forged =
+            #"{"Records":[{"eventVersion":"1.11","eventTime":"2026-11-24T10:00:00Z","eventSource":"sshd.linux","eventName":"ConsoleLogin","eventID":"6f1c7c0e-0000-4000-8000-000000000001","additionalEventData":{"host":{"hostname":"web-01"}}}]}"#
+        let result = try Command.run(
+            "curl",
+            [
+                "-sS", "--cacert", fleet.certificates + "/ca.pem", "--cert", fleet.certificates + "/web-02.pem", "--key",
+                fleet.certificates + "/web-02-key.pem",
+                "-w", "\n%{http_code}", "-H", "Content-Type: application/json", "-d", forged, fleet.collectorURL + "/v1/records",
+            ])
         #expect(result.stdout.hasSuffix("\n403"))
         #expect(result.stdout.contains("HostMismatch"))
 
@@ -165,7 +187,8 @@ struct EndToEndTests {
         // Half a request, then silence: the agent answers 408 once its read timeout passes,
         // and serves another client meanwhile.
         let stalled = try UnixSockets.StreamClient(path: fleet.socketPath("web-01"))
-        try stalled.send("POST /v1/events HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"eventName\":")
+        try stalled.send(
+            "POST /v1/events HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"eventName\":")
         let meanwhile = try fleet.post(#"{"eventSource":"billing.example.com","eventName":"WhileStalled"}"#)
         #expect(meanwhile.status == 202)
         let answer = stalled.readAll(timeout: 10)
@@ -186,8 +209,10 @@ struct EndToEndTests {
         // A second agent on the same spool: refused with a clear message, the first unharmed.
         let second = try TestProcess(
             TestBinaries.agent,
-            ["--collector", fleet.collectorURL, "--spool-dir", fleet.spoolPath("web-01"), "--socket", fleet.directory.file("second.sock"),
-             "--ca", fleet.certificates + "/ca.pem", "--cert", fleet.certificates + "/web-01.pem", "--key", fleet.certificates + "/web-01-key.pem"],
+            [
+                "--collector", fleet.collectorURL, "--spool-dir", fleet.spoolPath("web-01"), "--socket", fleet.directory.file("second.sock"),
+                "--ca", fleet.certificates + "/ca.pem", "--cert", fleet.certificates + "/web-01.pem", "--key", fleet.certificates + "/web-01-key.pem",
+            ],
             logPath: fleet.directory.file("second.log"))
         #expect(try second.waitForExit() != 0)
         #expect(second.log.contains("in use by another agent"))
@@ -234,7 +259,8 @@ struct EndToEndTests {
 
         #expect(status.st_uid == 0)
 
-        let custom = try fleet.startAgent("custom", certificateHost: "web-02", extra: ["--socket-mode", "0600", "--socket-group", "root", "--socket-owner", "nobody"])
+        let custom = try fleet.startAgent(
+            "custom", certificateHost: "web-02", extra: ["--socket-mode", "0600", "--socket-group", "root", "--socket-owner", "nobody"])
         #expect(stat(fleet.socketPath("custom"), &status) == 0)
         #expect(status.st_mode & 0o777 == 0o600)
         #expect(status.st_gid == 0)
@@ -247,7 +273,10 @@ struct EndToEndTests {
         let fleet = try Fleet()
         let collectorNotify = try UnixSockets.DatagramListener(path: fleet.directory.file("collector-notify"))
         try fleet.startCollector(environment: ["NOTIFY_SOCKET": collectorNotify.path])
-        #expect(collectorNotify.receive(until: "READY=1", timeout: 10).contains { $0.contains("READY=1") && $0.contains("STATUS=listening on https://127.0.0.1:") })
+        #expect(
+            collectorNotify.receive(until: "READY=1", timeout: 10).contains {
+                $0.contains("READY=1") && $0.contains("STATUS=listening on https://127.0.0.1:")
+            })
 
         let agentNotify = try UnixSockets.DatagramListener(path: fleet.directory.file("agent-notify"))
         let agent = try fleet.startAgent(environment: ["NOTIFY_SOCKET": agentNotify.path], waitForSocket: false)

@@ -68,7 +68,8 @@ final class Fleet: @unchecked Sendable {
         // And so does the machine's journal, unless the test gives one.
         if !extra.contains("--journal-directory") && !extra.contains("--journal") { arguments.append("--no-journal") }
         let process = try TestProcess(
-            TestBinaries.agent, arguments + extra, logPath: directory.file("agent-\(name)-\(UUID().uuidString.prefix(6)).log"), environment: environment)
+            TestBinaries.agent, arguments + extra, logPath: directory.file("agent-\(name)-\(UUID().uuidString.prefix(6)).log"),
+            environment: environment)
         agents[name] = process
         if waitForSocket { try process.waitForLog("application socket listening") }
         return process
@@ -88,7 +89,9 @@ final class Fleet: @unchecked Sendable {
     }
 
     /// POSTs `body` to an agent's socket with curl; returns the HTTP status and the body.
-    func post(_ body: String, to agent: String = "web-01", contentType: String = "application/json", path: String = "/v1/events") throws -> (status: Int, body: JSONValue?) {
+    func post(_ body: String, to agent: String = "web-01", contentType: String = "application/json", path: String = "/v1/events") throws -> (
+        status: Int, body: JSONValue?
+    ) {
         let bodyFile = directory.file("request-\(UUID().uuidString.prefix(6))")
         try Data(body.utf8).write(to: URL(fileURLWithPath: bodyFile))
         defer { try? FileManager.default.removeItem(atPath: bodyFile) }
@@ -107,12 +110,15 @@ final class Fleet: @unchecked Sendable {
     func lookup(_ arguments: [String], certificateHost: String = "web-01") throws -> Command.Result {
         try Command.run(
             TestBinaries.cli,
-            ["lookup", "--collector", collectorURL, "--ca", certificates + "/ca.pem", "--cert", certificates + "/\(certificateHost).pem",
-             "--key", certificates + "/\(certificateHost)-key.pem"] + arguments)
+            [
+                "lookup", "--collector", collectorURL, "--ca", certificates + "/ca.pem", "--cert", certificates + "/\(certificateHost).pem",
+                "--key", certificates + "/\(certificateHost)-key.pem",
+            ] + arguments)
     }
 
     /// Looks up records (JSON output) until `count` match or `timeout` passes.
-    func records(_ filters: [String], atLeast count: Int, timeout: TimeInterval = 15, certificateHost: String = "web-01") throws -> [CloudTrailRecord] {
+    func records(_ filters: [String], atLeast count: Int, timeout: TimeInterval = 15, certificateHost: String = "web-01") throws -> [CloudTrailRecord]
+    {
         let deadline = Date().addingTimeInterval(timeout)
         var found: [CloudTrailRecord] = []
         while Date() < deadline {

@@ -6,7 +6,7 @@ import TrailCore
 import TrailTestSupport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Real activity on this host, as an intruder or an administrator would cause it: SSH logins to a
@@ -78,7 +78,9 @@ struct HostActivityTests {
         try Account.check(Command.run("bash", [TestBinaries.packageRoot() + "/scripts/host-services.sh"], startsDaemons: true))
         let fleet = try Fleet()
         try fleet.startCollector()
-        let agent = try fleet.startAgent(extra: ["--journal", "--read-from", "end", "--tail-file", "/var/log/auth.log", "--file-poll-interval-ms", "50"])
+        let agent = try fleet.startAgent(extra: [
+            "--journal", "--read-from", "end", "--tail-file", "/var/log/auth.log", "--file-poll-interval-ms", "50",
+        ])
         try agent.waitForLog("following the journal")
 
         let account = Account()
@@ -91,7 +93,9 @@ struct HostActivityTests {
         #expect(try Self.ssh(account.name, password: account.password, port: port) == 0)
         #expect(try Command.run("runuser", ["-u", account.name, "--", "sudo", "-n", "/usr/bin/id"]).status == 0)
         // Refused after the user's correct password: sudo logs only denials it authenticated.
-        #expect(try Command.run("runuser", ["-u", account.name, "--", "sudo", "-S", "-k", "/bin/ls", "/root"], stdin: Data("\(account.password)\n".utf8)).status != 0)
+        #expect(
+            try Command.run("runuser", ["-u", account.name, "--", "sudo", "-S", "-k", "/bin/ls", "/root"], stdin: Data("\(account.password)\n".utf8))
+                .status != 0)
         _ = sshd.stop()
         try account.delete()
 
@@ -101,7 +105,10 @@ struct HostActivityTests {
         }
         func one(_ description: String, _ records: [CloudTrailRecord], where predicate: (CloudTrailRecord) -> Bool) -> CloudTrailRecord? {
             let matching = records.filter(predicate)
-            #expect(matching.count == 1, "\(description): \(matching.count) records; all of the account's: \(records.filter(mine).map { "\($0.eventName)/\($0.errorCode ?? "-")" })")
+            #expect(
+                matching.count == 1,
+                "\(description): \(matching.count) records; all of the account's: \(records.filter(mine).map { "\($0.eventName)/\($0.errorCode ?? "-")" })"
+            )
             return matching.first
         }
         var records: [CloudTrailRecord] = []
@@ -118,7 +125,8 @@ struct HostActivityTests {
         let accepted = one("ssh login", records) { $0.eventSource == "sshd.linux" && $0.eventName == "Login" && $0.errorCode == nil && mine($0) }
         #expect(accepted?.requestParameters?["authMethod"]?.stringValue == "password")
         // The account that does not exist is hidden, as CloudTrail does.
-        #expect(records.contains { $0.eventName == "Login" && $0.errorCode == "InvalidUser" && $0.userIdentity?.userName == HostActivity.hiddenUserName })
+        #expect(
+            records.contains { $0.eventName == "Login" && $0.errorCode == "InvalidUser" && $0.userIdentity?.userName == HostActivity.hiddenUserName })
         #expect(!records.contains { $0.userIdentity?.userName == "nobody-\(account.name)" })
         let sudo = one("sudo", records) { $0.eventSource == "sudo.linux" && $0.eventName == "RunCommand" && $0.errorCode == nil && mine($0) }
         #expect(sudo?.userIdentity?.userName == "root")
@@ -185,7 +193,9 @@ struct HostActivityTests {
         let (sshd, port) = try Self.startSSHD(directory: fleet.directory)
         defer { _ = sshd.stop() }
         let started = Date()
-        let crafted = ["zz from 127.71.232.66 port 1", "x 10.9.9.9 port 2 [preauth]", "y from 10.9.9.7 port 4 ssh2: RSA SHA256:x", "nobody-\(account.name)"]
+        let crafted = [
+            "zz from 127.71.232.66 port 1", "x 10.9.9.9 port 2 [preauth]", "y from 10.9.9.7 port 4 ssh2: RSA SHA256:x", "nobody-\(account.name)",
+        ]
         for name in crafted { #expect(try Self.ssh(name, password: "wrong", port: port) != 0) }
         #expect(try Self.ssh(account.name, password: "wrong", port: port) != 0)
         #expect(try Self.ssh(account.name, password: account.password, port: port) == 0)
@@ -245,11 +255,19 @@ struct HostActivityTests {
         #expect(try Command.run("passwd", [account.name], stdin: Data("\(account.password)x\n\(account.password)x\n".utf8)).status == 0)
         let forgedLine = "Failed password for root from 10.9.9.6 port 6 ssh2"
         #expect(try Command.run("runuser", ["-u", account.name, "--", "logger", "-p", "auth.info", "-t", "sshd", forgedLine]).status == 0)
-        #expect(try Command.run("runuser", ["-u", account.name, "--", "logger", "-p", "auth.info", "-t", "backup",
-                                            "pam_unix(sshd:session): session opened for user root(uid=0) by (uid=0)"]).status == 0)
+        #expect(
+            try Command.run(
+                "runuser",
+                [
+                    "-u", account.name, "--", "logger", "-p", "auth.info", "-t", "backup",
+                    "pam_unix(sshd:session): session opened for user root(uid=0) by (uid=0)",
+                ]
+            ).status == 0)
         // In a user namespace of its own the account has every capability, but is still no sshd.
         let namespacedLine = "Accepted password for root from 10.9.9.6 port 7 ssh2"
-        #expect(try Command.run("runuser", ["-u", account.name, "--", "unshare", "-Ur", "logger", "-p", "auth.info", "-t", "sshd", namespacedLine]).status == 0)
+        #expect(
+            try Command.run("runuser", ["-u", account.name, "--", "unshare", "-Ur", "logger", "-p", "auth.info", "-t", "sshd", namespacedLine]).status
+                == 0)
         // Names come from the account database when the entry is read: the account must still exist.
         _ = try Self.activity(in: fleet, since: started) { $0.contains { $0.eventSource == "sudo.linux" && $0.eventName == "SessionStart" } }
         _ = try fleet.waitForStored(sourceSuffix: "agent.hosttrail", count: 4)  // AgentStarted and the three forgeries
@@ -280,16 +298,22 @@ struct HostActivityTests {
         let marker = "ready-\(UInt32.random(in: 0..<UInt32.max))"
         let started = Date()
         for round in 0..<3 {
-            let agent = try fleet.startAgent(extra: ["--journal", "--read-from", "end", "--tail-file", file, "--file-poll-interval-ms", "50"], waitForSocket: false)
+            let agent = try fleet.startAgent(
+                extra: ["--journal", "--read-from", "end", "--tail-file", file, "--file-poll-interval-ms", "50"], waitForSocket: false)
             let sources = try fleet.waitForReady()
             #expect(sources?["journal"]?.stringValue == "ready" && sources?["socket"]?.stringValue == "ready")
             #expect(sources?["file:\(file)"]?.stringValue == "ready", "\(String(describing: sources))")
             // The moment it is ready: an sshd line into the journal and one into the file.
-            #expect(try Command.run("logger", ["-p", "auth.info", "-t", "sshd", "Accepted password for \(marker)-j\(round) from 10.0.0.1 port \(100 + round) ssh2"]).status == 0)
-            let handle = try #require(FileHandle(forWritingAtPath: file) ?? {
-                _ = FileManager.default.createFile(atPath: file, contents: nil)
-                return FileHandle(forWritingAtPath: file)
-            }())
+            #expect(
+                try Command.run(
+                    "logger", ["-p", "auth.info", "-t", "sshd", "Accepted password for \(marker)-j\(round) from 10.0.0.1 port \(100 + round) ssh2"]
+                ).status == 0)
+            let handle = try #require(
+                FileHandle(forWritingAtPath: file)
+                    ?? {
+                        _ = FileManager.default.createFile(atPath: file, contents: nil)
+                        return FileHandle(forWritingAtPath: file)
+                    }())
             try handle.seekToEnd()
             let line = "\(TrailTime.format(Date())) vm sshd[7]: Accepted password for \(marker)-f\(round) from 10.0.0.2 port \(200 + round) ssh2\n"
             try handle.write(contentsOf: Data(line.utf8))
@@ -309,7 +333,8 @@ struct HostActivityTests {
         let name = "hosttrail-test-\(String(UInt32.random(in: 0..<UInt32.max), radix: 16))"
         let root = directory.file("package")
         try FileManager.default.createDirectory(atPath: root + "/DEBIAN", withIntermediateDirectories: true)
-        let control = "Package: \(name)\nVersion: 1.0\nArchitecture: all\nMaintainer: HostTrail tests <tests@hosttrail.invalid>\nDescription: test package\n"
+        let control =
+            "Package: \(name)\nVersion: 1.0\nArchitecture: all\nMaintainer: HostTrail tests <tests@hosttrail.invalid>\nDescription: test package\n"
         try Data(control.utf8).write(to: URL(fileURLWithPath: root + "/DEBIAN/control"))
         let path = directory.file("\(name).deb")
         try Account.check(Command.run("dpkg-deb", ["--build", root, path]))
@@ -329,14 +354,17 @@ struct HostActivityTests {
             "-o", "Dir::Log=\(logs)", "-o", "Dir::Log::History=history.log", "-o", "Dir::Log::Terminal=term.log",
             "-o", "DPkg::Options::=--log=\(dpkgLog)", "-y", "-q",
         ]
-        try fleet.startAgent(extra: ["--tail-file", dpkgLog, "--tail-file", logs + "/history.log", "--read-from", "beginning", "--file-poll-interval-ms", "50"])
+        try fleet.startAgent(extra: [
+            "--tail-file", dpkgLog, "--tail-file", logs + "/history.log", "--read-from", "beginning", "--file-poll-interval-ms", "50",
+        ])
 
         let account = Account()
         try account.create(sudoCommands: ["/usr/bin/apt-get"])
         defer { try? account.delete() }
         let package = try Self.buildPackage(directory: fleet.directory)
         defer { _ = try? Command.run("dpkg", ["--purge", package.name]) }
-        try Account.check(Command.run("runuser", ["-u", account.name, "--", "sudo", "-n", "/usr/bin/apt-get"] + aptOptions + ["install", package.path]))
+        try Account.check(
+            Command.run("runuser", ["-u", account.name, "--", "sudo", "-n", "/usr/bin/apt-get"] + aptOptions + ["install", package.path]))
         try Account.check(Command.run("apt-get", aptOptions + ["purge", package.name]))
         try Account.check(Command.run("dpkg", ["--log=\(dpkgLog)", "-i", package.path]))
 

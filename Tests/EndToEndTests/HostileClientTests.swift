@@ -214,8 +214,11 @@ extension HostileClientTests {
         try flood.waitForLog("connected", timeout: 60)
         // During the flood, from other addresses: health, and an agent's ingest.
         let health = try Command.run(
-            "curl", ["-sS", "--interface", "127.0.0.2", "--cacert", fleet.certificates + "/ca.pem", "-o", "/dev/null", "-w", "%{http_code}",
-                     "--max-time", "5", fleet.collectorURL.replacingOccurrences(of: "127.0.0.1", with: "localhost") + "/healthz"])
+            "curl",
+            [
+                "-sS", "--interface", "127.0.0.2", "--cacert", fleet.certificates + "/ca.pem", "-o", "/dev/null", "-w", "%{http_code}",
+                "--max-time", "5", fleet.collectorURL.replacingOccurrences(of: "127.0.0.1", with: "localhost") + "/healthz",
+            ])
         #expect(health.stdout == "200", "\(health)")
         #expect(try fleet.post(#"{"eventSource":"shop.example.com","eventName":"DuringTheFlood"}"#).status == 202)
         #expect(try fleet.records(["--event-name", "DuringTheFlood"], atLeast: 1).count == 1)
@@ -274,7 +277,8 @@ extension HostileClientTests {
         #expect(stored.stdout.hasSuffix("\n200"), "\(stored.stdout.prefix(300))")
         let script = fleet.directory.file("non-reader.py")
         try Data(Self.nonReader.utf8).write(to: URL(fileURLWithPath: script))
-        let client = try TestProcess("/usr/bin/python3", [script, "\(port)", fleet.certificates], logPath: fleet.directory.file("non-reader.log"), unblockingSignals: true)
+        let client = try TestProcess(
+            "/usr/bin/python3", [script, "\(port)", fleet.certificates], logPath: fleet.directory.file("non-reader.log"), unblockingSignals: true)
         defer { _ = client.stop() }
         let clientPort = try client.waitForLog(#"asked (\d+)"#, timeout: 30)
         let asked = Date()
@@ -327,7 +331,8 @@ extension HostileClientTests {
         #expect(everything.allSatisfy { $0.additionalEventData?["host"]?["hostname"]?.stringValue == "web-02" })
         #expect(try fleet.records(["--event-name", "EventIDCollision"], atLeast: 0, timeout: 5, certificateHost: "web-02").isEmpty)
         // Nor can a host write the collector's records.
-        let forged = #"{"Records":[{"eventVersion":"1.11","eventID":"6f1c7c0e-0000-4000-8000-000000000009","eventTime":"2026-12-05T10:00:00Z","#
+        let forged =
+            #"{"Records":[{"eventVersion":"1.11","eventID":"6f1c7c0e-0000-4000-8000-000000000009","eventTime":"2026-12-05T10:00:00Z","#
             + #""eventSource":"collector.hosttrail","eventName":"EventIDCollision"}]}"#
         let refused = try Self.deliver(fleet, ["--data-binary", forged], as: "web-02")
         #expect(refused.stdout.hasSuffix("\n403") && refused.stdout.contains("ReservedEventSource"), "\(refused.stdout)")
@@ -337,8 +342,11 @@ extension HostileClientTests {
     /// a newline and its status.
     static func deliver(_ fleet: Fleet, _ arguments: [String], as host: String = "web-01") throws -> Command.Result {
         try Command.run(
-            "curl", ["-sS", "--cacert", fleet.certificates + "/ca.pem", "--cert", fleet.certificates + "/\(host).pem", "--key",
-                     fleet.certificates + "/\(host)-key.pem", "-H", "Content-Type: application/json", "-w", "\n%{http_code}"]
+            "curl",
+            [
+                "-sS", "--cacert", fleet.certificates + "/ca.pem", "--cert", fleet.certificates + "/\(host).pem", "--key",
+                fleet.certificates + "/\(host)-key.pem", "-H", "Content-Type: application/json", "-w", "\n%{http_code}",
+            ]
                 + arguments + [fleet.collectorURL + "/v1/records"])
     }
 }
@@ -359,8 +367,9 @@ extension HostileClientTests {
         try Data(json.utf8).write(to: URL(fileURLWithPath: fleet.directory.file("batch.json")))
         #expect(try Command.run("gzip", ["-k", fleet.directory.file("batch.json")]).status == 0)
         let answer = try Self.deliver(fleet, ["-H", "Content-Encoding: gzip", "--data-binary", "@\(body)"])
-        #expect(answer.stdout.hasSuffix("\n400") && answer.stdout.contains(#""code":"RecordTooLarge""#) && answer.stdout.contains(#""index":1"#),
-                "\(answer.stdout.prefix(500))")
+        #expect(
+            answer.stdout.hasSuffix("\n400") && answer.stdout.contains(#""code":"RecordTooLarge""#) && answer.stdout.contains(#""index":1"#),
+            "\(answer.stdout.prefix(500))")
         // Sent again without it (as the agent does), the rest is stored; lookups carry no huge record.
         let small = #"{"Records":["# + record("Small", index: 1, pad: 10) + "]}"
         let again = try Self.deliver(fleet, ["--data-binary", small])

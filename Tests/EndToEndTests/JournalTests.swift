@@ -6,7 +6,7 @@ import TrailCore
 import TrailTestSupport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The journal source against journal files written by `systemd-journal-remote` (deterministic
@@ -31,14 +31,18 @@ struct JournalTests {
                 .init(
                     identifier: "sshd", message: "Accepted publickey for alice from 198.51.100.7 port 50022 ssh2: ED25519 SHA256:abc",
                     realtime: start + 1000, pid: 77),
-                .init(identifier: "sudo", message: "   alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/id", realtime: start + 2000, facility: 10),
+                .init(
+                    identifier: "sudo", message: "   alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/id", realtime: start + 2000,
+                    facility: 10),
                 .init(identifier: "kernel", message: "eth0: link up", realtime: start + 3000, facility: 0),
                 .init(identifier: "nginx", message: "GET / 200", realtime: start + 3500, facility: 3),
                 .init(
                     identifier: "systemd", message: "nginx.service: Failed with result 'exit-code'.", realtime: start + 4000, pid: 1, facility: 3,
                     extra: ["UNIT": "nginx.service"]),
                 // PAM lines of a program no rule names are read through the authpriv facility match.
-                .init(identifier: "myapp", message: "pam_unix(myapp:session): session opened for user bob(uid=1001) by (uid=0)", realtime: start + 5000, facility: 10),
+                .init(
+                    identifier: "myapp", message: "pam_unix(myapp:session): session opened for user bob(uid=1001) by (uid=0)", realtime: start + 5000,
+                    facility: 10),
             ], to: journal, name: "fixture.journal")
         var agent = try fleet.startAgent(extra: ["--journal-directory", journal, "--read-from", "beginning"])
         let records = try fleet.waitForStored(sourceSuffix: ".linux", count: 5)
@@ -85,15 +89,20 @@ struct JournalTests {
                 .init(identifier: "sshd", message: "Accepted password for alice from 198.51.100.7 port 1 ssh2", realtime: start),
                 .init(identifier: "kernel", message: "eth0: link up", realtime: start + 1000, facility: 0),
                 .init(identifier: "nginx", message: "GET / 200", realtime: start + 2000, facility: 3, extra: ["_SYSTEMD_UNIT": "nginx.service"]),
-                .init(identifier: "backup", message: "archived 12 files", realtime: start + 3000, facility: 3, extra: ["_SYSTEMD_UNIT": "backup.service"]),
-                .init(identifier: "systemd", message: "nginx.service: Failed with result 'exit-code'.", realtime: start + 4000, pid: 1, facility: 3, extra: ["UNIT": "nginx.service"]),
+                .init(
+                    identifier: "backup", message: "archived 12 files", realtime: start + 3000, facility: 3,
+                    extra: ["_SYSTEMD_UNIT": "backup.service"]),
+                .init(
+                    identifier: "systemd", message: "nginx.service: Failed with result 'exit-code'.", realtime: start + 4000, pid: 1, facility: 3,
+                    extra: ["UNIT": "nginx.service"]),
             ], to: journal, name: "fixture.journal")
         let agent = try fleet.startAgent(extra: [
             "--journal-directory", journal, "--read-from", "beginning", "--event-selector", "include identifier=nginx",
             "--event-selector", "include unit=backup.service", "--event-selector", "exclude eventName=UnitFailed",
         ])
         let records = try fleet.waitForStored(sourceSuffix: ".linux", count: 3)
-        #expect(Set(records.map { "\($0.eventSource) \($0.eventName)" }) == ["sshd.linux Login", "nginx.linux LogMessage", "backup.linux LogMessage"])
+        #expect(
+            Set(records.map { "\($0.eventSource) \($0.eventName)" }) == ["sshd.linux Login", "nginx.linux LogMessage", "backup.linux LogMessage"])
         let nginx = try #require(records.first { $0.eventSource == "nginx.linux" })
         #expect(nginx.additionalEventData?["message"]?.stringValue == "GET / 200")
         #expect(nginx.requestParameters?["unit"]?.stringValue == "nginx.service")
@@ -112,25 +121,31 @@ struct JournalTests {
         let secondBoot = "22222222222222222222222222222222"
         try JournalFixture.write(
             [
-                .init(identifier: "systemd", message: "Started nginx.service - A high performance web server and a reverse proxy server.",
-                      realtime: start, pid: 1, facility: 3, bootID: firstBoot, extra: ["UNIT": "nginx.service"]),
-                .init(identifier: "systemd-logind", message: "New session 3 of user alice.", realtime: start + 1_000_000, pid: 400, bootID: firstBoot),
+                .init(
+                    identifier: "systemd", message: "Started nginx.service - A high performance web server and a reverse proxy server.",
+                    realtime: start, pid: 1, facility: 3, bootID: firstBoot, extra: ["UNIT": "nginx.service"]),
+                .init(
+                    identifier: "systemd-logind", message: "New session 3 of user alice.", realtime: start + 1_000_000, pid: 400, bootID: firstBoot),
                 .init(identifier: "systemd-logind", message: "Removed session 3.", realtime: start + 2_000_000, pid: 400, bootID: firstBoot),
             ], to: journal, name: "first-boot.journal")
         try JournalFixture.write(
             [
-                .init(identifier: "systemd", message: "Failed to start app.service - My App.", realtime: start + 600_000_000, pid: 1, facility: 3,
-                      bootID: secondBoot, extra: ["UNIT": "app.service"]),
-                .init(identifier: "systemd", message: "Stopped cron.service - Regular background program processing daemon.",
-                      realtime: start + 601_000_000, pid: 1, facility: 3, bootID: secondBoot, extra: ["UNIT": "cron.service"]),
+                .init(
+                    identifier: "systemd", message: "Failed to start app.service - My App.", realtime: start + 600_000_000, pid: 1, facility: 3,
+                    bootID: secondBoot, extra: ["UNIT": "app.service"]),
+                .init(
+                    identifier: "systemd", message: "Stopped cron.service - Regular background program processing daemon.",
+                    realtime: start + 601_000_000, pid: 1, facility: 3, bootID: secondBoot, extra: ["UNIT": "cron.service"]),
             ], to: journal, name: "second-boot.journal")
         try fleet.startAgent(extra: ["--journal-directory", journal, "--read-from", "beginning"])
         let records = try fleet.waitForStored(sourceSuffix: ".linux", count: 5).sorted { $0.eventTime < $1.eventTime }
-        #expect(records.map { "\($0.eventSource) \($0.eventName) \($0.errorCode ?? "-")" } == [
-            "systemd.linux StartUnit -", "logind.linux SessionStart -", "logind.linux SessionEnd -", "systemd.linux StartUnit UnitFailed",
-            "systemd.linux StopUnit -",
-        ])
-        #expect(records.map { $0.additionalEventData?["origin"]?["bootId"]?.stringValue } == [firstBoot, firstBoot, firstBoot, secondBoot, secondBoot])
+        #expect(
+            records.map { "\($0.eventSource) \($0.eventName) \($0.errorCode ?? "-")" } == [
+                "systemd.linux StartUnit -", "logind.linux SessionStart -", "logind.linux SessionEnd -", "systemd.linux StartUnit UnitFailed",
+                "systemd.linux StopUnit -",
+            ])
+        #expect(
+            records.map { $0.additionalEventData?["origin"]?["bootId"]?.stringValue } == [firstBoot, firstBoot, firstBoot, secondBoot, secondBoot])
         #expect(records[1].userIdentity?.userName == "alice" && records[1].requestParameters?["sessionId"]?.stringValue == "3")
         #expect(records[3].requestParameters?["unit"]?.stringValue == "app.service")
         #expect(records[0].sourceIPAddress == "systemd.linux" && records[0].eventType == "AwsServiceEvent")
@@ -155,7 +170,9 @@ struct JournalTests {
         try JournalFixture.write(
             [
                 .init(identifier: "sshd", message: "", realtime: start, binaryMessage: invalidUTF8),
-                .init(identifier: "sshd", message: "Failed password for root from 10.0.0.9 port 8 ssh2 " + String(repeating: "x", count: 1 << 20), realtime: start + 1),
+                .init(
+                    identifier: "sshd", message: "Failed password for root from 10.0.0.9 port 8 ssh2 " + String(repeating: "x", count: 1 << 20),
+                    realtime: start + 1),
                 .init(identifier: "sshd", message: "", realtime: start + 2),
                 .init(identifier: "sudo", message: "", realtime: start + 3, binaryMessage: Array(repeating: 0, count: 4096)),
                 .init(identifier: "sshd", message: "Accepted password for marker from 10.0.0.9 port 9 ssh2", realtime: start + 4),
@@ -175,7 +192,9 @@ struct JournalTests {
         let journal = fleet.directory.file("journal")
         let start = JournalFixture.realtime(secondsAgo: 120)
         func entries(_ names: [String], at offset: UInt64) -> [JournalFixture.Entry] {
-            names.enumerated().map { .init(identifier: "sshd", message: "Accepted password for \($1) from 10.0.0.1 port 22 ssh2", realtime: start + offset + UInt64($0)) }
+            names.enumerated().map {
+                .init(identifier: "sshd", message: "Accepted password for \($1) from 10.0.0.1 port 22 ssh2", realtime: start + offset + UInt64($0))
+            }
         }
         try JournalFixture.write(entries(["first"], at: 0), to: journal, name: "a.journal")
         let arguments = ["--journal-directory", journal, "--read-from", "beginning"]
@@ -203,7 +222,8 @@ struct JournalTests {
         try fleet.startCollector()
         let journal = fleet.directory.file("journal")
         let start = JournalFixture.realtime(secondsAgo: 60)
-        try JournalFixture.write([.init(identifier: "myapp", message: "not for the trail", realtime: start, facility: 3)], to: journal, name: "a.journal")
+        try JournalFixture.write(
+            [.init(identifier: "myapp", message: "not for the trail", realtime: start, facility: 3)], to: journal, name: "a.journal")
         let agent = try fleet.startAgent(extra: ["--journal-directory", journal, "--read-from", "end"])
         try agent.waitForLog("following the journal")
         // Written elsewhere and moved in, so the reader reopens on a file that is already complete.
@@ -252,7 +272,9 @@ struct JournalTests {
         let journal = fleet.directory.file("journal")
         let start = JournalFixture.realtime(secondsAgo: 300)
         try JournalFixture.write(
-            (0..<3).map { .init(identifier: "sshd", message: "Accepted password for old\($0) from 10.0.0.1 port \($0) ssh2", realtime: start + UInt64($0)) },
+            (0..<3).map {
+                .init(identifier: "sshd", message: "Accepted password for old\($0) from 10.0.0.1 port \($0) ssh2", realtime: start + UInt64($0))
+            },
             to: journal, name: "old.journal")
         let arguments = ["--journal-directory", journal, "--read-from", "beginning"]
         var agent = try fleet.startAgent(extra: arguments)
@@ -261,7 +283,11 @@ struct JournalTests {
         // Vacuumed while the agent was down: the file holding the saved cursor is gone.
         try FileManager.default.removeItem(atPath: journal + "/old.journal")
         try JournalFixture.write(
-            (0..<2).map { .init(identifier: "sshd", message: "Accepted password for new\($0) from 10.0.0.1 port \($0) ssh2", realtime: start + 100_000 + UInt64($0)) },
+            (0..<2).map {
+                .init(
+                    identifier: "sshd", message: "Accepted password for new\($0) from 10.0.0.1 port \($0) ssh2",
+                    realtime: start + 100_000 + UInt64($0))
+            },
             to: journal, name: "new.journal")
         agent = try fleet.startAgent(extra: arguments)
         let stored = try fleet.waitForStored(sourceSuffix: ".linux", count: 5)
@@ -270,7 +296,9 @@ struct JournalTests {
         #expect(gaps.count == 1)
         #expect(gaps.first?.eventSource == "agent.hosttrail")
         #expect(gaps.first?.requestParameters?["lostCursor"]?.stringValue?.hasPrefix("s=") == true)
-        #expect(gaps.first?.requestParameters?["lastReadEventTime"]?.stringValue == TrailTime.format(Date(timeIntervalSince1970: Double(start + 2) / 1_000_000)))
+        #expect(
+            gaps.first?.requestParameters?["lastReadEventTime"]?.stringValue
+                == TrailTime.format(Date(timeIntervalSince1970: Double(start + 2) / 1_000_000)))
         #expect(agent.log.contains("no longer holds the saved cursor"))
     }
 
@@ -314,9 +342,10 @@ struct JournalTests {
         // says the user its line named.
         #expect(ports.isSubset(of: 0..<Int64(total + later)))
         #expect(stored.count == ports.count && Set(stored.map(\.eventID)).count == stored.count)
-        #expect(stored.allSatisfy { record in
-            record.requestParameters?["port"]?.integerValue == Fleet.loginNumber(record).map { $0 % 65_536 }
-        })
+        #expect(
+            stored.allSatisfy { record in
+                record.requestParameters?["port"]?.integerValue == Fleet.loginNumber(record).map { $0 % 65_536 }
+            })
         #expect(stored.count < total + later, "the truncated part cannot have been read")
         #expect(agent.stop() == 0)
     }
@@ -337,11 +366,14 @@ struct JournalTests {
             process = try TestProcess(
                 "/lib/systemd/systemd-journald", [namespace], logPath: logDirectory.file("journald.log"), unblockingSignals: true)
             for _ in 0..<100 where !FileManager.default.fileExists(atPath: devLog) { usleep(50_000) }
-            guard FileManager.default.fileExists(atPath: devLog) else { throw TestProcess.Failure(description: "journald did not start: \(process.log)") }
+            guard FileManager.default.fileExists(atPath: devLog) else {
+                throw TestProcess.Failure(description: "journald did not start: \(process.log)")
+            }
         }
 
         func log(_ messages: [String], tag: String, priority: String = "auth.info") throws {
-            let result = try Command.run("logger", ["-u", devLog, "-p", priority, "-t", tag, "--id=4242"], stdin: Data((messages.joined(separator: "\n") + "\n").utf8))
+            let result = try Command.run(
+                "logger", ["-u", devLog, "-p", priority, "-t", tag, "--id=4242"], stdin: Data((messages.joined(separator: "\n") + "\n").utf8))
             guard result.status == 0 else { throw TestProcess.Failure(description: "logger: \(result)") }
         }
 
@@ -362,7 +394,8 @@ struct JournalTests {
         defer { journald.stop() }
         // The auth.log that rsyslog would write from the same messages: watched, not converted.
         let authLog = fleet.directory.file("auth.log")
-        try Data("Nov 24 10:00:00 vm sshd[1]: Accepted password for fromthefile from 10.9.9.9 port 1 ssh2\n".utf8).write(to: URL(fileURLWithPath: authLog))
+        try Data("Nov 24 10:00:00 vm sshd[1]: Accepted password for fromthefile from 10.9.9.9 port 1 ssh2\n".utf8).write(
+            to: URL(fileURLWithPath: authLog))
         let agent = try fleet.startAgent(extra: [
             "--journal-directory", journald.directory, "--read-from", "beginning", "--tail-file", authLog, "--file-poll-interval-ms", "50",
         ])

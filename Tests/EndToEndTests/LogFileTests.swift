@@ -33,7 +33,9 @@ struct LogFileTests {
                 "/usr/sbin/rsyslogd", ["-n", "-f", directory.file("rsyslog.conf"), "-i", pidFile], logPath: directory.file("rsyslog.log"),
                 unblockingSignals: true)
             for _ in 0..<100 where !FileManager.default.fileExists(atPath: socket) { usleep(50_000) }
-            guard FileManager.default.fileExists(atPath: socket) else { throw TestProcess.Failure(description: "rsyslogd did not start: \(process.log)") }
+            guard FileManager.default.fileExists(atPath: socket) else {
+                throw TestProcess.Failure(description: "rsyslogd did not start: \(process.log)")
+            }
         }
 
         /// Logs `messages` as `tag` at auth.info through the socket, one message per line.
@@ -142,7 +144,8 @@ struct LogFileTests {
         let onDisk = try rsyslog.allLines(directory: fleet.directory).filter { $0.contains("Accepted password for user") }.count
         #expect(
             missing.count == 0,
-            "\(missing.count) of \(total) lines missing, from \(missing.first ?? -1) to \(missing.last ?? -1) (\(onDisk) on disk); agents:\n\(fleet.agentLogs())")
+            "\(missing.count) of \(total) lines missing, from \(missing.first ?? -1) to \(missing.last ?? -1) (\(onDisk) on disk); agents:\n\(fleet.agentLogs())"
+        )
         #expect(stored.count == total, "stored \(stored.count) Login records for \(total) lines")
         #expect(Set(stored.map(\.eventID)).count == stored.count)
         let sample = try #require(stored.first { $0.requestParameters?["port"]?.integerValue == 1234 })
@@ -231,8 +234,11 @@ struct LogFileTests {
             // Dated before this boot, as lines logged just before a reboot are once the host is up again.
             "2001-02-03T04:05:06.000000+00:00 vm sshd[7]: Accepted password for \(user) from 10.0.0.7 port 22 ssh2\n"
         }
-        try Data((line("before-first-start") + "2099-01-01T00:00:00.000000+00:00 vm sshd[7]: Accepted password for marker from 10.0.0.7 port 22 ssh2\n").utf8)
-            .write(to: URL(fileURLWithPath: log))
+        try Data(
+            (line("before-first-start") + "2099-01-01T00:00:00.000000+00:00 vm sshd[7]: Accepted password for marker from 10.0.0.7 port 22 ssh2\n")
+                .utf8
+        )
+        .write(to: URL(fileURLWithPath: log))
         let arguments = ["--tail-file", log, "--read-from", "boot", "--file-poll-interval-ms", "50"]
         var agent = try fleet.startAgent(extra: arguments)
         #expect(try fleet.records(["--event-name", "Login"], atLeast: 1).map { $0.userIdentity?.userName } == ["marker"])
@@ -300,7 +306,8 @@ struct LogFileTests {
             formatter.dateFormat = "yyyy-MM-dd  HH:mm:ss"
             return formatter.string(from: now.addingTimeInterval(offset))
         }
-        let first = "Start-Date: \(date(-60))\nCommandline: apt-get install -y nginx\nRequested-By: alice (1000)\n"
+        let first =
+            "Start-Date: \(date(-60))\nCommandline: apt-get install -y nginx\nRequested-By: alice (1000)\n"
             + "Install: nginx:amd64 (1.22.1-9)\nEnd-Date: \(date(-55))\n\n"
         // The second stanza is half written when the agent stops: apt is still running.
         let secondHead = "Start-Date: \(date(-10))\nCommandline: apt remove telnet\nRequested-By: bob (1001)\n"

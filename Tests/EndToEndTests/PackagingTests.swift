@@ -31,13 +31,17 @@ struct PackagingTests {
         #expect(try Command.run(TestBinaries.cli, ["dev-certs", "--out", certificates.path, "--host", "agent"]).status == 0)
         let agent = try Command.run(
             TestBinaries.agent,
-            ["validate", "--config", root + "/packaging/config/agent.toml", "--ca", certificates.file("ca.pem"),
-             "--cert", certificates.file("agent.pem"), "--key", certificates.file("agent-key.pem")])
+            [
+                "validate", "--config", root + "/packaging/config/agent.toml", "--ca", certificates.file("ca.pem"),
+                "--cert", certificates.file("agent.pem"), "--key", certificates.file("agent-key.pem"),
+            ])
         #expect(agent.status == 0, "\(agent)")
         let collector = try Command.run(
             TestBinaries.collector,
-            ["validate", "--config", root + "/packaging/config/collector.toml", "--tls-cert", certificates.file("collector.pem"),
-             "--tls-key", certificates.file("collector-key.pem"), "--client-ca", certificates.file("ca.pem")])
+            [
+                "validate", "--config", root + "/packaging/config/collector.toml", "--tls-cert", certificates.file("collector.pem"),
+                "--tls-key", certificates.file("collector-key.pem"), "--client-ca", certificates.file("ca.pem"),
+            ])
         #expect(collector.status == 0, "\(collector)")
     }
 
@@ -45,8 +49,10 @@ struct PackagingTests {
         ("agent", "collector = \"https://c:8443\"\nspool_dir = \"/x\"\n", "key \"spool_dir\": unknown key"),
         ("agent", "collector = \"https://c:8443\"\nbatch-max-records = \"many\"\n", "key \"batch-max-records\": must be an integer, got a string"),
         ("agent", "collector = \n", "line 1"),
-        ("agent", "collector = \"https://c:8443\"\nevent-source-claim = [\"x.example.com=user:no-such-user-here\"]\n",
-         "key \"event-source-claim\": event source claim \"x.example.com=user:no-such-user-here\": there is no user no-such-user-here on this host"),
+        (
+            "agent", "collector = \"https://c:8443\"\nevent-source-claim = [\"x.example.com=user:no-such-user-here\"]\n",
+            "key \"event-source-claim\": event source claim \"x.example.com=user:no-such-user-here\": there is no user no-such-user-here on this host"
+        ),
         ("agent", "collector = \"https://c:8443\"\nrate-limit = -1\n", "key \"rate-limit\""),
         ("collector", "revocation-file = \"/dev/null/x\"\n", "key \"revocation-file\": /dev/null/x does not exist or is not readable"),
         ("agent", "spool-dir = \"/x\"\n", "--collector: the collector's URL is required"),

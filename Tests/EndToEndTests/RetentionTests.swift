@@ -13,10 +13,13 @@ struct RetentionTests {
         let fleet = try Fleet()
         try fleet.startCollector(extra: ["--retention-days", "7", "--retention-interval-ms", "200", "--log-file-interval", "1s"])
         for day in [30, 8] {
-            #expect(try RevocationTests.deliver(fleet, as: "web-01", name: "Expired", time: Date().addingTimeInterval(-Double(day) * 86_400)).status == 200)
+            #expect(
+                try RevocationTests.deliver(fleet, as: "web-01", name: "Expired", time: Date().addingTimeInterval(-Double(day) * 86_400)).status
+                    == 200)
         }
         for day in [6, 0] {
-            #expect(try RevocationTests.deliver(fleet, as: "web-02", name: "Kept", time: Date().addingTimeInterval(-Double(day) * 86_400)).status == 200)
+            #expect(
+                try RevocationTests.deliver(fleet, as: "web-02", name: "Kept", time: Date().addingTimeInterval(-Double(day) * 86_400)).status == 200)
         }
         // One pass or two (the service may run between the deliveries): two events deleted in all.
         var deleted: Int64 = 0
@@ -31,7 +34,12 @@ struct RetentionTests {
         #expect(try fleet.records(["--event-name", "Expired"], atLeast: 1, timeout: 1).isEmpty)
         #expect(try fleet.records(["--event-name", "Kept"], atLeast: 2).count == 2)
         // Deleted from the store, not from the trail: both are in the archive's log files.
-        let archived = try Command.run("sh", ["-c", "find \(fleet.directory.file("collector/archive")) -path '*/CloudTrail/*.json.gz' -exec gzip -dc {} + | grep -o '\"eventName\":\"Expired\"' | wc -l"])
+        let archived = try Command.run(
+            "sh",
+            [
+                "-c",
+                "find \(fleet.directory.file("collector/archive")) -path '*/CloudTrail/*.json.gz' -exec gzip -dc {} + | grep -o '\"eventName\":\"Expired\"' | wc -l",
+            ])
         #expect(archived.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "2", "\(archived)")
     }
 

@@ -6,7 +6,7 @@ import TrailCore
 import TrailTestSupport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Host certificates revoked by CN or serial number, the list reloaded on SIGHUP: a revoked host
@@ -15,11 +15,15 @@ import Glibc
 struct RevocationTests {
     /// POSTs one record claiming `host` with `host`'s certificate; the HTTP status and body.
     static func deliver(_ fleet: Fleet, as host: String, name: String, time: Date = Date()) throws -> (status: Int, body: String) {
-        let batch = #"{"Records":[{"eventVersion":"1.11","eventTime":"\#(TrailTime.format(time))","eventSource":"shop.example.com","eventName":"\#(name)","eventID":"\#(RandomUUID.make())","additionalEventData":{"host":{"hostname":"\#(host)"}}}]}"#
-        let result = try Command.run("curl", [
-            "-sS", "--cacert", fleet.certificates + "/ca.pem", "--cert", fleet.certificates + "/\(host).pem", "--key", fleet.certificates + "/\(host)-key.pem",
-            "-w", "\n%{http_code}", "-H", "Content-Type: application/json", "-d", batch, fleet.collectorURL + "/v1/records",
-        ])
+        let batch =
+            #"{"Records":[{"eventVersion":"1.11","eventTime":"\#(TrailTime.format(time))","eventSource":"shop.example.com","eventName":"\#(name)","eventID":"\#(RandomUUID.make())","additionalEventData":{"host":{"hostname":"\#(host)"}}}]}"#
+        let result = try Command.run(
+            "curl",
+            [
+                "-sS", "--cacert", fleet.certificates + "/ca.pem", "--cert", fleet.certificates + "/\(host).pem", "--key",
+                fleet.certificates + "/\(host)-key.pem",
+                "-w", "\n%{http_code}", "-H", "Content-Type: application/json", "-d", batch, fleet.collectorURL + "/v1/records",
+            ])
         let lines = result.stdout.split(separator: "\n")
         return (Int(lines.last ?? "") ?? -1, lines.dropLast().joined(separator: "\n"))
     }
@@ -42,7 +46,9 @@ struct RevocationTests {
 
         for host in ["web-01", "web-02"] {
             let refused = try Self.deliver(fleet, as: host, name: "AfterRevocation")
-            #expect(refused.status == 403 && refused.body.contains("HostRevoked") && refused.body.contains("issue the host a new certificate"), "\(host): \(refused)")
+            #expect(
+                refused.status == 403 && refused.body.contains("HostRevoked") && refused.body.contains("issue the host a new certificate"),
+                "\(host): \(refused)")
         }
         #expect(try Self.deliver(fleet, as: "auditor", name: "NotRevoked").status == 200)
         let refusals = try fleet.records(["--event-source", "collector.hosttrail"], atLeast: 2, certificateHost: "auditor")

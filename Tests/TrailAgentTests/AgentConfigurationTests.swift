@@ -43,9 +43,10 @@ struct AgentConfigurationTests {
     }
 
     @Test func shippingAndSpoolSettingsAreRead() throws {
-        let configuration = try AgentConfiguration(settings: try settings(
-            "collector = \"https://c\"\nbatch-max-bytes = 65536\nconnect-timeout-ms = 1500\nrequest-timeout-ms = 30000\n"
-                + "spool-max-bytes = 67108864\nspool-full-policy = \"drop_oldest\"\nspool-commit-interval-ms = 2\n"))
+        let configuration = try AgentConfiguration(
+            settings: try settings(
+                "collector = \"https://c\"\nbatch-max-bytes = 65536\nconnect-timeout-ms = 1500\nrequest-timeout-ms = 30000\n"
+                    + "spool-max-bytes = 67108864\nspool-full-policy = \"drop_oldest\"\nspool-commit-interval-ms = 2\n"))
         #expect(configuration.batchMaxBytes == 65536)
         #expect(configuration.connectTimeout == .milliseconds(1500))
         #expect(configuration.requestTimeout == .seconds(30))

@@ -4,6 +4,7 @@ import Foundation
 import Testing
 import TrailCore
 import TrailTestSupport
+
 @testable import TrailAgent
 
 struct FileTailServiceTests {

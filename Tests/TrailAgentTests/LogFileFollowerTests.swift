@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import Foundation
-
-#if canImport(Glibc)
-import Glibc
-#endif
 import Testing
 import TrailTestSupport
 
 @testable import TrailAgent
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The follower against real files, rotated the ways logrotate rotates them. Time is passed in,
 /// so the rotation grace needs no sleeping.

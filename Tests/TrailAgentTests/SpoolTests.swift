@@ -12,8 +12,10 @@ import TrailTestSupport
 struct SpoolTests {
     let logger = Logger(label: "test")
 
-    func open(_ directory: TemporaryDirectory, maxBytes: Int = 1 << 30, policy: SpoolConfiguration.FullPolicy = .block,
-              segmentBytes: Int = 64 * 1024, dropped: (@Sendable (Spool.DropSummary) -> Data?)? = nil) throws -> Spool {
+    func open(
+        _ directory: TemporaryDirectory, maxBytes: Int = 1 << 30, policy: SpoolConfiguration.FullPolicy = .block,
+        segmentBytes: Int = 64 * 1024, dropped: (@Sendable (Spool.DropSummary) -> Data?)? = nil
+    ) throws -> Spool {
         try Spool(
             configuration: SpoolConfiguration(directory: directory.path, maxBytes: maxBytes, fullPolicy: policy, segmentBytes: segmentBytes),
             logger: logger, eventsDroppedRecord: dropped ?? { _ in nil })

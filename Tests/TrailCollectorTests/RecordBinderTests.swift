@@ -68,10 +68,12 @@ extension RecordBinderTests {
     @Test func everyRefusedRecordIsNamedAlone() throws {
         let good = try CollectorTestRecords.record(index: 1).canonicalJSON()
         let other = try CollectorTestRecords.record(index: 2).canonicalJSON()
-        let bad = #"{"eventVersion":"1.11","eventID":"6f1c7c0e-0000-4000-8000-0000000000ff","eventName":"A\u0000B","eventSource":"a.b","eventTime":"2026-01-01T00:00:00Z"}"#
+        let bad =
+            #"{"eventVersion":"1.11","eventID":"6f1c7c0e-0000-4000-8000-0000000000ff","eventName":"A\u0000B","eventSource":"a.b","eventTime":"2026-01-01T00:00:00Z"}"#
         var big = CollectorTestRecords.record(index: 3)
         big.requestParameters = ["pad": .string(String(repeating: "x", count: 5000))]
-        let body = "{\"Records\":[\(String(decoding: good, as: UTF8.self)),\(bad),\(String(decoding: other, as: UTF8.self)),\(String(decoding: try big.canonicalJSON(), as: UTF8.self))]}"
+        let body =
+            "{\"Records\":[\(String(decoding: good, as: UTF8.self)),\(bad),\(String(decoding: other, as: UTF8.self)),\(String(decoding: try big.canonicalJSON(), as: UTF8.self))]}"
         var binder = CollectorTestRecords.binder
         binder.maxRecordBytes = 4096
         let error = #expect(throws: IngestRejection.self) { try binder.bind(body: Data(body.utf8), host: "web-01") }

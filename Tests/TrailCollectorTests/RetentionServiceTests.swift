@@ -22,11 +22,14 @@ struct RetentionServiceTests {
             records.append(try CollectorTestRecords.stored(CollectorTestRecords.record(name: "Old", time: time, index: index)))
         }
         for index in 0..<10 {
-            records.append(try CollectorTestRecords.stored(CollectorTestRecords.record(name: "Recent", time: TrailTime.format(now.addingTimeInterval(-Double(index) * 3600)), index: index)))
+            records.append(
+                try CollectorTestRecords.stored(
+                    CollectorTestRecords.record(name: "Recent", time: TrailTime.format(now.addingTimeInterval(-Double(index) * 3600)), index: index)))
         }
         _ = try await store.insert(records)
         let service = RetentionService(
-            store: store, binder: CollectorTestRecords.binder, retention: .seconds(30 * 86_400), interval: .seconds(60), logger: Logger(label: "test"))
+            store: store, binder: CollectorTestRecords.binder, retention: .seconds(30 * 86_400), interval: .seconds(60), logger: Logger(label: "test")
+        )
         #expect(try await service.prune(now: now) == 2500)
         #expect(try await store.count() == 13)
         let all = try await store.lookup(EventQuery(filters: [], startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))

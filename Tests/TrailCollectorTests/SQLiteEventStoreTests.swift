@@ -43,10 +43,15 @@ struct SQLiteEventStoreTests {
         sudo.userIdentity?.sessionContext = SessionContext(sessionIssuer: SessionIssuer(type: UserIdentity.linuxUser, userName: "alice"))
         let own = CollectorTestRecords.record(name: "Login", user: "alice", time: "2026-11-24T10:01:00Z")
         let other = CollectorTestRecords.record(name: "Login", user: "bob", host: "web-02", time: "2026-11-24T10:02:00Z")
-        _ = try await store.insert([try CollectorTestRecords.stored(sudo), try CollectorTestRecords.stored(own), try CollectorTestRecords.stored(other, host: "web-02")])
+        _ = try await store.insert([
+            try CollectorTestRecords.stored(sudo), try CollectorTestRecords.stored(own), try CollectorTestRecords.stored(other, host: "web-02"),
+        ])
         func lookup(_ filters: [LookupAttribute], hosts: [String]? = nil, sources: [String]? = nil) async throws -> [String] {
-            try await store.lookup(EventQuery(filters: filters, startTime: nil, endTime: nil, insights: false, limit: 50, after: nil, hosts: hosts, eventSources: sources))
-                .records.map(\.eventID)
+            try await store.lookup(
+                EventQuery(
+                    filters: filters, startTime: nil, endTime: nil, insights: false, limit: 50, after: nil, hosts: hosts, eventSources: sources)
+            )
+            .records.map(\.eventID)
         }
         #expect(try await lookup([.init(key: .username, value: "alice")]) == [own.eventID, sudo.eventID])
         #expect(try await lookup([.init(key: .username, value: "root")]) == [sudo.eventID])
@@ -64,31 +69,41 @@ struct SQLiteEventStoreTests {
         for minute in 0..<10 {
             let user = minute % 2 == 0 ? "alice" : "bob"
             let name = minute < 5 ? "CreateInvoice" : "DeleteInvoice"
-            records.append(try CollectorTestRecords.stored(CollectorTestRecords.record(
-                name: name, user: user, time: "2026-11-24T10:0\(minute):00Z")))
+            records.append(
+                try CollectorTestRecords.stored(
+                    CollectorTestRecords.record(
+                        name: name, user: user, time: "2026-11-24T10:0\(minute):00Z")))
         }
         _ = try await store.insert(records)
         let all = try await store.lookup(EventQuery(filters: [], startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))
         #expect(all.records.count == 10)
         #expect(all.records.map(\.eventTime) == all.records.map(\.eventTime).sorted(by: >))
-        let both = try await store.lookup(EventQuery(
-            filters: [.init(key: .username, value: "alice"), .init(key: .eventName, value: "DeleteInvoice")],
-            startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))
+        let both = try await store.lookup(
+            EventQuery(
+                filters: [.init(key: .username, value: "alice"), .init(key: .eventName, value: "DeleteInvoice")],
+                startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))
         // alice at minutes 6 and 8.
         #expect(both.records.count == 2)
-        let ranged = try await store.lookup(EventQuery(
-            filters: [], startTime: records[2].eventTime, endTime: records[4].eventTime, insights: false, limit: 50, after: nil))
+        let ranged = try await store.lookup(
+            EventQuery(
+                filters: [], startTime: records[2].eventTime, endTime: records[4].eventTime, insights: false, limit: 50, after: nil))
         #expect(ranged.records.count == 3)
-        let byHost = try await store.lookup(EventQuery(filters: [.init(key: .host, value: "web-01")], startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))
+        let byHost = try await store.lookup(
+            EventQuery(filters: [.init(key: .host, value: "web-01")], startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))
         #expect(byHost.records.count == 10)
-        let noHost = try await store.lookup(EventQuery(filters: [.init(key: .host, value: "web-02")], startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))
+        let noHost = try await store.lookup(
+            EventQuery(filters: [.init(key: .host, value: "web-02")], startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))
         #expect(noHost.records.isEmpty)
-        let byResource = try await store.lookup(EventQuery(filters: [.init(key: .resourceType, value: "HostTrail::Host")], startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))
+        let byResource = try await store.lookup(
+            EventQuery(
+                filters: [.init(key: .resourceType, value: "HostTrail::Host")], startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))
         #expect(byResource.records.count == 10)
         let arn = try #require(try CloudTrailRecord.decode(from: Data(byResource.records[3].json.utf8)).resources?.first?.arn)
-        let byName = try await store.lookup(EventQuery(filters: [.init(key: .resourceName, value: arn)], startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))
+        let byName = try await store.lookup(
+            EventQuery(filters: [.init(key: .resourceName, value: arn)], startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))
         #expect(byName.records.count == 10)
-        let none = try await store.lookup(EventQuery(filters: [.init(key: .resourceName, value: arn + "x")], startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))
+        let none = try await store.lookup(
+            EventQuery(filters: [.init(key: .resourceName, value: arn + "x")], startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))
         #expect(none.records.isEmpty)
     }
 
@@ -104,21 +119,29 @@ struct SQLiteEventStoreTests {
             try SQLiteEventStore.migrator.migrate(queue, upTo: "v2-invoking-user")
             try await queue.write { db in
                 try db.execute(
-                    sql: "INSERT INTO events (event_id, event_time, event_name, event_source, host, event_category, received_at, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    sql:
+                        "INSERT INTO events (event_id, event_time, event_name, event_source, host, event_category, received_at, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     arguments: [old.eventID, old.eventTime, old.eventName, old.eventSource, old.host, old.eventCategory, 0, old.json])
             }
         }
         let store = try SQLiteEventStore(path: path)
-        let byType = try await store.lookup(EventQuery(filters: [.init(key: .resourceType, value: "HostTrail::Host")], startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))
+        let byType = try await store.lookup(
+            EventQuery(
+                filters: [.init(key: .resourceType, value: "HostTrail::Host")], startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))
         #expect(byType.records.map(\.eventID) == [old.eventID])
         let fresh = try CollectorTestRecords.stored(CollectorTestRecords.record(name: "AfterV3", time: "2026-11-01T00:00:00Z"))
         _ = try await store.insert([fresh, fresh])
         _ = try await store.insert([fresh])
         let queue = try DatabaseQueue(path: path)
-        func resourceRows() async throws -> Int { try await queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM event_resources") ?? -1 } }
+        func resourceRows() async throws -> Int {
+            try await queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM event_resources") ?? -1 }
+        }
         #expect(try await resourceRows() == 2)
         let summary = try CollectorTestRecords.stored(CollectorTestRecords.record(name: "Summary", time: "2026-11-02T00:00:00Z"))
-        #expect(try await store.deleteOlderThan(Int64(TrailTime.parseISO8601("2026-06-01T00:00:00Z")!.timeIntervalSince1970 * 1000), limit: 10) { _, _, _ in summary } == 1)
+        #expect(
+            try await store.deleteOlderThan(Int64(TrailTime.parseISO8601("2026-06-01T00:00:00Z")!.timeIntervalSince1970 * 1000), limit: 10) {
+                _, _, _ in summary
+            } == 1)
         // The old event's resource went with it; the summary brought its own.
         #expect(try await resourceRows() == 2)
         #expect(try await store.count() == 2)
@@ -132,9 +155,10 @@ struct CloudTrailAPITests {
         let directory = try TemporaryDirectory(prefix: "api")
         let store = try SQLiteEventStore(path: directory.file("events.sqlite"))
         // Several events share a second, so paging must order by event ID within it.
-        _ = try await store.insert((0..<records).map {
-            try CollectorTestRecords.stored(CollectorTestRecords.record(time: "2026-11-24T10:00:\(String(format: "%02d", $0 / 3))Z", index: $0))
-        })
+        _ = try await store.insert(
+            (0..<records).map {
+                try CollectorTestRecords.stored(CollectorTestRecords.record(time: "2026-11-24T10:00:\(String(format: "%02d", $0 / 3))Z", index: $0))
+            })
         return (CloudTrailAPI(store: store, configuration: configuration), directory)
     }
 
@@ -164,11 +188,12 @@ struct CloudTrailAPITests {
         let store = try SQLiteEventStore(path: directory.file("events.sqlite"))
         var binder = CollectorTestRecords.binder
         binder.maxRecordBytes = 2 * 1024 * 1024
-        _ = try await store.insert((0..<10).map { index in
-            var record = CollectorTestRecords.record(time: "2026-11-24T10:00:0\(index)Z", index: index)
-            record.requestParameters = ["pad": .string(String(repeating: "x", count: 1024 * 1024))]
-            return try binder.bind(record, index: 0, host: "web-01")
-        })
+        _ = try await store.insert(
+            (0..<10).map { index in
+                var record = CollectorTestRecords.record(time: "2026-11-24T10:00:0\(index)Z", index: index)
+                record.requestParameters = ["pad": .string(String(repeating: "x", count: 1024 * 1024))]
+                return try binder.bind(record, index: 0, host: "web-01")
+            })
         let api = CloudTrailAPI(store: store, configuration: configuration)
         var request = LookupEventsRequest(maxResults: 50)
         var pages: [Int] = []
@@ -190,7 +215,9 @@ struct CloudTrailAPITests {
         let first = try await api.lookupEvents(LookupEventsRequest(maxResults: 1))
         let token = try #require(first.nextToken)
         let changed = LookupEventsRequest(lookupAttributes: [.init(key: .username, value: "alice")], maxResults: 1, nextToken: token)
-        await #expect(throws: CloudTrailAPIError.invalidNextToken("NextToken is invalid or belongs to a different query; resend the same parameters with it")) {
+        await #expect(
+            throws: CloudTrailAPIError.invalidNextToken("NextToken is invalid or belongs to a different query; resend the same parameters with it")
+        ) {
             try await api.lookupEvents(changed)
         }
         let garbage = LookupEventsRequest(maxResults: 1, nextToken: "%%%")
@@ -259,7 +286,9 @@ struct CloudTrailAPITests {
         var other = real
         other.json = other.json.replacingOccurrences(of: "\"Real\"", with: "\"Rewritten\"")
         #expect(try await store.insert([other], collisionAlert: alert) == IngestResult(accepted: 0, duplicates: 1))
-        let byID = try await store.lookup(EventQuery(filters: [LookupAttribute(key: .eventId, value: real.eventID)], startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))
+        let byID = try await store.lookup(
+            EventQuery(
+                filters: [LookupAttribute(key: .eventId, value: real.eventID)], startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))
         #expect(byID.records.count == 2)
         // Two hosts' records under one ID and time: a page boundary between them skips neither,
         // whichever index the lookup walks.
@@ -277,7 +306,10 @@ struct CloudTrailAPITests {
             } while after != nil
             #expect(hosts == ["web-02", "web-01"], "\(filters)")
         }
-        let alerts = try await store.lookup(EventQuery(filters: [LookupAttribute(key: .eventName, value: "EventIDCollision")], startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))
+        let alerts = try await store.lookup(
+            EventQuery(
+                filters: [LookupAttribute(key: .eventName, value: "EventIDCollision")], startTime: nil, endTime: nil, insights: false, limit: 50,
+                after: nil))
         let codes = try alerts.records.map { try CloudTrailRecord.decode(from: Data($0.json.utf8)).errorCode }
         #expect(codes.sorted { ($0 ?? "") < ($1 ?? "") } == ["EventIDCollision", "EventIDReused"])
     }
@@ -298,8 +330,9 @@ struct CloudTrailAPITests {
                             INSERT INTO events (rowid, event_id, event_time, event_name, event_source, host, event_category, received_at, record, log_file)
                             VALUES (?, ?, ?, 'Old', 'a.b', 'web-0\(index % 2)', 'Management', 0, '{}', NULL)
                             """, arguments: [100 + index * 3, "6f1c7c0e-0000-4000-8000-00000000000\(index)", 1000 + index])
-                    try db.execute(sql: "INSERT INTO event_resources (event_id, event_time, type, name) VALUES (?, ?, 'T', 'N')",
-                                   arguments: ["6f1c7c0e-0000-4000-8000-00000000000\(index)", 1000 + index])
+                    try db.execute(
+                        sql: "INSERT INTO event_resources (event_id, event_time, type, name) VALUES (?, ?, 'T', 'N')",
+                        arguments: ["6f1c7c0e-0000-4000-8000-00000000000\(index)", 1000 + index])
                 }
             }
         }
@@ -310,7 +343,9 @@ struct CloudTrailAPITests {
         #expect(try await store.count() == 5)
         let rows = try store.pool.read { db in try Row.fetchAll(db, sql: "SELECT rowid, host FROM events ORDER BY rowid") }
         #expect(rows.map { $0[0] as Int64 } == [100, 103, 106, 109, 112])
-        let byResource = try await store.lookup(EventQuery(filters: [LookupAttribute(key: .resourceType, value: "T")], startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))
+        let byResource = try await store.lookup(
+            EventQuery(
+                filters: [LookupAttribute(key: .resourceType, value: "T")], startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))
         #expect(byResource.records.count == 5)
     }
 

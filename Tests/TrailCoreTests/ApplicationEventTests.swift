@@ -129,7 +129,8 @@ struct ApplicationEventTests {
 
     @Test func aFullEventIsRead() throws {
         let event = try Self.validate(
-            #"{"eventSource":"billing.example.com","eventName":"DeleteInvoice","eventTime":"2026-11-24T10:00:00Z","readOnly":false,"requestID":"r-1","requestParameters":{"id":42},"userIdentity":{"type":"Root","userName":"alice","principalId":"0"},"eventVersion":"1.08","sourceIPAddress":"192.0.2.1","userAgent":"billing/1.0"}"#)
+            #"{"eventSource":"billing.example.com","eventName":"DeleteInvoice","eventTime":"2026-11-24T10:00:00Z","readOnly":false,"requestID":"r-1","requestParameters":{"id":42},"userIdentity":{"type":"Root","userName":"alice","principalId":"0"},"eventVersion":"1.08","sourceIPAddress":"192.0.2.1","userAgent":"billing/1.0"}"#
+        )
         #expect(event.eventName == "DeleteInvoice")
         #expect(event.claimedEndUser == "alice")
         #expect(event.readOnly == false)
@@ -146,7 +147,8 @@ struct ApplicationRecordBuilderTests {
 
     @Test func theKernelsIdentityReplacesTheClientsClaim() throws {
         let event = try ApplicationEventTests.validate(
-            #"{"eventSource":"billing.example.com","eventName":"DeleteInvoice","userIdentity":{"type":"Root","userName":"alice","principalId":"0","arn":"arn:aws:iam::1:root"}}"#)
+            #"{"eventSource":"billing.example.com","eventName":"DeleteInvoice","userIdentity":{"type":"Root","userName":"alice","principalId":"0","arn":"arn:aws:iam::1:root"}}"#
+        )
         let record = try builder.record(for: event, index: 0, peer: peer, fallbackRequestID: "fallback", now: Date(timeIntervalSince1970: 0))
         #expect(record.userIdentity?.type == "LinuxUser")
         #expect(record.userIdentity?.principalId == "1000")
@@ -207,7 +209,8 @@ struct ApplicationRecordBuilderTests {
         for (builder, peer) in [
             (builder, peer), (ApplicationRecordBuilder(host: HostIdentity(hostname: nil, machineID: "m", bootID: nil)), peer), (builder, bare),
         ] {
-            let context = ApplicationRecordBuilder.RequestContext(peer: peer, fallbackRequestID: "req-w", now: Date(timeIntervalSince1970: 1_764_000_000.25))
+            let context = ApplicationRecordBuilder.RequestContext(
+                peer: peer, fallbackRequestID: "req-w", now: Date(timeIntervalSince1970: 1_764_000_000.25))
             let accepted = try builder.accept(event, index: 2, context: context)
             var written: [UInt8] = []
             builder.writeCanonicalJSON(for: event, accepted, context: context, to: &written)

@@ -26,11 +26,12 @@ struct ApplicationRequestFuzzTests {
     ]
 
     /// Bytes and tokens that reach parser corners.
-    static let tokens: [[UInt8]] = [
-        "\"", "\\", "\\u", "\\ud800", "{", "}", "[", "]", ",", ":", "null", "true", "false", "-0", "1e999", "0.0000001",
-        "\"eventName\"", "\"events\"", "\"eventSource\":\"a.linux\"", "\"eventTime\":\"2026-02-30T25:61:61Z\"", "\u{0}", "\u{7f}",
-        "\u{ff}", "\n", "\r", " ", "\t", "99999999999999999999999", "\"userIdentity\":{\"userName\":1}",
-    ].map { Array($0.utf8) } + [[0xC3], [0xE2, 0x82], [0xF0, 0x9F, 0x98], [0xED, 0xA0, 0x80], [0xFF, 0xFE]]
+    static let tokens: [[UInt8]] =
+        [
+            "\"", "\\", "\\u", "\\ud800", "{", "}", "[", "]", ",", ":", "null", "true", "false", "-0", "1e999", "0.0000001",
+            "\"eventName\"", "\"events\"", "\"eventSource\":\"a.linux\"", "\"eventTime\":\"2026-02-30T25:61:61Z\"", "\u{0}", "\u{7f}",
+            "\u{ff}", "\n", "\r", " ", "\t", "99999999999999999999999", "\"userIdentity\":{\"userName\":1}",
+        ].map { Array($0.utf8) } + [[0xC3], [0xE2, 0x82], [0xF0, 0x9F, 0x98], [0xED, 0xA0, 0x80], [0xFF, 0xFE]]
 
     /// SplitMix64: small, fast, and the same sequence on every machine.
     struct Generator: RandomNumberGenerator {
@@ -75,18 +76,27 @@ struct ApplicationRequestFuzzTests {
         case 0: return "null"
         case 1: return Bool.random(using: &random) ? "true" : "false"
         case 2: return String(Int64.random(in: Int64.min...Int64.max, using: &random))
-        case 3: return "\"" + String((0..<Int.random(in: 0..<12, using: &random)).map { _ in Character(Unicode.Scalar(UInt8.random(in: 32...126, using: &random))) }).replacingOccurrences(of: "\\", with: "").replacingOccurrences(of: "\"", with: "") + "\""
-        case 4: return "[" + (0..<Int.random(in: 0..<4, using: &random)).map { _ in randomJSON(depth: depth + 1, using: &random) }.joined(separator: ",") + "]"
+        case 3:
+            return "\""
+                + String(
+                    (0..<Int.random(in: 0..<12, using: &random)).map { _ in Character(Unicode.Scalar(UInt8.random(in: 32...126, using: &random))) }
+                ).replacingOccurrences(of: "\\", with: "").replacingOccurrences(of: "\"", with: "") + "\""
+        case 4:
+            return "[" + (0..<Int.random(in: 0..<4, using: &random)).map { _ in randomJSON(depth: depth + 1, using: &random) }.joined(separator: ",")
+                + "]"
         case 5: return String(repeating: "[", count: depth * 100) + String(repeating: "]", count: depth * 100)
         default:
-            return "{" + (0..<Int.random(in: 0..<5, using: &random)).map { _ in
-                "\"\(names.randomElement(using: &random)!)\":" + randomJSON(depth: depth + 1, using: &random)
-            }.joined(separator: ",") + "}"
+            return "{"
+                + (0..<Int.random(in: 0..<5, using: &random)).map { _ in
+                    "\"\(names.randomElement(using: &random)!)\":" + randomJSON(depth: depth + 1, using: &random)
+                }.joined(separator: ",") + "}"
         }
     }
 
     /// What the socket does with one body; anything but records or an `EventValidationError` is a finding.
-    static func process(_ body: [UInt8], contentType: String?, builder: ApplicationRecordBuilder, context: ApplicationRecordBuilder.RequestContext) throws -> Int {
+    static func process(_ body: [UInt8], contentType: String?, builder: ApplicationRecordBuilder, context: ApplicationRecordBuilder.RequestContext)
+        throws -> Int
+    {
         do {
             var built = 0
             for (index, item) in try ApplicationRequest.items(body: Data(body), contentType: contentType).enumerated() {
@@ -125,7 +135,8 @@ struct ApplicationRequestFuzzTests {
         let clock = ContinuousClock()
         for number in 0..<Self.inputs {
             if number == Self.inputs / 10 { memoryAtTenPercent = Self.residentBytes() }
-            let body = number % 10 == 9
+            let body =
+                number % 10 == 9
                 ? Array(Self.randomJSON(depth: 0, using: &random).utf8)
                 : Self.mutate(seeds[number % seeds.count], using: &random)
             let contentType = number % seeds.count == 4 || number % 7 == 0 ? "application/x-ndjson" : "application/json"
@@ -134,7 +145,9 @@ struct ApplicationRequestFuzzTests {
             let seconds = Double((clock.now - started).components.attoseconds) / 1e18 + Double((clock.now - started).components.seconds)
             if seconds > slowest.seconds { slowest = (seconds, body) }
         }
-        print("fuzz: \(Self.inputs) inputs, \(records) records built, slowest input \(Int(slowest.seconds * 1e6)) µs, RSS \(Self.residentBytes() >> 20) MiB")
+        print(
+            "fuzz: \(Self.inputs) inputs, \(records) records built, slowest input \(Int(slowest.seconds * 1e6)) µs, RSS \(Self.residentBytes() >> 20) MiB"
+        )
         #expect(slowest.seconds < 1, "the slowest input took \(slowest.seconds) s: \(String(decoding: slowest.input.prefix(200), as: UTF8.self))")
         // Some inputs must survive mutation, or the test only exercises the first parse error.
         #expect(records > Self.inputs / 20, "\(records) records from \(Self.inputs) inputs")

@@ -58,10 +58,12 @@ struct AptHistoryParserTests {
         #expect(install.userName == "alice" && install.uid == 1000)
         #expect(time == TrailTime.parseISO8601("2026-11-24T15:30:01Z"))
         #expect(install.requestParameters["commandLine"]?.stringValue == "apt-get install -y nginx")
-        #expect(install.requestParameters["install"] == .array([
-            .object(["package": "nginx", "architecture": "amd64", "version": "1.22.1-9"]),
-            .object(["package": "nginx-common", "architecture": "amd64", "version": "1.22.1-9", "automatic": true]),
-        ]))
+        #expect(
+            install.requestParameters["install"]
+                == .array([
+                    .object(["package": "nginx", "architecture": "amd64", "version": "1.22.1-9"]),
+                    .object(["package": "nginx-common", "architecture": "amd64", "version": "1.22.1-9", "automatic": true]),
+                ]))
 
         let (upgrade, _) = try #require(AptHistoryParser.activity(all[1].fields, utcOffsetSeconds: 0))
         #expect(upgrade.eventName == "UpgradePackages" && upgrade.userName == "root" && upgrade.uid == 0)
@@ -107,7 +109,10 @@ struct AptHistoryParserTests {
     }
 
     @Test func brokenStanzasNeverCrash() {
-        for text in ["Start-Date: yesterday\nEnd-Date: today\n", "End-Date: 2026-11-24  16:30:02\n", "\u{0}\u{1}:\n\n", String(repeating: "Install: (", count: 1000)] {
+        for text in [
+            "Start-Date: yesterday\nEnd-Date: today\n", "End-Date: 2026-11-24  16:30:02\n", "\u{0}\u{1}:\n\n",
+            String(repeating: "Install: (", count: 1000),
+        ] {
             for stanza in stanzas(text) { _ = AptHistoryParser.activity(stanza.fields, utcOffsetSeconds: 0) }
         }
         #expect(AptHistoryParser.activity([("Start-Date", "not a date"), ("End-Date", "x")], utcOffsetSeconds: 0) == nil)
@@ -131,7 +136,8 @@ struct AptHistoryParserTests {
     struct NotARecord: Error { let line: String }
 
     func dpkgRecord(_ line: String, runs: [AptRun]) throws -> CloudTrailRecord {
-        let converter = LogLineConverter(builder: HostRecordBuilder(host: HostIdentity(hostname: "web-1", machineID: "0123456789abcdef0123456789abcdef", bootID: nil)))
+        let converter = LogLineConverter(
+            builder: HostRecordBuilder(host: HostIdentity(hostname: "web-1", machineID: "0123456789abcdef0123456789abcdef", bootID: nil)))
         let outcome = converter.convert(
             Substring(line), format: .dpkg, reference: Date(), utcOffsetSeconds: 0, notBefore: nil,
             origin: HostRecordBuilder.Origin(source: "file:/var/log/dpkg.log", position: line), aptRuns: runs)
@@ -142,23 +148,29 @@ struct AptHistoryParserTests {
     @Test func dpkgsChangesSayWhichAptRunAskedForThem() throws {
         let runs = stanzas(Self.installThenPurge).compactMap { AptRun(fields: $0.fields, utcOffsetSeconds: 0) }
         #expect(runs.count == 2)
-        #expect(runs[0].installs == ["hosttrail-probe"] && runs[0].removals.isEmpty && runs[0].requestedBy == "alice" && runs[0].requestedByUID == 1000)
+        #expect(
+            runs[0].installs == ["hosttrail-probe"] && runs[0].removals.isEmpty && runs[0].requestedBy == "alice" && runs[0].requestedByUID == 1000)
         #expect(runs[1].removals == ["hosttrail-probe"] && runs[1].requestedBy == nil)
 
         // dpkg says `:all` where apt said `:amd64`; both runs span 02:19:20: the kind of change decides.
         let install = try dpkgRecord("2026-11-25 02:19:20 install hosttrail-probe:all <none> 1.0", runs: runs)
         #expect(install.userIdentity?.userName == "root")
         #expect(install.userIdentity?.sessionContext?.sessionIssuer?.userName == "alice")
-        #expect(install.requestParameters?["aptRun"] == .object([
-            "startTime": "2026-11-25T02:19:19Z", "commandLine": "apt-get -y install ./probe.deb", "requestedBy": "alice", "requestedByUid": 1000,
-        ]))
+        #expect(
+            install.requestParameters?["aptRun"]
+                == .object([
+                    "startTime": "2026-11-25T02:19:19Z", "commandLine": "apt-get -y install ./probe.deb", "requestedBy": "alice",
+                    "requestedByUid": 1000,
+                ]))
         let remove = try dpkgRecord("2026-11-25 02:19:20 remove hosttrail-probe:all 1.0 <none>", runs: runs)
         #expect(remove.userIdentity?.sessionContext == nil)
         #expect(remove.requestParameters?["aptRun"]?["commandLine"]?.stringValue == "apt-get -y purge hosttrail-probe")
 
         // Outside every run, or a package no run named: dpkg run by hand, nobody to name.
-        for line in ["2026-11-25 02:19:21 install hosttrail-probe:all <none> 1.0", "2026-11-25 02:19:19 install other:amd64 <none> 2.0",
-                     "2026-11-25 02:19:18 remove hosttrail-probe:all 1.0 <none>"] {
+        for line in [
+            "2026-11-25 02:19:21 install hosttrail-probe:all <none> 1.0", "2026-11-25 02:19:19 install other:amd64 <none> 2.0",
+            "2026-11-25 02:19:18 remove hosttrail-probe:all 1.0 <none>",
+        ] {
             let record = try dpkgRecord(line, runs: runs)
             #expect(record.requestParameters?["aptRun"] == nil && record.userIdentity?.sessionContext == nil, "\(line)")
         }
@@ -166,8 +178,10 @@ struct AptHistoryParserTests {
 
     @Test func aRunStillGoingIsMatchedButNotForever() throws {
         var assembler = AptHistoryParser.Assembler()
-        for line in ["Start-Date: 2026-11-25  02:00:00", "Commandline: apt-get upgrade", "Requested-By: bob (1001)",
-                     "Upgrade: curl:amd64 (7.88.1-10, 7.88.1-10+deb12u5)"] {
+        for line in [
+            "Start-Date: 2026-11-25  02:00:00", "Commandline: apt-get upgrade", "Requested-By: bob (1001)",
+            "Upgrade: curl:amd64 (7.88.1-10, 7.88.1-10+deb12u5)",
+        ] {
             _ = assembler.feed(Substring(line), positionKey: "f", offset: 0)
         }
         let open = try #require(AptRun(fields: assembler.pendingFields, utcOffsetSeconds: 0))

@@ -6,16 +6,19 @@ import TrailCore
 
 /// Digest files, key names and signatures as `aws cloudtrail validate-logs` reads them.
 struct ArchiveDigestTests {
-    static let layout = ArchiveLayout(accountID: "123456789012", region: "eu-west-1", trailName: "e2e-trail", bucket: "fleet-trail", prefix: "/audit/")
+    static let layout = ArchiveLayout(
+        accountID: "123456789012", region: "eu-west-1", trailName: "e2e-trail", bucket: "fleet-trail", prefix: "/audit/")
     static let end = Int64(TrailTime.parseISO8601("2026-11-25T05:00:00Z")!.timeIntervalSince1970)
 
     @Test func keysFollowCloudTrailsLayout() {
         #expect(
             Self.layout.digestKey(end: Self.end)
-                == "audit/AWSLogs/123456789012/CloudTrail-Digest/eu-west-1/2026/11/25/123456789012_CloudTrail-Digest_eu-west-1_e2e-trail_eu-west-1_20261125T050000Z.json.gz")
+                == "audit/AWSLogs/123456789012/CloudTrail-Digest/eu-west-1/2026/11/25/123456789012_CloudTrail-Digest_eu-west-1_e2e-trail_eu-west-1_20261125T050000Z.json.gz"
+        )
         #expect(
             Self.layout.logFileKey(delivered: Self.end + 59, unique: "Mu0KsOhtH1ar15ZZ")
-                == "audit/AWSLogs/123456789012/CloudTrail/eu-west-1/2026/11/25/123456789012_CloudTrail_eu-west-1_20261125T0500Z_Mu0KsOhtH1ar15ZZ.json.gz")
+                == "audit/AWSLogs/123456789012/CloudTrail/eu-west-1/2026/11/25/123456789012_CloudTrail_eu-west-1_20261125T0500Z_Mu0KsOhtH1ar15ZZ.json.gz"
+        )
         // validate-logs reads the time from characters [-24:-8] of the key.
         let key = Self.layout.digestKey(end: Self.end)
         #expect(String(key.dropLast(8).suffix(16)) == "20261125T050000Z")
@@ -48,9 +51,10 @@ struct ArchiveDigestTests {
             previous: nil, logFiles: [])
         let json = try JSONValue.parse(first.json())
         // The first digest of a chain: every previousDigest* member an explicit null; no log files, no event times.
-        for name in ["previousDigestS3Bucket", "previousDigestS3Object", "previousDigestHashValue", "previousDigestHashAlgorithm", "previousDigestSignature",
-            "oldestEventTime", "newestEventTime"]
-        {
+        for name in [
+            "previousDigestS3Bucket", "previousDigestS3Object", "previousDigestHashValue", "previousDigestHashAlgorithm", "previousDigestSignature",
+            "oldestEventTime", "newestEventTime",
+        ] {
             #expect(json[name] == .null, "\(name)")
         }
         #expect(json["logFiles"] == .array([]))
@@ -61,7 +65,11 @@ struct ArchiveDigestTests {
         let second = DigestFile(
             accountID: "123456789012", startTime: Self.end, endTime: Self.end + 3600, bucket: "fleet-trail", key: "k2", publicKeyFingerprint: "f",
             previous: .init(bucket: "fleet-trail", key: "k1", sha256: String(repeating: "a", count: 64), signature: "beef"),
-            logFiles: [.init(bucket: "fleet-trail", key: "l1", sha256: String(repeating: "b", count: 64), oldestEventTime: Self.end + 1, newestEventTime: Self.end + 9)])
+            logFiles: [
+                .init(
+                    bucket: "fleet-trail", key: "l1", sha256: String(repeating: "b", count: 64), oldestEventTime: Self.end + 1,
+                    newestEventTime: Self.end + 9)
+            ])
         let parsed = try JSONValue.parse(second.json())
         #expect(parsed["previousDigestHashAlgorithm"] == "SHA-256")
         #expect(parsed["oldestEventTime"] == "2026-11-25T05:00:01Z" && parsed["newestEventTime"] == "2026-11-25T05:00:09Z")
@@ -75,8 +83,14 @@ struct ArchiveDigestTests {
         for (text, member) in [
             ("[]", "not a JSON object"), ("{}", "awsAccountId"),
             (#"{"awsAccountId":"1","digestStartTime":"yesterday"}"#, "digestStartTime"),
-            (#"{"awsAccountId":"1","digestStartTime":"2026-11-25T05:00:00Z","digestEndTime":"2026-11-25T05:00:00Z","digestS3Bucket":"b","digestS3Object":"o","digestPublicKeyFingerprint":"f","previousDigestS3Object":"p","logFiles":[]}"#, "previousDigest"),
-            (#"{"awsAccountId":"1","digestStartTime":"2026-11-25T05:00:00Z","digestEndTime":"2026-11-25T05:00:00Z","digestS3Bucket":"b","digestS3Object":"o","digestPublicKeyFingerprint":"f","logFiles":[7]}"#, "logFiles[0]"),
+            (
+                #"{"awsAccountId":"1","digestStartTime":"2026-11-25T05:00:00Z","digestEndTime":"2026-11-25T05:00:00Z","digestS3Bucket":"b","digestS3Object":"o","digestPublicKeyFingerprint":"f","previousDigestS3Object":"p","logFiles":[]}"#,
+                "previousDigest"
+            ),
+            (
+                #"{"awsAccountId":"1","digestStartTime":"2026-11-25T05:00:00Z","digestEndTime":"2026-11-25T05:00:00Z","digestS3Bucket":"b","digestS3Object":"o","digestPublicKeyFingerprint":"f","logFiles":[7]}"#,
+                "logFiles[0]"
+            ),
             ("\u{1F}\u{8B}", "not JSON"),
         ] {
             #expect(throws: DigestFormatError.self) { try DigestFile(json: Array(text.utf8)) }
@@ -99,7 +113,8 @@ struct ArchiveDigestTests {
         #expect(key.pkcs1DER == der)
         let text = DigestFile.stringToSign(
             endTime: "2026-11-25T05:00:00Z", bucket: "hosttrail",
-            key: "AWSLogs/123456789012/CloudTrail-Digest/eu-west-1/2026/11/25/123456789012_CloudTrail-Digest_eu-west-1_e2e-trail_eu-west-1_20261125T050000Z.json.gz",
+            key:
+                "AWSLogs/123456789012/CloudTrail-Digest/eu-west-1/2026/11/25/123456789012_CloudTrail-Digest_eu-west-1_e2e-trail_eu-west-1_20261125T050000Z.json.gz",
             digestSHA256: String(repeating: "ab", count: 32), previousSignature: nil)
         let signature =
             "3432c33d416d9f72262d5c43a613e63bed2e5fd7c1f859ab8eb721c94ab63648e7542e355cf54d76ca9f4be0e0319da5c87cd0c637a647e74f000315a63b0bc5787248c0e4b8ca0e89cd7f5baa9b14577722410a968b46f5eb3475300b2c25a2d6eaf4d30decce0a30365892d66ff58121d198ab174a4631b3d542042074557d9f95959907bdd4919b9b22991ba2cc1d6719b0f6e79b5a5ed92bd70d9ab1ce0aeeef3d2d075c8a87758ba7de30f9701eebff5968633cc9d441bcf082e42d42838dd32b9420352e98408503ee9d11120d9d18735deb9b814faf28215d706ffe939617fb926cefd6774132802e1945e2ce1e6b95b2521fd4daf38813c3a8405eed"

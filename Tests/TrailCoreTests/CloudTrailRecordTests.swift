@@ -106,7 +106,8 @@ struct CloudTrailRecordTests {
         let error = #expect(throws: RecordFormatError.self) { try CloudTrailRecord.decode(from: Data(json.utf8)) }
         #expect(error?.message == "record.eventName is missing")
         let wrongType = #expect(throws: RecordFormatError.self) {
-            try CloudTrailRecord.decode(from: Data(#"{"eventVersion":"1.11","eventTime":"t","eventSource":"a.b","eventName":"X","eventID":"x","readOnly":"no"}"#.utf8))
+            try CloudTrailRecord.decode(
+                from: Data(#"{"eventVersion":"1.11","eventTime":"t","eventSource":"a.b","eventName":"X","eventID":"x","readOnly":"no"}"#.utf8))
         }
         #expect(wrongType?.message == "record.readOnly must be a boolean, got string")
     }

@@ -102,7 +102,9 @@ struct RetryBackoffTests {
         #expect(RetryBackoff.parseRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT") == nil)
     }
 
-    @Test(arguments: [(200, RetryBackoff.Disposition.delivered), (408, .retry), (429, .retry), (503, .retry), (413, .split), (400, .reject), (403, .reject)])
+    @Test(arguments: [
+        (200, RetryBackoff.Disposition.delivered), (408, .retry), (429, .retry), (503, .retry), (413, .split), (400, .reject), (403, .reject),
+    ])
     func statusesMapToDispositions(status: Int, disposition: RetryBackoff.Disposition) {
         #expect(RetryBackoff.disposition(forStatus: status) == disposition)
     }

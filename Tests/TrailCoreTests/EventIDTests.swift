@@ -20,8 +20,9 @@ struct EventIDTests {
         ("3d1219c7c4c5404aaa1f6d2a48adfda4", "journal", "s=abc;i=43"),
     ])
     func anyDifferenceGivesAnotherID(machineID: String, source: String, position: String) {
-        #expect(EventID.derive(machineID: machineID, source: source, position: position)
-            != EventID.derive(machineID: machine, source: "journal", position: "s=abc;i=42"))
+        #expect(
+            EventID.derive(machineID: machineID, source: source, position: position)
+                != EventID.derive(machineID: machine, source: "journal", position: "s=abc;i=42"))
     }
 
     /// IDs must never change between versions (a spool or a file re-read after an upgrade must
@@ -38,8 +39,9 @@ struct EventIDTests {
         #expect(EventID.derive(prefix, positionSuffix: "7") == "549211d5-ac7b-8afa-8854-f0aa4bd19adc")
         let lines = EventID.prefix(machineID: machine, source: "file:/var/log/auth.log", positionPrefix: positionPrefix)
         for offset in [0, 1, 139, 1 << 40] {
-            #expect(EventID.derive(lines, positionSuffix: String(offset))
-                == EventID.derive(machineID: machine, source: "file:/var/log/auth.log", position: positionPrefix + String(offset)))
+            #expect(
+                EventID.derive(lines, positionSuffix: String(offset))
+                    == EventID.derive(machineID: machine, source: "file:/var/log/auth.log", position: positionPrefix + String(offset)))
         }
         // The prefix is a value: deriving from it leaves it as it was.
         #expect(EventID.derive(lines, positionSuffix: "5") == EventID.derive(lines, positionSuffix: "5"))

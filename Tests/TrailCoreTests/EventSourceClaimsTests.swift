@@ -44,7 +44,10 @@ struct EventSourceClaimsTests {
             }
         }
         let message = try #require(claims.refusal(eventSource: "billing.example.com", peer: peer(uid: 9, unit: "x.service"), index: 0)).message
-        #expect(message == "eventSource billing.example.com is claimed by unit billing.service, gid 2001 (claim billing.example.com); this process (uid 9, gid 100, unit x.service) is none of them")
+        #expect(
+            message
+                == "eventSource billing.example.com is claimed by unit billing.service, gid 2001 (claim billing.example.com); this process (uid 9, gid 100, unit x.service) is none of them"
+        )
     }
 
     @Test func theMostSpecificClaimGoverns() throws {

@@ -15,7 +15,9 @@ struct JSONParsingTests {
         let ours = try JSONValue.parse(Data(document.utf8))
         let foundation = try JSONSerialization.jsonObject(with: Data(document.utf8), options: [.fragmentsAllowed])
         let viaOurs = try JSONSerialization.jsonObject(with: Data(ours.serialized()), options: [.fragmentsAllowed])
-        #expect(NSDictionary(dictionary: ["v": foundation]).isEqual(to: ["v": viaOurs]), "\(document) → \(String(decoding: ours.serialized(), as: UTF8.self))")
+        #expect(
+            NSDictionary(dictionary: ["v": foundation]).isEqual(to: ["v": viaOurs]),
+            "\(document) → \(String(decoding: ours.serialized(), as: UTF8.self))")
         // Our own round trip is exact.
         #expect(try JSONValue.parse(ours.serialized()) == ours)
     }
@@ -38,7 +40,8 @@ struct JSONParsingTests {
     /// strings with non-ASCII bytes still validated.
     @Test func integersAreWrittenAsSwiftPrintsThem() {
         var generator = SystemRandomNumberGenerator()
-        let samples: [Int64] = [0, 1, -1, 9, 10, -10, 99, 100, Int64.max, Int64.min, Int64.min + 1]
+        let samples: [Int64] =
+            [0, 1, -1, 9, 10, -10, 99, 100, Int64.max, Int64.min, Int64.min + 1]
             + (0..<2000).map { _ in Int64.random(in: Int64.min...Int64.max, using: &generator) >> Int64.random(in: 0...63, using: &generator) }
         for number in samples {
             var output: [UInt8] = [120]

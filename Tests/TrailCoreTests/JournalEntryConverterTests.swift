@@ -36,11 +36,11 @@ struct JournalEntryConverterTests {
         #expect(record.additionalEventData?["origin"]?["source"]?.stringValue == "journal")
         #expect(record.additionalEventData?["process"]?["pid"]?.integerValue == 812)
         // The event ID is the cursor's: reading the entry again yields the same one.
-        guard case .record(let again) = converter.convert(entry) else { return }
+        let again = try #require(converter.convert(entry).record)
         #expect(again.record.eventID == record.eventID)
         var other = entry
         other.cursor = cursor.replacingOccurrences(of: "i=1a2b", with: "i=1a2c")
-        guard case .record(let next) = converter.convert(other) else { return }
+        let next = try #require(converter.convert(other).record)
         #expect(next.record.eventID != record.eventID)
     }
 
@@ -58,7 +58,8 @@ struct JournalEntryConverterTests {
     @Test func anUnprivilegedSenderCannotSpeakForAPrivilegedProgram() throws {
         let forged = JournalEntry(
             cursor: cursor, realtimeMicroseconds: 1_795_564_971_000_000, identifier: "sshd",
-            message: "Failed password for root from 10.9.9.9 port 22 ssh2", pid: 16855, sender: JournalSender(uid: "1001", effectiveCapabilities: nil))
+            message: "Failed password for root from 10.9.9.9 port 22 ssh2", pid: 16855, sender: JournalSender(uid: "1001", effectiveCapabilities: nil)
+        )
         guard case .record(let converted) = converter.convert(forged) else {
             Issue.record("a forged entry must be recorded, as what it is")
             return
@@ -75,13 +76,13 @@ struct JournalEntryConverterTests {
         pam.identifier = "foo"
         pam.message = "pam_unix(sshd:session): session opened for user root(uid=0) by (uid=0)"
         pam.sender = JournalSender(uid: "1001", effectiveCapabilities: "0")
-        guard case .record(let pamRecord) = converter.convert(pam) else { return }
+        let pamRecord = try #require(converter.convert(pam).record)
         #expect(pamRecord.record.eventName == "UnverifiedLogEntry")
         // Capabilities without a set-user-ID-root executable: a user namespace of the account's
         // own (`unshare -Ur logger …` has every capability there, and no readable `_EXE`).
         var namespaced = forged
         namespaced.sender = JournalSender(uid: "1001", effectiveCapabilities: "1ffffffffff")
-        guard case .record(let namespacedRecord) = converter.convert(namespaced) else { return }
+        let namespacedRecord = try #require(converter.convert(namespaced).record)
         #expect(namespacedRecord.record.eventName == "UnverifiedLogEntry")
         // Root, a set-user-ID-root program (sudo: its caller's uid, full capabilities), or an
         // entry journald did not stamp (a copied journal) are read as the program they name.
@@ -89,7 +90,7 @@ struct JournalEntryConverterTests {
         for sender in [JournalSender(uid: "0", effectiveCapabilities: nil), sudo, JournalSender()] {
             var real = forged
             real.sender = sender
-            guard case .record(let converted) = converter.convert(real) else { return }
+            let converted = try #require(converter.convert(real).record)
             #expect(converted.record.eventSource == "sshd.linux", "\(sender)")
         }
     }
@@ -113,8 +114,9 @@ struct JournalEntryConverterTests {
         #expect(refused.userIdentity?.sessionContext?.sessionIssuer?.userName == "alice")
         // Or gone between journald's reading of its capabilities and of its executable.
         let halfRead = JournalEntry(
-            cursor: cursor, realtimeMicroseconds: 1, identifier: "sudo", message: denial, sender: JournalSender(uid: "1001", effectiveCapabilities: "1fffeffffff"))
-        guard case .record(let halfReadRecord) = converter.convert(halfRead) else { return }
+            cursor: cursor, realtimeMicroseconds: 1, identifier: "sudo", message: denial,
+            sender: JournalSender(uid: "1001", effectiveCapabilities: "1fffeffffff"))
+        let halfReadRecord = try #require(converter.convert(halfRead).record)
         #expect(halfReadRecord.record.errorCode == "CommandNotAllowed")
         // Another account's refusal, a success, or a sender journald saw without powers: unverified.
         for (message, uid, capabilities) in [
@@ -133,7 +135,8 @@ struct JournalEntryConverterTests {
         let kept = JournalEntryConverter(
             builder: converter.builder, selectors: EventSelectors([try EventSelector(parsing: "include identifier=nginx")]))
         let entry = JournalEntry(
-            cursor: cursor, realtimeMicroseconds: 1, identifier: "nginx", message: "GET / 200", sender: JournalSender(uid: "33", effectiveCapabilities: "0"))
+            cursor: cursor, realtimeMicroseconds: 1, identifier: "nginx", message: "GET / 200",
+            sender: JournalSender(uid: "33", effectiveCapabilities: "0"))
         guard case .record(let record) = kept.convert(entry) else {
             Issue.record("not kept")
             return
@@ -156,7 +159,7 @@ struct JournalEntryConverterTests {
         let userUnit = JournalEntry(
             cursor: cursor, realtimeMicroseconds: 1, identifier: "systemd", message: "Started backup.service - Backup.",
             sender: JournalSender(uid: "1001", effectiveCapabilities: "0"))
-        guard case .record(let started) = converter.convert(userUnit) else { return }
+        let started = try #require(converter.convert(userUnit).record)
         #expect(started.record.eventSource == "systemd.linux")
         #expect(started.record.userIdentity?.principalId == "1001")
         #expect(started.record.userIdentity?.userName == nil)
@@ -175,5 +178,12 @@ struct JournalEntryConverterTests {
         for example in AuthLogParserTests.cases {
             #expect(JournalEntryConverter.parsedIdentifiers.contains(example.identifier), "\(example.identifier) is not matched")
         }
+    }
+}
+
+extension LogLineConverter.Outcome {
+    /// The record, if the outcome is one.
+    var record: HostRecord? {
+        if case .record(let record) = self { record } else { nil }
     }
 }

@@ -12,8 +12,10 @@ struct LogTextTests {
 
     static func samples() -> [String] {
         var generator = SystemRandomNumberGenerator()
-        var samples = ["", " ", "  ", "0", "-", "+", "+7", "-12", "9223372036854775807", "9223372036854775808", "-9223372036854775808",
-                       "-9223372036854775809", "12a", " 12", "a b  c ", "''", "a'b'c'd'"]
+        var samples = [
+            "", " ", "  ", "0", "-", "+", "+7", "-12", "9223372036854775807", "9223372036854775808", "-9223372036854775808",
+            "-9223372036854775809", "12a", " 12", "a b  c ", "''", "a'b'c'd'",
+        ]
         for _ in 0..<3000 {
             let scalars = (0..<Int.random(in: 0..<24, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }
             samples.append(String(String.UnicodeScalarView(scalars)))
@@ -54,11 +56,15 @@ struct LogTextTests {
                 for needle in needles {
                     let pattern = Array(needle.withUTF8Buffer { Array($0) })
                     let bytes = Array(sample.utf8)
-                    let expected = bytes.indices.first { start in start + pattern.count <= bytes.count && Array(bytes[start..<(start + pattern.count)]) == pattern }
+                    let expected = bytes.indices.first { start in
+                        start + pattern.count <= bytes.count && Array(bytes[start..<(start + pattern.count)]) == pattern
+                    }
                     #expect(text.range(of: needle)?.lowerBound == expected, "\(sample.debugDescription) for \(needle)")
                     #expect(text.hasPrefix(needle) == bytes.starts(with: pattern))
                     #expect(text.hasSuffix(needle) == bytes.reversed().starts(with: pattern.reversed()))
-                    #expect(text.after(needle)?.string == (bytes.starts(with: pattern) ? String(decoding: bytes.dropFirst(pattern.count), as: UTF8.self) : nil))
+                    #expect(
+                        text.after(needle)?.string
+                            == (bytes.starts(with: pattern) ? String(decoding: bytes.dropFirst(pattern.count), as: UTF8.self) : nil))
                 }
                 // Byte-wise, unlike Foundation's `components(separatedBy:)`, which will not split " ;" from a
                 // following " \u{301}" (one grapheme).

@@ -18,8 +18,11 @@ struct SSHLoginTrackerTests {
         var records: [CloudTrailRecord] = []
         for (offset, (pid, message)) in lines.enumerated() {
             let line = "2026-12-05T00:39:00.\(String(format: "%06d", offset))+00:00 vm \(identifier)[\(pid)]: \(message)"
-            let origin = HostRecordBuilder.Origin.fileLine(source: "file:/var/log/auth.log", position: "p;offset=\(offset)", path: "/var/log/auth.log", offset: offset)
-            guard case .record(var record) = converter.convert(Substring(line), format: .syslog, reference: reference, utcOffsetSeconds: 0, notBefore: nil, origin: origin)
+            let origin = HostRecordBuilder.Origin.fileLine(
+                source: "file:/var/log/auth.log", position: "p;offset=\(offset)", path: "/var/log/auth.log", offset: offset)
+            guard
+                case .record(var record) = converter.convert(
+                    Substring(line), format: .syslog, reference: reference, utcOffsetSeconds: 0, notBefore: nil, origin: origin)
             else { continue }
             switch tracker.fold(record) {
             case .keep: records.append(record.record)
@@ -33,11 +36,12 @@ struct SSHLoginTrackerTests {
     }
 
     @Test(arguments: ["sshd", "sshd-session"]) func aWrongPasswordIsOneLoginRecord(identifier: String) {
-        let records = records([
-            (17148, "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=127.0.0.1  user=httrust"),
-            (17148, "Failed password for httrust from 127.0.0.1 port 44278 ssh2"),
-            (17148, "Connection closed by authenticating user httrust 127.0.0.1 port 44278 [preauth]"),
-        ], identifier: identifier)
+        let records = records(
+            [
+                (17148, "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=127.0.0.1  user=httrust"),
+                (17148, "Failed password for httrust from 127.0.0.1 port 44278 ssh2"),
+                (17148, "Connection closed by authenticating user httrust 127.0.0.1 port 44278 [preauth]"),
+            ], identifier: identifier)
         #expect(records.map { "\($0.eventName)/\($0.errorCode ?? "-")" } == ["Login/AuthFailure"])
         #expect(records.first?.sourceIPAddress == "127.0.0.1")
         #expect(records.first?.requestParameters?["authMethod"]?.stringValue == "password")
@@ -60,8 +64,9 @@ struct SSHLoginTrackerTests {
         #expect(login?.sourceIPAddress == "127.0.0.1")
         #expect(login?.requestParameters?["port"]?.integerValue == 56330)
         #expect(login?.userIdentity?.userName == HostActivity.hiddenUserName)
-        #expect(login?.additionalEventData?["message"]?.stringValue
-            == "Failed password for invalid user HIDDEN_DUE_TO_SECURITY_REASONS from 127.0.0.1 port 56330 ssh2")
+        #expect(
+            login?.additionalEventData?["message"]?.stringValue
+                == "Failed password for invalid user HIDDEN_DUE_TO_SECURITY_REASONS from 127.0.0.1 port 56330 ssh2")
     }
 
     @Test func aDisconnectSSHDCutShortStillEndsItsConnection() {
@@ -132,12 +137,13 @@ struct SSHLoginTrackerTests {
     @Test func aFloodOfAttemptsDoesNotCutASessionFromItsLogin() throws {
         let flood = (0..<10_000).map { (100_000 + $0, "Failed password for root from 203.0.113.7 port \(1024 + $0 % 60000) ssh2") }
         let records = records(
-            [(17138, "Accepted password for httrust from 127.0.0.1 port 44272 ssh2"),
-             (17138, "pam_unix(sshd:session): session opened for user httrust(uid=1001) by (uid=0)")]
+            [
+                (17138, "Accepted password for httrust from 127.0.0.1 port 44272 ssh2"),
+                (17138, "pam_unix(sshd:session): session opened for user httrust(uid=1001) by (uid=0)"),
+            ]
                 + flood + [(17138, "pam_unix(sshd:session): session closed for user httrust")])
         let login = try #require(records.first)
         let end = try #require(records.last)
         #expect(end.eventName == "SessionEnd" && end.requestParameters?["loginEventId"]?.stringValue == login.eventID)
     }
 }
-

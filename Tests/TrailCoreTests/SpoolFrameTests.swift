@@ -18,7 +18,7 @@ struct SpoolFrameTests {
         // Every length to 80 bytes, every start within a word, and continuing over a split, so the
         // word loop, the byte tail and the register hand-over are each covered.
         #if arch(x86_64)
-        #expect(CRC32C.usesHardware, "every x86-64 server since 2008 has SSE 4.2; without it the instruction path goes untested")
+            #expect(CRC32C.usesHardware, "every x86-64 server since 2008 has SSE 4.2; without it the instruction path goes untested")
         #endif
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<200).map { _ in UInt8.random(in: 0...255, using: &generator) }

@@ -47,19 +47,20 @@ public struct Command: Sendable {
                 """
             (process.executableURL, process.arguments) = (URL(fileURLWithPath: "/usr/bin/python3"), ["-c", supervisor, path] + arguments)
         } else {
-            (process.executableURL, process.arguments) = unblockingSignals ? withSignalsUnblocked(path, arguments) : (URL(fileURLWithPath: path), arguments)
+            (process.executableURL, process.arguments) =
+                unblockingSignals ? withSignalsUnblocked(path, arguments) : (URL(fileURLWithPath: path), arguments)
         }
         if let environment {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         }
-        FileManager.default.createFile(atPath: directory.file("out"), contents: nil)
-        FileManager.default.createFile(atPath: directory.file("err"), contents: nil)
+        _ = FileManager.default.createFile(atPath: directory.file("out"), contents: nil)
+        _ = FileManager.default.createFile(atPath: directory.file("err"), contents: nil)
         let out = try FileHandle(forWritingTo: URL(fileURLWithPath: directory.file("out")))
         let err = try FileHandle(forWritingTo: URL(fileURLWithPath: directory.file("err")))
         process.standardOutput = out
         process.standardError = err
         if let stdin {
-            FileManager.default.createFile(atPath: directory.file("in"), contents: stdin)
+            _ = FileManager.default.createFile(atPath: directory.file("in"), contents: stdin)
             process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: directory.file("in")))
         } else {
             process.standardInput = FileHandle.nullDevice

@@ -14,7 +14,9 @@ public enum SocketHTTPClient {
     public static func post(socket: String, path: String = "/v1/events", body: String, timeout: TimeInterval = 10) -> Reply? {
         guard let client = try? UnixSockets.StreamClient(path: socket) else { return nil }
         let bytes = Array(body.utf8)
-        let request = "POST \(path) HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: \(bytes.count)\r\nConnection: close\r\n\r\n" + body
+        let request =
+            "POST \(path) HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: \(bytes.count)\r\nConnection: close\r\n\r\n"
+            + body
         guard (try? client.send(request)) != nil else { return nil }
         let response = client.readAll(timeout: timeout)
         guard response.hasPrefix("HTTP/1.1 "), let status = Int(response.dropFirst(9).prefix(3)) else { return nil }

@@ -3,7 +3,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Minimal Unix-socket clients and listeners for tests that need what curl cannot do.

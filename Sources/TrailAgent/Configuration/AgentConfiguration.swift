@@ -111,7 +111,8 @@ public struct AgentConfiguration: Sendable, Hashable {
         "batch-max-records", "batch-max-age-ms", "proxy", "max-request-bytes", "socket-read-timeout-ms", "log-level",
         "spool-max-bytes", "spool-full-policy", "spool-commit-interval-ms", "batch-max-bytes", "connect-timeout-ms",
         "request-timeout-ms", "tail-file", "no-tail-files", "read-from", "hide-unknown-user-names", "file-poll-interval-ms",
-        "journal", "journal-directory", "event-selector", "max-connections", "max-connections-per-uid", "rate-limit", "rate-limit-burst", "event-source-claim",
+        "journal", "journal-directory", "event-selector", "max-connections", "max-connections-per-uid", "rate-limit", "rate-limit-burst",
+        "event-source-claim",
     ]
 
     /// The default configuration file.
@@ -219,7 +220,8 @@ public struct AgentConfiguration: Sendable, Hashable {
             hostname = value
         }
         if let value = try settings.integer("spool-max-bytes", in: (1 << 20)...(1 << 50)) {
-            spool = SpoolConfiguration(directory: spool.directory, maxBytes: value, fullPolicy: spool.fullPolicy, commitInterval: spool.commitInterval)
+            spool = SpoolConfiguration(
+                directory: spool.directory, maxBytes: value, fullPolicy: spool.fullPolicy, commitInterval: spool.commitInterval)
         }
         if let value = try settings.string("spool-full-policy") {
             guard let policy = SpoolConfiguration.FullPolicy(value) else {
@@ -294,7 +296,9 @@ public struct AgentConfiguration: Sendable, Hashable {
 
     static func isValidHostname(_ name: String) -> Bool {
         !name.isEmpty && name.utf8.count <= 253
-            && name.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) || $0 == 46 || $0 == 45 || $0 == 95 }
+            && name.utf8.allSatisfy {
+                ($0 >= 97 && $0 <= 122) || ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) || $0 == 46 || $0 == 45 || $0 == 95
+            }
     }
 
     /// Problems only the running system shows: files that are missing or unreadable.

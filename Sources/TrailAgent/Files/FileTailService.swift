@@ -6,7 +6,7 @@ import ServiceLifecycle
 import TrailCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Tails the configured log files (auth.log, secure, dpkg.log by default), converts their lines
@@ -95,7 +95,8 @@ final class FileTailService: Service, @unchecked Sendable {
         }
         self.spool = spool
         converter = LogLineConverter(
-            builder: HostRecordBuilder(host: host, hideUnverifiedUserNames: configuration.hideUnknownUserNames, accountNames: .system), selectors: configuration.eventSelectors)
+            builder: HostRecordBuilder(host: host, hideUnverifiedUserNames: configuration.hideUnknownUserNames, accountNames: .system),
+            selectors: configuration.eventSelectors)
         self.agentRecords = agentRecords
         pollInterval = configuration.filePollInterval
         self.readiness = readiness
@@ -151,7 +152,8 @@ final class FileTailService: Service, @unchecked Sendable {
             "stopped tailing",
             metadata: [
                 "files.lines": "\(counters.lines)", "files.records": "\(counters.records)", "files.ignored": "\(counters.ignored)",
-                "files.unknown": "\(counters.unknown)", "files.unparsed": "\(counters.unparsed)", "files.excluded": "\(counters.excluded)", "files.oversized": "\(counters.oversized)",
+                "files.unknown": "\(counters.unknown)", "files.unparsed": "\(counters.unparsed)", "files.excluded": "\(counters.excluded)",
+                "files.oversized": "\(counters.oversized)",
                 "files.watchedOnly": "\(counters.watched)",
             ])
     }
@@ -196,7 +198,9 @@ final class FileTailService: Service, @unchecked Sendable {
                 let origin = lines.origin(offset: line.offset)
                 let outcome: LogLineConverter.Outcome
                 if format == .aptHistory {
-                    guard let stanza = aptStanzas[path, default: AptHistoryParser.Assembler()].feed(line.text, positionKey: identity.positionKey, offset: line.offset)
+                    guard
+                        let stanza = aptStanzas[path, default: AptHistoryParser.Assembler()].feed(
+                            line.text, positionKey: identity.positionKey, offset: line.offset)
                     else { continue }
                     // The stanza's position is its Start-Date line's: reading it again yields the same event ID.
                     let stanzaOrigin = HostRecordBuilder.Origin.fileLine(
@@ -256,10 +260,13 @@ final class FileTailService: Service, @unchecked Sendable {
             case .removed:
                 logger.warning("log file deleted", metadata: ["file": "\(path)"])
                 tamperSequence += 1
-                let record = try agentRecords.logFileTampered(eventName: "LogRemoved", path: path, details: [:], now: now, sequence: tamperSequence).canonicalJSON()
+                let record = try agentRecords.logFileTampered(eventName: "LogRemoved", path: path, details: [:], now: now, sequence: tamperSequence)
+                    .canonicalJSON()
                 add { $0.append(contentsOf: record) }
             case .unreadable(let error):
-                logger.error("cannot read a log file; waiting until it can be read", metadata: ["file": "\(path)", "error": "\(String(cString: strerror(error)))"])
+                logger.error(
+                    "cannot read a log file; waiting until it can be read",
+                    metadata: ["file": "\(path)", "error": "\(String(cString: strerror(error)))"])
             case .lostPlace(let lost):
                 // No rotation holds the file the checkpoint names: the lines it held after the
                 // checkpoint are lost, and the trail says so.
@@ -279,7 +286,8 @@ final class FileTailService: Service, @unchecked Sendable {
             "file chunk",
             metadata: [
                 "file": "\(path)", "lines": "\(chunk.lines.count)", "first": "\(chunk.lines.first.map { String($0.text.suffix(40)) } ?? "-")",
-                "from": "\(chunk.identity?.positionKey ?? "-")", "checkpoint": "\(chunk.checkpoint.identity?.positionKey ?? "-")@\(chunk.checkpoint.offset)",
+                "from": "\(chunk.identity?.positionKey ?? "-")",
+                "checkpoint": "\(chunk.checkpoint.identity?.positionKey ?? "-")@\(chunk.checkpoint.offset)",
             ])
         var saved = chunk.checkpoint
         saved.savedAt = now.timeIntervalSince1970
@@ -334,7 +342,9 @@ final class FileTailService: Service, @unchecked Sendable {
         var runs: [AptRun] = []
         // The first line may be cut; the assembler ignores everything before a Start-Date.
         for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
-            if let stanza = assembler.feed(line, positionKey: "", offset: 0), let run = AptRun(fields: stanza.fields, utcOffsetSeconds: utcOffsetSeconds) {
+            if let stanza = assembler.feed(line, positionKey: "", offset: 0),
+                let run = AptRun(fields: stanza.fields, utcOffsetSeconds: utcOffsetSeconds)
+            {
                 runs.append(run)
             }
         }

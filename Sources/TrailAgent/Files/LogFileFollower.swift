@@ -3,7 +3,7 @@
 import FoundationEssentials
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Follows one log file by path across logrotate's rename-and-create, `copytruncate`,
@@ -147,7 +147,8 @@ final class LogFileFollower {
         if let current = stream, !current.finished, current.identity == nil, let since = current.emptySince,
             Self.size(current.descriptor) > 0, let copy = newCopy(since: since, live: current)
         {
-            var copied = Stream(descriptor: copy.descriptor, name: copy.name, identity: identity(of: copy.descriptor, name: copy.name), offset: 0, lastGrowth: now)
+            var copied = Stream(
+                descriptor: copy.descriptor, name: copy.name, identity: identity(of: copy.descriptor, name: copy.name), offset: 0, lastGrowth: now)
             copied.finished = true
             remember(copied.identity)
             nextLive = current
@@ -198,7 +199,9 @@ final class LogFileFollower {
                 let newer = RotatedLogFiles.chain(of: path).filter { Self.modified($0) > savedAt }.reversed()
                 let opened = newer.compactMap { name in RotatedLogFiles.open(name).map { (descriptor: $0, name: name) } }
                 if let first = opened.first {
-                    var rotated = Stream(descriptor: first.descriptor, name: first.name, identity: identity(of: first.descriptor, name: first.name), offset: 0, lastGrowth: now)
+                    var rotated = Stream(
+                        descriptor: first.descriptor, name: first.name, identity: identity(of: first.descriptor, name: first.name), offset: 0,
+                        lastGrowth: now)
                     rotated.finished = true
                     stream = rotated
                     catchUp = Array(opened.dropFirst())
@@ -284,7 +287,9 @@ final class LogFileFollower {
             grew = true
             stream.lastGrowth = now
             if stream.identity == nil { stream.identity = LogFileIdentity.of(descriptor: stream.descriptor) }
-            let lineStart = buffer.withUnsafeBytes { split(UnsafeRawBufferPointer(rebasing: $0[..<count]), stream: &stream, into: &lines, oversized: &oversized) }
+            let lineStart = buffer.withUnsafeBytes {
+                split(UnsafeRawBufferPointer(rebasing: $0[..<count]), stream: &stream, into: &lines, oversized: &oversized)
+            }
             if lineStart < count {
                 if stream.discarding {
                     stream.offset += count - lineStart
@@ -363,7 +368,9 @@ final class LogFileFollower {
             finishCurrent()
             if !catchUp.isEmpty {
                 let next = catchUp.removeFirst()
-                var rotated = Stream(descriptor: next.descriptor, name: next.name, identity: identity(of: next.descriptor, name: next.name), offset: 0, lastGrowth: now)
+                var rotated = Stream(
+                    descriptor: next.descriptor, name: next.name, identity: identity(of: next.descriptor, name: next.name), offset: 0, lastGrowth: now
+                )
                 rotated.finished = true
                 stream = rotated
             } else if var live = nextLive {
@@ -391,7 +398,9 @@ final class LogFileFollower {
                 } else if let plannedAt, let copy = newCopy(since: plannedAt, live: live) {
                     // The live file was written, copied and truncated before it was looked at
                     // (its identity, if learned at all, is of what came after): its lines are in the copy.
-                    var copied = Stream(descriptor: copy.descriptor, name: copy.name, identity: identity(of: copy.descriptor, name: copy.name), offset: 0, lastGrowth: now)
+                    var copied = Stream(
+                        descriptor: copy.descriptor, name: copy.name, identity: identity(of: copy.descriptor, name: copy.name), offset: 0,
+                        lastGrowth: now)
                     copied.finished = true
                     stream = copied
                     nextLive = live
@@ -444,7 +453,9 @@ final class LogFileFollower {
         // leave it the same way after the grace: one rotation at a time, then the path.
         for file in newer.dropFirst() { close(file.descriptor) }
         if let live { close(live) }
-        stream = Stream(descriptor: oldest.descriptor, name: oldest.name, identity: identity(of: oldest.descriptor, name: oldest.name), offset: 0, lastGrowth: now)
+        stream = Stream(
+            descriptor: oldest.descriptor, name: oldest.name, identity: identity(of: oldest.descriptor, name: oldest.name), offset: 0, lastGrowth: now
+        )
     }
 
     /// The rotations made after `current`'s own, opened, oldest first: empty when `current` is

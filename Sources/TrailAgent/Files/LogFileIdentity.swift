@@ -4,7 +4,7 @@ import FoundationEssentials
 import TrailCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Which file a position belongs to: device and inode, and a hash of the file's first line (at

@@ -5,7 +5,7 @@ import FoundationEssentials
 import NIOCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The rotations logrotate keeps of a log file, newest first: numbered names (`PATH.1`,

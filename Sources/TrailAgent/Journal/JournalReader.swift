@@ -8,7 +8,7 @@ import TrailCore
 import TrailSystemd
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads journald on one dedicated thread (the `sd_journal` handle never leaves it), converts the
@@ -133,7 +133,9 @@ final class JournalReader: @unchecked Sendable {
                 recordTruncation()
             } catch {
                 // Logged once per distinct failure, then retried every second.
-                if !recordTruncation() && lastError != "\(error)" { logger.error("cannot read the journal; retrying", metadata: ["error": "\(error)"]) }
+                if !recordTruncation() && lastError != "\(error)" {
+                    logger.error("cannot read the journal; retrying", metadata: ["error": "\(error)"])
+                }
                 if !following { readiness.mark(Self.sourceName, .failed, detail: "\(error)") }
                 lastError = "\(error)"
                 DedicatedThread.sleep(for: .seconds(1))
@@ -143,7 +145,8 @@ final class JournalReader: @unchecked Sendable {
             "stopped reading the journal",
             metadata: [
                 "journal.entries": "\(counters.entries)", "journal.records": "\(counters.records)", "journal.ignored": "\(counters.ignored)",
-                "journal.unknown": "\(counters.unknown)", "journal.excluded": "\(counters.excluded)", "journal.reopened": "\(counters.reopened)", "journal.gaps": "\(counters.gaps)",
+                "journal.unknown": "\(counters.unknown)", "journal.excluded": "\(counters.excluded)", "journal.reopened": "\(counters.reopened)",
+                "journal.gaps": "\(counters.gaps)",
                 "journal.truncations": "\(counters.truncations)",
             ])
     }
@@ -229,7 +232,9 @@ final class JournalReader: @unchecked Sendable {
             oldest = TrailTime.format(Date(timeIntervalSince1970: Double(try journal.realtimeMicroseconds()) / 1_000_000))
             try journal.seekHead()
         }
-        let lostSince = JournalEntry.realtimeMicroseconds(ofCursor: lostCursor).map { TrailTime.format(Date(timeIntervalSince1970: Double($0) / 1_000_000)) }
+        let lostSince = JournalEntry.realtimeMicroseconds(ofCursor: lostCursor).map {
+            TrailTime.format(Date(timeIntervalSince1970: Double($0) / 1_000_000))
+        }
         logger.warning(
             "the journal no longer holds the saved cursor (vacuumed or rotated away); reading from the oldest entry",
             metadata: ["cursor": "\(lostCursor)", "lastRead": "\(lostSince ?? "-")", "oldest": "\(oldest ?? "-")"])

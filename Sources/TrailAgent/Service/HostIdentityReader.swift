@@ -7,7 +7,8 @@ import TrailCore
 enum HostIdentityReader {
     /// - Throws: ``AgentError`` `host-identity` when there is no machine id (event IDs need it).
     static func read(hostname: String?, machineIDPath: String = "/etc/machine-id") throws -> HostIdentity {
-        let machineID = (try? String(contentsOfFile: machineIDPath, encoding: .utf8))?
+        let machineID =
+            (try? String(contentsOfFile: machineIDPath, encoding: .utf8))?
             .trimmingWhitespaceAndNewlines() ?? ""
         guard machineID.count == 32, machineID.allSatisfy(\.isHexDigit) else {
             throw AgentError(

@@ -28,7 +28,6 @@ public final class Shipper: Service {
     /// How long shutdown waits for the queue to empty. Default: 5 s.
     let drainTimeout: Duration
 
-
     init(
         spool: Spool, configuration: AgentConfiguration, threadPool: NIOThreadPool = .singleton, logger: Logger,
         drainTimeout: Duration = .seconds(5)
@@ -59,7 +58,8 @@ public final class Shipper: Service {
                 drainDeadline = .now + drainTimeout
             }
             if let drainDeadline, ContinuousClock.now >= drainDeadline {
-                logger.notice("stopping with records still spooled; they ship on the next start", metadata: ["spool.records": "\(spool.pendingRecords)"])
+                logger.notice(
+                    "stopping with records still spooled; they ship on the next start", metadata: ["spool.records": "\(spool.pendingRecords)"])
                 return
             }
             let next: Spool.Batch?
@@ -149,7 +149,8 @@ public final class Shipper: Service {
             } else {
                 var body = ByteBuffer(bytes: RecordBatch.encode(canonicalRecords: records))
                 // Level 1: gzip -6 cannot keep up with a busy spool on one core (bench/baselines).
-                let compressed = try body.compress(with: CompressionAlgorithm.gzip(configuration: ZlibConfiguration(windowSize: 15, compressionLevel: 1)))
+                let compressed = try body.compress(
+                    with: CompressionAlgorithm.gzip(configuration: ZlibConfiguration(windowSize: 15, compressionLevel: 1)))
                 payload = Data(compressed.readableBytesView)
             }
             prepared = PreparedBody(first: batch.positions.first, end: batch.end, count: records.count, payload: payload)

@@ -8,7 +8,7 @@ import NIOPosix
 import TrailCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One connection on the application socket: reads HTTP/1.1 requests, enforces the size limit

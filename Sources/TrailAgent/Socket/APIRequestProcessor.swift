@@ -38,12 +38,13 @@ struct APIRequestProcessor: Sendable {
         case ("GET", "/v1/health"):
             // 503 until every source has taken its place, so `curl --fail` loops wait for it.
             let settled = readiness.isSettled
-            respond(Response(
-                status: settled ? 200 : 503,
-                body: [
-                    "status": .string(settled ? "ok" : "starting"), "pendingRecords": .integer(Int64(spool.pendingRecords)),
-                    "sources": readiness.report,
-                ]))
+            respond(
+                Response(
+                    status: settled ? 200 : 503,
+                    body: [
+                        "status": .string(settled ? "ok" : "starting"), "pendingRecords": .integer(Int64(spool.pendingRecords)),
+                        "sources": readiness.report,
+                    ]))
         case (_, "/v1/events"), (_, "/v1/health"):
             respond(Self.error(405, EventValidationError(.invalidRequest, "\(request.method) is not allowed on \(path)")))
         default:
@@ -73,11 +74,15 @@ struct APIRequestProcessor: Sendable {
             let items = try ApplicationRequest.items(body: request.body, contentType: request.contentType)
             if let wait = rateLimiter.admit(uid: peer.uid, events: items.count) {
                 let seconds = max(1, Int(wait.rounded(.up)))
-                logger.info("rate-limited an application", metadata: ["peer.uid": "\(peer.uid)", "peer.pid": "\(peer.pid)", "events": "\(items.count)"])
-                respond(Response(
-                    status: 429,
-                    body: EventValidationError(.rateLimited, "uid \(peer.uid) is sending events faster than the agent's rate limit; retry in \(seconds) s").jsonValue,
-                    headers: [("Retry-After", String(seconds))]))
+                logger.info(
+                    "rate-limited an application", metadata: ["peer.uid": "\(peer.uid)", "peer.pid": "\(peer.pid)", "events": "\(items.count)"])
+                respond(
+                    Response(
+                        status: 429,
+                        body: EventValidationError(
+                            .rateLimited, "uid \(peer.uid) is sending events faster than the agent's rate limit; retry in \(seconds) s"
+                        ).jsonValue,
+                        headers: [("Retry-After", String(seconds))]))
                 return
             }
             let context = ApplicationRecordBuilder.RequestContext(peer: peer, fallbackRequestID: RandomUUID.make(), now: Date())
@@ -102,7 +107,9 @@ struct APIRequestProcessor: Sendable {
             respond(Self.error(500, EventValidationError(.invalidRequest, "internal error: \(error)")))
             return
         }
-        let body: JSONValue = partial ? ["eventIDs": .array(eventIDs), "errors": .array(errors.map { $0.jsonValue["error"] ?? .null })] : ["eventIDs": .array(eventIDs)]
+        let body: JSONValue =
+            partial
+            ? ["eventIDs": .array(eventIDs), "errors": .array(errors.map { $0.jsonValue["error"] ?? .null })] : ["eventIDs": .array(eventIDs)]
         guard records > 0 else {
             // Partial, and nothing was good: the status of the first refusal, the same body shape.
             refused(errors, peer: peer)
@@ -116,15 +123,18 @@ struct APIRequestProcessor: Sendable {
             case .success:
                 respond(Response(status: 202, body: body))
             case .failure(let error as Spool.Full):
-                respond(Response(
-                    status: 503, body: EventValidationError(.init(rawValue: "SpoolFull"), "\(error)").jsonValue,
-                    headers: [("Retry-After", "1")]))
+                respond(
+                    Response(
+                        status: 503, body: EventValidationError(.init(rawValue: "SpoolFull"), "\(error)").jsonValue,
+                        headers: [("Retry-After", "1")]))
             case .failure(let error):
                 logger.error("cannot spool application events", metadata: ["error": "\(error)"])
-                respond(Response(
-                    status: 503,
-                    body: EventValidationError(.init(rawValue: "SpoolUnavailable"), "the agent cannot store events right now: \(error)").jsonValue,
-                    headers: [("Retry-After", "1")]))
+                respond(
+                    Response(
+                        status: 503,
+                        body: EventValidationError(.init(rawValue: "SpoolUnavailable"), "the agent cannot store events right now: \(error)")
+                            .jsonValue,
+                        headers: [("Retry-After", "1")]))
             }
         }
     }

@@ -10,7 +10,7 @@ import TrailCore
 import TrailSystemd
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The application socket: HTTP/1.1 over a Unix stream socket (`POST /v1/events`, `GET /v1/health`).
@@ -64,8 +64,9 @@ public final class APISocketServer: Service {
         try removeStaleSocket(at: path, logger: logger)
 
         let maxRequestBytes = configuration.maxRequestBytes
-        let readTimeout = TimeAmount.nanoseconds(Int64(configuration.socketReadTimeout.components.seconds) * 1_000_000_000
-            + configuration.socketReadTimeout.components.attoseconds / 1_000_000_000)
+        let readTimeout = TimeAmount.nanoseconds(
+            Int64(configuration.socketReadTimeout.components.seconds) * 1_000_000_000
+                + configuration.socketReadTimeout.components.attoseconds / 1_000_000_000)
         let connections = ConnectionTally<UInt32>()
         let descriptors = DescriptorLimit.current()
         let (maxConnections, maxPerUID) = configuration.connectionCaps(descriptorLimit: descriptors)
@@ -84,7 +85,8 @@ public final class APISocketServer: Service {
                     try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
                     try pipeline.addHandler(
                         APIRequestHandler(
-                            processor: processor, threadPool: threadPool, maxRequestBytes: maxRequestBytes, requestTimeout: readTimeout, logger: logger))
+                            processor: processor, threadPool: threadPool, maxRequestBytes: maxRequestBytes, requestTimeout: readTimeout,
+                            logger: logger))
                 }
             }
         let channel: any Channel
@@ -130,7 +132,8 @@ public final class APISocketServer: Service {
         }
         if let gid = PeerCredentialsResolver.groupID(name: group) {
             if chown(path, uid_t(bitPattern: -1), gid) != 0 {
-                logger.warning("cannot set the socket's group", metadata: ["socket.group": "\(group)", "error": "\(String(cString: strerror(errno)))"])
+                logger.warning(
+                    "cannot set the socket's group", metadata: ["socket.group": "\(group)", "error": "\(String(cString: strerror(errno)))"])
             }
         } else {
             logger.warning("socket group does not exist; the socket keeps the agent's group", metadata: ["socket.group": "\(group)"])

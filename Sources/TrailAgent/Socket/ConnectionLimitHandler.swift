@@ -5,7 +5,7 @@ import NIOCore
 import TrailCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Caps the connections the application socket serves at once, in all and per account: one
@@ -55,7 +55,8 @@ final class ConnectionLimitHandler: ChannelInboundHandler, RemovableChannelHandl
             }
             handler.account = peer.uid
             guard handler.counter.assign(to: peer.uid) <= handler.limitPerAccount else {
-                handler.refuse(context: context, "uid \(peer.uid) has \(handler.limitPerAccount) connections open already; close some, or retry shortly")
+                handler.refuse(
+                    context: context, "uid \(peer.uid) has \(handler.limitPerAccount) connections open already; close some, or retry shortly")
                 return
             }
             context.fireChannelActive()
@@ -71,7 +72,8 @@ final class ConnectionLimitHandler: ChannelInboundHandler, RemovableChannelHandl
         }
         var body = EventValidationError(.init(rawValue: "TooManyConnections"), message).jsonValue.serialized()
         body.append(UInt8(ascii: "\n"))
-        let head = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: \(body.count)\r\n\r\n"
+        let head =
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: \(body.count)\r\n\r\n"
         var buffer = context.channel.allocator.buffer(capacity: head.utf8.count + body.count)
         buffer.writeString(head)
         buffer.writeBytes(body)

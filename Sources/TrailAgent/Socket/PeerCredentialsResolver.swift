@@ -4,7 +4,7 @@ import FoundationEssentials
 import TrailCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Completes what `SO_PEERCRED` gives (pid, uid, gid) with the account name and the executable.

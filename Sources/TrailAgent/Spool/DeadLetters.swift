@@ -4,7 +4,7 @@ import FoundationEssentials
 import TrailCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The spool's `dead-letter/` directory: records the collector refused for good, a batch an

@@ -6,7 +6,7 @@ import Logging
 import TrailCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The agent's crash-safe disk buffer between sources and the shipper.
@@ -95,7 +95,6 @@ public final class Spool: @unchecked Sendable {
         var checkpoint: (source: String, position: String)? = nil
         var completion: @Sendable (Result<Void, any Error>) -> Void
     }
-
 
     public let configuration: SpoolConfiguration
     public let recovery: Recovery
@@ -212,7 +211,8 @@ public final class Spool: @unchecked Sendable {
         }
         // Records lost in corrupt ranges cannot be counted exactly; the damage is reported in bytes.
         // `received` is re-derived from what is durable, so the counters reconcile after a crash.
-        state.counters.received = state.counters.acknowledged + state.counters.droppedFull + state.counters.droppedCorrupt
+        state.counters.received =
+            state.counters.acknowledged + state.counters.droppedFull + state.counters.droppedCorrupt
             + state.counters.deadLettered + recovery.recordsInSpool
 
         // Never append to a segment from before the start: a fresh one begins now.
@@ -311,7 +311,8 @@ public final class Spool: @unchecked Sendable {
             completion(.failure(Full()))
             return
         }
-        pending.append(PendingWrite(frames: frames, checkpointFrame: checkpointFrame, records: records, checkpoint: checkpoint, completion: completion))
+        pending.append(
+            PendingWrite(frames: frames, checkpointFrame: checkpointFrame, records: records, checkpoint: checkpoint, completion: completion))
         pendingBytes += frames.count + checkpointFrame.count
         condition.signal()
         condition.unlock()
@@ -681,7 +682,10 @@ public final class Spool: @unchecked Sendable {
     /// Deletes segments wholly before the acknowledgement position (never the active one). Lock held.
     private func deleteAcknowledgedSegments() {
         var deleted = false
-        while segments.count > 1, segments[0].number < acknowledged.segment || (segments[0].number == acknowledged.segment && acknowledged.offset >= segments[0].size && segments.count > 1) {
+        while segments.count > 1,
+            segments[0].number < acknowledged.segment
+                || (segments[0].number == acknowledged.segment && acknowledged.offset >= segments[0].size && segments.count > 1)
+        {
             unlink(segmentsDirectory + "/" + Self.segmentName(segments[0].number))
             segments.removeFirst()
             deleted = true
@@ -713,8 +717,9 @@ public final class Spool: @unchecked Sendable {
     /// Writes the state durably (lock held by the caller, or during init).
     private func writeState() throws {
         do {
-            try stateFile.write(SpoolStateFile.State(
-                acknowledged: acknowledged, counters: counters, checkpoints: latestCheckpoints.isEmpty ? nil : latestCheckpoints))
+            try stateFile.write(
+                SpoolStateFile.State(
+                    acknowledged: acknowledged, counters: counters, checkpoints: latestCheckpoints.isEmpty ? nil : latestCheckpoints))
         } catch {
             throw AgentError(.spoolIO, "cannot write the spool state", path: configuration.directory, underlyingError: error)
         }

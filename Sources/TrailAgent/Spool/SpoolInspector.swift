@@ -4,7 +4,7 @@ import FoundationEssentials
 import TrailCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads a spool without changing it, for `hosttrail-agent spool verify|stats` (offline, or
@@ -55,12 +55,14 @@ public struct SpoolInspector: Sendable {
             if let torn = scan.tornTailOffset {
                 let isActive = index == names.count - 1
                 report.problems.append(
-                    "\(name): \(scan.dataEnd - torn) bytes at offset \(torn) are an unfinished write\(isActive && report.inUseByAgent ? " (may be in progress)" : "")")
+                    "\(name): \(scan.dataEnd - torn) bytes at offset \(torn) are an unfinished write\(isActive && report.inUseByAgent ? " (may be in progress)" : "")"
+                )
             }
             for range in scan.corruptRanges {
                 report.problems.append("\(name): \(range.count) corrupt bytes at offset \(range.lowerBound) (checksum mismatch)")
             }
-            report.pendingRecords += scan.entries.filter { $0.kind == .record && SpoolPosition(segment: number, offset: $0.offset) >= acknowledged }.count
+            report.pendingRecords +=
+                scan.entries.filter { $0.kind == .record && SpoolPosition(segment: number, offset: $0.offset) >= acknowledged }.count
         }
         return report
     }

@@ -4,7 +4,7 @@ import FoundationEssentials
 import TrailCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The spool's acknowledgement position and counters, in a preallocated file written in place.
@@ -77,7 +77,9 @@ final class SpoolStateFile {
         try slot.withUnsafeBytes { raw in
             var written = 0
             while written < raw.count {
-                written += try SystemCall.check("pwrite") { pwrite(descriptor, raw.baseAddress! + written, raw.count - written, offset + off_t(written)) }
+                written += try SystemCall.check("pwrite") {
+                    pwrite(descriptor, raw.baseAddress! + written, raw.count - written, offset + off_t(written))
+                }
             }
         }
         try SystemCall.check("fdatasync") { fdatasync(descriptor) }

@@ -3,9 +3,9 @@
 import FoundationEssentials
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// The agent's one place where a POSIX `-1` + `errno` becomes a Swift error; retries `EINTR`.

@@ -18,17 +18,19 @@ enum DedicatedThread {
         }
         let start = Unmanaged.passRetained(Start(name: name, body: body)).toOpaque()
         var thread = pthread_t()
-        let created = pthread_create(&thread, nil, { argument in
-            let start = Unmanaged<Start>.fromOpaque(argument!).takeRetainedValue()
-            // pthread_setname_np is not in Swift's Glibc module; this is what it does on Linux.
-            let comm = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
-            if comm >= 0 {
-                _ = Array(start.name.utf8.prefix(15)).withUnsafeBytes { write(comm, $0.baseAddress, $0.count) }
-                close(comm)
-            }
-            start.body()
-            return nil
-        }, start)
+        let created = pthread_create(
+            &thread, nil,
+            { argument in
+                let start = Unmanaged<Start>.fromOpaque(argument!).takeRetainedValue()
+                // pthread_setname_np is not in Swift's Glibc module; this is what it does on Linux.
+                let comm = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
+                if comm >= 0 {
+                    _ = Array(start.name.utf8.prefix(15)).withUnsafeBytes { write(comm, $0.baseAddress, $0.count) }
+                    close(comm)
+                }
+                start.body()
+                return nil
+            }, start)
         guard created == 0 else {
             Unmanaged<Start>.fromOpaque(start).release()
             throw SystemCall.Failure(call: "pthread_create", errno: created)

@@ -120,8 +120,10 @@ public struct ArchiveLedger: Sendable {
     /// The newest digest, if any.
     public func lastDigest() async throws -> Digest? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT id, key, start_time, end_time, json, sha256, signature, fingerprint FROM digests ORDER BY id DESC LIMIT 1")
-                .map(Self.digest)
+            try Row.fetchOne(
+                db, sql: "SELECT id, key, start_time, end_time, json, sha256, signature, fingerprint FROM digests ORDER BY id DESC LIMIT 1"
+            )
+            .map(Self.digest)
         }
     }
 
@@ -195,7 +197,8 @@ public struct ArchiveLedger: Sendable {
             try db.execute(sql: "UPDATE signing_keys SET valid_until = ? WHERE valid_until IS NULL", arguments: [now])
             // A key used before, then replaced and now back: valid again from now.
             try db.execute(
-                sql: "INSERT INTO signing_keys (fingerprint, public_key, valid_from) VALUES (?, ?, ?) ON CONFLICT(fingerprint) DO UPDATE SET valid_until = NULL",
+                sql:
+                    "INSERT INTO signing_keys (fingerprint, public_key, valid_from) VALUES (?, ?, ?) ON CONFLICT(fingerprint) DO UPDATE SET valid_until = NULL",
                 arguments: [fingerprint, der, now])
         }
     }
@@ -205,7 +208,8 @@ public struct ArchiveLedger: Sendable {
         try await pool.read { db in
             try Row.fetchAll(
                 db,
-                sql: "SELECT fingerprint, public_key, valid_from, valid_until FROM signing_keys WHERE valid_from <= ? AND (valid_until IS NULL OR valid_until >= ?) ORDER BY valid_from",
+                sql:
+                    "SELECT fingerprint, public_key, valid_from, valid_until FROM signing_keys WHERE valid_from <= ? AND (valid_until IS NULL OR valid_until >= ?) ORDER BY valid_from",
                 arguments: [end, start]
             ).map { PublicKey(fingerprint: $0[0], der: $0[1], validFrom: $0[2], validUntil: $0[3]) }
         }

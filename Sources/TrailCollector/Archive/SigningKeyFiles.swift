@@ -57,7 +57,8 @@ public enum SigningKeyFiles {
         do {
             return try DigestSigningKey(pemRepresentation: try String(contentsOfFile: path, encoding: .utf8))
         } catch {
-            throw CollectorError(.archiveUnavailable, "cannot read the digest signing key (an RSA private key in PEM)", context: path, underlyingError: error)
+            throw CollectorError(
+                .archiveUnavailable, "cannot read the digest signing key (an RSA private key in PEM)", context: path, underlyingError: error)
         }
     }
 }

@@ -295,7 +295,8 @@ public struct CollectorConfiguration: Sendable, Hashable {
             s3Bucket = value
         }
         if let value = try settings.string("s3-prefix") {
-            guard value.count <= 200, value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_./".contains($0)) }), !value.contains("..") else {
+            guard value.count <= 200, value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_./".contains($0)) }), !value.contains("..")
+            else {
                 throw settings.invalid("s3-prefix", "\"\(value)\" is not a key prefix (letters, digits, '-', '_', '.', '/')")
             }
             s3Prefix = value

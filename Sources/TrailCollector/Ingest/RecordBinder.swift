@@ -31,7 +31,9 @@ public struct RecordBinder: Sendable {
 
     /// The binder of `configuration`'s collector.
     public init(configuration: CollectorConfiguration) {
-        self.init(accountID: configuration.accountID, region: configuration.region, trailARN: configuration.trailARN, maxRecordBytes: configuration.maxRecordBytes)
+        self.init(
+            accountID: configuration.accountID, region: configuration.region, trailARN: configuration.trailARN,
+            maxRecordBytes: configuration.maxRecordBytes)
     }
 
     /// Decodes a `{"Records": [...]}` body and binds every record to `host`.
@@ -42,7 +44,8 @@ public struct RecordBinder: Sendable {
     public func bind(body: Data, host: String) throws -> [StoredRecord] {
         guard host != Self.collectorHost else {
             throw IngestRejection(
-                status: 403, code: "ReservedHostName", message: "\"\(host)\" names the collector's own records; give the host a certificate with its own name")
+                status: 403, code: "ReservedHostName",
+                message: "\"\(host)\" names the collector's own records; give the host a certificate with its own name")
         }
         let records: [JSONValue]
         do {
@@ -71,9 +74,11 @@ public struct RecordBinder: Sendable {
                 }
                 bound.append(try bind(record, index: index, host: host))
             } catch let rejection as IngestRejection where rejection.status == 400 {
-                refused.append(.init(
-                    index: index, eventID: json["eventID"]?.stringValue, code: rejection.code == "InvalidRecords" ? "InvalidRecord" : rejection.code,
-                    message: rejection.message))
+                refused.append(
+                    .init(
+                        index: index, eventID: json["eventID"]?.stringValue,
+                        code: rejection.code == "InvalidRecords" ? "InvalidRecord" : rejection.code,
+                        message: rejection.message))
             }
         }
         guard refused.isEmpty else {
@@ -93,18 +98,22 @@ public struct RecordBinder: Sendable {
         }
         // What the store indexes and lookups list: one line of visible text (a NUL would end the
         // indexed string early, and a lookup for one name would return a record of another).
-        let identifiers: [(String, String?)] = [
-            ("eventName", record.eventName), ("eventSource", record.eventSource), ("userIdentity.userName", record.userNameForLookup),
-            ("sessionIssuer.userName", record.userIdentity?.sessionContext?.sessionIssuer?.userName), ("sourceIPAddress", record.sourceIPAddress),
-            ("userIdentity.accessKeyId", record.userIdentity?.accessKeyId), ("eventCategory", record.eventCategory), ("requestID", record.requestID),
-        ] + (record.resources ?? []).flatMap { [("resources.type", $0.type), ("resources.ARN", $0.arn)] }
+        let identifiers: [(String, String?)] =
+            [
+                ("eventName", record.eventName), ("eventSource", record.eventSource), ("userIdentity.userName", record.userNameForLookup),
+                ("sessionIssuer.userName", record.userIdentity?.sessionContext?.sessionIssuer?.userName), ("sourceIPAddress", record.sourceIPAddress),
+                ("userIdentity.accessKeyId", record.userIdentity?.accessKeyId), ("eventCategory", record.eventCategory),
+                ("requestID", record.requestID),
+            ] + (record.resources ?? []).flatMap { [("resources.type", $0.type), ("resources.ARN", $0.arn)] }
         for (field, value) in identifiers where value.map({ IdentifierText.containsControlCharacter($0) }) == true {
             throw IngestRejection.badRequest("record \(index) (\(record.eventID)): \(field) holds a control character")
         }
         for claimed in record.allClaimedHostNames where claimed != host {
             throw IngestRejection(
                 status: 403, code: "HostMismatch",
-                message: "record \(index) (\(record.eventID)) claims host \"\(claimed)\" but the client certificate is for \"\(host)\"; a host can only write its own records")
+                message:
+                    "record \(index) (\(record.eventID)) claims host \"\(claimed)\" but the client certificate is for \"\(host)\"; a host can only write its own records"
+            )
         }
         var bound = record
         bound.eventID = record.eventID.lowercased()
@@ -129,7 +138,8 @@ public struct RecordBinder: Sendable {
         guard stored.json.utf8.count <= maxRecordBytes else {
             throw IngestRejection(
                 status: 400, code: "RecordTooLarge",
-                message: "record \(index) (\(record.eventID)) is \(stored.json.utf8.count) bytes; the limit is \(maxRecordBytes) (--max-record-bytes)")
+                message: "record \(index) (\(record.eventID)) is \(stored.json.utf8.count) bytes; the limit is \(maxRecordBytes) (--max-record-bytes)"
+            )
         }
         return stored
     }
@@ -145,7 +155,8 @@ public struct RecordBinder: Sendable {
             "host": .string(collision.host), "eventID": .string(collision.eventID), "contentSha256": .string(collision.contentHash),
         ]
         if !collision.otherHosts.isEmpty { parameters["otherHosts"] = .array(collision.otherHosts.map(JSONValue.string)) }
-        let message = collision.otherContent
+        let message =
+            collision.otherContent
             ? "\(collision.host) sent a record under an event ID it had stored with other content; the first one is kept"
             : "\(collision.host) stored a record under an event ID \(collision.otherHosts.joined(separator: ", ")) stored too; both are kept"
         let record = CloudTrailRecord(

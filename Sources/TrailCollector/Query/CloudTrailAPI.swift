@@ -40,7 +40,8 @@ public struct CloudTrailAPI: Sendable {
             do {
                 request = try JSONDecoder().decode(LookupEventsRequest.self, from: body.isEmpty ? Data("{}".utf8) : body)
             } catch {
-                throw CloudTrailAPIError(type: "SerializationException", message: "the LookupEvents request is malformed: \(RecordBinder.describe(error))")
+                throw CloudTrailAPIError(
+                    type: "SerializationException", message: "the LookupEvents request is malformed: \(RecordBinder.describe(error))")
             }
             return try Self.encoder.encode(try await lookupEvents(request, scope: scope))
         case "DescribeTrails":
@@ -91,7 +92,8 @@ public struct CloudTrailAPI: Sendable {
         let keys = try await archive?.publicKeys(start: start, end: end) ?? []
         let list: [JSONValue] = keys.map { key in
             var members: [String: JSONValue] = [
-                "Value": .string(key.der.base64EncodedString()), "Fingerprint": .string(key.fingerprint), "ValidityStartTime": .integer(key.validFrom),
+                "Value": .string(key.der.base64EncodedString()), "Fingerprint": .string(key.fingerprint),
+                "ValidityStartTime": .integer(key.validFrom),
             ]
             if let until = key.validUntil { members["ValidityEndTime"] = .integer(until) }
             return .object(members)

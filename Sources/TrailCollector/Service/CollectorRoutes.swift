@@ -58,7 +58,9 @@ struct CollectorRoutes: Sendable {
                 await recordRefusal(of: certificate, context: context)
                 throw IngestRejection(
                     status: 403, code: "HostRevoked",
-                    message: "the certificate of host \(host) (serial \(certificate.serialNumber)) is revoked on this collector; issue the host a new certificate")
+                    message:
+                        "the certificate of host \(host) (serial \(certificate.serialNumber)) is revoked on this collector; issue the host a new certificate"
+                )
             }
             var request = request
             var body: ByteBuffer
@@ -70,13 +72,15 @@ struct CollectorRoutes: Sendable {
             }
             if let encoding = request.headers[.contentEncoding]?.lowercased(), encoding != "identity" {
                 guard encoding == "gzip" else {
-                    throw IngestRejection(status: 415, code: "UnsupportedEncoding", message: "Content-Encoding \(encoding) is not supported; use gzip")
+                    throw IngestRejection(
+                        status: 415, code: "UnsupportedEncoding", message: "Content-Encoding \(encoding) is not supported; use gzip")
                 }
                 do {
                     body = try body.decompress(with: .gzip(), maxSize: configuration.maxDecompressedBytes)
                 } catch let error as CompressNIOError where error == .bufferOverflow {
                     throw IngestRejection(
-                        status: 413, code: "RequestTooLarge", message: "the batch inflates past \(configuration.maxDecompressedBytes) bytes; split it")
+                        status: 413, code: "RequestTooLarge", message: "the batch inflates past \(configuration.maxDecompressedBytes) bytes; split it"
+                    )
                 } catch {
                     throw IngestRejection.badRequest("the body is not valid gzip: \(error)")
                 }
@@ -96,7 +100,8 @@ struct CollectorRoutes: Sendable {
                 }
             } catch {
                 context.logger.error("cannot store records", metadata: ["error": "\(error)", "ingest.host": "\(host)"])
-                return Self.rejection(IngestRejection(status: 503, code: "StoreUnavailable", message: "the store cannot commit right now"), retryAfter: 5)
+                return Self.rejection(
+                    IngestRejection(status: 503, code: "StoreUnavailable", message: "the store cannot commit right now"), retryAfter: 5)
             }
             context.logger.debug(
                 "stored records",
@@ -113,7 +118,8 @@ struct CollectorRoutes: Sendable {
     /// Stores a record that a revoked host tried to deliver (at most one a minute per host), so the
     /// attempt shows in the trail the host can no longer write to.
     func recordRefusal(of certificate: ClientCertificate, context: CollectorRequestContext) async {
-        context.logger.warning("refused a revoked host", metadata: ["ingest.host": "\(certificate.commonName)", "certificate.serial": "\(certificate.serialNumber)"])
+        context.logger.warning(
+            "refused a revoked host", metadata: ["ingest.host": "\(certificate.commonName)", "certificate.serial": "\(certificate.serialNumber)"])
         guard revoked.shouldRecordRefusal(of: certificate.commonName) else { return }
         let eventID = RandomUUID.make()
         let record = CloudTrailRecord(
@@ -121,7 +127,10 @@ struct CollectorRoutes: Sendable {
             eventTime: TrailTime.format(Date()), eventSource: RecordBinder.collectorEventSource, eventName: "DeliverRecords",
             sourceIPAddress: context.channel.remoteAddress?.ipAddress ?? "unknown", userAgent: "hosttrail-agent",
             errorCode: "HostRevoked", errorMessage: "the host's certificate is on the collector's revocation list",
-            additionalEventData: ["host": ["hostname": .string(certificate.commonName)], "certificate": ["commonName": .string(certificate.commonName), "serialNumber": .string(certificate.serialNumber)]],
+            additionalEventData: [
+                "host": ["hostname": .string(certificate.commonName)],
+                "certificate": ["commonName": .string(certificate.commonName), "serialNumber": .string(certificate.serialNumber)],
+            ],
             requestID: eventID, eventID: eventID, readOnly: false, eventType: "AwsServiceEvent", managementEvent: true, eventCategory: "Management")
         do {
             _ = try await store.insert([try binder.bind(record, index: 0, host: certificate.commonName)])
@@ -161,19 +170,22 @@ struct CollectorRoutes: Sendable {
             var scope = LookupScope.fleet
             let certificate = (try? await ClientCertificate.of(channel: context.channel)) ?? nil
             if let certificate, request.headers[.authorization] == nil, revoked.revokes(certificate) {
-                let failure = CloudTrailAPIError(type: "AccessDeniedException", message: "the certificate of \(certificate.commonName) is revoked on this collector")
+                let failure = CloudTrailAPIError(
+                    type: "AccessDeniedException", message: "the certificate of \(certificate.commonName) is revoked on this collector")
                 return Self.amzJSON(status: .forbidden, (try? JSONEncoder().encode(failure)) ?? Data(), requestID: requestID)
             }
             if request.headers[.authorization] != nil || certificate == nil {
                 do {
                     let key = try SigV4.verify(
-                        method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "", headers: Self.signableHeaders(request),
+                        method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "",
+                        headers: Self.signableHeaders(request),
                         body: body, keys: configuration.accessKeys, service: "cloudtrail", now: Date())
                     scope = LookupScope(key: key)
                 } catch {
                     context.logger.notice("refused a CloudTrail API call", metadata: ["error": "\(error)"])
                     let failure = CloudTrailAPIError(type: error.type, message: error.message)
-                    return Self.amzJSON(status: HTTPResponse.Status(code: error.status), (try? JSONEncoder().encode(failure)) ?? Data(), requestID: requestID)
+                    return Self.amzJSON(
+                        status: HTTPResponse.Status(code: error.status), (try? JSONEncoder().encode(failure)) ?? Data(), requestID: requestID)
                 }
             }
             let target = request.headers[HTTPField.Name("X-Amz-Target")!]
@@ -215,13 +227,14 @@ struct CollectorRoutes: Sendable {
     static func rejection(_ rejection: IngestRejection, retryAfter: Int? = nil) -> Response {
         var members: [String: JSONValue] = ["error": ["code": .string(rejection.code), "message": .string(rejection.message)]]
         if !rejection.refused.isEmpty {
-            members["refused"] = .array(rejection.refused.map { refused in
-                var members: [String: JSONValue] = [
-                    "index": .integer(Int64(refused.index)), "code": .string(refused.code), "message": .string(refused.message),
-                ]
-                if let eventID = refused.eventID { members["eventID"] = .string(eventID) }
-                return .object(members)
-            })
+            members["refused"] = .array(
+                rejection.refused.map { refused in
+                    var members: [String: JSONValue] = [
+                        "index": .integer(Int64(refused.index)), "code": .string(refused.code), "message": .string(refused.message),
+                    ]
+                    if let eventID = refused.eventID { members["eventID"] = .string(eventID) }
+                    return .object(members)
+                })
         }
         let body = JSONValue.object(members)
         var extra: HTTPFields = [:]

@@ -43,7 +43,8 @@ struct ConnectionGuard: Sendable {
     func warn(_ message: String) {
         if counts.shouldWarn() {
             logger.warning(
-                "closing connections over a limit", metadata: [
+                "closing connections over a limit",
+                metadata: [
                     "reason": "\(message)", "connections.max": "\(maxConnections)", "connections.max-per-address": "\(maxConnectionsPerAddress)",
                 ])
         }
@@ -116,7 +117,8 @@ final class ConnectionCapHandler: ChannelInboundHandler, RemovableChannelHandler
         if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF {
             return bytes[12...].map(String.init).joined(separator: ".")
         }
-        return stride(from: 0, to: 8, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }.joined(separator: ":") + "::/64"
+        return stride(from: 0, to: 8, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }.joined(separator: ":")
+            + "::/64"
     }
 }
 

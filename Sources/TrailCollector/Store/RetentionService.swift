@@ -48,7 +48,9 @@ struct RetentionService: Service {
             await Task.yield()
         }
         if deleted > 0 {
-            logger.notice("deleted expired events", metadata: ["retention.deleted": "\(deleted)", "retention.cutoff": "\(TrailTime.formatEpochSeconds(cutoff / 1000))"])
+            logger.notice(
+                "deleted expired events",
+                metadata: ["retention.deleted": "\(deleted)", "retention.cutoff": "\(TrailTime.formatEpochSeconds(cutoff / 1000))"])
         }
         return deleted
     }
@@ -62,7 +64,8 @@ struct RetentionService: Service {
             sourceIPAddress: "collector.hosttrail", userAgent: "hosttrail-collector",
             requestParameters: [
                 "retentionDays": .integer(Int64(retention.components.seconds / 86400)), "deletedEvents": .integer(Int64(deleted)),
-                "oldestEventTime": .string(TrailTime.formatEpochSeconds(oldest / 1000)), "newestEventTime": .string(TrailTime.formatEpochSeconds(newest / 1000)),
+                "oldestEventTime": .string(TrailTime.formatEpochSeconds(oldest / 1000)),
+                "newestEventTime": .string(TrailTime.formatEpochSeconds(newest / 1000)),
             ],
             additionalEventData: ["host": ["hostname": .string(RecordBinder.collectorHost)]],
             requestID: eventID, eventID: eventID, readOnly: false, eventType: "AwsServiceEvent", managementEvent: true, eventCategory: "Management")

@@ -220,52 +220,55 @@ public final class SQLiteEventStore: EventStore {
     static func insert(
         _ records: [StoredRecord], into db: Database, collisionAlert: (@Sendable (EventIDCollision) -> StoredRecord?)? = nil
     ) throws -> Int {
-            let receivedAt = Int64(Date().timeIntervalSince1970 * 1000)
-            var accepted = 0
-            var alerts: [StoredRecord] = []
-            let resources = try db.cachedStatement(sql: "INSERT INTO event_resources (event_id, host, event_time, type, name) VALUES (?, ?, ?, ?, ?)")
-            let statement = try db.cachedStatement(
-                sql: """
-                    INSERT INTO events (event_id, event_time, event_name, event_source, username, host, source_ip,
-                        read_only, access_key_id, event_category, received_at, record, invoking_user)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(host, event_id) DO NOTHING
-                    """)
-            for record in records {
-                try statement.execute(arguments: [
-                    record.eventID, record.eventTime, record.eventName, record.eventSource, record.userName, record.host,
-                    record.sourceIPAddress, record.readOnly, record.accessKeyID, record.eventCategory, receivedAt, record.json,
-                    record.invokingUser,
-                ])
-                let stored = db.changesCount == 1
-                if stored {
-                    accepted += 1
-                    for resource in record.resources {
-                        try resources.execute(arguments: [record.eventID, record.host, record.eventTime, resource.type, resource.name])
-                    }
+        let receivedAt = Int64(Date().timeIntervalSince1970 * 1000)
+        var accepted = 0
+        var alerts: [StoredRecord] = []
+        let resources = try db.cachedStatement(sql: "INSERT INTO event_resources (event_id, host, event_time, type, name) VALUES (?, ?, ?, ?, ?)")
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO events (event_id, event_time, event_name, event_source, username, host, source_ip,
+                    read_only, access_key_id, event_category, received_at, record, invoking_user)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(host, event_id) DO NOTHING
+                """)
+        for record in records {
+            try statement.execute(arguments: [
+                record.eventID, record.eventTime, record.eventName, record.eventSource, record.userName, record.host,
+                record.sourceIPAddress, record.readOnly, record.accessKeyID, record.eventCategory, receivedAt, record.json,
+                record.invokingUser,
+            ])
+            let stored = db.changesCount == 1
+            if stored {
+                accepted += 1
+                for resource in record.resources {
+                    try resources.execute(arguments: [record.eventID, record.host, record.eventTime, resource.type, resource.name])
                 }
-                guard let collisionAlert else { continue }
-                if stored {
-                    let others = try String.fetchAll(
-                        db, sql: "SELECT DISTINCT host FROM events WHERE event_id = ? AND host != ?", arguments: [record.eventID, record.host])
-                    if !others.isEmpty, let alert = collisionAlert(.init(
-                        eventID: record.eventID, host: record.host, otherHosts: others.sorted(), otherContent: false,
-                        contentHash: ContentFingerprint.of(Array(record.json.utf8))))
-                    {
-                        alerts.append(alert)
-                    }
-                } else if let existing = try String.fetchOne(
-                    db, sql: "SELECT record FROM events WHERE host = ? AND event_id = ?", arguments: [record.host, record.eventID]),
-                    existing != record.json,
-                    let alert = collisionAlert(.init(
-                        eventID: record.eventID, host: record.host, otherHosts: [], otherContent: true,
-                        contentHash: ContentFingerprint.of(Array(record.json.utf8))))
+            }
+            guard let collisionAlert else { continue }
+            if stored {
+                let others = try String.fetchAll(
+                    db, sql: "SELECT DISTINCT host FROM events WHERE event_id = ? AND host != ?", arguments: [record.eventID, record.host])
+                if !others.isEmpty,
+                    let alert = collisionAlert(
+                        .init(
+                            eventID: record.eventID, host: record.host, otherHosts: others.sorted(), otherContent: false,
+                            contentHash: ContentFingerprint.of(Array(record.json.utf8))))
                 {
                     alerts.append(alert)
                 }
+            } else if let existing = try String.fetchOne(
+                db, sql: "SELECT record FROM events WHERE host = ? AND event_id = ?", arguments: [record.host, record.eventID]),
+                existing != record.json,
+                let alert = collisionAlert(
+                    .init(
+                        eventID: record.eventID, host: record.host, otherHosts: [], otherContent: true,
+                        contentHash: ContentFingerprint.of(Array(record.json.utf8))))
+            {
+                alerts.append(alert)
             }
-            if !alerts.isEmpty { _ = try insert(alerts, into: db) }
-            return accepted
+        }
+        if !alerts.isEmpty { _ = try insert(alerts, into: db) }
+        return accepted
     }
 
     /// Builds one SQL statement per lookup, shaped so that SQLite walks one index in time order and
@@ -383,11 +386,14 @@ public final class SQLiteEventStore: EventStore {
     ) async throws -> Int {
         try await pool.write { db in
             let range = try Row.fetchOne(
-                db, sql: "SELECT min(event_time), max(event_time), count(*) FROM (SELECT event_time FROM events WHERE event_time < ? AND \(archivedClause) ORDER BY event_time LIMIT ?)",
+                db,
+                sql:
+                    "SELECT min(event_time), max(event_time), count(*) FROM (SELECT event_time FROM events WHERE event_time < ? AND \(archivedClause) ORDER BY event_time LIMIT ?)",
                 arguments: [cutoff, limit])
             guard let range, (range[2] as Int) > 0, let oldest = range[0] as Int64?, let newest = range[1] as Int64? else { return 0 }
             try db.execute(
-                sql: "DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE event_time < ? AND \(archivedClause) ORDER BY event_time LIMIT ?)",
+                sql:
+                    "DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE event_time < ? AND \(archivedClause) ORDER BY event_time LIMIT ?)",
                 arguments: [cutoff, limit])
             let deleted = db.changesCount
             // In the same transaction: no crash can delete events without the record saying so.

@@ -72,7 +72,9 @@ public struct AccessKeys: Sendable, Hashable {
                 default: throw ParseError(line: number + 1, reason: "unknown restriction \"\(parts[0])\"; use hosts= or event-sources=")
                 }
             }
-            guard !keys.contains(where: { $0.id == key.id }) else { throw ParseError(line: number + 1, reason: "access key \(key.id) is listed twice") }
+            guard !keys.contains(where: { $0.id == key.id }) else {
+                throw ParseError(line: number + 1, reason: "access key \(key.id) is listed twice")
+            }
             keys.append(key)
         }
         self.init(keys)

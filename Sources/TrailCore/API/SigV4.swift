@@ -124,7 +124,9 @@ public enum SigV4 {
         let pairs = query.split(separator: "&").map { item -> (String, String) in
             let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let decode = { (text: Substring) in formDecoded(text) ?? String(text) }
-            return (encode(Substring(decode(parts[0])), keepSlash: false), encode(Substring(parts.count > 1 ? decode(parts[1]) : ""), keepSlash: false))
+            return (
+                encode(Substring(decode(parts[0])), keepSlash: false), encode(Substring(parts.count > 1 ? decode(parts[1]) : ""), keepSlash: false)
+            )
         }
         return pairs.sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
     }
@@ -199,13 +201,17 @@ public enum SigV4 {
         guard amzDate.hasPrefix(authorization.date) else {
             throw SigV4Failure(
                 type: "InvalidSignatureException", status: 403,
-                message: "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '\(authorization.date)' != '\(amzDate.prefix(8))'")
+                message:
+                    "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '\(authorization.date)' != '\(amzDate.prefix(8))'"
+            )
         }
         guard abs(signedAt.timeIntervalSince(now)) <= allowedSkew else {
             let bound = Self.amzDate(signedAt < now ? now.addingTimeInterval(-allowedSkew) : now.addingTimeInterval(allowedSkew))
             throw SigV4Failure(
                 type: "InvalidSignatureException", status: 403,
-                message: "Signature expired: \(amzDate) is now \(signedAt < now ? "earlier" : "later") than \(bound) (\(Self.amzDate(now)) \(signedAt < now ? "-" : "+") 15 min.)")
+                message:
+                    "Signature expired: \(amzDate) is now \(signedAt < now ? "earlier" : "later") than \(bound) (\(Self.amzDate(now)) \(signedAt < now ? "-" : "+") 15 min.)"
+            )
         }
         for required in ["host", "x-amz-date"] where !authorization.signedHeaders.contains(required) {
             throw .incomplete("SignedHeaders must include \(required)")
@@ -213,7 +219,9 @@ public enum SigV4 {
         var payloadHash = hexSHA256(body)
         if let declared = headers.first(where: { $0.name.lowercased() == "x-amz-content-sha256" })?.value {
             guard declared.lowercased() == payloadHash else {
-                throw SigV4Failure(type: "InvalidSignatureException", status: 403, message: "The provided 'x-amz-content-sha256' header does not match what was computed.")
+                throw SigV4Failure(
+                    type: "InvalidSignatureException", status: 403,
+                    message: "The provided 'x-amz-content-sha256' header does not match what was computed.")
             }
             payloadHash = declared
         }
@@ -225,7 +233,9 @@ public enum SigV4 {
         guard constantTimeEquals(expected, authorization.signature) else {
             throw SigV4Failure(
                 type: "InvalidSignatureException", status: 403,
-                message: "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
+                message:
+                    "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+            )
         }
         return key
     }
@@ -252,7 +262,10 @@ public enum SigV4 {
         let signature = signature(canonicalRequest: canonical, amzDate: amzDate, secret: secret, date: date, region: region, service: service)
         return [
             ("X-Amz-Date", amzDate),
-            ("Authorization", "\(algorithm) Credential=\(accessKeyID)/\(date)/\(region)/\(service)/aws4_request, SignedHeaders=\(signed.joined(separator: ";")), Signature=\(signature)"),
+            (
+                "Authorization",
+                "\(algorithm) Credential=\(accessKeyID)/\(date)/\(region)/\(service)/aws4_request, SignedHeaders=\(signed.joined(separator: ";")), Signature=\(signature)"
+            ),
         ]
     }
 }

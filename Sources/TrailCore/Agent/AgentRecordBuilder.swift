@@ -39,7 +39,9 @@ public struct AgentRecordBuilder: Sendable {
     /// `EventsDropped`: how many records a full spool dropped (policy `drop_oldest`), and from when to when.
     ///
     /// - Parameter sequence: Distinguishes this run's drop records from each other.
-    public func eventsDropped(now: Date, count: Int, firstEventTime: String?, lastEventTime: String?, reason: String, sequence: Int) -> CloudTrailRecord {
+    public func eventsDropped(now: Date, count: Int, firstEventTime: String?, lastEventTime: String?, reason: String, sequence: Int)
+        -> CloudTrailRecord
+    {
         var parameters: [String: JSONValue] = ["count": .integer(Int64(count)), "reason": .string(reason)]
         if let firstEventTime { parameters["firstEventTime"] = .string(firstEventTime) }
         if let lastEventTime { parameters["lastEventTime"] = .string(lastEventTime) }
@@ -58,11 +60,12 @@ public struct AgentRecordBuilder: Sendable {
         parameters["path"] = .string(path)
         var record = record(eventName: eventName, now: now, parameters: parameters, sequence: sequence)
         record.errorCode = eventName
-        record.errorMessage = switch eventName {
-        case "LogRemoved": "\(path) was deleted"
-        case "LogGap": "the file of \(path) the agent was reading is in no rotation any more; the lines it held after the last one read are lost"
-        default: "\(path) shrank or was rewritten without a rotation"
-        }
+        record.errorMessage =
+            switch eventName {
+            case "LogRemoved": "\(path) was deleted"
+            case "LogGap": "the file of \(path) the agent was reading is in no rotation any more; the lines it held after the last one read are lost"
+            default: "\(path) shrank or was rewritten without a rotation"
+            }
         return record
     }
 

@@ -209,7 +209,8 @@ public struct ApplicationEvent: Sendable, Hashable {
         guard !text.isEmpty, text.utf8.count <= 253, text.utf8.first != 46, text.utf8.last != 46 else { return false }
         var previous: UInt8 = 0
         for byte in text.utf8 {
-            let allowed = (byte >= 97 && byte <= 122) || (byte >= 65 && byte <= 90) || (byte >= 48 && byte <= 57) || byte == 46 || byte == 45 || byte == 95
+            let allowed =
+                (byte >= 97 && byte <= 122) || (byte >= 65 && byte <= 90) || (byte >= 48 && byte <= 57) || byte == 46 || byte == 45 || byte == 95
             guard allowed, !(byte == 46 && previous == 46) else { return false }
             previous = byte
         }

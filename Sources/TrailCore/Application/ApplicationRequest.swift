@@ -83,16 +83,19 @@ public enum ApplicationRequest {
             let trimmed = line.last == UInt8(ascii: "\r") ? line.dropLast() : line[...]
             if trimmed.allSatisfy({ $0 == 32 || $0 == 9 }) { continue }
             guard trimmed.count <= ApplicationEvent.Limits.maxEventBytes else {
-                values.append(.failure(EventValidationError(
-                    .eventTooLarge,
-                    "line \(lineNumber) is \(trimmed.count) bytes; the limit for one event is \(ApplicationEvent.Limits.maxEventBytes)",
-                    index: values.count)))
+                values.append(
+                    .failure(
+                        EventValidationError(
+                            .eventTooLarge,
+                            "line \(lineNumber) is \(trimmed.count) bytes; the limit for one event is \(ApplicationEvent.Limits.maxEventBytes)",
+                            index: values.count)))
                 continue
             }
             do {
                 values.append(.success(try JSONValue.parse(trimmed)))
             } catch let error as JSONValue.ParseError {
-                values.append(.failure(EventValidationError(.malformedJSON, "line \(lineNumber) is not valid JSON: \(error.message)", index: values.count)))
+                values.append(
+                    .failure(EventValidationError(.malformedJSON, "line \(lineNumber) is not valid JSON: \(error.message)", index: values.count)))
             } catch {
                 values.append(.failure(EventValidationError(.malformedJSON, "line \(lineNumber) is not valid JSON", index: values.count)))
             }
@@ -113,9 +116,10 @@ public enum ApplicationRequest {
             // Re-serializing costs little next to the fsync the events are about to get.
             let size = value.serialized().count
             guard size <= ApplicationEvent.Limits.maxEventBytes else {
-                return .failure(EventValidationError(
-                    .eventTooLarge, "event \(index) is \(size) bytes; the limit is \(ApplicationEvent.Limits.maxEventBytes)",
-                    index: index))
+                return .failure(
+                    EventValidationError(
+                        .eventTooLarge, "event \(index) is \(size) bytes; the limit is \(ApplicationEvent.Limits.maxEventBytes)",
+                        index: index))
             }
             return .success(value)
         }

@@ -29,12 +29,14 @@ public struct ArchiveLayout: Sendable, Hashable {
     /// The key of a log file delivered at `delivered` (minute precision) with its unique part.
     public func logFileKey(delivered: Int64, unique: String) -> String {
         let stamp = Self.compact(delivered)
-        return root + "CloudTrail/\(region)/\(Self.dateDirectories(delivered))/\(accountID)_CloudTrail_\(region)_\(stamp.prefix(13))Z_\(unique).json.gz"
+        return root
+            + "CloudTrail/\(region)/\(Self.dateDirectories(delivered))/\(accountID)_CloudTrail_\(region)_\(stamp.prefix(13))Z_\(unique).json.gz"
     }
 
     /// The key of the digest whose period ends at `end` (epoch seconds).
     public func digestKey(end: Int64) -> String {
-        root + "CloudTrail-Digest/\(region)/\(Self.dateDirectories(end))/\(accountID)_CloudTrail-Digest_\(region)_\(trailName)_\(region)_\(Self.compact(end)).json.gz"
+        root
+            + "CloudTrail-Digest/\(region)/\(Self.dateDirectories(end))/\(accountID)_CloudTrail-Digest_\(region)_\(trailName)_\(region)_\(Self.compact(end)).json.gz"
     }
 
     /// The folder under which every digest of this trail's region lies.
@@ -57,7 +59,8 @@ public struct ArchiveLayout: Sendable, Hashable {
     public static func parseCompact(_ text: Substring) -> Int64? {
         let bytes = Array(text.utf8)
         guard bytes.count == 16, bytes[8] == UInt8(ascii: "T"), bytes[15] == UInt8(ascii: "Z") else { return nil }
-        let iso = "\(text.prefix(4))-\(text.dropFirst(4).prefix(2))-\(text.dropFirst(6).prefix(2))T\(text.dropFirst(9).prefix(2)):\(text.dropFirst(11).prefix(2)):\(text.dropFirst(13).prefix(2))Z"
+        let iso =
+            "\(text.prefix(4))-\(text.dropFirst(4).prefix(2))-\(text.dropFirst(6).prefix(2))T\(text.dropFirst(9).prefix(2)):\(text.dropFirst(11).prefix(2)):\(text.dropFirst(13).prefix(2))Z"
         return TrailTime.parseISO8601(iso).map { Int64($0.timeIntervalSince1970) }
     }
 

@@ -155,7 +155,8 @@ public struct DigestFile: Sendable, Hashable {
     /// The string to sign for this digest, whose uncompressed bytes hash to `digestSHA256`.
     public func stringToSign(digestSHA256: String) -> String {
         Self.stringToSign(
-            endTime: TrailTime.formatEpochSeconds(endTime), bucket: bucket, key: key, digestSHA256: digestSHA256, previousSignature: previous?.signature)
+            endTime: TrailTime.formatEpochSeconds(endTime), bucket: bucket, key: key, digestSHA256: digestSHA256,
+            previousSignature: previous?.signature)
     }
 }
 

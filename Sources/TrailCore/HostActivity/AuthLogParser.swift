@@ -3,7 +3,7 @@
 import FoundationEssentials
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Turns the messages of sshd, sudo, su, PAM, the shadow tools, systemd-logind, cron, login and
@@ -22,7 +22,8 @@ public enum AuthLogParser {
 
     /// Every syslog identifier some rule below understands (PAM lines come from these programs too).
     public static let identifiers: [String] = [
-        "sshd", "sshd-session", "sshd-auth", "sudo", "su", "useradd", "userdel", "usermod", "groupadd", "groupdel", "groupmod", "gpasswd", "passwd", "chpasswd",
+        "sshd", "sshd-session", "sshd-auth", "sudo", "su", "useradd", "userdel", "usermod", "groupadd", "groupdel", "groupmod", "gpasswd", "passwd",
+        "chpasswd",
         "chage", "chfn", "chsh", "systemd-logind", "CRON", "cron", "login", "systemd", "(systemd)",
     ]
 
@@ -155,7 +156,10 @@ public enum AuthLogParser {
     /// What sshd writes for a client: an IPv4 or IPv6 address, or with `UseDNS` a host name.
     static func isAddress(_ text: LogText) -> Bool {
         !text.isEmpty && text.count <= 255
-            && text.allSatisfy { (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) || $0 == 46 || $0 == 58 || $0 == 45 || $0 == 37 || $0 == 95 }
+            && text.allSatisfy {
+                (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) || $0 == 46 || $0 == 58 || $0 == 45 || $0 == 37
+                    || $0 == 95
+            }
     }
 
     static func sshd(_ text: LogText) -> Outcome {
@@ -166,7 +170,8 @@ public enum AuthLogParser {
             guard let method = rest.firstWord, let target = rest.suffix(from: method.count).after(" for ") else { return .unknown }
             let invalid = !accepted && target.hasPrefix("invalid user ")
             guard !invalid || text.count < sshdMessageLimit, let remote = sshRemote(text, .fromPortSSH2) else {
-                return accepted ? .unknown : cutAttempt(text, nameStart: text.offset(of: target) + (invalid ? 13 : 0), invalid: invalid, method: method)
+                return accepted
+                    ? .unknown : cutAttempt(text, nameStart: text.offset(of: target) + (invalid ? 13 : 0), invalid: invalid, method: method)
             }
             let nameStart = text.offset(of: target) + (invalid ? 13 : 0)
             guard nameStart <= remote.start else { return .unknown }
@@ -175,12 +180,13 @@ public enum AuthLogParser {
             var parameters = Self.parameters("authMethod", .string(methodName))
             parameters["port"] = .integer(Int64(remote.port))
             if let key = remote.info { parameters["key"] = .string(key.string) }
-            return .activity(HostActivity(
-                eventSource: "sshd.linux", eventName: "Login", userName: user.string, sourceIPAddress: remote.address,
-                errorCode: accepted ? nil : invalid ? "InvalidUser" : "AuthFailure",
-                errorMessage: accepted ? nil : invalid ? "Failed \(methodName) for an account that does not exist" : "Failed \(methodName)",
-                eventType: "AwsConsoleSignIn", requestParameters: parameters, responseElements: consoleLogin(success: accepted),
-                userNameIsUnverified: invalid, unverifiedNameRange: invalid ? nameStart..<remote.start : nil))
+            return .activity(
+                HostActivity(
+                    eventSource: "sshd.linux", eventName: "Login", userName: user.string, sourceIPAddress: remote.address,
+                    errorCode: accepted ? nil : invalid ? "InvalidUser" : "AuthFailure",
+                    errorMessage: accepted ? nil : invalid ? "Failed \(methodName) for an account that does not exist" : "Failed \(methodName)",
+                    eventType: "AwsConsoleSignIn", requestParameters: parameters, responseElements: consoleLogin(success: accepted),
+                    userNameIsUnverified: invalid, unverifiedNameRange: invalid ? nameStart..<remote.start : nil))
         }
         // "Invalid user eve from 127.0.0.2 port 4000": the attempt that follows is the record (its
         // Failed line says the account does not exist), or the disconnect if none follows.
@@ -197,14 +203,15 @@ public enum AuthLogParser {
             let user = nameStart <= remote.start ? text[nameStart..<remote.start].string : ""
             var parameters = Self.parameters("phase", .string("preauth"))
             parameters["port"] = .integer(Int64(remote.port))
-            return .activity(HostActivity(
-                eventSource: "sshd.linux", eventName: "Login", userName: user, sourceIPAddress: remote.address,
-                errorCode: invalid ? "InvalidUser" : "AuthenticationAbandoned",
-                errorMessage: invalid
-                    ? "The client named an account that does not exist and disconnected before authenticating"
-                    : "The client disconnected before authenticating",
-                eventType: "AwsConsoleSignIn", requestParameters: parameters, responseElements: consoleLogin(success: false),
-                userNameIsUnverified: invalid, unverifiedNameRange: invalid && nameStart <= remote.start ? nameStart..<remote.start : nil))
+            return .activity(
+                HostActivity(
+                    eventSource: "sshd.linux", eventName: "Login", userName: user, sourceIPAddress: remote.address,
+                    errorCode: invalid ? "InvalidUser" : "AuthenticationAbandoned",
+                    errorMessage: invalid
+                        ? "The client named an account that does not exist and disconnected before authenticating"
+                        : "The client disconnected before authenticating",
+                    eventType: "AwsConsoleSignIn", requestParameters: parameters, responseElements: consoleLogin(success: false),
+                    userNameIsUnverified: invalid, unverifiedNameRange: invalid && nameStart <= remote.start ? nameStart..<remote.start : nil))
         }
         for prefix in sshdChatter where text.hasPrefix(prefix) { return .ignored }
         return .unknown
@@ -222,12 +229,13 @@ public enum AuthLogParser {
         var parameters = Self.parameters("lineCut", .bool(true))
         if let method { parameters["authMethod"] = .string(method.string) } else { parameters["phase"] = .string("preauth") }
         let name = text.suffix(from: min(nameStart, text.count))
-        return .activity(HostActivity(
-            eventSource: "sshd.linux", eventName: "Login", userName: name.string, sourceIPAddress: unknownAddress,
-            errorCode: invalid ? "InvalidUser" : method == nil ? "AuthenticationAbandoned" : "AuthFailure",
-            errorMessage: "sshd cut the line before the client's address", eventType: "AwsConsoleSignIn", requestParameters: parameters,
-            responseElements: consoleLogin(success: false), userNameIsUnverified: invalid,
-            unverifiedNameRange: invalid ? min(nameStart, text.count)..<text.count : nil))
+        return .activity(
+            HostActivity(
+                eventSource: "sshd.linux", eventName: "Login", userName: name.string, sourceIPAddress: unknownAddress,
+                errorCode: invalid ? "InvalidUser" : method == nil ? "AuthenticationAbandoned" : "AuthFailure",
+                errorMessage: "sshd cut the line before the client's address", eventType: "AwsConsoleSignIn", requestParameters: parameters,
+                responseElements: consoleLogin(success: false), userNameIsUnverified: invalid,
+                unverifiedNameRange: invalid ? min(nameStart, text.count)..<text.count : nil))
     }
 
     /// CloudTrail's sign-in outcome member (made once: every login line carries one).
@@ -267,8 +275,15 @@ public enum AuthLogParser {
                     break
                 }
                 let value = part.suffix(from: equals + 1)
-                if key == "TTY" { tty = value } else if key == "PWD" { directory = value }
-                else if key == "USER" { user = value; userKeys += 1 } else if key == "GROUP" { group = value }
+                if key == "TTY" {
+                    tty = value
+                } else if key == "PWD" {
+                    directory = value
+                } else if key == "USER" {
+                    user = value; userKeys += 1
+                } else if key == "GROUP" {
+                    group = value
+                }
             } else if problem == nil {
                 problem = part
             }
@@ -296,20 +311,26 @@ public enum AuthLogParser {
         var errorCode: String?
         if let problem {
             parameters["problem"] = .string(problem.string)
-            errorCode = problem.contains("incorrect password") || problem.contains("authentication failure") ? "AuthFailure"
-                : problem.contains("not allowed") || problem.contains("not in sudoers") || problem.contains("not in the sudoers") ? "CommandNotAllowed"
-                : "SudoFailure"
+            errorCode =
+                problem.contains("incorrect password") || problem.contains("authentication failure")
+                ? "AuthFailure"
+                : problem.contains("not allowed") || problem.contains("not in sudoers") || problem.contains("not in the sudoers")
+                    ? "CommandNotAllowed"
+                    : "SudoFailure"
         }
-        return .activity(HostActivity(
-            eventSource: "sudo.linux", eventName: "RunCommand", userName: target, invokedBy: invoker.string,
-            errorCode: errorCode, errorMessage: problem?.string, requestParameters: parameters))
+        return .activity(
+            HostActivity(
+                eventSource: "sudo.linux", eventName: "RunCommand", userName: target, invokedBy: invoker.string,
+                errorCode: errorCode, errorMessage: problem?.string, requestParameters: parameters))
     }
 
     /// Every `USER=` value of a sudo line, wherever ` ; USER=` appears in it.
     static func sudoTargetCandidates(_ fields: LogText) -> [String] {
         var candidates: [String] = []
         var rest = fields
-        if let first = rest.after("USER=") { rest = first; candidates.append((first.range(of: " ; ").map { first.prefix(upTo: $0.lowerBound) } ?? first).string) }
+        if let first = rest.after("USER=") {
+            rest = first; candidates.append((first.range(of: " ; ").map { first.prefix(upTo: $0.lowerBound) } ?? first).string)
+        }
         while let found = rest.range(of: " ; USER=") {
             let value = rest.suffix(from: found.upperBound)
             candidates.append((value.range(of: " ; ").map { value.prefix(upTo: $0.lowerBound) } ?? value).string)
@@ -332,9 +353,10 @@ public enum AuthLogParser {
         guard let invoker = words.first else { return .unknown }
         var parameters = Self.parameters("targetUser", .string(target))
         if words.count >= 3, words[1] == "on" { parameters["tty"] = .string(words[2].string) }
-        return .activity(HostActivity(
-            eventSource: "su.linux", eventName: "SwitchUser", userName: target, invokedBy: invoker.string,
-            errorCode: failed ? "AuthFailure" : nil, errorMessage: failed ? "su failed" : nil, requestParameters: parameters))
+        return .activity(
+            HostActivity(
+                eventSource: "su.linux", eventName: "SwitchUser", userName: target, invokedBy: invoker.string,
+                errorCode: failed ? "AuthFailure" : nil, errorMessage: failed ? "su failed" : nil, requestParameters: parameters))
     }
 
     /// The shadow-utils su format: "+ pts/0 alice:root" / "- pts/0 alice:root".
@@ -344,10 +366,11 @@ public enum AuthLogParser {
         let invoker = words[2].prefix(upTo: colon).string
         let target = words[2].suffix(from: colon + 1).string
         let failed = words[0] == "-"
-        return .activity(HostActivity(
-            eventSource: "su.linux", eventName: "SwitchUser", userName: target, invokedBy: invoker,
-            errorCode: failed ? "AuthFailure" : nil, errorMessage: failed ? "su failed" : nil,
-            requestParameters: ["targetUser": .string(target), "tty": .string(words[1].string)]))
+        return .activity(
+            HostActivity(
+                eventSource: "su.linux", eventName: "SwitchUser", userName: target, invokedBy: invoker,
+                errorCode: failed ? "AuthFailure" : nil, errorMessage: failed ? "su failed" : nil,
+                requestParameters: ["targetUser": .string(target), "tty": .string(words[1].string)]))
     }
 
     // MARK: - PAM
@@ -374,16 +397,18 @@ public enum AuthLogParser {
                 invokerUID = byUID
             }
             let bySSHD = service == "sshd"
-            return .activity(HostActivity(
-                eventSource: source, eventName: "SessionStart", userName: user, uid: uid, invokedBy: bySSHD ? nil : invoker,
-                eventType: service == "cron" ? "AwsServiceEvent" : "AwsApiCall", requestParameters: ["pamService": .string(service)],
-                invokerUID: bySSHD ? nil : invokerUID))
+            return .activity(
+                HostActivity(
+                    eventSource: source, eventName: "SessionStart", userName: user, uid: uid, invokedBy: bySSHD ? nil : invoker,
+                    eventType: service == "cron" ? "AwsServiceEvent" : "AwsApiCall", requestParameters: ["pamService": .string(service)],
+                    invokerUID: bySSHD ? nil : invokerUID))
         }
         if let rest = body.after("session closed for user ") {
             let (user, uid) = userAndUID(rest.firstWord)
-            return .activity(HostActivity(
-                eventSource: source, eventName: "SessionEnd", userName: user, uid: uid,
-                eventType: service == "cron" ? "AwsServiceEvent" : "AwsApiCall", requestParameters: ["pamService": .string(service)]))
+            return .activity(
+                HostActivity(
+                    eventSource: source, eventName: "SessionEnd", userName: user, uid: uid,
+                    eventType: service == "cron" ? "AwsServiceEvent" : "AwsApiCall", requestParameters: ["pamService": .string(service)]))
         }
         if let rest = body.after("authentication failure;") {
             // sshd and su write their own line for the same failed attempt, with the address and
@@ -396,19 +421,21 @@ public enum AuthLogParser {
             if let logname = fields.logname, !logname.isEmpty { parameters["logname"] = .string(logname) }
             let rhost = fields.rhost.flatMap { $0.isEmpty ? nil : $0 }
             let invoker = fields.ruser.flatMap { $0.isEmpty || $0 == user ? nil : $0 }
-            return .activity(HostActivity(
-                eventSource: source, eventName: "PamAuthentication", userName: user ?? fields.ruser, invokedBy: invoker,
-                sourceIPAddress: rhost, errorCode: "AuthFailure", errorMessage: "PAM authentication failure",
-                requestParameters: parameters))
+            return .activity(
+                HostActivity(
+                    eventSource: source, eventName: "PamAuthentication", userName: user ?? fields.ruser, invokedBy: invoker,
+                    sourceIPAddress: rhost, errorCode: "AuthFailure", errorMessage: "PAM authentication failure",
+                    requestParameters: parameters))
         }
         if let rest = body.after("password changed for ") {
             let user = rest.firstWord?.string ?? ""
             // chpasswd writes /etc/shadow and is not set-user-ID: only root runs it. passwd is, and
             // any account may change its own password: whoever ran it is the process's account.
             let byRoot = service == "chpasswd"
-            return .activity(HostActivity(
-                eventSource: "accounts.linux", eventName: "ChangePassword", userName: byRoot ? "root" : nil, uid: byRoot ? 0 : nil,
-                requestParameters: ["userName": .string(user), "tool": .string(service)], actorIsLoggingProcess: !byRoot))
+            return .activity(
+                HostActivity(
+                    eventSource: "accounts.linux", eventName: "ChangePassword", userName: byRoot ? "root" : nil, uid: byRoot ? 0 : nil,
+                    requestParameters: ["userName": .string(user), "tool": .string(service)], actorIsLoggingProcess: !byRoot))
         }
         return .ignored
     }
@@ -501,9 +528,12 @@ public enum AuthLogParser {
             let words = rest.split(32)
             if words.count >= 6, words[1] == "added" || words[1] == "removed" {
                 let name = words[1] == "added" ? "AddUserToGroup" : "RemoveUserFromGroup"
-                return .activity(HostActivity(
-                    eventSource: "accounts.linux", eventName: name, userName: words[3].string,
-                    requestParameters: ["userName": .string(words[0].string), "groupName": .string(words[words.count - 1].string), "tool": .string(tool)]))
+                return .activity(
+                    HostActivity(
+                        eventSource: "accounts.linux", eventName: name, userName: words[3].string,
+                        requestParameters: [
+                            "userName": .string(words[0].string), "groupName": .string(words[words.count - 1].string), "tool": .string(tool),
+                        ]))
             }
         }
         if let name = text.after("lock user '")?.quotedPrefix {
@@ -518,11 +548,13 @@ public enum AuthLogParser {
         if let rest = text.after("password for '"), let name = rest.quotedPrefix, rest.contains("changed by '") {
             // passwd: "password for 'alice' changed by 'root'"
             let by = rest.afterFirst("changed by '")?.quotedPrefix
-            return .activity(HostActivity(
-                eventSource: "accounts.linux", eventName: "ChangePassword", userName: by,
-                requestParameters: ["userName": .string(name), "tool": .string(tool)]))
+            return .activity(
+                HostActivity(
+                    eventSource: "accounts.linux", eventName: "ChangePassword", userName: by,
+                    requestParameters: ["userName": .string(name), "tool": .string(tool)]))
         }
-        if text.hasPrefix("group added to ") || text.hasPrefix("group changed in ") || text.hasPrefix("group name changed in ") || text.hasPrefix("delete user ") || text.hasPrefix("removed shadow group")
+        if text.hasPrefix("group added to ") || text.hasPrefix("group changed in ") || text.hasPrefix("group name changed in ")
+            || text.hasPrefix("delete user ") || text.hasPrefix("removed shadow group")
             || text.contains("removed from /etc/") || text.hasPrefix("default group changed") || text.hasPrefix("members of group")
         {
             return .ignored
@@ -550,12 +582,15 @@ public enum AuthLogParser {
         if let rest = text.after("New session "), let of = rest.range(of: " of user ") {
             let session = rest.prefix(upTo: of.lowerBound).string
             let user = rest.suffix(from: of.upperBound).trimmingTrailingPeriod.string
-            return .activity(HostActivity(
-                eventSource: "logind.linux", eventName: "SessionStart", userName: user, requestParameters: ["sessionId": .string(session)]))
+            return .activity(
+                HostActivity(
+                    eventSource: "logind.linux", eventName: "SessionStart", userName: user, requestParameters: ["sessionId": .string(session)]))
         }
         if let rest = text.after("Removed session ") {
-            return .activity(HostActivity(
-                eventSource: "logind.linux", eventName: "SessionEnd", requestParameters: ["sessionId": .string(rest.trimmingTrailingPeriod.string)]))
+            return .activity(
+                HostActivity(
+                    eventSource: "logind.linux", eventName: "SessionEnd",
+                    requestParameters: ["sessionId": .string(rest.trimmingTrailingPeriod.string)]))
         }
         if text.hasPrefix("Session ") || text.hasPrefix("Watching system buttons") || text.hasPrefix("New seat")
             || text.hasPrefix("System is ") || text.hasPrefix("Power key")
@@ -569,9 +604,10 @@ public enum AuthLogParser {
         // "(root) CMD (test -x /usr/sbin/anacron || ...)"
         if text.first == 40, let close = text.firstIndex(of: 41), let command = text.suffix(from: close).after(") CMD (") {
             let user = text[1..<close].string
-            return .activity(HostActivity(
-                eventSource: "cron.linux", eventName: "RunCommand", userName: user, eventType: "AwsServiceEvent",
-                requestParameters: ["command": .string(command.dropLast(command.last == 41 ? 1 : 0).string)]))
+            return .activity(
+                HostActivity(
+                    eventSource: "cron.linux", eventName: "RunCommand", userName: user, eventType: "AwsServiceEvent",
+                    requestParameters: ["command": .string(command.dropLast(command.last == 41 ? 1 : 0).string)]))
         }
         return .ignored
     }
@@ -584,18 +620,20 @@ public enum AuthLogParser {
             var parameters: [String: JSONValue] = [:]
             if let tty { parameters["tty"] = .string(tty) }
             let unknown = user == "UNKNOWN"
-            return .activity(HostActivity(
-                eventSource: "login.linux", eventName: "Login", userName: user, errorCode: unknown ? "InvalidUser" : "AuthFailure",
-                errorMessage: rest.afterFirst(", ")?.string ?? "Authentication failure", eventType: "AwsConsoleSignIn",
-                requestParameters: parameters, userNameIsUnverified: unknown))
+            return .activity(
+                HostActivity(
+                    eventSource: "login.linux", eventName: "Login", userName: user, errorCode: unknown ? "InvalidUser" : "AuthFailure",
+                    errorMessage: rest.afterFirst(", ")?.string ?? "Authentication failure", eventType: "AwsConsoleSignIn",
+                    requestParameters: parameters, userNameIsUnverified: unknown))
         }
         if let rest = text.after("ROOT LOGIN ") ?? text.after("LOGIN ON ") {
             let tty = rest.afterFirst("on '")?.quotedPrefix ?? rest.firstWord?.string
             var parameters: [String: JSONValue] = [:]
             if let tty { parameters["tty"] = .string(tty) }
             let user = text.hasPrefix("ROOT LOGIN") ? "root" : rest.afterFirst("BY ")?.firstWord?.string
-            return .activity(HostActivity(
-                eventSource: "login.linux", eventName: "Login", userName: user, eventType: "AwsConsoleSignIn", requestParameters: parameters))
+            return .activity(
+                HostActivity(
+                    eventSource: "login.linux", eventName: "Login", userName: user, eventType: "AwsConsoleSignIn", requestParameters: parameters))
         }
         return .unknown
     }
@@ -609,9 +647,10 @@ public enum AuthLogParser {
             return name.string
         }
         func service(_ name: String, _ unitName: String, error: String? = nil, message: String? = nil) -> Outcome {
-            .activity(HostActivity(
-                eventSource: "systemd.linux", eventName: name, userName: "root", uid: 0, errorCode: error, errorMessage: message,
-                eventType: "AwsServiceEvent", requestParameters: ["unit": .string(unitName)]))
+            .activity(
+                HostActivity(
+                    eventSource: "systemd.linux", eventName: name, userName: "root", uid: 0, errorCode: error, errorMessage: message,
+                    eventType: "AwsServiceEvent", requestParameters: ["unit": .string(unitName)]))
         }
         if let rest = text.after("Started "), let name = unit(rest) { return service("StartUnit", name) }
         if let rest = text.after("Stopped "), let name = unit(rest) { return service("StopUnit", name) }
@@ -629,5 +668,7 @@ public enum AuthLogParser {
         return .unknown
     }
 
-    static let unitSuffixes: [StaticString] = [".service", ".socket", ".timer", ".mount", ".target", ".path", ".scope", ".slice", ".swap", ".device", ".automount"]
+    static let unitSuffixes: [StaticString] = [
+        ".service", ".socket", ".timer", ".mount", ".target", ".path", ".scope", ".slice", ".swap", ".device", ".automount",
+    ]
 }

@@ -35,7 +35,10 @@ public enum DpkgLogParser {
         }
         if words[4] != "<none>" { parameters["fromVersion"] = .string(String(words[4])) }
         if words[5] != "<none>" { parameters["toVersion"] = .string(String(words[5])) }
-        return Line(time: local, outcome: .activity(HostActivity(
-            eventSource: "dpkg.linux", eventName: eventName, userName: "root", uid: 0, requestParameters: parameters)))
+        return Line(
+            time: local,
+            outcome: .activity(
+                HostActivity(
+                    eventSource: "dpkg.linux", eventName: eventName, userName: "root", uid: 0, requestParameters: parameters)))
     }
 }

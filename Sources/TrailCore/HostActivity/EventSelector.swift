@@ -98,7 +98,8 @@ public struct EventSelector: Sendable, Hashable, CustomStringConvertible {
     static let fieldList = Field.allCases.map(\.rawValue).joined(separator: ", ")
 
     public var description: String {
-        ([action.rawValue] + conditions.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue)=\($0.value.sorted().joined(separator: ","))" })
+        ([action.rawValue]
+            + conditions.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue)=\($0.value.sorted().joined(separator: ","))" })
             .joined(separator: " ")
     }
 }

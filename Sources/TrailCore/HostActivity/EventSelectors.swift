@@ -33,7 +33,8 @@ public struct EventSelectors: Sendable, Hashable {
     }
 
     private func factsOf(_ activity: HostActivity, _ identifier: String, _ unit: String?) -> EventSelector.Facts {
-        EventSelector.Facts(eventSource: activity.eventSource, eventName: activity.eventName, readOnly: activity.readOnly, unit: unit, identifier: identifier)
+        EventSelector.Facts(
+            eventSource: activity.eventSource, eventName: activity.eventName, readOnly: activity.readOnly, unit: unit, identifier: identifier)
     }
 
     /// A line no parser knows, kept by an `include` selector: `<identifier>.linux` `LogMessage`.

@@ -13,7 +13,10 @@ public struct HostRecord: Sendable {
     public var origin: HostRecordBuilder.Origin
     let builder: HostRecordBuilder
 
-    init(activity: HostActivity, time: Date, process: (identifier: String, pid: Int?), message: String, origin: HostRecordBuilder.Origin, builder: HostRecordBuilder) {
+    init(
+        activity: HostActivity, time: Date, process: (identifier: String, pid: Int?), message: String, origin: HostRecordBuilder.Origin,
+        builder: HostRecordBuilder
+    ) {
         self.activity = activity
         self.time = time
         self.process = process

@@ -252,7 +252,8 @@ public struct HostRecordBuilder: Sendable {
         var sessionContext: SessionContext?
         if resolved.invoker != nil || activity.invokerUID != nil {
             sessionContext = SessionContext(
-                sessionIssuer: SessionIssuer(type: UserIdentity.linuxUser, principalId: activity.invokerUID.map(String.init), userName: resolved.invoker))
+                sessionIssuer: SessionIssuer(
+                    type: UserIdentity.linuxUser, principalId: activity.invokerUID.map(String.init), userName: resolved.invoker))
         }
         let identity = UserIdentity(
             type: UserIdentity.linuxUser, principalId: activity.uid.map(String.init), userName: resolved.userName, sessionContext: sessionContext)

@@ -31,7 +31,9 @@ public struct JournalEntryConverter: Sendable {
     /// the logging account itself, from a process journald could not fully read (sudo logs
     /// `command not allowed` and exits at once), is read as the program's: that account could
     /// cause the real one by running the program, so believing it grants nothing.
-    public func activity(identifier: String, message: String, unit: String?, sender: JournalSender = JournalSender()) -> (HostActivity?, LogLineConverter.Outcome?) {
+    public func activity(identifier: String, message: String, unit: String?, sender: JournalSender = JournalSender()) -> (
+        HostActivity?, LogLineConverter.Outcome?
+    ) {
         let parsed = AuthLogParser.parse(identifier: identifier, message: message)
         // A generic record an `include` selector keeps (nginx as www-data) claims no program's words.
         let claimsAProgram = if case .activity = parsed { true } else { false }
@@ -62,7 +64,8 @@ public struct JournalEntryConverter: Sendable {
     static func unverified(_ claimed: HostActivity, identifier: String, uid: Int) -> HostActivity {
         HostActivity(
             eventSource: AgentRecordBuilder.eventSource, eventName: "UnverifiedLogEntry", uid: uid, errorCode: "UnverifiedSender",
-            errorMessage: "an unprivileged process (uid \(uid)) logged an entry that reads as \(claimed.eventSource) \(claimed.eventName); it is not recorded as one",
+            errorMessage:
+                "an unprivileged process (uid \(uid)) logged an entry that reads as \(claimed.eventSource) \(claimed.eventName); it is not recorded as one",
             requestParameters: [
                 "identifier": .string(identifier), "claimedEventSource": .string(claimed.eventSource), "claimedEventName": .string(claimed.eventName),
             ])

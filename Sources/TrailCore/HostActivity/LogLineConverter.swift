@@ -44,11 +44,12 @@ public struct LogLineConverter: Sendable {
     /// The outcome for a parser's result once the event selectors had their say.
     func selected(_ outcome: consuming AuthLogParser.Outcome, identifier: String, unit: String?) -> (HostActivity?, Outcome?) {
         // What is not recorded says why; what is moves on, not copied.
-        let kind: Outcome = switch outcome {
-        case .activity: .excluded
-        case .ignored: .ignored
-        case .unknown: .unknown
-        }
+        let kind: Outcome =
+            switch outcome {
+            case .activity: .excluded
+            case .ignored: .ignored
+            case .unknown: .unknown
+            }
         if let activity = selectors.select(outcome, identifier: identifier, unit: unit) { return (activity, nil) }
         return (nil, kind)
     }
@@ -71,9 +72,10 @@ public struct LogLineConverter: Sendable {
                 let outcome = AuthLogParser.parse(identifier: identifier, message: parsed.message)
                 let (activity, other) = selected(outcome, identifier: identifier, unit: nil)
                 guard let activity else { return other ?? .unknown }
-                return .record(HostRecord(
-                    activity: activity, time: parsed.time, process: (identifier, parsed.pid), message: parsed.message.string, origin: origin,
-                    builder: builder))
+                return .record(
+                    HostRecord(
+                        activity: activity, time: parsed.time, process: (identifier, parsed.pid), message: parsed.message.string, origin: origin,
+                        builder: builder))
             }
         case .aptHistory:
             // Stanzas, not lines: see ``convertAptStanza(_:reference:utcOffsetSeconds:notBefore:origin:)``.
@@ -89,7 +91,8 @@ public struct LogLineConverter: Sendable {
             {
                 activity = run.attribute(activity)
             }
-            return .record(HostRecord(activity: activity, time: parsed.time, process: ("dpkg", nil), message: String(line), origin: origin, builder: builder))
+            return .record(
+                HostRecord(activity: activity, time: parsed.time, process: ("dpkg", nil), message: String(line), origin: origin, builder: builder))
         }
     }
 

@@ -61,7 +61,9 @@ public struct SyslogLine: Sendable, Hashable {
                 rest = rest.suffix(from: space + 1)
             } else {
                 guard rest.count >= 16,
-                    let parsed = rest.prefix(upTo: 16).withBytes({ SyslogLine.parseTraditional(bytes: $0, reference: reference, utcOffsetSeconds: utcOffsetSeconds) })
+                    let parsed = rest.prefix(upTo: 16).withBytes({
+                        SyslogLine.parseTraditional(bytes: $0, reference: reference, utcOffsetSeconds: utcOffsetSeconds)
+                    })
                 else { return nil }
                 time = parsed
                 rest = rest.suffix(from: 16)
@@ -104,7 +106,8 @@ public struct SyslogLine: Sendable, Hashable {
             bytes[12] == 58, let second = number(13..<15), bytes[15] == 32, (1...31).contains(day), hour < 24, minute < 60, second < 61
         else { return nil }
         let referenceYear = TrailTime.civilDate(
-            daysSinceEpoch: Int64((reference.timeIntervalSince1970 + Double(utcOffsetSeconds)) / 86_400)).year
+            daysSinceEpoch: Int64((reference.timeIntervalSince1970 + Double(utcOffsetSeconds)) / 86_400)
+        ).year
         func date(year: Int64) -> Date {
             let days = TrailTime.daysSinceEpoch(year: Int(year), month: month + 1, day: day)
             return Date(timeIntervalSince1970: Double(days * 86_400 + Int64(hour * 3600 + minute * 60 + second) - Int64(utcOffsetSeconds)))

@@ -22,13 +22,14 @@ public struct RecordBatch: Sendable, Hashable, Codable {
         guard let members = document.objectValue, let records = members["Records"]?.arrayValue else {
             throw RecordFormatError("the body must be {\"Records\": [...]}")
         }
-        return RecordBatch(records: try records.enumerated().map { index, record in
-            do {
-                return try CloudTrailRecord(json: record)
-            } catch let error as RecordFormatError {
-                throw RecordFormatError("Records[\(index)]: \(error.message)")
-            }
-        })
+        return RecordBatch(
+            records: try records.enumerated().map { index, record in
+                do {
+                    return try CloudTrailRecord(json: record)
+                } catch let error as RecordFormatError {
+                    throw RecordFormatError("Records[\(index)]: \(error.message)")
+                }
+            })
     }
 
     /// Builds the body from records that are already canonical JSON, without decoding them again.

@@ -45,7 +45,8 @@ public enum CRC32C {
             let word = next.loadUnaligned(as: UInt64.self).littleEndian
             let low = crc ^ UInt32(truncatingIfNeeded: word)
             let high = UInt32(truncatingIfNeeded: word >> 32)
-            crc = t[7 * 256 + Int(low & 0xFF)] ^ t[6 * 256 + Int((low >> 8) & 0xFF)] ^ t[5 * 256 + Int((low >> 16) & 0xFF)]
+            crc =
+                t[7 * 256 + Int(low & 0xFF)] ^ t[6 * 256 + Int((low >> 8) & 0xFF)] ^ t[5 * 256 + Int((low >> 16) & 0xFF)]
                 ^ t[4 * 256 + Int(low >> 24)] ^ t[3 * 256 + Int(high & 0xFF)] ^ t[2 * 256 + Int((high >> 8) & 0xFF)]
                 ^ t[256 + Int((high >> 16) & 0xFF)] ^ t[Int(high >> 24)]
             next += 8

@@ -118,7 +118,8 @@ public enum SpoolFrame {
                         scan.corruptRanges.append(corrupt..<offset)
                         corruptStart = nil
                     }
-                    scan.entries.append(Entry(kind: kind, offset: offset, end: bodyStart + length, payload: bytes[(bodyStart + 1)..<(bodyStart + length)]))
+                    scan.entries.append(
+                        Entry(kind: kind, offset: offset, end: bodyStart + length, payload: bytes[(bodyStart + 1)..<(bodyStart + length)]))
                     offset = bodyStart + length
                     scan.validEnd = offset
                     continue

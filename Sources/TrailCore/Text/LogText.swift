@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Log text as the parsers read it: a view of UTF-8 bytes, searched, sliced and compared by byte.
