@@ -181,6 +181,7 @@ let package = Package(
             dependencies: [
                 "TrailCollector", "TrailCore", "TrailSystemd", "TrailTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -104,7 +104,7 @@ public struct Collector: Sendable {
         if configuration.retentionDays > 0 {
             services.append(
                 RetentionService(
-                    store: store, binder: RecordBinder(configuration: configuration),
+                    store: store, records: CollectorRecords(binder: RecordBinder(configuration: configuration)),
                     retention: .seconds(configuration.retentionDays * 86_400), interval: configuration.retentionInterval, logger: logger))
         }
         group = ServiceGroup(

@@ -22,7 +22,7 @@ struct RecordBinderTests {
         let error = #expect(throws: IngestRejection.self) {
             try CollectorTestRecords.stored(CollectorTestRecords.record(host: "web-01"), host: "web-02")
         }
-        #expect(error?.status == 403)
+        #expect(error?.statusCode == 403)
         #expect(error?.code == "HostMismatch")
         #expect(error?.message.contains("web-01") == true)
     }
@@ -31,7 +31,7 @@ struct RecordBinderTests {
         var record = CollectorTestRecords.record(host: nil)
         record.resources = [RecordResource(arn: "arn:hosttrail:host:::host/db-01", accountId: nil, type: RecordResource.hostType)]
         let error = #expect(throws: IngestRejection.self) { try CollectorTestRecords.stored(record, host: "web-01") }
-        #expect(error?.status == 403)
+        #expect(error?.statusCode == 403)
     }
 
     @Test(arguments: [
@@ -43,7 +43,7 @@ struct RecordBinderTests {
     ])
     func malformedBodiesAreRefusedWithA400(body: String) {
         let error = #expect(throws: IngestRejection.self) { try CollectorTestRecords.binder.bind(body: Data(body.utf8), host: "web-01") }
-        #expect(error?.status == 400)
+        #expect(error?.statusCode == 400)
     }
 
     /// What the store indexes: a NUL ended the indexed name early (a lookup for `Delete` found
@@ -58,7 +58,7 @@ struct RecordBinderTests {
     func recordsWithControlCharactersOrImpossibleTimesAreRefused(members: String) {
         let body = #"{"Records":[{"eventVersion":"1.11","eventID":"6f1c7c0e-0000-4000-8000-000000000001",\#(members)}]}"#
         let error = #expect(throws: IngestRejection.self) { try CollectorTestRecords.binder.bind(body: Data(body.utf8), host: "web-01") }
-        #expect(error?.status == 400)
+        #expect(error?.statusCode == 400)
     }
 }
 
@@ -77,7 +77,7 @@ extension RecordBinderTests {
         var binder = CollectorTestRecords.binder
         binder.maxRecordBytes = 4096
         let error = #expect(throws: IngestRejection.self) { try binder.bind(body: Data(body.utf8), host: "web-01") }
-        #expect(error?.status == 400 && error?.code == "InvalidRecords")
+        #expect(error?.statusCode == 400 && error?.code == "InvalidRecords")
         #expect(error?.refused.map(\.index) == [1, 3])
         #expect(error?.refused.map(\.code) == ["InvalidRecord", "RecordTooLarge"])
         #expect(error?.refused.first?.eventID == "6f1c7c0e-0000-4000-8000-0000000000ff")

@@ -28,7 +28,8 @@ struct RetentionServiceTests {
         }
         _ = try await store.insert(records)
         let service = RetentionService(
-            store: store, binder: CollectorTestRecords.binder, retention: .seconds(30 * 86_400), interval: .seconds(60), logger: Logger(label: "test")
+            store: store, records: CollectorRecords(binder: CollectorTestRecords.binder), retention: .seconds(30 * 86_400), interval: .seconds(60),
+            logger: Logger(label: "test")
         )
         #expect(try await service.prune(now: now) == 2500)
         #expect(try await store.count() == 13)

@@ -274,7 +274,8 @@ struct CloudTrailAPITests {
         defer { directory.remove() }
         let store = try SQLiteEventStore(path: directory.file("events.sqlite"))
         let binder = CollectorTestRecords.binder
-        let alert: @Sendable (EventIDCollision) -> StoredRecord? = { try? binder.collisionAlert($0) }
+        let records = CollectorRecords(binder: binder)
+        let alert: @Sendable (EventIDCollision) -> StoredRecord? = { try? records.eventIDCollision($0) }
         let planted = try CollectorTestRecords.stored(CollectorTestRecords.record(name: "Planted", host: "web-02", index: 7), host: "web-02")
         var realRecord = CollectorTestRecords.record(name: "Real", host: "web-01", index: 8)
         realRecord.eventID = planted.eventID

@@ -73,7 +73,7 @@ public struct RecordBinder: Sendable {
                         message: "record \(index) (\(record.eventID)) is in \(Self.collectorEventSource), which only the collector writes")
                 }
                 bound.append(try bind(record, index: index, host: host))
-            } catch let rejection as IngestRejection where rejection.status == 400 {
+            } catch let rejection as IngestRejection where rejection.statusCode == 400 {
                 refused.append(
                     .init(
                         index: index, eventID: json["eventID"]?.stringValue,
@@ -142,32 +142,6 @@ public struct RecordBinder: Sendable {
             )
         }
         return stored
-    }
-
-    /// The alert for `collision`: `collector.hosttrail EventIDCollision`, among the collector's own
-    /// records (``collectorHost``: the hosts involved can neither pre-empt nor read it), naming the
-    /// host whose record arrived second. Its event ID derives from the collision (host, event ID,
-    /// the content's hash), so the same record sent again raises no second alert.
-    public func collisionAlert(_ collision: EventIDCollision, now: Date = Date()) throws -> StoredRecord {
-        let eventID = EventID.derive(
-            machineID: "collector", source: "event-id-collision", position: "\(collision.host);\(collision.eventID);\(collision.contentHash)")
-        var parameters: [String: JSONValue] = [
-            "host": .string(collision.host), "eventID": .string(collision.eventID), "contentSha256": .string(collision.contentHash),
-        ]
-        if !collision.otherHosts.isEmpty { parameters["otherHosts"] = .array(collision.otherHosts.map(JSONValue.string)) }
-        let message =
-            collision.otherContent
-            ? "\(collision.host) sent a record under an event ID it had stored with other content; the first one is kept"
-            : "\(collision.host) stored a record under an event ID \(collision.otherHosts.joined(separator: ", ")) stored too; both are kept"
-        let record = CloudTrailRecord(
-            userIdentity: UserIdentity(type: "HostCertificate", userName: IdentifierText.escapingControlCharacters(collision.host)),
-            eventTime: TrailTime.format(now), eventSource: Self.collectorEventSource, eventName: "EventIDCollision",
-            sourceIPAddress: "collector.hosttrail", userAgent: "hosttrail-collector",
-            errorCode: collision.otherContent ? "EventIDReused" : "EventIDCollision", errorMessage: message,
-            requestParameters: .object(parameters), responseElements: .null,
-            additionalEventData: ["host": ["hostname": .string(Self.collectorHost)]],
-            requestID: eventID, eventID: eventID, readOnly: false, eventType: "AwsServiceEvent", managementEvent: true, eventCategory: "Management")
-        return try bind(record, index: 0, host: Self.collectorHost)
     }
 
     static func describe(_ error: any Error) -> String {

@@ -5,6 +5,10 @@ import NIOSSL
 import SwiftASN1
 import X509
 
+/// How the collector learns a connection's client certificate: ``ClientCertificate/of(channel:)``
+/// on a TLS connection; tests of the routes hand in one of their own.
+typealias ClientCertificateReader = @Sendable (any Channel) async throws -> ClientCertificate?
+
 /// The verified client certificate of a connection, reduced to what the collector uses.
 struct ClientCertificate: Sendable, Hashable {
     /// The subject's common name: the host's name.

@@ -11,7 +11,7 @@ import TrailCore
 /// the trail, and no crash can separate the two.
 struct RetentionService: Service {
     let store: any EventStore
-    let binder: RecordBinder
+    let records: CollectorRecords
     let retention: Duration
     let interval: Duration
     let logger: Logger
@@ -41,7 +41,8 @@ struct RetentionService: Service {
         while true {
             try Task.checkCancellation()
             let batch = try await store.deleteOlderThan(cutoff, limit: Self.batch) { [self] count, oldest, newest in
-                try binder.bind(summary(deleted: count, oldest: oldest, newest: newest, now: now), index: 0, host: RecordBinder.collectorHost)
+                try records.expiredEventsDeleted(
+                    count: count, oldest: oldest, newest: newest, retentionDays: Int(retention.components.seconds / 86_400), now: now)
             }
             deleted += batch
             if batch < Self.batch { break }
@@ -53,21 +54,5 @@ struct RetentionService: Service {
                 metadata: ["retention.deleted": "\(deleted)", "retention.cutoff": "\(TrailTime.formatEpochSeconds(cutoff / 1000))"])
         }
         return deleted
-    }
-
-    /// The `collector.hosttrail DeleteExpiredEvents` record of one deleted batch.
-    func summary(deleted: Int, oldest: Int64, newest: Int64, now: Date) -> CloudTrailRecord {
-        let eventID = RandomUUID.make()
-        return CloudTrailRecord(
-            userIdentity: UserIdentity(type: "AWSService", principalId: "hosttrail-collector", userName: "hosttrail-collector"),
-            eventTime: TrailTime.format(now), eventSource: RecordBinder.collectorEventSource, eventName: "DeleteExpiredEvents",
-            sourceIPAddress: "collector.hosttrail", userAgent: "hosttrail-collector",
-            requestParameters: [
-                "retentionDays": .integer(Int64(retention.components.seconds / 86400)), "deletedEvents": .integer(Int64(deleted)),
-                "oldestEventTime": .string(TrailTime.formatEpochSeconds(oldest / 1000)),
-                "newestEventTime": .string(TrailTime.formatEpochSeconds(newest / 1000)),
-            ],
-            additionalEventData: ["host": ["hostname": .string(RecordBinder.collectorHost)]],
-            requestID: eventID, eventID: eventID, readOnly: false, eventType: "AwsServiceEvent", managementEvent: true, eventCategory: "Management")
     }
 }

@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Hummingbird
+import Logging
+
+/// What every `/v1/records` request passes first: the concurrency limit (`503` with
+/// `Retry-After` past it), and one place where a refusal is logged and any other error becomes
+/// `500 InternalError` in the same JSON shape (``IngestRejection`` renders itself).
+struct IngestEndpoint: RouterMiddleware {
+    typealias Context = CollectorRequestContext
+
+    let limiter: IngestLimiter
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard limiter.enter() else {
+            throw IngestRejection(
+                status: 503, code: "Overloaded", message: "the collector is at its limit of \(limiter.limit) concurrent batches", retryAfter: 1)
+        }
+        defer { limiter.leave() }
+        do {
+            return try await next(request, context)
+        } catch let rejection as IngestRejection {
+            context.logger.notice("refused records", metadata: ["error": "\(rejection)"])
+            throw rejection
+        } catch {
+            context.logger.error("ingest failed", metadata: ["error": "\(error)"])
+            throw IngestRejection(status: 500, code: "InternalError", message: "\(error)")
+        }
+    }
+}
