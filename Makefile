@@ -48,12 +48,15 @@ unit: deps
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
 	$(SWIFT) test --skip-build --filter '$(UNIT_TARGETS)' $(BUILD_FLAGS)
 
-# The formatting gate, then everything built (tests included) and every test run. Tests that
-# need a service start or fail on it; under CI=true nothing is skipped silently.
+# The formatting gate, then everything built (tests included) and every test run: the fast tier
+# first, then the rest (apart, so the end-to-end suites' blocking waits never hold the cooperative
+# threads a unit test's tasks run on). Tests that need a service start or fail on it; under
+# CI=true nothing is skipped silently.
 test: deps lint
 	@bash scripts/host-services.sh
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
-	$(SWIFT) test --skip-build $(BUILD_FLAGS)
+	$(SWIFT) test --skip-build --filter '$(UNIT_TARGETS)' $(BUILD_FLAGS)
+	$(SWIFT) test --skip-build --skip '$(UNIT_TARGETS)' $(BUILD_FLAGS)
 
 # Certificates, a collector on its embedded store, an agent, a few application events, a lookup.
 demo: build

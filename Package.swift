@@ -62,7 +62,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The only Swift target that imports CSystemd: sd_notify today, the journal reader next.
+        // The only Swift target that imports CSystemd: sd_notify, journal writing and reading.
         .target(
             name: "TrailSystemd",
             dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")],

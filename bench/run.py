@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """HostTrail benchmark harness: release builds, named measures, medians, results as JSON.
 
-Usage: bench/run.py [--quick] [--only NAME ...] [--data-only]
+Usage: bench/run.py [--quick] [--only NAME ...] [--data-only] [--against BIN_DIR]
 
 Every measure runs its workload several times against freshly started release binaries on
 loopback and reports the median; a measure with a baseline (a stock tool doing the same work in
@@ -1242,6 +1242,9 @@ def main():
     parser.add_argument("--data-only", action="store_true", help="build, then generate the cached fixtures of bench-quick and bench (make bench-data)")
     parser.add_argument("--configuration", default="release", choices=["release", "debug"],
                         help="debug only to check the harness itself; figures come from release builds")
+    parser.add_argument("--against", metavar="BIN_DIR",
+                        help="an A/B run: each chosen measure runs first with the release binaries in BIN_DIR (another "
+                             "commit's `make release`), then with this tree's, and a table gives both medians and their ratio")
     args = parser.parse_args()
     global FULL
     FULL = args.full
@@ -1258,13 +1261,16 @@ def main():
     for name in args.only or list(MEASURES):
         print(f"bench: {name}", flush=True)
         began = time.perf_counter()
+        if args.against:
+            for result in MEASURES[name](args.against, args.quick):
+                results.append(dict(result, name=result["name"] + "@against"))
         results.extend(MEASURES[name](bin_dir, args.quick))
         timings[name] = round(time.perf_counter() - began, 1)
         print(f"bench: {name} took {timings[name]} s", flush=True)
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     os.makedirs(RESULTS, exist_ok=True)
     document = {
-        "timestamp": stamp, "quick": args.quick, "configuration": args.configuration,
+        "timestamp": stamp, "quick": args.quick, "configuration": args.configuration, "against": args.against,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
         "results": results, "seconds": timings, "total_seconds": round(sum(timings.values()), 1),
     }
@@ -1278,7 +1284,16 @@ def main():
         runs = ", ".join(f"{value:,.1f}" for value in result["runs"])
         ratio = f"{result['ratio']:.2f}" if result["ratio"] else "—"
         print(f"| {result['name']} | {result['median']:,.1f} | {result['unit']} | {runs} | {result['baseline'] or '—'} | {ratio} |")
-    plot = write_plot(results, path[:-len(".json")] + ".png")
+    if args.against:
+        before = {r["name"][:-len("@against")]: r for r in results if r["name"].endswith("@against")}
+        print(f"\nA/B against {args.against} (same run, that build first):\n")
+        print("| measure | this tree | against | unit | ratio |")
+        print("|---|---|---|---|---|")
+        for result in results:
+            if result["name"] in before and before[result["name"]]["median"]:
+                other = before[result["name"]]["median"]
+                print(f"| {result['name']} | {result['median']:,.1f} | {other:,.1f} | {result['unit']} | {result['median'] / other:.3f} |")
+    plot = write_plot([r for r in results if not r["name"].endswith("@against")], path[:-len(".json")] + ".png")
     print(f"\nbench: measures took {document['total_seconds']} s (the release build and fixtures not counted)")
     print(f"bench: results written to {os.path.relpath(path, ROOT)}" + (f" and {os.path.relpath(plot, ROOT)}" if plot else ""))
 

@@ -43,30 +43,30 @@ public struct Agent: Sendable {
             host: host, version: HostTrailVersion.current, configurationHash: configuration.settingsHash, process: me, runStarted: Date())
         let drops = EventsDroppedRecordFactory(builder: agentRecords)
         let spool = try Spool(configuration: configuration.spool, logger: logger, eventsDroppedRecord: { drops.record($0) })
-        let sourceReadiness = SourceReadiness(
-            sources: [APISocketServer.sourceName] + (configuration.journal ? [JournalReader.sourceName] : [])
-                + configuration.tailFiles.map(FileTailService.source))
+        // Every source commits through its own context into the one sink, the spool.
+        let contexts = SourceContexts(sink: spool, readiness: SourceReadiness(), logger: logger)
         let processor = APIRequestProcessor(
-            spool: spool, builder: ApplicationRecordBuilder(host: host, claims: configuration.eventSourceClaims),
+            context: contexts.make(APISocketServer.sourceName),
+            builder: ApplicationRecordBuilder(host: host, claims: configuration.eventSourceClaims),
             rateLimiter: ApplicationRateLimiter(rate: Double(configuration.rateLimit), burst: Double(configuration.rateLimitBurst)),
-            readiness: sourceReadiness, logger: logger)
-        let socketServer = APISocketServer(configuration: configuration, processor: processor, readiness: sourceReadiness, logger: logger)
-        let shipper = try Shipper(spool: spool, configuration: configuration, logger: logger)
-        let lifecycle = AgentLifecycleService(spool: spool, builder: agentRecords, logger: logger)
-        let files = FileTailService(
-            configuration: configuration, spool: spool, host: host, agentRecords: agentRecords, readiness: sourceReadiness, logger: logger)
+            readiness: contexts.readiness, pendingRecords: { spool.pendingRecords }, logger: logger)
+        let socketServer = APISocketServer(configuration: configuration, processor: processor, logger: logger)
+        let shipper = try Shipper(
+            spool: spool, replay: contexts.make("dead-letter", awaitedForReadiness: false), configuration: configuration, logger: logger)
+        let lifecycle = AgentLifecycleService(spool: spool, contexts: contexts, builder: agentRecords, logger: logger)
+        let files = FileTailService(configuration: configuration, contexts: contexts, host: host, agentRecords: agentRecords, logger: logger)
         var sources: [any Service] = [files]
         if configuration.journal {
             let reader = JournalReader(
-                directory: configuration.journalDirectory, readFrom: configuration.readFrom, spool: spool,
+                directory: configuration.journalDirectory, readFrom: configuration.readFrom, context: contexts.make(JournalReader.sourceName),
                 converter: JournalEntryConverter(
                     builder: HostRecordBuilder(host: host, hideUnverifiedUserNames: configuration.hideUnknownUserNames, accountNames: .system),
                     selectors: configuration.eventSelectors),
-                agentRecords: agentRecords, readiness: sourceReadiness, logger: logger)
+                agentRecords: agentRecords, logger: logger)
             sources.append(JournalService(reader: reader))
         }
         let readiness = ReadinessService(
-            status: "serving \(configuration.socketPath), shipping to \(configuration.collectorURL)", sources: sourceReadiness, logger: logger)
+            status: "serving \(configuration.socketPath), shipping to \(configuration.collectorURL)", sources: contexts.readiness, logger: logger)
         // Shutdown runs in reverse: readiness, the journal and file tailing, socket, lifecycle
         // (AgentStopped), then the shipper drains.
         let group = ServiceGroup(

@@ -224,9 +224,12 @@ struct CloudTrailAPITests {
             #expect(try fleet.post(#"{"eventSource":"other.example.com","eventName":"Filtered"}"#).status == 202)
             Thread.sleep(forTimeInterval: 0.7)
         }
-        let names = ["Live00", "Live01", "Live10", "Live11", "Live20", "Live21"]
         _ = try tail.waitForLog("Live21", timeout: 10)
-        Thread.sleep(forTimeInterval: 1)  // a few more polls: nothing is printed twice
+        // A last event, printed: the polls after the others have all been answered since.
+        let last = #"{"eventSource":"shop.example.com","eventName":"Last","eventTime":"\#(TrailTime.format(Date().addingTimeInterval(2)))"}"#
+        #expect(try fleet.post(last).status == 202)
+        let names = ["Live00", "Live01", "Live10", "Live11", "Live20", "Live21", "Last"]
+        _ = try tail.waitForLog("Last", timeout: 10)
         let printed = tail.log.split(separator: "\n").filter { !$0.hasPrefix("hosttrail tail:") }
             .compactMap { line in line.split(separator: " ", omittingEmptySubsequences: true).dropFirst(3).first.map(String.init) }
         #expect(printed == names, "\(tail.log)")

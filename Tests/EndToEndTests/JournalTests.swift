@@ -71,12 +71,15 @@ struct JournalTests {
         // Journald's matches kept the kernel and nginx entries from being read at all.
         #expect(agent.stop() == 0)
         #expect(Self.entriesRead(agent.log) == [5], "\(agent.log)")
-        // Resumed at the saved cursor: the entry it names is not read again, nor anything before it.
+        // Resumed at the saved cursor: the entry it names is not read again, nor anything before
+        // it. A later entry, once stored, shows the reader has gone past them all.
         agent = try fleet.startAgent(extra: ["--journal-directory", journal, "--read-from", "beginning"])
-        try agent.waitForLog("reading the journal")
-        usleep(500_000)
+        try JournalFixture.write(
+            [.init(identifier: "sshd", message: "Accepted password for sentinel from 10.0.0.1 port 22 ssh2", realtime: start + 6000)], to: journal,
+            name: "sentinel.journal")
+        #expect(try fleet.records(["--user", "sentinel"], atLeast: 1).count == 1)
         #expect(agent.stop() == 0)
-        #expect(Self.entriesRead(agent.log) == [0], "\(agent.log)")
+        #expect(Self.entriesRead(agent.log) == [1], "\(agent.log)")
     }
 
     @Test func eventSelectorsKeepUnknownLinesAndDropParsedOnes() throws {
@@ -204,8 +207,8 @@ struct JournalTests {
         // As after a reboot before journald has made its files: the directory is empty.
         try FileManager.default.moveItem(atPath: journal + "/a.journal", toPath: fleet.directory.file("a.journal"))
         agent = try fleet.startAgent(extra: arguments)
-        try agent.waitForLog("reading the journal")
-        usleep(1_500_000)
+        // Ready: the reader has opened the empty directory and stands at the saved cursor.
+        try fleet.waitForReady()
         try FileManager.default.moveItem(atPath: fleet.directory.file("a.journal"), toPath: journal + "/a.journal")
         try JournalFixture.write(entries(["second"], at: 1_000_000), to: journal, name: "b.journal")
         let stored = try fleet.waitForStored(sourceSuffix: ".linux", count: 2, timeout: 30)
@@ -259,11 +262,17 @@ struct JournalTests {
         try JournalFixture.write(entries((first + second)..<(first + 2 * second)), to: journal, name: "third.journal")
         try fleet.expectLoginsStoredOnce(first + 2 * second, timeout: 120)
         #expect(agent.stop() == 0)
+        // Restarted: only an entry written after the last one is read.
         agent = try fleet.startAgent(extra: arguments)
-        try agent.waitForLog("reading the journal")
-        usleep(500_000)
+        try JournalFixture.write(
+            [
+                .init(
+                    identifier: "sshd", message: "Accepted password for sentinel from 10.0.0.1 port 22 ssh2",
+                    realtime: start + UInt64(first + 2 * second) * 10)
+            ], to: journal, name: "sentinel.journal")
+        #expect(try fleet.records(["--user", "sentinel"], atLeast: 1).count == 1)
         #expect(agent.stop() == 0)
-        #expect(Self.entriesRead(agent.log) == [0], "\(agent.log)")
+        #expect(Self.entriesRead(agent.log) == [1], "\(agent.log)")
     }
 
     @Test func aCursorTheJournalNoLongerHoldsIsRecordedAsAGap() throws {

@@ -200,8 +200,10 @@ struct LogFileTests {
         }
         #expect(onDisk.count == total && Set(onDisk).count == total, "the files hold \(onDisk.count) lines")
         let stored = try fleet.waitForStored(sourceSuffix: ".linux", count: total, timeout: 120)
-        usleep(1_000_000)  // a line read twice would arrive after the last one
-        let again = try fleet.storedRecords(sourceSuffix: ".linux")
+        // One more line, stored: the agent has read everything before it, any line twice included.
+        try rsyslog.log(Fleet.loginMessages(total..<(total + 1)), tag: "sshd")
+        _ = try fleet.waitForStored(sourceSuffix: ".linux", count: total + 1)
+        let again = try fleet.storedRecords(sourceSuffix: ".linux").filter { Fleet.loginNumber($0) != Int64(total) }
         var counts: [Int64: Int] = [:]
         for record in again { counts[record.requestParameters?["port"]?.integerValue ?? -1, default: 0] += 1 }
         let lost = Set(onDisk).filter { counts[$0] == nil }.sorted()

@@ -45,15 +45,19 @@ struct RetentionTests {
 
     @Test func anExpiredEventIsKeptUntilTheArchiveHasWrittenIt() throws {
         let fleet = try Fleet()
-        try fleet.startCollector(extra: ["--retention-days", "7", "--retention-interval-ms", "200", "--log-file-interval", "1h"])
+        let arguments = ["--retention-days", "7", "--retention-interval-ms", "200", "--log-file-interval", "1h", "--log-level", "debug"]
+        try fleet.startCollector(extra: arguments)
+        let collector = try #require(fleet.collector)
         #expect(try RevocationTests.deliver(fleet, as: "web-01", name: "NotYetArchived", time: Date().addingTimeInterval(-30 * 86_400)).status == 200)
-        Thread.sleep(forTimeInterval: 2)  // ten retention passes
+        // Five retention passes after it was stored.
+        let passes = collector.log.components(separatedBy: "retention pass").count - 1
+        try collector.waitForLog("retention pass", count: passes + 5)
         #expect(try fleet.storedRecords(eventName: "NotYetArchived").count == 1)
         #expect(try fleet.storedRecords(eventName: "DeleteExpiredEvents").isEmpty)
         // At a graceful stop the archive writes it; the next start's retention may then delete it.
         #expect(fleet.collector?.stop() == 0)
         #expect(try ArchiveTests.archivedEventIDs(fleet.directory.file("collector/archive")).count >= 1)
-        try fleet.startCollector(extra: ["--retention-days", "7", "--retention-interval-ms", "200", "--log-file-interval", "1h"])
+        try fleet.startCollector(extra: arguments)
         let deadline = Date().addingTimeInterval(10)
         while try fleet.storedRecords(eventName: "NotYetArchived").count == 1 && Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
         #expect(try fleet.storedRecords(eventName: "NotYetArchived").isEmpty)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import Foundation
+import Logging
 import Testing
 import TrailCore
 import TrailTestSupport
@@ -30,7 +31,7 @@ struct FileTailServiceTests {
         text += Self.stanza(58, package: "nginx", requestedBy: "alice") + Self.stanza(59, package: "curl", requestedBy: nil, finished: false)
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
 
-        let runs = FileTailService.aptRunsAtTheEnd(of: path, utcOffsetSeconds: 0)
+        let runs = AptRunCorrelator.runsAtTheEnd(of: path, utcOffsetSeconds: 0)
         #expect(runs.count > 100 && runs.count < minute, "\(runs.count) of \(minute + 2)")
         let nginx = try #require(runs.first { $0.installs == ["nginx"] })
         #expect(nginx.requestedBy == "alice" && nginx.end != nil)
@@ -38,7 +39,7 @@ struct FileTailServiceTests {
         #expect(curl.installs == ["curl"] && curl.end == nil && curl.requestedBy == nil)
         // Every run kept is whole: a start, its package, its requester.
         #expect(runs.dropLast().allSatisfy { $0.end != nil && $0.installs.count == 1 })
-        #expect(FileTailService.aptRunsAtTheEnd(of: directory.file("missing.log"), utcOffsetSeconds: 0).isEmpty)
+        #expect(AptRunCorrelator.runsAtTheEnd(of: directory.file("missing.log"), utcOffsetSeconds: 0).isEmpty)
     }
 
     /// A tailed line's event ID is derived from `file:<path>` and this position; a format change
@@ -59,5 +60,47 @@ struct FileTailServiceTests {
         #expect(identity.headLength == 6)
         #expect(FileTailService.positionPrefix(identity) + "6" == "ino=\(info.st_ino);head=b640e840b19d378660b32fb51ae18d67;offset=6")
         #expect(FileTailService.source(path) == "file:" + path)
+    }
+
+    /// The file source against an in-memory sink: each line's record, committed with the file's
+    /// checkpoint; a restart from that checkpoint reads only what was written after it.
+    @Test func aTailedFileCommitsItsRecordsWithItsCheckpoint() async throws {
+        let directory = try TemporaryDirectory(prefix: "tail-sink")
+        defer { directory.remove() }
+        let path = directory.file("auth.log")
+        func line(_ n: Int) -> String {
+            "Nov 25 03:00:0\(n) web-1 sshd[10\(n)]: Accepted publickey for alice from 10.0.0.\(n) port 5000\(n) ssh2: ED25519 SHA256:abc\n"
+        }
+        try Data((line(0) + line(1) + line(2)).utf8).write(to: URL(fileURLWithPath: path))
+        var configuration = AgentConfiguration(collectorURL: "https://collector.invalid")
+        (configuration.tailFiles, configuration.readFrom, configuration.journal) = ([path], .beginning, false)
+        configuration.filePollInterval = .milliseconds(10)
+        let host = HostIdentity(hostname: "web-1", machineID: "0123456789abcdef0123456789abcdef", bootID: nil)
+        let agentRecords = AgentRecordBuilder(
+            host: host, version: "test", configurationHash: "", process: PeerCredentials(pid: 1, uid: 0, gid: 0), runStarted: Date())
+        func tail(_ sink: MemorySink, until count: Int) async throws -> [Data]? {
+            let contexts = SourceContexts(sink: sink, readiness: SourceReadiness(), logger: Logger(label: "test"))
+            let service = FileTailService(
+                configuration: configuration, contexts: contexts, host: host, agentRecords: agentRecords, logger: Logger(label: "test"))
+            let task = Task { try await service.run() }
+            defer { task.cancel() }
+            return try await sink.waitForRecords(count)
+        }
+        let first = MemorySink()
+        let records = try #require(try await tail(first, until: 3))
+        let events = try records.map { try JSONDecoder().decode(CloudTrailRecord.self, from: $0) }
+        #expect(events.map(\.eventName) == ["Login", "Login", "Login"])
+        #expect(events.map { $0.sourceIPAddress } == ["10.0.0.0", "10.0.0.1", "10.0.0.2"])
+        let checkpoint = try #require(first.snapshot.latest[FileTailService.source(path)])
+        #expect(LogFileCheckpoint(encoded: checkpoint)?.offset == 3 * line(0).utf8.count)
+
+        // Resumed from the committed checkpoint: the old lines are not read again.
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(line(3).utf8))
+        try handle.close()
+        let resumed = MemorySink(checkpoints: first.snapshot.latest)
+        let again = try #require(try await tail(resumed, until: 1))
+        #expect(try again.map { try JSONDecoder().decode(CloudTrailRecord.self, from: $0).sourceIPAddress } == ["10.0.0.3"])
     }
 }

@@ -278,7 +278,7 @@ struct SpoolTests {
             do {
                 try spool.append([Self.record(n, padding: 1000)])
                 accepted.append(n)
-            } catch is Spool.Full {
+            } catch is RecordSinkFull {
                 refused += 1
             }
         }

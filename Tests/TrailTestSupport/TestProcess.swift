@@ -90,6 +90,16 @@ public final class TestProcess: @unchecked Sendable {
         throw Failure(description: "timed out waiting for /\(pattern)/ in the log:\n\(log)")
     }
 
+    /// Waits until the log holds `text` at least `count` times.
+    public func waitForLog(_ text: String, count: Int, timeout: TimeInterval = 30) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while log.components(separatedBy: text).count - 1 < count {
+            if Date() > deadline { throw Failure(description: "timed out waiting for \(count)× '\(text)' in the log:\n\(log)") }
+            if !process.isRunning { throw Failure(description: "process exited (\(process.terminationStatus)) before logging '\(text)' \(count)×") }
+            usleep(20_000)
+        }
+    }
+
     /// Waits for the process to exit on its own and returns its status.
     public func waitForExit(timeout: TimeInterval = 30) throws -> Int32 {
         let deadline = Date().addingTimeInterval(timeout)

@@ -19,9 +19,17 @@ final class SourceReadiness: Sendable {
 
     private let states: Mutex<[(name: String, state: State, detail: String?)]>
 
-    /// - Parameter sources: Every source's name (`socket`, `journal`, `file:/var/log/auth.log`).
-    init(sources: [String]) {
-        states = Mutex(sources.map { ($0, .starting, nil) })
+    /// Sources register as their contexts are made (``SourceContext``): `socket`, `journal`,
+    /// `file:/var/log/auth.log`.
+    init() {
+        states = Mutex([])
+    }
+
+    /// Adds a source, `starting`.
+    func register(_ name: String) {
+        states.withLock { states in
+            if !states.contains(where: { $0.name == name }) { states.append((name, .starting, nil)) }
+        }
     }
 
     func mark(_ name: String, _ state: State, detail: String? = nil) {

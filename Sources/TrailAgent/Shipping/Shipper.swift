@@ -18,6 +18,8 @@ import TrailCore
 /// `AgentStopped` among them, leave before the agent exits; what remains stays spooled for next time.
 public final class Shipper: Service {
     private let spool: Spool
+    /// Where dead-lettered batches marked for replay go back in (source `dead-letter`).
+    private let replay: SourceContext
     private let client: HTTPSClient
     private let url: String
     private let maxRecords: Int
@@ -29,10 +31,11 @@ public final class Shipper: Service {
     let drainTimeout: Duration
 
     init(
-        spool: Spool, configuration: AgentConfiguration, threadPool: NIOThreadPool = .singleton, logger: Logger,
+        spool: Spool, replay: SourceContext, configuration: AgentConfiguration, threadPool: NIOThreadPool = .singleton, logger: Logger,
         drainTimeout: Duration = .seconds(5)
     ) throws {
         self.spool = spool
+        self.replay = replay
         self.client = try HTTPSClient(
             configuration: .init(
                 caFile: configuration.caFile, certificateFile: configuration.certificateFile, keyFile: configuration.keyFile,
@@ -76,7 +79,7 @@ public final class Shipper: Service {
                 if ContinuousClock.now - replaysLookedAt >= Self.replayInterval {
                     replaysLookedAt = .now
                     do {
-                        let requeued = try spool.requeueReplays()
+                        let requeued = try await DeadLetters(spoolDirectory: spool.configuration.directory).replay(into: replay)
                         if requeued > 0 { logger.notice("dead-lettered records replayed", metadata: ["spool.replayed": "\(requeued)"]) }
                     } catch {
                         logger.error("cannot replay dead-lettered records", metadata: ["error": "\(error)"])

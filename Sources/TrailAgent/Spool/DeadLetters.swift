@@ -13,7 +13,7 @@ import TrailCore
 ///
 /// `hosttrail-agent spool dead-letter list` shows them; `replay` moves batches to
 /// `dead-letter/replay/` (a rename: it works with the agent running or stopped), and the agent puts
-/// their records back in the spool (``Spool/requeueReplays()``) with the event IDs they had, so a
+/// their records back in the spool (``replay(into:)``, source `dead-letter`) with the event IDs they had, so a
 /// record the collector stored meanwhile is stored once. Replay after the cause is fixed (a
 /// collector limit raised, a host's certificate renewed).
 public struct DeadLetters: Sendable {
@@ -31,6 +31,21 @@ public struct DeadLetters: Sendable {
 
     public init(spoolDirectory: String) {
         directory = spoolDirectory + "/dead-letter"
+    }
+
+    /// Puts the records of the batches marked for replay back in the spool (the event IDs they
+    /// had: a record the collector stored meanwhile is stored once), and forgets each batch once
+    /// its records are committed; a crash between the two puts the batch back again at the next
+    /// start, which the same event IDs make harmless. One try each: the caller (the idle shipper)
+    /// is what makes room. Returns how many records went back.
+    func replay(into context: SourceContext) async throws -> Int {
+        var requeued = 0
+        for batch in pendingReplays() {
+            try await context.commitOnce(SourceBatch(batch.records))
+            finishReplay(batch.name)
+            requeued += batch.records.count
+        }
+        return requeued
     }
 
     /// The refused batches waiting in `dead-letter/`, by name.

@@ -33,7 +33,7 @@ import TrailCore
 /// reported in ``recovery`` for an agent record.
 ///
 /// - Important: Call ``close()`` when done: it stops the committer thread and releases the lock.
-public final class Spool: @unchecked Sendable {
+public final class Spool: RecordSink, @unchecked Sendable {
     // @unchecked: owns file descriptors and a thread; all mutable state is guarded by `condition`.
 
     /// A run of records read from the queue, with the position just past the last one.
@@ -72,11 +72,6 @@ public final class Spool: @unchecked Sendable {
         public var firstEventTime: String?
         public var lastEventTime: String?
         public var reason: String
-    }
-
-    /// The spool is full and its policy is `block`.
-    public struct Full: Error, CustomStringConvertible {
-        public var description: String { "the spool is full (policy block); retry later" }
     }
 
     struct Segment {
@@ -274,26 +269,14 @@ public final class Spool: @unchecked Sendable {
 
     // MARK: - Writing
 
-    /// Queues `records` (canonical JSON, one each) and `checkpoint` for the next group commit;
-    /// `completion` runs on the committer thread once they are fsync'd, or with the reason they
-    /// were not (``Full`` under the `block` policy).
-    public func append(
-        _ records: [Data], checkpoint: (source: String, position: String)? = nil,
+    /// Queues `batch` and `checkpoint` for the next group commit; `completion` runs on the
+    /// committer thread once they are fsync'd, or with the reason they were not
+    /// (``RecordSinkFull`` under the `block` policy). Takes the lock only to queue: no I/O here.
+    public func submit(
+        _ batch: SourceBatch, checkpoint: (source: String, position: String)?,
         completion: @escaping @Sendable (Result<Void, any Error>) -> Void
     ) {
-        var frames: [UInt8] = []
-        frames.reserveCapacity(records.reduce(0) { $0 + $1.count + SpoolFrame.frameOverhead })
-        for record in records { SpoolFrame.append(.record, payload: record, to: &frames) }
-        append(frames: frames, records: records.count, checkpoint: checkpoint, completion: completion)
-    }
-
-    /// Queues `records` record frames already written into `frames` (``SpoolFrame``, kind
-    /// `record`, one canonical record each: a source that writes its records straight into frames
-    /// spares a copy of each) and `checkpoint`, as ``append(_:checkpoint:completion:)`` does.
-    public func append(
-        frames: [UInt8], records: Int, checkpoint: (source: String, position: String)? = nil,
-        completion: @escaping @Sendable (Result<Void, any Error>) -> Void
-    ) {
+        let frames = batch.frames
         var checkpointFrame: [UInt8] = []
         if let checkpoint {
             let payload = (try? JSONEncoder().encode(["source": checkpoint.source, "position": checkpoint.position])) ?? Data()
@@ -308,26 +291,14 @@ public final class Spool: @unchecked Sendable {
         if configuration.fullPolicy == .block && usedBytes + pendingBytes + frames.count + checkpointFrame.count > configuration.maxBytes {
             counters.refusedFull += 1
             condition.unlock()
-            completion(.failure(Full()))
+            completion(.failure(RecordSinkFull()))
             return
         }
         pending.append(
-            PendingWrite(frames: frames, checkpointFrame: checkpointFrame, records: records, checkpoint: checkpoint, completion: completion))
+            PendingWrite(frames: frames, checkpointFrame: checkpointFrame, records: batch.count, checkpoint: checkpoint, completion: completion))
         pendingBytes += frames.count + checkpointFrame.count
         condition.signal()
         condition.unlock()
-    }
-
-    /// Appends and waits for the commit (for callers off the event loops and the cooperative pool).
-    public func append(_ records: [Data], checkpoint: (source: String, position: String)? = nil) throws {
-        let done = DispatchSemaphore(value: 0)
-        let outcome = ResultBox()
-        append(records, checkpoint: checkpoint) { result in
-            outcome.set(result)
-            done.signal()
-        }
-        done.wait()
-        try outcome.get()
     }
 
     private var usedBytes: Int {
@@ -642,23 +613,6 @@ public final class Spool: @unchecked Sendable {
         try advance(past: batch) { counters, records in counters.deadLettered += records }
     }
 
-    /// Puts the records of the dead-letter batches marked for replay back in the spool (the
-    /// event IDs they had: a record the collector stored meanwhile is stored once), and forgets
-    /// each batch once its records are committed; a crash between the two puts the batch back
-    /// again at the next start, which the same event IDs make harmless. Returns how many records
-    /// went back.
-    @discardableResult
-    public func requeueReplays() throws -> Int {
-        let deadLetters = DeadLetters(spoolDirectory: configuration.directory)
-        var requeued = 0
-        for batch in deadLetters.pendingReplays() {
-            try append(batch.records)
-            deadLetters.finishReplay(batch.name)
-            requeued += batch.records.count
-        }
-        return requeued
-    }
-
     /// Marks that `batch` was sent in a request the collector answered.
     public func noteShipped(_ batch: Batch) {
         condition.lock()
@@ -824,12 +778,4 @@ public final class Spool: @unchecked Sendable {
         guard name.hasSuffix(".seg") else { return nil }
         return UInt64(name.dropLast(4))
     }
-}
-
-/// Carries a result from the committer thread to a waiting caller.
-final class ResultBox: @unchecked Sendable {
-    // @unchecked: written once before the semaphore is signalled, read after it is waited on.
-    private var result: Result<Void, any Error> = .success(())
-    func set(_ result: Result<Void, any Error>) { self.result = result }
-    func get() throws { try result.get() }
 }

@@ -48,6 +48,7 @@ struct RetentionService: Service {
             if batch < Self.batch { break }
             await Task.yield()
         }
+        logger.debug("retention pass", metadata: ["retention.deleted": "\(deleted)"])
         if deleted > 0 {
             logger.notice(
                 "deleted expired events",

@@ -21,22 +21,20 @@ import TrailSystemd
 public final class APISocketServer: Service {
     private let configuration: AgentConfiguration
     private let processor: APIRequestProcessor
-    private let readiness: SourceReadiness
     private let logger: Logger
 
     /// The socket's name among the agent's sources.
     static let sourceName = "socket"
 
-    init(configuration: AgentConfiguration, processor: APIRequestProcessor, readiness: SourceReadiness, logger: Logger) {
+    init(configuration: AgentConfiguration, processor: APIRequestProcessor, logger: Logger) {
         self.configuration = configuration
         self.processor = processor
-        self.readiness = readiness
         self.logger = logger
     }
 
     public func run() async throws {
         let channel = try await Self.bind(configuration: configuration, processor: processor, logger: logger)
-        readiness.mark(Self.sourceName, .ready)
+        processor.context.markReady()
         try await withGracefulShutdownHandler {
             try await channel.closeFuture.get()
         } onGracefulShutdown: {

@@ -4,10 +4,12 @@ import FoundationEssentials
 import Logging
 import TrailCore
 
-/// Answers one request on the application socket: validates, builds records, spools them.
+/// Answers one request on the application socket: validates, builds records, commits them as
+/// source `socket`.
 ///
-/// Validation runs on a thread-pool thread; the reply to a valid `POST /v1/events` waits for the
-/// spool's group commit (the `202` promises the events are on disk).
+/// Called on the event loop for bodies up to 64 KiB and on the thread pool above
+/// (``APIRequestHandler``); it never blocks: the reply to a valid `POST /v1/events` is sent from
+/// the spool's committer thread after the group commit (the `202` promises the events are on disk).
 struct APIRequestProcessor: Sendable {
     struct Request: Sendable {
         var method: String
@@ -22,10 +24,14 @@ struct APIRequestProcessor: Sendable {
         var headers: [(String, String)] = []
     }
 
-    let spool: Spool
+    /// The socket's way into the spool (source `socket`, no checkpoint: a client retries).
+    let context: SourceContext
     let builder: ApplicationRecordBuilder
     let rateLimiter: ApplicationRateLimiter
+    /// Every source's readiness, for `GET /v1/health`.
     let readiness: SourceReadiness
+    /// Records in the spool not yet acknowledged by the collector, for `GET /v1/health`.
+    let pendingRecords: @Sendable () -> Int
     let logger: Logger
 
     func handle(_ request: Request, peer: PeerCredentials, respond: @escaping @Sendable (Response) -> Void) {
@@ -42,7 +48,7 @@ struct APIRequestProcessor: Sendable {
                 Response(
                     status: settled ? 200 : 503,
                     body: [
-                        "status": .string(settled ? "ok" : "starting"), "pendingRecords": .integer(Int64(spool.pendingRecords)),
+                        "status": .string(settled ? "ok" : "starting"), "pendingRecords": .integer(Int64(pendingRecords())),
                         "sources": readiness.report,
                     ]))
         case (_, "/v1/events"), (_, "/v1/health"):
@@ -67,9 +73,8 @@ struct APIRequestProcessor: Sendable {
     func postEvents(_ request: Request, partial: Bool, peer: PeerCredentials, respond: @escaping @Sendable (Response) -> Void) {
         var eventIDs: [JSONValue] = []
         var errors: [EventValidationError] = []
-        // Records are written straight into spool frames.
-        var frames: [UInt8] = []
-        var records = 0
+        // Records are written straight into the batch's frames.
+        var batch = SourceBatch()
         do {
             let items = try ApplicationRequest.items(body: request.body, contentType: request.contentType)
             if let wait = rateLimiter.admit(uid: peer.uid, events: items.count) {
@@ -85,14 +90,13 @@ struct APIRequestProcessor: Sendable {
                         headers: [("Retry-After", String(seconds))]))
                 return
             }
-            let context = ApplicationRecordBuilder.RequestContext(peer: peer, fallbackRequestID: RandomUUID.make(), now: Date())
-            frames.reserveCapacity(min(request.body.count, 1 << 20) + items.count * 1024)
+            let requestContext = ApplicationRecordBuilder.RequestContext(peer: peer, fallbackRequestID: RandomUUID.make(), now: Date())
+            batch.reserveCapacity(min(request.body.count, 1 << 20) + items.count * 1024)
             for (index, item) in items.enumerated() {
                 do {
                     let event = try ApplicationEvent(validating: item.get(), index: index)
-                    let accepted = try builder.accept(event, index: index, context: context)
-                    SpoolFrame.append(.record, to: &frames) { builder.writeCanonicalJSON(for: event, accepted, context: context, to: &$0) }
-                    records += 1
+                    let accepted = try builder.accept(event, index: index, context: requestContext)
+                    batch.add { builder.writeCanonicalJSON(for: event, accepted, context: requestContext, to: &$0) }
                     eventIDs.append(.string(accepted.eventID))
                 } catch let error as EventValidationError where partial {
                     errors.append(error)
@@ -110,25 +114,23 @@ struct APIRequestProcessor: Sendable {
         let body: JSONValue =
             partial
             ? ["eventIDs": .array(eventIDs), "errors": .array(errors.map { $0.jsonValue["error"] ?? .null })] : ["eventIDs": .array(eventIDs)]
-        guard records > 0 else {
+        guard !batch.isEmpty else {
             // Partial, and nothing was good: the status of the first refusal, the same body shape.
             refused(errors, peer: peer)
             respond(Response(status: errors.first.map(Self.status(of:)) ?? 400, body: body))
             return
         }
         if !errors.isEmpty { refused(errors, peer: peer) }
-        let logger = self.logger
-        spool.append(frames: frames, records: records) { result in
+        context.offer(batch) { result in
             switch result {
             case .success:
                 respond(Response(status: 202, body: body))
-            case .failure(let error as Spool.Full):
+            case .failure(let error as RecordSinkFull):
                 respond(
                     Response(
                         status: 503, body: EventValidationError(.init(rawValue: "SpoolFull"), "\(error)").jsonValue,
                         headers: [("Retry-After", "1")]))
             case .failure(let error):
-                logger.error("cannot spool application events", metadata: ["error": "\(error)"])
                 respond(
                     Response(
                         status: 503,

@@ -26,14 +26,13 @@ final class JournalReader: @unchecked Sendable {
     // @unchecked: `stopRequested` is atomic; everything else is used by the reader thread only.
     private let directory: String?
     private let readFrom: AgentConfiguration.ReadFrom
-    private let spool: Spool
+    private let context: SourceContext
     private let converter: JournalEntryConverter
     private let agentRecords: AgentRecordBuilder
-    private let readiness: SourceReadiness
     private let logger: Logger
 
     /// The journal's name among the agent's sources.
-    static let sourceName = "journal"
+    static let sourceName = JournalEntryConverter.source
     private let stopRequested = Atomic<Bool>(false)
     private(set) var counters = Counters()
     /// One SSH attempt, one record (reader thread only).
@@ -63,15 +62,14 @@ final class JournalReader: @unchecked Sendable {
     }
 
     init(
-        directory: String?, readFrom: AgentConfiguration.ReadFrom, spool: Spool, converter: JournalEntryConverter, agentRecords: AgentRecordBuilder,
-        readiness: SourceReadiness, logger: Logger
+        directory: String?, readFrom: AgentConfiguration.ReadFrom, context: SourceContext, converter: JournalEntryConverter,
+        agentRecords: AgentRecordBuilder, logger: Logger
     ) {
         self.directory = directory
         self.readFrom = readFrom
-        self.spool = spool
+        self.context = context
         self.converter = converter
         self.agentRecords = agentRecords
-        self.readiness = readiness
         self.logger = logger
     }
 
@@ -114,7 +112,7 @@ final class JournalReader: @unchecked Sendable {
         if !JournalFaultGuard.guardCurrentThread() { logger.warning("the journal reader is not guarded against truncated journal files") }
         defer { JournalFaultGuard.unguardCurrentThread() }
         faultsSeen = JournalFaultGuard.faults
-        cursor = spool.checkpoints[JournalEntryConverter.source]
+        cursor = context.savedCheckpoint
         var lastError: String?
         var following = false
         logger.info("reading the journal", metadata: ["directory": "\(directory ?? "local")", "resume": "\(cursor != nil)"])
@@ -125,7 +123,7 @@ final class JournalReader: @unchecked Sendable {
                 let onUnreadEntry = try position(journal)
                 if !following {
                     following = true
-                    readiness.mark(Self.sourceName, .ready)
+                    context.markReady()
                     logger.info("following the journal")
                 }
                 lastError = nil
@@ -136,7 +134,7 @@ final class JournalReader: @unchecked Sendable {
                 if !recordTruncation() && lastError != "\(error)" {
                     logger.error("cannot read the journal; retrying", metadata: ["error": "\(error)"])
                 }
-                if !following { readiness.mark(Self.sourceName, .failed, detail: "\(error)") }
+                if !following { context.markFailed("\(error)") }
                 lastError = "\(error)"
                 DedicatedThread.sleep(for: .seconds(1))
             }
@@ -163,7 +161,7 @@ final class JournalReader: @unchecked Sendable {
             "a journal file was truncated while it was being read; reopening the journal at the last committed entry",
             metadata: ["faults": "\(faults - faultsSeen)", "cursor": "\(cursor ?? "-")"])
         let record = agentRecords.journalTruncated(lastCursor: cursor, faults: faults - faultsSeen, now: Date(), sequence: counters.truncations)
-        if let json = try? record.canonicalJSON() { _ = commit([json], checkpoint: nil) }
+        if let json = try? record.canonicalJSON() { _ = commit(SourceBatch([json]), checkpoint: nil) }
         return true
     }
 
@@ -239,7 +237,7 @@ final class JournalReader: @unchecked Sendable {
             "the journal no longer holds the saved cursor (vacuumed or rotated away); reading from the oldest entry",
             metadata: ["cursor": "\(lostCursor)", "lastRead": "\(lostSince ?? "-")", "oldest": "\(oldest ?? "-")"])
         let record = agentRecords.journalGap(lostCursor: lostCursor, lostSince: lostSince, resumedAt: oldest, now: Date())
-        _ = commit([try record.canonicalJSON()], checkpoint: nil)
+        _ = commit(SourceBatch([try record.canonicalJSON()]), checkpoint: nil)
     }
 
     /// Reads and commits until a stop (returns `false`) or until the journal must be reopened (`true`).
@@ -249,9 +247,9 @@ final class JournalReader: @unchecked Sendable {
     /// journal and before returning.
     private func follow(_ journal: JournalHandle, onUnreadEntry: Bool) throws -> Bool {
         var unread = onUnreadEntry
-        var records: [Data] = []
+        var batch = SourceBatch()
         var entries = 0
-        var inFlight: PendingCommit?
+        var inFlight: SourceContext.PendingCommit?
         let opened = ContinuousClock.now
         if !journal.hasFiles {
             // Opened before journald made any file: the directories may not even be watched, and
@@ -266,7 +264,7 @@ final class JournalReader: @unchecked Sendable {
             if try unread || journal.next() {
                 unread = false
                 entries += 1
-                try read(journal, into: &records)
+                try read(journal, into: &batch)
                 if entries < Self.batchEntries { continue }
             }
             if entries > 0 {
@@ -278,8 +276,8 @@ final class JournalReader: @unchecked Sendable {
                     inFlight = nil
                     guard finish(previous) else { return false }
                 }
-                inFlight = send(records, checkpoint: checkpoint)
-                records.removeAll(keepingCapacity: true)
+                inFlight = context.start(batch, checkpoint: checkpoint)
+                batch = SourceBatch()
                 entries = 0
                 continue
             }
@@ -294,49 +292,15 @@ final class JournalReader: @unchecked Sendable {
         return false
     }
 
-    /// A batch handed to the spool and not yet known to be committed.
-    final class PendingCommit: @unchecked Sendable {
-        // @unchecked: `result` is written once by the committer thread before `done` is signalled.
-        let records: [Data]
-        let checkpoint: String
-        let done = DispatchSemaphore(value: 0)
-        var result: Result<Void, any Error> = .success(())
-
-        init(records: [Data], checkpoint: String) {
-            self.records = records
-            self.checkpoint = checkpoint
-        }
+    /// Waits for `pending` to commit (submitted again while the spool refuses it) and moves the
+    /// cursor to its checkpoint. `false` when a stop came first.
+    private func finish(_ pending: SourceContext.PendingCommit) -> Bool {
+        guard context.wait(for: pending, stopping: { stopping }) else { return false }
+        if let checkpoint = pending.checkpoint { cursor = checkpoint }
+        return true
     }
 
-    private func send(_ records: [Data], checkpoint: String) -> PendingCommit {
-        let pending = PendingCommit(records: records, checkpoint: checkpoint)
-        spool.append(records, checkpoint: (JournalEntryConverter.source, checkpoint)) { result in
-            pending.result = result
-            pending.done.signal()
-        }
-        return pending
-    }
-
-    /// Waits for `pending` to commit, sending it again while the spool refuses it (full, under the
-    /// `block` policy) or fails. `false` when a stop came first.
-    private func finish(_ pending: PendingCommit) -> Bool {
-        var current = pending
-        while true {
-            current.done.wait()
-            switch current.result {
-            case .success:
-                cursor = current.checkpoint
-                return true
-            case .failure(let error):
-                if !(error is Spool.Full) { logger.error("cannot spool journal records", metadata: ["error": "\(error)"]) }
-                if stopping { return false }
-                DedicatedThread.sleep(for: .seconds(1))
-                current = send(current.records, checkpoint: current.checkpoint)
-            }
-        }
-    }
-
-    private func read(_ journal: JournalHandle, into records: inout [Data]) throws {
+    private func read(_ journal: JournalHandle, into batch: inout SourceBatch) throws {
         counters.entries += 1
         let fields = EntryFields(journal)
         let identifier = fields.identifier ?? fields.command ?? ""
@@ -371,7 +335,7 @@ final class JournalReader: @unchecked Sendable {
             return
         case .link(let link): link.apply(to: &record)
         }
-        records.append(record.canonicalJSON())
+        batch.add { record.writeCanonicalJSON(to: &$0) }
         counters.records += 1
     }
 
@@ -439,17 +403,7 @@ final class JournalReader: @unchecked Sendable {
 
     /// Commits records with the checkpoint; under the `block` policy a full spool makes it wait.
     /// `false` when a stop came first (nothing committed; the entries are read again next start).
-    private func commit(_ records: [Data], checkpoint: String?) -> Bool {
-        while true {
-            do {
-                try spool.append(records, checkpoint: checkpoint.map { (JournalEntryConverter.source, $0) })
-                if let checkpoint { cursor = checkpoint }
-                return true
-            } catch {
-                if !(error is Spool.Full) { logger.error("cannot spool journal records", metadata: ["error": "\(error)"]) }
-                if stopping { return false }
-                DedicatedThread.sleep(for: .seconds(1))
-            }
-        }
+    private func commit(_ batch: SourceBatch, checkpoint: String?) -> Bool {
+        finish(context.start(batch, checkpoint: checkpoint))
     }
 }

@@ -2,23 +2,27 @@
 
 import FoundationEssentials
 import Logging
-import NIOPosix
 import ServiceLifecycle
 import Synchronization
 import TrailCore
 
-/// Writes `AgentStarted` (and `SpoolRecovered` when start-up repaired the spool) when the agent
-/// starts, and `AgentStopped` when it stops.
+/// The agent's own records, as source `agent`: `AgentStarted` (and `SpoolRecovered` when start-up
+/// repaired the spool) when the agent starts, and `AgentStopped` when it stops. Logs the spool's
+/// and every source's counters every minute.
 ///
 /// It runs after the shipper in the service group, so on shutdown it stops first and its
 /// `AgentStopped` is in the spool before the shipper's final drain.
 final class AgentLifecycleService: Service {
     private let spool: Spool
+    private let contexts: SourceContexts
+    private let context: SourceContext
     private let builder: AgentRecordBuilder
     private let logger: Logger
 
-    init(spool: Spool, builder: AgentRecordBuilder, logger: Logger) {
+    init(spool: Spool, contexts: SourceContexts, builder: AgentRecordBuilder, logger: Logger) {
         self.spool = spool
+        self.contexts = contexts
+        context = contexts.make("agent", awaitedForReadiness: false)
         self.builder = builder
         self.logger = logger
     }
@@ -34,7 +38,7 @@ final class AgentLifecycleService: Service {
             ]
             records.append(try builder.spoolRecovered(now: Date(), details: details).canonicalJSON())
         }
-        try await append(records)
+        try await context.commit(SourceBatch(records))
         logger.info(
             "agent started",
             metadata: [
@@ -57,9 +61,10 @@ final class AgentLifecycleService: Service {
             reason = Task.isShuttingDownGracefully ? "shutdown" : "error"
         }
         do {
-            // Directly, not through the thread pool: the task may be cancelled (a failing group),
-            // and this record must still be written. One fsync at shutdown is no hardship.
-            try spool.append([try builder.agentStopped(now: Date(), reason: reason).canonicalJSON()])
+            // Waited for here, once, not retried: the task may be cancelled (a failing group), and
+            // this record must still be written. One fsync at shutdown is no hardship.
+            let stopped = context.start(SourceBatch([try builder.agentStopped(now: Date(), reason: reason).canonicalJSON()]))
+            try stopped.result().get()
         } catch {
             logger.error("cannot record AgentStopped", metadata: ["error": "\(error)"])
         }
@@ -76,14 +81,13 @@ final class AgentLifecycleService: Service {
             "spool.dropped.corrupt": "\(counters.droppedCorrupt)", "spool.dead-lettered": "\(counters.deadLettered)",
             "spool.refused.full": "\(counters.refusedFull)", "spool.bytes": "\(spool.bytesOnDisk)",
         ]
+        for source in contexts.all {
+            let counters = source.counters
+            metadata["source.\(source.name).records"] = "\(counters.records)"
+            if counters.refusals > 0 { metadata["source.\(source.name).refusals"] = "\(counters.refusals)" }
+        }
         if let reason { metadata["reason"] = "\(reason)" }
         logger.info(message, metadata: metadata)
-    }
-
-    /// Spool writes block on fsync: off the cooperative pool.
-    private func append(_ records: [Data]) async throws {
-        let spool = self.spool
-        try await NIOThreadPool.singleton.runIfActive { try spool.append(records) }
     }
 }
 

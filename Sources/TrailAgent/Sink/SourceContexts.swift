@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Logging
+import Synchronization
+
+/// Makes every source's ``SourceContext`` over the agent's one sink and readiness board, and
+/// keeps them for the counters the agent logs.
+final class SourceContexts: Sendable {
+    let sink: any RecordSink
+    let readiness: SourceReadiness
+    private let logger: Logger
+    private let made = Mutex<[SourceContext]>([])
+
+    init(sink: any RecordSink, readiness: SourceReadiness, logger: Logger) {
+        self.sink = sink
+        self.readiness = readiness
+        self.logger = logger
+    }
+
+    /// The context of the source called `name`; `awaitedForReadiness: false` for a source
+    /// `READY=1` does not wait for.
+    func make(_ name: String, awaitedForReadiness: Bool = true) -> SourceContext {
+        let context = SourceContext(name: name, sink: sink, readiness: awaitedForReadiness ? readiness : nil, logger: logger)
+        made.withLock { $0.append(context) }
+        return context
+    }
+
+    var all: [SourceContext] { made.withLock { $0 } }
+}
