@@ -68,10 +68,10 @@ let package = Package(
             dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
-        // The only Swift target that imports CCurl: an owned easy handle and an HTTPS client.
+        // The only Swift target that imports CCurl: an owned easy handle, an HTTPS client, an S3 client.
         .target(
             name: "CurlTransport",
-            dependencies: ["CCurl"],
+            dependencies: ["CCurl", "TrailCore"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -173,7 +173,11 @@ let package = Package(
         ),
         .testTarget(
             name: "TrailAgentTests",
-            dependencies: ["TrailAgent", "TrailCore", "TrailTestSupport"],
+            dependencies: [
+                "TrailAgent", "TrailCore", "TrailTestSupport", "CurlTransport",
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -54,6 +54,12 @@ public final class HTTPSClient: Sendable {
         public var headers: [String: String]
         public var body: Data
 
+        public init(status: Int, headers: [String: String] = [:], body: Data = Data()) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+        }
+
         public var bodyText: String { String(decoding: body, as: UTF8.self) }
     }
 

@@ -47,9 +47,11 @@ public struct Collector: Sendable {
         }()
         if !pending.isEmpty { logger.notice("event store migrated", metadata: ["steps": "\(pending.joined(separator: ","))"]) }
         var archiveServices: [any Service] = []
-        var ledger: ArchiveLedger?
+        var ledger: (any ArchiveLedger)?
+        // Every consumer of stored records is added here, once.
+        var consumers: [any IngestConsumer] = []
         if configuration.archive {
-            let archiveLedger = ArchiveLedger(store: store)
+            let archiveLedger = store.archiveLedger
             let signingKey = try SigningKeyFiles.load(configured: configuration.signingKeyFile, directory: configuration.dataDirectory + "/keys")
             do {
                 try archiveLedger.useSigningKey(
@@ -57,10 +59,12 @@ public struct Collector: Sendable {
             } catch {
                 throw CollectorError(.storeUnavailable, "cannot record the digest signing key", context: store.path, underlyingError: error)
             }
+            let backlog = ArchiveBacklog()
+            consumers.append(backlog)
             let writer =
                 (ArchiveWriter(
                     ledger: archiveLedger, layout: configuration.archiveLayout, directory: configuration.archivePath, signingKey: signingKey,
-                    logFileInterval: configuration.logFileInterval, digestInterval: configuration.digestInterval, logger: logger))
+                    logFileInterval: configuration.logFileInterval, digestInterval: configuration.digestInterval, backlog: backlog, logger: logger))
             // Stopped last to first: the writer's final digest, then the upload of it.
             if configuration.s3Endpoint != nil {
                 archiveServices.append(try ArchiveUploader(configuration: configuration, ledger: archiveLedger, logger: logger))
@@ -70,7 +74,8 @@ public struct Collector: Sendable {
         }
         let revoked = try RevokedHosts(path: configuration.revocationFile, logger: logger)
         let router = Router(context: CollectorRequestContext.self)
-        CollectorRoutes(configuration: configuration, store: store, revoked: revoked, archive: ledger).register(on: router)
+        let pipeline = IngestPipeline(store: store, consumers: consumers)
+        CollectorRoutes(configuration: configuration, pipeline: pipeline, revoked: revoked, archive: ledger).register(on: router)
 
         let tls = try Self.tlsConfiguration(configuration)
         let host = configuration.listenHost
@@ -104,7 +109,7 @@ public struct Collector: Sendable {
         if configuration.retentionDays > 0 {
             services.append(
                 RetentionService(
-                    store: store, records: CollectorRecords(binder: RecordBinder(configuration: configuration)),
+                    pipeline: pipeline, records: CollectorRecords(binder: RecordBinder(configuration: configuration)),
                     retention: .seconds(configuration.retentionDays * 86_400), interval: configuration.retentionInterval, logger: logger))
         }
         group = ServiceGroup(

@@ -11,11 +11,21 @@ import TrailTestSupport
 #endif
 
 /// The follower against real files, rotated the ways logrotate rotates them. Time is passed in,
-/// so the rotation grace needs no sleeping.
+/// so the rotation grace needs no sleeping: the monotonic instant moves as the test says; the wall
+/// clock is the real one (files' modification times are compared with it), `behind` seconds back.
 struct LogFileFollowerTests {
     let directory: TemporaryDirectory
     let path: String
-    var clock = ContinuousClock.now
+    var clock = LogFileFollower.Now.current
+    /// How far behind the real wall clock the follower's is (a poll "made earlier").
+    var behind: TimeInterval = 0
+
+    /// The clock after `duration` has passed.
+    mutating func tick(_ duration: Duration = .milliseconds(10)) -> LogFileFollower.Now {
+        clock.instant = clock.instant.advanced(by: duration)
+        clock.date = Date().addingTimeInterval(-behind)
+        return clock
+    }
 
     init() throws {
         directory = try TemporaryDirectory(prefix: "follow")
@@ -45,8 +55,7 @@ struct LogFileFollowerTests {
         var checkpoint: LogFileCheckpoint?
         var idle = 0
         while idle < 3 {
-            clock = clock.advanced(by: advancing)
-            if let chunk = follower.poll(now: clock) {
+            if let chunk = follower.poll(now: tick(advancing)) {
                 texts += chunk.lines.map { String($0.text) }
                 offsets += chunk.lines.map(\.offset)
                 events += chunk.events
@@ -315,8 +324,7 @@ struct LogFileFollowerTests {
             let follower = LogFileFollower(path: path, checkpoint: checkpoint, startAt: .beginning)
             var chunks: [LogFileFollower.Chunk] = []
             for _ in 0..<10 {
-                clock = clock.advanced(by: .milliseconds(10))
-                if let chunk = follower.poll(now: clock), !chunk.lines.isEmpty { chunks.append(chunk) }
+                if let chunk = follower.poll(now: tick()), !chunk.lines.isEmpty { chunks.append(chunk) }
             }
             return chunks
         }
@@ -350,8 +358,7 @@ struct LogFileFollowerTests {
         let follower = LogFileFollower(path: path, checkpoint: checkpoint, startAt: .beginning)
         var texts: [String] = []
         func pollOnce() {
-            clock = clock.advanced(by: .milliseconds(10))
-            if let chunk = follower.poll(now: clock) { texts += chunk.lines.map { String($0.text) } }
+            if let chunk = follower.poll(now: tick()) { texts += chunk.lines.map { String($0.text) } }
         }
         if firstPollAt == 0 { pollOnce() }
         try append(lines(0..<5, tag: "c"))
@@ -371,8 +378,10 @@ struct LogFileFollowerTests {
         try copyTruncate()
         var checkpoint = try #require(drain(first).checkpoint)
         #expect(checkpoint.identity == nil)  // the truncated file is empty
-        checkpoint.savedAt = Date().timeIntervalSince1970
-        usleep(20_000)
+        // The copy was made before the checkpoint was saved, and the rotation below after it (as
+        // a clock finer than files' times would see them).
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-1)], ofItemAtPath: path + ".1")
+        checkpoint.savedAt = Date().timeIntervalSince1970 - 0.5
         // Down: lines, a copytruncate, more lines.
         try append(lines(0..<4, tag: "x"))
         try copyTruncate()
@@ -385,8 +394,10 @@ struct LogFileFollowerTests {
         defer { directory.remove() }
         try append("")
         let follower = LogFileFollower(path: path, checkpoint: nil, startAt: .beginning)
+        // Seen empty a moment before the lines below were written (file times are coarse).
+        behind = 0.05
         #expect(drain(follower).texts.isEmpty)
-        usleep(20_000)
+        behind = 0
         try append(lines(0..<4, tag: "x"))
         try copyTruncate()
         try append(lines(0..<2, tag: "y"))

@@ -17,6 +17,8 @@ import TrailTestSupport
 struct CollectorRoutesTests {
     let directory: TemporaryDirectory
     let store: SQLiteEventStore
+    /// What the ingest pipeline handed on: every stored batch, the collector's own records too.
+    let consumer = RecordingConsumer()
     var configuration = CollectorConfiguration(accountID: "123456789012", region: "eu-west-1", trailName: "t")
 
     init() throws {
@@ -35,7 +37,10 @@ struct CollectorRoutesTests {
         }
         let revoked = try RevokedHosts(path: path, logger: Logger(label: "test"))
         let router = Router(context: CollectorRequestContext.self)
-        CollectorRoutes(configuration: configuration, store: store, revoked: revoked, readCertificate: { _ in certificate }).register(on: router)
+        CollectorRoutes(
+            configuration: configuration, pipeline: IngestPipeline(store: store, consumers: [consumer]), revoked: revoked,
+            readCertificate: { _ in certificate }
+        ).register(on: router)
         return Application(router: router)
     }
 
@@ -89,6 +94,8 @@ struct CollectorRoutesTests {
                 uri: "/v1/records", method: .post, headers: [.contentEncoding: "deflate"], body: try Self.batch([good]))
             #expect(deflated.status == .unsupportedMediaType)
         }
+        // Both stored batches went on to the consumers (the second all duplicates); no refused one did.
+        #expect(consumer.names == ["Good", "Good"] && consumer.accepted == 1)
         try await application(as: Self.host("collector")).test(.router) { client in
             let response = try await client.execute(uri: "/v1/records", method: .post, body: try Self.batch([]))
             #expect(response.status == .forbidden && Self.errorCode(response) == "ReservedHostName")
@@ -118,6 +125,7 @@ struct CollectorRoutesTests {
             EventQuery(
                 filters: [.init(key: .eventName, value: "DeliverRecords")], startTime: nil, endTime: nil, insights: false, limit: 5, after: nil))
         #expect(page.records.map(\.host) == ["web-03"])
+        #expect(consumer.names == ["DeliverRecords"])
     }
 
     @Test func theAPIReadsWhatTheCallerMayAndAnswersInCloudTrailsShapes() async throws {

@@ -27,8 +27,10 @@ struct RetentionServiceTests {
                     CollectorTestRecords.record(name: "Recent", time: TrailTime.format(now.addingTimeInterval(-Double(index) * 3600)), index: index)))
         }
         _ = try await store.insert(records)
+        let consumer = RecordingConsumer()
         let service = RetentionService(
-            store: store, records: CollectorRecords(binder: CollectorTestRecords.binder), retention: .seconds(30 * 86_400), interval: .seconds(60),
+            pipeline: IngestPipeline(store: store, consumers: [consumer]), records: CollectorRecords(binder: CollectorTestRecords.binder),
+            retention: .seconds(30 * 86_400), interval: .seconds(60),
             logger: Logger(label: "test")
         )
         #expect(try await service.prune(now: now) == 2500)
@@ -39,6 +41,7 @@ struct RetentionServiceTests {
         let summaries = decoded.filter { $0.eventName == "DeleteExpiredEvents" }
             .sorted { ($0.requestParameters?["oldestEventTime"]?.stringValue ?? "") < ($1.requestParameters?["oldestEventTime"]?.stringValue ?? "") }
         #expect(summaries.map { $0.requestParameters?["deletedEvents"]?.integerValue } == [1000, 1000, 500])
+        #expect(consumer.names == ["DeleteExpiredEvents", "DeleteExpiredEvents", "DeleteExpiredEvents"])
         #expect(summaries.allSatisfy { $0.eventSource == "collector.hosttrail" && $0.requestParameters?["retentionDays"]?.integerValue == 30 })
         #expect(summaries.first?.requestParameters?["oldestEventTime"]?.stringValue == "2026-10-16T12:00:00Z")
         #expect(summaries.last?.requestParameters?["newestEventTime"]?.stringValue == TrailTime.format(now.addingTimeInterval(-40 * 86_400 + 2499)))

@@ -20,7 +20,7 @@ public final class Shipper: Service {
     private let spool: Spool
     /// Where dead-lettered batches marked for replay go back in (source `dead-letter`).
     private let replay: SourceContext
-    private let client: HTTPSClient
+    private let transport: Transport
     private let url: String
     private let maxRecords: Int
     private let maxAge: Duration
@@ -30,20 +30,39 @@ public final class Shipper: Service {
     /// How long shutdown waits for the queue to empty. Default: 5 s.
     let drainTimeout: Duration
 
-    init(
-        spool: Spool, replay: SourceContext, configuration: AgentConfiguration, threadPool: NIOThreadPool = .singleton, logger: Logger,
-        drainTimeout: Duration = .seconds(5)
+    /// Sends one gzip body of records to the collector and returns its answer, blocking (it runs
+    /// on the thread pool): libcurl's ``HTTPSClient`` in the agent, a fake in unit tests.
+    ///
+    /// - Throws: When no HTTP answer came (connection, TLS, timeout): the batch is retried.
+    typealias Transport = @Sendable (_ body: Data) throws -> HTTPSClient.Response
+
+    /// The agent's shipper: mTLS HTTPS to `configuration.collectorURL` + `/v1/records`.
+    convenience init(
+        spool: Spool, replay: SourceContext, configuration: AgentConfiguration, threadPool: NIOThreadPool = .singleton, logger: Logger
     ) throws {
-        self.spool = spool
-        self.replay = replay
-        self.client = try HTTPSClient(
+        let client = try HTTPSClient(
             configuration: .init(
                 caFile: configuration.caFile, certificateFile: configuration.certificateFile, keyFile: configuration.keyFile,
                 proxy: configuration.proxy, connectTimeout: configuration.connectTimeout, totalTimeout: configuration.requestTimeout))
-        self.url = configuration.collectorURL + "/v1/records"
-        self.maxRecords = configuration.batchMaxRecords
-        self.maxAge = configuration.batchMaxAge
-        self.maxBytes = configuration.batchMaxBytes
+        let url = configuration.collectorURL + "/v1/records"
+        let headers = ["Content-Type: application/json", "Content-Encoding: gzip", "User-Agent: hosttrail-agent/\(HostTrailVersion.current)"]
+        self.init(
+            spool: spool, replay: replay, url: url, transport: { try client.post(url: url, headers: headers, body: $0) },
+            maxRecords: configuration.batchMaxRecords, maxAge: configuration.batchMaxAge, maxBytes: configuration.batchMaxBytes,
+            threadPool: threadPool, logger: logger)
+    }
+
+    init(
+        spool: Spool, replay: SourceContext, url: String, transport: @escaping Transport, maxRecords: Int, maxAge: Duration, maxBytes: Int,
+        threadPool: NIOThreadPool = .singleton, logger: Logger, drainTimeout: Duration = .seconds(5)
+    ) {
+        self.spool = spool
+        self.replay = replay
+        self.url = url
+        self.transport = transport
+        self.maxRecords = maxRecords
+        self.maxAge = maxAge
+        self.maxBytes = maxBytes
         self.threadPool = threadPool
         self.logger = logger
         self.drainTimeout = drainTimeout
@@ -157,14 +176,8 @@ public final class Shipper: Service {
                 payload = Data(compressed.readableBytesView)
             }
             prepared = PreparedBody(first: batch.positions.first, end: batch.end, count: records.count, payload: payload)
-            let client = self.client
-            let url = self.url
-            response = try await threadPool.runIfActive {
-                try client.post(
-                    url: url,
-                    headers: ["Content-Type: application/json", "Content-Encoding: gzip", "User-Agent: hosttrail-agent/\(HostTrailVersion.current)"],
-                    body: payload)
-            }
+            let transport = self.transport
+            response = try await threadPool.runIfActive { try transport(payload) }
         } catch {
             return .retry(after: nil, reason: "\(error)")  // `prepared` is kept for the retry
         }

@@ -1,217 +1,88 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import Foundation
-import GRDB
-import TrailCore
 
-/// The archive's bookkeeping, in the event store's database so that claiming events for a log
-/// file and remembering that claim are one transaction.
+/// The archive's bookkeeping, kept by the event store in its own database (``EventStore/archiveLedger``)
+/// so that claiming events for a log file and remembering the claim are one transaction. The
+/// archive (``ArchiveWriter``, ``ArchiveUploader``, `ListPublicKeys`) sees only this; a store
+/// implements it beside its tables (``SQLiteArchiveLedger``).
 ///
-/// A log file is first *claimed* (its row and its events' `log_file` in one transaction), then
-/// written, then marked written with its hash. A crash between the two leaves a claim that is
-/// written again, under the same name, with the same events: every event is in exactly one log
-/// file. Digests are signed and stored whole before their file is written, for the same reason.
-public struct ArchiveLedger: Sendable {
-    let pool: DatabasePool
-
-    public init(store: SQLiteEventStore) {
-        pool = store.pool
-    }
-
-    /// A log file claimed or written.
-    public struct LogFile: Sendable, Hashable {
-        public var id: Int64
-        public var key: String
-        public var sha256: String?
-        public var oldestEventTime: Int64?
-        public var newestEventTime: Int64?
-        public var records: Int?
-    }
-
-    /// A digest, signed.
-    public struct Digest: Sendable, Hashable {
-        public var id: Int64
-        public var key: String
-        public var startTime: Int64
-        public var endTime: Int64
-        public var json: Data
-        public var sha256: String
-        public var signature: String
-        public var fingerprint: String
-    }
-
-    /// A signing key's public half and when it signed.
-    public struct PublicKey: Sendable, Hashable {
-        public var fingerprint: String
-        public var der: Data
-        public var validFrom: Int64
-        public var validUntil: Int64?
-    }
-
-    // MARK: - Log files
-
-    /// Claims up to `limit` events not yet in any log file for a new one named `key`; `nil` when
-    /// there are none. `records` of the result is how many were claimed.
-    public func claimLogFile(key: String, deliveredAt: Int64, limit: Int) async throws -> LogFile? {
-        try await pool.write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM events WHERE log_file IS NULL)") == true else { return nil }
-            try db.execute(sql: "INSERT INTO log_files (key, delivered_at) VALUES (?, ?)", arguments: [key, deliveredAt])
-            let id = db.lastInsertedRowID
-            try db.execute(
-                sql: "UPDATE events SET log_file = ? WHERE rowid IN (SELECT rowid FROM events WHERE log_file IS NULL ORDER BY rowid LIMIT ?)",
-                arguments: [id, limit])
-            return LogFile(id: id, key: key, records: db.changesCount)
-        }
-    }
-
+/// A log file is first *claimed* (its row and its events in one transaction), then written, then
+/// marked written with its hash. A crash between the two leaves a claim that is written again,
+/// under the same name, with the same events: every event is in exactly one log file. Digests are
+/// signed and stored whole before their file is written, for the same reason.
+public protocol ArchiveLedger: Sendable {
+    /// Claims up to `limit` events not yet in any log file, in the order they were stored, for a
+    /// new one named `key`; `nil` when there are none. `records` of the result is how many.
+    func claimLogFile(key: String, deliveredAt: Int64, limit: Int) async throws -> ArchiveLogFile?
     /// Claims not yet written (after a crash).
-    public func unwrittenLogFiles() async throws -> [LogFile] {
-        try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, key FROM log_files WHERE sha256 IS NULL ORDER BY id").map { LogFile(id: $0[0], key: $0[1]) }
-        }
-    }
-
+    func unwrittenLogFiles() async throws -> [ArchiveLogFile]
     /// The claimed events' canonical JSON and time (ms), in the order they were stored.
-    public func records(inLogFile id: Int64) async throws -> [(eventTime: Int64, json: String)] {
-        try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT event_time, record FROM events WHERE log_file = ? ORDER BY rowid", arguments: [id]).map {
-                (eventTime: $0[0] as Int64, json: $0[1] as String)
-            }
-        }
-    }
+    func records(inLogFile id: Int64) async throws -> [(eventTime: Int64, json: String)]
+    func logFileWritten(id: Int64, sha256: String, oldestEventTime: Int64, newestEventTime: Int64, records: Int) async throws
 
-    public func logFileWritten(id: Int64, sha256: String, oldestEventTime: Int64, newestEventTime: Int64, records: Int) async throws {
-        try await pool.write { db in
-            try db.execute(
-                sql: "UPDATE log_files SET sha256 = ?, oldest_event_time = ?, newest_event_time = ?, records = ? WHERE id = ?",
-                arguments: [sha256, oldestEventTime, newestEventTime, records, id])
-        }
-    }
-
-    // MARK: - Digests
-
-    /// Creates the next digest in one transaction: `make` gets the previous digest (`nil` for
-    /// the first) and every written log file no digest lists yet, and returns the signed digest;
-    /// it is stored, and the log files are marked as listed by it.
-    public func createDigest(_ make: @escaping @Sendable (_ previous: Digest?, _ logFiles: [LogFile]) throws -> Digest) async throws -> Digest {
-        try await pool.write { db in
-            let previous = try Row.fetchOne(
-                db, sql: "SELECT id, key, start_time, end_time, json, sha256, signature, fingerprint FROM digests ORDER BY id DESC LIMIT 1"
-            ).map(Self.digest)
-            let files = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT id, key, sha256, oldest_event_time, newest_event_time, records FROM log_files
-                    WHERE digest IS NULL AND sha256 IS NOT NULL ORDER BY id
-                    """
-            ).map { LogFile(id: $0[0], key: $0[1], sha256: $0[2], oldestEventTime: $0[3], newestEventTime: $0[4], records: $0[5]) }
-            var digest = try make(previous, files)
-            try db.execute(
-                sql: "INSERT INTO digests (key, start_time, end_time, json, sha256, signature, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                arguments: [digest.key, digest.startTime, digest.endTime, digest.json, digest.sha256, digest.signature, digest.fingerprint])
-            digest.id = db.lastInsertedRowID
-            for file in files {
-                try db.execute(sql: "UPDATE log_files SET digest = ? WHERE id = ?", arguments: [digest.id, file.id])
-            }
-            return digest
-        }
-    }
-
+    /// Creates the next digest in one transaction: `make` gets the previous digest (`nil` for the
+    /// first) and every written log file no digest lists yet, and returns the signed digest; it is
+    /// stored, and the log files are marked as listed by it.
+    func createDigest(_ make: @escaping @Sendable (_ previous: ArchiveDigest?, _ logFiles: [ArchiveLogFile]) throws -> ArchiveDigest)
+        async throws -> ArchiveDigest
     /// The newest digest, if any.
-    public func lastDigest() async throws -> Digest? {
-        try await pool.read { db in
-            try Row.fetchOne(
-                db, sql: "SELECT id, key, start_time, end_time, json, sha256, signature, fingerprint FROM digests ORDER BY id DESC LIMIT 1"
-            )
-            .map(Self.digest)
-        }
-    }
-
+    func lastDigest() async throws -> ArchiveDigest?
     /// Digests stored but whose file is not written yet (after a crash).
-    public func unwrittenDigests() async throws -> [Digest] {
-        try await pool.read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT id, key, start_time, end_time, json, sha256, signature, fingerprint FROM digests WHERE written = 0 ORDER BY id"
-            ).map(Self.digest)
-        }
-    }
+    func unwrittenDigests() async throws -> [ArchiveDigest]
+    func digestWritten(id: Int64) async throws
 
-    public func digestWritten(id: Int64) async throws {
-        try await pool.write { db in try db.execute(sql: "UPDATE digests SET written = 1 WHERE id = ?", arguments: [id]) }
-    }
-
-    static func digest(_ row: Row) -> Digest {
-        Digest(id: row[0], key: row[1], startTime: row[2], endTime: row[3], json: row[4], sha256: row[5], signature: row[6], fingerprint: row[7])
-    }
-
-    // MARK: - Upload to a bucket
-
-    /// A file written to the directory and waiting for the bucket.
-    public struct Upload: Sendable, Hashable {
-        public enum Kind: Sendable, Hashable {
-            case logFile
-            case digest
-        }
-        public var kind: Kind
-        public var id: Int64
-        public var key: String
-        /// A digest's signature, sent as `x-amz-meta-signature`.
-        public var signature: String?
-    }
-
-    /// What is written but not uploaded yet, in the order to upload it: every log file before
-    /// the digest that lists it.
-    public func pendingUploads(limit: Int) async throws -> [Upload] {
-        try await pool.read { db in
-            let files = try Row.fetchAll(
-                db, sql: "SELECT id, key FROM log_files WHERE sha256 IS NOT NULL AND uploaded = 0 ORDER BY id LIMIT ?", arguments: [limit]
-            ).map { Upload(kind: .logFile, id: $0[0], key: $0[1], signature: nil) }
-            // A digest goes up only once none of its log files is waiting.
-            let digests = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT id, key, signature FROM digests WHERE written = 1 AND uploaded = 0
-                    AND NOT EXISTS (SELECT 1 FROM log_files WHERE log_files.digest = digests.id AND uploaded = 0)
-                    ORDER BY id LIMIT ?
-                    """, arguments: [limit]
-            ).map { Upload(kind: .digest, id: $0[0], key: $0[1], signature: $0[2]) }
-            return files + digests
-        }
-    }
-
-    public func uploaded(_ upload: Upload) async throws {
-        let table = upload.kind == .digest ? "digests" : "log_files"
-        try await pool.write { db in
-            try db.execute(sql: "UPDATE \(table) SET uploaded = 1 WHERE id = ?", arguments: [upload.id])
-        }
-    }
-
-    // MARK: - Signing keys
+    /// What is written but not uploaded yet, in the order to upload it: every log file before the
+    /// digest that lists it.
+    func pendingUploads(limit: Int) async throws -> [ArchiveUpload]
+    func uploaded(_ upload: ArchiveUpload) async throws
 
     /// Makes `key` the current signing key from `now` (epoch seconds); the one before stays
     /// listed, valid until now.
-    public func useSigningKey(fingerprint: String, der: Data, now: Int64) throws {
-        try pool.write { db in
-            let current = try String.fetchOne(db, sql: "SELECT fingerprint FROM signing_keys WHERE valid_until IS NULL")
-            guard current != fingerprint else { return }
-            try db.execute(sql: "UPDATE signing_keys SET valid_until = ? WHERE valid_until IS NULL", arguments: [now])
-            // A key used before, then replaced and now back: valid again from now.
-            try db.execute(
-                sql:
-                    "INSERT INTO signing_keys (fingerprint, public_key, valid_from) VALUES (?, ?, ?) ON CONFLICT(fingerprint) DO UPDATE SET valid_until = NULL",
-                arguments: [fingerprint, der, now])
-        }
-    }
-
+    func useSigningKey(fingerprint: String, der: Data, now: Int64) throws
     /// Keys that were valid at some time in `[start, end]` (epoch seconds), oldest first.
-    public func publicKeys(start: Int64, end: Int64) async throws -> [PublicKey] {
-        try await pool.read { db in
-            try Row.fetchAll(
-                db,
-                sql:
-                    "SELECT fingerprint, public_key, valid_from, valid_until FROM signing_keys WHERE valid_from <= ? AND (valid_until IS NULL OR valid_until >= ?) ORDER BY valid_from",
-                arguments: [end, start]
-            ).map { PublicKey(fingerprint: $0[0], der: $0[1], validFrom: $0[2], validUntil: $0[3]) }
-        }
+    func publicKeys(start: Int64, end: Int64) async throws -> [SigningPublicKey]
+}
+
+/// A log file claimed or written.
+public struct ArchiveLogFile: Sendable, Hashable {
+    public var id: Int64
+    public var key: String
+    public var sha256: String?
+    public var oldestEventTime: Int64?
+    public var newestEventTime: Int64?
+    public var records: Int?
+}
+
+/// A digest, signed.
+public struct ArchiveDigest: Sendable, Hashable {
+    public var id: Int64
+    public var key: String
+    public var startTime: Int64
+    public var endTime: Int64
+    public var json: Data
+    public var sha256: String
+    public var signature: String
+    public var fingerprint: String
+}
+
+/// A file written to the directory and waiting for the bucket.
+public struct ArchiveUpload: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable {
+        case logFile
+        case digest
     }
+    public var kind: Kind
+    public var id: Int64
+    public var key: String
+    /// A digest's signature, sent as `x-amz-meta-signature`.
+    public var signature: String?
+}
+
+/// A signing key's public half and when it signed.
+public struct SigningPublicKey: Sendable, Hashable {
+    public var fingerprint: String
+    public var der: Data
+    public var validFrom: Int64
+    public var validUntil: Int64?
 }

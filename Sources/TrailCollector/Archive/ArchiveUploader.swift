@@ -11,27 +11,24 @@ import TrailCore
 /// in `x-amz-meta-signature`. Failures are retried with backoff for as long as it takes; the
 /// directory copy is the source, so nothing is lost while the bucket is away.
 public struct ArchiveUploader: Service {
-    let ledger: ArchiveLedger
+    let ledger: any ArchiveLedger
     let directory: String
-    let endpoint: String
-    let bucket: String
-    let region: String
-    let credentials: CollectorConfiguration.S3Credentials
-    let client: HTTPSClient
+    let bucket: S3Client
     let logger: Logger
 
-    public init(configuration: CollectorConfiguration, ledger: ArchiveLedger, logger: Logger) throws {
+    public init(configuration: CollectorConfiguration, ledger: any ArchiveLedger, logger: Logger) throws {
         guard let endpoint = configuration.s3Endpoint, let credentials = configuration.s3Credentials else {
             throw CollectorError(.invalidConfiguration, "the archive upload needs s3-endpoint and s3-credentials-file")
         }
         self.ledger = ledger
         directory = configuration.archivePath
-        self.endpoint = endpoint
-        bucket = configuration.s3Bucket
-        region = configuration.s3Region
-        self.credentials = credentials
-        client = try HTTPSClient(
-            configuration: HTTPSClient.Configuration(caFile: configuration.s3CAFile, connectTimeout: .seconds(10), totalTimeout: .seconds(120)))
+        do {
+            bucket = try S3Client(
+                endpoint: endpoint, bucket: configuration.s3Bucket, region: configuration.s3Region, accessKeyID: credentials.id,
+                secret: credentials.secret, caFile: configuration.s3CAFile, totalTimeout: .seconds(120))
+        } catch let failure as S3Client.Failure {
+            throw CollectorError(.invalidConfiguration, "s3-endpoint is not a URL", context: endpoint, underlyingError: failure)
+        }
         self.logger = logger
     }
 
@@ -83,25 +80,11 @@ public struct ArchiveUploader: Service {
     }
 
     func put(key: String, body: Data, signature: String?) throws {
-        guard let url = URL(string: endpoint), let host = url.host else {
-            throw CollectorError(.invalidConfiguration, "s3-endpoint is not a URL", context: endpoint)
-        }
-        let hostHeader = url.port.map { "\(host):\($0)" } ?? host
-        let path = "/\(bucket)/\(key)"
-        var headers: [(name: String, value: String)] = [
-            ("Host", hostHeader), ("Content-Type", "application/x-gzip"), ("x-amz-content-sha256", SigV4.hexSHA256(body)),
-        ]
-        if let signature {
-            headers.append(("x-amz-meta-signature", signature))
-            headers.append(("x-amz-meta-signature-algorithm", DigestFile.signatureAlgorithm))
-        }
-        headers += SigV4.sign(
-            method: "PUT", path: path, headers: headers, body: body, accessKeyID: credentials.id, secret: credentials.secret, region: region,
-            service: "s3", now: Date())
-        let response = try client.send(method: "PUT", url: endpoint + path, headers: headers.map { "\($0.name): \($0.value)" }, body: body)
-        guard (200..<300).contains(response.status) else {
-            throw CollectorError(
-                .archiveUnavailable, "the bucket answered \(response.status) to PUT: \(response.bodyText.prefix(300))", context: endpoint + path)
+        let metadata = signature.map { [("signature", $0), ("signature-algorithm", DigestFile.signatureAlgorithm)] } ?? []
+        do {
+            try bucket.put(key: key, body: body, contentType: "application/x-gzip", metadata: metadata)
+        } catch {
+            throw CollectorError(.archiveUnavailable, "the bucket refused an archive file: \(error)", context: key)
         }
     }
 }

@@ -9,27 +9,29 @@ import ServiceLifecycle
 import TrailCore
 
 /// Writes every stored record to exactly one CloudTrail log file (gzip `{"Records":[…]}`) every
-/// `logFileInterval`, and at every multiple of `digestInterval` a digest listing the log files
+/// `logFileInterval`, or as soon as a file's worth is waiting (``ArchiveBacklog``), and at every multiple of `digestInterval` a digest listing the log files
 /// written since the previous one, chained to it and signed; both under `directory` in
 /// CloudTrail's key layout, the digest's signature beside it in `<digest>.sig` (hex).
 ///
 /// At a graceful shutdown it writes what is stored and a final digest, as CloudTrail does when a
 /// trail stops; after a crash it first finishes the log files and digests it had begun.
 public struct ArchiveWriter: Service {
-    let ledger: ArchiveLedger
+    let ledger: any ArchiveLedger
     let layout: ArchiveLayout
     let directory: String
     let signingKey: DigestSigningKey
     let logFileInterval: Duration
     let digestInterval: Duration
+    let backlog: ArchiveBacklog
     let logger: Logger
     /// Records per log file: files of a few MB, as CloudTrail's are.
-    static let recordsPerFile = 5000
+    public static let recordsPerFile = 5000
 
     public init(
-        ledger: ArchiveLedger, layout: ArchiveLayout, directory: String, signingKey: DigestSigningKey, logFileInterval: Duration,
-        digestInterval: Duration, logger: Logger
+        ledger: any ArchiveLedger, layout: ArchiveLayout, directory: String, signingKey: DigestSigningKey, logFileInterval: Duration,
+        digestInterval: Duration, backlog: ArchiveBacklog = ArchiveBacklog(), logger: Logger
     ) {
+        self.backlog = backlog
         self.ledger = ledger
         self.layout = layout
         self.directory = directory
@@ -61,15 +63,14 @@ public struct ArchiveWriter: Service {
         while !Task.isCancelled {
             let untilDigest = Duration.milliseconds(max(0, nextDigest * 1000 - Self.nowMilliseconds()))
             let untilLogFile = nextLogFile - ContinuousClock.now
-            do {
-                try await Task.sleep(for: max(.zero, min(untilDigest, untilLogFile)))
-            } catch {
-                return
-            }
+            let filled = await backlog.wakeup.wait(atMost: max(.zero, min(untilDigest, untilLogFile)))
+            if Task.isCancelled { return }
             do {
                 if ContinuousClock.now >= nextLogFile {
                     try await writeLogFiles()
                     nextLogFile = ContinuousClock.now + logFileInterval
+                } else if filled {
+                    try await writeLogFiles(fullFiles: backlog.takeFullFiles())
                 }
                 if Self.now() >= nextDigest {
                     try await writeLogFiles()
@@ -98,9 +99,12 @@ public struct ArchiveWriter: Service {
     }
 
     /// Writes the records not yet in a log file, file after full file, and stops at the first
-    /// file that is not full (so a steady stream cannot hold digests up); returns how many files.
+    /// file that is not full (so a steady stream cannot hold digests up), or after `fullFiles`
+    /// files (the full ones ``ArchiveBacklog`` counted); returns how many files.
     @discardableResult
-    public func writeLogFiles() async throws -> Int {
+    public func writeLogFiles(fullFiles: Int? = nil) async throws -> Int {
+        if fullFiles == nil { backlog.takeAll() }
+        if fullFiles == 0 { return 0 }
         var files = 0
         var generator = SystemRandomNumberGenerator()
         while true {
@@ -109,11 +113,11 @@ public struct ArchiveWriter: Service {
             guard let claim = try await ledger.claimLogFile(key: key, deliveredAt: now, limit: Self.recordsPerFile) else { return files }
             try await write(claim)
             files += 1
-            if (claim.records ?? 0) < Self.recordsPerFile { return files }
+            if (claim.records ?? 0) < Self.recordsPerFile || files == fullFiles { return files }
         }
     }
 
-    func write(_ file: ArchiveLedger.LogFile) async throws {
+    func write(_ file: ArchiveLogFile) async throws {
         let records = try await ledger.records(inLogFile: file.id)
         var body: [UInt8] = []
         body.reserveCapacity(records.reduce(16) { $0 + $1.json.utf8.count + 1 })
@@ -132,7 +136,7 @@ public struct ArchiveWriter: Service {
 
     /// Signs and writes the digest of every log file written since the previous digest.
     @discardableResult
-    public func writeDigest(chainStart: Int64) async throws -> ArchiveLedger.Digest {
+    public func writeDigest(chainStart: Int64) async throws -> ArchiveDigest {
         let layout = layout
         let signingKey = signingKey
         let now = Self.now()
@@ -156,7 +160,7 @@ public struct ArchiveWriter: Service {
             let json = file.json()
             let sha256 = Data(SHA256.hash(data: json)).hexString
             let signature = try signingKey.sign(file.stringToSign(digestSHA256: sha256))
-            return ArchiveLedger.Digest(
+            return ArchiveDigest(
                 id: 0, key: file.key, startTime: start, endTime: end, json: Data(json), sha256: sha256, signature: signature,
                 fingerprint: publicKey.fingerprint)
         }
@@ -166,7 +170,7 @@ public struct ArchiveWriter: Service {
         return digest
     }
 
-    func writeDigestFile(_ digest: ArchiveLedger.Digest) throws {
+    func writeDigestFile(_ digest: ArchiveDigest) throws {
         let path = directory + "/" + digest.key
         try DurableFile.write(Array((digest.signature + "\n").utf8), to: path + ".sig")
         try DurableFile.write(try Self.gzip(Array(digest.json)), to: path)

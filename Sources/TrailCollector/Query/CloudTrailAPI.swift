@@ -15,9 +15,9 @@ public struct CloudTrailAPI: Sendable {
     let store: any EventStore
     let configuration: CollectorConfiguration
     /// The archive's ledger, for `ListPublicKeys`; `nil` with the archive off.
-    let archive: ArchiveLedger?
+    let archive: (any ArchiveLedger)?
 
-    public init(store: any EventStore, configuration: CollectorConfiguration, archive: ArchiveLedger? = nil) {
+    public init(store: any EventStore, configuration: CollectorConfiguration, archive: (any ArchiveLedger)? = nil) {
         self.store = store
         self.configuration = configuration
         self.archive = archive

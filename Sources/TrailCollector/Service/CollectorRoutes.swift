@@ -20,7 +20,7 @@ import TrailCore
 /// front of each endpoint renders them.
 struct CollectorRoutes: Sendable {
     let configuration: CollectorConfiguration
-    let store: any EventStore
+    let pipeline: IngestPipeline
     let binder: RecordBinder
     let records: CollectorRecords
     let api: CloudTrailAPI
@@ -28,22 +28,22 @@ struct CollectorRoutes: Sendable {
     let readCertificate: ClientCertificateReader
 
     init(
-        configuration: CollectorConfiguration, store: any EventStore, revoked: RevokedHosts, archive: ArchiveLedger? = nil,
+        configuration: CollectorConfiguration, pipeline: IngestPipeline, revoked: RevokedHosts, archive: (any ArchiveLedger)? = nil,
         readCertificate: @escaping ClientCertificateReader = ClientCertificate.of(channel:)
     ) {
         self.configuration = configuration
-        self.store = store
+        self.pipeline = pipeline
         self.revoked = revoked
         self.readCertificate = readCertificate
         binder = RecordBinder(configuration: configuration)
         records = CollectorRecords(binder: binder)
-        api = CloudTrailAPI(store: store, configuration: configuration, archive: archive)
+        api = CloudTrailAPI(store: pipeline.store, configuration: configuration, archive: archive)
     }
 
     func register(on router: Router<CollectorRequestContext>) {
         router.group()
             .add(middleware: IngestEndpoint(limiter: IngestLimiter(limit: configuration.maxConcurrentIngest)))
-            .add(middleware: HostAuthentication(revoked: revoked, records: records, store: store, readCertificate: readCertificate))
+            .add(middleware: HostAuthentication(revoked: revoked, records: records, pipeline: pipeline, readCertificate: readCertificate))
             .post("/v1/records") { request, context in try await ingest(request: request, context: context) }
         router.group()
             .add(middleware: CloudTrailEndpoint())
@@ -91,7 +91,7 @@ struct CollectorRoutes: Sendable {
         do {
             let records = self.records
             let logger = context.logger
-            result = try await store.insert(batch) { collision in
+            result = try await pipeline.commit(batch) { collision in
                 do {
                     return try records.eventIDCollision(collision)
                 } catch {

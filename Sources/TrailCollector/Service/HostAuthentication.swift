@@ -11,7 +11,7 @@ struct HostAuthentication: RouterMiddleware {
 
     let revoked: RevokedHosts
     let records: CollectorRecords
-    let store: any EventStore
+    let pipeline: IngestPipeline
     let readCertificate: ClientCertificateReader
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -44,7 +44,7 @@ struct HostAuthentication: RouterMiddleware {
         guard revoked.shouldRecordRefusal(of: certificate.commonName) else { return }
         do {
             let address = context.channel.remoteAddress?.ipAddress ?? "unknown"
-            _ = try await store.insert([try records.revokedDelivery(by: certificate, from: address)])
+            try await pipeline.commit([try records.revokedDelivery(by: certificate, from: address)])
         } catch {
             context.logger.error("cannot record a revoked host's refusal", metadata: ["error": "\(error)"])
         }

@@ -27,6 +27,10 @@ public protocol EventStore: Sendable {
     func deleteOlderThan(
         _ cutoff: Int64, limit: Int, recordedAs summary: @escaping @Sendable (_ deleted: Int, _ oldest: Int64, _ newest: Int64) throws -> StoredRecord
     ) async throws -> Int
+
+    /// The archive's bookkeeping, in this store's database: claiming events for a log file is a
+    /// transaction over both.
+    var archiveLedger: any ArchiveLedger { get }
 }
 
 extension EventStore {

@@ -3,6 +3,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 import TrailCore
 
 /// Deletes events older than the retention period (`--retention-days`), in small batches so
@@ -10,7 +11,7 @@ import TrailCore
 /// it as a `collector.hosttrail DeleteExpiredEvents` event: a policy that drops records says so in
 /// the trail, and no crash can separate the two.
 struct RetentionService: Service {
-    let store: any EventStore
+    let pipeline: IngestPipeline
     let records: CollectorRecords
     let retention: Duration
     let interval: Duration
@@ -40,10 +41,16 @@ struct RetentionService: Service {
         var deleted = 0
         while true {
             try Task.checkCancellation()
-            let batch = try await store.deleteOlderThan(cutoff, limit: Self.batch) { [self] count, oldest, newest in
-                try records.expiredEventsDeleted(
+            // The summary is stored with the deletion, in the store's transaction; the pipeline's
+            // consumers hear of it after.
+            let summary = Mutex<StoredRecord?>(nil)
+            let batch = try await pipeline.store.deleteOlderThan(cutoff, limit: Self.batch) { [self] count, oldest, newest in
+                let record = try records.expiredEventsDeleted(
                     count: count, oldest: oldest, newest: newest, retentionDays: Int(retention.components.seconds / 86_400), now: now)
+                summary.withLock { $0 = record }
+                return record
             }
+            if let record = summary.withLock({ $0 }) { await pipeline.committed([record], result: IngestResult(accepted: 1, duplicates: 0)) }
             deleted += batch
             if batch < Self.batch { break }
             await Task.yield()

@@ -36,6 +36,8 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
+    public var archiveLedger: any ArchiveLedger { SQLiteArchiveLedger(pool: pool) }
+
     /// The schema steps an existing store at `path` has yet to run (none for a new one: creating
     /// the newest schema is quick). The collector tells systemd while they run.
     public static func pendingMigrations(path: String) throws -> [String] {

@@ -61,6 +61,15 @@ final class LogFileFollower {
         case end
     }
 
+    /// The follower's one clock, passed to each poll: the monotonic instant paces the rotation
+    /// grace; the wall-clock date is compared with files' modification times (copies made since).
+    struct Now {
+        var instant: ContinuousClock.Instant
+        var date: Date
+
+        static var current: Now { Now(instant: .now, date: Date()) }
+    }
+
     let path: String
     let rotationGrace: Duration
     let maxLineBytes: Int
@@ -69,7 +78,7 @@ final class LogFileFollower {
     private var buffer: [UInt8] = []
 
     private struct Stream {
-        var descriptor: Int32
+        var file: OpenFile
         /// The name it was opened by: the path, or a rotation's.
         var name: String
         var identity: LogFileIdentity?
@@ -87,19 +96,19 @@ final class LogFileFollower {
         var emptySince: Date?
 
         /// Reads the file again from its start, as whatever it now holds (after a truncation).
-        mutating func restartFromBeginning() {
+        mutating func restartFromBeginning(now: Now) {
             offset = 0
             carry = []
             discarding = false
-            identity = LogFileIdentity.of(descriptor: descriptor)  // the live file (never a decompressed copy)
-            emptySince = identity == nil ? Date() : nil
+            identity = LogFileIdentity.of(file)  // the live file (never a decompressed copy)
+            emptySince = identity == nil ? now.date : nil
         }
     }
 
     private var stream: Stream?
     /// Rotated files to read whole after the current one, oldest first (catching up after a
     /// restart). Opened when the catch-up is planned, so later rotations cannot swap them.
-    private var catchUp: [(descriptor: Int32, name: String)] = []
+    private var catchUp: [(file: OpenFile, name: String)] = []
     /// The live file to go on with once the finished ones are read (opened at the same moment).
     private var nextLive: Stream?
     /// When the catch-up was planned: a rotation newer than this was made while catching up.
@@ -129,26 +138,20 @@ final class LogFileFollower {
         self.resume = checkpoint
     }
 
-    deinit {
-        if let stream { close(stream.descriptor) }
-        if let nextLive { close(nextLive.descriptor) }
-        catchUp.forEach { close($0.descriptor) }
-    }
-
     /// Reads what is new. Returns `nil` when there is nothing to commit (poll again later).
-    func poll(now: ContinuousClock.Instant = .now) -> Chunk? {
+    func poll(now: Now = .current) -> Chunk? {
         if stream == nil { openInitially(now: now) }
         // While older files are caught up on, learn the waiting live file's identity as soon as it
         // has a first line, so a copytruncate in the meantime is noticed when its turn comes.
         if var live = nextLive, live.identity == nil {
-            live.identity = LogFileIdentity.of(descriptor: live.descriptor)
+            live.identity = LogFileIdentity.of(live.file)
             nextLive = live
         }
         if let current = stream, !current.finished, current.identity == nil, let since = current.emptySince,
-            Self.size(current.descriptor) > 0, let copy = newCopy(since: since, live: current)
+            current.file.size > 0, let copy = newCopy(since: since, live: current)
         {
             var copied = Stream(
-                descriptor: copy.descriptor, name: copy.name, identity: identity(of: copy.descriptor, name: copy.name), offset: 0, lastGrowth: now)
+                file: copy.file, name: copy.name, identity: identity(of: copy.file, name: copy.name), offset: 0, lastGrowth: now.instant)
             copied.finished = true
             remember(copied.identity)
             nextLive = current
@@ -184,7 +187,7 @@ final class LogFileFollower {
 
     // MARK: - Opening
 
-    private func openInitially(now: ContinuousClock.Instant) {
+    private func openInitially(now: Now) {
         if let checkpoint = resume {
             resume = nil
             lastCheckpoint = checkpoint
@@ -197,17 +200,16 @@ final class LogFileFollower {
             // written after the checkpoint is in the rotations last modified since, then the path.
             if let savedAt = checkpoint.savedAt {
                 let newer = RotatedLogFiles.chain(of: path).filter { Self.modified($0) > savedAt }.reversed()
-                let opened = newer.compactMap { name in RotatedLogFiles.open(name).map { (descriptor: $0, name: name) } }
+                let opened = newer.compactMap { name in RotatedLogFiles.open(name).map { (file: $0, name: name) } }
                 if let first = opened.first {
                     var rotated = Stream(
-                        descriptor: first.descriptor, name: first.name, identity: identity(of: first.descriptor, name: first.name), offset: 0,
-                        lastGrowth: now)
+                        file: first.file, name: first.name, identity: identity(of: first.file, name: first.name), offset: 0, lastGrowth: now.instant)
                     rotated.finished = true
                     stream = rotated
                     catchUp = Array(opened.dropFirst())
-                    plannedAt = Date().addingTimeInterval(-1)
-                    for file in opened { remember(identity(of: file.descriptor, name: file.name)) }
-                    if let live = Self.open(path) {
+                    plannedAt = now.date.addingTimeInterval(-1)
+                    for file in opened { remember(identity(of: file.file, name: file.name)) }
+                    if let live = OpenFile(path: path) {
                         nextLive = liveStream(live, now: now)
                     }
                     return
@@ -215,16 +217,14 @@ final class LogFileFollower {
             }
             startAt = .beginning
         }
-        guard let descriptor = openPath() else {
+        guard let file = openPath() else {
             // A file that appears later holds only lines written after the start: all of them are read.
             if access(path, F_OK) != 0 { startAt = .beginning }
             return
         }
-        var info = stat()
-        fstat(descriptor, &info)
-        let offset = startAt == .end ? Int(info.st_size) : 0
-        var opened = Stream(descriptor: descriptor, name: path, identity: LogFileIdentity.of(descriptor: descriptor), offset: offset, lastGrowth: now)
-        if opened.identity == nil { opened.emptySince = Date() }
+        let offset = startAt == .end ? file.size : 0
+        var opened = Stream(file: file, name: path, identity: LogFileIdentity.of(file), offset: offset, lastGrowth: now.instant)
+        if opened.identity == nil { opened.emptySince = now.date }
         if startAt == .end, opened.identity == nil {
             opened.offset = 0  // no complete first line yet: nothing to skip
         }
@@ -234,59 +234,65 @@ final class LogFileFollower {
     /// Finds the file a checkpoint names: the path itself, else the rotation that holds its
     /// content (any scheme, newest first, perhaps compressed), with the newer rotations, each
     /// opened once as it was compared, kept for the catch-up.
-    private func locate(_ checkpoint: LogFileCheckpoint, now: ContinuousClock.Instant) -> Stream? {
+    private func locate(_ checkpoint: LogFileCheckpoint, now: Now) -> Stream? {
         guard let wanted = checkpoint.identity else { return nil }
-        if let descriptor = Self.open(path) {
-            if let identity = LogFileIdentity.of(descriptor: descriptor), identity.inode == wanted.inode,
-                identity.head == wanted.head, Self.size(descriptor) >= checkpoint.offset
-            {
-                return Stream(descriptor: descriptor, name: path, identity: wanted, offset: checkpoint.offset, lastGrowth: now)
-            }
-            close(descriptor)
+        if let file = OpenFile(path: path), let identity = LogFileIdentity.of(file), identity.inode == wanted.inode,
+            identity.head == wanted.head, file.size >= checkpoint.offset
+        {
+            return Stream(file: file, name: path, identity: wanted, offset: checkpoint.offset, lastGrowth: now.instant)
         }
-        var newer: [(descriptor: Int32, name: String)] = []
+        var newer: [(file: OpenFile, name: String)] = []
         for candidate in RotatedLogFiles.chain(of: path) {
-            guard let descriptor = RotatedLogFiles.open(candidate) else { continue }
-            if wanted.sameContent(descriptor: descriptor), Self.size(descriptor) >= checkpoint.offset {
+            guard let file = RotatedLogFiles.open(candidate) else { continue }
+            if wanted.sameContent(file), file.size >= checkpoint.offset {
                 // Rotated (perhaps compressed) while the agent was down: finish it, then every
                 // newer rotation, then the path.
-                var found = Stream(descriptor: descriptor, name: candidate, identity: wanted, offset: checkpoint.offset, lastGrowth: now)
+                var found = Stream(file: file, name: candidate, identity: wanted, offset: checkpoint.offset, lastGrowth: now.instant)
                 found.finished = true
                 catchUp = newer.reversed()
-                plannedAt = Date().addingTimeInterval(-1)  // ctime has coarse granularity
+                plannedAt = now.date.addingTimeInterval(-1)  // ctime has coarse granularity
                 remember(wanted)
-                for file in catchUp { remember(identity(of: file.descriptor, name: file.name)) }
-                if let live = Self.open(path) {
+                for rotated in catchUp { remember(identity(of: rotated.file, name: rotated.name)) }
+                if let live = OpenFile(path: path) {
                     nextLive = liveStream(live, now: now)
                 }
                 return found
             }
-            newer.append((descriptor, candidate))
+            newer.append((file, candidate))
         }
-        for file in newer { close(file.descriptor) }
         return nil
     }
 
     // MARK: - Reading
 
     /// Reads complete lines; returns whether any byte was read.
-    private func read(_ stream: inout Stream, into lines: inout [Line], oversized: inout Int, now: ContinuousClock.Instant) -> Bool {
+    private func read(_ stream: inout Stream, into lines: inout [Line], oversized: inout Int, now: Now) -> Bool {
         var grew = false
         if buffer.isEmpty { buffer = [UInt8](repeating: 0, count: Self.readSize) }
         while true {
             let position = stream.offset + stream.carry.count
-            let count = buffer.withUnsafeMutableBytes { pread(stream.descriptor, $0.baseAddress!, Self.readSize, off_t(position)) }
-            guard count > 0 else {
+            let file = stream.file
+            var failure: SystemCall.Failure?
+            let count = buffer.withUnsafeMutableBytes { bytes -> Int in
+                do throws(SystemCall.Failure) {
+                    return try file.read(into: bytes, at: position)
+                } catch {
+                    failure = error
+                    return 0
+                }
+            }
+            if let failure {
                 // A read error (the path is a directory, an I/O error) is reported once, not taken for EOF.
-                if count < 0 && !unreadableReported {
+                if !unreadableReported {
                     unreadableReported = true
-                    pendingEvents.append(.unreadable(errno: errno))
+                    pendingEvents.append(.unreadable(errno: failure.errno))
                 }
                 break
             }
+            guard count > 0 else { break }
             grew = true
-            stream.lastGrowth = now
-            if stream.identity == nil { stream.identity = LogFileIdentity.of(descriptor: stream.descriptor) }
+            stream.lastGrowth = now.instant
+            if stream.identity == nil { stream.identity = LogFileIdentity.of(stream.file) }
             let lineStart = buffer.withUnsafeBytes {
                 split(UnsafeRawBufferPointer(rebasing: $0[..<count]), stream: &stream, into: &lines, oversized: &oversized)
             }
@@ -361,7 +367,7 @@ final class LogFileFollower {
 
     // MARK: - Rotation, truncation, removal
 
-    private func checkRotation(now: ContinuousClock.Instant) {
+    private func checkRotation(now: Now) {
         guard let current = stream else { return }
         if current.finished {
             // A copy or a rotated file read to its end: go on with the next newer rotation, or the path.
@@ -369,8 +375,7 @@ final class LogFileFollower {
             if !catchUp.isEmpty {
                 let next = catchUp.removeFirst()
                 var rotated = Stream(
-                    descriptor: next.descriptor, name: next.name, identity: identity(of: next.descriptor, name: next.name), offset: 0, lastGrowth: now
-                )
+                    file: next.file, name: next.name, identity: identity(of: next.file, name: next.name), offset: 0, lastGrowth: now.instant)
                 rotated.finished = true
                 stream = rotated
             } else if var live = nextLive {
@@ -378,16 +383,14 @@ final class LogFileFollower {
                 // the usual checks find that out on the next polls. If it was truncated (copytruncate)
                 // meanwhile, what it held is in the copy: read that first.
                 nextLive = nil
-                live.lastGrowth = now
-                if let identity = live.identity, !identity.sameContent(descriptor: live.descriptor) {
-                    live.identity = LogFileIdentity.of(descriptor: live.descriptor)
-                    if let copy = RotatedLogFiles.chain(of: path).lazy.compactMap({ name -> (descriptor: Int32, name: String)? in
-                        guard let descriptor = RotatedLogFiles.open(name) else { return nil }
-                        if identity.sameContent(descriptor: descriptor) { return (descriptor, name) }
-                        close(descriptor)
-                        return nil
+                live.lastGrowth = now.instant
+                if let identity = live.identity, !identity.sameContent(live.file) {
+                    live.identity = LogFileIdentity.of(live.file)
+                    if let copy = RotatedLogFiles.chain(of: path).lazy.compactMap({ name -> (file: OpenFile, name: String)? in
+                        guard let file = RotatedLogFiles.open(name), identity.sameContent(file) else { return nil }
+                        return (file, name)
                     }).first {
-                        var copied = Stream(descriptor: copy.descriptor, name: copy.name, identity: identity, offset: 0, lastGrowth: now)
+                        var copied = Stream(file: copy.file, name: copy.name, identity: identity, offset: 0, lastGrowth: now.instant)
                         copied.finished = true
                         stream = copied
                         nextLive = live
@@ -399,8 +402,7 @@ final class LogFileFollower {
                     // The live file was written, copied and truncated before it was looked at
                     // (its identity, if learned at all, is of what came after): its lines are in the copy.
                     var copied = Stream(
-                        descriptor: copy.descriptor, name: copy.name, identity: identity(of: copy.descriptor, name: copy.name), offset: 0,
-                        lastGrowth: now)
+                        file: copy.file, name: copy.name, identity: identity(of: copy.file, name: copy.name), offset: 0, lastGrowth: now.instant)
                     copied.finished = true
                     stream = copied
                     nextLive = live
@@ -416,8 +418,7 @@ final class LogFileFollower {
         }
         var pathInfo = stat()
         let pathExists = stat(path, &pathInfo) == 0
-        var info = stat()
-        fstat(current.descriptor, &info)
+        let info = current.file.status ?? stat()
         if pathExists && UInt64(pathInfo.st_ino) == UInt64(info.st_ino) && UInt64(pathInfo.st_dev) == UInt64(info.st_dev) {
             removedReported = false
             checkTruncation(now: now)
@@ -435,7 +436,7 @@ final class LogFileFollower {
             }
             return  // keep reading the open file until the path comes back
         }
-        guard now - current.lastGrowth >= rotationGrace else { return }
+        guard now.instant - current.lastGrowth >= rotationGrace else { return }
         pendingEvents.append(.rotated)
         // Opened before the rotations are listed: if it is rotated meanwhile, it is in the list
         // and left out of it, and the usual checks catch up from it later.
@@ -451,19 +452,15 @@ final class LogFileFollower {
         // Behind by more than one rotation: go on with the file rotated right after this one, read
         // like the current file was (a writer may still be appending to it until it reopens), and
         // leave it the same way after the grace: one rotation at a time, then the path.
-        for file in newer.dropFirst() { close(file.descriptor) }
-        if let live { close(live) }
         stream = Stream(
-            descriptor: oldest.descriptor, name: oldest.name, identity: identity(of: oldest.descriptor, name: oldest.name), offset: 0, lastGrowth: now
-        )
+            file: oldest.file, name: oldest.name, identity: identity(of: oldest.file, name: oldest.name), offset: 0, lastGrowth: now.instant)
     }
 
     /// The rotations made after `current`'s own, opened, oldest first: empty when `current` is
     /// the newest rotation (the usual case) or is not found among them (then nothing is guessed).
-    private func rotationsNewer(than current: Stream, info: stat, live: Int32?) -> [(descriptor: Int32, name: String)] {
-        var liveInfo = stat()
-        if let live { fstat(live, &liveInfo) }
-        var newer: [(descriptor: Int32, name: String)] = []
+    private func rotationsNewer(than current: Stream, info: stat, live: OpenFile?) -> [(file: OpenFile, name: String)] {
+        let liveInfo = live?.status ?? stat()
+        var newer: [(file: OpenFile, name: String)] = []
         for name in RotatedLogFiles.chain(of: path) {
             var candidate = stat()
             if !RotatedLogFiles.isCompressed(name), stat(name, &candidate) == 0 {
@@ -472,95 +469,83 @@ final class LogFileFollower {
                 }
                 if live != nil && UInt64(candidate.st_ino) == UInt64(liveInfo.st_ino) { continue }
             }
-            guard let descriptor = RotatedLogFiles.open(name) else { continue }
-            if let identity = current.identity, identity.sameContent(descriptor: descriptor) {
-                close(descriptor)  // the current file, compressed since
-                return newer.reversed()
+            guard let file = RotatedLogFiles.open(name) else { continue }
+            if let identity = current.identity, identity.sameContent(file) {
+                return newer.reversed()  // the current file, compressed since
             }
-            newer.append((descriptor, name))
+            newer.append((file, name))
         }
-        for file in newer { close(file.descriptor) }
         return []
     }
 
     /// The newest rotation, if it was last written after `since`, is none of the files read, and
     /// is not the live file itself (renamed, perhaps compressed): a copytruncate's copy.
-    private func newCopy(since: Date, live: Stream) -> (descriptor: Int32, name: String)? {
+    private func newCopy(since: Date, live: Stream) -> (file: OpenFile, name: String)? {
         guard let newest = RotatedLogFiles.chain(of: path).first, Self.modified(newest) >= since.timeIntervalSince1970 else { return nil }
-        guard let descriptor = RotatedLogFiles.open(newest) else { return nil }
-        let head = LogFileIdentity.of(descriptor: descriptor)?.head
-        let liveHead = LogFileIdentity.of(descriptor: live.descriptor)?.head
-        if let head, known[head] == nil, head != liveHead { return (descriptor, newest) }
-        close(descriptor)
+        guard let file = RotatedLogFiles.open(newest) else { return nil }
+        let head = LogFileIdentity.of(file)?.head
+        let liveHead = LogFileIdentity.of(live.file)?.head
+        if let head, known[head] == nil, head != liveHead { return (file, newest) }
         return nil
     }
 
-    private func checkTruncation(now: ContinuousClock.Instant) {
+    private func checkTruncation(now: Now) {
         guard var current = stream, let identity = current.identity else {
             // No identity yet: a file that shrank before its first line was complete starts over.
-            if var current = stream, Self.size(current.descriptor) < current.offset + current.carry.count {
-                current.restartFromBeginning()
+            if var current = stream, current.file.size < current.offset + current.carry.count {
+                current.restartFromBeginning(now: now)
                 stream = current
             }
             return
         }
-        let size = Self.size(current.descriptor)
-        let shrank = size < current.offset + current.carry.count
-        guard shrank || !identity.sameContent(descriptor: current.descriptor) else { return }
+        let shrank = current.file.size < current.offset + current.carry.count
+        guard shrank || !identity.sameContent(current.file) else { return }
         // copytruncate: the copy holds what was written before the truncation.
         let previous = current.offset
         // The copy is the newest rotation, whatever its scheme (`PATH.1`, `PATH-20261204`, compressed at once).
         let named = Self.rotatedNames(path)
         let candidates = named + RotatedLogFiles.chain(of: path).prefix(3).filter { !named.contains($0) }
         for candidate in candidates {
-            guard let descriptor = RotatedLogFiles.open(candidate) else { continue }
-            if identity.sameContent(descriptor: descriptor) {
-                pendingEvents.append(.truncated(explained: true, previousOffset: previous))
-                current.restartFromBeginning()
-                if Self.size(descriptor) > previous {
-                    var copy = Stream(descriptor: descriptor, name: candidate, identity: identity, offset: previous, lastGrowth: now)
-                    copy.finished = true
-                    stream = copy
-                    nextLive = current  // then the truncated file itself, from its start
-                } else {
-                    close(descriptor)
-                    stream = current
-                }
-                return
+            guard let file = RotatedLogFiles.open(candidate), identity.sameContent(file) else { continue }
+            pendingEvents.append(.truncated(explained: true, previousOffset: previous))
+            current.restartFromBeginning(now: now)
+            if file.size > previous {
+                var copy = Stream(file: file, name: candidate, identity: identity, offset: previous, lastGrowth: now.instant)
+                copy.finished = true
+                stream = copy
+                nextLive = current  // then the truncated file itself, from its start
+            } else {
+                stream = current
             }
-            close(descriptor)
+            return
         }
         pendingEvents.append(.truncated(explained: false, previousOffset: previous))
-        current.restartFromBeginning()
+        current.restartFromBeginning(now: now)
         stream = current
     }
 
-    /// Closes a file that will not grow again; an unfinished last line in it is handed out as a
+    /// Leaves a file that will not grow again; an unfinished last line in it is handed out as a
     /// line (its writer died mid-line), not dropped.
     private func finishCurrent() {
-        if let current = stream {
-            if !current.carry.isEmpty && !current.discarding && current.identity != nil {
-                pendingLines.append(Line(offset: current.offset, text: Substring(String(decoding: current.carry, as: UTF8.self))))
-            }
-            close(current.descriptor)
+        if let current = stream, !current.carry.isEmpty && !current.discarding && current.identity != nil {
+            pendingLines.append(Line(offset: current.offset, text: Substring(String(decoding: current.carry, as: UTF8.self))))
         }
         stream = nil
     }
 
     /// A live file from its start; an empty one remembers since when it has been seen empty.
-    private func liveStream(_ descriptor: Int32, now: ContinuousClock.Instant) -> Stream {
-        var opened = Stream(descriptor: descriptor, name: path, identity: LogFileIdentity.of(descriptor: descriptor), offset: 0, lastGrowth: now)
-        if opened.identity == nil { opened.emptySince = Date() }
+    private func liveStream(_ file: OpenFile, now: Now) -> Stream {
+        var opened = Stream(file: file, name: path, identity: LogFileIdentity.of(file), offset: 0, lastGrowth: now.instant)
+        if opened.identity == nil { opened.emptySince = now.date }
         return opened
     }
 
     /// Opens the path; a path that exists but cannot be read is reported once, one that does not
     /// exist is waited for quietly.
-    private func openPath() -> Int32? {
-        let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        if descriptor >= 0 {
+    private func openPath() -> OpenFile? {
+        if let file = OpenFile(path: path) {
             unreadableReported = false
-            return descriptor
+            return file
         }
         let error = errno
         if error != ENOENT && !unreadableReported {
@@ -570,19 +555,17 @@ final class LogFileFollower {
         return nil
     }
 
-    private func openPathFromStart(now: ContinuousClock.Instant) {
-        guard let descriptor = openPath() else { return }
-        var opened = Stream(descriptor: descriptor, name: path, identity: LogFileIdentity.of(descriptor: descriptor), offset: 0, lastGrowth: now)
-        if opened.identity == nil { opened.emptySince = Date() }
-        stream = opened
+    private func openPathFromStart(now: Now) {
+        guard let file = openPath() else { return }
+        stream = liveStream(file, now: now)
     }
 
-    /// The identity of the rotation `name` opened as `descriptor`. A compressed one is read from a
+    /// The identity of the rotation `name` opened as `file`. A compressed one is read from a
     /// temporary copy whose inode says nothing: it takes the inode of the file it was when that
     /// file was read live (same head), else none, and its lines' event IDs then derive from its
     /// head and their offsets alone (``LogFileIdentity/positionKey``).
-    private func identity(of descriptor: Int32, name: String) -> LogFileIdentity? {
-        guard var identity = LogFileIdentity.of(descriptor: descriptor) else { return nil }
+    private func identity(of file: OpenFile, name: String) -> LogFileIdentity? {
+        guard var identity = LogFileIdentity.of(file) else { return nil }
         if RotatedLogFiles.isCompressed(name) {
             if let seen = known[identity.head], seen.inode != 0 { return seen }
             identity.device = 0
@@ -604,21 +587,11 @@ final class LogFileFollower {
 
     // MARK: - Files
 
-    static func open(_ path: String) -> Int32? {
-        let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        return descriptor >= 0 ? descriptor : nil
-    }
-
     /// A file's last modification, in seconds since the epoch (0 when it cannot be read).
     static func modified(_ path: String) -> Double {
         var info = stat()
         guard stat(path, &info) == 0 else { return 0 }
         return Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
-    }
-
-    static func size(_ descriptor: Int32) -> Int {
-        var info = stat()
-        return fstat(descriptor, &info) == 0 ? Int(info.st_size) : 0
     }
 
     /// Where logrotate puts the previous file: `PATH.1` (Debian's default), `PATH.0`, and the

@@ -20,6 +20,11 @@ struct LogFileIdentity: Hashable, Sendable, Codable {
 
     static let headLimit = 256
 
+    /// The identity of `file`, or `nil` while its first line is incomplete.
+    static func of(_ file: OpenFile) -> LogFileIdentity? {
+        of(descriptor: file.descriptor)
+    }
+
     /// The identity of the open file `descriptor`, or `nil` while its first line is incomplete.
     static func of(descriptor: Int32) -> LogFileIdentity? {
         var info = stat()
@@ -31,16 +36,15 @@ struct LogFileIdentity: Hashable, Sendable, Codable {
     /// The first line including its newline, or the first ``headLimit`` bytes of a longer one.
     static func head(descriptor: Int32) -> [UInt8]? {
         var buffer = [UInt8](repeating: 0, count: headLimit)
-        let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress!, headLimit, 0) }
-        guard count > 0 else { return nil }
+        guard let count = try? buffer.withUnsafeMutableBytes({ try OpenFile.read(descriptor, into: $0, at: 0) }), count > 0 else { return nil }
         if let newline = buffer[0..<count].firstIndex(of: 10) { return Array(buffer[0...newline]) }
         return count == headLimit ? buffer : nil
     }
 
-    /// Whether `descriptor` starts with the same head (whatever its inode: a copy matches).
-    func sameContent(descriptor: Int32) -> Bool {
+    /// Whether `file` starts with the same head (whatever its inode: a copy matches).
+    func sameContent(_ file: OpenFile) -> Bool {
         var buffer = [UInt8](repeating: 0, count: headLength)
-        let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress!, headLength, 0) }
+        let count = try? buffer.withUnsafeMutableBytes { try file.read(into: $0, at: 0) }
         return count == headLength && Self.hash(buffer) == head
     }
 

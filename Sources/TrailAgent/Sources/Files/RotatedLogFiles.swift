@@ -76,14 +76,15 @@ enum RotatedLogFiles {
     static func isCompressed(_ name: String) -> Bool { name.hasSuffix(".gz") }
 
     /// Opens a rotation for reading, decompressing a `.gz`; `nil` when it cannot be read.
-    static func open(_ name: String) -> Int32? {
-        guard name.hasSuffix(".gz") else { return LogFileFollower.open(name) }
+    static func open(_ name: String) -> OpenFile? {
+        guard name.hasSuffix(".gz") else { return OpenFile(path: name) }
         guard let compressed = FileManager.default.contents(atPath: name) else { return nil }
         var input = ByteBuffer(bytes: compressed)
         guard let plain = try? input.decompress(with: .gzip(), maxSize: maxDecompressedBytes) else { return nil }
         var template = Array(((ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp") + "/hosttrail-rotated-XXXXXX").utf8CString)
         let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard descriptor >= 0 else { return nil }
+        let file = OpenFile(adopting: descriptor)
         template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
         var written = 0
         let ok = plain.withUnsafeReadableBytes { raw -> Bool in
@@ -94,10 +95,6 @@ enum RotatedLogFiles {
             }
             return true
         }
-        guard ok else {
-            close(descriptor)
-            return nil
-        }
-        return descriptor
+        return ok ? file : nil
     }
 }
