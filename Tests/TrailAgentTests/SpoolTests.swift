@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import Dispatch
 import Foundation
 import Logging
 import Synchronization
@@ -317,6 +318,43 @@ struct SpoolTests {
         let final = spool.currentCounters
         #expect(final.received == final.acknowledged + spool.pendingRecords + final.droppedFull + final.deadLettered)
         #expect(final.received == 600 + written)
+    }
+
+    /// The shipper acknowledging (state write, fsync, unlink outside the writers' lock) while a
+    /// writer fills a small `drop_oldest` spool: every record is acknowledged, waiting or counted
+    /// dropped, now and after a reopen, and no acknowledged record is counted as dropped.
+    @Test func acknowledgementsAndDropsRacingStillReconcile() throws {
+        let directory = try TemporaryDirectory(prefix: "spool")
+        defer { directory.remove() }
+        var spool = try open(directory, maxBytes: 256 * 1024, policy: .dropOldest, segmentBytes: 32 * 1024)
+        let writing = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async { [spool] in
+            // Ten records a commit, against the reader's five an acknowledgement: the spool fills.
+            for start in stride(from: 0, to: 2000, by: 10) { try? spool.append((start..<(start + 10)).map { Self.record($0, padding: 600) }) }
+            writing.signal()
+        }
+        var acknowledged = 0
+        var writerDone = false
+        while !writerDone {
+            writerDone = writing.wait(timeout: .now()) == .success
+            guard let batch = try spool.oldest(maxRecords: 5, maxBytes: 1 << 20) else { continue }
+            // Acknowledged once the writer has committed 30 more: the spool fills, and the batch
+            // may be dropped before it is acknowledged.
+            let received = spool.currentCounters.received
+            while !writerDone && spool.currentCounters.received < received + 30 { writerDone = writing.wait(timeout: .now()) == .success }
+            try spool.acknowledge(batch, duplicates: 0)
+            acknowledged += batch.records.count
+        }
+        let counters = spool.currentCounters
+        #expect(counters.received == 2000)
+        #expect(counters.received == counters.acknowledged + spool.pendingRecords + counters.droppedFull)
+        #expect(counters.acknowledged <= acknowledged && counters.acknowledged > 0 && counters.droppedFull > 0)
+        spool.close()
+        spool = try open(directory, maxBytes: 256 * 1024, policy: .dropOldest, segmentBytes: 32 * 1024)
+        defer { spool.close() }
+        let reopened = spool.currentCounters
+        #expect(reopened.received == reopened.acknowledged + spool.pendingRecords + reopened.droppedFull)
+        #expect(spool.bytesOnDisk <= 256 * 1024 + 64 * 1024)
     }
 
     @Test func deadLetteredBatchesLeaveTheQueueWithTheirReason() throws {

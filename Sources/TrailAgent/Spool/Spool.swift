@@ -3,6 +3,7 @@
 import Dispatch
 import FoundationEssentials
 import Logging
+import Synchronization
 import TrailCore
 
 #if canImport(Glibc)
@@ -106,7 +107,13 @@ public final class Spool: RecordSink, @unchecked Sendable {
     private let eventsDroppedRecord: @Sendable (DropSummary) -> Data?
 
     private let stateFile: SpoolStateFile
+    /// Guards the in-memory state. Writers take it only to queue (``submit(_:checkpoint:completion:)``
+    /// runs on event loops): no file is read, written, synced or unlinked while it is held.
     private let condition = PosixCondition()
+    /// Serialises what makes the state durable (state-file writes, then segment deletions), taken
+    /// before `condition` and held across the I/O: each write holds a snapshot taken under it, so
+    /// a later state is never overwritten by an earlier one.
+    private let stateWrites = Mutex(())
     private var segments: [Segment]
     private var activeDescriptor: Int32
     /// How far the active segment's file holds written bytes: its data, then prepared zeros
@@ -229,8 +236,15 @@ public final class Spool: RecordSink, @unchecked Sendable {
         self.recovery = recovery
         self.checkpoints = checkpoints
         self.latestCheckpoints = checkpoints
-        try? writeState()
-        deleteAcknowledgedSegments()
+        try? write(stateSnapshot())
+        // Segments wholly acknowledged before a crash left them (never the active one).
+        while self.segments.count > 1, let first = self.segments.first,
+            first.number < acknowledged.segment || (first.number == acknowledged.segment && acknowledged.offset >= first.size)
+        {
+            unlink(segmentsDirectory + "/" + Self.segmentName(first.number))
+            self.segments.removeFirst()
+        }
+        try? SystemCall.syncDirectory(segmentsDirectory)
 
         // The committer holds the spool until ``close()``: a spool lives as long as its agent, and
         // closing is explicit (it also releases the lock).
@@ -323,6 +337,7 @@ public final class Spool: RecordSink, @unchecked Sendable {
             var work = pending
             pending = []
             pendingBytes = 0
+            condition.unlock()
             var drop: DropSummary?
             if configuration.fullPolicy == .dropOldest {
                 drop = makeRoom(for: work.reduce(0) { $0 + $1.size })
@@ -332,6 +347,7 @@ public final class Spool: RecordSink, @unchecked Sendable {
                     work.append(PendingWrite(frames: frames, records: 1, completion: { _ in }))
                 }
             }
+            condition.lock()
             let active = segments.last!
             let recycle = active.size >= Self.recycleThreshold && acknowledged >= SpoolPosition(segment: active.number, offset: active.size)
             condition.unlock()
@@ -454,10 +470,9 @@ public final class Spool: RecordSink, @unchecked Sendable {
         condition.lock()
         let old = segments.last!.number
         let descriptor = activeDescriptor
-        // The checkpoints in the segment about to be emptied must be durable elsewhere first.
-        let saved = Result { try writeState() }
         condition.unlock()
-        try saved.get()
+        // The checkpoints in the segment about to be emptied must be durable elsewhere first.
+        try persistState()
         let next = old + 1
         do {
             try SystemCall.check("ftruncate") { ftruncate(descriptor, off_t(SpoolFrame.headerSize)) }
@@ -496,36 +511,49 @@ public final class Spool: RecordSink, @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Drops whole oldest segments until `incoming` bytes fit (lock held). Returns what was dropped.
+    /// Drops whole oldest segments until `incoming` bytes fit (committer thread, `condition` not
+    /// held: the segment is read outside it, and the drop applied under it only if the segment is
+    /// still the oldest). Returns what was dropped.
     private func makeRoom(for incoming: Int) -> DropSummary? {
         var summary: DropSummary?
-        while usedBytes + incoming > configuration.maxBytes, segments.count > 1 {
-            let oldest = segments[0]
-            let path = segmentsDirectory + "/" + Self.segmentName(oldest.number)
-            let bytes = (try? Self.readAll(path)) ?? []
-            let scan = SpoolFrame.scan(bytes)
-            var dropped = 0
-            var first: String?
-            var last: String?
-            for entry in scan.entries where entry.kind == .record && SpoolPosition(segment: oldest.number, offset: entry.offset) >= acknowledged {
-                dropped += 1
-                let time = (try? JSONDecoder().decode(EventTimeOnly.self, from: Data(entry.payload)))?.eventTime
-                if first == nil { first = time }
-                last = time ?? last
+        while true {
+            condition.lock()
+            guard usedBytes + incoming > configuration.maxBytes, segments.count > 1 else {
+                condition.unlock()
+                return summary
             }
-            acknowledged = max(acknowledged, SpoolPosition(segment: oldest.number + 1, offset: 0))
-            counters.droppedFull += dropped
-            recordsInSpool -= dropped
-            segments.removeFirst()
-            try? writeState()
-            unlink(path)
-            if dropped > 0 {
+            let oldest = segments[0]
+            condition.unlock()
+            let path = segmentsDirectory + "/" + Self.segmentName(oldest.number)
+            let records = SpoolFrame.scan((try? Self.readAll(path)) ?? []).entries.filter { $0.kind == .record }.map { entry in
+                (offset: entry.offset, time: (try? JSONDecoder().decode(EventTimeOnly.self, from: Data(entry.payload)))?.eventTime)
+            }
+            let dropped = stateWrites.withLock { _ -> (count: Int, first: String?, last: String?)? in
+                condition.lock()
+                // Acknowledged and deleted by the shipper meanwhile: nothing of it to drop.
+                guard segments.first?.number == oldest.number else {
+                    condition.unlock()
+                    return nil
+                }
+                let unacknowledged = records.filter { SpoolPosition(segment: oldest.number, offset: $0.offset) >= acknowledged }
+                acknowledged = max(acknowledged, SpoolPosition(segment: oldest.number + 1, offset: 0))
+                counters.droppedFull += unacknowledged.count
+                recordsInSpool -= unacknowledged.count
+                segments.removeFirst()
+                let state = stateSnapshot()
+                condition.unlock()
+                try? write(state)
+                unlink(path)
+                return (
+                    unacknowledged.count, unacknowledged.first(where: { $0.time != nil })?.time, unacknowledged.last(where: { $0.time != nil })?.time
+                )
+            }
+            if let dropped, dropped.count > 0 {
                 summary = DropSummary(
-                    count: (summary?.count ?? 0) + dropped, firstEventTime: summary?.firstEventTime ?? first,
-                    lastEventTime: last ?? summary?.lastEventTime, reason: "spool-full")
+                    count: (summary?.count ?? 0) + dropped.count, firstEventTime: summary?.firstEventTime ?? dropped.first,
+                    lastEventTime: dropped.last ?? summary?.lastEventTime, reason: "spool-full")
             }
         }
-        return summary
     }
 
     struct EventTimeOnly: Decodable { var eventTime: String }
@@ -621,30 +649,31 @@ public final class Spool: RecordSink, @unchecked Sendable {
     }
 
     private func advance(past batch: Batch, count: (inout SpoolCounters, Int) -> Void) throws {
-        condition.lock()
-        defer { condition.unlock() }
-        // Records a drop already passed over are not counted twice.
-        let fresh = batch.positions.filter { $0 >= acknowledged }.count
-        guard batch.end > acknowledged else { return }
-        acknowledged = batch.end
-        count(&counters, fresh)
-        recordsInSpool -= fresh
-        try writeState()
-        deleteAcknowledgedSegments()
-    }
-
-    /// Deletes segments wholly before the acknowledgement position (never the active one). Lock held.
-    private func deleteAcknowledgedSegments() {
-        var deleted = false
-        while segments.count > 1,
-            segments[0].number < acknowledged.segment
-                || (segments[0].number == acknowledged.segment && acknowledged.offset >= segments[0].size && segments.count > 1)
-        {
-            unlink(segmentsDirectory + "/" + Self.segmentName(segments[0].number))
-            segments.removeFirst()
-            deleted = true
+        try stateWrites.withLock { _ in
+            condition.lock()
+            // Records a drop already passed over are not counted twice.
+            let fresh = batch.positions.filter { $0 >= acknowledged }.count
+            guard batch.end > acknowledged else {
+                condition.unlock()
+                return
+            }
+            acknowledged = batch.end
+            count(&counters, fresh)
+            recordsInSpool -= fresh
+            let state = stateSnapshot()
+            let acknowledgedSegments = segments.dropLast().prefix { segment in
+                segment.number < acknowledged.segment || (segment.number == acknowledged.segment && acknowledged.offset >= segment.size)
+            }.map(\.number)
+            condition.unlock()
+            try write(state)
+            // Deleted only once the position past them is durable.
+            for number in acknowledgedSegments { unlink(segmentsDirectory + "/" + Self.segmentName(number)) }
+            guard !acknowledgedSegments.isEmpty else { return }
+            try? SystemCall.syncDirectory(segmentsDirectory)
+            condition.lock()
+            segments.removeAll { acknowledgedSegments.contains($0.number) }
+            condition.unlock()
         }
-        if deleted { try? SystemCall.syncDirectory(segmentsDirectory) }
     }
 
     // MARK: - State
@@ -668,14 +697,27 @@ public final class Spool: RecordSink, @unchecked Sendable {
         return usedBytes
     }
 
-    /// Writes the state durably (lock held by the caller, or during init).
-    private func writeState() throws {
+    /// What the state file is to hold now (`condition` held, or during init).
+    private func stateSnapshot() -> SpoolStateFile.State {
+        SpoolStateFile.State(acknowledged: acknowledged, counters: counters, checkpoints: latestCheckpoints.isEmpty ? nil : latestCheckpoints)
+    }
+
+    /// Writes `state` durably (`stateWrites` held, `condition` not; or during init).
+    private func write(_ state: SpoolStateFile.State) throws {
         do {
-            try stateFile.write(
-                SpoolStateFile.State(
-                    acknowledged: acknowledged, counters: counters, checkpoints: latestCheckpoints.isEmpty ? nil : latestCheckpoints))
+            try stateFile.write(state)
         } catch {
             throw AgentError(.spoolIO, "cannot write the spool state", path: configuration.directory, underlyingError: error)
+        }
+    }
+
+    /// Snapshots the state under `condition` and writes it outside it.
+    private func persistState() throws {
+        try stateWrites.withLock { _ in
+            condition.lock()
+            let state = stateSnapshot()
+            condition.unlock()
+            try write(state)
         }
     }
 
