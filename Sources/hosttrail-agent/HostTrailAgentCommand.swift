@@ -23,59 +23,58 @@ struct HostTrailAgentCommand: AsyncParsableCommand {
 /// Flags; each has the same name as its key in agent.toml and overrides it.
 struct AgentOptions: ParsableArguments {
     @Option(help: "Configuration file (default \(AgentConfiguration.defaultFile), used when present).") var config: String?
-    @Option(help: "Collector URL, e.g. https://collector.example:8443.") var collector: String?
-    @Option(name: .customLong("spool-dir"), help: "Spool directory (default /var/lib/hosttrail/spool).") var spoolDir: String?
-    @Option(help: "Application socket (default /run/hosttrail/api.sock).") var socket: String?
-    @Option(name: .customLong("socket-mode"), help: "Socket file mode, octal (default 0660).") var socketMode: String?
-    @Option(name: .customLong("socket-group"), help: "Socket file group (default hosttrail).") var socketGroup: String?
-    @Option(name: .customLong("socket-owner"), help: "Socket file owner, a user name or uid (default root).") var socketOwner: String?
-    @Option(help: "CA certificate of the collector (default /etc/hosttrail/ca.pem).") var ca: String?
-    @Option(help: "This host's client certificate (default /etc/hosttrail/agent.pem).") var cert: String?
-    @Option(help: "Its private key (default /etc/hosttrail/agent-key.pem).") var key: String?
-    @Option(help: "Host name in records; must equal the certificate's CN.") var hostname: String?
-    @Option(name: .customLong("batch-max-records"), help: "Records per shipped batch (default 500).") var batchMaxRecords: Int?
-    @Option(name: .customLong("batch-max-age-ms"), help: "Longest wait for a fuller batch (default 200).") var batchMaxAgeMs: Int?
-    @Option(name: .customLong("batch-max-bytes"), help: "Uncompressed bytes per shipped batch (default 4 MiB).") var batchMaxBytes: Int?
-    @Option(name: .customLong("connect-timeout-ms"), help: "Connect timeout to the collector (default 10000).") var connectTimeoutMs: Int?
-    @Option(name: .customLong("request-timeout-ms"), help: "Whole-request timeout to the collector (default 60000).") var requestTimeoutMs: Int?
-    @Option(help: "HTTP(S) proxy for the collector.") var proxy: String?
-    @Option(name: .customLong("spool-max-bytes"), help: "Most bytes the spool may hold (default 1 GiB).") var spoolMaxBytes: Int?
-    @Option(name: .customLong("spool-full-policy"), help: "block (default: sources wait, the socket answers 503) or drop_oldest.")
+    @Option(help: .init(AgentConfiguration.keys["collector"].help)) var collector: String?
+    @Option(name: .customLong("spool-dir"), help: .init(AgentConfiguration.keys["spool-dir"].help)) var spoolDir: String?
+    @Option(help: .init(AgentConfiguration.keys["socket"].help)) var socket: String?
+    @Option(name: .customLong("socket-mode"), help: .init(AgentConfiguration.keys["socket-mode"].help)) var socketMode: String?
+    @Option(name: .customLong("socket-group"), help: .init(AgentConfiguration.keys["socket-group"].help)) var socketGroup: String?
+    @Option(name: .customLong("socket-owner"), help: .init(AgentConfiguration.keys["socket-owner"].help)) var socketOwner: String?
+    @Option(help: .init(AgentConfiguration.keys["ca"].help)) var ca: String?
+    @Option(help: .init(AgentConfiguration.keys["cert"].help)) var cert: String?
+    @Option(help: .init(AgentConfiguration.keys["key"].help)) var key: String?
+    @Option(help: .init(AgentConfiguration.keys["hostname"].help)) var hostname: String?
+    @Option(name: .customLong("batch-max-records"), help: .init(AgentConfiguration.keys["batch-max-records"].help)) var batchMaxRecords: Int?
+    @Option(name: .customLong("batch-max-age-ms"), help: .init(AgentConfiguration.keys["batch-max-age-ms"].help)) var batchMaxAgeMs: Int?
+    @Option(name: .customLong("batch-max-bytes"), help: .init(AgentConfiguration.keys["batch-max-bytes"].help)) var batchMaxBytes: Int?
+    @Option(name: .customLong("connect-timeout-ms"), help: .init(AgentConfiguration.keys["connect-timeout-ms"].help)) var connectTimeoutMs: Int?
+    @Option(name: .customLong("request-timeout-ms"), help: .init(AgentConfiguration.keys["request-timeout-ms"].help)) var requestTimeoutMs: Int?
+    @Option(help: .init(AgentConfiguration.keys["proxy"].help)) var proxy: String?
+    @Option(name: .customLong("spool-max-bytes"), help: .init(AgentConfiguration.keys["spool-max-bytes"].help)) var spoolMaxBytes: Int?
+    @Option(name: .customLong("spool-full-policy"), help: .init(AgentConfiguration.keys["spool-full-policy"].help))
     var spoolFullPolicy: String?
-    @Option(name: .customLong("spool-commit-interval-ms"), help: "Wait this long to gather writes into one fsync (default 0).")
+    @Option(name: .customLong("spool-commit-interval-ms"), help: .init(AgentConfiguration.keys["spool-commit-interval-ms"].help))
     var spoolCommitIntervalMs: Int?
-    @Option(name: .customLong("max-request-bytes"), help: "Largest request body on the socket (default 5 MiB).") var maxRequestBytes: Int?
+    @Option(name: .customLong("max-request-bytes"), help: .init(AgentConfiguration.keys["max-request-bytes"].help)) var maxRequestBytes: Int?
     @Option(
         name: .customLong("socket-read-timeout-ms"),
-        help: "A request must be complete this long after the connection opened or the previous reply (default 10000).") var socketReadTimeoutMs: Int?
-    @Option(name: .customLong("tail-file"), help: "A log file to tail (repeatable; replaces the default auth.log, secure, dpkg.log).") var tailFile:
-        [String] = []
-    @Flag(name: .customLong("no-tail-files"), help: "Tail no log files.") var noTailFiles = false
-    @Option(name: .customLong("read-from"), help: "Where a source without a checkpoint starts: beginning, boot (default) or end.") var readFrom:
-        String?
-    @Option(name: .customLong("hide-unknown-user-names"), help: "Hide the names in failed logins for accounts that do not exist (default true).")
+        help: .init(AgentConfiguration.keys["socket-read-timeout-ms"].help)) var socketReadTimeoutMs: Int?
+    @Option(name: .customLong("tail-file"), help: .init(AgentConfiguration.keys["tail-file"].help)) var tailFile: [String] = []
+    @Flag(name: .customLong("no-tail-files"), help: .init(AgentConfiguration.keys["no-tail-files"].help)) var noTailFiles = false
+    @Option(name: .customLong("read-from"), help: .init(AgentConfiguration.keys["read-from"].help)) var readFrom: String?
+    @Option(name: .customLong("hide-unknown-user-names"), help: .init(AgentConfiguration.keys["hide-unknown-user-names"].help))
     var hideUnknownUserNames: Bool?
-    @Option(name: .customLong("file-poll-interval-ms"), help: "How often tailed files are checked (default 250).") var filePollIntervalMs: Int?
-    @Flag(inversion: .prefixedNo, help: "Read journald (default on; auth.log and secure are then watched for tampering only).") var journal: Bool?
-    @Option(name: .customLong("journal-directory"), help: "Read the journal files in this directory instead of the local journal.")
+    @Option(name: .customLong("file-poll-interval-ms"), help: .init(AgentConfiguration.keys["file-poll-interval-ms"].help)) var filePollIntervalMs:
+        Int?
+    @Flag(inversion: .prefixedNo, help: .init(AgentConfiguration.keys["journal"].help)) var journal: Bool?
+    @Option(name: .customLong("journal-directory"), help: .init(AgentConfiguration.keys["journal-directory"].help))
     var journalDirectory: String?
     @Option(
         name: .customLong("event-selector"),
-        help: "include|exclude FIELD=VALUE[,VALUE] … with fields eventSource, eventName, readOnly, unit, identifier (repeatable).")
+        help: .init(AgentConfiguration.keys["event-selector"].help))
     var eventSelector: [String] = []
-    @Option(name: .customLong("max-connections"), help: "Socket connections served at once (default 1024, below the descriptor limit).")
+    @Option(name: .customLong("max-connections"), help: .init(AgentConfiguration.keys["max-connections"].help))
     var maxConnections: Int?
-    @Option(name: .customLong("max-connections-per-uid"), help: "Socket connections one account may hold; root is not capped (default 64).")
+    @Option(name: .customLong("max-connections-per-uid"), help: .init(AgentConfiguration.keys["max-connections-per-uid"].help))
     var maxConnectionsPerUID: Int?
-    @Option(name: .customLong("rate-limit"), help: "Events a second per uid on the socket; 0 for none; root is not limited (default 10000).")
+    @Option(name: .customLong("rate-limit"), help: .init(AgentConfiguration.keys["rate-limit"].help))
     var rateLimit: Int?
-    @Option(name: .customLong("rate-limit-burst"), help: "Events per uid at once before the rate applies (default 2 x --rate-limit).")
+    @Option(name: .customLong("rate-limit-burst"), help: .init(AgentConfiguration.keys["rate-limit-burst"].help))
     var rateLimitBurst: Int?
     @Option(
         name: .customLong("event-source-claim"),
-        help: "EVENT_SOURCE=PRINCIPAL[,...]: only these may write the source; principals uid:N user:NAME gid:N group:NAME unit:NAME (repeatable).")
+        help: .init(AgentConfiguration.keys["event-source-claim"].help))
     var eventSourceClaim: [String] = []
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical (default info).") var logLevel: String?
+    @Option(name: .customLong("log-level"), help: .init(AgentConfiguration.keys["log-level"].help)) var logLevel: String?
 
     /// The file's text, or `nil` when there is no such file.
     static func readFile(_ path: String) throws -> String? {

@@ -21,60 +21,60 @@ struct HostTrailCollectorCommand: AsyncParsableCommand {
 /// Flags; each has the same name as its key in collector.toml and overrides it.
 struct CollectorOptions: ParsableArguments {
     @Option(help: "Configuration file (default \(CollectorConfiguration.defaultFile), used when present).") var config: String?
-    @Option(help: "Address to listen on, HOST:PORT (default 0.0.0.0:8443; port 0 picks a free one).") var listen: String?
-    @Option(name: .customLong("data-dir"), help: "Data directory (default /var/lib/hosttrail/collector).") var dataDir: String?
-    @Option(name: .customLong("tls-cert"), help: "Server certificate, PEM (default /etc/hosttrail/collector.pem).") var tlsCert: String?
-    @Option(name: .customLong("tls-key"), help: "Server key, PEM (default /etc/hosttrail/collector-key.pem).") var tlsKey: String?
-    @Option(name: .customLong("client-ca"), help: "CA of agent certificates, PEM (default /etc/hosttrail/ca.pem).") var clientCA: String?
-    @Option(name: .customLong("account-id"), help: "12-digit account id stamped into records (default 000000000000).") var accountID: String?
-    @Option(help: "Region name stamped into records (default local).") var region: String?
-    @Option(name: .customLong("trail-name"), help: "Trail name (default hosttrail).") var trailName: String?
-    @Option(name: .customLong("max-ingest-bytes"), help: "Largest compressed batch accepted (default 16 MiB).") var maxIngestBytes: Int?
-    @Option(name: .customLong("max-concurrent-ingest"), help: "Ingest requests handled at once; more get 503 (default 32).") var maxConcurrentIngest:
-        Int?
-    @Option(name: .customLong("max-record-bytes"), help: "Largest record stored; a larger one is refused on its own (default 512 KiB).")
+    @Option(help: .init(CollectorConfiguration.keys["listen"].help)) var listen: String?
+    @Option(name: .customLong("data-dir"), help: .init(CollectorConfiguration.keys["data-dir"].help)) var dataDir: String?
+    @Option(name: .customLong("tls-cert"), help: .init(CollectorConfiguration.keys["tls-cert"].help)) var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: .init(CollectorConfiguration.keys["tls-key"].help)) var tlsKey: String?
+    @Option(name: .customLong("client-ca"), help: .init(CollectorConfiguration.keys["client-ca"].help)) var clientCA: String?
+    @Option(name: .customLong("account-id"), help: .init(CollectorConfiguration.keys["account-id"].help)) var accountID: String?
+    @Option(help: .init(CollectorConfiguration.keys["region"].help)) var region: String?
+    @Option(name: .customLong("trail-name"), help: .init(CollectorConfiguration.keys["trail-name"].help)) var trailName: String?
+    @Option(name: .customLong("max-ingest-bytes"), help: .init(CollectorConfiguration.keys["max-ingest-bytes"].help)) var maxIngestBytes: Int?
+    @Option(name: .customLong("max-concurrent-ingest"), help: .init(CollectorConfiguration.keys["max-concurrent-ingest"].help))
+    var maxConcurrentIngest: Int?
+    @Option(name: .customLong("max-record-bytes"), help: .init(CollectorConfiguration.keys["max-record-bytes"].help))
     var maxRecordBytes: Int?
-    @Option(name: .customLong("max-connections"), help: "Connections served at once (default 4096, below the descriptor limit).") var maxConnections:
-        Int?
+    @Option(name: .customLong("max-connections"), help: .init(CollectorConfiguration.keys["max-connections"].help)) var maxConnections: Int?
     @Option(
-        name: .customLong("max-connections-per-address"), help: "Connections one client address may hold (default 512, at most a quarter of all).")
+        name: .customLong("max-connections-per-address"), help: .init(CollectorConfiguration.keys["max-connections-per-address"].help))
     var maxConnectionsPerAddress: Int?
     @Option(
         name: .customLong("request-timeout-ms"),
-        help: "A request must arrive whole this long after the connection opened or the previous response (default 30000).")
+        help: .init(CollectorConfiguration.keys["request-timeout-ms"].help))
     var requestTimeoutMs: Int?
     @Option(
         name: .customLong("access-key-file"),
-        help: "SigV4 access keys for the CloudTrail API, one 'ID SECRET [hosts=..] [event-sources=..]' a line (mode 0600).")
+        help: .init(CollectorConfiguration.keys["access-key-file"].help))
     var accessKeyFile: String?
-    @Option(name: .customLong("access-key"), help: "A SigV4 access key ID:SECRET (repeatable; for tests).") var accessKey: [String] = []
+    @Option(name: .customLong("access-key"), help: .init(CollectorConfiguration.keys["access-key"].help)) var accessKey: [String] = []
     @Option(
         name: .customLong("fleet-reader"),
-        help: "CN of a client certificate that may read the whole fleet (repeatable); other host certificates read their own host only.")
+        help: .init(CollectorConfiguration.keys["fleet-reader"].help))
     var fleetReader: [String] = []
-    @Option(name: .customLong("revocation-file"), help: "Revoked host certificates, 'cn:NAME' or 'serial:HEX' a line; reloaded on SIGHUP.")
+    @Option(name: .customLong("revocation-file"), help: .init(CollectorConfiguration.keys["revocation-file"].help))
     var revocationFile: String?
-    @Option(name: .customLong("retention-days"), help: "Delete events older than this many days, recording each deletion (default 0: keep all).")
+    @Option(name: .customLong("retention-days"), help: .init(CollectorConfiguration.keys["retention-days"].help))
     var retentionDays: Int?
-    @Option(name: .customLong("retention-interval-ms"), help: "How often expired events are looked for (default 60000).") var retentionIntervalMs:
-        Int?
-    @Flag(name: .customLong("archive"), inversion: .prefixedNo, help: "Write CloudTrail log files and signed digests (default on).")
+    @Option(name: .customLong("retention-interval-ms"), help: .init(CollectorConfiguration.keys["retention-interval-ms"].help))
+    var retentionIntervalMs: Int?
+    @Flag(name: .customLong("archive"), inversion: .prefixedNo, help: .init(CollectorConfiguration.keys["archive"].help))
     var archive: Bool?
-    @Option(name: .customLong("archive-dir"), help: "Where log files and digests are written (default <data-dir>/archive; it holds AWSLogs/).")
+    @Option(name: .customLong("archive-dir"), help: .init(CollectorConfiguration.keys["archive-dir"].help))
     var archiveDir: String?
-    @Option(name: .customLong("log-file-interval"), help: "How often stored records are written to log files, e.g. 10s, 5m (default 5m).")
+    @Option(name: .customLong("log-file-interval"), help: .init(CollectorConfiguration.keys["log-file-interval"].help))
     var logFileInterval: String?
-    @Option(name: .customLong("digest-interval"), help: "How often a signed digest is written, 5s or more (default 1h).") var digestInterval: String?
-    @Option(name: .customLong("signing-key"), help: "Digest signing key, RSA PEM (default: the newest in <data-dir>/keys, made at first start).")
+    @Option(name: .customLong("digest-interval"), help: .init(CollectorConfiguration.keys["digest-interval"].help)) var digestInterval: String?
+    @Option(name: .customLong("signing-key"), help: .init(CollectorConfiguration.keys["signing-key"].help))
     var signingKey: String?
-    @Option(name: .customLong("s3-endpoint"), help: "S3-compatible endpoint the archive is also copied to, e.g. https://s3.example.net.")
+    @Option(name: .customLong("s3-endpoint"), help: .init(CollectorConfiguration.keys["s3-endpoint"].help))
     var s3Endpoint: String?
-    @Option(name: .customLong("s3-bucket"), help: "Bucket named in the digests and uploaded to (default hosttrail).") var s3Bucket: String?
-    @Option(name: .customLong("s3-prefix"), help: "Key prefix in the bucket (default none).") var s3Prefix: String?
-    @Option(name: .customLong("s3-region"), help: "Region S3 requests are signed for (default us-east-1).") var s3Region: String?
-    @Option(name: .customLong("s3-credentials-file"), help: "'ACCESS_KEY_ID SECRET' for the bucket (mode 0600).") var s3CredentialsFile: String?
-    @Option(name: .customLong("s3-ca"), help: "CA bundle for an https S3 endpoint (default the system's).") var s3CA: String?
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical (default info).") var logLevel: String?
+    @Option(name: .customLong("s3-bucket"), help: .init(CollectorConfiguration.keys["s3-bucket"].help)) var s3Bucket: String?
+    @Option(name: .customLong("s3-prefix"), help: .init(CollectorConfiguration.keys["s3-prefix"].help)) var s3Prefix: String?
+    @Option(name: .customLong("s3-region"), help: .init(CollectorConfiguration.keys["s3-region"].help)) var s3Region: String?
+    @Option(name: .customLong("s3-credentials-file"), help: .init(CollectorConfiguration.keys["s3-credentials-file"].help)) var s3CredentialsFile:
+        String?
+    @Option(name: .customLong("s3-ca"), help: .init(CollectorConfiguration.keys["s3-ca"].help)) var s3CA: String?
+    @Option(name: .customLong("log-level"), help: .init(CollectorConfiguration.keys["log-level"].help)) var logLevel: String?
 
     /// The file's text, or `nil` when there is no such file.
     static func readFile(_ path: String) throws -> String? {

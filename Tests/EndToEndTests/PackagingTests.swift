@@ -77,6 +77,18 @@ struct PackagingTests {
         #expect(result.stderr.contains("/nonexistent/agent.toml: no such file"))
     }
 
+    /// The flags `run --help` lists are the keys the README documents (which the libraries' tests
+    /// tie to each daemon's table of keys), no more and no fewer.
+    @Test(arguments: [(TestBinaries.agent, "| agent flag | default |"), (TestBinaries.collector, "| collector flag | default |")])
+    func everyFlagIsADocumentedKey(binary: String, tableHeader: String) throws {
+        let help = try Command.run(binary, ["run", "--help"])
+        #expect(help.status == 0, "\(help)")
+        let documented = try ConfigurationDocuments.readmeFlags(tableHeader: tableHeader)
+        let flags = ConfigurationDocuments.folded(ConfigurationDocuments.flags(in: help.stdout), keys: documented)
+            .subtracting(["config", "help", "version"])
+        #expect(flags == ConfigurationDocuments.folded(documented, keys: documented), "\(flags.symmetricDifference(documented).sorted())")
+    }
+
     @Test func flagsOverrideTheFile() throws {
         let directory = try TemporaryDirectory(prefix: "cfg")
         defer { directory.remove() }

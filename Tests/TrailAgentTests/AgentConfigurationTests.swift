@@ -2,6 +2,7 @@
 
 import Testing
 import TrailCore
+import TrailTestSupport
 
 @testable import TrailAgent
 
@@ -88,5 +89,27 @@ struct AgentConfigurationTests {
         #expect(configuration.connectionCaps(descriptorLimit: 1024) == (768, 64))
         #expect(configuration.connectionCaps(descriptorLimit: 300) == (44, 44))
         #expect(configuration.connectionCaps(descriptorLimit: 100).total == 1)
+    }
+
+    /// Each key's documented default is the default: writing it in the file changes nothing.
+    @Test(arguments: AgentConfiguration.keys.filter { $0.defaultValue != nil })
+    func theDocumentedDefaultIsTheDefault(key: ConfigurationKey) throws {
+        let base = try settings(#"collector = "https://c.example:8443""#)
+        var explicit = base
+        explicit.setFlag(key.name, key.defaultValue)
+        var expected = try AgentConfiguration(settings: base)
+        var configured = try AgentConfiguration(settings: explicit)
+        (expected.settingsHash, configured.settingsHash) = ("", "")
+        #expect(configured == expected, "\(key.name) = \(String(describing: key.defaultValue))")
+    }
+
+    /// The README's flag table and the example agent.toml name every key, and no other.
+    @Test func theREADMEAndTheExampleFileNameEveryKey() throws {
+        let keys = AgentConfiguration.keys.names
+        let readme = ConfigurationDocuments.folded(try ConfigurationDocuments.readmeFlags(tableHeader: "| agent flag | default |"), keys: keys)
+        #expect(readme.subtracting(keys).isEmpty && keys.subtracting(readme).isEmpty, "README: \(readme.symmetricDifference(keys).sorted())")
+        let example = try ConfigurationDocuments.exampleKeys(file: "agent.toml")
+        #expect(keys.subtracting(example).isEmpty, "packaging/config/agent.toml lacks \(keys.subtracting(example).sorted())")
+        #expect(example.subtracting(keys).isEmpty, "packaging/config/agent.toml names \(example.subtracting(keys).sorted())")
     }
 }

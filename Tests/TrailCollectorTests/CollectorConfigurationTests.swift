@@ -3,6 +3,7 @@
 import NIOCore
 import Testing
 import TrailCore
+import TrailTestSupport
 
 @testable import TrailCollector
 
@@ -40,5 +41,24 @@ struct CollectorConfigurationTests {
         #expect(tally.shouldWarn(now: now))
         #expect(!tally.shouldWarn(now: now + .seconds(9)))
         #expect(tally.shouldWarn(now: now + .seconds(10)))
+    }
+
+    /// Each key's documented default is the default: writing it in the file changes nothing.
+    @Test(arguments: CollectorConfiguration.keys.filter { $0.defaultValue != nil })
+    func theDocumentedDefaultIsTheDefault(key: ConfigurationKey) throws {
+        let base = try ConfigSettings(toml: "", file: "collector.toml", knownKeys: CollectorConfiguration.knownKeys)
+        var explicit = base
+        explicit.setFlag(key.name, key.defaultValue)
+        #expect(try CollectorConfiguration(settings: explicit) == CollectorConfiguration(settings: base), "\(key.name)")
+    }
+
+    /// The README's flag table and the example collector.toml name every key, and no other.
+    @Test func theREADMEAndTheExampleFileNameEveryKey() throws {
+        let keys = CollectorConfiguration.keys.names
+        let readme = ConfigurationDocuments.folded(try ConfigurationDocuments.readmeFlags(tableHeader: "| collector flag | default |"), keys: keys)
+        #expect(readme.subtracting(keys).isEmpty && keys.subtracting(readme).isEmpty, "README: \(readme.symmetricDifference(keys).sorted())")
+        let example = try ConfigurationDocuments.exampleKeys(file: "collector.toml")
+        #expect(keys.subtracting(example).isEmpty, "packaging/config/collector.toml lacks \(keys.subtracting(example).sorted())")
+        #expect(example.subtracting(keys).isEmpty, "packaging/config/collector.toml names \(example.subtracting(keys).sorted())")
     }
 }

@@ -105,15 +105,8 @@ public struct AgentConfiguration: Sendable, Hashable {
 
     public static let defaultTailFiles = ["/var/log/auth.log", "/var/log/secure", "/var/log/dpkg.log", "/var/log/apt/history.log"]
 
-    /// Every key the file and the flags accept.
-    public static let knownKeys: Set<String> = [
-        "collector", "spool-dir", "socket", "socket-mode", "socket-owner", "socket-group", "ca", "cert", "key", "hostname",
-        "batch-max-records", "batch-max-age-ms", "proxy", "max-request-bytes", "socket-read-timeout-ms", "log-level",
-        "spool-max-bytes", "spool-full-policy", "spool-commit-interval-ms", "batch-max-bytes", "connect-timeout-ms",
-        "request-timeout-ms", "tail-file", "no-tail-files", "read-from", "hide-unknown-user-names", "file-poll-interval-ms",
-        "journal", "journal-directory", "event-selector", "max-connections", "max-connections-per-uid", "rate-limit", "rate-limit-burst",
-        "event-source-claim",
-    ]
+    /// Every key the file and the flags accept (``keys``).
+    public static let knownKeys: Set<String> = keys.names
 
     /// The default configuration file.
     public static let defaultFile = "/etc/hosttrail/agent.toml"

@@ -86,13 +86,8 @@ public struct CollectorConfiguration: Sendable, Hashable {
     /// CA bundle for an `https` S3 endpoint. Default: the system's.
     public var s3CAFile: String?
 
-    public static let knownKeys: Set<String> = [
-        "listen", "data-dir", "tls-cert", "tls-key", "client-ca", "account-id", "region", "trail-name",
-        "max-ingest-bytes", "max-concurrent-ingest", "max-record-bytes", "max-connections", "max-connections-per-address", "request-timeout-ms",
-        "log-level", "access-key-file", "access-key", "fleet-reader", "revocation-file", "retention-days", "retention-interval-ms",
-        "archive", "archive-dir", "log-file-interval", "digest-interval", "signing-key", "s3-endpoint", "s3-bucket", "s3-prefix", "s3-region",
-        "s3-credentials-file", "s3-ca",
-    ]
+    /// Every key the file and the flags accept (``keys``).
+    public static let knownKeys: Set<String> = keys.names
 
     public static let defaultFile = "/etc/hosttrail/collector.toml"
 

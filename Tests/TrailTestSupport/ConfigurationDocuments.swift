@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import TrailCore
+
+/// What the README's flag table and the commented example file say about a daemon's keys,
+/// checked against its one table of ``ConfigurationKey``s.
+public enum ConfigurationDocuments {
+    /// The flag names (`--name`, `--no-` forms folded) in the README table under `header`.
+    public static func readmeFlags(tableHeader header: String) throws -> Set<String> {
+        let readme = try String(contentsOfFile: TestBinaries.packageRoot() + "/README.md", encoding: .utf8)
+        guard let start = readme.range(of: header) else { return [] }
+        // The rest of the header line, the `|---|` line, then the rows up to the first line that is not one.
+        let table = readme[start.upperBound...].split(separator: "\n", omittingEmptySubsequences: false).dropFirst(2).prefix { $0.hasPrefix("|") }
+        return flags(in: table.map { $0.split(separator: "|").first.map(String.init) ?? "" }.joined(separator: " "))
+    }
+
+    /// The keys the example file (`packaging/config/NAME`) sets or shows commented out.
+    public static func exampleKeys(file name: String) throws -> Set<String> {
+        let text = try String(contentsOfFile: TestBinaries.packageRoot() + "/packaging/config/" + name, encoding: .utf8)
+        var keys: Set<String> = []
+        for line in text.split(separator: "\n") {
+            var rest = line.drop { $0 == " " }
+            if rest.hasPrefix("#") { rest = rest.dropFirst().drop { $0 == " " } }
+            guard let equals = rest.firstIndex(of: "=") else { continue }
+            let key = rest[..<equals].trimmingCharacters(in: .whitespaces)
+            if !key.isEmpty, key.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "-" }) { keys.insert(key) }
+        }
+        return keys
+    }
+
+    /// The `--flag` names in `text` (without `--`; `--no-x` counts as `x` when `x` is a key).
+    public static func flags(in text: String) -> Set<String> {
+        var names: Set<String> = []
+        var rest = text[...]
+        while let dashes = rest.firstRange(of: "--") {
+            let name = rest[dashes.upperBound...].prefix { $0.isLowercase || $0.isNumber || $0 == "-" }
+            if !name.isEmpty { names.insert(String(name)) }
+            rest = rest[dashes.upperBound...]
+        }
+        return names
+    }
+
+    /// `flags` with `no-x` replaced by `x` where `x` is among `keys` (the inverted form of a bool).
+    public static func folded(_ flags: Set<String>, keys: Set<String>) -> Set<String> {
+        Set(flags.map { $0.hasPrefix("no-") && keys.contains(String($0.dropFirst(3))) ? String($0.dropFirst(3)) : $0 })
+    }
+}
