@@ -279,82 +279,68 @@ public final class SQLiteEventStore: EventStore {
     /// or, for sudo and su, the invoker) is two index walks merged; everything else is a filter on
     /// `events` walked by its best index or by time.
     public func lookup(_ query: EventQuery) async throws -> EventPage {
-        var clauses: [String] = []
-        var arguments: [(any DatabaseValueConvertible)?] = []
+        // GRDB's SQL interpolation: each value is bound where it is written; names and keywords
+        // are `SQL` fragments, never values.
+        var clauses: [SQL] = []
         var user: String?
-        var resource: (column: String, value: String)?
+        var resource: (column: SQL, value: String)?
         for filter in query.filters {
             let value = filter.attributeValue
             switch LookupAttributeKey(rawValue: filter.attributeKey) {
-            case .eventId: clauses.append("events.event_id = ?"); arguments.append(value.lowercased())
-            case .eventName: clauses.append("events.event_name = ?"); arguments.append(value)
-            case .eventSource: clauses.append("events.event_source = ?"); arguments.append(value)
+            case .eventId: clauses.append("events.event_id = \(value.lowercased())")
+            case .eventName: clauses.append("events.event_name = \(value)")
+            case .eventSource: clauses.append("events.event_source = \(value)")
             case .username where user == nil: user = value
-            case .username:
-                clauses.append("(events.username = ? OR events.invoking_user = ?)")
-                arguments.append(value)
-                arguments.append(value)
-            case .host: clauses.append("events.host = ?"); arguments.append(value)
-            case .sourceIPAddress: clauses.append("events.source_ip = ?"); arguments.append(value)
-            case .accessKeyId: clauses.append("events.access_key_id = ?"); arguments.append(value)
-            case .readOnly: clauses.append("events.read_only = ?"); arguments.append(value == "true")
+            case .username: clauses.append("(events.username = \(value) OR events.invoking_user = \(value))")
+            case .host: clauses.append("events.host = \(value)")
+            case .sourceIPAddress: clauses.append("events.source_ip = \(value)")
+            case .accessKeyId: clauses.append("events.access_key_id = \(value)")
+            case .readOnly: clauses.append("events.read_only = \(value == "true")")
             case .resourceType where resource == nil: resource = ("type", value)
             case .resourceName where resource == nil: resource = ("name", value)
             case .resourceType:
-                clauses.append("(events.host, events.event_id) IN (SELECT host, event_id FROM event_resources WHERE type = ?)")
-                arguments.append(value)
+                clauses.append("(events.host, events.event_id) IN (SELECT host, event_id FROM event_resources WHERE type = \(value))")
             case .resourceName:
-                clauses.append("(events.host, events.event_id) IN (SELECT host, event_id FROM event_resources WHERE name = ?)")
-                arguments.append(value)
+                clauses.append("(events.host, events.event_id) IN (SELECT host, event_id FROM event_resources WHERE name = \(value))")
             case nil:
                 continue  // rejected before it gets here
             }
         }
-        for (column, allowed) in [("host", query.hosts), ("event_source", query.eventSources)] {
-            guard let allowed else { continue }
-            clauses.append("events.\(column) IN (\(allowed.map { _ in "?" }.joined(separator: ",")))")
-            arguments.append(contentsOf: allowed.map { $0 as (any DatabaseValueConvertible)? })
-        }
+        if let hosts = query.hosts { clauses.append("events.host IN \(hosts)") }
+        if let sources = query.eventSources { clauses.append("events.event_source IN \(sources)") }
         clauses.append(query.insights ? "events.event_category = 'Insight'" : "events.event_category != 'Insight'")
         // Time bounds and the page cursor on the table that drives the walk, so its index range is used.
-        let driver = resource == nil ? "events" : "r"
-        if let start = query.startTime { clauses.append("\(driver).event_time >= ?"); arguments.append(start) }
-        if let end = query.endTime { clauses.append("\(driver).event_time <= ?"); arguments.append(end) }
+        let driver: SQL = resource == nil ? "events" : "r"
+        if let start = query.startTime { clauses.append("\(driver).event_time >= \(start)") }
+        if let end = query.endTime { clauses.append("\(driver).event_time <= \(end)") }
         if let after = query.after {
             if let host = after.host {
-                clauses.append("(\(driver).event_time, \(driver).event_id, \(driver).host) < (?, ?, ?)")
-                arguments += [after.time, after.eventID, host]
+                clauses.append("(\(driver).event_time, \(driver).event_id, \(driver).host) < (\(after.time), \(after.eventID), \(host))")
             } else {
-                clauses.append("(\(driver).event_time, \(driver).event_id) < (?, ?)")
-                arguments += [after.time, after.eventID]
+                clauses.append("(\(driver).event_time, \(driver).event_id) < (\(after.time), \(after.eventID))")
             }
         }
         let limit = query.limit + 1
-        let sql: String
-        var values = arguments.map { $0?.databaseValue ?? .null }
+        let sql: SQL
         if let resource {
-            if let user {
-                clauses.append("(events.username = ? OR events.invoking_user = ?)")
-                values += [user.databaseValue, user.databaseValue]
-            }
+            if let user { clauses.append("(events.username = \(user) OR events.invoking_user = \(user))") }
             sql = """
                 SELECT DISTINCT events.event_time, events.event_id, events.host, events.record
                 FROM event_resources AS r CROSS JOIN events ON events.host = r.host AND events.event_id = r.event_id
-                WHERE r.\(resource.column) = ? AND \(clauses.joined(separator: " AND "))
+                WHERE r.\(resource.column) = \(resource.value) AND \(clauses.joined(separator: " AND "))
                 ORDER BY r.event_time DESC, r.event_id DESC, r.host DESC
                 LIMIT \(limit)
                 """
-            values.insert(resource.value.databaseValue, at: 0)
         } else if let user {
-            let branch = { (column: String) in
+            let filter = clauses.joined(separator: " AND ")
+            func branch(_ column: SQL) -> SQL {
                 """
                 SELECT * FROM (SELECT events.event_time, events.event_id, events.host, events.record FROM events
-                    WHERE events.\(column) = ? AND \(clauses.joined(separator: " AND "))
+                    WHERE events.\(column) = \(user) AND \(filter)
                     ORDER BY events.event_time DESC, events.event_id DESC, events.host DESC LIMIT \(limit))
                 """
             }
             sql = "\(branch("username")) UNION \(branch("invoking_user")) ORDER BY 1 DESC, 2 DESC, 3 DESC LIMIT \(limit)"
-            values = [user.databaseValue] + values + [user.databaseValue] + values
         } else {
             sql = """
                 SELECT events.event_time, events.event_id, events.host, events.record FROM events
@@ -363,11 +349,10 @@ public final class SQLiteEventStore: EventStore {
                 LIMIT \(limit)
                 """
         }
-        let statementValues = values
         return try await pool.read { db in
             // Row by row: the page stops at its count or its byte budget, and SQLite reads no
             // record past the one that tells whether there is more.
-            let cursor = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(statementValues))
+            let cursor = try Row.fetchCursor(db, SQLRequest<Row>(literal: sql))
             var page = EventPage(records: [], hasMore: false)
             var bytes = 0
             while let row = try cursor.next() {
