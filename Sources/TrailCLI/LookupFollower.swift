@@ -45,6 +45,21 @@ public struct LookupFollower {
         return fresh.sorted { ($0.eventTime, $0.eventId) < ($1.eventTime, $1.eventId) }
     }
 
+    /// Polls every `interval` until the process ends, writing each new event with `write`; a
+    /// failed poll is reported to `report` and retried at the next interval.
+    public mutating func follow(every interval: Duration, write: (LookupEvent) -> Void, report: (LookupClient.Failure) -> Void) -> Never {
+        while true {
+            do {
+                for event in try poll(now: Date()) { write(event) }
+            } catch let failure as LookupClient.Failure {
+                report(failure)
+            } catch {
+                report(LookupClient.Failure(description: "\(error)"))
+            }
+            Thread.sleep(forTimeInterval: Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18)
+        }
+    }
+
     /// An event ID is unique per host only: two hosts' records under one ID (one of them forged,
     /// as the collector's `EventIDCollision` says) are two events to show. The host is the
     /// `HostTrail::Host` resource the collector gives every record.

@@ -148,17 +148,12 @@ struct Tail: ParsableCommand {
         }
         FileHandle.standardError.write(
             Data("hosttrail tail: following \(connection.collector)\(since == nil ? "" : " from \(TrailTime.format(from))")\n".utf8))
-        while true {
-            do {
-                for event in try follower.poll(now: Date()) {
-                    // Unbuffered: a tail piped into grep shows each event as it comes.
-                    FileHandle.standardOutput.write(Data(((output == "jsonl" ? event.cloudTrailEvent : EventTable.line(event)) + "\n").utf8))
-                }
-            } catch let failure as LookupClient.Failure {
-                FileHandle.standardError.write(Data("hosttrail tail: \(failure) (retrying)\n".utf8))
-            }
-            Thread.sleep(forTimeInterval: Double(intervalMs) / 1000)
-        }
+        let jsonLines = output == "jsonl"
+        follower.follow(
+            every: .milliseconds(intervalMs),
+            // Unbuffered: a tail piped into grep shows each event as it comes.
+            write: { FileHandle.standardOutput.write(Data(((jsonLines ? $0.cloudTrailEvent : EventTable.line($0)) + "\n").utf8)) },
+            report: { FileHandle.standardError.write(Data("hosttrail tail: \($0) (retrying)\n".utf8)) })
     }
 }
 
@@ -267,107 +262,27 @@ struct Validate: ParsableCommand {
         if s3Endpoint != nil && s3Bucket == nil { throw ValidationError("--s3-endpoint needs --s3-bucket") }
     }
 
-    /// The directory to check: `--dir`, or a fresh copy of the bucket's archive.
-    func archiveDirectory(cacheHome: String) throws -> String {
-        if let dir { return dir }
-        guard let endpoint = s3Endpoint, let bucket = s3Bucket else { throw ValidationError("--s3-endpoint needs --s3-bucket") }
-        var fileKey: AccessKey?
-        if let file = s3CredentialsFile {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                throw ValidationError("--s3-credentials-file \(file) cannot be read")
-            }
-            do {
-                fileKey = try AccessKeys.parseCredentialsFile(text)
-            } catch {
-                throw ValidationError("--s3-credentials-file \(file) \(error)")
-            }
-        }
-        let credentials: LookupClient.Credentials?
-        do {
-            credentials = try LookupClient.Credentials.resolve(accessKeyID: fileKey?.id, secretAccessKey: fileKey?.secret, region: s3Region)
-        } catch {
-            throw ValidationError("\(error)")
-        }
-        guard let credentials else {
-            throw ValidationError("the bucket needs credentials: --s3-credentials-file or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
-        }
-        let mirror = try BucketMirror(endpoint: endpoint, bucket: bucket, prefix: s3Prefix, credentials: credentials, caFile: s3CA)
-        let copy = try mirror.mirror(into: s3Cache ?? cacheHome + "/hosttrail/s3/" + bucket)
-        print("Copied \(copy.fetched) of \(copy.listed) objects from s3://\(bucket)/\(s3Prefix) (the rest unchanged since the last run)")
-        return copy.root
-    }
-
     func run() throws {
-        let now = Date()
-        let start = try startTime.map { text in
-            guard let date = TrailTime.parse(text, now: now) else { throw ValidationError("--start-time \(text) is not a time") }
-            return Int64(date.timeIntervalSince1970)
-        }
-        let end = try endTime.map { text in
-            guard let date = TrailTime.parse(text, now: now) else { throw ValidationError("--end-time \(text) is not a time") }
-            return Int64(date.timeIntervalSince1970)
-        }
-        if let start, let end, start > end { throw ValidationError("--start-time is after --end-time") }
-        var trusted: [String: DigestPublicKey] = [:]
-        for path in publicKeys {
-            do {
-                let key = try DigestPublicKey(pemRepresentation: try String(contentsOfFile: path, encoding: .utf8))
-                trusted[key.fingerprint] = key
-            } catch {
-                throw ValidationError("--public-key \(path) is not an RSA public key in PEM: \(error)")
-            }
-        }
-        if let collector {
-            // A client certificate, when given, authorises the call; else SigV4 from the environment.
-            let credentials: LookupClient.Credentials?
-            do {
-                credentials = cert == nil ? try LookupClient.Credentials.resolve() : nil
-            } catch {
-                throw ValidationError("\(error)")
-            }
-            let client = try LookupClient(
-                collectorURL: collector, tls: HTTPSClient.Configuration(caFile: ca, certificateFile: cert, keyFile: key), credentials: credentials)
-            let keys = try client.publicKeys(start: Date(timeIntervalSince1970: 0), end: now.addingTimeInterval(7200))
-            trusted.merge(keys) { first, _ in first }
-        }
-        guard !trusted.isEmpty else {
-            throw ValidationError("no trusted public key: give --public-key FILE or --collector URL (the archive's own keys are not trusted)")
-        }
-        let home = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? ((ProcessInfo.processInfo.environment["HOME"] ?? "/root") + "/.cache")
-        let statePath = stateFile ?? home + "/hosttrail/validate-state.json"
-        let directory: String
+        let check = ArchiveCheck(
+            directory: dir,
+            bucket: s3Endpoint.map { endpoint in
+                ArchiveCheck.Bucket(
+                    endpoint: endpoint, name: s3Bucket ?? "", prefix: s3Prefix, region: s3Region, credentialsFile: s3CredentialsFile, caFile: s3CA,
+                    cache: s3Cache)
+            },
+            publicKeyFiles: publicKeys,
+            collector: collector.map {
+                ArchiveCheck.Collector(url: $0, tls: HTTPSClient.Configuration(caFile: ca, certificateFile: cert, keyFile: key))
+            },
+            startTime: startTime, endTime: endTime, stateFile: stateFile, quick: quick)
+        let outcome: ArchiveCheck.Outcome
         do {
-            directory = try archiveDirectory(cacheHome: home)
-        } catch let error as ArchiveValidationError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(2)
+            outcome = try check.run(
+                now: Date(), environment: ProcessInfo.processInfo.environment, output: { print($0) },
+                errors: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
+        } catch let error as UsageError {
+            throw ValidationError(error.description)
         }
-        var validator = ArchiveValidator(
-            options: .init(
-                directory: directory, trustedKeys: trusted, start: start, end: end ?? Int64(now.timeIntervalSince1970),
-                state: quick ? ValidationState.load(from: statePath) : ValidationState()))
-        let report: ArchiveValidator.Report
-        do {
-            report = try validator.validate()
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(2)
-        }
-        if quick { try? validator.state.save(to: statePath) }
-        let from = report.firstDigestStart.map(TrailTime.formatEpochSeconds) ?? "-"
-        let to = report.lastDigestEnd.map(TrailTime.formatEpochSeconds) ?? "-"
-        print("Results found for \(from) to \(to):")
-        print("\(report.validDigests)/\(report.digests) digest files valid")
-        print("\(report.validLogFiles)/\(report.logFiles) log files valid")
-        if report.remembered > 0 {
-            print("\(report.remembered) of them trusted, not read: path, inode, size and modification time unchanged since checked before (--quick)")
-        }
-        if report.notYetDigested > 0 { print("\(report.notYetDigested) log files newer than the newest digest (not covered yet)") }
-        for problem in report.problems { print("INVALID: \(problem)") }
-        if report.digests == 0 {
-            print("INVALID: no digest files found\(start != nil ? " in the time range" : "")")
-            throw ExitCode(1)
-        }
-        if !report.valid { throw ExitCode(1) }
+        if outcome != .valid { throw ExitCode(outcome.rawValue) }
     }
 }
