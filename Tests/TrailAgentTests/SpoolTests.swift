@@ -424,7 +424,7 @@ struct SpoolStateFileTests {
         defer { spool.close() }
         for n in 0..<300 { try spool.append([SpoolTests.record(n, padding: 1000)]) }
         while let batch = try spool.oldest(maxRecords: 100, maxBytes: 1 << 20) { try spool.acknowledge(batch, duplicates: 0) }
-        #expect(spool.bytesOnDisk > Spool.recycleThreshold)
+        #expect(spool.bytesOnDisk > SpoolState.recycleThreshold)
         try spool.append([SpoolTests.record(1000)])
         #expect(spool.bytesOnDisk < 4096, "the acknowledged segment was emptied before the next write")
         let batch = try #require(try spool.oldest(maxRecords: 100, maxBytes: 1 << 20))

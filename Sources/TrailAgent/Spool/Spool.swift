@@ -75,12 +75,6 @@ public final class Spool: RecordSink, @unchecked Sendable {
         public var reason: String
     }
 
-    struct Segment {
-        var number: UInt64
-        /// Bytes durably written (header included).
-        var size: Int
-    }
-
     struct PendingWrite {
         var frames: [UInt8]
         /// The checkpoint's frame, written right after `frames` (kept apart: appending it to a
@@ -96,9 +90,6 @@ public final class Spool: RecordSink, @unchecked Sendable {
     public let recovery: Recovery
     /// The latest checkpoint of each source found at start-up.
     public let checkpoints: [String: String]
-    /// The latest committed checkpoint of each source (written into the state file with every
-    /// acknowledgement, so deleting or recycling a segment never takes a source's place with it).
-    private var latestCheckpoints: [String: String]
     let segmentsDirectory: String
     let deadLetterDirectory: String
     let quarantineDirectory: String
@@ -114,16 +105,13 @@ public final class Spool: RecordSink, @unchecked Sendable {
     /// before `condition` and held across the I/O: each write holds a snapshot taken under it, so
     /// a later state is never overwritten by an earlier one.
     private let stateWrites = Mutex(())
-    private var segments: [Segment]
+    /// Segments, positions, counters and checkpoints (``SpoolState``; `condition` held).
+    private var state: SpoolState
     private var activeDescriptor: Int32
     /// How far the active segment's file holds written bytes: its data, then prepared zeros
     /// (committer thread only, and ``close()`` once the committer is done).
     private var preparedEnd = SpoolFrame.headerSize
-    private var acknowledged: SpoolPosition
-    private var counters: SpoolCounters
-    private var recordsInSpool: Int
     private var pending: [PendingWrite] = []
-    private var pendingBytes = 0
     private var closing = false
     private var committerDone = false
     private var committerStarted = false
@@ -154,11 +142,11 @@ public final class Spool: RecordSink, @unchecked Sendable {
         lockDescriptor = try Self.lock(directory)
         stateFile = try SpoolStateFile(directory: directory)
 
-        var state = stateFile.current ?? SpoolStateFile.State(acknowledged: SpoolPosition(segment: 0, offset: 0), counters: SpoolCounters())
+        var saved = stateFile.current ?? SpoolStateFile.State(acknowledged: SpoolPosition(segment: 0, offset: 0), counters: SpoolCounters())
         var recovery = Recovery()
         // The state file's copy first; any checkpoint still in a segment is as new or newer.
-        var checkpoints: [String: String] = state.checkpoints ?? [:]
-        var segments: [Segment] = []
+        var checkpoints: [String: String] = saved.checkpoints ?? [:]
+        var segments: [SpoolState.Segment] = []
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: segmentsDirectory)) ?? []).sorted()
         let numbered = names.compactMap { name in Self.segmentNumber(name).map { ($0, name) } }
         for (index, (number, name)) in numbered.enumerated() {
@@ -197,7 +185,7 @@ public final class Spool: RecordSink, @unchecked Sendable {
             for entry in scan.entries {
                 let position = SpoolPosition(segment: number, offset: entry.offset)
                 switch entry.kind {
-                case .record where position >= state.acknowledged:
+                case .record where position >= saved.acknowledged:
                     recovery.recordsInSpool += 1
                 case .checkpoint:
                     if let checkpoint = try? JSONDecoder().decode([String: String].self, from: Data(entry.payload)),
@@ -209,41 +197,36 @@ public final class Spool: RecordSink, @unchecked Sendable {
                     break
                 }
             }
-            segments.append(Segment(number: number, size: size))
+            segments.append(SpoolState.Segment(number: number, size: size))
         }
         // Records lost in corrupt ranges cannot be counted exactly; the damage is reported in bytes.
         // `received` is re-derived from what is durable, so the counters reconcile after a crash.
-        state.counters.received =
-            state.counters.acknowledged + state.counters.droppedFull + state.counters.droppedCorrupt
-            + state.counters.deadLettered + recovery.recordsInSpool
+        saved.counters.received =
+            saved.counters.acknowledged + saved.counters.droppedFull + saved.counters.droppedCorrupt
+            + saved.counters.deadLettered + recovery.recordsInSpool
 
         // Never append to a segment from before the start: a fresh one begins now.
-        let nextNumber = max((segments.last?.number ?? 0) + 1, state.acknowledged.segment + 1)
+        let nextNumber = max((segments.last?.number ?? 0) + 1, saved.acknowledged.segment + 1)
         let path = segmentsDirectory + "/" + Self.segmentName(nextNumber)
         let descriptor = try Self.createSegment(path: path, number: nextNumber)
-        segments.append(Segment(number: nextNumber, size: SpoolFrame.headerSize))
+        segments.append(SpoolState.Segment(number: nextNumber, size: SpoolFrame.headerSize))
         do {
             try SystemCall.syncDirectory(segmentsDirectory)
         } catch {
             throw AgentError(.spoolIO, "cannot sync the spool directory", path: segmentsDirectory, underlyingError: error)
         }
 
-        self.segments = segments
+        state = SpoolState(
+            segments: segments, acknowledged: saved.acknowledged, counters: saved.counters, recordsInSpool: recovery.recordsInSpool,
+            checkpoints: checkpoints, configuration: configuration)
         self.activeDescriptor = descriptor
-        self.acknowledged = state.acknowledged
-        self.counters = state.counters
-        self.recordsInSpool = recovery.recordsInSpool
         self.recovery = recovery
         self.checkpoints = checkpoints
-        self.latestCheckpoints = checkpoints
-        try? write(stateSnapshot())
-        // Segments wholly acknowledged before a crash left them (never the active one).
-        while self.segments.count > 1, let first = self.segments.first,
-            first.number < acknowledged.segment || (first.number == acknowledged.segment && acknowledged.offset >= first.size)
-        {
-            unlink(segmentsDirectory + "/" + Self.segmentName(first.number))
-            self.segments.removeFirst()
-        }
+        try? write(state.persisted)
+        // Segments wholly acknowledged before a crash left them.
+        let leftOver = state.acknowledgedSegments
+        for number in leftOver { unlink(segmentsDirectory + "/" + Self.segmentName(number)) }
+        state.deleted(leftOver)
         try? SystemCall.syncDirectory(segmentsDirectory)
 
         // The committer holds the spool until ``close()``: a spool lives as long as its agent, and
@@ -270,7 +253,7 @@ public final class Spool: RecordSink, @unchecked Sendable {
         while committerStarted && !committerDone { condition.wait() }
         if activeDescriptor >= 0 {
             // Prepared zeros are not needed once the agent stops (a crash leaves them, harmlessly).
-            if preparedEnd > segments.last!.size { _ = ftruncate(activeDescriptor, off_t(segments.last!.size)) }
+            if preparedEnd > state.active.size { _ = ftruncate(activeDescriptor, off_t(state.active.size)) }
             Glibc.close(activeDescriptor)
             activeDescriptor = -1
         }
@@ -302,21 +285,15 @@ public final class Spool: RecordSink, @unchecked Sendable {
             completion(.failure(AgentError(.spoolIO, "the spool is closed")))
             return
         }
-        if configuration.fullPolicy == .block && usedBytes + pendingBytes + frames.count + checkpointFrame.count > configuration.maxBytes {
-            counters.refusedFull += 1
+        guard state.admit(bytes: frames.count + checkpointFrame.count) == .queue else {
             condition.unlock()
             completion(.failure(RecordSinkFull()))
             return
         }
         pending.append(
             PendingWrite(frames: frames, checkpointFrame: checkpointFrame, records: batch.count, checkpoint: checkpoint, completion: completion))
-        pendingBytes += frames.count + checkpointFrame.count
         condition.signal()
         condition.unlock()
-    }
-
-    private var usedBytes: Int {
-        segments.reduce(0) { $0 + $1.size }
     }
 
     private func commitLoop() {
@@ -336,7 +313,7 @@ public final class Spool: RecordSink, @unchecked Sendable {
             condition.lock()
             var work = pending
             pending = []
-            pendingBytes = 0
+            state.takePending()
             condition.unlock()
             var drop: DropSummary?
             if configuration.fullPolicy == .dropOldest {
@@ -348,14 +325,13 @@ public final class Spool: RecordSink, @unchecked Sendable {
                 }
             }
             condition.lock()
-            let active = segments.last!
-            let recycle = active.size >= Self.recycleThreshold && acknowledged >= SpoolPosition(segment: active.number, offset: active.size)
+            let recycle = state.shouldRecycleActive
             condition.unlock()
 
             let result = Result<Void, any Error> {
                 if recycle { try recycleActiveSegment() }
                 condition.lock()
-                let rotate = segments.last!.size >= configuration.segmentBytes
+                let rotate = state.shouldRotate
                 condition.unlock()
                 try commit(work, rotate: rotate)
             }
@@ -392,9 +368,8 @@ public final class Spool: RecordSink, @unchecked Sendable {
         let total = buffers.reduce(0) { $0 + $1.count }
         condition.lock()
         let descriptor = activeDescriptor
-        let offset = segments.last!.size
         // Prepared zeros take disk space too: they fit within `maxBytes` with the data, or are not written.
-        let room = configuration.maxBytes - usedBytes - total
+        let (offset, room) = state.commitPlace(bytes: total)
         condition.unlock()
         do {
             var position = offset
@@ -422,11 +397,7 @@ public final class Spool: RecordSink, @unchecked Sendable {
             throw AgentError(.spoolIO, "cannot write to the spool", path: segmentsDirectory, underlyingError: error)
         }
         condition.lock()
-        segments[segments.count - 1].size = offset + total
-        for write in work { if let checkpoint = write.checkpoint { latestCheckpoints[checkpoint.source] = checkpoint.position } }
-        let records = work.reduce(0) { $0 + $1.records }
-        counters.received += records
-        recordsInSpool += records
+        state.committed(bytes: total, records: work.reduce(0) { $0 + $1.records }, checkpoints: work.compactMap(\.checkpoint))
         condition.unlock()
     }
 
@@ -457,9 +428,6 @@ public final class Spool: RecordSink, @unchecked Sendable {
         }
     }
 
-    /// An active segment this large whose records are all acknowledged is recycled before the next write.
-    static let recycleThreshold = 256 * 1024
-
     /// Empties the active segment in place once everything in it is acknowledged, and gives it the
     /// next number (committer thread only).
     ///
@@ -468,7 +436,7 @@ public final class Spool: RecordSink, @unchecked Sendable {
     /// create a file first. The new number keeps positions increasing.
     private func recycleActiveSegment() throws {
         condition.lock()
-        let old = segments.last!.number
+        let old = state.active.number
         let descriptor = activeDescriptor
         condition.unlock()
         // The checkpoints in the segment about to be emptied must be durable elsewhere first.
@@ -491,23 +459,23 @@ public final class Spool: RecordSink, @unchecked Sendable {
         }
         preparedEnd = SpoolFrame.headerSize
         condition.lock()
-        segments[segments.count - 1] = Segment(number: next, size: SpoolFrame.headerSize)
+        _ = state.recycledActive()
         condition.unlock()
     }
 
     private func rotateSegment() throws {
         condition.lock()
-        let number = segments.last!.number + 1
+        let number = state.nextSegmentNumber
         condition.unlock()
         let descriptor = try Self.createSegment(path: segmentsDirectory + "/" + Self.segmentName(number), number: number)
         try SystemCall.syncDirectory(segmentsDirectory)
         condition.lock()
         // A closed segment keeps no prepared space (if this cut is lost, the scan skips the zeros).
-        if preparedEnd > segments.last!.size { _ = ftruncate(activeDescriptor, off_t(segments.last!.size)) }
+        if preparedEnd > state.active.size { _ = ftruncate(activeDescriptor, off_t(state.active.size)) }
         Glibc.close(activeDescriptor)
         activeDescriptor = descriptor
         preparedEnd = SpoolFrame.headerSize
-        segments.append(Segment(number: number, size: SpoolFrame.headerSize))
+        state.rotated(to: number)
         condition.unlock()
     }
 
@@ -518,40 +486,27 @@ public final class Spool: RecordSink, @unchecked Sendable {
         var summary: DropSummary?
         while true {
             condition.lock()
-            guard usedBytes + incoming > configuration.maxBytes, segments.count > 1 else {
-                condition.unlock()
-                return summary
-            }
-            let oldest = segments[0]
+            let chosen = state.segmentToDrop(incoming: incoming)
             condition.unlock()
+            guard let oldest = chosen else { return summary }
             let path = segmentsDirectory + "/" + Self.segmentName(oldest.number)
             let records = SpoolFrame.scan((try? Self.readAll(path)) ?? []).entries.filter { $0.kind == .record }.map { entry in
-                (offset: entry.offset, time: (try? JSONDecoder().decode(EventTimeOnly.self, from: Data(entry.payload)))?.eventTime)
+                (offset: entry.offset, eventTime: (try? JSONDecoder().decode(EventTimeOnly.self, from: Data(entry.payload)))?.eventTime)
             }
-            let dropped = stateWrites.withLock { _ -> (count: Int, first: String?, last: String?)? in
+            let dropped = stateWrites.withLock { _ -> SpoolState.Drop? in
                 condition.lock()
-                // Acknowledged and deleted by the shipper meanwhile: nothing of it to drop.
-                guard segments.first?.number == oldest.number else {
-                    condition.unlock()
-                    return nil
-                }
-                let unacknowledged = records.filter { SpoolPosition(segment: oldest.number, offset: $0.offset) >= acknowledged }
-                acknowledged = max(acknowledged, SpoolPosition(segment: oldest.number + 1, offset: 0))
-                counters.droppedFull += unacknowledged.count
-                recordsInSpool -= unacknowledged.count
-                segments.removeFirst()
-                let state = stateSnapshot()
+                let drop = state.drop(oldest, records: records)
                 condition.unlock()
-                try? write(state)
+                guard let drop else { return nil }  // acknowledged and deleted by the shipper meanwhile
+                try? write(drop.state)
                 unlink(path)
-                return (
-                    unacknowledged.count, unacknowledged.first(where: { $0.time != nil })?.time, unacknowledged.last(where: { $0.time != nil })?.time
-                )
+                return drop
             }
-            if let dropped, dropped.count > 0 {
+            if let dropped, !dropped.records.isEmpty {
+                let times = dropped.records.compactMap(\.eventTime)
                 summary = DropSummary(
-                    count: (summary?.count ?? 0) + dropped.count, firstEventTime: summary?.firstEventTime ?? dropped.first,
-                    lastEventTime: dropped.last ?? summary?.lastEventTime, reason: "spool-full")
+                    count: (summary?.count ?? 0) + dropped.records.count, firstEventTime: summary?.firstEventTime ?? times.first,
+                    lastEventTime: times.last ?? summary?.lastEventTime, reason: "spool-full")
             }
         }
     }
@@ -563,8 +518,7 @@ public final class Spool: RecordSink, @unchecked Sendable {
     /// The oldest unacknowledged records, up to `maxRecords` and about `maxBytes`; `nil` when none wait.
     public func oldest(maxRecords: Int, maxBytes: Int) throws -> Batch? {
         condition.lock()
-        let start = acknowledged
-        let snapshot = segments
+        let (start, snapshot) = state.readPlan
         condition.unlock()
         var batch = Batch(records: [], positions: [], end: start, bytes: 0)
         for segment in snapshot where segment.number >= start.segment {
@@ -616,10 +570,7 @@ public final class Spool: RecordSink, @unchecked Sendable {
 
     /// Records that the collector committed `batch`; its segments go once that is durable.
     public func acknowledge(_ batch: Batch, duplicates: Int) throws {
-        try advance(past: batch) { counters, records in
-            counters.acknowledged += records
-            counters.duplicates += min(duplicates, records)
-        }
+        try advance(past: batch, as: .acknowledged(duplicates: duplicates))
     }
 
     /// Moves a batch the collector refused for good to `dead-letter/`, with the reason beside it.
@@ -638,40 +589,29 @@ public final class Spool: RecordSink, @unchecked Sendable {
         } catch {
             throw AgentError(.spoolIO, "cannot write to the dead-letter directory", path: deadLetterDirectory, underlyingError: error)
         }
-        try advance(past: batch) { counters, records in counters.deadLettered += records }
+        try advance(past: batch, as: .deadLettered)
     }
 
     /// Marks that `batch` was sent in a request the collector answered.
     public func noteShipped(_ batch: Batch) {
         condition.lock()
-        counters.shipped += batch.records.count
+        state.shipped(batch.records.count)
         condition.unlock()
     }
 
-    private func advance(past batch: Batch, count: (inout SpoolCounters, Int) -> Void) throws {
+    private func advance(past batch: Batch, as outcome: SpoolState.Outcome) throws {
         try stateWrites.withLock { _ in
             condition.lock()
-            // Records a drop already passed over are not counted twice.
-            let fresh = batch.positions.filter { $0 >= acknowledged }.count
-            guard batch.end > acknowledged else {
-                condition.unlock()
-                return
-            }
-            acknowledged = batch.end
-            count(&counters, fresh)
-            recordsInSpool -= fresh
-            let state = stateSnapshot()
-            let acknowledgedSegments = segments.dropLast().prefix { segment in
-                segment.number < acknowledged.segment || (segment.number == acknowledged.segment && acknowledged.offset >= segment.size)
-            }.map(\.number)
+            let advance = state.advance(to: batch.end, positions: batch.positions, as: outcome)
             condition.unlock()
-            try write(state)
+            guard let advance else { return }
+            try write(advance.state)
             // Deleted only once the position past them is durable.
-            for number in acknowledgedSegments { unlink(segmentsDirectory + "/" + Self.segmentName(number)) }
-            guard !acknowledgedSegments.isEmpty else { return }
+            guard !advance.deletable.isEmpty else { return }
+            for number in advance.deletable { unlink(segmentsDirectory + "/" + Self.segmentName(number)) }
             try? SystemCall.syncDirectory(segmentsDirectory)
             condition.lock()
-            segments.removeAll { acknowledgedSegments.contains($0.number) }
+            state.deleted(advance.deletable)
             condition.unlock()
         }
     }
@@ -681,25 +621,20 @@ public final class Spool: RecordSink, @unchecked Sendable {
     public var currentCounters: SpoolCounters {
         condition.lock()
         defer { condition.unlock() }
-        return counters
+        return state.counters
     }
 
     /// Valid records waiting to ship (including any in flight).
     public var pendingRecords: Int {
         condition.lock()
         defer { condition.unlock() }
-        return recordsInSpool
+        return state.recordsInSpool
     }
 
     public var bytesOnDisk: Int {
         condition.lock()
         defer { condition.unlock() }
-        return usedBytes
-    }
-
-    /// What the state file is to hold now (`condition` held, or during init).
-    private func stateSnapshot() -> SpoolStateFile.State {
-        SpoolStateFile.State(acknowledged: acknowledged, counters: counters, checkpoints: latestCheckpoints.isEmpty ? nil : latestCheckpoints)
+        return state.usedBytes
     }
 
     /// Writes `state` durably (`stateWrites` held, `condition` not; or during init).
@@ -715,9 +650,9 @@ public final class Spool: RecordSink, @unchecked Sendable {
     private func persistState() throws {
         try stateWrites.withLock { _ in
             condition.lock()
-            let state = stateSnapshot()
+            let persisted = state.persisted
             condition.unlock()
-            try write(state)
+            try write(persisted)
         }
     }
 
