@@ -71,12 +71,12 @@ public struct ApplicationRecordBuilder: Sendable {
         private static func object(_ members: [(String, JSONValue)]) -> [UInt8] {
             var out: [UInt8] = [123]
             for (index, (name, value)) in members.enumerated() {
-                if index > 0 { out.append(44) }
+                if index > 0 { out.append(UInt8(ascii: ",")) }
                 JSONValue.writeString(name, to: &out)
-                out.append(58)
+                out.append(UInt8(ascii: ":"))
                 value.write(to: &out)
             }
-            out.append(125)
+            out.append(UInt8(ascii: "}"))
             return out
         }
 
@@ -261,28 +261,28 @@ public struct ApplicationRecordBuilder: Sendable {
         var nextFixed = 0
         var first = true
         func separate() {
-            if !first { out.append(44) }
+            if !first { out.append(UInt8(ascii: ",")) }
             first = false
         }
         func writeFixed(before name: String?) {
             while nextFixed < fixed.count, name.map({ fixed[nextFixed].key < $0 }) ?? true {
                 separate()
                 JSONValue.writeString(fixed[nextFixed].key, to: &out)
-                out.append(58)
+                out.append(UInt8(ascii: ":"))
                 out.append(contentsOf: fixed[nextFixed].bytes)
                 nextFixed += 1
             }
         }
-        out.append(123)
+        out.append(UInt8(ascii: "{"))
         for pair in pairs {
             writeFixed(before: pair.key)
             separate()
             JSONValue.writeString(pair.key, to: &out)
-            out.append(58)
+            out.append(UInt8(ascii: ":"))
             pair.value.write(to: &out)
         }
         writeFixed(before: nil)
-        out.append(125)
+        out.append(UInt8(ascii: "}"))
     }
 
     /// The event source of an application that names none: its executable's name under `.local`.

@@ -126,7 +126,7 @@ public struct HostRecordBuilder: Sendable {
                 JSONValue.writeString(path, to: &out)
                 out.append(contentsOf: #","source":"#.utf8)
                 JSONValue.writeString(source, to: &out)
-                out.append(125)
+                out.append(UInt8(ascii: "}"))
             case .members(let members):
                 var sorted = members.filter { $0.key != "source" }.map { (key: $0.key, value: $0.value) }
                 sorted.append((key: "source", value: .string(source)))

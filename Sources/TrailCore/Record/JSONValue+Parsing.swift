@@ -45,32 +45,32 @@ extension JSONValue {
     /// Appends the canonical serialization to `output`.
     public func write(to output: inout [UInt8]) {
         switch self {
-        case .null: output.append(contentsOf: [110, 117, 108, 108])
-        case .bool(let flag): output.append(contentsOf: flag ? [116, 114, 117, 101] : [102, 97, 108, 115, 101])
+        case .null: Self.writeRaw("null", to: &output)
+        case .bool(let flag): Self.writeRaw(flag ? "true" : "false", to: &output)
         case .integer(let number): Self.writeInteger(number, to: &output)
         case .number(let number):
             // Swift prints the shortest text that reads back as the same Double ("2.0", "8.8e-05").
             if number.isFinite {
                 output.append(contentsOf: String(number).utf8)
             } else {
-                output.append(contentsOf: [110, 117, 108, 108])  // JSON has no NaN or infinity
+                Self.writeRaw("null", to: &output)  // JSON has no NaN or infinity
             }
         case .string(let text): Self.writeString(text, to: &output)
         case .array(let elements):
-            output.append(91)
+            output.append(UInt8(ascii: "["))
             for (index, element) in elements.enumerated() {
-                if index > 0 { output.append(44) }
+                if index > 0 { output.append(UInt8(ascii: ",")) }
                 element.write(to: &output)
             }
-            output.append(93)
+            output.append(UInt8(ascii: "]"))
         case .object(let members):
             if members.count == 1, let (key, value) = members.first {
                 // Nothing to sort (a sign-in's outcome): no array either.
-                output.append(123)
+                output.append(UInt8(ascii: "{"))
                 Self.writeString(key, to: &output)
-                output.append(58)
+                output.append(UInt8(ascii: ":"))
                 value.write(to: &output)
-                output.append(125)
+                output.append(UInt8(ascii: "}"))
                 return
             }
             // Sorting the pairs, not the keys, spares a hash lookup per member.
@@ -83,14 +83,14 @@ extension JSONValue {
     /// name, unless the caller says they already are.
     static func writeObject(_ members: inout [(key: String, value: JSONValue)], sorted: Bool = false, to output: inout [UInt8]) {
         if !sorted { members.sort { $0.key < $1.key } }
-        output.append(123)
+        output.append(UInt8(ascii: "{"))
         for (index, member) in members.enumerated() {
-            if index > 0 { output.append(44) }
+            if index > 0 { output.append(UInt8(ascii: ",")) }
             writeString(member.key, to: &output)
-            output.append(58)
+            output.append(UInt8(ascii: ":"))
             member.value.write(to: &output)
         }
-        output.append(125)
+        output.append(UInt8(ascii: "}"))
     }
 
     /// Appends `number` in decimal (what `String(number)` says, without making the string:
@@ -102,12 +102,12 @@ extension JSONValue {
             var start = buffer.count
             repeat {
                 start -= 1
-                buffer[start] = UInt8(truncatingIfNeeded: magnitude % 10) + 48
+                buffer[start] = UInt8(truncatingIfNeeded: magnitude % 10) + UInt8(ascii: "0")
                 magnitude /= 10
             } while magnitude > 0
             if number < 0 {
                 start -= 1
-                buffer[start] = 45
+                buffer[start] = UInt8(ascii: "-")
             }
             output.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start...]))
         }
@@ -124,12 +124,12 @@ extension JSONValue {
         if let code {
             writeRaw(#""errorCode":"#, to: &output)
             writeString(code, to: &output)
-            output.append(44)
+            output.append(UInt8(ascii: ","))
         }
         if let message {
             writeRaw(#""errorMessage":"#, to: &output)
             writeString(message, to: &output)
-            output.append(44)
+            output.append(UInt8(ascii: ","))
         }
     }
 
@@ -137,28 +137,31 @@ extension JSONValue {
         // Most strings need no escaping: copy them whole.
         let copied = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
             guard !needsEscaping(UnsafeRawBufferPointer(bytes)) else { return false }
-            output.append(34)
+            output.append(UInt8(ascii: "\""))
             output.append(contentsOf: bytes)
-            output.append(34)
+            output.append(UInt8(ascii: "\""))
             return true
         }
         if copied == true { return }
-        output.append(34)
+        output.append(UInt8(ascii: "\""))
         let hex: [UInt8] = Array("0123456789abcdef".utf8)
         for byte in text.utf8 {
             switch byte {
-            case 34: output.append(contentsOf: [92, 34])
-            case 92: output.append(contentsOf: [92, 92])
-            case 10: output.append(contentsOf: [92, 110])
-            case 13: output.append(contentsOf: [92, 114])
-            case 9: output.append(contentsOf: [92, 116])
-            case 8: output.append(contentsOf: [92, 98])
-            case 12: output.append(contentsOf: [92, 102])
-            case 0..<32: output.append(contentsOf: [92, 117, 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 15)]])
+            case UInt8(ascii: "\""): writeRaw(#"\""#, to: &output)
+            case UInt8(ascii: "\\"): writeRaw(#"\\"#, to: &output)
+            case UInt8(ascii: "\n"): writeRaw(#"\n"#, to: &output)
+            case UInt8(ascii: "\r"): writeRaw(#"\r"#, to: &output)
+            case UInt8(ascii: "\t"): writeRaw(#"\t"#, to: &output)
+            case 8: writeRaw(#"\b"#, to: &output)
+            case 12: writeRaw(#"\f"#, to: &output)
+            case 0..<32:
+                writeRaw(#"\u00"#, to: &output)
+                output.append(hex[Int(byte >> 4)])
+                output.append(hex[Int(byte & 15)])
             default: output.append(byte)
             }
         }
-        output.append(34)
+        output.append(UInt8(ascii: "\""))
     }
 }
 
@@ -182,7 +185,7 @@ extension JSONValue {
         }
         while remaining > 0 {
             let byte = next.load(as: UInt8.self)
-            if byte < 32 || byte == 34 || byte == 92 { return true }
+            if byte < 32 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return true }
             next += 1
             remaining -= 1
         }
@@ -202,7 +205,7 @@ struct JSONParser {
     mutating func skipWhitespace() {
         while position < bytes.count {
             switch bytes[position] {
-            case 32, 9, 10, 13: position += 1
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"): position += 1
             default: return
             }
         }
@@ -211,13 +214,13 @@ struct JSONParser {
     mutating func parseValue(depth: Int) throws -> JSONValue {
         guard position < bytes.count else { throw error("unexpected end of input") }
         switch bytes[position] {
-        case 123: return try parseObject(depth: depth + 1)
-        case 91: return try parseArray(depth: depth + 1)
-        case 34: return .string(try parseString())
-        case 116: try expectLiteral("true"); return .bool(true)
-        case 102: try expectLiteral("false"); return .bool(false)
-        case 110: try expectLiteral("null"); return .null
-        case 45, 48...57: return try parseNumber()
+        case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
+        case UInt8(ascii: "["): return try parseArray(depth: depth + 1)
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
+        case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
+        case UInt8(ascii: "n"): try expectLiteral("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
         default: throw error("unexpected character")
         }
     }
@@ -236,26 +239,26 @@ struct JSONParser {
         position += 1
         var members: [String: JSONValue] = [:]
         skipWhitespace()
-        if position < bytes.count, bytes[position] == 125 {
+        if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
             position += 1
             return .object(members)
         }
         while true {
             skipWhitespace()
-            guard position < bytes.count, bytes[position] == 34 else { throw error("expected a member name") }
+            guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw error("expected a member name") }
             let key = try parseString()
             skipWhitespace()
-            guard position < bytes.count, bytes[position] == 58 else { throw error("expected ':'") }
+            guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw error("expected ':'") }
             position += 1
             skipWhitespace()
             members[key] = try parseValue(depth: depth)
             skipWhitespace()
             guard position < bytes.count else { throw error("unexpected end of input") }
-            if bytes[position] == 44 {
+            if bytes[position] == UInt8(ascii: ",") {
                 position += 1
                 continue
             }
-            guard bytes[position] == 125 else { throw error("expected ',' or '}'") }
+            guard bytes[position] == UInt8(ascii: "}") else { throw error("expected ',' or '}'") }
             position += 1
             return .object(members)
         }
@@ -266,7 +269,7 @@ struct JSONParser {
         position += 1
         var elements: [JSONValue] = []
         skipWhitespace()
-        if position < bytes.count, bytes[position] == 93 {
+        if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
             position += 1
             return .array(elements)
         }
@@ -275,11 +278,11 @@ struct JSONParser {
             elements.append(try parseValue(depth: depth))
             skipWhitespace()
             guard position < bytes.count else { throw error("unexpected end of input") }
-            if bytes[position] == 44 {
+            if bytes[position] == UInt8(ascii: ",") {
                 position += 1
                 continue
             }
-            guard bytes[position] == 93 else { throw error("expected ',' or ']'") }
+            guard bytes[position] == UInt8(ascii: "]") else { throw error("expected ',' or ']'") }
             position += 1
             return .array(elements)
         }
@@ -291,12 +294,12 @@ struct JSONParser {
         // Fast path: no escapes.
         while position < bytes.count {
             let byte = bytes[position]
-            if byte == 34 {
+            if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<position])
                 position += 1
                 return try Self.decodeUTF8(slice, at: start)
             }
-            if byte == 92 { break }
+            if byte == UInt8(ascii: "\\") { break }
             if byte < 32 { throw error("control character in a string") }
             position += 1
         }
@@ -304,27 +307,25 @@ struct JSONParser {
         while position < bytes.count {
             let byte = bytes[position]
             switch byte {
-            case 34:
+            case UInt8(ascii: "\""):
                 position += 1
                 return try scalars.withUnsafeBytes { try Self.decodeUTF8($0, at: start) }
-            case 92:
+            case UInt8(ascii: "\\"):
                 position += 1
                 guard position < bytes.count else { throw error("unexpected end of input") }
                 let escape = bytes[position]
                 position += 1
                 switch escape {
-                case 34: scalars.append(34)
-                case 92: scalars.append(92)
-                case 47: scalars.append(47)
-                case 98: scalars.append(8)
-                case 102: scalars.append(12)
-                case 110: scalars.append(10)
-                case 114: scalars.append(13)
-                case 116: scalars.append(9)
-                case 117:
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): scalars.append(escape)
+                case UInt8(ascii: "b"): scalars.append(8)
+                case UInt8(ascii: "f"): scalars.append(12)
+                case UInt8(ascii: "n"): scalars.append(UInt8(ascii: "\n"))
+                case UInt8(ascii: "r"): scalars.append(UInt8(ascii: "\r"))
+                case UInt8(ascii: "t"): scalars.append(UInt8(ascii: "\t"))
+                case UInt8(ascii: "u"):
                     var code = try parseHex4()
                     if (0xD800..<0xDC00).contains(code) {
-                        guard position + 6 <= bytes.count, bytes[position] == 92, bytes[position + 1] == 117 else {
+                        guard position + 6 <= bytes.count, bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u") else {
                             throw error("unpaired surrogate")
                         }
                         position += 2
@@ -355,9 +356,9 @@ struct JSONParser {
             let byte = bytes[position]
             let digit: UInt8
             switch byte {
-            case 48...57: digit = byte - 48
-            case 97...102: digit = byte - 87
-            case 65...70: digit = byte - 55
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
             default: throw error("invalid \\u escape")
             }
             value = value << 4 | UInt32(digit)

@@ -43,14 +43,14 @@ public enum TrailTime {
             for _ in 1..<width { divisor *= 10 }
             var remaining = max(0, value)
             while divisor > 0 {
-                append(UInt8(48 + (remaining / divisor) % 10))
+                append(UInt8(ascii: "0") + UInt8((remaining / divisor) % 10))
                 remaining %= divisor
                 divisor /= 10
             }
         }
-        digits(year, 4); append(45); digits(month, 2); append(45); digits(day, 2); append(84)
-        digits(secondOfDay / 3600, 2); append(58); digits(secondOfDay % 3600 / 60, 2); append(58)
-        digits(secondOfDay % 60, 2); append(90)
+        digits(year, 4); append(UInt8(ascii: "-")); digits(month, 2); append(UInt8(ascii: "-")); digits(day, 2); append(UInt8(ascii: "T"))
+        digits(secondOfDay / 3600, 2); append(UInt8(ascii: ":")); digits(secondOfDay % 3600 / 60, 2); append(UInt8(ascii: ":"))
+        digits(secondOfDay % 60, 2); append(UInt8(ascii: "Z"))
         return next
     }
 
