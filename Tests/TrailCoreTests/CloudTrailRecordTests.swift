@@ -89,7 +89,7 @@ struct CloudTrailRecordTests {
         record.additionalEventData = .object([:])
         record.requestParameters = .object([:])
         record.responseElements = .null
-        let names = record.modelledMembers.map(\.key)
+        let names = record.modelledMembers.map(\.member.name)
         #expect(names.count == 24)
         #expect(names == names.sorted())
         // Without other members the canonical JSON is the sorted object all the same.

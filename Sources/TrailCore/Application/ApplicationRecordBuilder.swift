@@ -196,35 +196,29 @@ public struct ApplicationRecordBuilder: Sendable {
     public func writeCanonicalJSON(for event: ApplicationEvent, _ accepted: AcceptedEvent, context: RequestContext, to out: inout [UInt8]) {
         // The fixed text between values is appended as one run each (see HostRecordBuilder).
         func raw(_ text: StaticString) { JSONValue.writeRaw(text, to: &out) }
-        func string(_ value: String) { JSONValue.writeString(value, to: &out) }
-        // Members in `String.<` order, as the canonical writer sorts them.
-        raw(#"{"additionalEventData":"#)
+        // Members in ``CloudTrailMember`` order (a test compares the bytes with the model's).
+        var record = CanonicalRecordWriter()
+        record.key(.additionalEventData, to: &out)
         writeAdditionalEventData(event.additionalEventData?.objectValue, context: context, to: &out)
-        raw(",")
-        JSONValue.writeErrorMembers(code: event.errorCode, message: event.errorMessage, to: &out)
+        if let code = event.errorCode { record.string(.errorCode, code, to: &out) }
+        if let message = event.errorMessage { record.string(.errorMessage, message, to: &out) }
         let category = event.eventCategory ?? "Management"
-        raw(#""eventCategory":"#)
-        string(category)
-        raw(#","eventID":"#)
-        string(accepted.eventID)
-        raw(#","eventName":"#)
-        string(event.eventName)
-        raw(#","eventSource":"#)
-        string(accepted.eventSource)
-        raw(#","eventTime":"#)
-        string(event.eventTime.map(TrailTime.format) ?? context.nowText)
-        raw(#","eventType":"AwsApiCall","eventVersion":"#)
-        string(CloudTrailRecord.currentEventVersion)
-        raw(category == "Management" ? #","managementEvent":true,"# : #","managementEvent":false,"#)
-        if let readOnly = event.readOnly { raw(readOnly ? #""readOnly":true,"# : #""readOnly":false,"#) }
-        raw(#""requestID":"#)
-        string(accepted.requestID)
-        raw(#","requestParameters":"#)
+        record.string(.eventCategory, category, to: &out)
+        record.string(.eventID, accepted.eventID, to: &out)
+        record.string(.eventName, event.eventName, to: &out)
+        record.string(.eventSource, accepted.eventSource, to: &out)
+        record.string(.eventTime, event.eventTime.map(TrailTime.format) ?? context.nowText, to: &out)
+        record.raw(.eventType, #""AwsApiCall""#, to: &out)
+        record.string(.eventVersion, CloudTrailRecord.currentEventVersion, to: &out)
+        record.raw(.managementEvent, category == "Management" ? "true" : "false", to: &out)
+        if let readOnly = event.readOnly { record.raw(.readOnly, readOnly ? "true" : "false", to: &out) }
+        record.string(.requestID, accepted.requestID, to: &out)
+        record.key(.requestParameters, to: &out)
         (event.requestParameters ?? .null).write(to: &out)
-        raw(",")
         let resources = event.resources ?? []
         if !resources.isEmpty || hostResourceBytes != nil {
-            raw(#""resources":["#)
+            record.key(.resources, to: &out)
+            raw("[")
             for (index, resource) in resources.enumerated() {
                 if index > 0 { raw(",") }
                 resource.jsonValue.write(to: &out)
@@ -233,23 +227,19 @@ public struct ApplicationRecordBuilder: Sendable {
                 if !resources.isEmpty { raw(",") }
                 out.append(contentsOf: hostResourceBytes)
             }
-            raw("],")
+            raw("]")
         }
-        raw(#""responseElements":"#)
+        record.key(.responseElements, to: &out)
         (event.responseElements ?? .null).write(to: &out)
-        raw(#","sourceIPAddress":"#)
-        string(event.sourceIPAddress ?? "localhost")
-        if let userAgent = event.userAgent {
-            raw(#","userAgent":"#)
-            string(userAgent)
-        }
-        raw(#","userIdentity":"#)
+        record.string(.sourceIPAddress, event.sourceIPAddress ?? "localhost", to: &out)
+        if let userAgent = event.userAgent { record.string(.userAgent, userAgent, to: &out) }
+        record.key(.userIdentity, to: &out)
         if let endUser = event.claimedEndUser {
             Self.identity(peer: context.peer, endUser: endUser).jsonValue.write(to: &out)
         } else {
             out.append(contentsOf: context.identityBytes)
         }
-        raw("}")
+        record.end(to: &out)
     }
 
     /// The event's own `additionalEventData` members with the agent's `host` and `process` (which

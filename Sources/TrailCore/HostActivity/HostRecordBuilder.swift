@@ -309,8 +309,10 @@ public struct HostRecordBuilder: Sendable {
         // much whether it copies 2 bytes or 40, and a record has some 30 members.
         func raw(_ text: StaticString) { JSONValue.writeRaw(text, to: &out) }
         func string(_ value: String) { JSONValue.writeString(value, to: &out) }
-        // Members in `String.<` order, as the canonical writer sorts them (a test compares the two).
-        raw(#"{"additionalEventData":{"host":"#)
+        // Members in ``CloudTrailMember`` order (a test compares the bytes with the model's).
+        var record = CanonicalRecordWriter()
+        record.key(.additionalEventData, to: &out)
+        raw(#"{"host":"#)
         out.append(contentsOf: shared.hostBytes)
         raw(#","message":"#)
         string(resolved.message)
@@ -324,46 +326,43 @@ public struct HostRecordBuilder: Sendable {
         }
         raw("}")
         if resolved.truncated { raw(#","truncated":true"#) }
-        raw("},")
-        JSONValue.writeErrorMembers(code: activity.errorCode, message: activity.errorMessage, to: &out)
-        raw(#""eventCategory":"Management","eventID":"#)
-        string(resolved.eventID)
-        raw(#","eventName":"#)
-        string(activity.eventName)
-        raw(#","eventSource":"#)
-        string(activity.eventSource)
-        raw(#","eventTime":""#)
+        raw("}")
+        if let code = activity.errorCode { record.string(.errorCode, code, to: &out) }
+        if let message = activity.errorMessage { record.string(.errorMessage, message, to: &out) }
+        record.raw(.eventCategory, #""Management""#, to: &out)
+        record.string(.eventID, resolved.eventID, to: &out)
+        record.string(.eventName, activity.eventName, to: &out)
+        record.string(.eventSource, activity.eventSource, to: &out)
+        record.key(.eventTime, to: &out)
+        out.append(UInt8(ascii: "\""))
         TrailTime.appendFormatted(time, to: &out)  // digits, dashes and colons: nothing to escape
-        raw(#"","eventType":"#)
-        string(activity.eventType)
-        raw(#","eventVersion":"#)
-        string(CloudTrailRecord.currentEventVersion)
-        raw(activity.readOnly ? #","managementEvent":true,"readOnly":true,"requestID":"# : #","managementEvent":true,"readOnly":false,"requestID":"#)
-        string(resolved.eventID)
-        raw(#","requestParameters":"#)
+        out.append(UInt8(ascii: "\""))
+        record.string(.eventType, activity.eventType, to: &out)
+        record.string(.eventVersion, CloudTrailRecord.currentEventVersion, to: &out)
+        record.raw(.managementEvent, "true", to: &out)
+        record.raw(.readOnly, activity.readOnly ? "true" : "false", to: &out)
+        record.string(.requestID, resolved.eventID, to: &out)
+        record.key(.requestParameters, to: &out)
         if resolved.parameters.isEmpty {
             raw("null")
         } else {
             var parameters = Array(resolved.parameters)
             JSONValue.writeObject(&parameters, to: &out)
         }
-        raw(",")
         if let resourcesBytes = shared.resourcesBytes {
-            raw(#""resources":"#)
+            record.key(.resources, to: &out)
             out.append(contentsOf: resourcesBytes)
-            raw(",")
         }
+        record.key(.responseElements, to: &out)
         if let response = activity.responseElements {
-            raw(#""responseElements":"#)
             JSONValue.object(response).write(to: &out)
-            raw(#","sourceIPAddress":"#)
         } else {
-            raw(#""responseElements":null,"sourceIPAddress":"#)
+            raw("null")
         }
-        string(resolved.sourceIP)
-        raw(#","userAgent":"#)
-        string(process.identifier)
-        raw(#","userIdentity":{"#)
+        record.string(.sourceIPAddress, resolved.sourceIP, to: &out)
+        record.string(.userAgent, process.identifier, to: &out)
+        record.key(.userIdentity, to: &out)
+        raw("{")
         if let uid = activity.uid {
             raw(#""principalId":"#)
             string(String(uid))
@@ -390,6 +389,7 @@ public struct HostRecordBuilder: Sendable {
             raw(#","userName":"#)
             string(userName)
         }
-        raw("}}")
+        raw("}")
+        record.end(to: &out)
     }
 }

@@ -133,44 +133,43 @@ public struct CloudTrailRecord: Sendable, Hashable, Codable {
         var members = otherMembers
         let modelled = modelledMembers
         members.reserveCapacity(members.count + modelled.count)
-        for (name, value) in modelled { members[name] = value }
+        for (member, value) in modelled { members[member.name] = value }
         return .object(members)
     }
 
-    /// The modelled members that are set, as name/value pairs in canonical (sorted) order: no
-    /// dictionary and no sort on the hot path — the canonical writer takes them as they are.
-    var modelledMembers: [(key: String, value: JSONValue)] {
-        var members: [(key: String, value: JSONValue)] = []
-        members.reserveCapacity(24)
-        func set(_ name: String, _ value: JSONValue?) { if let value { members.append((name, value)) } }
-        func set(_ name: String, _ value: String?) { if let value { members.append((name, .string(value))) } }
-        func set(_ name: String, _ value: Bool?) { if let value { members.append((name, .bool(value))) } }
-        // Sorted by name as `String.<` orders them (a test checks it).
-        set("additionalEventData", additionalEventData)
-        set("apiVersion", apiVersion)
-        set("awsRegion", awsRegion)
-        set("errorCode", errorCode)
-        set("errorMessage", errorMessage)
-        set("eventCategory", eventCategory)
-        set("eventID", eventID)
-        set("eventName", eventName)
-        set("eventSource", eventSource)
-        set("eventTime", eventTime)
-        set("eventType", eventType)
-        set("eventVersion", eventVersion)
-        set("insightDetails", insightDetails)
-        set("managementEvent", managementEvent)
-        set("readOnly", readOnly)
-        set("recipientAccountId", recipientAccountId)
-        set("requestID", requestID)
-        set("requestParameters", requestParameters)
-        set("resources", resources.map { JSONValue.array($0.map(\.jsonValue)) })
-        set("responseElements", responseElements)
-        set("sharedEventID", sharedEventID)
-        set("sourceIPAddress", sourceIPAddress)
-        set("userAgent", userAgent)
-        set("userIdentity", userIdentity?.jsonValue)
-        return members
+    /// The value of `member`, when set: the model's side of ``CloudTrailMember``.
+    func value(of member: CloudTrailMember) -> JSONValue? {
+        switch member {
+        case .additionalEventData: additionalEventData
+        case .apiVersion: apiVersion.map(JSONValue.string)
+        case .awsRegion: awsRegion.map(JSONValue.string)
+        case .errorCode: errorCode.map(JSONValue.string)
+        case .errorMessage: errorMessage.map(JSONValue.string)
+        case .eventCategory: eventCategory.map(JSONValue.string)
+        case .eventID: .string(eventID)
+        case .eventName: .string(eventName)
+        case .eventSource: .string(eventSource)
+        case .eventTime: .string(eventTime)
+        case .eventType: eventType.map(JSONValue.string)
+        case .eventVersion: .string(eventVersion)
+        case .insightDetails: insightDetails
+        case .managementEvent: managementEvent.map(JSONValue.bool)
+        case .readOnly: readOnly.map(JSONValue.bool)
+        case .recipientAccountId: recipientAccountId.map(JSONValue.string)
+        case .requestID: requestID.map(JSONValue.string)
+        case .requestParameters: requestParameters
+        case .resources: resources.map { JSONValue.array($0.map(\.jsonValue)) }
+        case .responseElements: responseElements
+        case .sharedEventID: sharedEventID.map(JSONValue.string)
+        case .sourceIPAddress: sourceIPAddress.map(JSONValue.string)
+        case .userAgent: userAgent.map(JSONValue.string)
+        case .userIdentity: userIdentity?.jsonValue
+        }
+    }
+
+    /// The modelled members that are set, in canonical order.
+    var modelledMembers: [(member: CloudTrailMember, value: JSONValue)] {
+        CloudTrailMember.allCases.compactMap { member in value(of: member).map { (member, $0) } }
     }
 
     public init(from decoder: any Decoder) throws {
@@ -210,16 +209,22 @@ extension CloudTrailRecord {
 extension CloudTrailRecord {
     /// The canonical JSON HostTrail stores and ships: sorted keys, unescaped slashes, no white space.
     public func canonicalJSON() throws -> Data {
-        var members = modelledMembers
-        var sorted = true
-        if !otherMembers.isEmpty {
-            let modelledNames = Set(members.map(\.key))
-            members.append(contentsOf: otherMembers.lazy.filter { !modelledNames.contains($0.key) }.map { ($0.key, $0.value) })
-            sorted = false
-        }
         var output: [UInt8] = []
         output.reserveCapacity(1024)
-        JSONValue.writeObject(&members, sorted: sorted, to: &output)
+        if otherMembers.isEmpty {
+            var writer = CanonicalRecordWriter()
+            for (member, value) in modelledMembers {
+                writer.key(member, to: &output)
+                value.write(to: &output)
+            }
+            writer.end(to: &output)
+        } else {
+            // Members HostTrail does not model sort in among the modelled ones, by name.
+            var members = modelledMembers.map { (key: $0.member.name, value: $0.value) }
+            let modelledNames = Set(members.map(\.key))
+            members.append(contentsOf: otherMembers.lazy.filter { !modelledNames.contains($0.key) }.map { ($0.key, $0.value) })
+            JSONValue.writeObject(&members, to: &output)
+        }
         return Data(output)
     }
 

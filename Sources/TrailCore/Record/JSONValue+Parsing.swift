@@ -118,21 +118,6 @@ extension JSONValue {
         text.withUTF8Buffer { output.append(contentsOf: $0) }
     }
 
-    /// Appends `"errorCode":…,` and `"errorMessage":…,` for those present, as a record writer
-    /// puts them between `additionalEventData` and `eventCategory`.
-    static func writeErrorMembers(code: String?, message: String?, to output: inout [UInt8]) {
-        if let code {
-            writeRaw(#""errorCode":"#, to: &output)
-            writeString(code, to: &output)
-            output.append(UInt8(ascii: ","))
-        }
-        if let message {
-            writeRaw(#""errorMessage":"#, to: &output)
-            writeString(message, to: &output)
-            output.append(UInt8(ascii: ","))
-        }
-    }
-
     static func writeString(_ text: String, to output: inout [UInt8]) {
         // Most strings need no escaping: copy them whole.
         let copied = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
