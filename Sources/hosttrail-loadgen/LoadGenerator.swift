@@ -154,7 +154,9 @@ final class Connection {
         var end = -1
         var index = 3
         while index < count {
-            if bytes[index] == 10, bytes[index - 1] == 13, bytes[index - 2] == 10, bytes[index - 3] == 13 {
+            if bytes[index] == UInt8(ascii: "\n"), bytes[index - 1] == UInt8(ascii: "\r"), bytes[index - 2] == UInt8(ascii: "\n"),
+                bytes[index - 3] == UInt8(ascii: "\r")
+            {
                 end = index + 1
                 break
             }
@@ -181,7 +183,7 @@ final class Connection {
                 }
                 break
             }
-            while line < end && bytes[line] != 10 { line += 1 }
+            while line < end && bytes[line] != UInt8(ascii: "\n") { line += 1 }
             line += 1
         }
         return (end, length, status)

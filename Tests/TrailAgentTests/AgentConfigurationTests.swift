@@ -105,11 +105,31 @@ struct AgentConfigurationTests {
 
     /// The README's flag table and the example agent.toml name every key, and no other.
     @Test func theREADMEAndTheExampleFileNameEveryKey() throws {
-        let keys = AgentConfiguration.keys.names
-        let readme = ConfigurationDocuments.folded(try ConfigurationDocuments.readmeFlags(tableHeader: "| agent flag | default |"), keys: keys)
-        #expect(readme.subtracting(keys).isEmpty && keys.subtracting(readme).isEmpty, "README: \(readme.symmetricDifference(keys).sorted())")
-        let example = try ConfigurationDocuments.exampleKeys(file: "agent.toml")
-        #expect(keys.subtracting(example).isEmpty, "packaging/config/agent.toml lacks \(keys.subtracting(example).sorted())")
-        #expect(example.subtracting(keys).isEmpty, "packaging/config/agent.toml names \(example.subtracting(keys).sorted())")
+        let problems = try ConfigurationDocuments.problems(
+            keys: AgentConfiguration.keys.names, tableHeader: "| agent flag | default |", exampleFile: "agent.toml")
+        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
+    }
+
+    /// Each integer key takes its table's bounds and refuses one past each; a value of another
+    /// type is refused for every integer and flag key.
+    @Test(arguments: AgentConfiguration.keys.filter { if case .text = $0.kind { false } else if case .list = $0.kind { false } else { true } })
+    func theTableSaysWhatTheParserTakes(key: ConfigurationKey) throws {
+        func parse(_ value: ConfigValue) throws {
+            var values = try settings(#"collector = "https://c.example:8443""#)
+            values.setFlag(key.name, value)
+            _ = try AgentConfiguration(settings: values)
+        }
+        switch key.kind {
+        case .integer(let range):
+            try parse(.integer(range.lowerBound))
+            try parse(.integer(range.upperBound))
+            #expect(throws: ConfigurationError.self) { try parse(.integer(range.lowerBound - 1)) }
+            #expect(throws: ConfigurationError.self) { try parse(.integer(range.upperBound + 1)) }
+            #expect(throws: ConfigurationError.self) { try parse(.string("5")) }
+        case .flag:
+            #expect(throws: ConfigurationError.self) { try parse(.string("yes")) }
+        case .text, .list:
+            break
+        }
     }
 }

@@ -54,11 +54,31 @@ struct CollectorConfigurationTests {
 
     /// The README's flag table and the example collector.toml name every key, and no other.
     @Test func theREADMEAndTheExampleFileNameEveryKey() throws {
-        let keys = CollectorConfiguration.keys.names
-        let readme = ConfigurationDocuments.folded(try ConfigurationDocuments.readmeFlags(tableHeader: "| collector flag | default |"), keys: keys)
-        #expect(readme.subtracting(keys).isEmpty && keys.subtracting(readme).isEmpty, "README: \(readme.symmetricDifference(keys).sorted())")
-        let example = try ConfigurationDocuments.exampleKeys(file: "collector.toml")
-        #expect(keys.subtracting(example).isEmpty, "packaging/config/collector.toml lacks \(keys.subtracting(example).sorted())")
-        #expect(example.subtracting(keys).isEmpty, "packaging/config/collector.toml names \(example.subtracting(keys).sorted())")
+        let problems = try ConfigurationDocuments.problems(
+            keys: CollectorConfiguration.keys.names, tableHeader: "| collector flag | default |", exampleFile: "collector.toml")
+        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
+    }
+
+    /// Each integer key takes its table's bounds and refuses one past each; a value of another
+    /// type is refused for every integer and flag key.
+    @Test(arguments: CollectorConfiguration.keys.filter { if case .text = $0.kind { false } else if case .list = $0.kind { false } else { true } })
+    func theTableSaysWhatTheParserTakes(key: ConfigurationKey) throws {
+        func parse(_ value: ConfigValue) throws {
+            var values = try ConfigSettings(toml: "", file: "collector.toml", knownKeys: CollectorConfiguration.knownKeys)
+            values.setFlag(key.name, value)
+            _ = try CollectorConfiguration(settings: values)
+        }
+        switch key.kind {
+        case .integer(let range):
+            try parse(.integer(range.lowerBound))
+            try parse(.integer(range.upperBound))
+            #expect(throws: ConfigurationError.self) { try parse(.integer(range.lowerBound - 1)) }
+            #expect(throws: ConfigurationError.self) { try parse(.integer(range.upperBound + 1)) }
+            #expect(throws: ConfigurationError.self) { try parse(.string("5")) }
+        case .flag:
+            #expect(throws: ConfigurationError.self) { try parse(.string("yes")) }
+        case .text, .list:
+            break
+        }
     }
 }

@@ -6,6 +6,17 @@ import TrailCore
 /// What the README's flag table and the commented example file say about a daemon's keys,
 /// checked against its one table of ``ConfigurationKey``s.
 public enum ConfigurationDocuments {
+    /// What the README's table under `tableHeader` and `packaging/config/<exampleFile>` say
+    /// wrongly about `keys`: each key missing or extra, one line each; empty when they agree.
+    public static func problems(keys: Set<String>, tableHeader: String, exampleFile: String) throws -> [String] {
+        let readme = folded(try readmeFlags(tableHeader: tableHeader), keys: keys)
+        let example = try exampleKeys(file: exampleFile)
+        return keys.subtracting(readme).sorted().map { "README (\(tableHeader)) lacks --\($0)" }
+            + readme.subtracting(keys).sorted().map { "README (\(tableHeader)) names --\($0), which is no key" }
+            + keys.subtracting(example).sorted().map { "packaging/config/\(exampleFile) lacks \($0)" }
+            + example.subtracting(keys).sorted().map { "packaging/config/\(exampleFile) names \($0), which is no key" }
+    }
+
     /// The flag names (`--name`, `--no-` forms folded) in the README table under `header`.
     public static func readmeFlags(tableHeader header: String) throws -> Set<String> {
         let readme = try String(contentsOfFile: TestBinaries.packageRoot() + "/README.md", encoding: .utf8)

@@ -212,7 +212,7 @@ public struct AgentConfiguration: Sendable, Hashable {
             }
             hostname = value
         }
-        if let value = try settings.integer("spool-max-bytes", in: (1 << 20)...(1 << 50)) {
+        if let value = try settings.integer(Self.keys["spool-max-bytes"]) {
             spool = SpoolConfiguration(
                 directory: spool.directory, maxBytes: value, fullPolicy: spool.fullPolicy, commitInterval: spool.commitInterval)
         }
@@ -222,24 +222,24 @@ public struct AgentConfiguration: Sendable, Hashable {
             }
             spool.fullPolicy = policy
         }
-        if let value = try settings.integer("spool-commit-interval-ms", in: 0...1000) { spool.commitInterval = .milliseconds(value) }
-        if let value = try settings.integer("batch-max-records", in: 1...10_000) { batchMaxRecords = value }
-        if let value = try settings.integer("batch-max-age-ms", in: 1...60_000) { batchMaxAge = .milliseconds(value) }
-        if let value = try settings.integer("batch-max-bytes", in: 4096...(64 * 1024 * 1024)) { batchMaxBytes = value }
-        if let value = try settings.integer("connect-timeout-ms", in: 100...600_000) { connectTimeout = .milliseconds(value) }
-        if let value = try settings.integer("request-timeout-ms", in: 100...3_600_000) { requestTimeout = .milliseconds(value) }
+        if let value = try settings.integer(Self.keys["spool-commit-interval-ms"]) { spool.commitInterval = .milliseconds(value) }
+        if let value = try settings.integer(Self.keys["batch-max-records"]) { batchMaxRecords = value }
+        if let value = try settings.integer(Self.keys["batch-max-age-ms"]) { batchMaxAge = .milliseconds(value) }
+        if let value = try settings.integer(Self.keys["batch-max-bytes"]) { batchMaxBytes = value }
+        if let value = try settings.integer(Self.keys["connect-timeout-ms"]) { connectTimeout = .milliseconds(value) }
+        if let value = try settings.integer(Self.keys["request-timeout-ms"]) { requestTimeout = .milliseconds(value) }
         if let value = try settings.string("proxy") { proxy = value }
-        if let value = try settings.integer("max-request-bytes", in: 1024...(64 * 1024 * 1024)) { maxRequestBytes = value }
-        if let value = try settings.integer("socket-read-timeout-ms", in: 100...3_600_000) {
+        if let value = try settings.integer(Self.keys["max-request-bytes"]) { maxRequestBytes = value }
+        if let value = try settings.integer(Self.keys["socket-read-timeout-ms"]) {
             socketReadTimeout = .milliseconds(value)
         }
-        if let value = try settings.integer("max-connections", in: 1...100_000) { maxConnections = value }
-        if let value = try settings.integer("max-connections-per-uid", in: 1...100_000) { maxConnectionsPerUID = value }
-        if let value = try settings.integer("rate-limit", in: 0...100_000_000) {
+        if let value = try settings.integer(Self.keys["max-connections"]) { maxConnections = value }
+        if let value = try settings.integer(Self.keys["max-connections-per-uid"]) { maxConnectionsPerUID = value }
+        if let value = try settings.integer(Self.keys["rate-limit"]) {
             rateLimit = value
             rateLimitBurst = max(2 * value, 1000)
         }
-        if let value = try settings.integer("rate-limit-burst", in: 1...100_000_000) { rateLimitBurst = value }
+        if let value = try settings.integer(Self.keys["rate-limit-burst"]) { rateLimitBurst = value }
         if let values = try settings.strings("event-source-claim") {
             do {
                 eventSourceClaims = try EventSourceClaims(
@@ -264,7 +264,7 @@ public struct AgentConfiguration: Sendable, Hashable {
             readFrom = start
         }
         if let value = try settings.bool("hide-unknown-user-names") { hideUnknownUserNames = value }
-        if let value = try settings.integer("file-poll-interval-ms", in: 10...60_000) { filePollInterval = .milliseconds(value) }
+        if let value = try settings.integer(Self.keys["file-poll-interval-ms"]) { filePollInterval = .milliseconds(value) }
         if let value = try settings.bool("journal") { journal = value }
         if let value = try settings.string("journal-directory") { journalDirectory = try Self.absolutePath(value, "journal-directory", settings) }
         if let values = try settings.strings("event-selector") {

@@ -57,7 +57,7 @@ public struct DeadLetters: Sendable {
             let data = FileManager.default.contents(atPath: directory + "/" + name + ".ndjson") ?? Data()
             let reason = FileManager.default.contents(atPath: directory + "/" + name + ".reason").map { String(decoding: $0, as: UTF8.self) } ?? ""
             return Entry(
-                name: name, records: data.reduce(0) { $0 + ($1 == 10 ? 1 : 0) }, bytes: data.count,
+                name: name, records: data.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }, bytes: data.count,
                 reason: reason.trimmingWhitespaceAndNewlines())
         }
     }

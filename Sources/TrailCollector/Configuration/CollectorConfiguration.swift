@@ -195,15 +195,15 @@ public struct CollectorConfiguration: Sendable, Hashable {
             }
             trailName = value
         }
-        if let value = try settings.integer("max-ingest-bytes", in: 1024...(1024 * 1024 * 1024)) {
+        if let value = try settings.integer(Self.keys["max-ingest-bytes"]) {
             maxIngestBytes = value
             maxDecompressedBytes = max(maxDecompressedBytes, value * 4)
         }
-        if let value = try settings.integer("max-concurrent-ingest", in: 1...10_000) { maxConcurrentIngest = value }
-        if let value = try settings.integer("max-record-bytes", in: 1024...(16 * 1024 * 1024)) { maxRecordBytes = value }
-        if let value = try settings.integer("max-connections", in: 1...1_000_000) { maxConnections = value }
-        if let value = try settings.integer("max-connections-per-address", in: 1...1_000_000) { maxConnectionsPerAddress = value }
-        if let value = try settings.integer("request-timeout-ms", in: 100...3_600_000) { requestTimeout = .milliseconds(value) }
+        if let value = try settings.integer(Self.keys["max-concurrent-ingest"]) { maxConcurrentIngest = value }
+        if let value = try settings.integer(Self.keys["max-record-bytes"]) { maxRecordBytes = value }
+        if let value = try settings.integer(Self.keys["max-connections"]) { maxConnections = value }
+        if let value = try settings.integer(Self.keys["max-connections-per-address"]) { maxConnectionsPerAddress = value }
+        if let value = try settings.integer(Self.keys["request-timeout-ms"]) { requestTimeout = .milliseconds(value) }
         var keys: [AccessKey] = []
         if let path = try settings.string("access-key-file") {
             guard let mode = Self.permissions(path), let text = try? String(contentsOfFile: path, encoding: .utf8) else {
@@ -233,8 +233,8 @@ public struct CollectorConfiguration: Sendable, Hashable {
             }
             fleetReaders.insert(name)
         }
-        if let value = try settings.integer("retention-days", in: 0...36_500) { retentionDays = value }
-        if let value = try settings.integer("retention-interval-ms", in: 100...86_400_000) { retentionInterval = .milliseconds(value) }
+        if let value = try settings.integer(Self.keys["retention-days"]) { retentionDays = value }
+        if let value = try settings.integer(Self.keys["retention-interval-ms"]) { retentionInterval = .milliseconds(value) }
         try readArchiveSettings(settings)
         if let value = try settings.string("revocation-file") {
             // Read and parsed now too, so `validate` and a start both name a broken line.

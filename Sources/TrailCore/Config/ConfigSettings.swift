@@ -108,6 +108,12 @@ public struct ConfigSettings: Sendable, Hashable {
         return number
     }
 
+    /// The integer `key` holds, within the range its table declares.
+    public func integer(_ key: ConfigurationKey) throws -> Int? {
+        guard case .integer(let range) = key.kind else { preconditionFailure("\(key.name) is not an integer key") }
+        return try integer(key.name, in: range)
+    }
+
     public func bool(_ key: String) throws -> Bool? {
         guard let entry = entries[key] else { return nil }
         guard case .bool(let flag) = entry.value else { throw wrongType(key, entry, expected: "a boolean") }

@@ -1,11 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
 
-/// One setting of a daemon: its name (the flag without `--` and the TOML key), what it sets, and
-/// its default. Each daemon declares its keys once, in one table (`AgentConfiguration.keys`,
+/// One setting of a daemon: its name (the flag without `--` and the TOML key), its kind (an
+/// integer's range is the one the parser enforces), what it sets, and its default. Each daemon declares its keys once, in one table (`AgentConfiguration.keys`,
 /// `CollectorConfiguration.keys`): the known TOML keys and each flag's help come from it, and tests
 /// check the parser's defaults, the README's tables and `packaging/config/` against it.
 public struct ConfigurationKey: Sendable, Hashable {
+    /// What a key holds in the file (and how its flag is given).
+    public enum Kind: Sendable, Hashable {
+        /// A string: a path, a name, a URL, a duration like `5m`.
+        case text
+        /// A whole number in the range (the parser refuses others).
+        case integer(ClosedRange<Int>)
+        /// `true` or `false` (a flag, with `--no-` for false where it defaults to on).
+        case flag
+        /// A list of strings (a repeatable flag).
+        case list
+    }
+
     public var name: String
+    public var kind: Kind
     /// One line: what the key sets.
     public var summary: String
     /// The default as a reader reads it (`4 MiB`, `on`, `the certificate's CN`); `nil` for none.
@@ -14,16 +27,20 @@ public struct ConfigurationKey: Sendable, Hashable {
     /// (a test checks).
     public var defaultValue: ConfigValue?
 
-    public init(_ name: String, _ summary: String, default defaultText: String? = nil, value defaultValue: ConfigValue? = nil) {
+    public init(_ name: String, _ kind: Kind, _ summary: String, default defaultText: String? = nil, value defaultValue: ConfigValue? = nil) {
         self.name = name
+        self.kind = kind
         self.summary = summary
         self.defaultText = defaultText
         self.defaultValue = defaultValue
     }
 
-    /// The flag's help: the summary and the default.
+    /// The flag's help: the summary, the default and an integer's range.
     public var help: String {
-        defaultText.map { "\(summary) (default \($0))." } ?? summary + "."
+        var notes: [String] = []
+        if let defaultText { notes.append("default \(defaultText)") }
+        if case .integer(let range) = kind { notes.append("\(range.lowerBound) to \(range.upperBound)") }
+        return notes.isEmpty ? summary + "." : "\(summary) (\(notes.joined(separator: "; ")))."
     }
 }
 

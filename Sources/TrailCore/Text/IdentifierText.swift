@@ -8,7 +8,9 @@ public enum IdentifierText {
     /// Whether `text` holds a C0 control character or DEL (U+0000–U+001F, U+007F); with
     /// `allowingLineBreaks`, tab, CR and LF do not count (free text such as an error message).
     public static func containsControlCharacter(_ text: some StringProtocol, allowingLineBreaks: Bool = false) -> Bool {
-        text.utf8.contains { ($0 < 0x20 || $0 == 0x7F) && !(allowingLineBreaks && ($0 == 9 || $0 == 10 || $0 == 13)) }
+        text.utf8.contains {
+            ($0 < 0x20 || $0 == 0x7F) && !(allowingLineBreaks && ($0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r")))
+        }
     }
 
     /// `text` with each control character written as `\ooo` (octal, as sshd's logs write them)

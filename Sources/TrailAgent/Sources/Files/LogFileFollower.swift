@@ -326,7 +326,7 @@ final class LogFileFollower {
         var lineStart = 0
         var shared: (text: String, start: Int)?
         var sharedIsInvalid = false
-        while lineStart < bytes.count, let found = memchr(base + lineStart, 10, bytes.count - lineStart) {
+        while lineStart < bytes.count, let found = memchr(base + lineStart, Int32(UInt8(ascii: "\n")), bytes.count - lineStart) {
             let index = base.distance(to: UnsafeRawPointer(found))
             let line = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<index])
             if stream.discarding {
@@ -342,7 +342,7 @@ final class LogFileFollower {
                 if shared == nil && !sharedIsInvalid {
                     // Up to the last newline: everything that is a complete line.
                     var end = bytes.count
-                    while bytes[end - 1] != 10 { end -= 1 }
+                    while bytes[end - 1] != UInt8(ascii: "\n") { end -= 1 }
                     if let text = String(validating: UnsafeRawBufferPointer(rebasing: bytes[lineStart..<(end - 1)]), as: UTF8.self) {
                         shared = (text, lineStart)
                     } else {

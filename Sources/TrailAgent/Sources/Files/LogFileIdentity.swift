@@ -37,7 +37,7 @@ struct LogFileIdentity: Hashable, Sendable, Codable {
     static func head(descriptor: Int32) -> [UInt8]? {
         var buffer = [UInt8](repeating: 0, count: headLimit)
         guard let count = try? buffer.withUnsafeMutableBytes({ try OpenFile.read(descriptor, into: $0, at: 0) }), count > 0 else { return nil }
-        if let newline = buffer[0..<count].firstIndex(of: 10) { return Array(buffer[0...newline]) }
+        if let newline = buffer[0..<count].firstIndex(of: UInt8(ascii: "\n")) { return Array(buffer[0...newline]) }
         return count == headLimit ? buffer : nil
     }
 
