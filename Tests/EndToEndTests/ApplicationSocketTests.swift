@@ -244,7 +244,11 @@ struct ApplicationSocketTests {
         try fleet.startCollector()
         try fleet.startAgent(extra: ["--max-connections", "2", "--socket-read-timeout-ms", "20000"])
         let held = try (0..<2).map { _ in try UnixSockets.StreamClient(path: fleet.socketPath("web-01")) }
-        Thread.sleep(forTimeInterval: 0.2)  // both accepted
+        // Both accepted and served (and kept open): the agent counts them.
+        for client in held {
+            try client.send("GET /v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            #expect(client.read(until: "}\n", timeout: 5).hasPrefix("HTTP/1.1 "))
+        }
         let third = try UnixSockets.StreamClient(path: fleet.socketPath("web-01"))
         let answer = third.readAll(timeout: 5)
         #expect(answer.hasPrefix("HTTP/1.1 503") && answer.contains("Retry-After: 1") && answer.contains("TooManyConnections"), "\(answer)")

@@ -83,6 +83,21 @@ public enum UnixSockets {
             }
         }
 
+        /// Reads until what was read ends with `suffix`, the peer closes or `timeout` passes.
+        public func read(until suffix: String, timeout: TimeInterval) -> String {
+            var data = [UInt8]()
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let deadline = Date().addingTimeInterval(timeout)
+            while Date() < deadline && !String(decoding: data, as: UTF8.self).hasSuffix(suffix) {
+                var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                guard poll(&poller, 1, 100) > 0 else { continue }
+                let count = recv(fd, &buffer, buffer.count, 0)
+                if count <= 0 { break }
+                data.append(contentsOf: buffer[0..<count])
+            }
+            return String(decoding: data, as: UTF8.self)
+        }
+
         /// Reads until the peer closes or `timeout` passes.
         public func readAll(timeout: TimeInterval) -> String {
             var data = [UInt8]()
