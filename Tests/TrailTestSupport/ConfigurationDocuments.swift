@@ -56,4 +56,25 @@ public enum ConfigurationDocuments {
     public static func folded(_ flags: Set<String>, keys: Set<String>) -> Set<String> {
         Set(flags.map { $0.hasPrefix("no-") && keys.contains(String($0.dropFirst(3))) ? String($0.dropFirst(3)) : $0 })
     }
+
+    /// What is wrong with how a daemon's parser (`parse`, given the key set to a value) treats
+    /// `key` against the key's kind: an integer's bounds must pass, one past each and a string
+    /// must not; a flag must refuse a string. Empty when they agree.
+    public static func kindProblems(of key: ConfigurationKey, parse: (ConfigValue) throws -> Void) -> [String] {
+        func accepts(_ value: ConfigValue) -> Bool { (try? parse(value)) != nil }
+        switch key.kind {
+        case .integer(let range):
+            var problems: [String] = []
+            for bound in [range.lowerBound, range.upperBound] where !accepts(.integer(bound)) { problems.append("\(key.name) refuses \(bound)") }
+            for outside in [range.lowerBound - 1, range.upperBound + 1] where accepts(.integer(outside)) {
+                problems.append("\(key.name) takes \(outside), outside \(range)")
+            }
+            if accepts(.string("5")) { problems.append("\(key.name) takes a string") }
+            return problems
+        case .flag:
+            return accepts(.string("yes")) ? ["\(key.name) takes a string"] : []
+        case .text, .list:
+            return []
+        }
+    }
 }

@@ -85,25 +85,19 @@ public enum UnixSockets {
 
         /// Reads until what was read ends with `suffix`, the peer closes or `timeout` passes.
         public func read(until suffix: String, timeout: TimeInterval) -> String {
-            var data = [UInt8]()
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            let deadline = Date().addingTimeInterval(timeout)
-            while Date() < deadline && !String(decoding: data, as: UTF8.self).hasSuffix(suffix) {
-                var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                guard poll(&poller, 1, 100) > 0 else { continue }
-                let count = recv(fd, &buffer, buffer.count, 0)
-                if count <= 0 { break }
-                data.append(contentsOf: buffer[0..<count])
-            }
-            return String(decoding: data, as: UTF8.self)
+            read(until: Optional(suffix), timeout: timeout)
         }
 
         /// Reads until the peer closes or `timeout` passes.
         public func readAll(timeout: TimeInterval) -> String {
+            read(until: nil, timeout: timeout)
+        }
+
+        private func read(until suffix: String?, timeout: TimeInterval) -> String {
             var data = [UInt8]()
             var buffer = [UInt8](repeating: 0, count: 4096)
             let deadline = Date().addingTimeInterval(timeout)
-            while Date() < deadline {
+            while Date() < deadline && !(suffix.map { String(decoding: data, as: UTF8.self).hasSuffix($0) } ?? false) {
                 var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
                 guard poll(&poller, 1, 100) > 0 else { continue }
                 let count = recv(fd, &buffer, buffer.count, 0)
