@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: Apache-2.0
+
+/// Finds unusual per-minute counts of any key (a fleet's `(eventSource, eventName)`, one host's
+/// failed logins, one user's refusals): minute counts in, Insight decisions out, no I/O and no
+/// clock of its own (minutes are given), so a trace of weeks is decided in milliseconds.
+///
+/// Each key's counts fold into a ``MinuteBaseline``. A closed minute is unusual when its count is
+/// in the far tail of its baseline (``CountTail``: Poisson, or negative binomial when the counts
+/// vary more) and also past a floor and a multiple of the baseline; a rise or, for a busy key, a
+/// drop. `startMinutes` unusual minutes in a row open an Insight (Start); `endMinutes` ordinary ones
+/// close it (End): one noisy minute opens nothing. It speaks after `minimumHistoryMinutes` of
+/// history, with `warmUpProbability` until the window is full. Unusual minutes and an open
+/// Insight's minutes are kept out of the baseline.
+public struct InsightDetector<Key: Hashable & Sendable>: Sendable {
+    public struct Settings: Sendable, Hashable {
+        /// Days of history the baseline holds (CloudTrail: 7; up to 28).
+        public var windowDays = 7
+        /// History needed before the detector speaks at all.
+        public var minimumHistoryMinutes = 24 * 60
+        /// A minute's count is unusual when a count at least as far out is this unlikely.
+        public var probability = 1e-6
+        /// The same, while the window is not full yet.
+        public var warmUpProbability = 1e-9
+        /// A rise needs at least this count in the minute…
+        public var minimumCount = 5
+        /// …and this many times the baseline; a drop, at most the baseline divided by it.
+        public var multiplier = 3.0
+        /// A drop is looked for only in keys at least this busy (a count a minute).
+        public var minimumMeanForDrops = 10.0
+        /// Unusual minutes in a row that open an Insight.
+        public var startMinutes = 2
+        /// Ordinary minutes in a row that close it.
+        public var endMinutes = 5
+        /// Keys followed at most; counts of keys past it are counted in ``overflow`` and dropped.
+        public var maximumKeys = 100_000
+
+        public init() {}
+    }
+
+    /// What was decided at the close of a minute.
+    public struct Decision: Sendable, Equatable {
+        public enum State: String, Sendable { case start = "Start", end = "End" }
+        public enum Direction: String, Sendable { case rise, drop }
+
+        public var key: Key
+        public var state: State
+        public var direction: Direction
+        /// The first unusual minute (both records of one Insight carry it).
+        public var startMinute: Int64
+        /// The minute decided: the last unusual minute of a Start's run; an End's last minute.
+        public var minute: Int64
+        /// The baseline's mean count a minute, when the Insight opened.
+        public var baselineAverage: Double
+        /// A Start: its first unusual minute's count; an End: the mean over the Insight.
+        public var insightAverage: Double
+        /// The tail probability of the first unusual minute's count.
+        public var probability: Double
+        /// The hour-of-week slot whose history decided it (`nil`: the whole window's).
+        public var slot: Int?
+        /// Minutes from the first unusual minute to the last (an End's).
+        public var durationMinutes: Int
+    }
+
+    struct KeyState: Sendable {
+        var baseline: MinuteBaseline
+        /// Unusual minutes in a row not yet an Insight: first minute, direction, counts, decision figures.
+        var run: (start: Int64, direction: Decision.Direction, counts: [Int], mean: Double, probability: Double, slot: Int?)?
+        /// An open Insight; `total` is the count from its first minute to its last unusual one.
+        var open:
+            (
+                start: Int64, direction: Decision.Direction, total: Int, pendingTotal: Int, mean: Double, probability: Double, slot: Int?,
+                lastUnusual: Int64
+            )?
+        var ordinaryRun = 0
+    }
+
+    public let settings: Settings
+    private var keys: [Key: KeyState] = [:]
+    /// Counts of minutes not closed yet.
+    private var pending: [Int64: [Key: Int]] = [:]
+    /// Counts dropped because ``Settings/maximumKeys`` keys were followed already.
+    public private(set) var overflow = 0
+
+    public init(settings: Settings = Settings()) {
+        self.settings = settings
+    }
+
+    /// Keys followed now.
+    public var keyCount: Int { keys.count }
+
+    /// Adds `count` to `key`'s count of `minute` (minutes since the epoch), a minute not closed yet.
+    public mutating func count(_ key: Key, minute: Int64, by count: Int = 1) {
+        if keys[key] == nil && pending[minute]?[key] == nil {
+            guard keys.count + (pending[minute]?.count ?? 0) < settings.maximumKeys else {
+                overflow += count
+                return
+            }
+        }
+        pending[minute, default: [:]][key, default: 0] += count
+    }
+
+    /// Closes `minute`: every key followed, and every key counted in it, is decided on its count
+    /// (zero when none came) and folded into its baseline. Returns the Starts and Ends, keys in no
+    /// particular order.
+    public mutating func close(minute: Int64) -> [Decision] {
+        let counts = pending.removeValue(forKey: minute) ?? [:]
+        for key in counts.keys where keys[key] == nil {
+            keys[key] = KeyState(baseline: MinuteBaseline(windowDays: settings.windowDays))
+        }
+        var decisions: [Decision] = []
+        for key in Array(keys.keys) {
+            var state = keys[key]!
+            if let decision = decide(&state, key: key, count: counts[key] ?? 0, minute: minute) { decisions.append(decision) }
+            if state.open == nil && state.run == nil && state.baseline.isEmpty(at: minute) {
+                keys[key] = nil
+            } else {
+                keys[key] = state
+            }
+        }
+        return decisions
+    }
+
+    private func decide(_ state: inout KeyState, key: Key, count: Int, minute: Int64) -> Decision? {
+        let expected = state.baseline.expectation(at: minute)
+        guard expected.historyMinutes >= settings.minimumHistoryMinutes else {
+            state.baseline.add(count, minute: minute)
+            return nil
+        }
+        let threshold = expected.historyMinutes >= settings.windowDays * 1440 ? settings.probability : settings.warmUpProbability
+        let (mean, variance) = (expected.mean, expected.variance)
+        var unusual: (direction: Decision.Direction, probability: Double)?
+        if Double(count) >= max(Double(settings.minimumCount), settings.multiplier * mean) {
+            let p = CountTail.upper(count, mean: mean, variance: variance)
+            if p < threshold { unusual = (.rise, p) }
+        } else if mean >= settings.minimumMeanForDrops && Double(count) <= mean / settings.multiplier {
+            let p = CountTail.lower(count, mean: mean, variance: variance)
+            if p < threshold { unusual = (.drop, p) }
+        }
+        let slot = expected.fromSlot ? MinuteBaseline.slot(of: minute) : nil
+
+        if var open = state.open {
+            if let unusual, unusual.direction == open.direction {
+                // The ordinary minutes between belong to the Insight too.
+                open.total += open.pendingTotal + count
+                open.pendingTotal = 0
+                state.ordinaryRun = 0
+                open.lastUnusual = minute
+                state.open = open
+                return nil
+            }
+            open.pendingTotal += count
+            state.ordinaryRun += 1
+            state.open = open
+            guard state.ordinaryRun >= settings.endMinutes else { return nil }
+            state.open = nil
+            state.ordinaryRun = 0
+            let minutes = Int(open.lastUnusual - open.start) + 1
+            return Decision(
+                key: key, state: .end, direction: open.direction, startMinute: open.start, minute: open.lastUnusual,
+                baselineAverage: open.mean, insightAverage: Double(open.total) / Double(minutes), probability: open.probability,
+                slot: open.slot, durationMinutes: minutes)
+        }
+        guard let unusual else {
+            state.run = nil
+            state.baseline.add(count, minute: minute)
+            return nil
+        }
+        var run = state.run ?? (minute, unusual.direction, [], mean, unusual.probability, slot)
+        if run.direction != unusual.direction { run = (minute, unusual.direction, [], mean, unusual.probability, slot) }
+        run.counts.append(count)
+        state.run = run
+        guard run.counts.count >= settings.startMinutes else { return nil }
+        state.run = nil
+        state.ordinaryRun = 0
+        state.open = (run.start, run.direction, run.counts.reduce(0, +), 0, run.mean, run.probability, run.slot, minute)
+        return Decision(
+            key: key, state: .start, direction: run.direction, startMinute: run.start, minute: minute, baselineAverage: run.mean,
+            insightAverage: Double(run.counts[0]), probability: run.probability, slot: run.slot, durationMinutes: run.counts.count)
+    }
+}

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import Testing
+
+@testable import TrailCore
+
+/// The detector on generated traces: a daily and weekly rhythm with Poisson noise, an hourly
+/// cron spike that is normal, and bursts and drops injected at known minutes.
+struct InsightDetectorTests {
+    /// SplitMix64: the same trace every run.
+    struct Noise {
+        var state: UInt64
+        mutating func next() -> Double {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
+        }
+        /// A Poisson count (Knuth's method; the rates here are small).
+        mutating func poisson(_ mean: Double) -> Int {
+            var count = 0
+            var product = next()
+            let limit = exp(-mean)
+            while product > limit {
+                count += 1
+                product *= next()
+            }
+            return count
+        }
+    }
+
+    /// Monday 2026-11-23 00:00 UTC, in minutes since the epoch.
+    static let monday: Int64 = 29_923_200
+
+    /// Working hours are busier than nights, weekdays than weekends.
+    static func rhythm(_ minute: Int64, base: Double) -> Double {
+        let hour = (minute / 60) % 24
+        let weekday = ((minute / 1440) + 3) % 7  // 0 = Monday
+        return base * (hour >= 8 && hour < 18 ? 4 : 1) * (weekday >= 5 ? 0.5 : 1)
+    }
+
+    /// Runs `days` of minutes from Monday: `counts` gives each minute's count; returns every decision.
+    static func run(
+        days: Int, settings: InsightDetector<String>.Settings = .init(), counts: (Int64, inout Noise) -> Int
+    ) -> [InsightDetector<String>.Decision] {
+        var detector = InsightDetector<String>(settings: settings)
+        var noise = Noise(state: 42)
+        var decisions: [InsightDetector<String>.Decision] = []
+        for minute in monday..<(monday + Int64(days) * 1440) {
+            let count = counts(minute, &noise)
+            if count > 0 { detector.count("sshd.linux Login", minute: minute, by: count) }
+            decisions += detector.close(minute: minute)
+        }
+        return decisions
+    }
+
+    @Test func aSteadyRhythmOpensNothing() {
+        let decisions = Self.run(days: 10) { minute, noise in noise.poisson(Self.rhythm(minute, base: 2)) }
+        #expect(decisions.isEmpty, "\(decisions)")
+    }
+
+    @Test func aBurstOpensOneInsightWithinMinutesAndClosesItAfter() throws {
+        let onset = Self.monday + 8 * 1440 + 10 * 60  // Tuesday of the second week, 10:00
+        let decisions = Self.run(days: 9) { minute, noise in
+            let normal = noise.poisson(Self.rhythm(minute, base: 2))
+            return (onset..<(onset + 15)).contains(minute) ? normal + 80 : normal
+        }
+        #expect(decisions.map(\.state) == [.start, .end], "\(decisions)")
+        let start = try #require(decisions.first)
+        #expect(start.direction == .rise && start.startMinute == onset && start.minute == onset + 1)  // two unusual minutes in a row
+        #expect(start.baselineAverage > 6 && start.baselineAverage < 10, "the 10:00 slot's mean: \(start.baselineAverage)")
+        #expect(start.insightAverage >= 80 && start.probability < 1e-6 && start.slot == MinuteBaseline.slot(of: onset))
+        let end = try #require(decisions.last)
+        #expect(end.startMinute == onset && end.minute == onset + 14 && end.durationMinutes == 15)
+        #expect(end.insightAverage > 80 && end.insightAverage < 100)
+    }
+
+    @Test func aBusyKeyFallingSilentIsADrop() throws {
+        let onset = Self.monday + 8 * 1440 + 14 * 60
+        let decisions = Self.run(days: 9) { minute, noise in
+            (onset..<(onset + 20)).contains(minute) ? 0 : noise.poisson(30)
+        }
+        #expect(decisions.map(\.state) == [.start, .end], "\(decisions)")
+        #expect(decisions.allSatisfy { $0.direction == .drop && $0.startMinute == onset })
+        #expect(decisions.last?.durationMinutes == 20)
+    }
+
+    @Test func anHourlyCronSpikeIsNormal() {
+        // A backup at every full hour: 60 events in that minute, one a minute otherwise.
+        let decisions = Self.run(days: 10) { minute, noise in minute % 60 == 0 ? 60 + noise.poisson(1) : noise.poisson(1) }
+        #expect(decisions.isEmpty, "\(decisions)")
+    }
+
+    @Test func nothingIsSaidBeforeADayOfHistoryOrForOneNoisyMinute() {
+        let early = Self.monday + 10 * 60
+        let lone = Self.monday + 8 * 1440 + 11 * 60
+        let decisions = Self.run(days: 9) { minute, noise in
+            let normal = noise.poisson(Self.rhythm(minute, base: 2))
+            return (early..<(early + 30)).contains(minute) || minute == lone ? normal + 200 : normal
+        }
+        #expect(decisions.isEmpty, "\(decisions)")
+    }
+
+    @Test func keysPastTheLimitAreCountedNotFollowed() {
+        var settings = InsightDetector<String>.Settings()
+        settings.maximumKeys = 2
+        var detector = InsightDetector<String>(settings: settings)
+        for name in ["a", "b", "c", "c"] { detector.count(name, minute: 0, by: 3) }
+        #expect(detector.overflow == 6)
+        _ = detector.close(minute: 0)
+        #expect(detector.keyCount == 2)
+    }
+
+    @Test func tailProbabilitiesMatchKnownValues() {
+        // Poisson(2): P(X ≥ 6) = 0.016563608…; P(X ≤ 0) = e^-2.
+        #expect(abs(CountTail.upper(6, mean: 2, variance: 2) - 0.0165636) < 1e-6)
+        #expect(abs(CountTail.lower(0, mean: 2, variance: 2) - 0.1353353) < 1e-6)
+        // A wider spread (negative binomial) makes the same count far less surprising.
+        #expect(CountTail.upper(20, mean: 2, variance: 40) > 1000 * CountTail.upper(20, mean: 2, variance: 2))
+    }
+}
