@@ -24,14 +24,18 @@ struct ArchiveBacklogTests {
         #expect(await cancelled.value == false)
     }
 
-    @Test func aFullFilesWorthWakesTheWriter() async {
+    static func records(_ count: Int) throws -> [StoredRecord] {
+        try (0..<count).map { try CollectorTestRecords.stored(CollectorTestRecords.record(index: $0)) }
+    }
+
+    @Test func aFullFilesWorthWakesTheWriter() async throws {
         let backlog = ArchiveBacklog(recordsPerFile: 10)
-        await backlog.committed([], result: IngestResult(accepted: 9, duplicates: 4))
+        await backlog.committed(try Self.records(9))
         #expect(await backlog.wakeup.wait(atMost: .milliseconds(5)) == false)
-        await backlog.committed([], result: IngestResult(accepted: 12, duplicates: 0))
+        await backlog.committed(try Self.records(12))
         #expect(await backlog.wakeup.wait(atMost: .seconds(60)) == true)
         #expect(backlog.takeFullFiles() == 2)
-        await backlog.committed([], result: IngestResult(accepted: 8, duplicates: 0))
+        await backlog.committed(try Self.records(8))
         #expect(await backlog.wakeup.wait(atMost: .milliseconds(5)) == false)  // 1 + 8: not a file yet
         backlog.takeAll()
         #expect(backlog.takeFullFiles() == 0)

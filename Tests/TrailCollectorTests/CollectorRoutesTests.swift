@@ -94,8 +94,8 @@ struct CollectorRoutesTests {
                 uri: "/v1/records", method: .post, headers: [.contentEncoding: "deflate"], body: try Self.batch([good]))
             #expect(deflated.status == .unsupportedMediaType)
         }
-        // Both stored batches went on to the consumers (the second all duplicates); no refused one did.
-        #expect(consumer.names == ["Good", "Good"] && consumer.accepted == 1)
+        // The stored record went on to the consumers once (the batch sent again was all duplicates); no refused one did.
+        #expect(consumer.names == ["Good"])
         try await application(as: Self.host("collector")).test(.router) { client in
             let response = try await client.execute(uri: "/v1/records", method: .post, body: try Self.batch([]))
             #expect(response.status == .forbidden && Self.errorCode(response) == "ReservedHostName")

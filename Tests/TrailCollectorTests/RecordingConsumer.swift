@@ -5,17 +5,13 @@ import TrailCore
 
 @testable import TrailCollector
 
-/// A pipeline consumer that keeps the event names it was handed and the counts.
+/// A pipeline consumer that keeps the event names it was handed.
 final class RecordingConsumer: IngestConsumer {
-    private let heard = Mutex<(names: [String], accepted: Int)>(([], 0))
+    private let heard = Mutex<[String]>([])
 
-    func committed(_ records: [StoredRecord], result: IngestResult) async {
-        heard.withLock {
-            $0.names += records.map(\.eventName)
-            $0.accepted += result.accepted
-        }
+    func committed(_ records: [StoredRecord]) async {
+        heard.withLock { $0 += records.map(\.eventName) }
     }
 
-    var names: [String] { heard.withLock { $0.names } }
-    var accepted: Int { heard.withLock { $0.accepted } }
+    var names: [String] { heard.withLock { $0 } }
 }

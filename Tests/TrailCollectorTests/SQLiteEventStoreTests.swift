@@ -281,12 +281,16 @@ struct CloudTrailAPITests {
         realRecord.eventID = planted.eventID
         let real = try CollectorTestRecords.stored(realRecord, host: "web-01")
         #expect(planted.eventID == real.eventID)
-        #expect(try await store.insert([planted], collisionAlert: alert) == IngestResult(accepted: 1, duplicates: 0))
-        #expect(try await store.insert([real], collisionAlert: alert) == IngestResult(accepted: 1, duplicates: 0))
-        #expect(try await store.insert([real], collisionAlert: alert) == IngestResult(accepted: 0, duplicates: 1))
+        #expect(try await store.store([planted], collisionAlert: alert).result == IngestResult(accepted: 1, duplicates: 0))
+        // What the store hands on: the new record and the alert it made; a duplicate, nothing.
+        let second = try await store.store([real], collisionAlert: alert)
+        #expect(second.result == IngestResult(accepted: 1, duplicates: 0))
+        #expect(second.stored.map(\.eventName) == ["Real", "EventIDCollision"])
+        let again = try await store.store([real], collisionAlert: alert)
+        #expect(again.result == IngestResult(accepted: 0, duplicates: 1) && again.stored.isEmpty)
         var other = real
         other.json = other.json.replacingOccurrences(of: "\"Real\"", with: "\"Rewritten\"")
-        #expect(try await store.insert([other], collisionAlert: alert) == IngestResult(accepted: 0, duplicates: 1))
+        #expect(try await store.store([other], collisionAlert: alert).result == IngestResult(accepted: 0, duplicates: 1))
         let byID = try await store.lookup(
             EventQuery(
                 filters: [LookupAttribute(key: .eventId, value: real.eventID)], startTime: nil, endTime: nil, insights: false, limit: 50, after: nil))

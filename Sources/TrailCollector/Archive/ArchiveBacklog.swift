@@ -15,9 +15,9 @@ public final class ArchiveBacklog: IngestConsumer {
         self.recordsPerFile = recordsPerFile
     }
 
-    public func committed(_ records: [StoredRecord], result: IngestResult) async {
+    public func committed(_ records: [StoredRecord]) async {
         let full = waiting.withLock { waiting in
-            waiting += result.accepted
+            waiting += records.count
             return waiting >= recordsPerFile
         }
         if full { wakeup.signal() }

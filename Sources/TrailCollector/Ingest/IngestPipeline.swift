@@ -21,22 +21,23 @@ public struct IngestPipeline: Sendable {
     public func commit(
         _ records: [StoredRecord], collisionAlert: (@Sendable (EventIDCollision) -> StoredRecord?)? = nil
     ) async throws -> IngestResult {
-        let result = try await store.insert(records, collisionAlert: collisionAlert)
-        await committed(records, result: result)
-        return result
+        let batch = try await store.store(records, collisionAlert: collisionAlert)
+        await committed(batch.stored)
+        return batch.result
     }
 
     /// Passes on records another transaction committed (retention's summary, stored with the
     /// deletion it describes).
-    public func committed(_ records: [StoredRecord], result: IngestResult) async {
-        for consumer in consumers { await consumer.committed(records, result: result) }
+    public func committed(_ records: [StoredRecord]) async {
+        guard !records.isEmpty else { return }
+        for consumer in consumers { await consumer.committed(records) }
     }
 }
 
 /// Something that acts on what was stored. `committed` runs on the ingest path, after the commit
 /// and before the answer: it must be quick (work of any size goes to the consumer's own task).
-/// `records` is the whole batch, duplicates included (`result` counts them): a consumer that must
-/// not act twice on one record keys on its host and event ID.
+/// `records` are those new to the store, each once (a retried batch's duplicates are left out),
+/// and the alert records the insert added.
 public protocol IngestConsumer: Sendable {
-    func committed(_ records: [StoredRecord], result: IngestResult) async
+    func committed(_ records: [StoredRecord]) async
 }

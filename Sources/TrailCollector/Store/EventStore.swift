@@ -15,8 +15,9 @@ public protocol EventStore: Sendable {
     /// content, adds the alert record it makes, in the same transaction (none when it makes none:
     /// an alert that cannot be built never holds the batch back).
     ///
-    /// Returns only after the commit: the collector answers `200` on that promise.
-    func insert(_ records: [StoredRecord], collisionAlert: (@Sendable (EventIDCollision) -> StoredRecord?)?) async throws -> IngestResult
+    /// Returns only after the commit (the collector answers `200` on that promise): the counts,
+    /// and the records newly stored, in order, with any alert records the insert added.
+    func store(_ records: [StoredRecord], collisionAlert: (@Sendable (EventIDCollision) -> StoredRecord?)?) async throws -> StoredBatch
 
     /// One page of records matching `query`, newest first.
     func lookup(_ query: EventQuery) async throws -> EventPage
@@ -34,9 +35,21 @@ public protocol EventStore: Sendable {
 }
 
 extension EventStore {
-    /// Commits `records` (no collision alerts: the collector's own records).
+    /// Commits `records` (no collision alerts: the collector's own records); the counts.
     public func insert(_ records: [StoredRecord]) async throws -> IngestResult {
-        try await insert(records, collisionAlert: nil)
+        try await store(records, collisionAlert: nil).result
+    }
+}
+
+/// What one insert stored.
+public struct StoredBatch: Sendable {
+    public var result: IngestResult
+    /// The records new to the store (duplicates left out), then any alert records the insert added.
+    public var stored: [StoredRecord]
+
+    public init(result: IngestResult, stored: [StoredRecord]) {
+        self.result = result
+        self.stored = stored
     }
 }
 

@@ -50,7 +50,7 @@ struct RetentionService: Service {
                 summary.withLock { $0 = record }
                 return record
             }
-            if let record = summary.withLock({ $0 }) { await pipeline.committed([record], result: IngestResult(accepted: 1, duplicates: 0)) }
+            if let record = summary.withLock({ $0 }) { await pipeline.committed([record]) }
             deleted += batch
             if batch < Self.batch { break }
             await Task.yield()

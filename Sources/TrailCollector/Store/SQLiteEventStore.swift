@@ -207,23 +207,25 @@ public final class SQLiteEventStore: EventStore {
         return migrator
     }
 
-    public func insert(
+    public func store(
         _ records: [StoredRecord], collisionAlert: (@Sendable (EventIDCollision) -> StoredRecord?)?
-    ) async throws -> IngestResult {
+    ) async throws -> StoredBatch {
         try await pool.write { db in
-            let accepted = try Self.insert(records, into: db, collisionAlert: collisionAlert)
-            return IngestResult(accepted: accepted, duplicates: records.count - accepted)
+            let stored = try Self.insert(records, into: db, collisionAlert: collisionAlert)
+            return StoredBatch(result: IngestResult(accepted: stored.accepted, duplicates: records.count - stored.accepted), stored: stored.records)
         }
     }
 
-    /// Inserts within the caller's transaction; returns how many were new. With
+    /// Inserts within the caller's transaction; returns how many were new, and the new records
+    /// followed by the alerts. With
     /// `collisionAlert`, each ID stored by another host too, or again by its host with other
     /// content, adds the alert record it makes (in the same transaction).
     static func insert(
         _ records: [StoredRecord], into db: Database, collisionAlert: (@Sendable (EventIDCollision) -> StoredRecord?)? = nil
-    ) throws -> Int {
+    ) throws -> (accepted: Int, records: [StoredRecord]) {
         let receivedAt = Int64(Date().timeIntervalSince1970 * 1000)
         var accepted = 0
+        var stored: [StoredRecord] = []
         var alerts: [StoredRecord] = []
         let resources = try db.cachedStatement(sql: "INSERT INTO event_resources (event_id, host, event_time, type, name) VALUES (?, ?, ?, ?, ?)")
         let statement = try db.cachedStatement(
@@ -239,15 +241,16 @@ public final class SQLiteEventStore: EventStore {
                 record.sourceIPAddress, record.readOnly, record.accessKeyID, record.eventCategory, receivedAt, record.json,
                 record.invokingUser,
             ])
-            let stored = db.changesCount == 1
-            if stored {
+            let isNew = db.changesCount == 1
+            if isNew {
                 accepted += 1
+                stored.append(record)
                 for resource in record.resources {
                     try resources.execute(arguments: [record.eventID, record.host, record.eventTime, resource.type, resource.name])
                 }
             }
             guard let collisionAlert else { continue }
-            if stored {
+            if isNew {
                 let others = try String.fetchAll(
                     db, sql: "SELECT DISTINCT host FROM events WHERE event_id = ? AND host != ?", arguments: [record.eventID, record.host])
                 if !others.isEmpty,
@@ -269,8 +272,8 @@ public final class SQLiteEventStore: EventStore {
                 alerts.append(alert)
             }
         }
-        if !alerts.isEmpty { _ = try insert(alerts, into: db) }
-        return accepted
+        if !alerts.isEmpty { stored += try insert(alerts, into: db).records }
+        return (accepted, stored)
     }
 
     /// Builds one SQL statement per lookup, shaped so that SQLite walks one index in time order and
