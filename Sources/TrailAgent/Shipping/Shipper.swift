@@ -86,7 +86,7 @@ public final class Shipper: Service {
             }
             let next: Spool.Batch?
             do {
-                next = try spool.oldest(maxRecords: maxRecords, maxBytes: maxBytes)
+                next = try await onThreadPool { [maxRecords, maxBytes] spool in try spool.oldest(maxRecords: maxRecords, maxBytes: maxBytes) }
             } catch {
                 logger.error("cannot read the spool", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .seconds(1))
@@ -122,6 +122,13 @@ public final class Shipper: Service {
                 try? await Task.sleep(for: delay)
             }
         }
+    }
+
+    /// Runs `work` (the spool's reads, state fsyncs, dead-letter writes) on the thread pool: never
+    /// on the cooperative pool, whose threads other tasks' progress depends on.
+    private func onThreadPool<Result: Sendable>(_ work: @escaping @Sendable (Spool) throws -> Result) async throws -> Result {
+        let spool = self.spool
+        return try await threadPool.runIfActive { try work(spool) }
     }
 
     /// How often an idle shipper looks for dead-letter batches marked for replay.
@@ -188,7 +195,8 @@ public final class Shipper: Service {
         case .delivered:
             let result = try? JSONDecoder().decode(IngestResult.self, from: response.body)
             do {
-                try spool.acknowledge(batch, duplicates: result?.duplicates ?? 0)
+                let duplicates = result?.duplicates ?? 0
+                try await onThreadPool { spool in try spool.acknowledge(batch, duplicates: duplicates) }
             } catch {
                 logger.error("cannot acknowledge shipped records in the spool", metadata: ["error": "\(error)"])
             }
@@ -222,7 +230,8 @@ public final class Shipper: Service {
                 }
                 if index < records.count, let reason = refused[index] {
                     do {
-                        try spool.deadLetter(batch.slice(index..<(index + 1)), reason: "HTTP 400: \(reason)")
+                        let refused = batch.slice(index..<(index + 1))
+                        try await onThreadPool { spool in try spool.deadLetter(refused, reason: "HTTP 400: \(reason)") }
                     } catch {
                         logger.error("cannot move a refused record to the dead-letter directory", metadata: ["error": "\(error)"])
                         return .retry(after: .seconds(5), reason: reason)
@@ -237,7 +246,7 @@ public final class Shipper: Service {
                 "the collector refused records; moved to the dead-letter directory",
                 metadata: ["upload.records": "\(records.count)", "error": "\(reason)"])
             do {
-                try spool.deadLetter(batch, reason: reason)
+                try await onThreadPool { spool in try spool.deadLetter(batch, reason: reason) }
             } catch {
                 logger.error("cannot move refused records to the dead-letter directory", metadata: ["error": "\(error)"])
                 return .retry(after: .seconds(5), reason: reason)
