@@ -97,6 +97,13 @@ struct HostActivityTests {
             try Command.run("runuser", ["-u", account.name, "--", "sudo", "-S", "-k", "/bin/ls", "/root"], stdin: Data("\(account.password)\n".utf8))
                 .status != 0)
         _ = sshd.stop()
+        // sudo exits right after logging the denial, before journald reads the sender whole; the
+        // agent then believes the refusal of the sender's own account by resolving its uid, which
+        // it can only while the account exists: the account goes once the denial is stored.
+        let readDeadline = Date().addingTimeInterval(30)
+        while try !fleet.storedRecords(sourceSuffix: ".linux").contains(where: { $0.errorCode == "CommandNotAllowed" }), Date() < readDeadline {
+            usleep(100_000)
+        }
         try account.delete()
 
         func mine(_ record: CloudTrailRecord) -> Bool {
