@@ -107,10 +107,24 @@ struct InsightDetectorTests {
         var settings = InsightDetector<String>.Settings()
         settings.maximumKeys = 2
         var detector = InsightDetector<String>(settings: settings)
-        for name in ["a", "b", "c", "c"] { detector.count(name, minute: 0, by: 3) }
+        // New keys in two open minutes count against the one limit.
+        for (name, minute) in [("a", 0), ("b", 1), ("c", 0), ("c", 1), ("a", 1)] { detector.count(name, minute: Int64(minute), by: 3) }
         #expect(detector.overflow == 6)
         _ = detector.close(minute: 0)
+        _ = detector.close(minute: 1)
         #expect(detector.keyCount == 2)
+    }
+
+    @Test func countsForAClosedOrSkippedMinuteAreCountedAsLate() {
+        var detector = InsightDetector<String>()
+        detector.count("a", minute: 5, by: 2)
+        detector.count("a", minute: 6, by: 4)
+        _ = detector.close(minute: 6)  // minute 5 was never closed
+        detector.count("a", minute: 6, by: 1)
+        detector.count("a", minute: 3, by: 1)
+        #expect(detector.late == 4)
+        detector.count("a", minute: 7, by: 1)
+        #expect(detector.late == 4 && detector.keyCount == 1)
     }
 
     @Test func tailProbabilitiesMatchKnownValues() {

@@ -194,7 +194,7 @@ public struct ApplicationRecordBuilder: Sendable {
     /// no record and no dictionaries for the fixed members, and the host, process and identity
     /// serialized once a request rather than once an event.
     public func writeCanonicalJSON(for event: ApplicationEvent, _ accepted: AcceptedEvent, context: RequestContext, to out: inout [UInt8]) {
-        // The fixed text between values is appended as one run each (see HostRecordBuilder).
+        // Inside a member's value, fixed text is appended as one run each (see HostRecordBuilder).
         func raw(_ text: StaticString) { JSONValue.writeRaw(text, to: &out) }
         // Members in ``CloudTrailMember`` order (a test compares the bytes with the model's).
         var record = CanonicalRecordWriter()

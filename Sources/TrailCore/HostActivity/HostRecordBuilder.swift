@@ -305,8 +305,8 @@ public struct HostRecordBuilder: Sendable {
         to out: inout [UInt8]
     ) {
         let resolved = resolve(activity, message: message, origin: origin)
-        // The fixed text between values is appended as one run each: an append costs about as
-        // much whether it copies 2 bytes or 40, and a record has some 30 members.
+        // Inside a member's value, fixed text is appended as one run each: an append costs about
+        // as much whether it copies 2 bytes or 40.
         func raw(_ text: StaticString) { JSONValue.writeRaw(text, to: &out) }
         func string(_ value: String) { JSONValue.writeString(value, to: &out) }
         // Members in ``CloudTrailMember`` order (a test compares the bytes with the model's).

@@ -78,8 +78,14 @@ public struct InsightDetector<Key: Hashable & Sendable>: Sendable {
     private var keys: [Key: KeyState] = [:]
     /// Counts of minutes not closed yet.
     private var pending: [Int64: [Key: Int]] = [:]
+    /// Keys counted in ``pending`` that are not followed yet: they count against the key limit.
+    private var newKeys: Set<Key> = []
+    /// The last minute closed: counts for it or an earlier one come too late.
+    private var lastClosed: Int64?
     /// Counts dropped because ``Settings/maximumKeys`` keys were followed already.
     public private(set) var overflow = 0
+    /// Counts dropped because their minute was closed already (or skipped by a later close).
+    public private(set) var late = 0
 
     public init(settings: Settings = Settings()) {
         self.settings = settings
@@ -90,11 +96,16 @@ public struct InsightDetector<Key: Hashable & Sendable>: Sendable {
 
     /// Adds `count` to `key`'s count of `minute` (minutes since the epoch), a minute not closed yet.
     public mutating func count(_ key: Key, minute: Int64, by count: Int = 1) {
-        if keys[key] == nil && pending[minute]?[key] == nil {
-            guard keys.count + (pending[minute]?.count ?? 0) < settings.maximumKeys else {
+        if let lastClosed, minute <= lastClosed {
+            late += count
+            return
+        }
+        if keys[key] == nil && !newKeys.contains(key) {
+            guard keys.count + newKeys.count < settings.maximumKeys else {
                 overflow += count
                 return
             }
+            newKeys.insert(key)
         }
         pending[minute, default: [:]][key, default: 0] += count
     }
@@ -103,10 +114,16 @@ public struct InsightDetector<Key: Hashable & Sendable>: Sendable {
     /// (zero when none came) and folded into its baseline. Returns the Starts and Ends, keys in no
     /// particular order.
     public mutating func close(minute: Int64) -> [Decision] {
+        lastClosed = max(lastClosed ?? minute, minute)
         let counts = pending.removeValue(forKey: minute) ?? [:]
+        // Minutes before this one that were never closed: their counts can no longer be decided.
+        for skipped in pending.keys where skipped < minute {
+            late += pending.removeValue(forKey: skipped)?.values.reduce(0, +) ?? 0
+        }
         for key in counts.keys where keys[key] == nil {
             keys[key] = KeyState(baseline: MinuteBaseline(windowDays: settings.windowDays))
         }
+        newKeys = Set(pending.values.flatMap(\.keys)).subtracting(keys.keys)
         var decisions: [Decision] = []
         for key in Array(keys.keys) {
             var state = keys[key]!
