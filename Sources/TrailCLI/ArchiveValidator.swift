@@ -77,7 +77,7 @@ public struct ArchiveValidator {
             guard path.hasSuffix(".json.gz") else { continue }
             if path.contains("/CloudTrail-Digest/") {
                 digestPaths.append(path)
-            } else if path.contains("/CloudTrail/") {
+            } else if path.contains("/CloudTrail/") || path.contains("/CloudTrail-Insight/") {
                 logPaths.append(path)
             }
         }

@@ -14,8 +14,8 @@ public enum EventTable {
             rows.append([
                 record?.eventTime ?? TrailTime.formatEpochSeconds(Int64(event.eventTime)),
                 record?.claimedHostName ?? "-",
-                event.eventSource,
-                event.eventName,
+                event.eventSource ?? "-",
+                event.eventName ?? "-",
                 event.username ?? "-",
                 record?.errorCode ?? "-",
                 event.eventId,
@@ -35,8 +35,8 @@ public enum EventTable {
     public static func line(_ event: LookupEvent) -> String {
         let record = try? CloudTrailRecord.decode(from: Data(event.cloudTrailEvent.utf8))
         return [
-            record?.eventTime ?? TrailTime.formatEpochSeconds(Int64(event.eventTime)), record?.claimedHostName ?? "-", event.eventSource,
-            event.eventName, event.username ?? "-", record?.errorCode ?? "-", event.eventId,
+            record?.eventTime ?? TrailTime.formatEpochSeconds(Int64(event.eventTime)), record?.claimedHostName ?? "-", event.eventSource ?? "-",
+            event.eventName ?? "-", event.username ?? "-", record?.errorCode ?? "-", event.eventId,
         ].joined(separator: "  ")
     }
 

@@ -72,6 +72,15 @@ public struct Collector: Sendable {
             archiveServices.append(writer)
             ledger = archiveLedger
         }
+        var insightCounter: InsightCounter?
+        if configuration.insights {
+            // Minutes up to this one are counted from the store at start; later ones as they are stored.
+            let counter = InsightCounter(
+                settings: configuration.insightSettings,
+                resumedThrough: InsightsService.lastClosable(now: Date(), grace: configuration.insightsGrace))
+            consumers.append(counter)
+            insightCounter = counter
+        }
         let revoked = try RevokedHosts(path: configuration.revocationFile, logger: logger)
         let router = Router(context: CollectorRequestContext.self)
         let pipeline = IngestPipeline(store: store, consumers: consumers)
@@ -111,6 +120,13 @@ public struct Collector: Sendable {
                 RetentionService(
                     pipeline: pipeline, records: CollectorRecords(binder: RecordBinder(configuration: configuration)),
                     retention: .seconds(configuration.retentionDays * 86_400), interval: configuration.retentionInterval, logger: logger))
+        }
+        if let insightCounter {
+            services.append(
+                InsightsService(
+                    counter: insightCounter, pipeline: pipeline, binder: RecordBinder(configuration: configuration),
+                    builder: InsightRecordBuilder(windowDays: configuration.insightSettings.windowDays), grace: configuration.insightsGrace,
+                    logger: logger))
         }
         group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

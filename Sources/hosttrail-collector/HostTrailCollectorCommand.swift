@@ -74,6 +74,30 @@ struct CollectorOptions: ParsableArguments {
     @Option(name: .customLong("s3-credentials-file"), help: .init(CollectorConfiguration.keys["s3-credentials-file"].help)) var s3CredentialsFile:
         String?
     @Option(name: .customLong("s3-ca"), help: .init(CollectorConfiguration.keys["s3-ca"].help)) var s3CA: String?
+    @Flag(name: .customLong("insights"), inversion: .prefixedNo, help: .init(CollectorConfiguration.keys["insights"].help))
+    var insights: Bool?
+    @Option(name: .customLong("insights-window-days"), help: .init(CollectorConfiguration.keys["insights-window-days"].help))
+    var insightsWindowDays: Int?
+    @Option(name: .customLong("insights-min-history"), help: .init(CollectorConfiguration.keys["insights-min-history"].help))
+    var insightsMinHistory: String?
+    @Option(name: .customLong("insights-grace"), help: .init(CollectorConfiguration.keys["insights-grace"].help))
+    var insightsGrace: String?
+    @Option(name: .customLong("insights-probability"), help: .init(CollectorConfiguration.keys["insights-probability"].help))
+    var insightsProbability: String?
+    @Option(name: .customLong("insights-warm-up-probability"), help: .init(CollectorConfiguration.keys["insights-warm-up-probability"].help))
+    var insightsWarmUpProbability: String?
+    @Option(name: .customLong("insights-min-count"), help: .init(CollectorConfiguration.keys["insights-min-count"].help))
+    var insightsMinCount: Int?
+    @Option(name: .customLong("insights-multiplier"), help: .init(CollectorConfiguration.keys["insights-multiplier"].help))
+    var insightsMultiplier: String?
+    @Option(name: .customLong("insights-drop-min-mean"), help: .init(CollectorConfiguration.keys["insights-drop-min-mean"].help))
+    var insightsDropMinMean: String?
+    @Option(name: .customLong("insights-start-minutes"), help: .init(CollectorConfiguration.keys["insights-start-minutes"].help))
+    var insightsStartMinutes: Int?
+    @Option(name: .customLong("insights-end-minutes"), help: .init(CollectorConfiguration.keys["insights-end-minutes"].help))
+    var insightsEndMinutes: Int?
+    @Option(name: .customLong("insights-max-keys"), help: .init(CollectorConfiguration.keys["insights-max-keys"].help))
+    var insightsMaxKeys: Int?
     @Option(name: .customLong("log-level"), help: .init(CollectorConfiguration.keys["log-level"].help)) var logLevel: String?
 
     /// The file's text, or `nil` when there is no such file.
@@ -117,6 +141,18 @@ struct CollectorOptions: ParsableArguments {
         settings.setFlag("s3-region", s3Region.map(ConfigValue.string))
         settings.setFlag("s3-credentials-file", s3CredentialsFile.map(ConfigValue.string))
         settings.setFlag("s3-ca", s3CA.map(ConfigValue.string))
+        settings.setFlag("insights", insights.map(ConfigValue.bool))
+        settings.setFlag("insights-window-days", insightsWindowDays.map(ConfigValue.integer))
+        settings.setFlag("insights-min-history", insightsMinHistory.map(ConfigValue.string))
+        settings.setFlag("insights-grace", insightsGrace.map(ConfigValue.string))
+        settings.setFlag("insights-probability", insightsProbability.map(ConfigValue.string))
+        settings.setFlag("insights-warm-up-probability", insightsWarmUpProbability.map(ConfigValue.string))
+        settings.setFlag("insights-min-count", insightsMinCount.map(ConfigValue.integer))
+        settings.setFlag("insights-multiplier", insightsMultiplier.map(ConfigValue.string))
+        settings.setFlag("insights-drop-min-mean", insightsDropMinMean.map(ConfigValue.string))
+        settings.setFlag("insights-start-minutes", insightsStartMinutes.map(ConfigValue.integer))
+        settings.setFlag("insights-end-minutes", insightsEndMinutes.map(ConfigValue.integer))
+        settings.setFlag("insights-max-keys", insightsMaxKeys.map(ConfigValue.integer))
         return settings
     }
 }

@@ -114,7 +114,7 @@ struct HostActivityTests {
             let matching = records.filter(predicate)
             #expect(
                 matching.count == 1,
-                "\(description): \(matching.count) records; all of the account's: \(records.filter(mine).map { "\($0.eventName)/\($0.errorCode ?? "-")" })"
+                "\(description): \(matching.count) records; all of the account's: \(records.filter(mine).map { "\($0.eventName ?? "-")/\($0.errorCode ?? "-")" })"
             )
             return matching.first
         }
@@ -219,11 +219,11 @@ struct HostActivityTests {
         let ssh = records.filter { $0.eventSource == "sshd.linux" }
         #expect(!ssh.isEmpty)
         for record in ssh {
-            #expect(record.sourceIPAddress == "127.0.0.1", "\(record.eventName): \(record.additionalEventData?["message"]?.stringValue ?? "")")
+            #expect(record.sourceIPAddress == "127.0.0.1", "\(record.eventName ?? "-"): \(record.additionalEventData?["message"]?.stringValue ?? "")")
             #expect(![1, 2, 4].contains(record.requestParameters?["port"]?.integerValue ?? -1))
         }
         let logins = ssh.filter { $0.eventName == "Login" }
-        let summary = ssh.map { "\($0.eventName)/\($0.errorCode ?? "-") port \($0.requestParameters?["port"]?.integerValue ?? -1)" }
+        let summary = ssh.map { "\($0.eventName ?? "-")/\($0.errorCode ?? "-") port \($0.requestParameters?["port"]?.integerValue ?? -1)" }
         #expect(logins.count == 7, "\(summary)")
         #expect(Set(logins.compactMap { $0.requestParameters?["port"]?.integerValue }).count == logins.count, "one record per connection: \(summary)")
         #expect(Set(ssh.map(\.eventName)) == ["Login", "SessionStart", "SessionEnd"], "\(summary)")
@@ -240,7 +240,7 @@ struct HostActivityTests {
         #expect(logins.filter { $0.errorCode == "AuthenticationAbandoned" && $0.userIdentity?.userName == account.name }.count == 1)
         let success = try #require(logins.first { $0.errorCode == nil })
         #expect(success.userIdentity?.userName == account.name)
-        let sessions = ssh.filter { $0.eventName.hasPrefix("Session") }
+        let sessions = ssh.filter { $0.eventName?.hasPrefix("Session") == true }
         #expect(sessions.count == 2)
         for session in sessions {
             #expect(session.requestParameters?["loginEventId"]?.stringValue == success.eventID)
@@ -380,7 +380,7 @@ struct HostActivityTests {
         #expect(history.contains("Requested-By: \(account.name)"), "\(history)")
         func one(_ source: String, _ name: String, _ description: String) -> CloudTrailRecord? {
             let matching = records.filter { $0.eventSource == source && $0.eventName == name }
-            #expect(matching.count == 1, "\(description): \(records.map { "\($0.eventSource) \($0.eventName)" })")
+            #expect(matching.count == 1, "\(description): \(records.map { "\($0.eventSource ?? "-") \($0.eventName ?? "-")" })")
             return matching.first
         }
         let aptInstall = one("apt.linux", "InstallPackages", "apt install")

@@ -58,7 +58,7 @@ struct HostileClientTests {
         #expect(try fleet.post(#"{"events":[\#(events.joined(separator: ","))]}"#).status == 202)
         try fleet.startCollector(port: port, extra: ["--max-record-bytes", "4096"])
         let small = try fleet.waitForStored(sourceSuffix: "shop.example.com", count: 18)
-        #expect(small.count == 18 && small.allSatisfy { $0.eventName.hasPrefix("Small") }, "\(fleet.agentLogs())")
+        #expect(small.count == 18 && small.allSatisfy { $0.eventName?.hasPrefix("Small") == true }, "\(fleet.agentLogs())")
 
         let spool = fleet.spoolPath("web-01")
         let list = try Command.run(TestBinaries.agent, ["spool", "dead-letter", "list", "--spool-dir", spool])

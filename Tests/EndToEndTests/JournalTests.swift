@@ -105,7 +105,9 @@ struct JournalTests {
         ])
         let records = try fleet.waitForStored(sourceSuffix: ".linux", count: 3)
         #expect(
-            Set(records.map { "\($0.eventSource) \($0.eventName)" }) == ["sshd.linux Login", "nginx.linux LogMessage", "backup.linux LogMessage"])
+            Set(records.map { "\($0.eventSource ?? "-") \($0.eventName ?? "-")" }) == [
+                "sshd.linux Login", "nginx.linux LogMessage", "backup.linux LogMessage",
+            ])
         let nginx = try #require(records.first { $0.eventSource == "nginx.linux" })
         #expect(nginx.additionalEventData?["message"]?.stringValue == "GET / 200")
         #expect(nginx.requestParameters?["unit"]?.stringValue == "nginx.service")
@@ -143,7 +145,7 @@ struct JournalTests {
         try fleet.startAgent(extra: ["--journal-directory", journal, "--read-from", "beginning"])
         let records = try fleet.waitForStored(sourceSuffix: ".linux", count: 5).sorted { $0.eventTime < $1.eventTime }
         #expect(
-            records.map { "\($0.eventSource) \($0.eventName) \($0.errorCode ?? "-")" } == [
+            records.map { "\($0.eventSource ?? "-") \($0.eventName ?? "-") \($0.errorCode ?? "-")" } == [
                 "systemd.linux StartUnit -", "logind.linux SessionStart -", "logind.linux SessionEnd -", "systemd.linux StartUnit UnitFailed",
                 "systemd.linux StopUnit -",
             ])

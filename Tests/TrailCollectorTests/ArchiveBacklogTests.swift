@@ -65,6 +65,6 @@ struct ArchiveBacklogTests {
         let written = try await store.archiveLedger.pendingUploads(limit: 10)
         #expect(written.count == 1, "one full log file")
         // The ten left over are in no log file yet.
-        #expect(try await store.archiveLedger.claimLogFile(key: "rest", deliveredAt: 0, limit: 100)?.records == 10)
+        #expect(try await store.archiveLedger.claimLogFile(key: "rest", kind: .events, deliveredAt: 0, limit: 100)?.records == 10)
     }
 }

@@ -34,10 +34,10 @@ struct ArchiveLedgerTests {
     @Test func everyEventIsClaimedByExactlyOneLogFileInTheOrderStored() async throws {
         defer { directory.remove() }
         try await insert(0..<5)
-        let first = try #require(try await ledger.claimLogFile(key: "a.json.gz", deliveredAt: 1, limit: 3))
-        let second = try #require(try await ledger.claimLogFile(key: "b.json.gz", deliveredAt: 2, limit: 3))
+        let first = try #require(try await ledger.claimLogFile(key: "a.json.gz", kind: .events, deliveredAt: 1, limit: 3))
+        let second = try #require(try await ledger.claimLogFile(key: "b.json.gz", kind: .events, deliveredAt: 2, limit: 3))
         #expect(first.records == 3 && second.records == 2)
-        #expect(try await ledger.claimLogFile(key: "c.json.gz", deliveredAt: 3, limit: 3) == nil)
+        #expect(try await ledger.claimLogFile(key: "c.json.gz", kind: .events, deliveredAt: 3, limit: 3) == nil)
         let claimed = try await ledger.records(inLogFile: first.id).map(\.json) + ledger.records(inLogFile: second.id).map(\.json)
         let ids = try claimed.map { try JSONDecoder().decode(CloudTrailRecord.self, from: Data($0.utf8)).eventID }
         #expect(ids == (0..<5).map { CollectorTestRecords.record(index: $0).eventID })
@@ -50,7 +50,7 @@ struct ArchiveLedgerTests {
     @Test func eachDigestListsTheLogFilesWrittenSinceThePreviousOne() async throws {
         defer { directory.remove() }
         try await insert(0..<2)
-        let file = try #require(try await ledger.claimLogFile(key: "a.json.gz", deliveredAt: 1, limit: 10))
+        let file = try #require(try await ledger.claimLogFile(key: "a.json.gz", kind: .events, deliveredAt: 1, limit: 10))
         try await ledger.logFileWritten(id: file.id, sha256: "aa", oldestEventTime: 1, newestEventTime: 2, records: 2)
         let first = try await ledger.createDigest(digest("d1"))
         #expect(first.json == Data("a.json.gz".utf8) && first.id > 0)
@@ -65,7 +65,7 @@ struct ArchiveLedgerTests {
     @Test func aDigestIsUploadedOnlyAfterItsLogFiles() async throws {
         defer { directory.remove() }
         try await insert(0..<2)
-        let file = try #require(try await ledger.claimLogFile(key: "a.json.gz", deliveredAt: 1, limit: 10))
+        let file = try #require(try await ledger.claimLogFile(key: "a.json.gz", kind: .events, deliveredAt: 1, limit: 10))
         try await ledger.logFileWritten(id: file.id, sha256: "aa", oldestEventTime: 1, newestEventTime: 2, records: 2)
         let digest = try await ledger.createDigest(digest("d1"))
         try await ledger.digestWritten(id: digest.id)

@@ -102,9 +102,17 @@ struct CloudTrailRecordTests {
     }
 
     @Test func recordWithoutRequiredMemberIsRejected() throws {
-        let json = #"{"eventVersion":"1.11","eventTime":"2026-01-01T00:00:00Z","eventSource":"a.b","eventID":"x"}"#
+        let json = #"{"eventVersion":"1.11","eventTime":"2026-01-01T00:00:00Z","eventSource":"a.b","eventName":"X"}"#
         let error = #expect(throws: RecordFormatError.self) { try CloudTrailRecord.decode(from: Data(json.utf8)) }
-        #expect(error?.message == "record.eventName is missing")
+        #expect(error?.message == "record.eventID is missing")
+        // An Insight has no event source or name of its own (they are in insightDetails).
+        let insight = try CloudTrailRecord.decode(
+            from: Data(
+                #"{"eventVersion":"1.11","eventTime":"2026-01-01T00:00:00Z","eventID":"x","eventCategory":"Insight","insightDetails":{"eventSource":"a.b","eventName":"X"}}"#
+                    .utf8))
+        #expect(insight.eventSource == nil && insight.eventName == nil)
+        #expect(insight.listedEventSource == "a.b" && insight.listedEventName == "X")
+        #expect(try insight.jsonValue == JSONValue.parse(insight.canonicalJSON()))
         let wrongType = #expect(throws: RecordFormatError.self) {
             try CloudTrailRecord.decode(
                 from: Data(#"{"eventVersion":"1.11","eventTime":"t","eventSource":"a.b","eventName":"X","eventID":"x","readOnly":"no"}"#.utf8))

@@ -42,7 +42,7 @@ struct SSHLoginTrackerTests {
                 (17148, "Failed password for httrust from 127.0.0.1 port 44278 ssh2"),
                 (17148, "Connection closed by authenticating user httrust 127.0.0.1 port 44278 [preauth]"),
             ], identifier: identifier)
-        #expect(records.map { "\($0.eventName)/\($0.errorCode ?? "-")" } == ["Login/AuthFailure"])
+        #expect(records.map { "\($0.eventName ?? "-")/\($0.errorCode ?? "-")" } == ["Login/AuthFailure"])
         #expect(records.first?.sourceIPAddress == "127.0.0.1")
         #expect(records.first?.requestParameters?["authMethod"]?.stringValue == "password")
         #expect(records.first?.requestParameters?["port"]?.integerValue == 44278)
@@ -98,7 +98,7 @@ struct SSHLoginTrackerTests {
             // A key offered and refused logs nothing until the client leaves.
             (4250, "Connection closed by authenticating user root 203.0.113.8 port 51300 [preauth]"),
         ])
-        #expect(records.map { "\($0.eventName)/\($0.errorCode ?? "-")" } == ["Login/InvalidUser", "Login/AuthenticationAbandoned"])
+        #expect(records.map { "\($0.eventName ?? "-")/\($0.errorCode ?? "-")" } == ["Login/InvalidUser", "Login/AuthenticationAbandoned"])
         #expect(records.map(\.sourceIPAddress) == ["203.0.113.7", "203.0.113.8"])
     }
 

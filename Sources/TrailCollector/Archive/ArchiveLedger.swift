@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import Foundation
+import TrailCore
 
 /// The archive's bookkeeping, kept by the event store in its own database (``EventStore/archiveLedger``)
 /// so that claiming events for a log file and remembering the claim are one transaction. The
@@ -12,9 +13,10 @@ import Foundation
 /// under the same name, with the same events: every event is in exactly one log file. Digests are
 /// signed and stored whole before their file is written, for the same reason.
 public protocol ArchiveLedger: Sendable {
-    /// Claims up to `limit` events not yet in any log file, in the order they were stored, for a
-    /// new one named `key`; `nil` when there are none. `records` of the result is how many.
-    func claimLogFile(key: String, deliveredAt: Int64, limit: Int) async throws -> ArchiveLogFile?
+    /// Claims up to `limit` events of `kind` (Insights or the rest) not yet in any log file, in
+    /// the order they were stored, for a new one named `key`; `nil` when there are none.
+    /// `records` of the result is how many.
+    func claimLogFile(key: String, kind: ArchiveLayout.LogKind, deliveredAt: Int64, limit: Int) async throws -> ArchiveLogFile?
     /// Claims not yet written (after a crash).
     func unwrittenLogFiles() async throws -> [ArchiveLogFile]
     /// The claimed events' canonical JSON and time (ms), in the order they were stored.

@@ -8,7 +8,8 @@ import NIOCore
 import ServiceLifecycle
 import TrailCore
 
-/// Writes every stored record to exactly one CloudTrail log file (gzip `{"Records":[…]}`) every
+/// Writes every stored record to exactly one CloudTrail log file (gzip `{"Records":[…]}`; Insights
+/// in their own, under `CloudTrail-Insight/`) every
 /// `logFileInterval`, or as soon as a file's worth is waiting (``ArchiveBacklog``), and at every multiple of `digestInterval` a digest listing the log files
 /// written since the previous one, chained to it and signed; both under `directory` in
 /// CloudTrail's key layout, the digest's signature beside it in `<digest>.sig` (hex).
@@ -107,14 +108,18 @@ public struct ArchiveWriter: Service {
         if fullFiles == 0 { return 0 }
         var files = 0
         var generator = SystemRandomNumberGenerator()
-        while true {
-            let now = Self.now()
-            let key = layout.logFileKey(delivered: now, unique: ArchiveLayout.uniqueString(using: &generator))
-            guard let claim = try await ledger.claimLogFile(key: key, deliveredAt: now, limit: Self.recordsPerFile) else { return files }
-            try await write(claim)
-            files += 1
-            if (claim.records ?? 0) < Self.recordsPerFile || files == fullFiles { return files }
+        for kind in ArchiveLayout.LogKind.allCases {
+            while true {
+                let now = Self.now()
+                let key = layout.logFileKey(delivered: now, unique: ArchiveLayout.uniqueString(using: &generator), kind: kind)
+                guard let claim = try await ledger.claimLogFile(key: key, kind: kind, deliveredAt: now, limit: Self.recordsPerFile) else { break }
+                try await write(claim)
+                files += 1
+                if files == fullFiles { return files }
+                if (claim.records ?? 0) < Self.recordsPerFile { break }
+            }
         }
+        return files
     }
 
     func write(_ file: ArchiveLogFile) async throws {

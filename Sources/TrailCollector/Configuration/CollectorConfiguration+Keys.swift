@@ -59,6 +59,31 @@ extension CollectorConfiguration {
         .init("s3-region", .text, "Region S3 requests are signed for", default: "us-east-1", value: .string("us-east-1")),
         .init("s3-credentials-file", .text, "'ACCESS_KEY_ID SECRET' for the bucket (mode 0600)", default: "none"),
         .init("s3-ca", .text, "CA bundle for an https S3 endpoint", default: "the system's"),
+        .init(
+            "insights", .flag, "Find unusual activity and write CloudTrail Insight records (--no-insights: not)", default: "on", value: .bool(true)),
+        .init("insights-window-days", .integer(1...28), "Days of history an Insight's baseline holds", default: "7", value: .integer(7)),
+        .init(
+            "insights-min-history", .text, "History a key needs before Insights speak, e.g. 24h, 30m", default: "24h", value: .string("24h")),
+        .init(
+            "insights-grace", .text, "How long after a minute ends its late records are still counted, e.g. 60s", default: "60s",
+            value: .string("60s")),
+        .init(
+            "insights-probability", .text, "A minute is unusual when a count as far out is this unlikely", default: "1e-6",
+            value: .string("1e-6")),
+        .init(
+            "insights-warm-up-probability", .text, "The same, until the baseline's window is full", default: "1e-9", value: .string("1e-9")),
+        .init("insights-min-count", .integer(1...1_000_000), "Fewest events in a minute that can be unusual", default: "5", value: .integer(5)),
+        .init(
+            "insights-multiplier", .text, "An unusual minute is at least this many times its baseline (or at most its baseline over it)",
+            default: "3", value: .string("3")),
+        .init(
+            "insights-drop-min-mean", .text, "A drop is looked for only in keys with at least this many events a minute", default: "10",
+            value: .string("10")),
+        .init("insights-start-minutes", .integer(1...60), "Unusual minutes in a row that open an Insight", default: "2", value: .integer(2)),
+        .init("insights-end-minutes", .integer(1...1440), "Ordinary minutes in a row that close it", default: "5", value: .integer(5)),
+        .init(
+            "insights-max-keys", .integer(1...10_000_000), "Keys (what x where) Insights follow at most; counts past it are dropped and logged",
+            default: "100000", value: .integer(100_000)),
         .init("log-level", .text, "trace, debug, info, notice, warning, error or critical", default: "info", value: .string("info")),
     ]
 }

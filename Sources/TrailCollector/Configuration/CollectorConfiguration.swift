@@ -86,6 +86,13 @@ public struct CollectorConfiguration: Sendable, Hashable {
     /// CA bundle for an `https` S3 endpoint. Default: the system's.
     public var s3CAFile: String?
 
+    /// Whether the collector looks for unusual activity and writes Insight records. Default: on.
+    public var insights: Bool
+    /// The Insights detector's thresholds (`insights-*`); defaults as ``InsightDetector/Settings``.
+    public var insightSettings: InsightDetector<InsightKey>.Settings
+    /// How long after a minute ends Insights still count records of it. Default: 60 s.
+    public var insightsGrace: Duration
+
     /// Every key the file and the flags accept (``keys``).
     public static let knownKeys: Set<String> = keys.names
 
@@ -131,6 +138,9 @@ public struct CollectorConfiguration: Sendable, Hashable {
         s3Bucket = "hosttrail"
         s3Prefix = ""
         s3Region = "us-east-1"
+        insights = true
+        insightSettings = InsightDetector<InsightKey>.Settings()
+        insightsGrace = .seconds(60)
     }
 
     /// The connection caps under a descriptor limit (`RLIMIT_NOFILE`'s soft value): the
@@ -236,6 +246,7 @@ public struct CollectorConfiguration: Sendable, Hashable {
         if let value = try settings.integer(Self.keys["retention-days"]) { retentionDays = value }
         if let value = try settings.integer(Self.keys["retention-interval-ms"]) { retentionInterval = .milliseconds(value) }
         try readArchiveSettings(settings)
+        try readInsightSettings(settings)
         if let value = try settings.string("revocation-file") {
             // Read and parsed now too, so `validate` and a start both name a broken line.
             guard let text = try? String(contentsOfFile: value, encoding: .utf8) else {
@@ -315,6 +326,36 @@ public struct CollectorConfiguration: Sendable, Hashable {
         if s3Endpoint != nil && s3Credentials == nil {
             throw settings.invalid("s3-endpoint", "needs s3-credentials-file (ACCESS_KEY_ID SECRET)")
         }
+    }
+
+    mutating func readInsightSettings(_ settings: ConfigSettings) throws {
+        if let value = try settings.bool("insights") { insights = value }
+        func duration(_ key: String, _ range: ClosedRange<Int>) throws -> Int? {
+            guard let text = try settings.string(key) else { return nil }
+            guard let seconds = TrailTime.parseDuration(text), range.contains(Int(seconds)) else {
+                throw settings.invalid(
+                    key, "\"\(text)\" is not a duration of \(range.lowerBound) s to \(range.upperBound / 86_400) days like 30s, 10m, 24h")
+            }
+            return Int(seconds)
+        }
+        func number(_ key: String, _ range: ClosedRange<Double>) throws -> Double? {
+            guard let text = try settings.string(key) else { return nil }
+            guard let value = Double(text), range.contains(value) else {
+                throw settings.invalid(key, "\"\(text)\" is not a number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return value
+        }
+        if let value = try settings.integer(Self.keys["insights-window-days"]) { insightSettings.windowDays = value }
+        if let value = try duration("insights-min-history", 60...(28 * 86_400)) { insightSettings.minimumHistoryMinutes = value / 60 }
+        if let value = try duration("insights-grace", 0...3600) { insightsGrace = .seconds(value) }
+        if let value = try number("insights-probability", 1e-300...0.5) { insightSettings.probability = value }
+        if let value = try number("insights-warm-up-probability", 1e-300...0.5) { insightSettings.warmUpProbability = value }
+        if let value = try settings.integer(Self.keys["insights-min-count"]) { insightSettings.minimumCount = value }
+        if let value = try number("insights-multiplier", 1...1000) { insightSettings.multiplier = value }
+        if let value = try number("insights-drop-min-mean", 0...1e9) { insightSettings.minimumMeanForDrops = value }
+        if let value = try settings.integer(Self.keys["insights-start-minutes"]) { insightSettings.startMinutes = value }
+        if let value = try settings.integer(Self.keys["insights-end-minutes"]) { insightSettings.endMinutes = value }
+        if let value = try settings.integer(Self.keys["insights-max-keys"]) { insightSettings.maximumKeys = value }
     }
 
     /// The trail's ARN, as `DescribeTrails` reports it and records carry it.

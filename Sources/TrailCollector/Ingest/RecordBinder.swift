@@ -21,6 +21,9 @@ public struct RecordBinder: Sendable {
     /// or read by a host confined to its own records.
     public static let collectorHost = "collector"
     public static let collectorEventSource = "collector.hosttrail"
+    /// The `eventCategory` and `eventType` of Insight records, which only the collector writes.
+    public static let insightCategory = "Insight"
+    public static let insightEventType = "AwsCloudTrailInsight"
 
     public init(accountID: String, region: String, trailARN: String, maxRecordBytes: Int = 512 * 1024) {
         self.accountID = accountID
@@ -72,6 +75,13 @@ public struct RecordBinder: Sendable {
                         status: 403, code: "ReservedEventSource",
                         message: "record \(index) (\(record.eventID)) is in \(Self.collectorEventSource), which only the collector writes")
                 }
+                // Insights are the collector's finding about hosts; a host writing one could
+                // forge a finding, or hide its records from every lookup but Insights'.
+                guard record.eventCategory != Self.insightCategory, record.eventType != Self.insightEventType else {
+                    throw IngestRejection(
+                        status: 403, code: "ReservedEventCategory",
+                        message: "record \(index) (\(record.eventID)) is an Insight, which only the collector writes")
+                }
                 bound.append(try bind(record, index: index, host: host))
             } catch let rejection as IngestRejection where rejection.statusCode == 400 {
                 refused.append(
@@ -93,14 +103,14 @@ public struct RecordBinder: Sendable {
         guard EventID.isWellFormed(record.eventID) else {
             throw IngestRejection.badRequest("record \(index): eventID \"\(record.eventID)\" is not a UUID")
         }
-        guard !record.eventName.isEmpty, !record.eventSource.isEmpty else {
-            throw IngestRejection.badRequest("record \(index) (\(record.eventID)): eventName and eventSource must not be empty")
+        guard let name = record.listedEventName, !name.isEmpty, let source = record.listedEventSource, !source.isEmpty else {
+            throw IngestRejection.badRequest("record \(index) (\(record.eventID)): eventName and eventSource must be present and not empty")
         }
         // What the store indexes and lookups list: one line of visible text (a NUL would end the
         // indexed string early, and a lookup for one name would return a record of another).
         let identifiers: [(String, String?)] =
             [
-                ("eventName", record.eventName), ("eventSource", record.eventSource), ("userIdentity.userName", record.userNameForLookup),
+                ("eventName", name), ("eventSource", source), ("userIdentity.userName", record.userNameForLookup),
                 ("sessionIssuer.userName", record.userIdentity?.sessionContext?.sessionIssuer?.userName), ("sourceIPAddress", record.sourceIPAddress),
                 ("userIdentity.accessKeyId", record.userIdentity?.accessKeyId), ("eventCategory", record.eventCategory),
                 ("requestID", record.requestID),
@@ -142,6 +152,15 @@ public struct RecordBinder: Sendable {
             )
         }
         return stored
+    }
+
+    /// Stamps one of the collector's Insight records and stores it under `host` (the host it is
+    /// about, else ``collectorHost``); it keeps CloudTrail's shape: no host member or resource.
+    func bindInsight(_ record: CloudTrailRecord, host: String) throws -> StoredRecord {
+        var bound = record
+        bound.recipientAccountId = accountID
+        bound.awsRegion = region
+        return try StoredRecord(record: bound, host: host)
     }
 
     static func describe(_ error: any Error) -> String {

@@ -32,6 +32,36 @@ public protocol EventStore: Sendable {
     /// The archive's bookkeeping, in this store's database: claiming events for a log file is a
     /// transaction over both.
     var archiveLedger: any ArchiveLedger { get }
+
+    /// What Insights count, per minute, for records with an event time in `[from, to)` (ms since
+    /// the epoch): each group of records with the same minute and counted fields, in minute order.
+    /// Records that count for nothing (read-only without an error) and Insights are left out.
+    func insightCounts(from: Int64, to: Int64) async throws -> [InsightCount]
+
+    /// The five most frequent values of each of ``InsightRecordBuilder/attributes`` among the
+    /// records `key` counts with an event time in `[from, to)`, most frequent first.
+    func insightAttributions(of key: InsightKey, from: Int64, to: Int64) async throws -> [String: [(value: String, count: Int)]]
+
+    /// `key`'s count in each minute of `[from, to)` that has any, in minute order.
+    func insightSeries(of key: InsightKey, from: Int64, to: Int64) async throws -> [(minute: Int64, count: Int)]
+}
+
+/// A group of stored records Insights count the same way (``EventStore/insightCounts(from:to:)``).
+public struct InsightCount: Sendable, Hashable {
+    /// Minutes since the epoch.
+    public var minute: Int64
+    public var eventSource: String
+    public var eventName: String
+    public var host: String
+    public var userName: String?
+    public var readOnly: Bool?
+    public var errorCode: String?
+    public var count: Int
+
+    /// The keys the group counts under.
+    public var keys: [InsightKey] {
+        InsightKey.keys(eventSource: eventSource, eventName: eventName, readOnly: readOnly, errorCode: errorCode, host: host, userName: userName)
+    }
 }
 
 extension EventStore {
@@ -83,6 +113,8 @@ public struct StoredRecord: Sendable, Hashable {
     public var readOnly: Bool?
     public var accessKeyID: String?
     public var eventCategory: String
+    /// Not a column: what Insights count error rates by (the store reads it from `json`).
+    public var errorCode: String?
     /// `resources[].type` and `.ARN`, for `ResourceType` and `ResourceName` lookups.
     public var resources: [Resource]
 
@@ -98,8 +130,9 @@ public struct StoredRecord: Sendable, Hashable {
         }
         eventID = record.eventID
         eventTime = Int64((time.timeIntervalSince1970 * 1000).rounded(.down))
-        eventName = record.eventName
-        eventSource = record.eventSource
+        eventName = record.listedEventName ?? ""
+        eventSource = record.listedEventSource ?? ""
+        errorCode = record.errorCode
         userName = record.userNameForLookup
         invokingUser = record.userIdentity?.sessionContext?.sessionIssuer?.userName
         self.host = host

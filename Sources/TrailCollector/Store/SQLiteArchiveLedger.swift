@@ -14,14 +14,15 @@ struct SQLiteArchiveLedger: ArchiveLedger {
 
     /// Claims up to `limit` events not yet in any log file for a new one named `key`; `nil` when
     /// there are none. `records` of the result is how many were claimed.
-    func claimLogFile(key: String, deliveredAt: Int64, limit: Int) async throws -> ArchiveLogFile? {
-        try await pool.write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM events WHERE log_file IS NULL)") == true else { return nil }
+    func claimLogFile(key: String, kind: ArchiveLayout.LogKind, deliveredAt: Int64, limit: Int) async throws -> ArchiveLogFile? {
+        let unclaimed: SQL = "log_file IS NULL AND (event_category = 'Insight') = \(kind == .insights)"
+        return try await pool.write { db in
+            guard try SQLRequest<Bool>(literal: "SELECT EXISTS (SELECT 1 FROM events WHERE \(unclaimed))").fetchOne(db) == true else { return nil }
             try db.execute(literal: "INSERT INTO log_files (key, delivered_at) VALUES (\(key), \(deliveredAt))")
             let id = db.lastInsertedRowID
             try db.execute(
                 literal:
-                    "UPDATE events SET log_file = \(id) WHERE rowid IN (SELECT rowid FROM events WHERE log_file IS NULL ORDER BY rowid LIMIT \(limit))"
+                    "UPDATE events SET log_file = \(id) WHERE rowid IN (SELECT rowid FROM events WHERE \(unclaimed) ORDER BY rowid LIMIT \(limit))"
             )
             return ArchiveLogFile(id: id, key: key, records: db.changesCount)
         }

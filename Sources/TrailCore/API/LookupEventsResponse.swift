@@ -22,22 +22,23 @@ public struct LookupEventsResponse: Sendable, Hashable, Codable {
 /// `EventTime` epoch seconds, and `CloudTrailEvent` the whole record as a JSON string.
 public struct LookupEvent: Sendable, Hashable, Codable {
     public var eventId: String
-    public var eventName: String
+    /// An Insight's is the name it is about (`insightDetails.eventName`), as CloudTrail lists it.
+    public var eventName: String?
     public var readOnly: String?
     public var accessKeyId: String?
     public var eventTime: Double
-    public var eventSource: String
+    public var eventSource: String?
     public var username: String?
     public var resources: [LookupResource]
     public var cloudTrailEvent: String
 
     public init(record: CloudTrailRecord, canonicalJSON: String) {
         eventId = record.eventID
-        eventName = record.eventName
+        eventName = record.listedEventName
         readOnly = record.readOnly.map { $0 ? "true" : "false" }
         accessKeyId = record.userIdentity?.accessKeyId
         eventTime = TrailTime.parseISO8601(record.eventTime)?.timeIntervalSince1970 ?? 0
-        eventSource = record.eventSource
+        eventSource = record.listedEventSource
         username = record.userNameForLookup
         resources = (record.resources ?? []).map { LookupResource(resourceType: $0.type, resourceName: $0.arn) }
         cloudTrailEvent = canonicalJSON

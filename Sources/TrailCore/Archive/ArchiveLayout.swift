@@ -4,7 +4,8 @@ import FoundationEssentials
 
 /// Where CloudTrail puts log files and digests in a bucket, for one trail.
 ///
-/// Log files: `[prefix/]AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/<account>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<unique>.json.gz`;
+/// Log files: `[prefix/]AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/<account>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<unique>.json.gz`
+/// (Insights: `CloudTrail-Insight` for both `CloudTrail`s);
 /// digests: `[prefix/]AWSLogs/<account>/CloudTrail-Digest/<region>/YYYY/MM/DD/<account>_CloudTrail-Digest_<region>_<trail>_<home region>_<YYYYMMDDTHHMMSSZ>.json.gz`
 /// (`aws cloudtrail validate-logs` reads the digest's time from the last 24 to 8 characters of the key).
 public struct ArchiveLayout: Sendable, Hashable {
@@ -26,11 +27,19 @@ public struct ArchiveLayout: Sendable, Hashable {
 
     var root: String { (prefix.isEmpty ? "" : prefix + "/") + "AWSLogs/\(accountID)/" }
 
-    /// The key of a log file delivered at `delivered` (minute precision) with its unique part.
-    public func logFileKey(delivered: Int64, unique: String) -> String {
+    /// What a log file holds: events, or Insights (CloudTrail delivers them apart, under
+    /// `CloudTrail-Insight/`).
+    public enum LogKind: String, Sendable, CaseIterable {
+        case events = "CloudTrail"
+        case insights = "CloudTrail-Insight"
+    }
+
+    /// The key of a log file of `kind` delivered at `delivered` (minute precision) with its unique part.
+    public func logFileKey(delivered: Int64, unique: String, kind: LogKind = .events) -> String {
         let stamp = Self.compact(delivered)
+        let folder = kind.rawValue
         return root
-            + "CloudTrail/\(region)/\(Self.dateDirectories(delivered))/\(accountID)_CloudTrail_\(region)_\(stamp.prefix(13))Z_\(unique).json.gz"
+            + "\(folder)/\(region)/\(Self.dateDirectories(delivered))/\(accountID)_\(folder)_\(region)_\(stamp.prefix(13))Z_\(unique).json.gz"
     }
 
     /// The key of the digest whose period ends at `end` (epoch seconds).

@@ -16,8 +16,10 @@ public struct CloudTrailRecord: Sendable, Hashable, Codable {
     public var userIdentity: UserIdentity?
     /// UTC, ISO 8601, second precision: `2026-11-24T16:30:30Z`.
     public var eventTime: String
-    public var eventSource: String
-    public var eventName: String
+    /// Every record but an Insight has one (an Insight's is in `insightDetails`).
+    public var eventSource: String?
+    /// Every record but an Insight has one (an Insight's is in `insightDetails`).
+    public var eventName: String?
     /// Stamped by the collector from its `region` setting.
     public var awsRegion: String?
     public var sourceIPAddress: String?
@@ -46,8 +48,8 @@ public struct CloudTrailRecord: Sendable, Hashable, Codable {
         eventVersion: String = CloudTrailRecord.currentEventVersion,
         userIdentity: UserIdentity?,
         eventTime: String,
-        eventSource: String,
-        eventName: String,
+        eventSource: String?,
+        eventName: String?,
         awsRegion: String? = nil,
         sourceIPAddress: String? = nil,
         userAgent: String? = nil,
@@ -104,8 +106,8 @@ public struct CloudTrailRecord: Sendable, Hashable, Codable {
         eventVersion = try reader.requiredString("eventVersion")
         userIdentity = try reader.object("userIdentity") { try UserIdentity(json: $0, context: $1) }
         eventTime = try reader.requiredString("eventTime")
-        eventSource = try reader.requiredString("eventSource")
-        eventName = try reader.requiredString("eventName")
+        eventSource = try reader.string("eventSource")
+        eventName = try reader.string("eventName")
         awsRegion = try reader.string("awsRegion")
         sourceIPAddress = try reader.string("sourceIPAddress")
         userAgent = try reader.string("userAgent")
@@ -147,8 +149,8 @@ public struct CloudTrailRecord: Sendable, Hashable, Codable {
         case .errorMessage: errorMessage.map(JSONValue.string)
         case .eventCategory: eventCategory.map(JSONValue.string)
         case .eventID: .string(eventID)
-        case .eventName: .string(eventName)
-        case .eventSource: .string(eventSource)
+        case .eventName: eventName.map(JSONValue.string)
+        case .eventSource: eventSource.map(JSONValue.string)
         case .eventTime: .string(eventTime)
         case .eventType: eventType.map(JSONValue.string)
         case .eventVersion: .string(eventVersion)
@@ -188,6 +190,17 @@ extension CloudTrailRecord {
     public var claimedHostName: String? {
         if let name = additionalEventData?["host"]?["hostname"]?.stringValue { return name }
         return resources?.lazy.compactMap(\.hostName).first
+    }
+
+    /// The event source lookups list and filter on: the record's, or an Insight's subject
+    /// (`insightDetails.eventSource`).
+    public var listedEventSource: String? {
+        eventSource ?? insightDetails?["eventSource"]?.stringValue
+    }
+
+    /// The event name lookups list and filter on: the record's, or an Insight's subject.
+    public var listedEventName: String? {
+        eventName ?? insightDetails?["eventName"]?.stringValue
     }
 
     /// The user the record is about, for lookups by `Username`: the account, or for sudo and su the invoking one.

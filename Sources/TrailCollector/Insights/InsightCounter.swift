@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Synchronization
+import TrailCore
+
+/// The detector, fed from two sides: the ingest pipeline (each record new to the store, counted
+/// under its keys in its event time's minute) and ``InsightsService`` (the store's counts of the
+/// minutes before the collector started, then the minutes' closes).
+///
+/// Minutes up to ``resumedThrough`` are counted from the store at start, later ones from the
+/// pipeline: each record is counted once, whichever commit came first.
+final class InsightCounter: IngestConsumer {
+    private let detector: Mutex<InsightDetector<InsightKey>>
+    /// The last minute counted from the store; the pipeline counts the minutes after it.
+    let resumedThrough: Int64
+
+    init(settings: InsightDetector<InsightKey>.Settings, resumedThrough: Int64) {
+        detector = Mutex(InsightDetector(settings: settings))
+        self.resumedThrough = resumedThrough
+    }
+
+    var settings: InsightDetector<InsightKey>.Settings { detector.withLock { $0.settings } }
+
+    func committed(_ records: [StoredRecord]) async {
+        detector.withLock { detector in
+            for record in records where record.eventCategory != RecordBinder.insightCategory {
+                let minute = record.eventTime / 60_000
+                guard minute > resumedThrough else { continue }
+                for key in InsightKey.keys(
+                    eventSource: record.eventSource, eventName: record.eventName, readOnly: record.readOnly, errorCode: record.errorCode,
+                    host: record.host, userName: record.userName)
+                {
+                    detector.count(key, minute: minute)
+                }
+            }
+        }
+    }
+
+    /// Counts the store's groups of one minute (at most ``resumedThrough``) and closes it.
+    func resume(minute: Int64, counts: [InsightCount]) -> [InsightDetector<InsightKey>.Decision] {
+        detector.withLock { detector in
+            for group in counts {
+                for key in group.keys { detector.count(key, minute: minute, by: group.count) }
+            }
+            return detector.close(minute: minute)
+        }
+    }
+
+    func close(minute: Int64) -> [InsightDetector<InsightKey>.Decision] {
+        detector.withLock { $0.close(minute: minute) }
+    }
+
+    /// Keys followed; counts dropped past the key limit; counts that came after their minute closed.
+    var tally: (keys: Int, overflow: Int, late: Int) {
+        detector.withLock { ($0.keyCount, $0.overflow, $0.late) }
+    }
+}
