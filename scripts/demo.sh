@@ -28,20 +28,26 @@ echo "== dev certificates"
 
 echo "== collector (embedded SQLite store) on a free loopback port"
 : > "$DIR/collector.log"
-"$BIN/hosttrail-collector" --listen 127.0.0.1:0 --data-dir "$DIR/collector" \
-    --tls-cert "$DIR/certs/collector.pem" --tls-key "$DIR/certs/collector-key.pem" --client-ca "$DIR/certs/ca.pem" \
-    --account-id 123456789012 --region demo-1 --trail-name demo-trail \
-    --log-file-interval 2s --digest-interval 10s \
-    --access-key "AKIDHOSTTRAILDEMO:demo-secret-not-for-production" >>"$DIR/collector.log" 2>&1 &
-echo $! > "$DIR/collector.pid"
-URL=""
-for _ in $(seq 100); do
-    URL="$(grep -o 'listening on https://[0-9.:]*' "$DIR/collector.log" | head -1 | sed 's/listening on //')" || true
-    [ -n "$URL" ] && break
-    kill -0 "$(cat "$DIR/collector.pid")" 2>/dev/null || { cat "$DIR/collector.log"; exit 1; }
-    sleep 0.1
-done
-[ -n "$URL" ] || { echo "collector did not start"; cat "$DIR/collector.log"; exit 1; }
+start_collector() {  # $1: the address to listen on
+    local lines
+    lines="$(wc -l < "$DIR/collector.log")"
+    # Insights speak after an hour of history here (a day by default), and learn over one day.
+    "$BIN/hosttrail-collector" --listen "$1" --data-dir "$DIR/collector" \
+        --tls-cert "$DIR/certs/collector.pem" --tls-key "$DIR/certs/collector-key.pem" --client-ca "$DIR/certs/ca.pem" \
+        --account-id 123456789012 --region demo-1 --trail-name demo-trail \
+        --log-file-interval 2s --digest-interval 10s --insights-min-history 60m --insights-window-days 1 \
+        --access-key "AKIDHOSTTRAILDEMO:demo-secret-not-for-production" >>"$DIR/collector.log" 2>&1 &
+    echo $! > "$DIR/collector.pid"
+    URL=""
+    for _ in $(seq 100); do
+        URL="$(tail -n +"$((lines + 1))" "$DIR/collector.log" | grep -o 'listening on https://[0-9.:]*' | head -1 | sed 's/listening on //')" || true
+        [ -n "$URL" ] && break
+        kill -0 "$(cat "$DIR/collector.pid")" 2>/dev/null || { cat "$DIR/collector.log"; exit 1; }
+        sleep 0.1
+    done
+    [ -n "$URL" ] || { echo "collector did not start"; cat "$DIR/collector.log"; exit 1; }
+}
+start_collector 127.0.0.1:0
 echo "   $URL (log: $DIR/collector.log)"
 
 echo "== agent (socket $DIR/api.sock, spool $DIR/spool)"
@@ -108,6 +114,54 @@ AWS_CA_BUNDLE="$DIR/certs/ca.pem" AWS_ACCESS_KEY_ID=AKIDHOSTTRAILDEMO AWS_SECRET
     python3 -m awscli cloudtrail lookup-events --endpoint-url "$URL" --output table \
     --query 'Events[].[EventTime,EventName,Username]' \
     --lookup-attributes AttributeKey=EventSource,AttributeValue=billing.example.com | sed 's/^/   /'
+
+echo
+echo "== Insights: unusual activity, found and explained"
+echo "   three hours of history for demo-host (about one failed SSH login a minute), with a burst of"
+echo "   40 a minute from 198.51.100.23 twenty minutes ago, delivered as an agent would have (past event times)"
+python3 - "$DIR/history.json" <<'PY'
+import json, random, sys, time, uuid
+now = int(time.time()) // 60
+random.seed(7)
+records = []
+for minute in range(now - 180, now - 1):
+    burst = now - 22 <= minute < now - 17
+    for i in range(40 if burst else random.choice([0, 1, 1, 2])):
+        records.append({
+            "eventVersion": "1.11", "eventID": str(uuid.uuid4()), "eventType": "AwsConsoleSignIn",
+            "eventTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(minute * 60 + i)),
+            "eventSource": "sshd.linux", "eventName": "Login", "readOnly": False, "errorCode": "AuthFailure",
+            "errorMessage": "Failed password", "userAgent": "sshd",
+            "sourceIPAddress": "198.51.100.23" if burst else "203.0.113.%d" % random.randint(1, 9),
+            "userIdentity": {"type": "LinuxUser", "userName": "deploy"},
+        })
+json.dump({"Records": records}, open(sys.argv[1], "w"))
+print("   %d records" % len(records))
+PY
+curl -sS --cacert "$DIR/certs/ca.pem" --cert "$DIR/certs/demo-host.pem" --key "$DIR/certs/demo-host-key.pem" \
+    -H 'Content-Type: application/json' --data-binary @"$DIR/history.json" "$URL/v1/records" | sed 's/^/   /'
+echo
+echo "   history delivered late is counted when Insights resume from the store: restart the collector on its port"
+kill -TERM "$(cat "$DIR/collector.pid")"
+for _ in $(seq 100); do kill -0 "$(cat "$DIR/collector.pid")" 2>/dev/null || break; sleep 0.1; done
+start_collector "${URL#https://}"
+for _ in $(seq 100); do [ "$(grep -c 'Insights resumed from the store' "$DIR/collector.log")" -ge 2 ] && break; sleep 0.1; done
+grep -o 'insights.keys=[0-9]* insights.records=[0-9]*' "$DIR/collector.log" | tail -1 | sed 's/^/   /'
+# With the access key: the fleet's and the users' Insights too (demo-host's certificate reads its own host's).
+INSIGHTS=("$BIN/hosttrail" insights --collector "$URL" --ca "$DIR/certs/ca.pem" \
+    --access-key-id AKIDHOSTTRAILDEMO --secret-access-key demo-secret-not-for-production)
+echo "   $ hosttrail insights"
+"${INSIGHTS[@]}" | sed 's/^/   /'
+SHARED="$("${INSIGHTS[@]}" --output json | python3 -c 'import json,sys; r=[x for x in json.load(sys.stdin) if x["insightDetails"]["hostTrail"]["scope"]=="host" and x["insightDetails"]["insightType"]=="ApiErrorRateInsight"]; print(r[0]["sharedEventID"] if r else "")')"
+if [ -n "$SHARED" ]; then
+    echo "   $ hosttrail insights --show $SHARED"
+    "${INSIGHTS[@]}" --show "$SHARED" | awk 'NR <= 64 { print "   " $0 } END { if (NR > 64) print "   … (" NR - 64 " more lines)" }'
+fi
+echo "   $ aws cloudtrail lookup-events --event-category insight"
+AWS_CA_BUNDLE="$DIR/certs/ca.pem" AWS_ACCESS_KEY_ID=AKIDHOSTTRAILDEMO AWS_SECRET_ACCESS_KEY=demo-secret-not-for-production \
+    AWS_DEFAULT_REGION=demo-1 AWS_CONFIG_FILE=/nonexistent AWS_SHARED_CREDENTIALS_FILE=/nonexistent \
+    python3 -m awscli cloudtrail lookup-events --endpoint-url "$URL" --output table --event-category insight \
+    --query 'Events[].[EventTime,EventSource,EventName,EventId]' | sed 's/^/   /'
 
 show_archive() {
     echo

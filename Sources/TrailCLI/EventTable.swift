@@ -5,21 +5,23 @@ import TrailCore
 
 /// Renders looked-up events for a terminal or for other programs.
 public enum EventTable {
-    /// A plain-text table, one event per row, newest first.
+    /// A plain-text table, one event per row, newest first. Record text is escaped: a terminal
+    /// must not take an attacker's escape sequence for its own.
     public static func table(_ events: [LookupEvent]) -> String {
         let header = ["EVENT TIME", "HOST", "EVENT SOURCE", "EVENT NAME", "USER", "ERROR", "EVENT ID"]
         var rows = [header]
         for event in events {
             let record = try? CloudTrailRecord.decode(from: Data(event.cloudTrailEvent.utf8))
-            rows.append([
-                record?.eventTime ?? TrailTime.formatEpochSeconds(Int64(event.eventTime)),
-                record?.claimedHostName ?? "-",
-                event.eventSource ?? "-",
-                event.eventName ?? "-",
-                event.username ?? "-",
-                record?.errorCode ?? "-",
-                event.eventId,
-            ])
+            rows.append(
+                [
+                    record?.eventTime ?? TrailTime.formatEpochSeconds(Int64(event.eventTime)),
+                    record?.claimedHostName ?? "-",
+                    event.eventSource ?? "-",
+                    event.eventName ?? "-",
+                    event.username ?? "-",
+                    record?.errorCode ?? "-",
+                    event.eventId,
+                ].map(IdentifierText.escapingControlCharacters))
         }
         let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
         var lines = rows.map { row in
@@ -37,7 +39,7 @@ public enum EventTable {
         return [
             record?.eventTime ?? TrailTime.formatEpochSeconds(Int64(event.eventTime)), record?.claimedHostName ?? "-", event.eventSource ?? "-",
             event.eventName ?? "-", event.username ?? "-", record?.errorCode ?? "-", event.eventId,
-        ].joined(separator: "  ")
+        ].map(IdentifierText.escapingControlCharacters).joined(separator: "  ")
     }
 
     /// A JSON array of the full records.

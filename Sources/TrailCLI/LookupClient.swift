@@ -76,6 +76,48 @@ public struct LookupClient: Sendable {
         }
     }
 
+    /// `ListInsightsMetricData`: the count in each `period` from `start` to `end`, zeros filled
+    /// in, every page; `host` or `user` for a host's or a user's series (HostTrail's own).
+    public func insightsMetricData(
+        eventSource: String, eventName: String, errorCode: String?, host: String? = nil, user: String? = nil, start: Date, end: Date,
+        period: Int = 60
+    ) throws -> [(time: Date, count: Double)] {
+        var request: [String: JSONValue] = [
+            "EventSource": .string(eventSource), "EventName": .string(eventName),
+            "InsightType": .string(errorCode == nil ? "ApiCallRateInsight" : "ApiErrorRateInsight"),
+            "StartTime": .integer(Int64(start.timeIntervalSince1970)), "EndTime": .integer(Int64(end.timeIntervalSince1970)),
+            "Period": .integer(Int64(period)),
+        ]
+        if let errorCode { request["ErrorCode"] = .string(errorCode) }
+        if let host { request["Host"] = .string(host) }
+        if let user { request["Username"] = .string(user) }
+        var points: [(time: Date, count: Double)] = []
+        while true {
+            let response = try call(operation: "ListInsightsMetricData", body: Data(JSONValue.object(request).serialized()))
+            guard let answer = try? JSONValue.parse(response), let times = answer["Timestamps"]?.arrayValue,
+                let values = answer["Values"]?.arrayValue, times.count == values.count
+            else { throw Failure(description: "the collector's answer is not a ListInsightsMetricData response") }
+            for (time, value) in zip(times, values) {
+                let seconds: Double? =
+                    switch time {
+                    case .integer(let n): Double(n)
+                    case .number(let n): n
+                    default: nil
+                    }
+                let count: Double? =
+                    switch value {
+                    case .integer(let n): Double(n)
+                    case .number(let n): n
+                    default: nil
+                    }
+                guard let seconds, let count else { throw Failure(description: "ListInsightsMetricData returned a value that is not a number") }
+                points.append((Date(timeIntervalSince1970: seconds), count))
+            }
+            guard let token = answer["NextToken"]?.stringValue else { return points }
+            request["NextToken"] = .string(token)
+        }
+    }
+
     /// The collector's digest signing keys valid at some time in `[start, end]`, by fingerprint.
     public func publicKeys(start: Date, end: Date) throws -> [String: DigestPublicKey] {
         let body = Data("{\"StartTime\":\(Int64(start.timeIntervalSince1970)),\"EndTime\":\(Int64(end.timeIntervalSince1970))}".utf8)

@@ -106,12 +106,29 @@ final class Fleet: @unchecked Sendable {
         return (Int(result.stdout) ?? -1, body)
     }
 
+    /// Posts a batch to the collector's `/v1/records` with `host`'s certificate; the answer's body,
+    /// a newline and its status.
+    func deliver(_ arguments: [String], as host: String = "web-01") throws -> Command.Result {
+        try Command.run(
+            "curl",
+            [
+                "-sS", "--cacert", certificates + "/ca.pem", "--cert", certificates + "/\(host).pem", "--key",
+                certificates + "/\(host)-key.pem", "-H", "Content-Type: application/json", "-w", "\n%{http_code}",
+            ]
+                + arguments + [collectorURL + "/v1/records"])
+    }
+
     /// `hosttrail lookup` with web-01's certificate; `arguments` are the filters.
     func lookup(_ arguments: [String], certificateHost: String = "web-01") throws -> Command.Result {
+        try cli("lookup", arguments, certificateHost: certificateHost)
+    }
+
+    /// `hosttrail SUBCOMMAND` against the collector with `certificateHost`'s certificate.
+    func cli(_ subcommand: String, _ arguments: [String], certificateHost: String = "web-01") throws -> Command.Result {
         try Command.run(
             TestBinaries.cli,
             [
-                "lookup", "--collector", collectorURL, "--ca", certificates + "/ca.pem", "--cert", certificates + "/\(certificateHost).pem",
+                subcommand, "--collector", collectorURL, "--ca", certificates + "/ca.pem", "--cert", certificates + "/\(certificateHost).pem",
                 "--key", certificates + "/\(certificateHost)-key.pem",
             ] + arguments)
     }

@@ -273,7 +273,7 @@ extension HostileClientTests {
                 + #""eventSource":"shop.example.com","eventName":"Big","requestParameters":{"pad":"\#(String(repeating: "x", count: 400_000))"}}"#
         }
         try Data((#"{"Records":["# + records.joined(separator: ",") + "]}").utf8).write(to: URL(fileURLWithPath: fleet.directory.file("big.json")))
-        let stored = try Self.deliver(fleet, ["--data-binary", "@" + fleet.directory.file("big.json")])
+        let stored = try fleet.deliver(["--data-binary", "@" + fleet.directory.file("big.json")])
         #expect(stored.stdout.hasSuffix("\n200"), "\(stored.stdout.prefix(300))")
         let script = fleet.directory.file("non-reader.py")
         try Data(Self.nonReader.utf8).write(to: URL(fileURLWithPath: script))
@@ -334,20 +334,8 @@ extension HostileClientTests {
         let forged =
             #"{"Records":[{"eventVersion":"1.11","eventID":"6f1c7c0e-0000-4000-8000-000000000009","eventTime":"2026-12-05T10:00:00Z","#
             + #""eventSource":"collector.hosttrail","eventName":"EventIDCollision"}]}"#
-        let refused = try Self.deliver(fleet, ["--data-binary", forged], as: "web-02")
+        let refused = try fleet.deliver(["--data-binary", forged], as: "web-02")
         #expect(refused.stdout.hasSuffix("\n403") && refused.stdout.contains("ReservedEventSource"), "\(refused.stdout)")
-    }
-
-    /// Posts a batch to the collector's `/v1/records` with `host`'s certificate; the answer's body,
-    /// a newline and its status.
-    static func deliver(_ fleet: Fleet, _ arguments: [String], as host: String = "web-01") throws -> Command.Result {
-        try Command.run(
-            "curl",
-            [
-                "-sS", "--cacert", fleet.certificates + "/ca.pem", "--cert", fleet.certificates + "/\(host).pem", "--key",
-                fleet.certificates + "/\(host)-key.pem", "-H", "Content-Type: application/json", "-w", "\n%{http_code}",
-            ]
-                + arguments + [fleet.collectorURL + "/v1/records"])
     }
 }
 
@@ -366,13 +354,13 @@ extension HostileClientTests {
         let json = #"{"Records":["# + record("Small", index: 1, pad: 10) + "," + record("Huge", index: 2, pad: 10_000_000) + "]}"
         try Data(json.utf8).write(to: URL(fileURLWithPath: fleet.directory.file("batch.json")))
         #expect(try Command.run("gzip", ["-k", fleet.directory.file("batch.json")]).status == 0)
-        let answer = try Self.deliver(fleet, ["-H", "Content-Encoding: gzip", "--data-binary", "@\(body)"])
+        let answer = try fleet.deliver(["-H", "Content-Encoding: gzip", "--data-binary", "@\(body)"])
         #expect(
             answer.stdout.hasSuffix("\n400") && answer.stdout.contains(#""code":"RecordTooLarge""#) && answer.stdout.contains(#""index":1"#),
             "\(answer.stdout.prefix(500))")
         // Sent again without it (as the agent does), the rest is stored; lookups carry no huge record.
         let small = #"{"Records":["# + record("Small", index: 1, pad: 10) + "]}"
-        let again = try Self.deliver(fleet, ["--data-binary", small])
+        let again = try fleet.deliver(["--data-binary", small])
         #expect(again.stdout.hasSuffix("\n200"), "\(again.stdout)")
         #expect(try fleet.records(["--event-source", "shop.example.com"], atLeast: 1).map(\.eventName) == ["Small"])
     }

@@ -127,6 +127,42 @@ struct InsightsServiceTests {
         #expect(records.last?.insightDetails?["insightContext"]?["statistics"]?["insightDuration"] == .integer(3))
     }
 
+    /// `ListInsightsMetricData` in CloudTrail's shape: zeros filled in, pages, the parameters checked.
+    @Test func theMetricDataIsTheSeriesOfTheKey() async throws {
+        let directory = try TemporaryDirectory(prefix: "insights")
+        defer { directory.remove() }
+        let store = try SQLiteEventStore(path: directory.file("events.sqlite"))
+        _ = try await store.insert(try Self.logins((Self.now - 10)..<Self.now) { $0 == Self.now - 5 ? 7 : ($0 % 2 == 0 ? 1 : 0) })
+        let api = CloudTrailAPI(store: store, configuration: CollectorConfiguration())
+        func call(_ members: [String: JSONValue], scope: LookupScope = .fleet) async throws -> JSONValue {
+            var request: [String: JSONValue] = [
+                "EventSource": "sshd.linux", "EventName": "Login", "InsightType": "ApiErrorRateInsight", "ErrorCode": "AuthFailure",
+                "Period": 60, "StartTime": .integer((Self.now - 6) * 60), "EndTime": .integer((Self.now - 3) * 60 - 1),
+            ]
+            for (name, value) in members { request[name] = value }
+            return try JSONValue.parse(
+                try await api.handle(
+                    target: CloudTrailAPI.targetPrefix + "ListInsightsMetricData", body: Data(JSONValue.object(request).serialized()), scope: scope))
+        }
+        let all = try await call([:])
+        #expect(all["Timestamps"] == .array((Self.now - 6..<Self.now - 3).map { .integer($0 * 60) }))
+        let zeroOrOne: JSONValue = (Self.now - 6) % 2 == 0 ? .number(1) : .number(0)
+        #expect(all["Values"]?.arrayValue?[1] == .number(7) && all["Values"]?.arrayValue?[0] == zeroOrOne)
+        #expect(all["NextToken"] == nil && all["ErrorCode"] == "AuthFailure")
+        let nonZero = try await call(["DataType": "NonZeroData"])
+        #expect(nonZero["Values"]?.arrayValue?.contains(.number(0)) == false)
+        let first = try await call(["MaxResults": 2])
+        #expect(first["Values"]?.arrayValue?.count == 2)
+        let rest = try await call(["MaxResults": 2, "NextToken": try #require(first["NextToken"])])
+        #expect(rest["Timestamps"] == [.integer((Self.now - 4) * 60)])
+        // The host's own series; another host's reader sees none of web-01's.
+        #expect(try await call(["Host": "web-01"])["Values"] == all["Values"])
+        #expect(try await call([:], scope: LookupScope(hosts: ["web-02"], eventSources: nil))["Values"] == [.number(0), .number(0), .number(0)])
+        for bad: [String: JSONValue] in [["ErrorCode": .null], ["Period": 120], ["InsightType": "Other"], ["DataType": "All"], ["NextToken": "7"]] {
+            await #expect(throws: CloudTrailAPIError.self) { _ = try await call(bad) }
+        }
+    }
+
     /// A host cannot deliver an Insight: it would forge the collector's finding, or hide records
     /// from every lookup but Insights'.
     @Test func hostsCannotWriteInsights() throws {

@@ -74,7 +74,8 @@ struct InsightsService: Service {
         while true {
             let closable = Self.lastClosable(now: Date(), grace: grace)
             if next > closable {
-                let due = Double(next + 2) * 60 + Double(grace.components.seconds)
+                // `next` may close once its minute and the grace after it are over.
+                let due = Double(next + 1) * 60 + Double(grace.components.seconds)
                 try await Task.sleep(for: .milliseconds(max(1, Int((due - Date().timeIntervalSince1970) * 1000))))
                 continue
             }

@@ -50,6 +50,8 @@ public struct CloudTrailAPI: Sendable {
             return try JSONSerialization.data(withJSONObject: ["IsLogging": true], options: [.sortedKeys, .withoutEscapingSlashes])
         case "ListPublicKeys":
             return try await listPublicKeys(body: body)
+        case "ListInsightsMetricData":
+            return try await listInsightsMetricData(body: body, scope: scope)
         default:
             throw CloudTrailAPIError(type: "UnknownOperationException", message: "operation \(operation) is not supported by HostTrail")
         }
@@ -59,7 +61,7 @@ public struct CloudTrailAPI: Sendable {
         var trail: [String: Any] = [
             "Name": configuration.trailName, "TrailARN": configuration.trailARN, "HomeRegion": configuration.region,
             "IsMultiRegionTrail": false, "IncludeGlobalServiceEvents": false, "LogFileValidationEnabled": configuration.archive,
-            "HasCustomEventSelectors": false, "HasInsightSelectors": false, "IsOrganizationTrail": false,
+            "HasCustomEventSelectors": false, "HasInsightSelectors": configuration.insights, "IsOrganizationTrail": false,
         ]
         if configuration.archive {
             trail["S3BucketName"] = configuration.s3Bucket
@@ -77,17 +79,9 @@ public struct CloudTrailAPI: Sendable {
         } catch {
             throw CloudTrailAPIError(type: "SerializationException", message: "the ListPublicKeys request is not JSON: \(error)")
         }
-        func time(_ name: String) throws -> Int64? {
-            switch request.objectValue?[name] {
-            case nil, .null?: return nil
-            case .integer(let seconds)?: return seconds
-            case .number(let seconds)? where TrailTime.isRepresentable(epochSeconds: seconds): return Int64(seconds.rounded(.down))
-            default: throw CloudTrailAPIError(type: "SerializationException", message: "\(name) must be a timestamp (epoch seconds)")
-            }
-        }
         let now = Int64(Date().timeIntervalSince1970)
-        let start = try time("StartTime") ?? now
-        let end = try time("EndTime") ?? now
+        let start = try Self.timestamp(request, "StartTime") ?? now
+        let end = try Self.timestamp(request, "EndTime") ?? now
         guard start <= end else { throw CloudTrailAPIError.invalidTimeRange("StartTime must not be after EndTime") }
         let keys = try await archive?.publicKeys(start: start, end: end) ?? []
         let list: [JSONValue] = keys.map { key in
@@ -99,6 +93,16 @@ public struct CloudTrailAPI: Sendable {
             return .object(members)
         }
         return Data(JSONValue.object(["PublicKeyList": .array(list)]).serialized())
+    }
+
+    /// A request's timestamp member `name` (botocore sends epoch seconds); `nil` when absent.
+    static func timestamp(_ request: JSONValue, _ name: String) throws -> Int64? {
+        switch request.objectValue?[name] {
+        case nil, .null?: return nil
+        case .integer(let seconds)? where TrailTime.isRepresentable(epochSeconds: Double(seconds)): return seconds
+        case .number(let seconds)? where TrailTime.isRepresentable(epochSeconds: seconds): return Int64(seconds.rounded(.down))
+        default: throw CloudTrailAPIError(type: "SerializationException", message: "\(name) must be a timestamp (epoch seconds)")
+        }
     }
 
     /// `LookupEvents`.

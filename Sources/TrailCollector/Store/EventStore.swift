@@ -42,8 +42,12 @@ public protocol EventStore: Sendable {
     /// records `key` counts with an event time in `[from, to)`, most frequent first.
     func insightAttributions(of key: InsightKey, from: Int64, to: Int64) async throws -> [String: [(value: String, count: Int)]]
 
-    /// `key`'s count in each minute of `[from, to)` that has any, in minute order.
-    func insightSeries(of key: InsightKey, from: Int64, to: Int64) async throws -> [(minute: Int64, count: Int)]
+    /// `key`'s count in each period of `periodSeconds` in `[from, to)` that has any, in time
+    /// order, periods starting at multiples of it since the epoch (seconds); only `hosts`' records
+    /// when given.
+    func insightSeries(of key: InsightKey, from: Int64, to: Int64, periodSeconds: Int64, hosts: [String]?) async throws -> [(
+        start: Int64, count: Int
+    )]
 }
 
 /// A group of stored records Insights count the same way (``EventStore/insightCounts(from:to:)``).

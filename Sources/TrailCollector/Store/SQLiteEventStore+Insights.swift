@@ -47,9 +47,16 @@ extension SQLiteEventStore {
         }
     }
 
-    public func insightSeries(of key: InsightKey, from: Int64, to: Int64) async throws -> [(minute: Int64, count: Int)] {
-        let sql: SQL = "SELECT event_time / 60000, count(*) FROM events WHERE \(Self.matching(key, from: from, to: to)) GROUP BY 1 ORDER BY 1"
-        return try await pool.read { db in try Row.fetchAll(db, SQLRequest<Row>(literal: sql)).map { (minute: $0[0], count: $0[1]) } }
+    public func insightSeries(of key: InsightKey, from: Int64, to: Int64, periodSeconds: Int64, hosts: [String]?) async throws -> [(
+        start: Int64, count: Int
+    )] {
+        var matching = Self.matching(key, from: from, to: to)
+        if let hosts { matching = "\(matching) AND host IN \(hosts)" }
+        let period = periodSeconds * 1000
+        let sql: SQL = "SELECT event_time / \(period), count(*) FROM events WHERE \(matching) GROUP BY 1 ORDER BY 1"
+        return try await pool.read { db in
+            try Row.fetchAll(db, SQLRequest<Row>(literal: sql)).map { (start: ($0[0] as Int64) * periodSeconds, count: $0[1]) }
+        }
     }
 
     /// The records `key` counts in `[from, to)`, walked by `events_by_name`.
