@@ -27,6 +27,7 @@ public struct InsightView: Sendable {
     public var eventSource: String? { details?["eventSource"]?.stringValue }
     public var eventName: String? { details?["eventName"]?.stringValue }
     public var errorCode: String? { details?["errorCode"]?.stringValue }
+    public var insightType: String { details?["insightType"]?.stringValue ?? "ApiCallRateInsight" }
     public var scope: String { details?["hostTrail"]?["scope"]?.stringValue ?? "fleet" }
     public var host: String? { details?["hostTrail"]?["host"]?.stringValue }
     public var user: String? { details?["hostTrail"]?["userName"]?.stringValue }
@@ -57,11 +58,17 @@ public struct InsightView: Sendable {
                 case "user": "user " + (insight.user ?? "?")
                 default: "fleet"
                 }
-            let direction = insight.details?["hostTrail"]?["direction"]?.stringValue == "drop" ? " ↓" : " ↑"
+            let direction = insight.details?["hostTrail"]?["direction"]?.stringValue == "rise" ? " ↑" : " ↓"
+            let type =
+                switch insight.insightType {
+                case "HostSilent": "silent"
+                case "ApiErrorRateInsight": "error rate" + direction
+                default: "call rate" + direction
+                }
             rows.append(
                 [
-                    TrailTime.format(insight.startTime), insight.endTime.map(TrailTime.format) ?? "open", scope,
-                    (insight.errorCode == nil ? "call rate" : "error rate") + direction, insight.eventSource ?? "-", insight.eventName ?? "-",
+                    TrailTime.format(insight.startTime), insight.endTime.map(TrailTime.format) ?? "open", scope, type, insight.eventSource ?? "-",
+                    insight.eventName ?? "-",
                     insight.errorCode ?? "-", format(insight.statistic("baseline", of: insight.any)),
                     format(insight.statistic("insight", of: insight.end ?? insight.start)), insight.sharedEventID,
                 ].map(IdentifierText.escapingControlCharacters))
@@ -161,9 +168,12 @@ extension LookupClient {
         else { return nil }
         let end = insight.endTime ?? now
         let series = try insightsMetricData(
-            eventSource: source, eventName: name, errorCode: insight.errorCode, host: insight.host, user: insight.user,
+            eventSource: source, eventName: name, insightType: insight.insightType, errorCode: insight.errorCode, host: insight.host,
+            user: insight.user,
             start: insight.startTime.addingTimeInterval(-1800), end: min(now, end.addingTimeInterval(600)))
-        var attributes: [LookupAttribute] = [.init(key: .eventSource, value: source), .init(key: .eventName, value: name)]
+        // A silent host's window: whatever it recorded around the silence.
+        var attributes: [LookupAttribute] =
+            insight.insightType == "HostSilent" ? [] : [.init(key: .eventSource, value: source), .init(key: .eventName, value: name)]
         if let host = insight.host { attributes.append(.init(key: .host, value: host)) }
         if let user = insight.user { attributes.append(.init(key: .username, value: user)) }
         var events = try lookup(

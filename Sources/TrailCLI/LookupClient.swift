@@ -79,12 +79,11 @@ public struct LookupClient: Sendable {
     /// `ListInsightsMetricData`: the count in each `period` from `start` to `end`, zeros filled
     /// in, every page; `host` or `user` for a host's or a user's series (HostTrail's own).
     public func insightsMetricData(
-        eventSource: String, eventName: String, errorCode: String?, host: String? = nil, user: String? = nil, start: Date, end: Date,
-        period: Int = 60
+        eventSource: String, eventName: String, insightType: String, errorCode: String?, host: String? = nil, user: String? = nil,
+        start: Date, end: Date, period: Int = 60
     ) throws -> [(time: Date, count: Double)] {
         var request: [String: JSONValue] = [
-            "EventSource": .string(eventSource), "EventName": .string(eventName),
-            "InsightType": .string(errorCode == nil ? "ApiCallRateInsight" : "ApiErrorRateInsight"),
+            "EventSource": .string(eventSource), "EventName": .string(eventName), "InsightType": .string(insightType),
             "StartTime": .integer(Int64(start.timeIntervalSince1970)), "EndTime": .integer(Int64(end.timeIntervalSince1970)),
             "Period": .integer(Int64(period)),
         ]

@@ -65,7 +65,7 @@ struct InsightsTests {
         try #require(fleet.collector?.stop() == 0)
         try fleet.startCollector(extra: Self.insightFlags)
         let resumed = try #require(fleet.collector).waitForLog(#"insights\.keys=(\d+) insights\.records=0 .*Insights resumed from the store"#)
-        #expect(Int(resumed) == 6, "fleet, host and user, each for the call rate and the error rate")
+        #expect(Int(resumed) == 7, "fleet, host and user, each for the call rate and the error rate; and the host's activity")
         let port = try #require(Int(fleet.collectorURL.split(separator: ":").last ?? ""))
 
         try fleet.startAgent(extra: ["--journal", "--read-from", "end"])
@@ -147,5 +147,52 @@ struct InsightsTests {
         #expect(shown.stdout.contains("scope: host web-01") && shown.stdout.contains("sourceIPAddress: 127.0.0.1"), "\(shown.stdout)")
         #expect(shown.stdout.contains(" * █") && shown.stdout.contains("AuthFailure"), "\(shown.stdout)")
         _ = sshd.stop()
+    }
+
+    /// A host whose agent is SIGKILLed and kept down falls silent without saying so: `HostSilent`.
+    /// One stopped with SIGTERM said so (`AgentStopped`): not silent, decided at the same minute.
+    @Test func aKilledAgentsHostIsSilentAndAStoppedOnesIsNot() throws {
+        let fleet = try Fleet(hosts: ["web-01", "web-02"])
+        try fleet.startCollector(extra: Self.insightFlags)
+        let port = try #require(Int(fleet.collectorURL.split(separator: ":").last ?? ""))
+        var feeders: [String: EventFeeder] = [:]
+        for host in ["web-01", "web-02"] {
+            try fleet.startAgent(host)
+            let feeder = EventFeeder(socket: fleet.socketPath(host), interval: 2)
+            feeder.start()
+            feeders[host] = feeder
+        }
+        // Ninety minutes of 30 calls a minute on each host, then a restart to count them.
+        let now = Int64(Date().timeIntervalSince1970) / 60
+        for host in ["web-01", "web-02"] {
+            for batch in try ActivityHistory.batches(ActivityHistory.applicationCalls(host: host, minutes: (now - 90)..<now, perMinute: 30)) {
+                let file = fleet.directory.file("history.json")
+                try batch.write(to: URL(fileURLWithPath: file))
+                let answer = try fleet.deliver(["--data-binary", "@" + file], as: host)
+                #expect(answer.stdout.hasSuffix("\n200"), "\(answer)")
+            }
+        }
+        try #require(fleet.collector?.stop() == 0)
+        try fleet.startCollector(port: port, extra: Self.insightFlags)
+        _ = try #require(fleet.collector).waitForLog("Insights resumed from the store")
+
+        // Both stop early in one minute, so the next one is empty for both and decided at one close.
+        let second = Date().timeIntervalSince1970
+        Thread.sleep(forTimeInterval: (second / 60).rounded(.up) * 60 + 2 - second)
+        _ = feeders["web-01"]?.stop()
+        try #require(fleet.agents["web-01"]).crash()
+        _ = feeders["web-02"]?.stop()
+        #expect(try #require(fleet.agents["web-02"]).stop() == 0)
+
+        func silent(_ records: [CloudTrailRecord], _ host: String) -> [CloudTrailRecord] {
+            records.filter { $0.insightDetails?["insightType"] == "HostSilent" && $0.insightDetails?["hostTrail"]?["host"] == .string(host) }
+        }
+        let records = try Self.insights(fleet, timeout: 150) { !silent($0, "web-01").isEmpty }
+        let start = try #require(silent(records, "web-01").first, "\(records)")
+        #expect(start.insightDetails?["state"] == "Start" && start.insightDetails?["eventName"] == "HostSilent")
+        #expect(start.insightDetails?["hostTrail"]?["direction"] == "silent")
+        #expect(silent(records, "web-02").isEmpty, "\(records)")
+        let stopped = try fleet.records(["--event-name", "AgentStopped", "--host", "web-02"], atLeast: 1)
+        #expect(stopped.count == 1)
     }
 }

@@ -127,6 +127,51 @@ struct InsightDetectorTests {
         #expect(detector.late == 4 && detector.keyCount == 1)
     }
 
+    /// A host's activity (a silence key) on a rhythm; `silent` minutes have none; `stopAt` counts
+    /// an `AgentStopped` first.
+    static func runSilence(days: Int, silent: Range<Int64>, stopAt: Int64? = nil, base: Double = 2, cron: Bool = false) -> [InsightDetector<
+        InsightKey
+    >.Decision] {
+        var detector = InsightDetector<InsightKey>()
+        var noise = Noise(state: 7)
+        let host = InsightKey.activity(of: "web-01")
+        var decisions: [InsightDetector<InsightKey>.Decision] = []
+        for minute in monday..<(monday + Int64(days) * 1440) {
+            if minute == stopAt { detector.count(host, minute: minute, by: 1, stops: true) }
+            let count = cron ? (minute % 60 == 0 ? 5 : 0) : noise.poisson(rhythm(minute, base: base))
+            if !silent.contains(minute) && minute != stopAt && count > 0 { detector.count(host, minute: minute, by: count) }
+            decisions += detector.close(minute: minute)
+        }
+        return decisions
+    }
+
+    /// A host that stops talking without saying it stops is `HostSilent` once its silence is as
+    /// unlikely as the threshold asks (Tuesday 10:00, 8 a minute: the sixth minute under the
+    /// warm-up's 10⁻⁹, as ln 10⁻⁹ ≈ −20.7), and the silence ends at its next record.
+    @Test func aHostFallingSilentIsHostSilentUntilItSpeaksAgain() throws {
+        let onset = Self.monday + 8 * 1440 + 10 * 60
+        let decisions = Self.runSilence(days: 9, silent: onset..<(onset + 40))
+        #expect(decisions.map(\.state) == [.start, .end], "\(decisions)")
+        let start = try #require(decisions.first)
+        #expect(start.direction == .silent && start.startMinute == onset && start.minute < onset + 5 && start.probability < 1e-6)
+        #expect(start.baselineAverage > 6 && start.baselineAverage < 10 && start.insightAverage == 0)
+        let end = try #require(decisions.last)
+        #expect(end.startMinute == onset && end.minute == onset + 39 && end.durationMinutes == 40)
+        // The same silence at night, at a quarter of the rate, takes four times as long to say so.
+        let night = Self.monday + 8 * 1440 + 2 * 60
+        let quiet = Self.runSilence(days: 9, silent: night..<(night + 40))
+        #expect(quiet.first.map { $0.minute - night } ?? 0 > (start.minute - onset) * 3, "\(quiet)")
+    }
+
+    /// An agent that said it stops is not silent, however long it stays down; a host quiet but for
+    /// an hourly job is not silent between its runs; a weekend of normal quiet opens nothing.
+    @Test func aStoppedOrNaturallyQuietHostIsNotSilent() {
+        let stop = Self.monday + 8 * 1440 + 10 * 60
+        #expect(Self.runSilence(days: 9, silent: stop..<(stop + 600), stopAt: stop).isEmpty)
+        #expect(Self.runSilence(days: 9, silent: 0..<0, cron: true).isEmpty)
+        #expect(Self.runSilence(days: 14, silent: 0..<0, base: 0.5).isEmpty)
+    }
+
     @Test func tailProbabilitiesMatchKnownValues() {
         // Poisson(2): P(X ≥ 6) = 0.016563608…; P(X ≤ 0) = e^-2.
         #expect(abs(CountTail.upper(6, mean: 2, variance: 2) - 0.0165636) < 1e-6)

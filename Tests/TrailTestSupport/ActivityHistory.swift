@@ -25,6 +25,20 @@ public enum ActivityHistory {
         }
     }
 
+    /// Read-only application calls on `host`: `perMinute` in each minute of `minutes`.
+    public static func applicationCalls(host: String, minutes: Range<Int64>, perMinute: Int) -> [CloudTrailRecord] {
+        minutes.flatMap { minute in
+            (0..<perMinute).map { index in
+                CloudTrailRecord(
+                    userIdentity: UserIdentity(type: UserIdentity.linuxUser, principalId: "1000", userName: "app"),
+                    eventTime: TrailTime.formatEpochSeconds(minute * 60 + Int64(index * 60 / perMinute)), eventSource: "shop.example.com",
+                    eventName: "GetItem", sourceIPAddress: "localhost", userAgent: "history",
+                    additionalEventData: ["host": ["hostname": .string(host)]],
+                    eventID: EventID.derive(machineID: "history-\(host)", source: "calls", position: "\(minute);\(index)"), readOnly: true)
+            }
+        }
+    }
+
     /// `records` as request bodies of at most `batchSize` records each.
     public static func batches(_ records: [CloudTrailRecord], batchSize: Int = 500) throws -> [Data] {
         try stride(from: 0, to: records.count, by: batchSize).map { start in

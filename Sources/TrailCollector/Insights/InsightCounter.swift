@@ -26,11 +26,12 @@ final class InsightCounter: IngestConsumer {
             for record in records where record.eventCategory != RecordBinder.insightCategory {
                 let minute = record.eventTime / 60_000
                 guard minute > resumedThrough else { continue }
+                let stops = InsightKey.stopsActivity(eventSource: record.eventSource, eventName: record.eventName)
                 for key in InsightKey.keys(
                     eventSource: record.eventSource, eventName: record.eventName, readOnly: record.readOnly, errorCode: record.errorCode,
                     host: record.host, userName: record.userName)
                 {
-                    detector.count(key, minute: minute)
+                    detector.count(key, minute: minute, stops: stops && key.watchesSilence)
                 }
             }
         }
@@ -40,7 +41,8 @@ final class InsightCounter: IngestConsumer {
     func resume(minute: Int64, counts: [InsightCount]) -> [InsightDetector<InsightKey>.Decision] {
         detector.withLock { detector in
             for group in counts {
-                for key in group.keys { detector.count(key, minute: minute, by: group.count) }
+                let stops = InsightKey.stopsActivity(eventSource: group.eventSource, eventName: group.eventName)
+                for key in group.keys { detector.count(key, minute: minute, by: group.count, stops: stops && key.watchesSilence) }
             }
             return detector.close(minute: minute)
         }

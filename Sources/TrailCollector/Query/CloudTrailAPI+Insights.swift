@@ -10,7 +10,7 @@ extension CloudTrailAPI {
     /// (default 90 days ago) to `EndTime` (default now), zeros filled in unless `DataType` is
     /// `NonZeroData`; at most `MaxResults` (default and limit 21,600) values a page. A caller
     /// confined to some hosts counts theirs only. Beyond CloudTrail, `Host` or `Username` gives the
-    /// series of a host's or a user's Insights.
+    /// series of a host's or a user's Insights, and `HostSilent` with `Host` the count of all its records.
     func listInsightsMetricData(body: Data, scope: LookupScope) async throws -> Data {
         let request: JSONValue
         do {
@@ -39,8 +39,9 @@ extension CloudTrailAPI {
         let name = try text("EventName", required: true)!
         let type = try text("InsightType", required: true)!
         let errorCode = try text("ErrorCode", required: false)
-        guard ["ApiCallRateInsight", "ApiErrorRateInsight"].contains(type) else {
-            throw CloudTrailAPIError(type: "InvalidParameterException", message: "InsightType must be ApiCallRateInsight or ApiErrorRateInsight")
+        guard ["ApiCallRateInsight", "ApiErrorRateInsight", "HostSilent"].contains(type) else {
+            throw CloudTrailAPIError(
+                type: "InvalidParameterException", message: "InsightType must be ApiCallRateInsight, ApiErrorRateInsight or HostSilent")
         }
         guard (type == "ApiErrorRateInsight") == (errorCode != nil) else {
             throw CloudTrailAPIError(type: "InvalidParameterException", message: "ErrorCode is required with ApiErrorRateInsight, and only with it")
@@ -80,7 +81,12 @@ extension CloudTrailAPI {
         // A reader confined to other event sources learns nothing of this one.
         let readable = scope.eventSources.map { $0.contains(source) } ?? true
         let keyScope: InsightKey.Scope = host.map { .host($0) } ?? user.map { .user($0) } ?? .fleet
-        let key = InsightKey(scope: keyScope, eventSource: source, eventName: name, errorCode: errorCode)
+        var key = InsightKey(scope: keyScope, eventSource: source, eventName: name, errorCode: errorCode)
+        if type == "HostSilent" {
+            // A host's every record: its series is what the silence interrupted.
+            guard let host else { throw CloudTrailAPIError(type: "InvalidParameterException", message: "HostSilent needs Host") }
+            key = .activity(of: host)
+        }
         let counts =
             readable
             ? try await store.insightSeries(of: key, from: start * 1000, to: (end + 1) * 1000, periodSeconds: period, hosts: scope.hosts) : []

@@ -15,7 +15,6 @@ extension SQLiteEventStore {
                     FROM (SELECT event_time, event_source, event_name, host, username, read_only,
                             json_extract(record, '$.errorCode') AS error_code
                           FROM events WHERE event_time >= ? AND event_time < ? AND event_category != 'Insight')
-                    WHERE read_only = 0 OR error_code IS NOT NULL
                     GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1
                     """, arguments: [from, to])
             return rows.map { row in
@@ -59,16 +58,14 @@ extension SQLiteEventStore {
         }
     }
 
-    /// The records `key` counts in `[from, to)`, walked by `events_by_name`.
+    /// The records `key` counts in `[from, to)`, walked by `events_by_name` (a host's activity by `events_by_host`).
     static func matching(_ key: InsightKey, from: Int64, to: Int64) -> SQL {
-        var clauses: [SQL] = [
-            "event_name = \(key.eventName)", "event_time >= \(from)", "event_time < \(to)", "event_source = \(key.eventSource)",
-            "event_category != 'Insight'",
-        ]
-        if let errorCode = key.errorCode {
-            clauses.append("json_extract(record, '$.errorCode') = \(errorCode)")
-        } else {
-            clauses.append("read_only = 0")
+        var clauses: [SQL] = ["event_time >= \(from)", "event_time < \(to)", "event_category != 'Insight'"]
+        switch key.measure {
+        case .calls: clauses += ["event_name = \(key.eventName)", "event_source = \(key.eventSource)", "read_only = 0"]
+        case .errors(let code):
+            clauses += ["event_name = \(key.eventName)", "event_source = \(key.eventSource)", "json_extract(record, '$.errorCode') = \(code)"]
+        case .activity: break
         }
         switch key.scope {
         case .fleet: break

@@ -45,6 +45,11 @@ enum CountTail {
         return min(1, total)
     }
 
+    /// log P(X = 0): a minute without a count, under the same model.
+    static func logProbabilityOfNone(mean: Double, variance: Double) -> Double {
+        Model(mean: mean, variance: variance).logProbability(0)
+    }
+
     /// Poisson, or negative binomial by the method of moments.
     struct Model {
         let mean: Double

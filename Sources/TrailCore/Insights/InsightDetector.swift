@@ -1,5 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
 /// Finds unusual per-minute counts of any key (a fleet's `(eventSource, eventName)`, one host's
 /// failed logins, one user's refusals): minute counts in, Insight decisions out, no I/O and no
 /// clock of its own (minutes are given), so a trace of weeks is decided in milliseconds.
@@ -11,7 +17,12 @@
 /// close it (End): one noisy minute opens nothing. It speaks after `minimumHistoryMinutes` of
 /// history, with `warmUpProbability` until the window is full. Unusual minutes and an open
 /// Insight's minutes are kept out of the baseline.
-public struct InsightDetector<Key: Hashable & Sendable>: Sendable {
+///
+/// A key that ``InsightDetectorKey/watchesSilence`` (a host's whole activity) is watched for
+/// silence instead: empty minutes in a row whose joint probability under the baseline falls below
+/// the threshold open an Insight, and its next count closes it. A key told it stops (an agent's
+/// `AgentStopped`) is not expected to speak until it counts again.
+public struct InsightDetector<Key: InsightDetectorKey>: Sendable {
     public struct Settings: Sendable, Hashable {
         /// Days of history the baseline holds (CloudTrail: 7; up to 28).
         public var windowDays = 7
@@ -40,7 +51,7 @@ public struct InsightDetector<Key: Hashable & Sendable>: Sendable {
     /// What was decided at the close of a minute.
     public struct Decision: Sendable, Equatable {
         public enum State: String, Sendable { case start = "Start", end = "End" }
-        public enum Direction: String, Sendable { case rise, drop }
+        public enum Direction: String, Sendable { case rise, drop, silent }
 
         public var key: Key
         public var state: State
@@ -72,12 +83,19 @@ public struct InsightDetector<Key: Hashable & Sendable>: Sendable {
                 lastUnusual: Int64
             )?
         var ordinaryRun = 0
+        /// A silence key's run of empty minutes: its first, log of its probability, the mean when it
+        /// began, its length, and whether it is an Insight yet.
+        var silence: (start: Int64, logProbability: Double, mean: Double, minutes: Int, open: Bool, slot: Int?)?
+        /// A silence key whose source said it stops: quiet is expected until it counts again.
+        var stopped = false
     }
 
     public let settings: Settings
     private var keys: [Key: KeyState] = [:]
     /// Counts of minutes not closed yet.
     private var pending: [Int64: [Key: Int]] = [:]
+    /// Silence keys told they stop, by the minute of the stop.
+    private var pendingStops: [Int64: Set<Key>] = [:]
     /// Keys counted in ``pending`` that are not followed yet: they count against the key limit.
     private var newKeys: Set<Key> = []
     /// The last minute closed: counts for it or an earlier one come too late.
@@ -94,8 +112,9 @@ public struct InsightDetector<Key: Hashable & Sendable>: Sendable {
     /// Keys followed now.
     public var keyCount: Int { keys.count }
 
-    /// Adds `count` to `key`'s count of `minute` (minutes since the epoch), a minute not closed yet.
-    public mutating func count(_ key: Key, minute: Int64, by count: Int = 1) {
+    /// Adds `count` to `key`'s count of `minute` (minutes since the epoch), a minute not closed yet;
+    /// with `stops`, the count says its source stops (a silence key then waits for it quietly).
+    public mutating func count(_ key: Key, minute: Int64, by count: Int = 1, stops: Bool = false) {
         if let lastClosed, minute <= lastClosed {
             late += count
             return
@@ -108,6 +127,7 @@ public struct InsightDetector<Key: Hashable & Sendable>: Sendable {
             newKeys.insert(key)
         }
         pending[minute, default: [:]][key, default: 0] += count
+        if stops { pendingStops[minute, default: []].insert(key) }
     }
 
     /// Closes `minute`: every key followed, and every key counted in it, is decided on its count
@@ -116,10 +136,12 @@ public struct InsightDetector<Key: Hashable & Sendable>: Sendable {
     public mutating func close(minute: Int64) -> [Decision] {
         lastClosed = max(lastClosed ?? minute, minute)
         let counts = pending.removeValue(forKey: minute) ?? [:]
+        let stops = pendingStops.removeValue(forKey: minute) ?? []
         // Minutes before this one that were never closed: their counts can no longer be decided.
         for skipped in pending.keys where skipped < minute {
             late += pending.removeValue(forKey: skipped)?.values.reduce(0, +) ?? 0
         }
+        for skipped in pendingStops.keys where skipped < minute { pendingStops[skipped] = nil }
         for key in counts.keys where keys[key] == nil {
             keys[key] = KeyState(baseline: MinuteBaseline(windowDays: settings.windowDays))
         }
@@ -127,8 +149,12 @@ public struct InsightDetector<Key: Hashable & Sendable>: Sendable {
         var decisions: [Decision] = []
         for key in Array(keys.keys) {
             var state = keys[key]!
-            if let decision = decide(&state, key: key, count: counts[key] ?? 0, minute: minute) { decisions.append(decision) }
-            if state.open == nil && state.run == nil && state.baseline.isEmpty(at: minute) {
+            let decision =
+                key.watchesSilence
+                ? decideSilence(&state, key: key, count: counts[key] ?? 0, stops: stops.contains(key), minute: minute)
+                : decide(&state, key: key, count: counts[key] ?? 0, minute: minute)
+            if let decision { decisions.append(decision) }
+            if state.open == nil && state.run == nil && state.silence?.open != true && state.baseline.isEmpty(at: minute) {
                 keys[key] = nil
             } else {
                 keys[key] = state
@@ -137,13 +163,53 @@ public struct InsightDetector<Key: Hashable & Sendable>: Sendable {
         return decisions
     }
 
+    private func threshold(historyMinutes: Int) -> Double {
+        historyMinutes >= settings.windowDays * 1440 ? settings.probability : settings.warmUpProbability
+    }
+
+    /// A silence key's minute: a count ends a silence (its Insight's End when it was one); an empty
+    /// minute adds its probability to the silence, which opens once their product is unlikely enough.
+    private func decideSilence(_ state: inout KeyState, key: Key, count: Int, stops: Bool, minute: Int64) -> Decision? {
+        let expected = state.baseline.expectation(at: minute)
+        if count > 0 {
+            state.baseline.add(count, minute: minute)
+            state.stopped = stops
+            defer { state.silence = nil }
+            guard let silence = state.silence, silence.open else { return nil }
+            return Decision(
+                key: key, state: .end, direction: .silent, startMinute: silence.start, minute: minute - 1, baselineAverage: silence.mean,
+                insightAverage: 0, probability: exp(silence.logProbability), slot: silence.slot, durationMinutes: silence.minutes)
+        }
+        if var silence = state.silence, silence.open {
+            silence.minutes += 1
+            state.silence = silence
+            return nil
+        }
+        guard !state.stopped, expected.historyMinutes >= settings.minimumHistoryMinutes, expected.mean > 0 else {
+            if !state.stopped { state.baseline.add(0, minute: minute) }
+            return nil
+        }
+        state.baseline.add(0, minute: minute)
+        var silence =
+            state.silence ?? (minute, 0, expected.mean, 0, false, expected.fromSlot ? MinuteBaseline.slot(of: minute) : nil)
+        silence.logProbability += CountTail.logProbabilityOfNone(mean: expected.mean, variance: expected.variance)
+        silence.minutes += 1
+        state.silence = silence
+        guard silence.minutes >= settings.startMinutes, silence.logProbability < log(threshold(historyMinutes: expected.historyMinutes))
+        else { return nil }
+        state.silence?.open = true
+        return Decision(
+            key: key, state: .start, direction: .silent, startMinute: silence.start, minute: minute, baselineAverage: silence.mean,
+            insightAverage: 0, probability: exp(silence.logProbability), slot: silence.slot, durationMinutes: silence.minutes)
+    }
+
     private func decide(_ state: inout KeyState, key: Key, count: Int, minute: Int64) -> Decision? {
         let expected = state.baseline.expectation(at: minute)
         guard expected.historyMinutes >= settings.minimumHistoryMinutes else {
             state.baseline.add(count, minute: minute)
             return nil
         }
-        let threshold = expected.historyMinutes >= settings.windowDays * 1440 ? settings.probability : settings.warmUpProbability
+        let threshold = threshold(historyMinutes: expected.historyMinutes)
         let (mean, variance) = (expected.mean, expected.variance)
         var unusual: (direction: Decision.Direction, probability: Double)?
         if Double(count) >= max(Double(settings.minimumCount), settings.multiplier * mean) {
@@ -194,4 +260,15 @@ public struct InsightDetector<Key: Hashable & Sendable>: Sendable {
             key: key, state: .start, direction: run.direction, startMinute: run.start, minute: minute, baselineAverage: run.mean,
             insightAverage: Double(run.counts[0]), probability: run.probability, slot: run.slot, durationMinutes: run.counts.count)
     }
+}
+
+/// A key of an ``InsightDetector``.
+public protocol InsightDetectorKey: Hashable, Sendable {
+    /// Watched for silence (a host's whole activity), not for rises and drops.
+    var watchesSilence: Bool { get }
+}
+
+/// A plain name is watched for rises and drops.
+extension String: InsightDetectorKey {
+    public var watchesSilence: Bool { false }
 }
