@@ -152,6 +152,7 @@ let package = Package(
 
         // The benchmark's load generator (make bench): a compiled client for the agent's socket.
         .executableTarget(name: "hosttrail-loadgen", swiftSettings: swiftSettings),
+        .executableTarget(name: "hosttrail-insights-bench", dependencies: ["TrailCore"], swiftSettings: swiftSettings),
 
         // MARK: - Tests
         .target(

@@ -863,60 +863,14 @@ def measure_collector_ingest(bin_dir, quick):
     /v1/records over mTLS by 4 keep-alive Python clients (the archive off, so this is the store),
     next to the sqlite3 command line importing the same rows into the same schema, one transaction
     per 500 rows as the collector commits them."""
-    import gzip as gzip_module
-    import http.client
-    import ssl
-    import threading
     total = 5_000 if quick else 50_000
     per_batch = 500
-    base_ms = int(time.time() * 1000) - 3_600_000
-    rows = []
-    for n in range(total):
-        event_id = f"{n:08x}-1111-4000-8000-{n:012x}"
-        stamp = datetime.datetime.fromtimestamp((base_ms + n) / 1000, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        rows.append((event_id, base_ms + n, stamp))
-    batches = []
-    for start in range(0, total, per_batch):
-        records = [
-            f'{{"eventVersion":"1.11","eventTime":"{stamp}","eventSource":"bench.example.com","eventName":"Ingested",'
-            f'"eventID":"{event_id}","sourceIPAddress":"10.0.0.{n % 250}","userIdentity":{{"type":"LinuxUser","userName":"user{n % 200}"}},'
-            f'"requestParameters":{{"n":{n}}},"additionalEventData":{{"host":{{"hostname":"bench-host"}}}}}}'
-            for n, (event_id, _, stamp) in enumerate(rows[start:start + per_batch], start)]
-        batches.append(gzip_module.compress(("{\"Records\":[" + ",".join(records) + "]}").encode(), compresslevel=1))
+    batches, rows = ingest_batches(total, per_batch)
     rates, baseline = [], []
     for run in range(3):
         fleet = Fleet(bin_dir, collector_arguments=["--no-archive"])
         try:
-            port = int(fleet.url.rsplit(":", 1)[1])
-            context = ssl.create_default_context(cafile=f"{fleet.dir}/certs/ca.pem")
-            context.load_cert_chain(f"{fleet.dir}/certs/bench-host.pem", f"{fleet.dir}/certs/bench-host-key.pem")
-            queue = list(range(len(batches)))
-            lock = threading.Lock()
-            failures = []
-
-            def client():
-                connection = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=60)
-                while True:
-                    with lock:
-                        if not queue:
-                            return
-                        index = queue.pop()
-                    connection.request("POST", "/v1/records", batches[index], {"Content-Type": "application/json", "Content-Encoding": "gzip"})
-                    response = connection.getresponse()
-                    response.read()
-                    if response.status != 200:
-                        failures.append(response.status)
-                        return
-
-            threads = [threading.Thread(target=client) for _ in range(4)]
-            started = time.perf_counter()
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-            seconds = time.perf_counter() - started
-            if failures:
-                raise RuntimeError(f"ingest answered {failures[:3]}")
+            seconds = post_batches(fleet, batches)
             rates.append(total / seconds)
             # The same rows into the same schema with the sqlite3 CLI: a copy of this collector's empty store.
             fleet.collector.terminate()
@@ -954,6 +908,117 @@ def measure_collector_ingest(bin_dir, quick):
              "baseline": f"sqlite3 CLI import of the same rows, 500 a transaction: {base:,.0f} rows/s (runs {', '.join(f'{b:,.0f}' for b in baseline)})",
              "ratio": median / base,
              "detail": f"{total} records in gzip batches of {per_batch}, 4 Python mTLS clients, --no-archive; parse, bind, insert, commit (synchronous=FULL)"}]
+
+
+def ingest_batches(total, per_batch, writes=False):
+    """gzip `{"Records": [...]}` batches of `per_batch` records for /v1/records, and the rows
+    (event ID, time ms, eventTime) they hold; `writes`: write calls, every tenth failing (what
+    Insights count under every key: fleet, host and user, call and error rate)."""
+    import gzip as gzip_module
+    base_ms = int(time.time() * 1000) - 3_600_000
+    rows = []
+    for n in range(total):
+        event_id = f"{n:08x}-1111-4000-8000-{n:012x}"
+        stamp = datetime.datetime.fromtimestamp((base_ms + n) / 1000, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        rows.append((event_id, base_ms + n, stamp))
+    batches = []
+    for start in range(0, total, per_batch):
+        records = [
+            f'{{"eventVersion":"1.11","eventTime":"{stamp}","eventSource":"bench.example.com","eventName":"Ingested{n % 20 if writes else ""}",'
+            f'"eventID":"{event_id}","sourceIPAddress":"10.0.0.{n % 250}","userIdentity":{{"type":"LinuxUser","userName":"user{n % 200}"}},'
+            + ('"readOnly":false,' + ('"errorCode":"AccessDenied",' if n % 10 == 0 else '') if writes else '')
+            + f'"requestParameters":{{"n":{n}}},"additionalEventData":{{"host":{{"hostname":"bench-host"}}}}}}'
+            for n, (event_id, _, stamp) in enumerate(rows[start:start + per_batch], start)]
+        batches.append(gzip_module.compress(("{\"Records\":[" + ",".join(records) + "]}").encode(), compresslevel=1))
+    return batches, rows
+
+
+def post_batches(fleet, batches, clients=4):
+    """POSTs every batch to the fleet's collector over mTLS from `clients` keep-alive threads; seconds taken."""
+    import http.client
+    import ssl
+    import threading
+    port = int(fleet.url.rsplit(":", 1)[1])
+    context = ssl.create_default_context(cafile=f"{fleet.dir}/certs/ca.pem")
+    context.load_cert_chain(f"{fleet.dir}/certs/bench-host.pem", f"{fleet.dir}/certs/bench-host-key.pem")
+    queue = list(range(len(batches)))
+    lock = threading.Lock()
+    failures = []
+
+    def client():
+        connection = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=60)
+        while True:
+            with lock:
+                if not queue:
+                    return
+                index = queue.pop()
+            connection.request("POST", "/v1/records", batches[index], {"Content-Type": "application/json", "Content-Encoding": "gzip"})
+            response = connection.getresponse()
+            response.read()
+            if response.status != 200:
+                failures.append(response.status)
+                return
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise RuntimeError(f"ingest answered {failures[:3]}")
+    return time.perf_counter() - started
+
+
+def measure_insights(bin_dir, quick):
+    """Insights: their quality on a generated month of a fleet (hosttrail-insights-bench quality:
+    1,000 hosts on a daily and weekly rhythm, one burst each at 5x its slot's rate after the first
+    week), their cost per key (close of a minute and memory at 100,000 keys), and collector ingest
+    with Insights on against off in the same run (write calls, every tenth failing, so every
+    record counts under seven keys)."""
+    results = []
+    hosts = 100 if quick else 1000
+    quality = json.loads(subprocess.run([f"{bin_dir}/hosttrail-insights-bench", "quality", str(hosts), "30", "1"], check=True,
+                                        capture_output=True, text=True).stdout)
+    results.append({"name": "insights_recall", "unit": "share of bursts", "median": quality["recall"], "runs": [quality["recall"]],
+                    "baseline": None, "ratio": None,
+                    "detail": (f"{hosts} hosts x 30 days ({quality['keyDays']:,.0f} key-days): {quality['detected']} of {quality['bursts']} bursts "
+                               f"at 5x found (missed {quality['missed']}), {quality['falseStarts']} false Starts "
+                               f"({quality['falseStartsPer1000KeyDays']:.2f} per 1,000 key-days), delay onset to Start median "
+                               f"{quality['medianDelayMinutes']:.0f} min, p90 {quality['p90DelayMinutes']:.0f} min; "
+                               f"{quality['keyMinutesPerSecond']:,.0f} key-minutes/s; targets recall >= 0.95, <= 1 false Start "
+                               "per 1,000 key-days, median delay <= 3 min")})
+    results.append({"name": "insights_false_starts", "unit": "per 1,000 key-days", "median": quality["falseStartsPer1000KeyDays"],
+                    "runs": [quality["falseStartsPer1000KeyDays"]], "baseline": None, "ratio": None, "detail": "see insights_recall"})
+    results.append({"name": "insights_delay", "unit": "minutes (median)", "median": quality["medianDelayMinutes"],
+                    "runs": [quality["medianDelayMinutes"]], "baseline": None, "ratio": None,
+                    "detail": "from a burst's first minute to the close of the minute that decides its Start (the record follows after the grace)"})
+    keys = 10_000 if quick else 100_000
+    cost = json.loads(subprocess.run([f"{bin_dir}/hosttrail-insights-bench", "cost", str(keys)], check=True,
+                                     capture_output=True, text=True).stdout)
+    results.append({"name": "insights_close_minute", "unit": "ms", "median": cost["closeMedianMs"], "runs": [cost["closeMedianMs"], cost["closeP99Ms"]],
+                    "baseline": None, "ratio": None,
+                    "detail": f"closing one minute for {keys:,} keys (median, then p99 of 120 minutes)"})
+    results.append({"name": "insights_memory_per_key", "unit": "bytes", "median": cost["bytesPerKeyFullWeek"],
+                    "runs": [cost["bytesPerKeyTwoHours"], cost["bytesPerKeyFullWeek"]], "baseline": None, "ratio": None,
+                    "detail": (f"resident bytes per key: {cost['bytesPerKeyTwoHours']:,.0f} after two hours ({keys:,} keys), "
+                               f"{cost['bytesPerKeyFullWeek']:,.0f} after a full week (1,000 keys, every hour-of-week slot); "
+                               f"100,000 keys at the most: {cost['bytesPerKeyFullWeek'] * 100_000 / 2**20:,.0f} MiB")})
+    total = 5_000 if quick else 50_000
+    batches, _ = ingest_batches(total, 500, writes=True)
+    on, off = [], []
+    for run in range(3):
+        for arguments, rates in ((["--no-archive"], on), (["--no-archive", "--no-insights"], off)):
+            fleet = Fleet(bin_dir, collector_arguments=arguments)
+            try:
+                rates.append(total / post_batches(fleet, batches))
+            finally:
+                fleet.close()
+    results.append({"name": "collector_ingest_insights", "unit": "events/s", "median": statistics.median(on), "runs": on,
+                    "baseline": f"Insights off (--no-insights), same batches, same run: {statistics.median(off):,.0f} events/s (runs {', '.join(f'{r:,.0f}' for r in off)})",
+                    "ratio": statistics.median(on) / statistics.median(off),
+                    "detail": f"{total} write records (every tenth failing) in gzip batches of 500, 4 mTLS clients, --no-archive; goal: ratio >= 0.95"})
+    return results
 
 
 # bench-quick ships a smaller journal: at ~10k entries/s into the store, 100k took 30 s of its 3 minutes.
@@ -1220,6 +1285,7 @@ MEASURES = {
     "collector_ingest": measure_collector_ingest,
     "journal_ship": measure_journal_ship,
     "auth_log_rotating": measure_auth_log_rotating,
+    "insights": measure_insights,
 }
 
 

@@ -10,13 +10,14 @@
 /// failed logins, one user's refusals): minute counts in, Insight decisions out, no I/O and no
 /// clock of its own (minutes are given), so a trace of weeks is decided in milliseconds.
 ///
-/// Each key's counts fold into a ``MinuteBaseline``. A closed minute is unusual when its count is
-/// in the far tail of its baseline (``CountTail``: Poisson, or negative binomial when the counts
-/// vary more) and also past a floor and a multiple of the baseline; a rise or, for a busy key, a
-/// drop. `startMinutes` unusual minutes in a row open an Insight (Start); `endMinutes` ordinary ones
-/// close it (End): one noisy minute opens nothing. It speaks after `minimumHistoryMinutes` of
-/// history, with `warmUpProbability` until the window is full. Unusual minutes and an open
-/// Insight's minutes are kept out of the baseline.
+/// Each key's counts fold into a ``MinuteBaseline``. Minutes in a row past a multiple of the
+/// baseline (a rise or, for a busy key, a drop), at least `startMinutes` of them and past a floor
+/// on average, open an Insight (Start) once their counts together, without the most extreme minute,
+/// are in the far tail of the baseline (``CountTail``: Poisson, or negative binomial when the
+/// counts vary more): one noisy minute opens nothing, and a burst too small to stand out in one
+/// minute does in a few. `endMinutes` ordinary minutes close it (End). It speaks after
+/// `minimumHistoryMinutes` of history, with `warmUpProbability` until the window is full. The
+/// minutes of a run and of an open Insight are kept out of the baseline.
 ///
 /// A key that ``InsightDetectorKey/watchesSilence`` (a host's whole activity) is watched for
 /// silence instead: empty minutes in a row whose joint probability under the baseline falls below
@@ -28,17 +29,18 @@ public struct InsightDetector<Key: InsightDetectorKey>: Sendable {
         public var windowDays = 7
         /// History needed before the detector speaks at all.
         public var minimumHistoryMinutes = 24 * 60
-        /// A minute's count is unusual when a count at least as far out is this unlikely.
+        /// A run of minutes is unusual when counts at least as far out are this unlikely.
         public var probability = 1e-6
         /// The same, while the window is not full yet.
         public var warmUpProbability = 1e-9
-        /// A rise needs at least this count in the minute…
+        /// A rise needs at least this count a minute on average…
         public var minimumCount = 5
         /// …and this many times the baseline; a drop, at most the baseline divided by it.
         public var multiplier = 3.0
-        /// A drop is looked for only in keys at least this busy (a count a minute).
+        /// A drop is looked for only in keys at least this busy (a count a minute), against their
+        /// hour-of-week slot once it has history.
         public var minimumMeanForDrops = 10.0
-        /// Unusual minutes in a row that open an Insight.
+        /// Minutes in a row past the multiple it takes, at least, to open an Insight.
         public var startMinutes = 2
         /// Ordinary minutes in a row that close it.
         public var endMinutes = 5
@@ -74,8 +76,9 @@ public struct InsightDetector<Key: InsightDetectorKey>: Sendable {
 
     struct KeyState: Sendable {
         var baseline: MinuteBaseline
-        /// Unusual minutes in a row not yet an Insight: first minute, direction, counts, decision figures.
-        var run: (start: Int64, direction: Decision.Direction, counts: [Int], mean: Double, probability: Double, slot: Int?)?
+        /// Minutes in a row past the multiple, not yet an Insight: first minute, direction, counts,
+        /// the baseline's mean at its start, the probability that decided it, the slot.
+        var run: (start: Int64, direction: Decision.Direction, counts: [Int], mean: Double, slot: Int?, expected: Double, variance: Double)?
         /// An open Insight; `total` is the count from its first minute to its last unusual one.
         var open:
             (
@@ -163,8 +166,9 @@ public struct InsightDetector<Key: InsightDetectorKey>: Sendable {
         return decisions
     }
 
+    /// The window is full once it holds its days but today (today's minutes are still to come).
     private func threshold(historyMinutes: Int) -> Double {
-        historyMinutes >= settings.windowDays * 1440 ? settings.probability : settings.warmUpProbability
+        historyMinutes >= (settings.windowDays - 1) * 1440 ? settings.probability : settings.warmUpProbability
     }
 
     /// A silence key's minute: a count ends a silence (its Insight's End when it was one); an empty
@@ -185,7 +189,8 @@ public struct InsightDetector<Key: InsightDetectorKey>: Sendable {
             state.silence = silence
             return nil
         }
-        guard !state.stopped, expected.historyMinutes >= settings.minimumHistoryMinutes, expected.mean > 0 else {
+        // Judged only against its own hour of the week: a quiet night is not silence from the day.
+        guard !state.stopped, expected.historyMinutes >= settings.minimumHistoryMinutes, expected.mean > 0, expected.fromSlot else {
             if !state.stopped { state.baseline.add(0, minute: minute) }
             return nil
         }
@@ -203,26 +208,37 @@ public struct InsightDetector<Key: InsightDetectorKey>: Sendable {
             insightAverage: 0, probability: exp(silence.logProbability), slot: silence.slot, durationMinutes: silence.minutes)
     }
 
+    /// The most minutes a run is judged over: older ones leave it, folded into the baseline.
+    static var maximumRunMinutes: Int { 10 }
+
+    /// A rate key's minute. A minute past the floor and the multiple of its baseline (or, for a
+    /// busy key, below it by the multiple) extends a run; a run of `startMinutes` or more opens an
+    /// Insight once its counts together are unlikely enough without its most extreme minute (so
+    /// one noisy minute opens nothing, and a burst too small to stand out in one minute does in a
+    /// few). An open Insight goes on while minutes keep past the multiple, and ends after
+    /// `endMinutes` that do not. Minutes of a run or an Insight stay out of the baseline until the
+    /// run is over without one.
     private func decide(_ state: inout KeyState, key: Key, count: Int, minute: Int64) -> Decision? {
         let expected = state.baseline.expectation(at: minute)
         guard expected.historyMinutes >= settings.minimumHistoryMinutes else {
             state.baseline.add(count, minute: minute)
             return nil
         }
-        let threshold = threshold(historyMinutes: expected.historyMinutes)
         let (mean, variance) = (expected.mean, expected.variance)
-        var unusual: (direction: Decision.Direction, probability: Double)?
-        if Double(count) >= max(Double(settings.minimumCount), settings.multiplier * mean) {
-            let p = CountTail.upper(count, mean: mean, variance: variance)
-            if p < threshold { unusual = (.rise, p) }
-        } else if mean >= settings.minimumMeanForDrops && Double(count) <= mean / settings.multiplier {
-            let p = CountTail.lower(count, mean: mean, variance: variance)
-            if p < threshold { unusual = (.drop, p) }
+        // A minute stays in a run or an Insight halfway to the multiple: one dip breaks neither.
+        let stay = (1 + settings.multiplier) / 2
+        let direction: Decision.Direction?
+        if count > 0 && Double(count) >= stay * mean {
+            direction = .rise
+        } else if expected.fromSlot && mean >= settings.minimumMeanForDrops && Double(count) <= mean / stay {
+            // Only against its own hour of the week: a quiet night is not a drop from the day.
+            direction = .drop
+        } else {
+            direction = nil
         }
-        let slot = expected.fromSlot ? MinuteBaseline.slot(of: minute) : nil
 
         if var open = state.open {
-            if let unusual, unusual.direction == open.direction {
+            if direction == open.direction {
                 // The ordinary minutes between belong to the Insight too.
                 open.total += open.pendingTotal + count
                 open.pendingTotal = 0
@@ -243,22 +259,59 @@ public struct InsightDetector<Key: InsightDetectorKey>: Sendable {
                 baselineAverage: open.mean, insightAverage: Double(open.total) / Double(minutes), probability: open.probability,
                 slot: open.slot, durationMinutes: minutes)
         }
-        guard let unusual else {
-            state.run = nil
+        guard let direction else {
+            foldRun(&state)
             state.baseline.add(count, minute: minute)
             return nil
         }
-        var run = state.run ?? (minute, unusual.direction, [], mean, unusual.probability, slot)
-        if run.direction != unusual.direction { run = (minute, unusual.direction, [], mean, unusual.probability, slot) }
-        run.counts.append(count)
-        state.run = run
-        guard run.counts.count >= settings.startMinutes else { return nil }
+        let slot = expected.fromSlot ? MinuteBaseline.slot(of: minute) : nil
+        if state.run?.direction != direction {
+            foldRun(&state)
+            state.run = (minute, direction, [], mean, slot, 0, 0)
+        }
+        state.run!.counts.append(count)
+        state.run!.expected += mean
+        state.run!.variance += variance
+        if state.run!.counts.count > Self.maximumRunMinutes {
+            // The oldest minute leaves the run at the run's average expectation.
+            let n = Double(state.run!.counts.count)
+            state.run!.expected *= (n - 1) / n
+            state.run!.variance *= (n - 1) / n
+            state.baseline.add(state.run!.counts.removeFirst(), minute: state.run!.start)
+            state.run!.start += 1
+        }
+        guard let run = state.run, run.counts.count >= settings.startMinutes else { return nil }
+        let n = Double(run.counts.count)
+        let sum = run.counts.reduce(0, +)
+        let average = Double(sum) / n
+        let past =
+            direction == .rise
+            ? average >= Double(settings.minimumCount) && average >= settings.multiplier * run.expected / n
+            : average <= run.expected / n / settings.multiplier
+        guard past else { return nil }
+        // Judged without its most extreme minute, when it has more than one.
+        let extreme = n > 1 ? (direction == .rise ? run.counts.max()! : run.counts.min()!) : 0
+        let share = n > 1 ? (n - 1) / n : 1
+        // Minutes in a row share their level: its spread grows with the square of their number.
+        let spread = run.variance * share + expected.levelVariance * (n * share) * (n * share)
+        let p =
+            direction == .rise
+            ? CountTail.upper(sum - extreme, mean: run.expected * share, variance: spread)
+            : CountTail.lower(sum - extreme, mean: run.expected * share, variance: spread)
+        guard p < threshold(historyMinutes: expected.historyMinutes) else { return nil }
         state.run = nil
         state.ordinaryRun = 0
-        state.open = (run.start, run.direction, run.counts.reduce(0, +), 0, run.mean, run.probability, run.slot, minute)
+        state.open = (run.start, run.direction, sum, 0, run.expected / n, p, run.slot, minute)
         return Decision(
-            key: key, state: .start, direction: run.direction, startMinute: run.start, minute: minute, baselineAverage: run.mean,
-            insightAverage: Double(run.counts[0]), probability: run.probability, slot: run.slot, durationMinutes: run.counts.count)
+            key: key, state: .start, direction: run.direction, startMinute: run.start, minute: minute, baselineAverage: run.expected / n,
+            insightAverage: Double(run.counts[0]), probability: p, slot: run.slot, durationMinutes: run.counts.count)
+    }
+
+    /// A run that opened nothing was ordinary after all: its minutes join the baseline.
+    private func foldRun(_ state: inout KeyState) {
+        guard let run = state.run else { return }
+        for (offset, count) in run.counts.enumerated() { state.baseline.add(count, minute: run.start + Int64(offset)) }
+        state.run = nil
     }
 }
 

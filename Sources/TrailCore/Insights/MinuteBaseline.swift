@@ -19,6 +19,8 @@ struct MinuteBaseline: Sendable {
     }
 
     let windowDays: Int
+    /// The least a level is taken to vary by, as a share of its square (see ``expectation(at:)``).
+    static let levelSpread = 0.05
     /// By hour-of-week slot: a cell per week of the window and one for this week, kept sparse
     /// (slots seen only).
     private var slots: [Int16: [Cell]] = [:]
@@ -60,9 +62,22 @@ struct MinuteBaseline: Sendable {
         }
     }
 
+    /// What a minute is expected to hold.
+    struct Expectation {
+        var mean: Double
+        /// Of one minute's count.
+        var variance: Double
+        /// How much the level itself varies from one week (or day) to another: the counts of
+        /// minutes in a row share their level, so their sum varies by this times the square of
+        /// their number on top of their own variances.
+        var levelVariance: Double
+        var fromSlot: Bool
+        var historyMinutes: Int
+    }
+
     /// The expected count of `minute` and its variance: its slot's, once the slot holds half an
     /// hour of the window, else the whole window's; with the minutes of history behind it.
-    func expectation(at minute: Int64) -> (mean: Double, variance: Double, fromSlot: Bool, historyMinutes: Int) {
+    func expectation(at minute: Int64) -> Expectation {
         let week = Self.week(of: minute)
         let day = Self.day(of: minute)
         let window = days.filter { $0.period > day - Int32(windowDays) && $0.period <= day }
@@ -72,10 +87,22 @@ struct MinuteBaseline: Sendable {
         let fromSlot = slotCells.reduce(0) { $0 + Int($1.minutes) } >= 30
         let cells = fromSlot ? slotCells : window
         let minutes = Double(cells.reduce(0) { $0 + Int($1.minutes) })
-        guard minutes > 0 else { return (0, 0, false, history) }
+        guard minutes > 0 else { return Expectation(mean: 0, variance: 0, levelVariance: 0, fromSlot: false, historyMinutes: history) }
         let mean = cells.reduce(0) { $0 + $1.sum } / minutes
         let variance = max(0, cells.reduce(0) { $0 + $1.sumOfSquares } / minutes - mean * mean)
-        return (mean, variance, fromSlot, history)
+        // The spread of the periods' own means (those of half an hour or more), less what their
+        // minutes' noise alone would spread them by.
+        // At least: a level may be off by about a fifth (its variance 5 % of its square) from the
+        // week (or day) it was learnt in, which a window of one week cannot measure.
+        let periods = cells.filter { $0.minutes >= 30 }
+        var levelVariance = Self.levelSpread * mean * mean
+        if periods.count >= 2 {
+            let means = periods.map { $0.sum / Double($0.minutes) }
+            let spread = means.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(means.count - 1)
+            let noise = periods.reduce(0) { $0 + variance / Double($1.minutes) } / Double(periods.count)
+            levelVariance = max(levelVariance, spread - noise)
+        }
+        return Expectation(mean: mean, variance: variance, levelVariance: levelVariance, fromSlot: fromSlot, historyMinutes: history)
     }
 
     /// Nothing left in the window at `minute`: the key can be forgotten.
