@@ -14,9 +14,9 @@ import TrailCore
 ///   one burst a host of ten minutes at five times its slot's rate, at a random minute after the
 ///   first week. Recall (a Start within the burst), false Starts per 1,000 key-days, and the
 ///   delay from onset to the Start (minutes until the record, whose minute must close first).
-/// - `cost KEYS`: KEYS keys at a steady rhythm for two hours: the time to close a minute, and the
-///   resident memory per key; then 1,000 keys over a full week (every hour-of-week slot filled): the heap per
-///   key at its largest (resident memory, so the figures include allocator slack).
+/// - `cost KEYS`: 1,000 keys over a full week (every hour-of-week slot filled): the resident memory
+///   per key at its largest; then KEYS keys at a steady rhythm for two hours: the time to close a
+///   minute, and the resident memory per key (resident: allocator slack included).
 @main
 enum InsightsBench {
     static func main() {
@@ -144,9 +144,19 @@ enum InsightsBench {
     }
 
     static func cost(keys: Int) {
+        var noise = Noise(state: 1)
+        // A week fills every slot: the most a key holds. Measured first, on a heap not yet reused.
+        let weekKeys = 1000
+        let weekNames = (0..<weekKeys).map { "week-\($0)" }
+        let weekBefore = heapBytes()
+        var week = InsightDetector<String>()
+        for minute in monday..<(monday + 7 * 1440) {
+            for key in weekNames { week.count(key, minute: minute, by: 1 + noise.poisson(2)) }
+            _ = week.close(minute: minute)
+        }
+        let bytesPerKeyWeek = Double(heapBytes() - weekBefore) / Double(weekKeys)
         var settings = InsightDetector<String>.Settings()
         settings.maximumKeys = keys + 1
-        var noise = Noise(state: 1)
         let names = (0..<keys).map { "key-\($0)" }
         let before = heapBytes()
         var detector = InsightDetector<String>(settings: settings)
@@ -159,16 +169,6 @@ enum InsightsBench {
         }
         let bytesPerKeyTwoHours = Double(heapBytes() - before) / Double(keys)
         closes.sort()
-        // A week fills every slot: the most a key holds.
-        let weekKeys = 1000
-        let weekNames = (0..<weekKeys).map { "week-\($0)" }
-        let weekBefore = heapBytes()
-        var week = InsightDetector<String>()
-        for minute in monday..<(monday + 7 * 1440) {
-            for key in weekNames { week.count(key, minute: minute, by: 1 + noise.poisson(2)) }
-            _ = week.close(minute: minute)
-        }
-        let bytesPerKeyWeek = Double(heapBytes() - weekBefore) / Double(weekKeys)
         let result: [String: Any] = [
             "keys": keys, "closeMedianMs": closes[closes.count / 2], "closeP99Ms": closes[closes.count * 99 / 100],
             "bytesPerKeyTwoHours": bytesPerKeyTwoHours, "bytesPerKeyFullWeek": bytesPerKeyWeek,

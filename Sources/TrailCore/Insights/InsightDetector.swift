@@ -75,6 +75,7 @@ public struct InsightDetector<Key: InsightDetectorKey>: Sendable {
     }
 
     struct KeyState: Sendable {
+        let key: Key
         var baseline: MinuteBaseline
         /// Minutes in a row past the multiple, not yet an Insight: first minute, direction, counts,
         /// the baseline's mean at its start, the probability that decided it, the slot.
@@ -91,10 +92,18 @@ public struct InsightDetector<Key: InsightDetectorKey>: Sendable {
         var silence: (start: Int64, logProbability: Double, mean: Double, minutes: Int, open: Bool, slot: Int?)?
         /// A silence key whose source said it stops: quiet is expected until it counts again.
         var stopped = false
+
+        /// Nothing open or under way, and nothing left in the window.
+        func isForgettable(at minute: Int64) -> Bool {
+            open == nil && run == nil && silence?.open != true && baseline.isEmpty(at: minute)
+        }
     }
 
     public let settings: Settings
-    private var keys: [Key: KeyState] = [:]
+    /// Each followed key's state, in an array so that a minute's decisions mutate it in place
+    /// (through a dictionary's value, its baseline was copied on every minute), and where it is.
+    private var states: [KeyState] = []
+    private var positions: [Key: Int] = [:]
     /// Counts of minutes not closed yet.
     private var pending: [Int64: [Key: Int]] = [:]
     /// Silence keys told they stop, by the minute of the stop.
@@ -113,7 +122,7 @@ public struct InsightDetector<Key: InsightDetectorKey>: Sendable {
     }
 
     /// Keys followed now.
-    public var keyCount: Int { keys.count }
+    public var keyCount: Int { states.count }
 
     /// Adds `count` to `key`'s count of `minute` (minutes since the epoch), a minute not closed yet;
     /// with `stops`, the count says its source stops (a silence key then waits for it quietly).
@@ -122,8 +131,8 @@ public struct InsightDetector<Key: InsightDetectorKey>: Sendable {
             late += count
             return
         }
-        if keys[key] == nil && !newKeys.contains(key) {
-            guard keys.count + newKeys.count < settings.maximumKeys else {
+        if positions[key] == nil && !newKeys.contains(key) {
+            guard states.count + newKeys.count < settings.maximumKeys else {
                 overflow += count
                 return
             }
@@ -145,83 +154,99 @@ public struct InsightDetector<Key: InsightDetectorKey>: Sendable {
             late += pending.removeValue(forKey: skipped)?.values.reduce(0, +) ?? 0
         }
         for skipped in pendingStops.keys where skipped < minute { pendingStops[skipped] = nil }
-        for key in counts.keys where keys[key] == nil {
-            keys[key] = KeyState(baseline: MinuteBaseline(windowDays: settings.windowDays))
+        for key in counts.keys where positions[key] == nil {
+            positions[key] = states.count
+            states.append(KeyState(key: key, baseline: MinuteBaseline(windowDays: settings.windowDays)))
         }
-        newKeys = Set(pending.values.flatMap(\.keys)).subtracting(keys.keys)
+        newKeys = Set(pending.values.flatMap(\.keys)).filter { positions[$0] == nil }
         var decisions: [Decision] = []
-        for key in Array(keys.keys) {
-            var state = keys[key]!
+        var position = 0
+        while position < states.count {
+            let key = states[position].key
+            let count = counts[key] ?? 0
             let decision =
                 key.watchesSilence
-                ? decideSilence(&state, key: key, count: counts[key] ?? 0, stops: stops.contains(key), minute: minute)
-                : decide(&state, key: key, count: counts[key] ?? 0, minute: minute)
+                ? states[position].decideSilence(key: key, count: count, stops: stops.contains(key), minute: minute, settings: settings)
+                : states[position].decide(key: key, count: count, minute: minute, settings: settings)
             if let decision { decisions.append(decision) }
-            if state.open == nil && state.run == nil && state.silence?.open != true && state.baseline.isEmpty(at: minute) {
-                keys[key] = nil
-            } else {
-                keys[key] = state
+            guard states[position].isForgettable(at: minute) else {
+                position += 1
+                continue
             }
+            // Forgotten: the last state takes its place, and is decided next.
+            positions[key] = nil
+            if position != states.count - 1 {
+                states.swapAt(position, states.count - 1)
+                positions[states[position].key] = position
+            }
+            states.removeLast()
         }
         return decisions
     }
 
+}
+
+extension InsightDetector.Settings {
     /// The window is full once it holds its days but today (today's minutes are still to come).
-    private func threshold(historyMinutes: Int) -> Double {
-        historyMinutes >= (settings.windowDays - 1) * 1440 ? settings.probability : settings.warmUpProbability
+    func threshold(historyMinutes: Int) -> Double {
+        historyMinutes >= (windowDays - 1) * 1440 ? probability : warmUpProbability
     }
+}
+
+extension InsightDetector.KeyState {
+    typealias Decision = InsightDetector.Decision
+    typealias Settings = InsightDetector.Settings
 
     /// A silence key's minute: a count ends a silence (its Insight's End when it was one); an empty
     /// minute adds its probability to the silence, which opens once their product is unlikely enough.
-    private func decideSilence(_ state: inout KeyState, key: Key, count: Int, stops: Bool, minute: Int64) -> Decision? {
-        let expected = state.baseline.expectation(at: minute)
+    mutating func decideSilence(key: Key, count: Int, stops: Bool, minute: Int64, settings: Settings) -> Decision? {
+        let expected = baseline.expectation(at: minute)
         if count > 0 {
-            state.baseline.add(count, minute: minute)
-            state.stopped = stops
-            defer { state.silence = nil }
-            guard let silence = state.silence, silence.open else { return nil }
+            baseline.add(count, minute: minute)
+            stopped = stops
+            defer { silence = nil }
+            guard let ended = silence, ended.open else { return nil }
             return Decision(
-                key: key, state: .end, direction: .silent, startMinute: silence.start, minute: minute - 1, baselineAverage: silence.mean,
-                insightAverage: 0, probability: exp(silence.logProbability), slot: silence.slot, durationMinutes: silence.minutes)
+                key: key, state: .end, direction: .silent, startMinute: ended.start, minute: minute - 1, baselineAverage: ended.mean,
+                insightAverage: 0, probability: exp(ended.logProbability), slot: ended.slot, durationMinutes: ended.minutes)
         }
-        if var silence = state.silence, silence.open {
-            silence.minutes += 1
-            state.silence = silence
+        if silence?.open == true {
+            silence!.minutes += 1
             return nil
         }
         // Judged only against its own hour of the week: a quiet night is not silence from the day.
-        guard !state.stopped, expected.historyMinutes >= settings.minimumHistoryMinutes, expected.mean > 0, expected.fromSlot else {
-            if !state.stopped { state.baseline.add(0, minute: minute) }
+        guard !stopped, expected.historyMinutes >= settings.minimumHistoryMinutes, expected.mean > 0, expected.fromSlot else {
+            if !stopped { baseline.add(0, minute: minute) }
             return nil
         }
-        state.baseline.add(0, minute: minute)
-        var silence =
-            state.silence ?? (minute, 0, expected.mean, 0, false, expected.fromSlot ? MinuteBaseline.slot(of: minute) : nil)
-        silence.logProbability += CountTail.logProbabilityOfNone(mean: expected.mean, variance: expected.variance)
-        silence.minutes += 1
-        state.silence = silence
-        guard silence.minutes >= settings.startMinutes, silence.logProbability < log(threshold(historyMinutes: expected.historyMinutes))
-        else { return nil }
-        state.silence?.open = true
+        baseline.add(0, minute: minute)
+        var quiet = silence ?? (minute, 0, expected.mean, 0, false, MinuteBaseline.slot(of: minute))
+        quiet.logProbability += CountTail.logProbabilityOfNone(mean: expected.mean, variance: expected.variance)
+        quiet.minutes += 1
+        quiet.open =
+            quiet.minutes >= settings.startMinutes
+            && quiet.logProbability < log(settings.threshold(historyMinutes: expected.historyMinutes))
+        silence = quiet
+        guard quiet.open else { return nil }
         return Decision(
-            key: key, state: .start, direction: .silent, startMinute: silence.start, minute: minute, baselineAverage: silence.mean,
-            insightAverage: 0, probability: exp(silence.logProbability), slot: silence.slot, durationMinutes: silence.minutes)
+            key: key, state: .start, direction: .silent, startMinute: quiet.start, minute: minute, baselineAverage: quiet.mean,
+            insightAverage: 0, probability: exp(quiet.logProbability), slot: quiet.slot, durationMinutes: quiet.minutes)
     }
 
     /// The most minutes a run is judged over: older ones leave it, folded into the baseline.
     static var maximumRunMinutes: Int { 10 }
 
-    /// A rate key's minute. A minute past the floor and the multiple of its baseline (or, for a
-    /// busy key, below it by the multiple) extends a run; a run of `startMinutes` or more opens an
-    /// Insight once its counts together are unlikely enough without its most extreme minute (so
-    /// one noisy minute opens nothing, and a burst too small to stand out in one minute does in a
-    /// few). An open Insight goes on while minutes keep past the multiple, and ends after
-    /// `endMinutes` that do not. Minutes of a run or an Insight stay out of the baseline until the
-    /// run is over without one.
-    private func decide(_ state: inout KeyState, key: Key, count: Int, minute: Int64) -> Decision? {
-        let expected = state.baseline.expectation(at: minute)
+    /// A rate key's minute. A minute past half the multiple of its baseline (or, for a busy key,
+    /// below it by as much) extends a run; a run of `startMinutes` or more, past the floor and the
+    /// multiple on average, opens an Insight once its counts together are unlikely enough without
+    /// its most extreme minute (so one noisy minute opens nothing, and a burst too small to stand
+    /// out in one minute does in a few). An open Insight goes on while minutes stay past half the
+    /// multiple, and ends after `endMinutes` that do not. Minutes of a run or an Insight stay out
+    /// of the baseline until the run is over without one.
+    mutating func decide(key: Key, count: Int, minute: Int64, settings: Settings) -> Decision? {
+        let expected = baseline.expectation(at: minute)
         guard expected.historyMinutes >= settings.minimumHistoryMinutes else {
-            state.baseline.add(count, minute: minute)
+            baseline.add(count, minute: minute)
             return nil
         }
         let (mean, variance) = (expected.mean, expected.variance)
@@ -237,81 +262,81 @@ public struct InsightDetector<Key: InsightDetectorKey>: Sendable {
             direction = nil
         }
 
-        if var open = state.open {
-            if direction == open.direction {
+        if var insight = open {
+            if direction == insight.direction {
                 // The ordinary minutes between belong to the Insight too.
-                open.total += open.pendingTotal + count
-                open.pendingTotal = 0
-                state.ordinaryRun = 0
-                open.lastUnusual = minute
-                state.open = open
+                insight.total += insight.pendingTotal + count
+                insight.pendingTotal = 0
+                insight.lastUnusual = minute
+                ordinaryRun = 0
+                open = insight
                 return nil
             }
-            open.pendingTotal += count
-            state.ordinaryRun += 1
-            state.open = open
-            guard state.ordinaryRun >= settings.endMinutes else { return nil }
-            state.open = nil
-            state.ordinaryRun = 0
-            let minutes = Int(open.lastUnusual - open.start) + 1
+            insight.pendingTotal += count
+            ordinaryRun += 1
+            open = insight
+            guard ordinaryRun >= settings.endMinutes else { return nil }
+            open = nil
+            ordinaryRun = 0
+            let minutes = Int(insight.lastUnusual - insight.start) + 1
             return Decision(
-                key: key, state: .end, direction: open.direction, startMinute: open.start, minute: open.lastUnusual,
-                baselineAverage: open.mean, insightAverage: Double(open.total) / Double(minutes), probability: open.probability,
-                slot: open.slot, durationMinutes: minutes)
+                key: key, state: .end, direction: insight.direction, startMinute: insight.start, minute: insight.lastUnusual,
+                baselineAverage: insight.mean, insightAverage: Double(insight.total) / Double(minutes), probability: insight.probability,
+                slot: insight.slot, durationMinutes: minutes)
         }
         guard let direction else {
-            foldRun(&state)
-            state.baseline.add(count, minute: minute)
+            foldRun()
+            baseline.add(count, minute: minute)
             return nil
         }
-        let slot = expected.fromSlot ? MinuteBaseline.slot(of: minute) : nil
-        if state.run?.direction != direction {
-            foldRun(&state)
-            state.run = (minute, direction, [], mean, slot, 0, 0)
+        if run?.direction != direction {
+            foldRun()
+            run = (minute, direction, [], mean, expected.fromSlot ? MinuteBaseline.slot(of: minute) : nil, 0, 0)
         }
-        state.run!.counts.append(count)
-        state.run!.expected += mean
-        state.run!.variance += variance
-        if state.run!.counts.count > Self.maximumRunMinutes {
+        run!.counts.append(count)
+        run!.expected += mean
+        run!.variance += variance
+        if run!.counts.count > Self.maximumRunMinutes {
             // The oldest minute leaves the run at the run's average expectation.
-            let n = Double(state.run!.counts.count)
-            state.run!.expected *= (n - 1) / n
-            state.run!.variance *= (n - 1) / n
-            state.baseline.add(state.run!.counts.removeFirst(), minute: state.run!.start)
-            state.run!.start += 1
+            let n = Double(run!.counts.count)
+            run!.expected *= (n - 1) / n
+            run!.variance *= (n - 1) / n
+            baseline.add(run!.counts.removeFirst(), minute: run!.start)
+            run!.start += 1
         }
-        guard let run = state.run, run.counts.count >= settings.startMinutes else { return nil }
-        let n = Double(run.counts.count)
-        let sum = run.counts.reduce(0, +)
+        guard let current = run, current.counts.count >= settings.startMinutes else { return nil }
+        let n = Double(current.counts.count)
+        let sum = current.counts.reduce(0, +)
         let average = Double(sum) / n
         let past =
             direction == .rise
-            ? average >= Double(settings.minimumCount) && average >= settings.multiplier * run.expected / n
-            : average <= run.expected / n / settings.multiplier
+            ? average >= Double(settings.minimumCount) && average >= settings.multiplier * current.expected / n
+            : average <= current.expected / n / settings.multiplier
         guard past else { return nil }
         // Judged without its most extreme minute, when it has more than one.
-        let extreme = n > 1 ? (direction == .rise ? run.counts.max()! : run.counts.min()!) : 0
+        let extreme = n > 1 ? (direction == .rise ? current.counts.max()! : current.counts.min()!) : 0
         let share = n > 1 ? (n - 1) / n : 1
         // Minutes in a row share their level: its spread grows with the square of their number.
-        let spread = run.variance * share + expected.levelVariance * (n * share) * (n * share)
+        let spread = current.variance * share + expected.levelVariance * (n * share) * (n * share)
         let p =
             direction == .rise
-            ? CountTail.upper(sum - extreme, mean: run.expected * share, variance: spread)
-            : CountTail.lower(sum - extreme, mean: run.expected * share, variance: spread)
-        guard p < threshold(historyMinutes: expected.historyMinutes) else { return nil }
-        state.run = nil
-        state.ordinaryRun = 0
-        state.open = (run.start, run.direction, sum, 0, run.expected / n, p, run.slot, minute)
+            ? CountTail.upper(sum - extreme, mean: current.expected * share, variance: spread)
+            : CountTail.lower(sum - extreme, mean: current.expected * share, variance: spread)
+        guard p < settings.threshold(historyMinutes: expected.historyMinutes) else { return nil }
+        run = nil
+        ordinaryRun = 0
+        open = (current.start, current.direction, sum, 0, current.expected / n, p, current.slot, minute)
         return Decision(
-            key: key, state: .start, direction: run.direction, startMinute: run.start, minute: minute, baselineAverage: run.expected / n,
-            insightAverage: Double(run.counts[0]), probability: p, slot: run.slot, durationMinutes: run.counts.count)
+            key: key, state: .start, direction: current.direction, startMinute: current.start, minute: minute,
+            baselineAverage: current.expected / n, insightAverage: Double(current.counts[0]), probability: p, slot: current.slot,
+            durationMinutes: current.counts.count)
     }
 
     /// A run that opened nothing was ordinary after all: its minutes join the baseline.
-    private func foldRun(_ state: inout KeyState) {
-        guard let run = state.run else { return }
-        for (offset, count) in run.counts.enumerated() { state.baseline.add(count, minute: run.start + Int64(offset)) }
-        state.run = nil
+    mutating func foldRun() {
+        guard let ended = run else { return }
+        for (offset, count) in ended.counts.enumerated() { baseline.add(count, minute: ended.start + Int64(offset)) }
+        run = nil
     }
 }
 

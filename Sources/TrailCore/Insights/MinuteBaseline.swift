@@ -3,29 +3,35 @@
 /// What one key's per-minute counts have been: folded into the 168 hour-of-week slots over a
 /// window of whole weeks (a cron job's hour is normal at its hour), and per day over the window
 /// for slots not seen yet. Minutes count from the epoch; the week starts Monday 00:00 UTC.
+///
+/// Memory is fixed per key once it counts: a cell of 12 bytes per slot for each week of the window
+/// and this one (4,032 bytes for a 7-day window, 10,080 for 28 days), one allocation, plus a cell
+/// per day.
 struct MinuteBaseline: Sendable {
-    /// Minutes, sum and sum of squares of the counts of one slot in one week (or of one day).
-    struct Cell: Sendable {
-        var period: Int32
+    /// Minutes, sum and sum of squares of the counts of one slot in one week: 12 bytes.
+    struct SlotCell: Sendable {
+        /// The week, modulo 2¹⁶ (the cell is reused once the window has passed it).
+        var week: UInt16 = 0
+        var minutes: UInt8 = 0
+        var sum: Float = 0
+        var sumOfSquares: Float = 0
+    }
+
+    /// The same for one day.
+    struct DayCell: Sendable {
+        var day: Int32 = 0
         var minutes: Int32 = 0
         var sum: Double = 0
         var sumOfSquares: Double = 0
-
-        mutating func add(_ count: Int) {
-            minutes += 1
-            sum += Double(count)
-            sumOfSquares += Double(count) * Double(count)
-        }
     }
 
     let windowDays: Int
     /// The least a level is taken to vary by, as a share of its square (see ``expectation(at:)``).
     static let levelSpread = 0.05
-    /// By hour-of-week slot: a cell per week of the window and one for this week, kept sparse
-    /// (slots seen only).
-    private var slots: [Int16: [Cell]] = [:]
-    /// A cell per day of the window.
-    private var days: [Cell] = []
+    /// Slot `s` of week `w` is at `s * stride + w % stride`; empty until the first count.
+    private var slots: [SlotCell] = []
+    /// Day `d` is at `d % windowDays`.
+    private var days: [DayCell] = []
 
     init(windowDays: Int) {
         self.windowDays = windowDays
@@ -36,30 +42,28 @@ struct MinuteBaseline: Sendable {
     static func day(of minute: Int64) -> Int32 { Int32(minute / 1440) }
 
     var weeksInWindow: Int32 { Int32((windowDays + 6) / 7) }
+    /// Cells a slot has: the window's weeks and this one.
+    var stride: Int { Int(weeksInWindow) + 1 }
 
     /// Folds `count`, the count of `minute`.
     mutating func add(_ count: Int, minute: Int64) {
-        let week = Self.week(of: minute)
-        let slot = Int16(Self.slot(of: minute))
-        var cells = slots[slot] ?? []
-        cells.removeAll { $0.period < week - weeksInWindow }
-        if let index = cells.firstIndex(where: { $0.period == week }) {
-            cells[index].add(count)
-        } else {
-            var cell = Cell(period: week)
-            cell.add(count)
-            cells.append(cell)
+        if slots.isEmpty {
+            slots = Array(repeating: SlotCell(), count: 168 * stride)
+            days = Array(repeating: DayCell(day: -1), count: windowDays)
         }
-        slots[slot] = cells
+        let week = UInt16(truncatingIfNeeded: Self.week(of: minute))
+        let index = Self.slot(of: minute) * stride + Int(week) % stride
+        if slots[index].minutes == 0 || slots[index].week != week { slots[index] = SlotCell(week: week) }
+        let value = Double(count)
+        slots[index].minutes &+= slots[index].minutes < .max ? 1 : 0
+        slots[index].sum += Float(value)
+        slots[index].sumOfSquares += Float(value * value)
         let day = Self.day(of: minute)
-        days.removeAll { $0.period <= day - Int32(windowDays) }
-        if let index = days.firstIndex(where: { $0.period == day }) {
-            days[index].add(count)
-        } else {
-            var cell = Cell(period: day)
-            cell.add(count)
-            days.append(cell)
-        }
+        let dayIndex = Int(day) % windowDays
+        if days[dayIndex].day != day { days[dayIndex] = DayCell(day: day) }
+        days[dayIndex].minutes += 1
+        days[dayIndex].sum += value
+        days[dayIndex].sumOfSquares += value * value
     }
 
     /// What a minute is expected to hold.
@@ -78,36 +82,58 @@ struct MinuteBaseline: Sendable {
     /// The expected count of `minute` and its variance: its slot's, once the slot holds half an
     /// hour of the window, else the whole window's; with the minutes of history behind it.
     func expectation(at minute: Int64) -> Expectation {
-        let week = Self.week(of: minute)
+        guard !slots.isEmpty else { return Expectation(mean: 0, variance: 0, levelVariance: 0, fromSlot: false, historyMinutes: 0) }
+        // The periods: this week's minutes of the slot so far and the slot in each whole week of
+        // the window, else the window's days. Walked twice (totals, then the spread of their
+        // means) instead of gathered: this runs for every key every minute.
+        let week = UInt16(truncatingIfNeeded: Self.week(of: minute))
+        let base = Self.slot(of: minute) * stride
         let day = Self.day(of: minute)
-        let window = days.filter { $0.period > day - Int32(windowDays) && $0.period <= day }
-        let history = window.reduce(0) { $0 + Int($1.minutes) }
-        // This week's minutes of the slot so far, and the slot in each whole week of the window.
-        let slotCells = (slots[Int16(Self.slot(of: minute))] ?? []).filter { $0.period >= week - weeksInWindow && $0.period <= week }
-        let fromSlot = slotCells.reduce(0) { $0 + Int($1.minutes) } >= 30
-        let cells = fromSlot ? slotCells : window
-        let minutes = Double(cells.reduce(0) { $0 + Int($1.minutes) })
-        guard minutes > 0 else { return Expectation(mean: 0, variance: 0, levelVariance: 0, fromSlot: false, historyMinutes: history) }
-        let mean = cells.reduce(0) { $0 + $1.sum } / minutes
-        let variance = max(0, cells.reduce(0) { $0 + $1.sumOfSquares } / minutes - mean * mean)
-        // The spread of the periods' own means (those of half an hour or more), less what their
-        // minutes' noise alone would spread them by.
-        // At least: a level may be off by about a fifth (its variance 5 % of its square) from the
-        // week (or day) it was learnt in, which a window of one week cannot measure.
-        let periods = cells.filter { $0.minutes >= 30 }
-        var levelVariance = Self.levelSpread * mean * mean
-        if periods.count >= 2 {
-            let means = periods.map { $0.sum / Double($0.minutes) }
-            let spread = means.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(means.count - 1)
-            let noise = periods.reduce(0) { $0 + variance / Double($1.minutes) } / Double(periods.count)
-            levelVariance = max(levelVariance, spread - noise)
+        func forEachSlotPeriod(_ body: (_ minutes: Double, _ sum: Double, _ sumOfSquares: Double) -> Void) {
+            for index in base..<(base + stride) where slots[index].minutes > 0 && week &- slots[index].week <= UInt16(weeksInWindow) {
+                body(Double(slots[index].minutes), Double(slots[index].sum), Double(slots[index].sumOfSquares))
+            }
         }
-        return Expectation(mean: mean, variance: variance, levelVariance: levelVariance, fromSlot: fromSlot, historyMinutes: history)
+        func forEachDay(_ body: (_ minutes: Double, _ sum: Double, _ sumOfSquares: Double) -> Void) {
+            for cell in days where cell.minutes > 0 && cell.day > day - Int32(windowDays) && cell.day <= day {
+                body(Double(cell.minutes), cell.sum, cell.sumOfSquares)
+            }
+        }
+        var history = 0.0
+        forEachDay { minutes, _, _ in history += minutes }
+        var totals = (minutes: 0.0, sum: 0.0, sumOfSquares: 0.0)
+        forEachSlotPeriod { totals = (totals.minutes + $0, totals.sum + $1, totals.sumOfSquares + $2) }
+        let fromSlot = totals.minutes >= 30
+        let forEachPeriod = fromSlot ? forEachSlotPeriod : forEachDay
+        if !fromSlot {
+            totals = (0, 0, 0)
+            forEachDay { totals = (totals.minutes + $0, totals.sum + $1, totals.sumOfSquares + $2) }
+        }
+        guard totals.minutes > 0 else {
+            return Expectation(mean: 0, variance: 0, levelVariance: 0, fromSlot: false, historyMinutes: Int(history))
+        }
+        let mean = totals.sum / totals.minutes
+        let variance = max(0, totals.sumOfSquares / totals.minutes - mean * mean)
+        // At least: a level may be off by about a fifth (its variance 5 % of its square) from the
+        // week (or day) it was learnt in, which a window of one week cannot measure. With more
+        // periods (of half an hour or more): the spread of their means, less what their minutes'
+        // noise alone would spread them by.
+        var whole = (count: 0.0, squares: 0.0, noise: 0.0)
+        forEachPeriod { minutes, sum, _ in
+            guard minutes >= 30 else { return }
+            let deviation = sum / minutes - mean
+            whole = (whole.count + 1, whole.squares + deviation * deviation, whole.noise + variance / minutes)
+        }
+        var levelVariance = Self.levelSpread * mean * mean
+        if whole.count >= 2 {
+            levelVariance = max(levelVariance, whole.squares / (whole.count - 1) - whole.noise / whole.count)
+        }
+        return Expectation(mean: mean, variance: variance, levelVariance: levelVariance, fromSlot: fromSlot, historyMinutes: Int(history))
     }
 
     /// Nothing left in the window at `minute`: the key can be forgotten.
     func isEmpty(at minute: Int64) -> Bool {
         let day = Self.day(of: minute)
-        return !days.contains { $0.period > day - Int32(windowDays) && $0.sum > 0 }
+        return !days.contains { $0.day > day - Int32(windowDays) && $0.day <= day && $0.sum > 0 }
     }
 }
