@@ -152,7 +152,7 @@ let package = Package(
 
         // The benchmark's load generator (make bench): a compiled client for the agent's socket.
         .executableTarget(name: "hosttrail-loadgen", swiftSettings: swiftSettings),
-        .executableTarget(name: "hosttrail-insights-bench", dependencies: ["TrailCore"], swiftSettings: swiftSettings),
+        .executableTarget(name: "hosttrail-insights-bench", dependencies: ["TrailCore", "TrailTestSupport"], swiftSettings: swiftSettings),
 
         // MARK: - Tests
         .target(
@@ -163,7 +163,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TrailCoreTests",
-            dependencies: ["TrailCore"],
+            dependencies: ["TrailCore", "TrailTestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),

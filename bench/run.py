@@ -896,7 +896,7 @@ def measure_collector_ingest(bin_dir, quick):
                             "INSERT INTO events (event_id, event_time, event_name, event_source, username, host, source_ip, read_only, "
                             "access_key_id, event_category, received_at, record, invoking_user) VALUES "
                             f"('{event_id}', {time_ms}, 'Ingested', 'bench.example.com', 'user{n % 200}', 'bench-host', '10.0.0.{n % 250}', "
-                            f"NULL, NULL, 'Management', {time_ms}, '{record}', NULL) ON CONFLICT(event_id) DO NOTHING;\n")
+                            f"NULL, NULL, 'Management', {time_ms}, '{record}', NULL) ON CONFLICT(host, event_id) DO NOTHING;\n")
                     handle.write("COMMIT;\n")
             started = time.perf_counter()
             subprocess.run(["sqlite3", schema_db, f".read {sql_path}"], check=True, stdout=subprocess.DEVNULL)

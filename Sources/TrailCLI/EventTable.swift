@@ -23,14 +23,19 @@ public enum EventTable {
                     event.eventId,
                 ].map(IdentifierText.escapingControlCharacters))
         }
-        let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
-        var lines = rows.map { row in
+        var lines = aligned(rows)
+        lines.append("(\(events.count) event\(events.count == 1 ? "" : "s"))")
+        return lines.joined(separator: "\n")
+    }
+
+    /// Rows as lines, each column as wide as its widest cell, two spaces apart (the last unpadded).
+    static func aligned(_ rows: [[String]]) -> [String] {
+        let widths = (rows.first ?? []).indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
             row.enumerated().map { column, cell in
                 column == row.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
             }.joined(separator: "  ")
         }
-        lines.append("(\(events.count) event\(events.count == 1 ? "" : "s"))")
-        return lines.joined(separator: "\n")
     }
 
     /// One event on one line, the table's columns separated by two spaces (for `hosttrail tail`).

@@ -73,12 +73,7 @@ public struct InsightView: Sendable {
                     format(insight.statistic("insight", of: insight.end ?? insight.start)), insight.sharedEventID,
                 ].map(IdentifierText.escapingControlCharacters))
         }
-        let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
-        var lines = rows.map { row in
-            row.enumerated().map { column, cell in
-                column == row.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ")
-        }
+        var lines = EventTable.aligned(rows)
         lines.append("(\(insights.count) insight\(insights.count == 1 ? "" : "s"))")
         return lines.joined(separator: "\n")
     }

@@ -2,6 +2,7 @@
 
 import Foundation
 import TrailCore
+import TrailTestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -37,46 +38,17 @@ enum InsightsBench {
         exit(2)
     }
 
-    /// SplitMix64.
-    struct Noise {
-        var state: UInt64
-        mutating func next() -> Double {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
-        }
-        /// Poisson: Knuth's method for small means, a rounded normal for large ones.
-        mutating func poisson(_ mean: Double) -> Int {
-            if mean > 30 {
-                let u = max(next(), 1e-12)
-                let v = next()
-                let normal = sqrt(-2 * log(u)) * cos(2 * .pi * v)
-                return max(0, Int((mean + normal * sqrt(mean)).rounded()))
-            }
-            var count = 0
-            var product = next()
-            let limit = exp(-mean)
-            while product > limit {
-                count += 1
-                product *= next()
-            }
-            return count
-        }
-    }
+    typealias Noise = SeededNoise
 
-    /// Monday 2026-11-23 00:00 UTC, in minutes.
-    static let monday: Int64 = 29_923_200
+    static let monday = WorkingWeek.monday
 
+    /// Working hours at the host's rate, nights at a quarter, weekends at half.
     static func rhythm(_ minute: Int64, base: Double) -> Double {
-        let hour = (minute / 60) % 24
-        let weekday = ((minute / 1440) + 3) % 7
-        return base * (hour >= 8 && hour < 18 ? 1 : 0.25) * (weekday >= 5 ? 0.5 : 1)
+        WorkingWeek.rate(at: minute, day: base, night: base / 4)
     }
 
     static func quality(hosts: Int, days: Int, seed: UInt64) {
-        var noise = Noise(state: seed)
+        var noise = Noise(seed: seed)
         let names = (0..<hosts).map { "host-\($0)" }
         let rates = (0..<hosts).map { _ in exp(log(8.0) + noise.next() * (log(40.0) - log(8.0))) }
         let burstLength: Int64 = 10
@@ -144,7 +116,7 @@ enum InsightsBench {
     }
 
     static func cost(keys: Int) {
-        var noise = Noise(state: 1)
+        var noise = Noise(seed: 1)
         // A week fills every slot: the most a key holds. Measured first, on a heap not yet reused.
         let weekKeys = 1000
         let weekNames = (0..<weekKeys).map { "week-\($0)" }

@@ -2,43 +2,20 @@
 
 import Foundation
 import Testing
+import TrailTestSupport
 
 @testable import TrailCore
 
 /// The detector on generated traces: a daily and weekly rhythm with Poisson noise, an hourly
 /// cron spike that is normal, and bursts and drops injected at known minutes.
 struct InsightDetectorTests {
-    /// SplitMix64: the same trace every run.
-    struct Noise {
-        var state: UInt64
-        mutating func next() -> Double {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
-        }
-        /// A Poisson count (Knuth's method; the rates here are small).
-        mutating func poisson(_ mean: Double) -> Int {
-            var count = 0
-            var product = next()
-            let limit = exp(-mean)
-            while product > limit {
-                count += 1
-                product *= next()
-            }
-            return count
-        }
-    }
+    typealias Noise = SeededNoise
 
-    /// Monday 2026-11-23 00:00 UTC, in minutes since the epoch.
-    static let monday: Int64 = 29_923_200
+    static let monday = WorkingWeek.monday
 
-    /// Working hours are busier than nights, weekdays than weekends.
+    /// Working hours are four times as busy as nights, weekdays twice as busy as weekends.
     static func rhythm(_ minute: Int64, base: Double) -> Double {
-        let hour = (minute / 60) % 24
-        let weekday = ((minute / 1440) + 3) % 7  // 0 = Monday
-        return base * (hour >= 8 && hour < 18 ? 4 : 1) * (weekday >= 5 ? 0.5 : 1)
+        WorkingWeek.rate(at: minute, day: 4 * base, night: base)
     }
 
     /// Runs `days` of minutes from Monday: `counts` gives each minute's count; returns every decision.
@@ -46,7 +23,7 @@ struct InsightDetectorTests {
         days: Int, settings: InsightDetector<String>.Settings = .init(), counts: (Int64, inout Noise) -> Int
     ) -> [InsightDetector<String>.Decision] {
         var detector = InsightDetector<String>(settings: settings)
-        var noise = Noise(state: 42)
+        var noise = Noise(seed: 42)
         var decisions: [InsightDetector<String>.Decision] = []
         for minute in monday..<(monday + Int64(days) * 1440) {
             let count = counts(minute, &noise)
@@ -133,7 +110,7 @@ struct InsightDetectorTests {
         InsightKey
     >.Decision] {
         var detector = InsightDetector<InsightKey>()
-        var noise = Noise(state: 7)
+        var noise = Noise(seed: 7)
         let host = InsightKey.activity(of: "web-01")
         var decisions: [InsightDetector<InsightKey>.Decision] = []
         for minute in monday..<(monday + Int64(days) * 1440) {

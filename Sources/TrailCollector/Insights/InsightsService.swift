@@ -80,7 +80,18 @@ struct InsightsService: Service {
                 continue
             }
             while next <= closable {
-                _ = try await store(counter.close(minute: next))
+                let decisions = counter.close(minute: next)
+                if !decisions.isEmpty {
+                    let written = try await store(decisions)
+                    // From the moment the minute could close to its Insights stored.
+                    let due = Double(next + 1) * 60 + Double(grace.components.seconds)
+                    logger.notice(
+                        "Insights stored",
+                        metadata: [
+                            "insights.minute": "\(TrailTime.formatEpochSeconds(next * 60))", "insights.records": "\(written)",
+                            "insights.latency-ms": "\(Int((Date().timeIntervalSince1970 - due) * 1000))",
+                        ])
+                }
                 next += 1
             }
             let tally = counter.tally
