@@ -28,6 +28,8 @@ public struct InsightView: Sendable {
     public var eventName: String? { details?["eventName"]?.stringValue }
     public var errorCode: String? { details?["errorCode"]?.stringValue }
     public var insightType: String { details?["insightType"]?.stringValue ?? "ApiCallRateInsight" }
+    /// Rate and silence Insights have a per-minute series; first-seen ones do not.
+    public var hasSeries: Bool { ["ApiCallRateInsight", "ApiErrorRateInsight", "HostSilent"].contains(insightType) }
     public var scope: String { details?["hostTrail"]?["scope"]?.stringValue ?? "fleet" }
     public var host: String? { details?["hostTrail"]?["host"]?.stringValue }
     public var user: String? { details?["hostTrail"]?["userName"]?.stringValue }
@@ -63,7 +65,8 @@ public struct InsightView: Sendable {
                 switch insight.insightType {
                 case "HostSilent": "silent"
                 case "ApiErrorRateInsight": "error rate" + direction
-                default: "call rate" + direction
+                case "ApiCallRateInsight": "call rate" + direction
+                default: insight.insightType  // first seen: FirstSudoOnHost, NewLoginSourceAddress, …
                 }
             rows.append(
                 [
@@ -162,10 +165,13 @@ extension LookupClient {
             }), let source = insight.eventSource, let name = insight.eventName
         else { return nil }
         let end = insight.endTime ?? now
-        let series = try insightsMetricData(
-            eventSource: source, eventName: name, insightType: insight.insightType, errorCode: insight.errorCode, host: insight.host,
-            user: insight.user,
-            start: insight.startTime.addingTimeInterval(-1800), end: min(now, end.addingTimeInterval(600)))
+        // A first-seen Insight has no series: it is the one record it names.
+        let series =
+            insight.hasSeries
+            ? try insightsMetricData(
+                eventSource: source, eventName: name, insightType: insight.insightType, errorCode: insight.errorCode, host: insight.host,
+                user: insight.user,
+                start: insight.startTime.addingTimeInterval(-1800), end: min(now, end.addingTimeInterval(600))) : []
         // A silent host's window: whatever it recorded around the silence.
         var attributes: [LookupAttribute] =
             insight.insightType == "HostSilent" ? [] : [.init(key: .eventSource, value: source), .init(key: .eventName, value: name)]

@@ -68,7 +68,12 @@ struct InsightsServiceTests {
 
         let (service, _) = Self.service(store: store, resumedThrough: Self.now - 1)
         try await service.resume()
-        let records = try await Self.insights(store)
+        let all = try await Self.insights(store)
+        // Alice's first Describe is first seen (after the hour's warm-up): a pair of its own.
+        let firstSeen = all.filter { $0.insightDetails?["insightType"] == "FirstEventName" }
+        #expect(firstSeen.count == 2 && firstSeen.allSatisfy { $0.insightDetails?["eventName"] == "Describe" })
+        #expect(firstSeen.first?.insightDetails?["hostTrail"]?["userName"] == "alice")
+        let records = all.filter { $0.insightDetails?["insightType"] != "FirstEventName" }
         #expect(records.count == 6, "\(records.map(\.insightDetails))")
         for record in records {
             let details = try #require(record.insightDetails)
@@ -99,7 +104,7 @@ struct InsightsServiceTests {
 
         let (again, _) = Self.service(store: store, resumedThrough: Self.now - 1)
         try await again.resume()
-        #expect(try await Self.insights(store).count == 6)
+        #expect(try await Self.insights(store).count == 8)
     }
 
     /// An Insight open when the collector stopped is open again after the restart (its Start

@@ -11,11 +11,18 @@ import TrailCore
 /// pipeline: each record is counted once, whichever commit came first.
 final class InsightCounter: IngestConsumer {
     private let detector: Mutex<InsightDetector<InsightKey>>
+    /// First-seen activity, and what it found since the last minute closed.
+    private let firstSeen: Mutex<(detector: FirstSeenDetector, findings: [FirstSeenDetector.Finding])>
     /// The last minute counted from the store; the pipeline counts the minutes after it.
     let resumedThrough: Int64
 
     init(settings: InsightDetector<InsightKey>.Settings, resumedThrough: Int64) {
         detector = Mutex(InsightDetector(settings: settings))
+        var firstSeenSettings = FirstSeenDetector.Settings()
+        firstSeenSettings.windowDays = settings.windowDays
+        firstSeenSettings.minimumHistoryMinutes = settings.minimumHistoryMinutes
+        firstSeenSettings.maximumEntries = settings.maximumKeys
+        firstSeen = Mutex((FirstSeenDetector(settings: firstSeenSettings), []))
         self.resumedThrough = resumedThrough
     }
 
@@ -35,17 +42,41 @@ final class InsightCounter: IngestConsumer {
                 }
             }
         }
+        firstSeen.withLock { state in
+            for record in records where record.eventCategory != RecordBinder.insightCategory && record.eventTime / 60_000 > resumedThrough {
+                state.findings += state.detector.observe(
+                    eventSource: record.eventSource, eventName: record.eventName, user: record.invokingUser ?? record.userName, host: record.host,
+                    sourceIPAddress: record.sourceIPAddress, succeeded: record.errorCode == nil, minute: record.eventTime / 60_000)
+            }
+        }
     }
 
-    /// Counts the store's groups of one minute (at most ``resumedThrough``) and closes it.
-    func resume(minute: Int64, counts: [InsightCount]) -> [InsightDetector<InsightKey>.Decision] {
-        detector.withLock { detector in
+    /// What first-seen activity the pipeline's records made since the last call.
+    func takeFindings() -> [FirstSeenDetector.Finding] {
+        firstSeen.withLock { state in
+            defer { state.findings = [] }
+            return state.findings
+        }
+    }
+
+    /// Counts the store's groups of one minute (at most ``resumedThrough``) and closes it; and
+    /// observes them for first-seen activity.
+    func resume(minute: Int64, counts: [InsightCount]) -> (decisions: [InsightDetector<InsightKey>.Decision], findings: [FirstSeenDetector.Finding]) {
+        let findings = firstSeen.withLock { state in
+            counts.flatMap { group in
+                state.detector.observe(
+                    eventSource: group.eventSource, eventName: group.eventName, user: group.invokingUser ?? group.userName, host: group.host,
+                    sourceIPAddress: group.sourceIPAddress, succeeded: group.errorCode == nil, minute: minute)
+            }
+        }
+        let decisions = detector.withLock { detector in
             for group in counts {
                 let stops = InsightKey.stopsActivity(eventSource: group.eventSource, eventName: group.eventName)
                 for key in group.keys { detector.count(key, minute: minute, by: group.count, stops: stops && key.watchesSilence) }
             }
             return detector.close(minute: minute)
         }
+        return (decisions, findings)
     }
 
     func close(minute: Int64) -> [InsightDetector<InsightKey>.Decision] {

@@ -54,7 +54,8 @@ struct InsightsService: Service {
             let end = min(hour + 60, last + 1)
             let counts = Dictionary(grouping: try await pipeline.store.insightCounts(from: hour * 60_000, to: end * 60_000), by: \.minute)
             for minute in hour..<end {
-                written += try await store(counter.resume(minute: minute, counts: counts[minute] ?? []))
+                let resumed = counter.resume(minute: minute, counts: counts[minute] ?? [])
+                written += try await store(resumed.decisions, findings: resumed.findings)
             }
             hour = end
         }
@@ -81,8 +82,9 @@ struct InsightsService: Service {
             }
             while next <= closable {
                 let decisions = counter.close(minute: next)
-                if !decisions.isEmpty {
-                    let written = try await store(decisions)
+                let findings = counter.takeFindings()
+                if !decisions.isEmpty || !findings.isEmpty {
+                    let written = try await store(decisions, findings: findings)
                     // From the moment the minute could close to its Insights stored.
                     let due = Double(next + 1) * 60 + Double(grace.components.seconds)
                     logger.notice(
@@ -107,10 +109,20 @@ struct InsightsService: Service {
         }
     }
 
-    /// Stores the records of `decisions`; how many were new.
-    func store(_ decisions: [InsightDetector<InsightKey>.Decision]) async throws -> Int {
-        guard !decisions.isEmpty else { return 0 }
+    /// Stores the records of `decisions` and `findings`; how many were new.
+    func store(_ decisions: [InsightDetector<InsightKey>.Decision], findings: [FirstSeenDetector.Finding] = []) async throws -> Int {
+        guard !decisions.isEmpty || !findings.isEmpty else { return 0 }
         var records: [StoredRecord] = []
+        for finding in findings {
+            records += try builder.records(for: finding).map { try binder.bindInsight($0, host: finding.host) }
+            logger.notice(
+                "Insight \(finding.kind.rawValue)",
+                metadata: [
+                    "insight.user": "\(IdentifierText.escapingControlCharacters(finding.user))", "insight.host": "\(finding.host)",
+                    "insight.value": "\(IdentifierText.escapingControlCharacters(finding.value))",
+                    "insight.event": "\(finding.eventSource) \(finding.eventName)",
+                ])
+        }
         for decision in decisions {
             let start = decision.startMinute * 60_000
             let end = (decision.minute + 1) * 60_000

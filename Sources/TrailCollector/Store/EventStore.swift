@@ -60,6 +60,9 @@ public struct InsightCount: Sendable, Hashable {
     public var userName: String?
     public var readOnly: Bool?
     public var errorCode: String?
+    /// For first-seen Insights: the address and, for sudo and su, the invoking user.
+    public var sourceIPAddress: String?
+    public var invokingUser: String?
     public var count: Int
 
     /// The keys the group counts under.

@@ -11,16 +11,17 @@ extension SQLiteEventStore {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT event_time / 60000, event_source, event_name, host, username, read_only, error_code, count(*)
+                    SELECT event_time / 60000, event_source, event_name, host, username, read_only, error_code, source_ip,
+                        invoking_user, count(*)
                     FROM (SELECT event_time, event_source, event_name, host, username, read_only,
-                            json_extract(record, '$.errorCode') AS error_code
+                            json_extract(record, '$.errorCode') AS error_code, source_ip, invoking_user
                           FROM events WHERE event_time >= ? AND event_time < ? AND event_category != 'Insight')
-                    GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1
+                    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9 ORDER BY 1
                     """, arguments: [from, to])
             return rows.map { row in
                 InsightCount(
                     minute: row[0], eventSource: row[1], eventName: row[2], host: row[3], userName: row[4], readOnly: row[5], errorCode: row[6],
-                    count: row[7])
+                    sourceIPAddress: row[7], invokingUser: row[8], count: row[9])
             }
         }
     }

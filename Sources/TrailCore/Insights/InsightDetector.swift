@@ -52,7 +52,7 @@ public struct InsightDetector<Key: InsightDetectorKey>: Sendable {
 
     /// What was decided at the close of a minute.
     public struct Decision: Sendable, Equatable {
-        public enum State: String, Sendable { case start = "Start", end = "End" }
+        public enum State: String, Sendable, CaseIterable { case start = "Start", end = "End" }
         public enum Direction: String, Sendable { case rise, drop, silent }
 
         public var key: Key

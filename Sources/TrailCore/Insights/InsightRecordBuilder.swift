@@ -74,6 +74,45 @@ public struct InsightRecordBuilder: Sendable {
             sharedEventID: shared, eventCategory: "Insight", insightDetails: .object(details))
     }
 
+    /// A first-seen finding as an Insight: a Start and an End in its minute (an Insight is a pair).
+    public func records(for finding: FirstSeenDetector.Finding) -> [CloudTrailRecord] {
+        let position =
+            [finding.kind.rawValue, finding.user, finding.host, finding.value, finding.eventSource, finding.eventName]
+            .joined(separator: "\u{0}") + ";\(finding.minute)"
+        let shared = EventID.derive(machineID: "collector", source: "insight", position: position)
+        return InsightDetector<InsightKey>.Decision.State.allCases.map { state in
+            var details: [String: JSONValue] = [
+                "state": .string(state.rawValue), "eventSource": .string(finding.eventSource), "eventName": .string(finding.eventName),
+                "insightType": .string(finding.kind.rawValue),
+                "insightContext": [
+                    "statistics": [
+                        "baseline": ["average": .number(0)], "insight": ["average": .number(1)], "insightDuration": 1,
+                        "baselineDuration": .integer(Int64(windowDays * 1440)),
+                    ],
+                    "attributions": [],
+                ],
+                "hostTrail": [
+                    "scope": "user", "userName": .string(finding.user), "host": .string(finding.host), "direction": "new",
+                    "firstMinute": .string(TrailTime.formatEpochSeconds(finding.minute * 60)),
+                    "lastMinute": .string(TrailTime.formatEpochSeconds(finding.minute * 60)),
+                ],
+            ]
+            if !finding.value.isEmpty { details["hostTrail"] = Self.adding("value", .string(finding.value), to: details["hostTrail"]!) }
+            return CloudTrailRecord(
+                userIdentity: nil, eventTime: TrailTime.formatEpochSeconds((finding.minute + (state == .start ? 0 : 1)) * 60), eventSource: nil,
+                eventName: nil, requestParameters: nil, responseElements: nil,
+                eventID: EventID.derive(machineID: "collector", source: "insight", position: position + ";\(state.rawValue)"),
+                eventType: "AwsCloudTrailInsight", managementEvent: nil, sharedEventID: shared, eventCategory: "Insight",
+                insightDetails: .object(details))
+        }
+    }
+
+    private static func adding(_ name: String, _ value: JSONValue, to object: JSONValue) -> JSONValue {
+        var members = object.objectValue ?? [:]
+        members[name] = value
+        return .object(members)
+    }
+
     private func hostTrailDetails(_ decision: InsightDetector<InsightKey>.Decision) -> [String: JSONValue] {
         var members: [String: JSONValue] = [
             "direction": .string(decision.direction.rawValue),
