@@ -140,6 +140,15 @@ struct InsightDetectorTests {
         #expect(quiet.first.map { $0.minute - night } ?? 0 > (start.minute - onset) * 3, "\(quiet)")
     }
 
+    /// In the first week an hour's slot is young for its first half hour: silence is judged then
+    /// against the quieter of the hour before and the whole window, and still found.
+    @Test func silenceInAYoungHourIsFoundAgainstTheHourBefore() throws {
+        let onset = Self.monday + 1440 + 10 * 60 + 2  // Tuesday 10:02 of the first week
+        let decisions = Self.runSilence(days: 2, silent: onset..<(onset + 30))
+        let start = try #require(decisions.first)
+        #expect(start.state == .start && start.startMinute == onset && start.minute < onset + 10, "\(start.minute - onset)")
+    }
+
     /// An agent that said it stops is not silent, however long it stays down; a host quiet but for
     /// an hourly job is not silent between its runs; a weekend of normal quiet opens nothing.
     @Test func aStoppedOrNaturallyQuietHostIsNotSilent() {

@@ -214,14 +214,15 @@ extension InsightDetector.KeyState {
             silence!.minutes += 1
             return nil
         }
-        // Judged only against its own hour of the week: a quiet night is not silence from the day.
-        guard !stopped, expected.historyMinutes >= settings.minimumHistoryMinutes, expected.mean > 0, expected.fromSlot else {
-            if !stopped { baseline.add(0, minute: minute) }
+        // Judged against its own hour of the week (or, while that is young, the quieter of the hour
+        // before and the window): a quiet night is not silence from the day.
+        guard !stopped, expected.historyMinutes >= settings.minimumHistoryMinutes, let baseline = expected.quiet, baseline.mean > 0 else {
+            if !stopped { self.baseline.add(0, minute: minute) }
             return nil
         }
-        baseline.add(0, minute: minute)
-        var quiet = silence ?? (minute, 0, expected.mean, 0, false, MinuteBaseline.slot(of: minute))
-        quiet.logProbability += CountTail.logProbabilityOfNone(mean: expected.mean, variance: expected.variance)
+        self.baseline.add(0, minute: minute)
+        var quiet = silence ?? (minute, 0, baseline.mean, 0, false, expected.fromSlot ? MinuteBaseline.slot(of: minute) : nil)
+        quiet.logProbability += CountTail.logProbabilityOfNone(mean: baseline.mean, variance: baseline.variance)
         quiet.minutes += 1
         quiet.open =
             quiet.minutes >= settings.startMinutes

@@ -77,12 +77,16 @@ struct MinuteBaseline: Sendable {
         var levelVariance: Double
         var fromSlot: Bool
         var historyMinutes: Int
+        /// What silence is judged against: the slot once it holds half an hour; until then the
+        /// quieter of the hour before's slot (when it holds one) and the whole window, so that
+        /// neither a young hour nor a busy day makes an ordinary quiet look like silence.
+        var quiet: (mean: Double, variance: Double)?
     }
 
     /// The expected count of `minute` and its variance: its slot's, once the slot holds half an
     /// hour of the window, else the whole window's; with the minutes of history behind it.
     func expectation(at minute: Int64) -> Expectation {
-        guard !slots.isEmpty else { return Expectation(mean: 0, variance: 0, levelVariance: 0, fromSlot: false, historyMinutes: 0) }
+        guard !slots.isEmpty else { return Expectation(mean: 0, variance: 0, levelVariance: 0, fromSlot: false, historyMinutes: 0, quiet: nil) }
         // The periods: this week's minutes of the slot so far and the slot in each whole week of
         // the window, else the window's days. Walked twice (totals, then the spread of their
         // means) instead of gathered: this runs for every key every minute.
@@ -110,7 +114,7 @@ struct MinuteBaseline: Sendable {
             forEachDay { totals = (totals.minutes + $0, totals.sum + $1, totals.sumOfSquares + $2) }
         }
         guard totals.minutes > 0 else {
-            return Expectation(mean: 0, variance: 0, levelVariance: 0, fromSlot: false, historyMinutes: Int(history))
+            return Expectation(mean: 0, variance: 0, levelVariance: 0, fromSlot: false, historyMinutes: Int(history), quiet: nil)
         }
         let mean = totals.sum / totals.minutes
         let variance = max(0, totals.sumOfSquares / totals.minutes - mean * mean)
@@ -128,7 +132,28 @@ struct MinuteBaseline: Sendable {
         if whole.count >= 2 {
             levelVariance = max(levelVariance, whole.squares / (whole.count - 1) - whole.noise / whole.count)
         }
-        return Expectation(mean: mean, variance: variance, levelVariance: levelVariance, fromSlot: fromSlot, historyMinutes: Int(history))
+        var quiet: (mean: Double, variance: Double)? = (mean, variance)
+        if !fromSlot {
+            let earlier = minute - 60
+            let earlierWeek = UInt16(truncatingIfNeeded: Self.week(of: earlier))
+            let earlierBase = Self.slot(of: earlier) * stride
+            var hour = (minutes: 0.0, sum: 0.0, sumOfSquares: 0.0)
+            for index in earlierBase..<(earlierBase + stride)
+            where slots[index].minutes > 0 && earlierWeek &- slots[index].week <= UInt16(weeksInWindow) {
+                hour = (
+                    hour.minutes + Double(slots[index].minutes), hour.sum + Double(slots[index].sum),
+                    hour.sumOfSquares + Double(slots[index].sumOfSquares)
+                )
+            }
+            if hour.minutes >= 30 {
+                let hourMean = hour.sum / hour.minutes
+                if hourMean < mean { quiet = (hourMean, max(0, hour.sumOfSquares / hour.minutes - hourMean * hourMean)) }
+            } else {
+                quiet = nil
+            }
+        }
+        return Expectation(
+            mean: mean, variance: variance, levelVariance: levelVariance, fromSlot: fromSlot, historyMinutes: Int(history), quiet: quiet)
     }
 
     /// Nothing left in the window at `minute`: the key can be forgotten.
