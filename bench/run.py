@@ -970,6 +970,56 @@ def post_batches(fleet, batches, clients=4):
     return time.perf_counter() - started
 
 
+def insight_latency(bin_dir):
+    """One live Insight: history with past event times, a restart (the collector counts it from
+    the store), then a burst in the current minute; the collector logs the time from the minute's
+    close to its Insight records committed."""
+    import gzip as gzip_module
+    flags = ["--no-archive", "--insights-min-history", "60m", "--insights-window-days", "1", "--insights-grace", "0s",
+             "--insights-start-minutes", "1"]
+    fleet = Fleet(bin_dir, collector_arguments=flags)
+
+    def batch(times, label):
+        records = [
+            f'{{"eventVersion":"1.11","eventTime":"{datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}",'
+            f'"eventSource":"bench.example.com","eventName":"Delete","eventID":"{label:08x}-2222-4000-8000-{n:012x}","readOnly":false,'
+            f'"errorCode":"AccessDenied","userIdentity":{{"type":"LinuxUser","userName":"bench"}},'
+            f'"additionalEventData":{{"host":{{"hostname":"bench-host"}}}}}}'
+            for n, t in enumerate(times)]
+        return gzip_module.compress(("{\"Records\":[" + ",".join(records) + "]}").encode(), compresslevel=1)
+
+    try:
+        now = int(time.time()) // 60
+        history = [minute * 60 + second * 12 for minute in range(now - 90, now) for second in range(5)]
+        post_batches(fleet, [batch(history[i:i + 500], i) for i in range(0, len(history), 500)])
+        port = fleet.url.rsplit(":", 1)[1]
+        fleet.collector.terminate()
+        fleet.collector.wait(30)
+        fleet.collector = subprocess.Popen(
+            [f"{bin_dir}/hosttrail-collector", "--listen", f"127.0.0.1:{port}", "--data-dir", f"{fleet.dir}/collector",
+             "--tls-cert", f"{fleet.dir}/certs/collector.pem", "--tls-key", f"{fleet.dir}/certs/collector-key.pem",
+             "--client-ca", f"{fleet.dir}/certs/ca.pem", "--log-level", "notice"] + flags,
+            stdout=fleet.collector_log, stderr=subprocess.STDOUT)
+        log = f"{fleet.dir}/collector.log"
+        for _ in range(1500):
+            if open(log).read().count("Insights resumed from the store") >= 2:
+                break
+            time.sleep(0.02)
+        # The burst inside one minute, started just after it begins.
+        time.sleep(61 - time.time() % 60)
+        minute = int(time.time()) // 60
+        post_batches(fleet, [batch([minute * 60 + n % 50 for n in range(300)], 0xbeef)])
+        deadline = time.time() + 150
+        while time.time() < deadline:
+            match = re.search(r"insights\.latency-ms=(-?\d+).*Insights stored", open(log).read())
+            if match:
+                return float(match.group(1))
+            time.sleep(0.1)
+        raise RuntimeError("no Insight was stored:\n" + open(log).read()[-3000:])
+    finally:
+        fleet.close()
+
+
 def measure_insights(bin_dir, quick):
     """Insights: their quality on a generated month of a fleet (hosttrail-insights-bench quality:
     1,000 hosts on a daily and weekly rhythm, one burst each at 5x its slot's rate after the first
@@ -1004,6 +1054,10 @@ def measure_insights(bin_dir, quick):
                     "detail": (f"resident bytes per key: {cost['bytesPerKeyTwoHours']:,.0f} after two hours ({keys:,} keys), "
                                f"{cost['bytesPerKeyFullWeek']:,.0f} after a full week (1,000 keys, every hour-of-week slot); "
                                f"100,000 keys at the most: {cost['bytesPerKeyFullWeek'] * 100_000 / 2**20:,.0f} MiB")})
+    latency = insight_latency(bin_dir)
+    results.append({"name": "insights_record_latency", "unit": "ms", "median": latency, "runs": [latency], "baseline": None, "ratio": None,
+                    "detail": "from the moment a minute may close (its end plus --insights-grace 0s) to its Insight records committed: "
+                              "90 minutes of history, a restart to count it, then 300 failing write calls in one minute"})
     total = 5_000 if quick else 50_000
     batches, _ = ingest_batches(total, 500, writes=True)
     on, off = [], []
