@@ -2,6 +2,7 @@
 
 import Foundation
 import Logging
+import Synchronization
 import Testing
 import TrailCore
 import TrailTestSupport
@@ -166,6 +167,24 @@ struct InsightsServiceTests {
         for bad: [String: JSONValue] in [["ErrorCode": .null], ["Period": 120], ["InsightType": "Other"], ["DataType": "All"], ["NextToken": "7"]] {
             await #expect(throws: CloudTrailAPIError.self) { _ = try await call(bad) }
         }
+    }
+
+    /// A store that fails is tried again, not the end of Insights (a service that returns stops
+    /// the whole collector).
+    @Test func aFailingStoreIsTriedAgain() async throws {
+        let directory = try TemporaryDirectory(prefix: "insights")
+        defer { directory.remove() }
+        let (service, _) = Self.service(store: try SQLiteEventStore(path: directory.file("events.sqlite")), resumedThrough: Self.now)
+        struct Unavailable: Error {}
+        let attempts = Mutex(0)
+        let value = try await service.retrying("test") {
+            try attempts.withLock { count in
+                count += 1
+                if count < 3 { throw Unavailable() }
+            }
+            return 42
+        }
+        #expect(value == 42 && attempts.withLock { $0 } == 3)
     }
 
     /// A host cannot deliver an Insight: it would forge the collector's finding, or hide records

@@ -31,14 +31,14 @@ struct InsightsService: Service {
     }
 
     func run() async throws {
+        // Cancellation is the only way out: a store that fails is retried, never the end of the
+        // collector (a service that returns stops its group).
         await cancelWhenGracefulShutdown {
             do {
                 try await resume()
                 try await closeMinutes()
-            } catch is CancellationError {
-                return
             } catch {
-                logger.error("Insights stopped", metadata: ["error": "\(error)"])
+                return
             }
         }
     }
@@ -52,10 +52,13 @@ struct InsightsService: Service {
         while hour <= last {
             try Task.checkCancellation()
             let end = min(hour + 60, last + 1)
-            let counts = Dictionary(grouping: try await pipeline.store.insightCounts(from: hour * 60_000, to: end * 60_000), by: \.minute)
+            let range = (from: hour * 60_000, to: end * 60_000)
+            let counts = Dictionary(
+                grouping: try await retrying("read the store's counts") { try await pipeline.store.insightCounts(from: range.from, to: range.to) },
+                by: \.minute)
             for minute in hour..<end {
                 let resumed = counter.resume(minute: minute, counts: counts[minute] ?? [])
-                written += try await store(resumed.decisions, findings: resumed.findings)
+                written += try await retrying("store Insights") { try await store(resumed.decisions, findings: resumed.findings) }
             }
             hour = end
         }
@@ -84,7 +87,7 @@ struct InsightsService: Service {
                 let decisions = counter.close(minute: next)
                 let findings = counter.takeFindings()
                 if !decisions.isEmpty || !findings.isEmpty {
-                    let written = try await store(decisions, findings: findings)
+                    let written = try await retrying("store Insights") { try await store(decisions, findings: findings) }
                     // From the moment the minute could close to its Insights stored.
                     let due = Double(next + 1) * 60 + Double(grace.components.seconds)
                     logger.notice(
@@ -106,6 +109,23 @@ struct InsightsService: Service {
                     ])
             }
             reported = tally
+        }
+    }
+
+    /// `operation`, again after a backoff (250 ms to 30 s, full jitter) while it fails, until it
+    /// succeeds or the service is cancelled; each failure is logged.
+    func retrying<T: Sendable>(_ what: String, _ operation: () async throws -> T) async throws -> T {
+        var backoff = RetryBackoff()
+        while true {
+            do {
+                return try await operation()
+            } catch let error as CancellationError {
+                throw error
+            } catch {
+                let delay = backoff.failed(randomFraction: Double.random(in: 0...1))
+                logger.error("Insights cannot \(what); trying again", metadata: ["error": "\(error)", "insights.retry": "\(delay)"])
+                try await Task.sleep(for: delay)
+            }
         }
     }
 
