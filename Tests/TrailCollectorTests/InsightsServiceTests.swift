@@ -164,6 +164,9 @@ struct InsightsServiceTests {
         // The host's own series; another host's reader sees none of web-01's.
         #expect(try await call(["Host": "web-01"])["Values"] == all["Values"])
         #expect(try await call([:], scope: LookupScope(hosts: ["web-02"], eventSources: nil))["Values"] == [.number(0), .number(0), .number(0)])
+        // A range from the first representable second pages at once instead of walking 10¹⁰ periods.
+        let ancient = try await call(["StartTime": 0, "MaxResults": 3])
+        #expect(ancient["Timestamps"] == [0, 60, 120] && ancient["NextToken"] == "180")
         for bad: [String: JSONValue] in [["ErrorCode": .null], ["Period": 120], ["InsightType": "Other"], ["DataType": "All"], ["NextToken": "7"]] {
             await #expect(throws: CloudTrailAPIError.self) { _ = try await call(bad) }
         }

@@ -95,8 +95,10 @@ extension CloudTrailAPI {
             points = counts
         } else {
             let byStart = Dictionary(uniqueKeysWithValues: counts.map { ($0.start, $0.count) })
-            for periodStart in stride(from: start, through: end, by: Int(period)) where points.count <= maxResults {
+            // One past the page, then stop: a range from year 1 is 10¹⁰ periods, not a loop to run out.
+            for periodStart in stride(from: start, through: end, by: Int(period)) {
                 points.append((periodStart, byStart[periodStart] ?? 0))
+                if points.count > maxResults { break }
             }
         }
         if points.count > maxResults {

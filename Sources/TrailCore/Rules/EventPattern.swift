@@ -9,27 +9,20 @@
 /// exact values (strings, numbers, `null`), `prefix`, `suffix` (each also with
 /// `equals-ignore-case`), `equals-ignore-case`, `wildcard`, `anything-but` (a value, a list, or
 /// `prefix`/`suffix`/`equals-ignore-case`/`wildcard`), `numeric`, `exists`, `cidr`.
-public struct EventPattern: Sendable, Hashable {
+public struct EventPattern: Sendable {
     /// One object of a pattern: every field must match, and one of each `$or`'s patterns.
-    struct Node: Sendable, Hashable {
+    struct Node: Sendable {
         var fields: [(name: String, condition: Condition)]
         var alternatives: [[Node]]
-
-        static func == (left: Node, right: Node) -> Bool {
-            left.fields.map(\.name) == right.fields.map(\.name) && left.fields.map(\.condition) == right.fields.map(\.condition)
-                && left.alternatives == right.alternatives
-        }
-
-        func hash(into hasher: inout Hasher) { hasher.combine(fields.map(\.name)) }
     }
 
-    indirect enum Condition: Sendable, Hashable {
+    indirect enum Condition: Sendable {
         case nested(Node)
         /// Any of them.
         case leaf([Matcher])
     }
 
-    enum Matcher: Sendable, Hashable {
+    enum Matcher: Sendable {
         case string(String)
         case number(Double)
         case null
@@ -44,8 +37,10 @@ public struct EventPattern: Sendable, Hashable {
         case exists(Bool)
         case cidr(CIDRBlock)
 
-        static func == (left: Matcher, right: Matcher) -> Bool { "\(left)" == "\(right)" }
-        func hash(into hasher: inout Hasher) { hasher.combine("\(self)") }
+        var isAbsence: Bool {
+            if case .exists(false) = self { return true }
+            return false
+        }
     }
 
     let root: Node
@@ -89,7 +84,7 @@ public struct EventPattern: Sendable, Hashable {
     /// A nested pattern over an absent object matches only when all it asks is absence.
     static func isAbsenceAllowed(_ condition: Condition) -> Bool {
         switch condition {
-        case .leaf(let matchers): matchers.contains { $0 == .exists(false) }
+        case .leaf(let matchers): matchers.contains(where: \.isAbsence)
         case .nested(let node): node.fields.allSatisfy { isAbsenceAllowed($0.condition) } && node.alternatives.isEmpty
         }
     }
