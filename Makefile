@@ -43,7 +43,7 @@ lint:
 
 # The fast tier: the libraries' own tests, which need no root and no running service (journal
 # files are written to temporary directories), in seconds after the build.
-UNIT_TARGETS := TrailCoreTests|TrailSystemdTests|TrailAgentTests|TrailCollectorTests
+UNIT_TARGETS := TrailCoreTests|TrailRulesTests|TrailSystemdTests|TrailAgentTests|TrailCollectorTests
 unit: deps
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
 	$(SWIFT) test --skip-build --filter '$(UNIT_TARGETS)' $(BUILD_FLAGS)

@@ -41,6 +41,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // MARK: - C libraries: one system-library target each, header-only shims.
@@ -74,6 +75,13 @@ let package = Package(
             dependencies: ["CCurl", "TrailCore"],
             swiftSettings: swiftSettings
         ),
+        // Rules: EventBridge patterns, rule files (HostTrail's YAML and Sigma), counting windows,
+        // the engine that evaluates records; no I/O. Apart from TrailCore so the agent links no YAML.
+        .target(
+            name: "TrailRules",
+            dependencies: ["TrailCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TrailAgent",
             dependencies: [
@@ -91,7 +99,7 @@ let package = Package(
         .target(
             name: "TrailCollector",
             dependencies: [
-                "TrailCore", "TrailSystemd", "CurlTransport",
+                "TrailCore", "TrailRules", "TrailSystemd", "CurlTransport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -110,7 +118,7 @@ let package = Package(
         .target(
             name: "TrailCLI",
             dependencies: [
-                "TrailCore", "CurlTransport",
+                "TrailCore", "TrailRules", "CurlTransport",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CompressNIO", package: "compress-nio"),
@@ -165,6 +173,11 @@ let package = Package(
             name: "TrailCoreTests",
             dependencies: ["TrailCore", "TrailTestSupport"],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TrailRulesTests",
+            dependencies: ["TrailRules", "TrailCore", "TrailTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

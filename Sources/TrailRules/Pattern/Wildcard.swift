@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import TrailCore
+
 /// EventBridge's `wildcard` matching: `*` stands for any run of characters, `\*` for a star and
 /// `\\` for a backslash; everything else for itself.
 enum Wildcard {

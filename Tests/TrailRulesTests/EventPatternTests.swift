@@ -2,8 +2,9 @@
 
 import FoundationEssentials
 import Testing
+import TrailCore
 
-@testable import TrailCore
+@testable import TrailRules
 
 /// EventBridge's pattern operators on tables of events, the documentation's examples among them.
 struct EventPatternTests {

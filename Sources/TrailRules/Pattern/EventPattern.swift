@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import TrailCore
+
 /// An EventBridge event pattern (aws/event-ruler's syntax), compiled once and matched against
 /// events (JSON objects): a pattern written for EventBridge works unchanged.
 ///

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import TrailCore
+
 /// A record as EventBridge delivers a CloudTrail event: `{"version":"0","id","detail-type",
 /// "source","account","time","region","resources":[],"detail":<the record>}`, so that patterns
 /// written for EventBridge match HostTrail's records unchanged.
@@ -32,6 +34,26 @@ public enum EventBridgeEnvelope {
             "time": .string(record.eventTime),
             "region": record.awsRegion.map(JSONValue.string) ?? .null,
             "resources": .array((record.resources ?? []).compactMap { $0.arn.map(JSONValue.string) }),
+            "detail": json,
+        ]
+    }
+}
+
+extension EventBridgeEnvelope {
+    /// The envelope of a record given as its JSON (what the store keeps), as
+    /// ``envelope(of:json:)`` makes it from the record.
+    public static func envelope(ofRecordJSON json: JSONValue) -> JSONValue {
+        let insight = json["insightDetails"]
+        let source = json["eventSource"]?.stringValue ?? insight?["eventSource"]?.stringValue
+        return [
+            "version": "0",
+            "id": json["eventID"] ?? .null,
+            "detail-type": .string(detailType(eventType: json["eventType"]?.stringValue)),
+            "source": .string("aws." + (source?.split(separator: ".").first.map(String.init) ?? "cloudtrail")),
+            "account": json["recipientAccountId"] ?? .null,
+            "time": json["eventTime"] ?? .null,
+            "region": json["awsRegion"] ?? .null,
+            "resources": .array((json["resources"]?.arrayValue ?? []).compactMap { $0["ARN"] }),
             "detail": json,
         ]
     }

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Testing
+import TrailCore
+
+@testable import TrailRules
+
+/// Rule files: what loads, and what is refused with its line and reason.
+struct RuleFileTests {
+    @Test func aFullRuleLoads() throws {
+        let rule = try RuleFile.load(
+            text: """
+                description: five failures from one address
+                match:
+                  source: [aws.sshd]
+                  detail: {errorCode: [{exists: true}]}
+                window: {type: event_count, group-by: [detail.sourceIPAddress], timespan: 10m, condition: {gt: 4}}
+                suppress: 30m
+                mode: dry-run
+                actions:
+                  - webhook: {url: "https://hooks.example/trail", secret-file: /etc/hosttrail/hook.key, max-attempts: 5, max-age: 1h}
+                  - log: {priority: crit}
+                  - exec: {command: [/usr/local/bin/block, --ttl, "600"], timeout: 5s}
+                """, defaultName: "brute-force")
+        #expect(rule.name == "brute-force")
+        #expect(rule.mode == .dryRun)
+        #expect(rule.window?.threshold == 5 && rule.window?.milliseconds == 600_000)
+        #expect(rule.suppression?.milliseconds == 1_800_000)
+        #expect(rule.actions.map(\.kind) == ["webhook", "log", "exec"])
+        guard case .webhook(let webhook) = rule.actions[0], case .exec(let exec) = rule.actions[2] else {
+            Issue.record("actions out of order")
+            return
+        }
+        #expect(webhook.retry == RuleAction.RetryPolicy(maxAttempts: 5, maxAgeSeconds: 3600))
+        #expect(exec.user == "nobody" && exec.timeoutSeconds == 5 && exec.retry.maxAttempts == 1)
+    }
+
+    /// Each broken file and the line and reason it is refused with.
+    @Test(arguments: [
+        ("match: [1, 2]", 1, "match: pattern: must be an object"),
+        ("match:\n  detail:\n    eventName: [{colour: red}]", 3, "match: detail.eventName[0]: unknown operator colour"),
+        ("match: {source: [aws.sshd]}\nwindo: {}", 2, "the rule has no windo"),
+        ("match: {source: [x]}\nwindow:\n  type: event_count\n  timespan: 10m\n  condition: {lt: 5}", 5, "lt cannot be decided"),
+        ("match: {source: [x]}\nwindow:\n  type: sliding\n  timespan: 10m", 3, "window type sliding is not one of"),
+        ("match: {source: [x]}\nwindow: {type: event_count, timespan: 10 minutes, condition: {gte: 1}}", 2, "timespan is a duration"),
+        ("match: {source: [x]}\nactions:\n  - webhook: {url: http://plain.example}", 3, "https://"),
+        ("match: {source: [x]}\nactions:\n  - exec: {command: rm -rf /}", 3, "absolute path"),
+        ("match: {source: [x]}\nactions:\n  - exec: {command: /bin/true, user: root}", 3, "not root"),
+        ("match: {source: [x]}\nactions:\n  - respond: {block-ip: {}}", 3, "respond needs agents"),
+        ("match: {source: [x]\n", 2, "not YAML"),
+        ("name: bad name\nmatch: {source: [x]}", 1, "is not 1-64 letters"),
+        ("match: &a {source: [x]}\ndescription: *a", 1, "description is a string"),
+        (
+            "match:\n  a: &a [x, x, x, x, x, x, x, x, x, x]\n  b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                + "  c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n  d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+                + "  e: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]", 2, "more than 100000 values"
+        ),
+    ])
+    func brokenFilesNameTheirLine(text: String, line: Int, reason: String) {
+        do {
+            _ = try RuleFile.load(text: text, defaultName: "broken")
+            Issue.record("loaded: \(text)")
+        } catch {
+            #expect(error.line == line, "\(error)")
+            #expect(error.reason.contains(reason), "\(error)")
+        }
+    }
+
+    @Test func aWindowedRuleNeedsAConditionAndTemporalOnesTheirEvents() {
+        #expect(throws: RuleFileError.self) {
+            try RuleFile.load(text: "match: {source: [x]}\nwindow: {type: event_count, timespan: 1m}", defaultName: "r")
+        }
+        #expect(throws: RuleFileError.self) {
+            try RuleFile.load(
+                text: "match: {source: [x]}\nwindow: {type: temporal_ordered, timespan: 1m, events: [{match: {a: [b]}}]}", defaultName: "r")
+        }
+        #expect(throws: RuleFileError.self) {
+            try RuleFile.load(text: "match: {source: [x]}\nwindow: {type: value_count, timespan: 1m, condition: {gte: 2}}", defaultName: "r")
+        }
+    }
+}
