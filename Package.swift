@@ -100,6 +100,8 @@ let package = Package(
             name: "TrailCollector",
             dependencies: [
                 "TrailCore", "TrailRules", "TrailSystemd", "CurlTransport",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

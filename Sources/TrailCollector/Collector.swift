@@ -81,6 +81,9 @@ public struct Collector: Sendable {
             consumers.append(counter)
             insightCounter = counter
         }
+        // Rules read back what was stored, woken by the feed.
+        let ruleFeed = RuleFeed()
+        consumers.append(ruleFeed)
         let revoked = try RevokedHosts(path: configuration.revocationFile, logger: logger)
         let router = Router(context: CollectorRequestContext.self)
         let pipeline = IngestPipeline(store: store, consumers: consumers)
@@ -128,6 +131,14 @@ public struct Collector: Sendable {
                     builder: InsightRecordBuilder(windowDays: configuration.insightSettings.windowDays), grace: configuration.insightsGrace,
                     logger: logger))
         }
+        let ruleRecords = RuleRecords(binder: RecordBinder(configuration: configuration))
+        let dispatcher = ActionDispatcher(
+            ledger: store.ruleLedger, pipeline: pipeline, records: ruleRecords, maxConcurrent: configuration.actionsMaxConcurrent, logger: logger)
+        services.append(
+            RulesService(
+                directory: configuration.rulesDirectory, ledger: store.ruleLedger, pipeline: pipeline, records: ruleRecords, feed: ruleFeed,
+                dispatcher: dispatcher, maxGroupsPerRule: configuration.rulesMaxGroups, logger: logger))
+        services.append(dispatcher)
         group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     }

@@ -11,6 +11,7 @@ public struct CollectorError: Error, Sendable, CustomStringConvertible {
         public static let listen = Code(rawValue: "listen")
         public static let invalidConfiguration = Code(rawValue: "invalid-configuration")
         public static let archiveUnavailable = Code(rawValue: "archive-unavailable")
+        public static let invalidRules = Code(rawValue: "invalid-rules")
         public var description: String { rawValue }
     }
 

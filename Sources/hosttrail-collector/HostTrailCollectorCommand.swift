@@ -98,6 +98,11 @@ struct CollectorOptions: ParsableArguments {
     var insightsEndMinutes: Int?
     @Option(name: .customLong("insights-max-keys"), help: .init(CollectorConfiguration.keys["insights-max-keys"].help))
     var insightsMaxKeys: Int?
+    @Option(name: .customLong("rules-dir"), help: .init(CollectorConfiguration.keys["rules-dir"].help)) var rulesDir: String?
+    @Option(name: .customLong("rules-max-groups"), help: .init(CollectorConfiguration.keys["rules-max-groups"].help))
+    var rulesMaxGroups: Int?
+    @Option(name: .customLong("actions-max-concurrent"), help: .init(CollectorConfiguration.keys["actions-max-concurrent"].help))
+    var actionsMaxConcurrent: Int?
     @Option(name: .customLong("log-level"), help: .init(CollectorConfiguration.keys["log-level"].help)) var logLevel: String?
 
     /// The file's text, or `nil` when there is no such file.
@@ -153,6 +158,9 @@ struct CollectorOptions: ParsableArguments {
         settings.setFlag("insights-start-minutes", insightsStartMinutes.map(ConfigValue.integer))
         settings.setFlag("insights-end-minutes", insightsEndMinutes.map(ConfigValue.integer))
         settings.setFlag("insights-max-keys", insightsMaxKeys.map(ConfigValue.integer))
+        settings.setFlag("rules-dir", rulesDir.map(ConfigValue.string))
+        settings.setFlag("rules-max-groups", rulesMaxGroups.map(ConfigValue.integer))
+        settings.setFlag("actions-max-concurrent", actionsMaxConcurrent.map(ConfigValue.integer))
         return settings
     }
 }
@@ -187,11 +195,15 @@ struct Validate: ParsableCommand {
     func run() throws {
         do {
             let configuration = try CollectorConfiguration(settings: try options.settings())
-            let problems = configuration.checkFiles()
+            let rules = RuleDirectory.load(configuration.rulesDirectory)
+            let problems = configuration.checkFiles().map { "\($0)" } + rules.problems.map { "rule file \($0)" }
             for problem in problems { FileHandle.standardError.write(Data("error: \(problem)\n".utf8)) }
             if !problems.isEmpty { throw ExitCode(1) }
+            let ruleSummary =
+                rules.missing
+                ? "no rules directory \(configuration.rulesDirectory)" : "\(rules.entries.count) rules in \(configuration.rulesDirectory)"
             print(
-                "configuration OK (listen \(configuration.listenHost):\(configuration.listenPort), data \(configuration.dataDirectory), trail \(configuration.trailARN))"
+                "configuration OK (listen \(configuration.listenHost):\(configuration.listenPort), data \(configuration.dataDirectory), trail \(configuration.trailARN); \(ruleSummary))"
             )
         } catch let error as ConfigurationError {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))

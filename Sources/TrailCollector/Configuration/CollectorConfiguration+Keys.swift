@@ -84,6 +84,13 @@ extension CollectorConfiguration {
         .init(
             "insights-max-keys", .integer(1...10_000_000), "Keys (what x where) Insights follow at most; counts past it are dropped and logged",
             default: "100000", value: .integer(100_000)),
+        .init(
+            "rules-dir", .text, "Rule files (HostTrail YAML or Sigma), one rule a file; reloaded on SIGHUP", default: "/etc/hosttrail/rules.d",
+            value: .string("/etc/hosttrail/rules.d")),
+        .init(
+            "rules-max-groups", .integer(1...10_000_000), "Groups (group-by values) a windowed rule holds; past it the least recent are evicted",
+            default: "10000", value: .integer(10_000)),
+        .init("actions-max-concurrent", .integer(1...256), "Actions (webhooks, programs) run at once", default: "8", value: .integer(8)),
         .init("log-level", .text, "trace, debug, info, notice, warning, error or critical", default: "info", value: .string("info")),
     ]
 }

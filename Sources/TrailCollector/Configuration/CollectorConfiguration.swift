@@ -2,6 +2,7 @@
 
 import Foundation
 import TrailCore
+import TrailRules
 
 /// Everything the collector is told, with the defaults a packaged install uses.
 ///
@@ -93,6 +94,13 @@ public struct CollectorConfiguration: Sendable, Hashable {
     /// How long after a minute ends Insights still count records of it. Default: 60 s.
     public var insightsGrace: Duration
 
+    /// The rule files. Default: `/etc/hosttrail/rules.d`; no directory, no rules.
+    public var rulesDirectory: String
+    /// Groups a windowed rule holds at most. Default: 10,000.
+    public var rulesMaxGroups: Int
+    /// Actions run at once. Default: 8.
+    public var actionsMaxConcurrent: Int
+
     /// Every key the file and the flags accept (``keys``).
     public static let knownKeys: Set<String> = keys.names
 
@@ -141,6 +149,9 @@ public struct CollectorConfiguration: Sendable, Hashable {
         insights = true
         insightSettings = InsightDetector<InsightKey>.Settings()
         insightsGrace = .seconds(60)
+        rulesDirectory = "/etc/hosttrail/rules.d"
+        rulesMaxGroups = RuleEngine.defaultMaxGroupsPerRule
+        actionsMaxConcurrent = 8
     }
 
     /// The connection caps under a descriptor limit (`RLIMIT_NOFILE`'s soft value): the
@@ -247,6 +258,7 @@ public struct CollectorConfiguration: Sendable, Hashable {
         if let value = try settings.integer(Self.keys["retention-interval-ms"]) { retentionInterval = .milliseconds(value) }
         try readArchiveSettings(settings)
         try readInsightSettings(settings)
+        try readRuleSettings(settings)
         if let value = try settings.string("revocation-file") {
             // Read and parsed now too, so `validate` and a start both name a broken line.
             guard let text = try? String(contentsOfFile: value, encoding: .utf8) else {
@@ -326,6 +338,12 @@ public struct CollectorConfiguration: Sendable, Hashable {
         if s3Endpoint != nil && s3Credentials == nil {
             throw settings.invalid("s3-endpoint", "needs s3-credentials-file (ACCESS_KEY_ID SECRET)")
         }
+    }
+
+    mutating func readRuleSettings(_ settings: ConfigSettings) throws {
+        if let value = try settings.string("rules-dir") { rulesDirectory = value }
+        if let value = try settings.integer(Self.keys["rules-max-groups"]) { rulesMaxGroups = value }
+        if let value = try settings.integer(Self.keys["actions-max-concurrent"]) { actionsMaxConcurrent = value }
     }
 
     mutating func readInsightSettings(_ settings: ConfigSettings) throws {

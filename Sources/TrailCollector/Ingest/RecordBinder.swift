@@ -21,6 +21,10 @@ public struct RecordBinder: Sendable {
     /// or read by a host confined to its own records.
     public static let collectorHost = "collector"
     public static let collectorEventSource = "collector.hosttrail"
+    /// Rules' matches and their actions' attempts.
+    public static let rulesEventSource = "rules.hosttrail"
+    /// What only the collector writes.
+    static let reservedEventSources: Set<String> = [collectorEventSource, rulesEventSource]
     /// The `eventCategory` and `eventType` of Insight records, which only the collector writes.
     public static let insightCategory = "Insight"
     public static let insightEventType = "AwsCloudTrailInsight"
@@ -70,10 +74,10 @@ public struct RecordBinder: Sendable {
                 } catch {
                     throw IngestRejection.badRequest("record \(index): \(Self.describe(error))")
                 }
-                guard record.eventSource != Self.collectorEventSource else {
+                if let source = record.eventSource, Self.reservedEventSources.contains(source) {
                     throw IngestRejection(
                         status: 403, code: "ReservedEventSource",
-                        message: "record \(index) (\(record.eventID)) is in \(Self.collectorEventSource), which only the collector writes")
+                        message: "record \(index) (\(record.eventID)) is in \(source), which only the collector writes")
                 }
                 // Insights are the collector's finding about hosts; a host writing one could
                 // forge a finding, or hide its records from every lookup but Insights'.

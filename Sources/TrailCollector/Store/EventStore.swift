@@ -33,6 +33,10 @@ public protocol EventStore: Sendable {
     /// transaction over both.
     var archiveLedger: any ArchiveLedger { get }
 
+    /// The rules' position and action jobs, in this store's database: a match and its jobs are
+    /// one transaction.
+    var ruleLedger: any RuleLedger { get }
+
     /// What Insights count, per minute, for records with an event time in `[from, to)` (ms since
     /// the epoch): each group of records with the same minute and counted fields, in minute order.
     /// Insights themselves are left out.

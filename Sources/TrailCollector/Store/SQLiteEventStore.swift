@@ -38,6 +38,8 @@ public final class SQLiteEventStore: EventStore {
 
     public var archiveLedger: any ArchiveLedger { SQLiteArchiveLedger(pool: pool) }
 
+    public var ruleLedger: any RuleLedger { SQLiteRuleLedger(pool: pool) }
+
     /// The schema steps an existing store at `path` has yet to run (none for a new one: creating
     /// the newest schema is quick). The collector tells systemd while they run.
     public static func pendingMigrations(path: String) throws -> [String] {
@@ -202,6 +204,33 @@ public final class SQLiteEventStore: EventStore {
                     CREATE INDEX resources_by_event ON event_resources(host, event_id);
                     CREATE INDEX resources_by_name ON event_resources(name, event_time, event_id, host);
                     CREATE INDEX resources_by_type ON event_resources(type, event_time, event_id, host);
+                    """)
+        }
+        // Rules: where evaluation stands (one row) and the action jobs, queued with their match.
+        migrator.registerMigration("v6-rules") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE rule_position (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        row INTEGER NOT NULL,
+                        snapshot BLOB,
+                        saved_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE action_jobs (
+                        id INTEGER PRIMARY KEY,
+                        rule TEXT NOT NULL,
+                        match_event_id TEXT NOT NULL,
+                        action TEXT NOT NULL,
+                        idempotency_key TEXT NOT NULL UNIQUE,
+                        payload TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        attempts INTEGER NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        next_attempt_at INTEGER NOT NULL,
+                        last_error TEXT
+                    );
+                    CREATE INDEX action_jobs_due ON action_jobs(next_attempt_at) WHERE state = 'pending';
+                    CREATE INDEX action_jobs_by_state ON action_jobs(state, id);
                     """)
         }
         return migrator

@@ -13,9 +13,11 @@ public struct RetryBackoff: Sendable, Hashable {
     /// Failures since the last success.
     public private(set) var failures = 0
 
-    public init(base: Duration = .milliseconds(250), cap: Duration = .seconds(30)) {
+    /// - Parameter failures: Failures so far (a durable job's attempts, after a restart).
+    public init(base: Duration = .milliseconds(250), cap: Duration = .seconds(30), failures: Int = 0) {
         self.base = base
         self.cap = cap
+        self.failures = failures
     }
 
     /// Records a failure and returns how long to wait before the next attempt.

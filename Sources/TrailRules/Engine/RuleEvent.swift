@@ -25,9 +25,26 @@ public struct RuleEvent: Sendable {
         guard let eventID = json["eventID"]?.stringValue, let text = json["eventTime"]?.stringValue,
             let time = TrailTime.parseISO8601(text)
         else { return nil }
-        self.init(
-            envelope: EventBridgeEnvelope.envelope(ofRecordJSON: json), time: Int64((time.timeIntervalSince1970 * 1000).rounded(.down)),
-            eventID: eventID, host: host)
+        let milliseconds = Int64((time.timeIntervalSince1970 * 1000).rounded(.down))
+        var envelope = EventBridgeEnvelope.envelope(ofRecordJSON: json)
+        if case .object(var members) = envelope {
+            members["hosttrail"] = Self.clock(milliseconds)
+            envelope = .object(members)
+        }
+        self.init(envelope: envelope, time: milliseconds, eventID: eventID, host: host)
+    }
+
+    /// `hosttrail`, beside EventBridge's members (a pattern written for EventBridge never names
+    /// it): the event time's hour (0-23) and ISO weekday (1 Monday … 7 Sunday) in UTC, for rules
+    /// about when things happen, such as installs outside a maintenance window.
+    static func clock(_ milliseconds: Int64) -> JSONValue {
+        let seconds = milliseconds.floorDivided(by: 1000)
+        let days = seconds.floorDivided(by: 86_400)
+        return [
+            "hour": .integer((seconds - days * 86_400) / 3600),
+            // 1970-01-01 was a Thursday.
+            "weekday": .integer((days + 3).floorModulo(7) + 1),
+        ]
     }
 
     public var record: JSONValue { envelope["detail"] ?? .null }
@@ -44,4 +61,13 @@ public struct MatchedEvent: Sendable, Hashable, Codable {
         self.eventID = eventID
         self.time = time
     }
+}
+
+extension Int64 {
+    fileprivate func floorDivided(by divisor: Int64) -> Int64 {
+        let quotient = self / divisor
+        return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
+    }
+
+    fileprivate func floorModulo(_ divisor: Int64) -> Int64 { self - floorDivided(by: divisor) * divisor }
 }

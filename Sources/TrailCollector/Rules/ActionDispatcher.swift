@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import Logging
+import ServiceLifecycle
+import TrailCore
+import TrailRules
+
+/// Runs the action jobs rules queue, each attempt recorded (`InvokeAction`) with the job's new
+/// state in one transaction. A failed attempt is tried again after exponential back-off with full
+/// jitter (a receiver's `Retry-After` wins when longer) until the action's attempts or age run
+/// out; then the job is dead-lettered for `hosttrail actions retry`. Jobs survive restarts: one
+/// pending when the collector stopped runs when it starts, with the same idempotency key.
+final class ActionDispatcher: Service, Sendable {
+    let ledger: any RuleLedger
+    let pipeline: IngestPipeline
+    let records: RuleRecords
+    let runner: ActionRunner
+    let maxConcurrent: Int
+    let logger: Logger
+    let wakeup = Wakeup()
+
+    /// The first retry within a second, then doubling to at most five minutes.
+    static let backoffBase = Duration.seconds(1)
+    static let backoffCap = Duration.seconds(300)
+
+    init(ledger: any RuleLedger, pipeline: IngestPipeline, records: RuleRecords, maxConcurrent: Int, logger: Logger) {
+        self.ledger = ledger
+        self.pipeline = pipeline
+        self.records = records
+        self.runner = ActionRunner(logger: logger)
+        self.maxConcurrent = maxConcurrent
+        self.logger = logger
+    }
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await self.dispatchContinuously() }
+    }
+
+    func dispatchContinuously() async {
+        var failures = RetryBackoff(base: .milliseconds(100), cap: .seconds(30))
+        while !Task.isCancelled {
+            do {
+                let now = Self.milliseconds(Date())
+                let due = try await ledger.dueJobs(now: now, limit: 256)
+                if due.isEmpty {
+                    let next = try await ledger.nextDue()
+                    await wakeup.wait(atMost: .milliseconds(min(max((next ?? .max) - now, 0), 60_000)))
+                    continue
+                }
+                let recorded = await withTaskGroup(of: Bool.self) { group in
+                    var running = 0
+                    var recorded = true
+                    for job in due {
+                        if running >= maxConcurrent {
+                            recorded = await group.next() == true && recorded
+                            running -= 1
+                        }
+                        group.addTask { await self.attempt(job) }
+                        running += 1
+                    }
+                    for await done in group { recorded = done && recorded }
+                    return recorded
+                }
+                guard recorded else { throw CollectorError(.storeUnavailable, "cannot record an action's attempt") }
+                failures.succeeded()
+            } catch {
+                let delay = failures.failed(randomFraction: Double.random(in: 0..<1))
+                logger.error("cannot read the action jobs; retrying", metadata: ["error": "\(error)", "actions.retry": "\(delay)"])
+                try? await Task.sleep(for: delay)
+            }
+        }
+    }
+
+    /// `false` when the attempt could not be recorded.
+    func attempt(_ job: ActionJob) async -> Bool {
+        let attempt = job.attempts + 1
+        let outcome = await runner.run(job, attempt: attempt)
+        let now = Date()
+        let update = Self.update(job, attempt: attempt, outcome: outcome, now: now, randomFraction: Double.random(in: 0..<1))
+        do {
+            let record = try records.invoked(job, attempt: attempt, outcome: outcome, at: now)
+            let stored = try await ledger.finish(job, update: update, record: record)
+            await pipeline.committed(stored)
+        } catch {
+            // The job stays as it was: the attempt is made again (a receiver dedupes by key).
+            logger.error("cannot record an action's attempt", metadata: ["error": "\(error)", "rule": "\(job.rule)", "action.job": "\(job.id)"])
+            return false
+        }
+        let metadata: Logger.Metadata = [
+            "rule": "\(job.rule)", "action": "\(job.action.kind)", "action.job": "\(job.id)", "action.attempt": "\(attempt)",
+            "action.state": "\(update.state.rawValue)",
+        ]
+        switch update.state {
+        case .succeeded: logger.info("action done", metadata: metadata)
+        case .pending: logger.notice("action failed; trying again", metadata: metadata.merging(["error": "\(outcome.errorCode ?? "")"]) { $1 })
+        case .failed:
+            logger.error("action given up; it is in the dead-letter list", metadata: metadata.merging(["error": "\(outcome.errorCode ?? "")"]) { $1 })
+        }
+        return true
+    }
+
+    /// The job after an attempt: done, tried again after a back-off, or given up.
+    static func update(_ job: ActionJob, attempt: Int, outcome: ActionOutcome, now: Date, randomFraction: Double) -> ActionJob.Update {
+        let nowMilliseconds = milliseconds(now)
+        if outcome.succeeded {
+            return ActionJob.Update(state: .succeeded, attempts: attempt, nextAttemptAt: nowMilliseconds, lastError: nil)
+        }
+        let error = [outcome.errorCode, outcome.errorMessage].compactMap { $0 }.joined(separator: ": ")
+        var backoff = RetryBackoff(base: backoffBase, cap: backoffCap, failures: attempt - 1)
+        let delay = backoff.failed(retryAfter: outcome.retryAfter, randomFraction: randomFraction)
+        let next = nowMilliseconds + Int64(delay / .milliseconds(1))
+        let policy = job.action.retry
+        let deadline = job.createdAt + policy.maxAgeSeconds * 1000
+        guard outcome.retryable, attempt < policy.maxAttempts, next <= deadline else {
+            return ActionJob.Update(state: .failed, attempts: attempt, nextAttemptAt: nowMilliseconds, lastError: error)
+        }
+        return ActionJob.Update(state: .pending, attempts: attempt, nextAttemptAt: next, lastError: error)
+    }
+
+    static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
+}
