@@ -208,7 +208,7 @@ let package = Package(
         // Starts the real binaries: collector and agent processes, curl, systemd-analyze.
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["TrailCore", "TrailTestSupport"],
+            dependencies: ["TrailCore", "TrailTestSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
     ]
