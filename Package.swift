@@ -100,7 +100,6 @@ let package = Package(
             name: "TrailCollector",
             dependencies: [
                 "TrailCore", "TrailRules", "TrailSystemd", "CurlTransport",
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -154,7 +153,7 @@ let package = Package(
         .executableTarget(
             name: "hosttrail",
             dependencies: [
-                "TrailCLI", "TrailCore",
+                "TrailCLI", "TrailCore", "TrailRules",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

@@ -135,6 +135,16 @@ public struct LookupClient: Sendable {
         return keys
     }
 
+    /// One of HostTrail's rules operations (`ListRules`, `ListActionJobs`, `RetryActionJob`); the answer.
+    public func rulesCall(_ operation: String, _ request: JSONValue = [:]) throws -> JSONValue {
+        let answer = try call(operation: operation, body: Data(request.serialized()))
+        do {
+            return try JSONValue.parse(Array(answer))
+        } catch {
+            throw Failure(description: "the collector's \(operation) answer is not JSON")
+        }
+    }
+
     /// One CloudTrail API call; the 200 answer's body.
     func call(operation: String, body: Data) throws -> Data {
         var headers: [(name: String, value: String)] = [

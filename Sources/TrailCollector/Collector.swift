@@ -87,7 +87,11 @@ public struct Collector: Sendable {
         let revoked = try RevokedHosts(path: configuration.revocationFile, logger: logger)
         let router = Router(context: CollectorRequestContext.self)
         let pipeline = IngestPipeline(store: store, consumers: consumers)
-        CollectorRoutes(configuration: configuration, pipeline: pipeline, revoked: revoked, archive: ledger).register(on: router)
+        let ruleRecords = RuleRecords(binder: RecordBinder(configuration: configuration))
+        let dispatcher = ActionDispatcher(
+            ledger: store.ruleLedger, pipeline: pipeline, records: ruleRecords, maxConcurrent: configuration.actionsMaxConcurrent, logger: logger)
+        let ruleBoard = RuleStatusBoard(dispatcherWakeup: dispatcher.wakeup)
+        CollectorRoutes(configuration: configuration, pipeline: pipeline, revoked: revoked, archive: ledger, rules: ruleBoard).register(on: router)
 
         let tls = try Self.tlsConfiguration(configuration)
         let host = configuration.listenHost
@@ -131,13 +135,10 @@ public struct Collector: Sendable {
                     builder: InsightRecordBuilder(windowDays: configuration.insightSettings.windowDays), grace: configuration.insightsGrace,
                     logger: logger))
         }
-        let ruleRecords = RuleRecords(binder: RecordBinder(configuration: configuration))
-        let dispatcher = ActionDispatcher(
-            ledger: store.ruleLedger, pipeline: pipeline, records: ruleRecords, maxConcurrent: configuration.actionsMaxConcurrent, logger: logger)
         services.append(
             RulesService(
                 directory: configuration.rulesDirectory, ledger: store.ruleLedger, pipeline: pipeline, records: ruleRecords, feed: ruleFeed,
-                dispatcher: dispatcher, maxGroupsPerRule: configuration.rulesMaxGroups, logger: logger))
+                dispatcher: dispatcher, maxGroupsPerRule: configuration.rulesMaxGroups, board: ruleBoard, logger: logger))
         services.append(dispatcher)
         group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -12,7 +12,7 @@ struct HostTrailCommand: ParsableCommand {
         commandName: "hosttrail",
         abstract: "HostTrail's command line: look up events, send application events, make development certificates.",
         version: HostTrailVersion.current,
-        subcommands: [Lookup.self, Tail.self, Insights.self, Send.self, Validate.self, DevCerts.self]
+        subcommands: [Lookup.self, Tail.self, Insights.self, Rules.self, Actions.self, Send.self, Validate.self, DevCerts.self]
     )
 }
 

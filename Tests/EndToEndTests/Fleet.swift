@@ -123,12 +123,12 @@ final class Fleet: @unchecked Sendable {
         try cli("lookup", arguments, certificateHost: certificateHost)
     }
 
-    /// `hosttrail SUBCOMMAND` against the collector with `certificateHost`'s certificate.
+    /// `hosttrail SUBCOMMAND` (`rules list`: words) against the collector with `certificateHost`'s certificate.
     func cli(_ subcommand: String, _ arguments: [String], certificateHost: String = "web-01") throws -> Command.Result {
         try Command.run(
             TestBinaries.cli,
-            [
-                subcommand, "--collector", collectorURL, "--ca", certificates + "/ca.pem", "--cert", certificates + "/\(certificateHost).pem",
+            subcommand.split(separator: " ").map(String.init) + [
+                "--collector", collectorURL, "--ca", certificates + "/ca.pem", "--cert", certificates + "/\(certificateHost).pem",
                 "--key", certificates + "/\(certificateHost)-key.pem",
             ] + arguments)
     }

@@ -217,5 +217,14 @@ struct RulesTests {
         let all = try Self.ruleRecords(fleet, "RuleMatched", timeout: 0) { _ in true }
         #expect(Self.matches(all, rule: "ssh-brute-force", address: "127.0.0.4").count == 1, "stored once across two crashes")
         #expect(Set(all.map(\.eventID)).count == all.count)
+
+        // The CLI's view: the rules with their counts, the jobs with their states.
+        let listed = try fleet.cli("rules list", ["--output", "json"])
+        let rulesAnswer = try JSONValue.parse(Array(listed.stdout.utf8))
+        let bruteForce = rulesAnswer["Rules"]?.arrayValue?.first { $0["Name"] == "ssh-brute-force" }
+        #expect(bruteForce?["Window"] == "event_count 10m" && bruteForce?["Mode"] == "enforce", "\(listed)")
+        #expect((bruteForce?["Fired"]?.integerValue ?? 0) >= 1 && bruteForce?["LastFired"] != .null, "\(listed)")
+        let table = try fleet.cli("actions list", [])
+        #expect(table.stdout.contains("ssh-brute-force") && table.stdout.contains("succeeded"), "\(table)")
     }
 }

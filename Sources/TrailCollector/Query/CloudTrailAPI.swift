@@ -16,11 +16,14 @@ public struct CloudTrailAPI: Sendable {
     let configuration: CollectorConfiguration
     /// The archive's ledger, for `ListPublicKeys`; `nil` with the archive off.
     let archive: (any ArchiveLedger)?
+    /// The rules' status, for HostTrail's `ListRules`, `ListActionJobs` and `RetryActionJob`.
+    let rules: RuleStatusBoard?
 
-    public init(store: any EventStore, configuration: CollectorConfiguration, archive: (any ArchiveLedger)? = nil) {
+    public init(store: any EventStore, configuration: CollectorConfiguration, archive: (any ArchiveLedger)? = nil, rules: RuleStatusBoard? = nil) {
         self.store = store
         self.configuration = configuration
         self.archive = archive
+        self.rules = rules
     }
 
     /// Handles one call; the result is the JSON body for a 200, errors are ``CloudTrailAPIError``.
@@ -52,6 +55,8 @@ public struct CloudTrailAPI: Sendable {
             return try await listPublicKeys(body: body)
         case "ListInsightsMetricData":
             return try await listInsightsMetricData(body: body, scope: scope)
+        case "ListRules", "ListActionJobs", "RetryActionJob":
+            return try await rulesOperation(String(operation), body: body, scope: scope)
         default:
             throw CloudTrailAPIError(type: "UnknownOperationException", message: "operation \(operation) is not supported by HostTrail")
         }

@@ -4,15 +4,13 @@ import Crypto
 import CurlTransport
 import Foundation
 import Logging
-import NIOPosix
 import TrailCore
 import TrailRules
 
-/// Runs one attempt of an action. Blocking work (libcurl, waiting for a program) runs on NIO's
-/// thread pool, never on the cooperative threads the collector's tasks share.
+/// Runs one attempt of an action. Blocking work (libcurl, waiting for a program) runs on a thread
+/// of its own, never on the cooperative threads the collector's tasks share (as many as cores).
 struct ActionRunner: Sendable {
     let logger: Logger
-    let threadPool: NIOThreadPool = .singleton
 
     func run(_ job: ActionJob, attempt: Int) async -> ActionOutcome {
         switch job.action {
@@ -27,10 +25,8 @@ struct ActionRunner: Sendable {
     }
 
     func blocking(_ work: @escaping @Sendable () -> ActionOutcome) async -> ActionOutcome {
-        do {
-            return try await threadPool.runIfActive(work)
-        } catch {
-            return ActionOutcome(errorCode: "NotRun", errorMessage: "\(error)", details: [:], retryable: true, retryAfter: nil)
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: work()) }.start()
         }
     }
 

@@ -6,21 +6,20 @@ import TrailCore
 import TrailRules
 
 /// The `exec` action: the program, run as `user` (through `runuser` when the collector is root;
-/// as the collector's own unprivileged user otherwise), the match's JSON on its standard input, no
-/// shell, killed at its timeout; its exit code and first kilobytes of output are kept.
+/// as the collector's own unprivileged user otherwise) in a process group of its own, the match's JSON
+/// on its standard input, no shell, killed with everything it started at its timeout; its exit
+/// code and first kilobytes of output are kept.
 enum ProgramAction {
     static let keptOutputBytes = 4096
 
     /// Blocks until the program ends or is killed.
     static func run(_ exec: RuleAction.Exec, input: Data) -> ActionOutcome {
         let process = Process()
-        if geteuid() == 0 {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", exec.user, "--"] + exec.command
-        } else {
-            process.executableURL = URL(fileURLWithPath: exec.command[0])
-            process.arguments = Array(exec.command.dropFirst())
-        }
+        // Foundation starts it as the leader of a process group of its own, so the timeout
+        // kills the program and whatever it started.
+        let command = (geteuid() == 0 ? ["/usr/sbin/runuser", "-u", exec.user, "--"] : []) + exec.command
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         process.environment = ["PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"]
         process.currentDirectoryURL = URL(fileURLWithPath: "/")
         let stdin = Pipe()
@@ -50,11 +49,12 @@ enum ProgramAction {
         reader.start()
         let timedOut = ended.wait(timeout: .now() + .seconds(exec.timeoutSeconds)) == .timedOut
         if timedOut {
-            kill(process.processIdentifier, SIGKILL)
+            kill(-process.processIdentifier, SIGKILL)
             ended.wait()
         }
         let text = collected.wait(atMost: 2)
-        var details: [String: JSONValue] = ["output": .string(IdentifierText.escapingControlCharacters(text))]
+        // Stored as it is (JSON escapes it); whatever shows it escapes it for its medium.
+        var details: [String: JSONValue] = ["output": .string(text)]
         if timedOut {
             return ActionOutcome(
                 errorCode: "Timeout", errorMessage: "the program ran past its \(exec.timeoutSeconds) s and was killed", details: details,

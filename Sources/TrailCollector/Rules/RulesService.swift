@@ -23,6 +23,7 @@ final class RulesService: Service, Sendable {
     let feed: RuleFeed
     let dispatcher: ActionDispatcher
     let maxGroupsPerRule: Int
+    let board: RuleStatusBoard
     let logger: Logger
     private let reloadRequested = Mutex(false)
     /// Each rule file in force and its rule (a broken file keeps its previous rule).
@@ -33,8 +34,9 @@ final class RulesService: Service, Sendable {
 
     init(
         directory: String, ledger: any RuleLedger, pipeline: IngestPipeline, records: RuleRecords, feed: RuleFeed, dispatcher: ActionDispatcher,
-        maxGroupsPerRule: Int, logger: Logger
+        maxGroupsPerRule: Int, board: RuleStatusBoard, logger: Logger
     ) {
+        self.board = board
         self.directory = directory
         self.ledger = ledger
         self.pipeline = pipeline
@@ -79,6 +81,7 @@ final class RulesService: Service, Sendable {
                 }
             }
             current = next
+            board.loaded(refused: contents.problems)
             let rules = next.sorted { $0.key < $1.key }.map(\.value)
             logger.notice(
                 "rules loaded",
@@ -87,8 +90,14 @@ final class RulesService: Service, Sendable {
         }
     }
 
+    /// Each rule in force's file, by rule name.
+    var files: [String: String] {
+        inForce.withLock { Dictionary($0.map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first }) }
+    }
+
     func evaluateContinuously() async {
         var engine = RuleEngine(rules: loadRules(), maxGroupsPerRule: maxGroupsPerRule)
+        board.update(engine: engine, files: files)
         var failures = RetryBackoff(base: .milliseconds(100), cap: .seconds(30))
         var cursor: Int64?
         var saved = ContinuousClock.now
@@ -151,6 +160,7 @@ final class RulesService: Service, Sendable {
                     if due { (saved, savedRow) = (.now, last) }
                 }
                 cursor = last
+                board.update(engine: engine, files: files)
                 failures.succeeded()
             } catch {
                 // Nothing is lost: evaluation starts again from the position last saved.

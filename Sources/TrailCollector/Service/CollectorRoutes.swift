@@ -29,7 +29,7 @@ struct CollectorRoutes: Sendable {
 
     init(
         configuration: CollectorConfiguration, pipeline: IngestPipeline, revoked: RevokedHosts, archive: (any ArchiveLedger)? = nil,
-        readCertificate: @escaping ClientCertificateReader = ClientCertificate.of(channel:)
+        rules: RuleStatusBoard? = nil, readCertificate: @escaping ClientCertificateReader = ClientCertificate.of(channel:)
     ) {
         self.configuration = configuration
         self.pipeline = pipeline
@@ -37,7 +37,7 @@ struct CollectorRoutes: Sendable {
         self.readCertificate = readCertificate
         binder = RecordBinder(configuration: configuration)
         records = CollectorRecords(binder: binder)
-        api = CloudTrailAPI(store: pipeline.store, configuration: configuration, archive: archive)
+        api = CloudTrailAPI(store: pipeline.store, configuration: configuration, archive: archive, rules: rules)
     }
 
     func register(on router: Router<CollectorRequestContext>) {

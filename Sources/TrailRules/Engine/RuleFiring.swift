@@ -22,4 +22,19 @@ public struct RuleFiring: Sendable, Hashable {
     public var id: String
 
     public static let maxListedEvents = 100
+
+    public init(
+        rule: String, mode: Rule.Mode, groupKey: [String: JSONValue], count: Int, windowStart: Int64, windowEnd: Int64, windowMilliseconds: Int64?,
+        events: [MatchedEvent], id: String
+    ) {
+        self.rule = rule
+        self.mode = mode
+        self.groupKey = groupKey
+        self.count = count
+        self.windowStart = windowStart
+        self.windowEnd = windowEnd
+        self.windowMilliseconds = windowMilliseconds
+        self.events = events
+        self.id = id
+    }
 }

@@ -156,6 +156,8 @@ struct RuleState: Codable, Sendable {
 
 /// What a rule did since the collector started with its state.
 public struct RuleCounters: Codable, Sendable, Hashable {
+    public init() {}
+
     /// Records the rule matched.
     public var matched = 0
     public var fired = 0

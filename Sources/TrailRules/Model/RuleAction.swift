@@ -20,6 +20,14 @@ public enum RuleAction: Sendable, Hashable, Codable {
         public var caFile: String?
         public var timeoutSeconds: Int
         public var retry: RetryPolicy
+
+        public init(url: String, secretFile: String?, caFile: String?, timeoutSeconds: Int, retry: RetryPolicy) {
+            self.url = url
+            self.secretFile = secretFile
+            self.caFile = caFile
+            self.timeoutSeconds = timeoutSeconds
+            self.retry = retry
+        }
     }
 
     public struct Exec: Sendable, Hashable, Codable {
@@ -28,11 +36,19 @@ public enum RuleAction: Sendable, Hashable, Codable {
         public var user: String
         public var timeoutSeconds: Int
         public var retry: RetryPolicy
+
+        public init(command: [String], user: String, timeoutSeconds: Int, retry: RetryPolicy) {
+            self.command = command
+            self.user = user
+            self.timeoutSeconds = timeoutSeconds
+            self.retry = retry
+        }
     }
 
     public struct Log: Sendable, Hashable, Codable {
         /// syslog's names: `emerg` … `debug`.
         public var priority: String
+        public init(priority: String) { self.priority = priority }
         public static let priorities = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"]
     }
 
@@ -41,6 +57,10 @@ public enum RuleAction: Sendable, Hashable, Codable {
     public struct RetryPolicy: Sendable, Hashable, Codable {
         public var maxAttempts: Int
         public var maxAgeSeconds: Int64
+        public init(maxAttempts: Int, maxAgeSeconds: Int64) {
+            self.maxAttempts = maxAttempts
+            self.maxAgeSeconds = maxAgeSeconds
+        }
         /// EventBridge's target defaults: 185 attempts over 24 hours.
         public static let eventBridge = RetryPolicy(maxAttempts: 185, maxAgeSeconds: 86_400)
         /// One attempt: a program that failed is not run again on its own.
