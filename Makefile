@@ -18,7 +18,7 @@ build: deps
 # The binaries an operator installs: the Swift runtime and Foundation linked in, so a host needs
 # no Swift toolchain, and the agent maps ~5 MiB less (docs/performance.md, "Release binaries: static Swift runtime").
 # One product at a time: GRDB's dynamic-library product cannot link against the static runtime.
-RELEASE_PRODUCTS := hosttrail-agent hosttrail-collector hosttrail hosttrail-loadgen hosttrail-insights-bench
+RELEASE_PRODUCTS := hosttrail-agent hosttrail-collector hosttrail hosttrail-loadgen hosttrail-insights-bench hosttrail-rules-bench
 
 # Linked with lld and packed relocations where glibc loads them (scripts/release-link-flags.sh);
 # the same flags for every product, or each build would recompile what the previous one built.

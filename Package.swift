@@ -162,6 +162,7 @@ let package = Package(
         // The benchmark's load generator (make bench): a compiled client for the agent's socket.
         .executableTarget(name: "hosttrail-loadgen", swiftSettings: swiftSettings),
         .executableTarget(name: "hosttrail-insights-bench", dependencies: ["TrailCore", "TrailTestSupport"], swiftSettings: swiftSettings),
+        .executableTarget(name: "hosttrail-rules-bench", dependencies: ["TrailCore", "TrailRules"], swiftSettings: swiftSettings),
 
         // MARK: - Tests
         .target(

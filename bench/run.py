@@ -9,7 +9,7 @@ the same run) also reports the ratio. Results go to bench/results/<timestamp>.js
 table on stdout. Benchmarks never fail on a number; they fail only when the workload breaks.
 """
 import argparse, datetime, http.client, json, os, platform, re, shutil, socket, sqlite3
-import resource, statistics, subprocess, sys, tempfile, time
+import resource, signal, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "bench", "results")
@@ -1323,6 +1323,217 @@ def measure_archive(bin_dir, quick):
          "ratio": None, "detail": "hosttrail validate --quick again, unchanged files trusted by path, inode, size and mtime"},
     ]
 
+def bench_rules(directory, webhook=None):
+    """100 rules as an operator might load them: a trigger rule (with `webhook`, a dict of its
+    settings, when given), 79 patterns of every operator kind that seldom match, and 20 windows
+    (event_count, value_count and temporal_ordered over failed logins, sudo and application calls)."""
+    os.makedirs(directory, exist_ok=True)
+    rules = {"trigger": "match: {detail: {eventName: [Trigger]}}\n" + (
+        "actions:\n  - webhook: {" + ", ".join(f"{key}: \"{value}\"" for key, value in webhook.items()) + "}\n" if webhook else "")}
+    for i in range(79):
+        rules[f"pattern-{i:02d}"] = [
+            f"match: {{detail: {{eventSource: [svc{i}.example.com]}}}}",
+            f"match: {{detail: {{eventSource: [bench.example.com], eventName: [{{prefix: Delete{i}}}]}}}}",
+            f"match: {{detail: {{sourceIPAddress: [{{cidr: 10.{i}.0.0/16}}], errorCode: [{{exists: true}}]}}}}",
+            f"match: {{detail: {{userIdentity: {{userName: [{{wildcard: 'admin*{i}'}}]}}}}}}",
+            f"match: {{source: [aws.sudo], detail: {{requestParameters: {{command: [{{suffix: /sh{i}}}]}}}}}}",
+        ][i % 5] + "\n"
+    for j in range(20):
+        rules[f"window-{j:02d}"] = [
+            "match: {detail: {eventSource: [sshd.linux], errorCode: [{exists: true}]}}\n"
+            f"window: {{type: event_count, group-by: [detail.sourceIPAddress], timespan: 10m, condition: {{gte: {20 + j}}}}}\nsuppress: 10m\n",
+            "match: {detail: {eventSource: [sshd.linux], errorCode: [{exists: true}]}}\n"
+            f"window: {{type: value_count, field: detail.userIdentity.userName, group-by: [detail.sourceIPAddress], timespan: 10m, condition: {{gte: {10 + j}}}}}\n",
+            f"match: {{detail: {{eventSource: [bench.example.com], eventName: [Ingested{j}]}}}}\n"
+            "window: {type: event_count, group-by: [detail.additionalEventData.host.hostname], timespan: 1m, condition: {gte: 1000}}\n",
+            "match: {detail: {eventSource: [sshd.linux, sudo.linux]}}\n"
+            "window:\n  type: temporal_ordered\n  group-by: [detail.userIdentity.userName]\n  timespan: 10m\n  events:\n"
+            "    - {name: guesses, match: {detail: {errorCode: [AuthFailure]}}, count: 3}\n"
+            "    - {name: sudo, match: {detail: {eventSource: [sudo.linux]}}}\n",
+        ][j % 4]
+    for name, text in rules.items():
+        with open(f"{directory}/{name}.yml", "w") as handle:
+            handle.write(text)
+    return directory
+
+
+def rule_batches(total, per_batch, triggers_every=0):
+    """gzip batches of the mix hosttrail-rules-bench evaluates (application calls, failed SSH logins
+    from 200 addresses, sudo), with one Trigger record in every `triggers_every`-th batch; the
+    batches and, for each, its trigger's event ID (or None)."""
+    import gzip as gzip_module
+    base = int(time.time()) - 3600
+    batches, triggers = [], []
+    for index, start in enumerate(range(0, total, per_batch)):
+        records = []
+        for n in range(start, start + per_batch):
+            stamp = datetime.datetime.fromtimestamp(base + n // 50, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            event_id = f"{n:08x}-3333-4000-8000-{n:012x}"
+            host = '"additionalEventData":{"host":{"hostname":"bench-host"}}'
+            if n % 10 in (7, 8):
+                records.append(f'{{"eventTime":"{stamp}","eventSource":"sshd.linux","eventName":"Login","eventID":"{event_id}","errorCode":"AuthFailure",'
+                               f'"sourceIPAddress":"198.51.100.{n % 200}","userIdentity":{{"type":"LinuxUser","userName":"user{n % 50}"}},{host}}}')
+            elif n % 10 == 9:
+                records.append(f'{{"eventTime":"{stamp}","eventSource":"sudo.linux","eventName":"RunCommand","eventID":"{event_id}",'
+                               f'"userIdentity":{{"type":"LinuxUser","userName":"root","sessionContext":{{"sessionIssuer":{{"userName":"user{n % 50}"}}}}}},'
+                               f'"requestParameters":{{"command":"/usr/bin/id"}},{host}}}')
+            else:
+                records.append(f'{{"eventTime":"{stamp}","eventSource":"bench.example.com","eventName":"Ingested{n % 20}","eventID":"{event_id}",'
+                               f'"readOnly":false,"sourceIPAddress":"10.0.0.{n % 250}","userIdentity":{{"type":"LinuxUser","userName":"user{n % 200}"}},'
+                               f'"requestParameters":{{"n":{n}}},{host}}}')
+        trigger = None
+        if triggers_every and index % triggers_every == 0:
+            trigger = f"{index:08x}-4444-4000-8000-{index:012x}"
+            now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            records[0] = (f'{{"eventTime":"{now}","eventSource":"bench.example.com","eventName":"Trigger","eventID":"{trigger}",'
+                          '"userIdentity":{"type":"LinuxUser","userName":"bench"},"additionalEventData":{"host":{"hostname":"bench-host"}}}')
+        batches.append(gzip_module.compress(("{\"Records\":[" + ",".join(records) + "]}").encode(), compresslevel=1))
+        triggers.append(trigger)
+    return batches, triggers
+
+
+def rules_evaluated(fleet):
+    """Whether the collector's rules have evaluated every stored record (their saved position)."""
+    connection = sqlite3.connect(f"file:{fleet.dir}/collector/events.sqlite?mode=ro", uri=True, timeout=5)
+    try:
+        newest = connection.execute("SELECT max(rowid) FROM events WHERE event_source != 'rules.hosttrail'").fetchone()[0] or 0
+        row = connection.execute("SELECT row FROM rule_position WHERE id = 1").fetchone()
+        return row is not None and row[0] >= newest
+    finally:
+        connection.close()
+
+
+def paced_post(fleet, batches, interval):
+    """POSTs batch i at i x `interval` s from the start (two keep-alive clients taking turns); the
+    time each batch's POST began."""
+    import ssl
+    import threading
+    port = int(fleet.url.rsplit(":", 1)[1])
+    context = ssl.create_default_context(cafile=f"{fleet.dir}/certs/ca.pem")
+    context.load_cert_chain(f"{fleet.dir}/certs/bench-host.pem", f"{fleet.dir}/certs/bench-host-key.pem")
+    sent = [0.0] * len(batches)
+    failures = []
+    start = time.time() + 0.5
+
+    def client(offset):
+        connection = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=60)
+        for index in range(offset, len(batches), 2):
+            delay = start + index * interval - time.time()
+            if delay > 0:
+                time.sleep(delay)
+            sent[index] = time.time()
+            connection.request("POST", "/v1/records", batches[index], {"Content-Type": "application/json", "Content-Encoding": "gzip"})
+            response = connection.getresponse()
+            response.read()
+            if response.status != 200:
+                failures.append(response.status)
+                return
+
+    threads = [threading.Thread(target=client, args=(offset,)) for offset in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise RuntimeError(f"ingest answered {failures[:3]}")
+    return sent
+
+
+def measure_rules(bin_dir, quick):
+    """Rules: the engine's evaluations per second on one core (hosttrail-rules-bench, 100 rules, 20
+    windowed); collector ingest with those 100 rules against none in the same run (and the time
+    until every record is evaluated); and, at a steady 5,000 events/s with the 100 rules, the time
+    from a record's arrival (its POST) to its webhook request at a receiver on loopback."""
+    results = []
+    work = tempfile.mkdtemp(prefix="htbench-rules-")
+    try:
+        directory = bench_rules(f"{work}/rules")
+        records = 20_000 if quick else 200_000
+        engine = json.loads(subprocess.run([f"{bin_dir}/hosttrail-rules-bench", directory, str(records)], check=True,
+                                           capture_output=True, text=True).stdout)
+        results.append({"name": "rules_evaluations_per_core", "unit": "evaluations/s", "median": engine["evaluationsPerSecond"],
+                        "runs": [engine["evaluationsPerSecond"]], "baseline": None, "ratio": None,
+                        "detail": (f"{engine['records']:,} records x {engine['rules']} rules ({engine['windowed']} windowed) on one core: "
+                                   f"{engine['evaluateSeconds']:.2f} s evaluating, {engine['parseSeconds']:.2f} s parsing records to envelopes; "
+                                   f"{engine['recordsPerSecond']:,.0f} records/s both; {engine['firings']} firings")})
+        total = 5_000 if quick else 50_000
+        batches, _ = rule_batches(total, 500)
+        on, off, evaluated = [], [], []
+        for run in range(3):
+            for arguments, rates in ((["--no-archive", "--no-insights", "--rules-dir", directory], on),
+                                     (["--no-archive", "--no-insights", "--rules-dir", f"{work}/none"], off)):
+                fleet = Fleet(bin_dir, collector_arguments=arguments)
+                try:
+                    began = time.perf_counter()
+                    rates.append(total / post_batches(fleet, batches))
+                    if rates is on:
+                        deadline = time.time() + 120
+                        while not rules_evaluated(fleet):
+                            if time.time() > deadline:
+                                raise RuntimeError("the rules did not catch up within 120 s")
+                            time.sleep(0.05)
+                        evaluated.append(total / (time.perf_counter() - began))
+                finally:
+                    fleet.close()
+        results.append({"name": "collector_ingest_rules", "unit": "events/s", "median": statistics.median(on), "runs": on,
+                        "baseline": f"no rules, same batches, same run: {statistics.median(off):,.0f} events/s (runs {', '.join(f'{r:,.0f}' for r in off)})",
+                        "ratio": statistics.median(on) / statistics.median(off),
+                        "detail": (f"{total} records (application calls, failed SSH logins, sudo) in gzip batches of 500, 4 mTLS clients, "
+                                   f"--no-archive --no-insights, 100 rules (20 windowed); every record evaluated at a median "
+                                   f"{statistics.median(evaluated):,.0f} events/s (runs {', '.join(f'{r:,.0f}' for r in evaluated)}); goal: ratio >= 0.9")})
+
+        # Latency: 5,000 events/s (50 a batch every 10 ms), one Trigger record every 20 batches.
+        seconds = 10 if quick else 30
+        fleet = Fleet(bin_dir, collector_arguments=["--no-archive", "--no-insights", "--rules-dir", f"{work}/latency-rules"])
+        receiver = None
+        try:
+            with open(f"{work}/hook.key", "w") as handle:
+                handle.write("bench-secret\n")
+            receiver_log = f"{work}/webhooks.jsonl"
+            receiver = subprocess.Popen(
+                ["python3", f"{ROOT}/Tests/Support/webhook-receiver.py", "--cert", f"{fleet.dir}/certs/collector.pem", "--key",
+                 f"{fleet.dir}/certs/collector-key.pem", "--log", receiver_log], stdout=subprocess.PIPE, text=True)
+            port = int(receiver.stdout.readline())
+            bench_rules(f"{work}/latency-rules", webhook={"url": f"https://127.0.0.1:{port}/hook", "secret-file": f"{work}/hook.key",
+                                                          "ca-file": f"{fleet.dir}/certs/ca.pem"})
+            fleet.collector.send_signal(signal.SIGHUP)
+            fleet._wait_for(f"{fleet.dir}/collector.log", r"rules\.count=(100)")
+            batches, triggers = rule_batches(seconds * 5000, 50, triggers_every=20)
+            sent = paced_post(fleet, batches, 0.01)
+            sent_at = {trigger: sent[index] for index, trigger in enumerate(triggers) if trigger}
+            deadline = time.time() + 60
+            latencies = []
+            while time.time() < deadline:
+                latencies = []
+                for line in open(receiver_log) if os.path.exists(receiver_log) else []:
+                    entry = json.loads(line)
+                    import base64
+                    body = json.loads(base64.b64decode(entry["body"]))
+                    trigger = body["detail"]["requestParameters"]["matchedEvents"][0]["eventID"]
+                    if trigger in sent_at:
+                        latencies.append((entry["received"] - sent_at[trigger]) * 1000)
+                if len(latencies) >= len(sent_at):
+                    break
+                time.sleep(0.2)
+            if len(latencies) < len(sent_at):
+                raise RuntimeError(f"only {len(latencies)} of {len(sent_at)} webhooks arrived")
+            achieved = len(batches) * 50 / (max(sent) - min(sent))
+        finally:
+            if receiver:
+                receiver.terminate()
+                receiver.wait(10)
+            fleet.close()
+        p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
+        results.append({"name": "rules_webhook_latency", "unit": "ms (p99)", "median": p99, "runs": [p50, p99, max(latencies)],
+                        "baseline": None, "ratio": None,
+                        "detail": (f"from a record's POST to the collector to its webhook request at a receiver on loopback: p50 {p50:.0f} ms, "
+                                   f"p99 {p99:.0f} ms, max {max(latencies):.0f} ms over {len(latencies)} webhooks, at {achieved:,.0f} events/s "
+                                   f"for {seconds} s with 100 rules (20 windowed); goal p99 <= 1 s")})
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return results
+
+
 
 MEASURES = {
     "socket_to_spool": measure_socket_to_spool,
@@ -1340,6 +1551,7 @@ MEASURES = {
     "journal_ship": measure_journal_ship,
     "auth_log_rotating": measure_auth_log_rotating,
     "insights": measure_insights,
+    "rules": measure_rules,
 }
 
 

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 BIN="$(swift build --show-bin-path)"
 DIR="$PWD/demo-data"
+ROOT="$PWD"
 
 stop() {
     for name in agent collector; do
@@ -21,8 +22,11 @@ if [ "${1:-}" = "stop" ]; then stop; echo "demo stopped"; exit 0; fi
 stop
 
 # Each demo starts from an empty store and spool (the certificates are kept and reused).
-rm -rf "$DIR/collector" "$DIR/spool"
-mkdir -p "$DIR"
+rm -rf "$DIR/collector" "$DIR/spool" "$DIR/rules"
+mkdir -p "$DIR" "$DIR/rules"
+# The shipped rules; the brute-force one also writes a line to the collector's log when it fires.
+cp "$ROOT"/packaging/rules/*.yml "$DIR/rules/"
+printf 'actions:\n  - log: {priority: warning}\n' >> "$DIR/rules/ssh-brute-force.yml"
 echo "== dev certificates"
 "$BIN/hosttrail" dev-certs --out "$DIR/certs" --host demo-host | sed 's/^/   /'
 
@@ -35,7 +39,7 @@ start_collector() {  # $1: the address to listen on
     "$BIN/hosttrail-collector" --listen "$1" --data-dir "$DIR/collector" \
         --tls-cert "$DIR/certs/collector.pem" --tls-key "$DIR/certs/collector-key.pem" --client-ca "$DIR/certs/ca.pem" \
         --account-id 123456789012 --region demo-1 --trail-name demo-trail \
-        --log-file-interval 2s --digest-interval 10s --insights-min-history 60m --insights-window-days 1 \
+        --log-file-interval 2s --digest-interval 10s --insights-min-history 60m --insights-window-days 1 --rules-dir "$DIR/rules" \
         --access-key "AKIDHOSTTRAILDEMO:demo-secret-not-for-production" >>"$DIR/collector.log" 2>&1 &
     echo $! > "$DIR/collector.pid"
     URL=""
@@ -162,6 +166,34 @@ AWS_CA_BUNDLE="$DIR/certs/ca.pem" AWS_ACCESS_KEY_ID=AKIDHOSTTRAILDEMO AWS_SECRET
     AWS_DEFAULT_REGION=demo-1 AWS_CONFIG_FILE=/nonexistent AWS_SHARED_CREDENTIALS_FILE=/nonexistent \
     python3 -m awscli cloudtrail lookup-events --endpoint-url "$URL" --output table --event-category insight \
     --query 'Events[].[EventTime,EventSource,EventName,EventId]' | sed 's/^/   /'
+
+echo
+echo "== Rules: every stored record against the rules in $DIR/rules (packaging/rules/), within a second"
+for port in 52301 52302 52303 52304 52305; do
+    logger -p auth.info -t sshd --id=$((4300 + port % 100)) "Failed password for invalid user admin from 203.0.113.77 port $port ssh2"
+done
+echo "   logged five failed SSH logins from 203.0.113.77 (the shipped ssh-brute-force rule: five in ten minutes)"
+for _ in $(seq 100); do grep -q 'rule ssh-brute-force matched' "$DIR/collector.log" && break; sleep 0.1; done
+grep 'rule ssh-brute-force matched' "$DIR/collector.log" | tail -1 | cut -c1-200 | sed 's/^/   collector log: /'
+RULES=("$BIN/hosttrail" rules list --collector "$URL" --ca "$DIR/certs/ca.pem" \
+    --access-key-id AKIDHOSTTRAILDEMO --secret-access-key demo-secret-not-for-production)
+echo "   $ hosttrail rules list"
+"${RULES[@]}" | sed 's/^/   /'
+echo "   $ hosttrail lookup --event-name RuleMatched   (each firing is a record: rule, group, count, window, matched event IDs)"
+"${LOOKUP[@]}" --event-name RuleMatched --access-key-id AKIDHOSTTRAILDEMO --secret-access-key demo-secret-not-for-production \
+    --output json | python3 -c '
+import json, sys
+for r in json.load(sys.stdin)[:4]:
+    p = r["requestParameters"]
+    print("   %s  %-34s %-50s count %s" % (r["eventTime"], p["ruleName"], json.dumps(p["groupBy"])[:50], p["count"]))'
+echo "   $ hosttrail rules test packaging/rules/ssh-brute-force.yml failures.json   (offline, windows included)"
+python3 - "$DIR/failures.json" <<'PY'
+import json, sys, uuid
+records = [{"eventID": str(uuid.uuid4()), "eventTime": "2026-12-01T10:0%d:00Z" % i, "eventSource": "sshd.linux", "eventName": "Login",
+            "errorCode": "AuthFailure", "sourceIPAddress": "192.0.2.10"} for i in range(6)]
+json.dump({"Records": records}, open(sys.argv[1], "w"))
+PY
+"$BIN/hosttrail" rules test "$ROOT/packaging/rules/ssh-brute-force.yml" "$DIR/failures.json" | cut -c1-160 | sed 's/^/   /'
 
 show_archive() {
     echo

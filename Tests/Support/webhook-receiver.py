@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 """A webhook receiver for the end-to-end tests: HTTPS on a loopback port, each request appended to
-a JSON-lines log (headers, body in base64, the status answered). It answers --fail-first N times
+a JSON-lines log (headers, body in base64, the status answered, the time it arrived). make bench
+uses it too, for the time from a record's arrival to its webhook. It answers --fail-first N times
 500 for each idempotency key before 200, so a test sees a delivery retried. Prints its port."""
-import argparse, base64, http.server, json, ssl, sys, threading
+import argparse, base64, http.server, json, ssl, sys, threading, time
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--cert", required=True)
@@ -19,13 +20,14 @@ lock = threading.Lock()
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        received = time.time()
         key = self.headers.get("Idempotency-Key", "")
         with lock:
             seen[key] = seen.get(key, 0) + 1
             status = 500 if seen[key] <= options.fail_first else 200
             with open(options.log, "a") as log:
                 log.write(json.dumps({"path": self.path, "headers": dict(self.headers.items()), "body": base64.b64encode(body).decode(),
-                                      "status": status}) + "\n")
+                                      "status": status, "received": received}) + "\n")
         self.send_response(status)
         self.send_header("Content-Length", "0")
         self.end_headers()

@@ -73,6 +73,20 @@ struct RuleEngineTests {
         #expect(engine.counters["ssh-brute-force"]?.late == 1)
     }
 
+    /// Records arriving out of order within the window take their place in time: a late guess
+    /// still comes before the success it preceded.
+    @Test func recordsArrivingLateTakeTheirPlaceInTime() throws {
+        var engine = RuleEngine(rules: [try Self.rule(Self.guessThenSuccess)])
+        var firings: [RuleFiring] = []
+        for second: Int64 in [10, 11] { firings += engine.evaluate(Self.login(second, from: "192.0.2.9", user: "erin")) }
+        firings += engine.evaluate(Self.login(20, from: "192.0.2.9", user: "erin", failed: false))
+        #expect(firings.isEmpty)
+        // The third guess, from another host's delayed delivery, happened before the success.
+        firings += engine.evaluate(Self.login(12, from: "192.0.2.9", host: "web-02", user: "erin"))
+        #expect(firings.count == 1)
+        #expect(firings.first?.events.map(\.time) == [10, 11, 12, 20].map { 1_800_000_000_000 + $0 * 1000 })
+    }
+
     @Test func valueCountCountsDistinctHostsPerAddress() throws {
         let rule = try Self.rule(
             """

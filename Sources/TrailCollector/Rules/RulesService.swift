@@ -106,7 +106,13 @@ final class RulesService: Service, Sendable {
             do {
                 if cursor == nil {
                     let position = try await ledger.position()
-                    if let snapshot = position?.snapshot { try? engine.restore(snapshot) }
+                    if let snapshot = position?.snapshot {
+                        do {
+                            try engine.restore(snapshot)
+                        } catch {
+                            logger.error("the rules' saved windows cannot be read; they start empty", metadata: ["error": "\(error)"])
+                        }
+                    }
                     cursor = try await ledger.newestRow()
                     if let position { cursor = position.row }
                     savedRow = position?.row
@@ -135,7 +141,17 @@ final class RulesService: Service, Sendable {
                         }
                         for firing in engine.evaluate(event) {
                             guard let rule = byName[firing.rule] else { continue }
-                            let match = try records.matched(firing, rule: rule)
+                            let match: StoredRecord
+                            do {
+                                match = try records.matched(firing, rule: rule)
+                            } catch {
+                                // A match no record can hold (past --max-record-bytes: group values
+                                // an attacker made huge) is logged and dropped, not retried forever.
+                                logger.error(
+                                    "a rule's match cannot be recorded; it is dropped",
+                                    metadata: ["rule": "\(rule.name)", "rule.match": "\(firing.id)", "error": "\(error)"])
+                                continue
+                            }
                             matches.append(match)
                             guard firing.mode == .enforce, !rule.actions.isEmpty else { continue }
                             let payload = try RuleRecords.payload(match: match, matchedRecords: try await ledger.recordJSON(of: firing.events))

@@ -14,8 +14,56 @@ struct RuleState: Codable, Sendable {
     }
 
     struct Group: Codable, Sendable {
+        /// In event-time order (a record arriving late is put in its place).
         var entries: [Entry] = []
         var newest: Int64 = 0
+
+        enum Outcome {
+            case late
+            case counted(dropped: Int)
+            /// The window's records when it fired; it starts again empty.
+            case satisfied([Entry], count: Int, dropped: Int)
+        }
+
+        mutating func take(_ event: MatchedEvent, steps: [Int], value: JSONValue?, window: RuleWindow) -> Outcome {
+            guard event.time >= newest - window.milliseconds else { return .late }
+            newest = max(newest, event.time)
+            let start = newest - window.milliseconds
+            if let first = entries.firstIndex(where: { $0.event.time >= start }) {
+                if first > 0 { entries.removeFirst(first) }
+            } else {
+                entries.removeAll(keepingCapacity: true)
+            }
+            // Where it belongs in time: at the end unless it came late.
+            var position = entries.count
+            while position > 0, entries[position - 1].event.time > event.time { position -= 1 }
+            let newestRecord = position == entries.count
+            switch window.kind {
+            case .eventCount:
+                entries.insert(Entry(event: event), at: position)
+            case .valueCount:
+                let value = value ?? .null
+                if let index = entries.firstIndex(where: { $0.value == value }) {
+                    entries.remove(at: index)
+                    if index < position { position -= 1 }
+                }
+                entries.insert(Entry(event: event, value: value), at: position)
+            case .temporal, .temporalOrdered:
+                for step in steps.reversed() { entries.insert(Entry(event: event, step: step), at: position) }
+            }
+            var dropped = 0
+            if entries.count > RuleWindow.maxRecordsPerGroup {
+                dropped = entries.count - RuleWindow.maxRecordsPerGroup
+                entries.removeFirst(dropped)
+            }
+            // An ordered window can only complete with a record of its last step (or one that
+            // came late, and may fill a gap before it).
+            if window.kind == .temporalOrdered, newestRecord, !steps.contains(window.steps.count - 1) { return .counted(dropped: dropped) }
+            guard let count = RuleState.satisfied(window, entries) else { return .counted(dropped: dropped) }
+            // The window starts again after it fires: the next firing needs the count anew.
+            defer { entries.removeAll() }
+            return .satisfied(entries, count: count, dropped: dropped)
+        }
     }
 
     var fingerprint: String
@@ -45,44 +93,27 @@ struct RuleState: Codable, Sendable {
         }
         let values = window.groupBy.map { $0.value(in: event.envelope) }
         let key = Self.key(values)
-        var group = groups[key] ?? Group()
-        guard event.time >= group.newest - window.milliseconds else {
+        let steps: [Int]
+        switch window.kind {
+        case .eventCount, .valueCount: steps = []
+        case .temporal, .temporalOrdered:
+            steps = window.steps.indices.filter { window.steps[$0].matcher.matches(event) }
+            guard !steps.isEmpty else { return nil }
+        }
+        // In place (the dictionary's modify accessor): a copy of the group would copy its records.
+        let outcome = groups[key, default: Group()].take(matched, steps: steps, value: window.field?.value(in: event.envelope), window: window)
+        switch outcome {
+        case .late:
             counters.late += 1
             return nil
-        }
-        group.newest = max(group.newest, event.time)
-        let start = group.newest - window.milliseconds
-        group.entries.removeAll { $0.event.time < start }
-        switch window.kind {
-        case .eventCount:
-            group.entries.append(Entry(event: matched))
-        case .valueCount:
-            let value = window.field?.value(in: event.envelope) ?? .null
-            group.entries.removeAll { $0.value == value }
-            group.entries.append(Entry(event: matched, value: value))
-        case .temporal, .temporalOrdered:
-            let steps = window.steps.indices.filter { window.steps[$0].matcher.matches(event) }
-            guard !steps.isEmpty else {
-                groups[key] = group
-                return nil
-            }
-            for step in steps { group.entries.append(Entry(event: matched, step: step)) }
-        }
-        if group.entries.count > RuleWindow.maxRecordsPerGroup {
-            let excess = group.entries.count - RuleWindow.maxRecordsPerGroup
-            group.entries.removeFirst(excess)
-            counters.dropped += excess
-        }
-        guard let count = Self.satisfied(window, group.entries) else {
-            groups[key] = group
+        case .counted(let dropped):
+            counters.dropped += dropped
             return nil
+        case .satisfied(let entries, let count, let dropped):
+            counters.dropped += dropped
+            let groupKey = Dictionary(zip(window.groupBy.map(\.description), values), uniquingKeysWith: { first, _ in first })
+            return fire(rule: rule, event: event, groupKey: groupKey, entries: entries, count: count)
         }
-        // The window starts again after it fires: the next firing needs the count anew.
-        let entries = group.entries
-        group.entries = []
-        groups[key] = group
-        let groupKey = Dictionary(zip(window.groupBy.map(\.description), values), uniquingKeysWith: { first, _ in first })
-        return fire(rule: rule, event: event, groupKey: groupKey, entries: entries, count: count)
     }
 
     /// The count to report when `entries` meet the window's condition, else `nil`.
@@ -91,11 +122,14 @@ struct RuleState: Codable, Sendable {
         case .eventCount, .valueCount:
             return entries.count >= window.threshold ? entries.count : nil
         case .temporal:
-            let seen = window.steps.indices.filter { step in entries.lazy.filter { $0.step == step }.count >= window.steps[step].minimum }
-            return seen.count >= window.threshold ? entries.count : nil
+            var counts = [Int](repeating: 0, count: window.steps.count)
+            for entry in entries { if let step = entry.step { counts[step] += 1 } }
+            let seen = window.steps.indices.filter { counts[$0] >= window.steps[$0].minimum }.count
+            return seen >= window.threshold ? entries.count : nil
         case .temporalOrdered:
-            // The earliest records of each step in turn, each after the previous step's last.
-            let ordered = entries.enumerated().sorted { ($0.element.event.time, $0.offset) < ($1.element.event.time, $1.offset) }.map(\.element)
+            // The earliest records of each step in turn (entries are in time order), each after
+            // the previous step's last.
+            let ordered = entries
             var position = 0
             for (index, step) in window.steps.enumerated() {
                 var needed = step.minimum

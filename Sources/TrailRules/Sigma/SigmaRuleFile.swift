@@ -5,7 +5,7 @@ import Yams
 
 /// Sigma rules as Sigma writes them (specification v2.0): a detection rule, or a correlation rule
 /// with the rules it references as the other documents of the same file. Those referenced rules
-/// fire on their own only with `generate: true`. `suppress`, `mode` and `actions` may be added
+/// do not fire on their own (`generate: true` is refused). `suppress`, `mode` and `actions` may be added
 /// as custom attributes. Whatever ``SigmaFieldMapping`` cannot express is refused by name.
 enum SigmaRuleFile {
     static func load(documents: [YAMLDocument], defaultName: String) throws(RuleFileError) -> Rule {
@@ -220,6 +220,10 @@ enum SigmaRuleFile {
         let name = try name(mapping, defaultName: defaultName)
         let reader = MappingReader(mapping: correlation, where: "correlation")
         if correlation["aliases"] != nil { throw RuleFileError(line: reader.line(of: "aliases"), "correlation aliases are not supported") }
+        if correlation["generate"]?.bool == true {
+            throw RuleFileError(
+                line: reader.line(of: "generate"), "generate: true is not supported: give a rule that fires on its own a file of its own")
+        }
         try reader.refuseUnknown(["type", "rules", "group-by", "timespan", "condition", "generate", "ordered"])
         guard let typeName = try reader.string("type"), let kind = RuleWindow.Kind(rawValue: typeName) else {
             throw RuleFileError(
