@@ -173,8 +173,8 @@ for port in 52301 52302 52303 52304 52305; do
     logger -p auth.info -t sshd --id=$((4300 + port % 100)) "Failed password for invalid user admin from 203.0.113.77 port $port ssh2"
 done
 echo "   logged five failed SSH logins from 203.0.113.77 (the shipped ssh-brute-force rule: five in ten minutes)"
-for _ in $(seq 100); do grep -q 'rule ssh-brute-force matched' "$DIR/collector.log" && break; sleep 0.1; done
-grep 'rule ssh-brute-force matched' "$DIR/collector.log" | tail -1 | cut -c1-200 | sed 's/^/   collector log: /'
+for _ in $(seq 100); do grep -F '203.0.113.77"}' "$DIR/collector.log" | grep -q 'rule=ssh-brute-force' && break; sleep 0.1; done
+grep -F '203.0.113.77"}' "$DIR/collector.log" | grep 'rule=ssh-brute-force' | tail -1 | cut -c1-200 | sed 's/^/   collector log: /'
 RULES=("$BIN/hosttrail" rules list --collector "$URL" --ca "$DIR/certs/ca.pem" \
     --access-key-id AKIDHOSTTRAILDEMO --secret-access-key demo-secret-not-for-production)
 echo "   $ hosttrail rules list"
