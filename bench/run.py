@@ -1371,21 +1371,21 @@ def rule_batches(total, per_batch, triggers_every=0):
             event_id = f"{n:08x}-3333-4000-8000-{n:012x}"
             host = '"additionalEventData":{"host":{"hostname":"bench-host"}}'
             if n % 10 in (7, 8):
-                records.append(f'{{"eventTime":"{stamp}","eventSource":"sshd.linux","eventName":"Login","eventID":"{event_id}","errorCode":"AuthFailure",'
+                records.append(f'{{"eventVersion":"1.11","eventTime":"{stamp}","eventSource":"sshd.linux","eventName":"Login","eventID":"{event_id}","errorCode":"AuthFailure",'
                                f'"sourceIPAddress":"198.51.100.{n % 200}","userIdentity":{{"type":"LinuxUser","userName":"user{n % 50}"}},{host}}}')
             elif n % 10 == 9:
-                records.append(f'{{"eventTime":"{stamp}","eventSource":"sudo.linux","eventName":"RunCommand","eventID":"{event_id}",'
+                records.append(f'{{"eventVersion":"1.11","eventTime":"{stamp}","eventSource":"sudo.linux","eventName":"RunCommand","eventID":"{event_id}",'
                                f'"userIdentity":{{"type":"LinuxUser","userName":"root","sessionContext":{{"sessionIssuer":{{"userName":"user{n % 50}"}}}}}},'
                                f'"requestParameters":{{"command":"/usr/bin/id"}},{host}}}')
             else:
-                records.append(f'{{"eventTime":"{stamp}","eventSource":"bench.example.com","eventName":"Ingested{n % 20}","eventID":"{event_id}",'
+                records.append(f'{{"eventVersion":"1.11","eventTime":"{stamp}","eventSource":"bench.example.com","eventName":"Ingested{n % 20}","eventID":"{event_id}",'
                                f'"readOnly":false,"sourceIPAddress":"10.0.0.{n % 250}","userIdentity":{{"type":"LinuxUser","userName":"user{n % 200}"}},'
                                f'"requestParameters":{{"n":{n}}},{host}}}')
         trigger = None
         if triggers_every and index % triggers_every == 0:
             trigger = f"{index:08x}-4444-4000-8000-{index:012x}"
             now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-            records[0] = (f'{{"eventTime":"{now}","eventSource":"bench.example.com","eventName":"Trigger","eventID":"{trigger}",'
+            records[0] = (f'{{"eventVersion":"1.11","eventTime":"{now}","eventSource":"bench.example.com","eventName":"Trigger","eventID":"{trigger}",'
                           '"userIdentity":{"type":"LinuxUser","userName":"bench"},"additionalEventData":{"host":{"hostname":"bench-host"}}}')
         batches.append(gzip_module.compress(("{\"Records\":[" + ",".join(records) + "]}").encode(), compresslevel=1))
         triggers.append(trigger)

@@ -122,7 +122,9 @@ final class RulesService: Service, Sendable {
                 }) {
                     engine.replaceRules(loadRules())
                 }
-                let batch = try await ledger.records(after: cursor!, limit: Self.batchSize)
+                // Without rules nothing is read back: the position follows the store.
+                let batch = engine.rules.isEmpty ? [] : try await ledger.records(after: cursor!, limit: Self.batchSize)
+                if engine.rules.isEmpty { cursor = try await ledger.newestRow() }
                 if batch.isEmpty {
                     await feed.wakeup.wait(atMost: .seconds(1))
                     if cursor != savedRow, ContinuousClock.now - saved >= Self.positionInterval {

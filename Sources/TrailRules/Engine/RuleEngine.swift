@@ -9,6 +9,7 @@ import TrailCore
 public struct RuleEngine: Sendable {
     public private(set) var rules: [Rule]
     var states: [RuleState]
+    var index: RuleIndex
     /// Groups per rule; past it the least recently seen are evicted.
     public let maxGroupsPerRule: Int
 
@@ -18,13 +19,14 @@ public struct RuleEngine: Sendable {
         self.rules = rules
         self.maxGroupsPerRule = maxGroupsPerRule
         states = rules.map { RuleState(fingerprint: $0.stateFingerprint) }
+        index = RuleIndex(rules)
     }
 
     /// Takes `event`; the firings it completes, in rule order.
     public mutating func evaluate(_ event: RuleEvent) -> [RuleFiring] {
         var firings: [RuleFiring] = []
-        for index in rules.indices where rules[index].matcher.matches(event) {
-            if let firing = states[index].take(event, rule: rules[index], maxGroups: maxGroupsPerRule) { firings.append(firing) }
+        for candidate in index.candidates(for: event.envelope) where rules[candidate].matcher.matches(event) {
+            if let firing = states[candidate].take(event, rule: rules[candidate], maxGroups: maxGroupsPerRule) { firings.append(firing) }
         }
         return firings
     }
@@ -38,6 +40,7 @@ public struct RuleEngine: Sendable {
             return RuleState(fingerprint: rule.stateFingerprint)
         }
         rules = newRules
+        index = RuleIndex(newRules)
     }
 
     /// Each rule's counters, by name.

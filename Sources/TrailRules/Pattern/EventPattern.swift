@@ -255,3 +255,28 @@ public struct EventPatternError: Error, Sendable, Hashable, CustomStringConverti
 
     public var description: String { "\(path): \(reason)" }
 }
+
+extension EventPattern {
+    /// A field the pattern requires to hold one of a few exact strings, if it has one outside any
+    /// `$or` (its path from the event's top, and the strings): what ``RuleEngine`` indexes rules by,
+    /// so a record is matched only against rules that can match it. `detail.eventSource` is
+    /// preferred, then the smallest set.
+    public var requiredExactStrings: (path: [String], values: Set<String>)? {
+        var found: [(path: [String], values: Set<String>)] = []
+        func walk(_ node: Node, _ path: [String]) {
+            for (name, condition) in node.fields {
+                switch condition {
+                case .nested(let inner): walk(inner, path + [name])
+                case .leaf(let matchers):
+                    let values = matchers.compactMap { matcher -> String? in
+                        if case .string(let text) = matcher { return text }
+                        return nil
+                    }
+                    if values.count == matchers.count { found.append((path + [name], Set(values))) }
+                }
+            }
+        }
+        walk(root, [])
+        return found.first { $0.path == ["detail", "eventSource"] } ?? found.min { $0.values.count < $1.values.count }
+    }
+}
