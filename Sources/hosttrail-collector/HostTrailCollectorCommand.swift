@@ -189,19 +189,24 @@ struct Run: AsyncParsableCommand {
 }
 
 struct Validate: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Check a configuration and say exactly what is wrong.")
+    static let configuration = CommandConfiguration(
+        abstract: "Check a configuration and the rule files, and say exactly what is wrong (each broken rule file with its line).")
     @OptionGroup var options: CollectorOptions
+    @Flag(name: .customLong("ignore-rules"), help: "Leave the rule files out (the collector starts without the broken ones and logs them).")
+    var ignoreRules = false
 
     func run() throws {
         do {
             let configuration = try CollectorConfiguration(settings: try options.settings())
-            let rules = RuleDirectory.load(configuration.rulesDirectory)
+            let rules =
+                ignoreRules ? RuleDirectory.Contents(entries: [], problems: [], missing: true) : RuleDirectory.load(configuration.rulesDirectory)
             let problems = configuration.checkFiles().map { "\($0)" } + rules.problems.map { "rule file \($0)" }
             for problem in problems { FileHandle.standardError.write(Data("error: \(problem)\n".utf8)) }
             if !problems.isEmpty { throw ExitCode(1) }
             let ruleSummary =
-                rules.missing
-                ? "no rules directory \(configuration.rulesDirectory)" : "\(rules.entries.count) rules in \(configuration.rulesDirectory)"
+                ignoreRules
+                ? "rules not checked"
+                : rules.missing ? "no rules directory \(configuration.rulesDirectory)" : "\(rules.entries.count) rules in \(configuration.rulesDirectory)"
             print(
                 "configuration OK (listen \(configuration.listenHost):\(configuration.listenPort), data \(configuration.dataDirectory), trail \(configuration.trailARN); \(ruleSummary))"
             )

@@ -25,6 +25,12 @@ public enum RuleDirectory {
         public var problems: [Problem]
         /// The directory does not exist (no rules, and nothing wrong).
         public var missing: Bool
+
+        public init(entries: [Entry], problems: [Problem], missing: Bool) {
+            self.entries = entries
+            self.problems = problems
+            self.missing = missing
+        }
     }
 
     public static func load(_ directory: String) -> Contents {
