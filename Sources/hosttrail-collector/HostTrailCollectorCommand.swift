@@ -206,7 +206,8 @@ struct Validate: ParsableCommand {
             let ruleSummary =
                 ignoreRules
                 ? "rules not checked"
-                : rules.missing ? "no rules directory \(configuration.rulesDirectory)" : "\(rules.entries.count) rules in \(configuration.rulesDirectory)"
+                : rules.missing
+                    ? "no rules directory \(configuration.rulesDirectory)" : "\(rules.entries.count) rules in \(configuration.rulesDirectory)"
             print(
                 "configuration OK (listen \(configuration.listenHost):\(configuration.listenPort), data \(configuration.dataDirectory), trail \(configuration.trailARN); \(ruleSummary))"
             )

@@ -121,6 +121,17 @@ struct RulesTests {
             .write(to: URL(fileURLWithPath: rules + "/dry-run-copy.yml"))
         try Data("match:\n  detail:\n    eventName: [{colour: red}]\n".utf8).write(to: URL(fileURLWithPath: rules + "/broken.yml"))
 
+        // validate names the broken file and its line; --ignore-rules (the unit's ExecStartPre) does not.
+        let validate = [
+            "validate", "--tls-cert", fleet.certificates + "/collector.pem", "--tls-key", fleet.certificates + "/collector-key.pem",
+            "--client-ca", fleet.certificates + "/ca.pem", "--data-dir", fleet.directory.file("collector"), "--rules-dir", rules,
+        ]
+        let refused = try Command.run(TestBinaries.collector, validate)
+        #expect(
+            refused.status == 1 && refused.stderr.contains("broken.yml: line 3: match: detail.eventName[0]: unknown operator colour"), "\(refused)")
+        let ignored = try Command.run(TestBinaries.collector, validate + ["--ignore-rules"])
+        #expect(ignored.status == 0 && ignored.stdout.contains("rules not checked"), "\(ignored)")
+
         let flags = ["--rules-dir", rules, "--no-insights"]
         try fleet.startCollector(extra: flags)
         let port = try #require(Int(fleet.collectorURL.split(separator: ":").last ?? ""))
