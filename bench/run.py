@@ -933,30 +933,39 @@ def ingest_batches(total, per_batch, writes=False):
     return batches, rows
 
 
-def post_batches(fleet, batches, clients=4):
-    """POSTs every batch to the fleet's collector over mTLS from `clients` keep-alive threads; seconds taken."""
-    import http.client
+def mtls_connection(fleet):
+    """A keep-alive HTTPS connection to the fleet's collector with the bench host's certificate."""
     import ssl
-    import threading
-    port = int(fleet.url.rsplit(":", 1)[1])
     context = ssl.create_default_context(cafile=f"{fleet.dir}/certs/ca.pem")
     context.load_cert_chain(f"{fleet.dir}/certs/bench-host.pem", f"{fleet.dir}/certs/bench-host-key.pem")
+    return http.client.HTTPSConnection("127.0.0.1", int(fleet.url.rsplit(":", 1)[1]), context=context, timeout=60)
+
+
+def post_batch(connection, batch):
+    """POSTs one gzip batch to /v1/records; the status."""
+    connection.request("POST", "/v1/records", batch, {"Content-Type": "application/json", "Content-Encoding": "gzip"})
+    response = connection.getresponse()
+    response.read()
+    return response.status
+
+
+def post_batches(fleet, batches, clients=4):
+    """POSTs every batch to the fleet's collector over mTLS from `clients` keep-alive threads; seconds taken."""
+    import threading
     queue = list(range(len(batches)))
     lock = threading.Lock()
     failures = []
 
     def client():
-        connection = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=60)
+        connection = mtls_connection(fleet)
         while True:
             with lock:
                 if not queue:
                     return
                 index = queue.pop()
-            connection.request("POST", "/v1/records", batches[index], {"Content-Type": "application/json", "Content-Encoding": "gzip"})
-            response = connection.getresponse()
-            response.read()
-            if response.status != 200:
-                failures.append(response.status)
+            status = post_batch(connection, batches[index])
+            if status != 200:
+                failures.append(status)
                 return
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
@@ -1406,27 +1415,21 @@ def rules_evaluated(fleet):
 def paced_post(fleet, batches, interval):
     """POSTs batch i at i x `interval` s from the start (two keep-alive clients taking turns); the
     time each batch's POST began."""
-    import ssl
     import threading
-    port = int(fleet.url.rsplit(":", 1)[1])
-    context = ssl.create_default_context(cafile=f"{fleet.dir}/certs/ca.pem")
-    context.load_cert_chain(f"{fleet.dir}/certs/bench-host.pem", f"{fleet.dir}/certs/bench-host-key.pem")
     sent = [0.0] * len(batches)
     failures = []
     start = time.time() + 0.5
 
     def client(offset):
-        connection = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=60)
+        connection = mtls_connection(fleet)
         for index in range(offset, len(batches), 2):
             delay = start + index * interval - time.time()
             if delay > 0:
                 time.sleep(delay)
             sent[index] = time.time()
-            connection.request("POST", "/v1/records", batches[index], {"Content-Type": "application/json", "Content-Encoding": "gzip"})
-            response = connection.getresponse()
-            response.read()
-            if response.status != 200:
-                failures.append(response.status)
+            status = post_batch(connection, batches[index])
+            if status != 200:
+                failures.append(status)
                 return
 
     threads = [threading.Thread(target=client, args=(offset,)) for offset in range(2)]

@@ -21,7 +21,8 @@ struct ApplicationSocketTests {
 
         func create() throws {
             for name in names {
-                try HostActivityTests.Account.check(Command.run("useradd", ["-M", "-G", "hosttrail", "-s", "/usr/sbin/nologin", name]))
+                try HostJournalSuites.HostActivityTests.Account.check(
+                    Command.run("useradd", ["-M", "-G", "hosttrail", "-s", "/usr/sbin/nologin", name]))
             }
         }
 
