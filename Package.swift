@@ -76,7 +76,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Rules: EventBridge patterns, rule files (HostTrail's YAML and Sigma), counting windows,
-        // the engine that evaluates records; no I/O. Apart from TrailCore so the agent links no YAML.
+        // the engine that evaluates records; no I/O. Apart from TrailCore so only what evaluates
+        // rules links YAML (today the collector and the CLI).
         .target(
             name: "TrailRules",
             dependencies: ["TrailCore", .product(name: "Yams", package: "Yams")],

@@ -123,6 +123,28 @@ extension HostJournalSuites {
             )
             .write(to: URL(fileURLWithPath: rules + "/dry-run-copy.yml"))
             try Data("match:\n  detail:\n    eventName: [{colour: red}]\n".utf8).write(to: URL(fileURLWithPath: rules + "/broken.yml"))
+            // The same brute force as a Sigma correlation rule, unchanged Sigma.
+            try Data(
+                """
+                title: Failed SSH login
+                name: sigma-sshd-failed
+                logsource: {product: linux, service: sshd}
+                detection:
+                  selection:
+                    outcome|exists: true
+                  condition: selection
+                ---
+                title: SSH brute force
+                name: sigma-ssh-brute-force
+                correlation:
+                  type: event_count
+                  rules: sigma-sshd-failed
+                  group-by: [client_ip]
+                  timespan: 10m
+                  condition: {gte: 5}
+
+                """.utf8
+            ).write(to: URL(fileURLWithPath: rules + "/sigma-ssh-brute-force.yml"))
 
             // validate names the broken file and its line; --ignore-rules (the unit's ExecStartPre) does not.
             let validate = [
@@ -140,7 +162,7 @@ extension HostJournalSuites {
             try fleet.startCollector(extra: flags)
             let port = try #require(Int(fleet.collectorURL.split(separator: ":").last ?? ""))
             _ = try #require(fleet.collector).waitForLog(#"broken\.yml: (line 3: match: detail\.eventName\[0\]: unknown operator colour)"#)
-            _ = try #require(fleet.collector).waitForLog(#"rules\.count=(2) rules\.dir=.* rules\.refused=1"#)
+            _ = try #require(fleet.collector).waitForLog(#"rules\.count=(3) rules\.dir=.* rules\.refused=1"#)
             try fleet.startAgent(extra: ["--journal", "--read-from", "end"])
             try fleet.waitForReady()
             let (sshd, sshPort) = try HostActivityTests.startSSHD(directory: fleet.directory)
@@ -155,13 +177,15 @@ extension HostJournalSuites {
                 }
             }
             #expect(failures.withLock { $0 }.isEmpty)
-            let matched = try Self.ruleRecords(fleet, "RuleMatched", timeout: 60) { $0.count >= 4 }
+            let matched = try Self.ruleRecords(fleet, "RuleMatched", timeout: 60) { $0.count >= 6 }
             for address in addresses {
                 let match = Self.matches(matched, rule: "ssh-brute-force", address: address)
                 #expect(match.count == 1, "\(matched)")
                 #expect(match.first?.requestParameters?["count"] == 5)
                 #expect(match.first?.requestParameters?["matchedEvents"]?.arrayValue?.count == 5)
                 #expect(Self.matches(matched, rule: "dry-run-copy", address: address).count == 1)
+                let sigma = Self.matches(matched, rule: "sigma-ssh-brute-force", address: address)
+                #expect(sigma.count == 1 && sigma.first?.requestParameters?["count"] == 5, "\(matched)")
             }
             let logins = try fleet.storedRecords(sourceSuffix: ".linux").filter { $0.eventName == "Login" && $0.errorCode != nil }
             #expect(logins.filter { $0.sourceIPAddress == "127.0.0.2" }.count == 5, "one failed login a connection")
@@ -198,10 +222,10 @@ extension HostJournalSuites {
             #expect(invoked.filter { $0.requestParameters?["action"] == "log" && $0.errorCode == nil }.count == 2)
             #expect(fleet.collector?.log.contains("rule ssh-brute-force matched") == true)
 
-            // The broken file mended and the collector told: three rules in force.
+            // The broken file mended and the collector told: four rules in force.
             try Data("match:\n  detail:\n    eventName: [Nothing]\n".utf8).write(to: URL(fileURLWithPath: rules + "/broken.yml"))
             kill(try #require(fleet.collector).pid, SIGHUP)
-            _ = try #require(fleet.collector).waitForLog(#"rules\.count=(3) rules\.dir=.* rules\.refused=0"#)
+            _ = try #require(fleet.collector).waitForLog(#"rules\.count=(4) rules\.dir=.* rules\.refused=0"#)
 
             // A crash in the middle of a window: three failures, the collector killed, two more.
             receiver.process.crash()
