@@ -42,6 +42,20 @@ struct RuleActionsTests {
         #expect(due.map(\.idempotencyKey) == ["\(id)/0"] && due.first?.action == Self.webhook)
     }
 
+    /// Rule matches and action attempts are the collector's own records: Insights leave them out,
+    /// in the running counts and in the counts resumed from the store.
+    @Test func insightsDoNotCountTheRulesRecords() async throws {
+        let directory = try TemporaryDirectory(prefix: "rules")
+        defer { directory.remove() }
+        let store = try SQLiteEventStore(path: directory.file("events.sqlite"))
+        let match = try Self.match("6f1c7c0e-0000-4000-8000-000000000003")
+        let counter = InsightCounter(settings: InsightDetector<InsightKey>.Settings(), resumedThrough: 0)
+        await counter.committed([match])
+        #expect(counter.tally.keys == 0)
+        _ = try await store.insert([match])
+        #expect(try await store.insightCounts(from: 0, to: .max).isEmpty)
+    }
+
     @Test func failedAttemptsBackOffUntilTheyAreDeadLettered() throws {
         let now = Date(timeIntervalSince1970: 1_800_000_000)
         var job = ActionJob(

@@ -23,7 +23,8 @@ public struct RecordBinder: Sendable {
     public static let collectorEventSource = "collector.hosttrail"
     /// Rules' matches and their actions' attempts.
     public static let rulesEventSource = "rules.hosttrail"
-    /// What only the collector writes.
+    /// What only the collector writes (Insights leave them out: `InsightCounter.counts`, the
+    /// store's `insightCounts`).
     static let reservedEventSources: Set<String> = [collectorEventSource, rulesEventSource]
     /// The `eventCategory` and `eventType` of Insight records, which only the collector writes.
     public static let insightCategory = "Insight"

@@ -30,7 +30,7 @@ final class InsightCounter: IngestConsumer {
 
     func committed(_ records: [StoredRecord]) async {
         detector.withLock { detector in
-            for record in records where record.eventCategory != RecordBinder.insightCategory {
+            for record in records where Self.counts(record) {
                 let minute = record.eventTime / 60_000
                 guard minute > resumedThrough else { continue }
                 let stops = InsightKey.stopsActivity(eventSource: record.eventSource, eventName: record.eventName)
@@ -43,12 +43,19 @@ final class InsightCounter: IngestConsumer {
             }
         }
         firstSeen.withLock { state in
-            for record in records where record.eventCategory != RecordBinder.insightCategory && record.eventTime / 60_000 > resumedThrough {
+            for record in records where Self.counts(record) && record.eventTime / 60_000 > resumedThrough {
                 state.findings += state.detector.observe(
                     eventSource: record.eventSource, eventName: record.eventName, user: record.invokingUser ?? record.userName, host: record.host,
                     sourceIPAddress: record.sourceIPAddress, succeeded: record.errorCode == nil, minute: record.eventTime / 60_000)
             }
         }
+    }
+
+    /// Insights count hosts' records: not Insights, and not the collector's own (rule matches and
+    /// action attempts would make the collector a "host" whose quiet is a `HostSilent`, and feed
+    /// Insights and rules into each other). ``EventStore/insightCounts(from:to:)`` leaves out the same.
+    static func counts(_ record: StoredRecord) -> Bool {
+        record.eventCategory != RecordBinder.insightCategory && !RecordBinder.reservedEventSources.contains(record.eventSource)
     }
 
     /// What first-seen activity the pipeline's records made since the last call.

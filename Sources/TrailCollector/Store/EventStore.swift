@@ -39,7 +39,7 @@ public protocol EventStore: Sendable {
 
     /// What Insights count, per minute, for records with an event time in `[from, to)` (ms since
     /// the epoch): each group of records with the same minute and counted fields, in minute order.
-    /// Insights themselves are left out.
+    /// Insights themselves and the collector's own records are left out.
     func insightCounts(from: Int64, to: Int64) async throws -> [InsightCount]
 
     /// The five most frequent values of each of ``InsightRecordBuilder/attributes`` among the

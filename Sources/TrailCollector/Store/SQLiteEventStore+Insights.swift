@@ -15,7 +15,8 @@ extension SQLiteEventStore {
                         invoking_user, count(*)
                     FROM (SELECT event_time, event_source, event_name, host, username, read_only,
                             json_extract(record, '$.errorCode') AS error_code, source_ip, invoking_user
-                          FROM events WHERE event_time >= ? AND event_time < ? AND event_category != 'Insight')
+                          FROM events WHERE event_time >= ? AND event_time < ? AND event_category != 'Insight'
+                            AND event_source NOT IN ('collector.hosttrail', 'rules.hosttrail'))
                     GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9 ORDER BY 1
                     """, arguments: [from, to])
             return rows.map { row in
