@@ -50,19 +50,6 @@ public struct RuleEvent: Sendable {
     public var record: JSONValue { envelope["detail"] ?? .null }
 }
 
-/// A record a match names.
-public struct MatchedEvent: Sendable, Hashable, Codable {
-    public var host: String
-    public var eventID: String
-    public var time: Int64
-
-    public init(host: String, eventID: String, time: Int64) {
-        self.host = host
-        self.eventID = eventID
-        self.time = time
-    }
-}
-
 extension Int64 {
     fileprivate func floorDivided(by divisor: Int64) -> Int64 {
         let quotient = self / divisor
