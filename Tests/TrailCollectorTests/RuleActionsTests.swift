@@ -138,5 +138,9 @@ struct RuleActionsTests {
         }
         let missing = ProgramAction.run(Self.exec(["/nonexistent/program"]), input: Data())
         #expect(!missing.succeeded)
+        // A program that reads none of a large input and exits: its pipe closes under the writer,
+        // which must get an error (EPIPE), not a SIGPIPE that ends the collector.
+        let unread = ProgramAction.run(Self.exec(["/bin/true"]), input: Data(repeating: 0x7B, count: 1 << 20))
+        #expect(unread.succeeded && unread.details["exitCode"] == 0)
     }
 }

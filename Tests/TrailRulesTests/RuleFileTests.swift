@@ -49,6 +49,8 @@ struct RuleFileTests {
         ("match: {source: [x]}\nactions:\n  - respond: {block-ip: {}}", 3, "respond needs agents"),
         ("match: {source: [x]\n", 2, "not YAML"),
         ("name: bad name\nmatch: {source: [x]}", 1, "is not 1-64 letters"),
+        ("match: {source: [x]}\nwindow: {type: event_count, timespan: 9000000000000000000w, condition: {gte: 1}}", 2, "timespan is a duration"),
+        ("match: {source: [x]}\nsuppress: 99999999999999999999d", 2, "suppress is a duration"),
         ("match: &a {source: [x]}\ndescription: *a", 1, "description is a string"),
         (
             "match:\n  a: &a [x, x, x, x, x, x, x, x, x, x]\n  b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"

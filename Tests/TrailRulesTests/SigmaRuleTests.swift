@@ -143,6 +143,14 @@ struct SigmaRuleTests {
         ("logsource: {product: aws, service: cloudtrail}\ndetection:\n  s:\n    eventName|base64: x\n  condition: s", 4, "modifier base64"),
         ("logsource: {product: aws, service: cloudtrail}\ndetection:\n  s: {eventName: x}\n  condition: s and t", 4, "names t"),
         ("logsource: {product: aws, service: cloudtrail}\ndetection:\n  s: {eventName: x}\n  condition: (s", 4, "not closed"),
+        (
+            "logsource: {product: aws, service: cloudtrail}\ndetection:\n  s: {eventName: x}\n  condition: "
+                + String(repeating: "(", count: 100_000) + "s" + String(repeating: ")", count: 100_000), 4, "nests deeper than 64"
+        ),
+        (
+            "logsource: {product: aws, service: cloudtrail}\ndetection:\n  s: {eventName: x}\n  condition: "
+                + String(repeating: "not ", count: 100_000) + "s", 4, "nests deeper than 64"
+        ),
         ("logsource: {product: aws, service: cloudtrail}\ndetection:\n  s: {eventName: x}\n  timeframe: 5m\n  condition: s", 4, "timeframe"),
     ])
     func unmappableRulesAreRefused(text: String, line: Int, reason: String) {

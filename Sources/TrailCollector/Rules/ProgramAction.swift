@@ -12,8 +12,16 @@ import TrailRules
 enum ProgramAction {
     static let keptOutputBytes = 4096
 
+    /// A program that exits without reading its input closes the pipe under the writer: the write
+    /// must fail with EPIPE, not raise SIGPIPE, whose default ends the whole collector. Set once,
+    /// for the process (nothing in the collector wants SIGPIPE).
+    static let sigpipeIgnored: Void = {
+        signal(SIGPIPE, SIG_IGN)
+    }()
+
     /// Blocks until the program ends or is killed.
     static func run(_ exec: RuleAction.Exec, input: Data) -> ActionOutcome {
+        _ = sigpipeIgnored
         let process = Process()
         // Foundation starts it as the leader of a process group of its own, so the timeout
         // kills the program and whatever it started.

@@ -2,21 +2,22 @@
 
 import TrailCore
 
-/// Durations as rule files write them: `30s`, `10m`, `1h`, `7d`, `1w` (Sigma's `timespan` units and
-/// a week), or a number of seconds.
+/// Durations as rule files write them: `30s`, `10m`, `1h`, `7d`, `1w` (``TrailTime/parseDuration(_:)``,
+/// as every other HostTrail setting), or a number of seconds; at most a year.
 public enum RuleDuration {
-    static let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
+    static let maxSeconds: Int64 = 366 * 86_400
 
-    /// Milliseconds, or `nil` when `value` is not a positive duration.
+    /// Milliseconds, or `nil` when `value` is not a duration from 1 s to a year.
     public static func milliseconds(_ value: JSONValue) -> Int64? {
+        let seconds: Int64
         switch value {
-        case .integer(let seconds) where seconds > 0 && seconds <= 366 * 86_400: return seconds * 1000
+        case .integer(let number): seconds = number
         case .string(let text):
-            guard let unit = text.last, let scale = units[unit], let count = Int64(text.dropLast()), count > 0, count * scale <= 366 * 86_400
-            else { return nil }
-            return count * scale * 1000
+            guard let parsed = TrailTime.parseDuration(text) else { return nil }
+            seconds = Int64(parsed)
         default: return nil
         }
+        return (1...maxSeconds).contains(seconds) ? seconds * 1000 : nil
     }
 
     public static func format(milliseconds: Int64) -> String {

@@ -47,6 +47,9 @@ indirect enum SigmaCondition: Sendable {
         let tokens: [String]
         let names: [String]
         var position = 0
+        /// Parentheses and `not`s open: bounded, so a hostile condition cannot exhaust the stack.
+        var depth = 0
+        static let maxDepth = 64
 
         init(tokens: [String], names: [String]) {
             self.tokens = tokens
@@ -76,6 +79,9 @@ indirect enum SigmaCondition: Sendable {
         mutating func negation() throws(SigmaConditionError) -> SigmaCondition {
             if next?.lowercased() == "not" {
                 position += 1
+                depth += 1
+                defer { depth -= 1 }
+                guard depth <= Self.maxDepth else { throw SigmaConditionError(reason: "the condition nests deeper than \(Self.maxDepth)") }
                 return .not(try negation())
             }
             return try primary()
@@ -85,6 +91,9 @@ indirect enum SigmaCondition: Sendable {
             guard let token = next else { throw SigmaConditionError(reason: "the condition ends too soon") }
             position += 1
             if token == "(" {
+                depth += 1
+                defer { depth -= 1 }
+                guard depth <= Self.maxDepth else { throw SigmaConditionError(reason: "the condition nests deeper than \(Self.maxDepth)") }
                 let inner = try disjunction()
                 guard next == ")" else { throw SigmaConditionError(reason: "a parenthesis is not closed") }
                 position += 1
