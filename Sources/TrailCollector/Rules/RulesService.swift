@@ -121,6 +121,7 @@ final class RulesService: Service, Sendable {
                     defer { flag = false }; return flag
                 }) {
                     engine.replaceRules(loadRules())
+                    board.update(engine: engine, files: files)
                 }
                 // Without rules nothing is read back: the position follows the store.
                 let batch = engine.rules.isEmpty ? [] : try await ledger.records(after: cursor!, limit: Self.batchSize)
