@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import FoundationEssentials
+import CurlTransport
 import Logging
 import NIOPosix
 import ServiceLifecycle
@@ -65,13 +66,36 @@ public struct Agent: Sendable {
                 agentRecords: agentRecords, logger: logger)
             sources.append(JournalService(reader: reader))
         }
+        let responses = ResponseDirectory(path: configuration.responsesDirectory)
+        for refused in responses.refused {
+            logger.error("a response definition is refused; that response is not performed", metadata: ["error": "\(refused)"])
+        }
+        var responders: [any Service] = []
+        if !responses.definitions.isEmpty {
+            let url = configuration.collectorURL.hasSuffix("/") ? String(configuration.collectorURL.dropLast()) : configuration.collectorURL
+            responders.append(
+                ResponseService(
+                    definitions: responses.definitions, protectedAddresses: ProtectedAddresses.of(collectorURL: configuration.collectorURL),
+                    executor: ResponseExecutor(firewall: NftablesFirewall(table: configuration.firewallTable), host: host.hostname ?? ""),
+                    bookFile: ResponseBookFile(directory: configuration.spool.directory),
+                    records: ResponseRecordBuilder(agent: agentRecords), context: contexts.make("responses", awaitedForReadiness: false),
+                    settings: .init(
+                        url: url + "/v1/responses",
+                        client: .init(
+                            caFile: configuration.caFile, certificateFile: configuration.certificateFile, keyFile: configuration.keyFile,
+                            proxy: configuration.proxy, connectTimeout: configuration.connectTimeout,
+                            // The long-poll's wait, and room for the answer.
+                            totalTimeout: .seconds(ResponsePoll.maxWaitSeconds) + configuration.requestTimeout)),
+                    logger: logger))
+            logger.info("responses defined", metadata: ["responses": "\(responses.definitions.map(\.name).joined(separator: ","))"])
+        }
         let readiness = ReadinessService(
             status: "serving \(configuration.socketPath), shipping to \(configuration.collectorURL)", sources: contexts.readiness, logger: logger)
         // Shutdown runs in reverse: readiness, the journal and file tailing, socket, lifecycle
         // (AgentStopped), then the shipper drains.
         let group = ServiceGroup(
             configuration: .init(
-                services: [shipper, lifecycle, socketServer] + sources + [readiness],
+                services: [shipper, lifecycle, socketServer] + responders + sources + [readiness],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         return Agent(group: group, spool: spool)

@@ -74,6 +74,8 @@ struct AgentOptions: ParsableArguments {
         name: .customLong("event-source-claim"),
         help: .init(AgentConfiguration.keys["event-source-claim"].help))
     var eventSourceClaim: [String] = []
+    @Option(name: .customLong("responses-dir"), help: .init(AgentConfiguration.keys["responses-dir"].help)) var responsesDir: String?
+    @Option(name: .customLong("firewall-table"), help: .init(AgentConfiguration.keys["firewall-table"].help)) var firewallTable: String?
     @Option(name: .customLong("log-level"), help: .init(AgentConfiguration.keys["log-level"].help)) var logLevel: String?
 
     /// The file's text, or `nil` when there is no such file.
@@ -120,6 +122,8 @@ struct AgentOptions: ParsableArguments {
         settings.setFlag("rate-limit", rateLimit.map(ConfigValue.integer))
         settings.setFlag("rate-limit-burst", rateLimitBurst.map(ConfigValue.integer))
         settings.setFlag("event-source-claim", eventSourceClaim.isEmpty ? nil : .strings(eventSourceClaim))
+        settings.setFlag("responses-dir", responsesDir.map(ConfigValue.string))
+        settings.setFlag("firewall-table", firewallTable.map(ConfigValue.string))
         return settings
     }
 }

@@ -68,6 +68,12 @@ extension AgentConfiguration {
             "event-source-claim", .list,
             "EVENT_SOURCE=PRINCIPAL[,...]: only these may write the source; principals uid:N user:NAME gid:N group:NAME unit:NAME (repeatable)",
             default: "none"),
+        .init(
+            "responses-dir", .text, "Responses this host performs when asked, one NAME.toml each (none: no responses)",
+            default: "/etc/hosttrail/responses.d", value: .string("/etc/hosttrail/responses.d")),
+        .init(
+            "firewall-table", .text, "The nftables table (family inet) of block-address responses; the agent's own",
+            default: "hosttrail", value: .string("hosttrail")),
         .init("log-level", .text, "trace, debug, info, notice, warning, error or critical", default: "info", value: .string("info")),
     ]
 }

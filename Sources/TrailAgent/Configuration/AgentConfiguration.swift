@@ -87,6 +87,11 @@ public struct AgentConfiguration: Sendable, Hashable {
     /// `include identifier=nginx` or `exclude eventSource=cron.linux`. Default: none (what the
     /// parsers understand is recorded; other lines are dropped and counted).
     public var eventSelectors: EventSelectors
+    /// Where the responses this host performs are defined (``ResponseDefinition``, one file
+    /// each). Default: `/etc/hosttrail/responses.d`; with none defined the agent asks for none.
+    public var responsesDirectory: String
+    /// The nftables table of `block-address` responses (family `inet`). Default: `hosttrail`.
+    public var firewallTable: String
     /// Hash of the effective settings, written into `AgentStarted`.
     public var settingsHash: String
 
@@ -162,6 +167,8 @@ public struct AgentConfiguration: Sendable, Hashable {
         rateLimit = 10_000
         rateLimitBurst = 20_000
         eventSourceClaims = EventSourceClaims()
+        responsesDirectory = "/etc/hosttrail/responses.d"
+        firewallTable = NftablesFirewall.defaultTable
     }
 
     /// Whether lines of the tailed file `path` are converted, or only watched for tampering: with
@@ -273,6 +280,14 @@ public struct AgentConfiguration: Sendable, Hashable {
             } catch {
                 throw settings.invalid("event-selector", error.description)
             }
+        }
+        if let value = try settings.string("responses-dir") { responsesDirectory = try Self.absolutePath(value, "responses-dir", settings) }
+        if let value = try settings.string("firewall-table") {
+            guard (1...32).contains(value.utf8.count), value.utf8.allSatisfy({ $0 == 0x5F || $0 == 0x2D || (0x30...0x39).contains($0) || (0x61...0x7A).contains($0) })
+            else {
+                throw settings.invalid("firewall-table", "\"\(value)\" is not 1-32 lower-case letters, digits, '-' or '_'")
+            }
+            firewallTable = value
         }
         if let value = try settings.string("log-level"), !Self.logLevels.contains(value) {
             throw settings.invalid("log-level", "must be one of \(Self.logLevels.joined(separator: ", "))")

@@ -15,10 +15,13 @@ public struct ResponseRequest: Sendable, Hashable, Codable {
     public var deadline: Int64
     public var rule: String?
     public var eventIDs: [String]
+    /// Set on a revert: the ID of the request whose response is undone (`hosttrail responses
+    /// revert`). The host undoes only what it did itself; its own definitions are not consulted.
+    public var reverts: String?
 
     public init(
         id: String, response: String, arguments: [String: String], seconds: Int64? = nil, deadline: Int64, rule: String? = nil,
-        eventIDs: [String] = []
+        eventIDs: [String] = [], reverts: String? = nil
     ) {
         self.id = id
         self.response = response
@@ -27,6 +30,7 @@ public struct ResponseRequest: Sendable, Hashable, Codable {
         self.deadline = deadline
         self.rule = rule
         self.eventIDs = eventIDs
+        self.reverts = reverts
     }
 }
 
@@ -38,8 +42,8 @@ public enum ResponseDecision: Sendable, Hashable {
 }
 
 /// A response resolved against its definition: everything the host will do, and for how long.
-public struct ResponseAction: Sendable, Hashable {
-    public enum Target: Sendable, Hashable {
+public struct ResponseAction: Sendable, Hashable, Codable {
+    public enum Target: Sendable, Hashable, Codable {
         /// The address in its canonical text.
         case address(String)
         case account(name: String, uid: UInt32)

@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import CurlTransport
+import FoundationEssentials
+import Logging
+import ServiceLifecycle
+import Synchronization
+import TrailCore
+
+/// The host's side of responses, on a thread of its own: a long-poll to the collector over the
+/// agent's mTLS identity (`POST /v1/responses`, ``ResponsePoll``) brings requests the moment they
+/// are queued; each is held to the host's own definitions (``ResponsePolicy``), performed or
+/// refused, recorded (`responses.hosttrail`) and acknowledged with the next poll. Responses end
+/// on time whether or not the collector is reachable.
+///
+/// Order of each step, so a crash loses nothing and repeats nothing: the book (with the response's
+/// end) is saved before acting; the record is committed after acting, then the book again. A
+/// request delivered again is answered from the book; a response in force whose record was not
+/// committed is recorded at the next start; one whose end passed while the agent was down is ended
+/// (and recorded) at start; a ban stays in the kernel with its own timeout meanwhile.
+final class ResponseService: Service, Sendable {
+    struct Settings: Sendable {
+        var url: String
+        var client: HTTPSClient.Configuration
+    }
+
+    let policy: ResponsePolicy
+    let executor: ResponseExecutor
+    let bookFile: ResponseBookFile
+    let records: ResponseRecordBuilder
+    let context: SourceContext
+    let settings: Settings
+    let logger: Logger
+    private let phase = Mutex(Phase())
+
+    private struct Phase: ~Copyable {
+        var stopping = false
+        var handling = false
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+
+    init(
+        definitions: [ResponseDefinition], protectedAddresses: [CIDRBlock], executor: ResponseExecutor, bookFile: ResponseBookFile,
+        records: ResponseRecordBuilder, context: SourceContext, settings: Settings, logger: Logger
+    ) {
+        policy = ResponsePolicy(definitions: definitions, protectedAddresses: protectedAddresses)
+        self.executor = executor
+        self.bookFile = bookFile
+        self.records = records
+        self.context = context
+        self.settings = settings
+        self.logger = logger
+    }
+
+    func run() async throws {
+        let client = try HTTPSClient(configuration: settings.client)
+        try DedicatedThread.start(name: "responses") { self.loop(client: client) }
+        try? await gracefulShutdown()
+        // A poll in flight is abandoned (what it brings is delivered again); a request being
+        // handled is finished first, so its record and book are complete.
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeNow = phase.withLock { phase -> Bool in
+                phase.stopping = true
+                guard phase.handling else { return true }
+                phase.waiter = continuation
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+    }
+
+    /// `false` when stopping: the caller does not begin.
+    private func beginHandling() -> Bool {
+        phase.withLock { phase in
+            guard !phase.stopping else { return false }
+            phase.handling = true
+            return true
+        }
+    }
+
+    private func endHandling() {
+        let waiter = phase.withLock { phase -> CheckedContinuation<Void, Never>? in
+            phase.handling = false
+            defer { phase.waiter = nil }
+            return phase.waiter
+        }
+        waiter?.resume()
+    }
+
+    private var stopping: Bool { phase.withLock { $0.stopping } }
+
+    // MARK: - The thread
+
+    func loop(client: HTTPSClient) {
+        var book: ResponseBook
+        do {
+            book = try bookFile.load()
+        } catch {
+            logger.critical(
+                "cannot read the responses book; no responses are performed or ended until it is repaired or removed",
+                metadata: ["path": "\(bookFile.path)", "error": "\(error)"])
+            return
+        }
+        var acks: [ResponsePoll.Ack] = []
+        guard beginHandling() else { return }
+        if policy.definitions.values.contains(where: { $0.kind == .blockAddress }) {
+            do {
+                try executor.firewall.prepare()
+            } catch {
+                logger.error("cannot prepare the firewall table; block-address responses will fail", metadata: ["error": "\(error)"])
+            }
+        }
+        recover(&book)
+        endHandling()
+        var failures = RetryBackoff(base: .seconds(1), cap: .seconds(30))
+        while !stopping {
+            guard beginHandling() else { break }
+            endDue(&book, acks: &acks, reason: "expired")
+            endHandling()
+            let now = Self.now()
+            let untilExpiry = book.nextExpiry.map { Int(max(0, $0 - now)) } ?? ResponsePoll.maxWaitSeconds
+            let poll = ResponsePoll(
+                acks: acks, waitSeconds: min(ResponsePoll.maxWaitSeconds, untilExpiry), responses: policy.definitions.keys.sorted())
+            let answer: ResponsePoll.Answer
+            do {
+                let response = try client.post(
+                    url: settings.url, headers: ["Content-Type: application/json"], body: try JSONEncoder().encode(poll))
+                guard response.status == 200 else {
+                    throw ResponseFailure(code: "PollRefused", message: "HTTP \(response.status): \(response.bodyText.prefix(300))")
+                }
+                answer = try JSONDecoder().decode(ResponsePoll.Answer.self, from: response.body)
+                acks.removeAll()
+                failures.succeeded()
+            } catch {
+                let delay = failures.failed(randomFraction: Double.random(in: 0..<1))
+                if failures.failures <= 1 || failures.failures % 10 == 0 {
+                    logger.warning("cannot poll the collector for responses; retrying", metadata: ["error": "\(error)", "retry": "\(delay)"])
+                }
+                let untilNext = book.nextExpiry.map { Duration.seconds(max(0, $0 - Self.now())) } ?? delay
+                DedicatedThread.sleep(for: min(delay, untilNext))
+                continue
+            }
+            for request in answer.requests {
+                guard beginHandling() else { break }
+                acks.append(ResponsePoll.Ack(id: request.id, outcome: handle(request, book: &book)))
+                endHandling()
+            }
+        }
+    }
+
+    /// At start: records what was performed but not recorded, ends what ended while the agent was
+    /// down, and puts back the bans still in force (a reboot empties the kernel's sets).
+    func recover(_ book: inout ResponseBook) {
+        let now = Self.now()
+        for id in book.unrecorded.sorted() {
+            guard let active = book.active[id] else { continue }
+            commit(records.performed(active.action, expiresAt: active.expiresAt, details: ["recordedAtRestart": true], now: Date()))
+        }
+        book.markRecorded()
+        var acks: [ResponsePoll.Ack] = []
+        endDue(&book, acks: &acks, reason: "expired-while-stopped")
+        for active in book.active.values {
+            if case .address(let address) = active.action.target {
+                try? executor.firewall.block(address, seconds: active.expiresAt - now)
+            }
+        }
+        save(book)
+    }
+
+    func endDue(_ book: inout ResponseBook, acks: inout [ResponsePoll.Ack], reason: String) {
+        for active in book.due(now: Self.now()) {
+            end(active, book: &book, reason: reason, by: nil)
+            acks.append(ResponsePoll.Ack(id: active.requestID, outcome: book.outcome(of: active.requestID) ?? .init(state: .expired)))
+        }
+    }
+
+    /// Ends `active`, records it, and takes it out of the book. A failure to end is recorded and
+    /// the response stays in the book to be tried again (a ban still ends in the kernel).
+    func end(_ active: ResponseBook.Active, book: inout ResponseBook, reason: String, by revert: ResponseRequest?) {
+        do {
+            let details = try executor.end(active)
+            commit(records.ended(active, reason: reason, by: revert, details: details, now: Date()))
+            book.ended(active.requestID, state: revert == nil ? .expired : .reverted)
+            save(book)
+            logger.notice("response ended", metadata: metadata(active.action.request, ["response.reason": "\(reason)"]))
+        } catch {
+            let request = revert ?? ResponseRequest(
+                id: active.requestID + "/end", response: active.action.request.response, arguments: active.action.request.arguments,
+                deadline: 0, rule: active.action.request.rule, eventIDs: active.action.request.eventIDs, reverts: active.requestID)
+            commit(
+                records.unsuccessful(
+                    request, kind: policy.definitions[active.action.request.response]?.kind, step: "end-failed-\(Self.now() / 60)", code: error.code,
+                    message: error.message, details: error.details, now: Date()))
+            logger.error("cannot end a response; trying again", metadata: metadata(active.action.request, ["error": "\(error)"]))
+            if case .address = active.action.target {
+                // The kernel ends the ban by its own timeout: nothing is left to end.
+                book.ended(active.requestID, state: revert == nil ? .expired : .reverted)
+                save(book)
+            }
+        }
+    }
+
+    func handle(_ request: ResponseRequest, book: inout ResponseBook) -> ResponseBook.Outcome {
+        if let outcome = book.outcome(of: request.id) { return outcome }
+        let now = Self.now()
+        if let target = request.reverts {
+            guard let active = book.active[target] else {
+                let code = book.outcome(of: target) == nil ? "UnknownRequest" : "NotInForce"
+                return refuse(request, code: code, reason: "no response of request \(target) is in force here", book: &book)
+            }
+            end(active, book: &book, reason: "reverted", by: request)
+            book.performedRevert(request.id)
+            save(book)
+            return book.outcome(of: request.id) ?? .init(state: .performed)
+        }
+        switch policy.decide(request, now: now, offences: book.offences(of: request, now: now), uid: AccountLock.uid(of:)) {
+        case .refuse(let code, let reason):
+            return refuse(request, code: code, reason: reason, book: &book)
+        case .perform(let action):
+            var wasLocked = false
+            if case .account(let name, _) = action.target { wasLocked = executor.accounts.isLocked(name) }
+            book.begin(action, now: now, wasLockedBefore: wasLocked)
+            guard save(book) else {
+                // Not acting on what could not be made durable: its end would be forgotten.
+                book.failed(request.id, code: "StateUnwritable", message: "the responses book cannot be saved")
+                commit(
+                    records.unsuccessful(
+                        request, kind: policy.definitions[request.response]?.kind, step: "perform", code: "StateUnwritable",
+                        message: "the responses book cannot be saved, so the response's end could not be kept", now: Date()))
+                return book.outcome(of: request.id) ?? .init(state: .failed)
+            }
+            do {
+                let details = try executor.perform(action)
+                let expiresAt = book.active[request.id]?.expiresAt ?? now + action.seconds
+                commit(records.performed(action, expiresAt: expiresAt, details: details, now: Date()))
+                book.markRecorded()
+                save(book)
+                logger.notice("response performed", metadata: metadata(request, ["response.seconds": "\(action.seconds)"]))
+            } catch {
+                book.failed(request.id, code: error.code, message: error.message)
+                save(book)
+                commit(
+                    records.unsuccessful(
+                        request, kind: policy.definitions[request.response]?.kind, step: "perform", code: error.code, message: error.message,
+                        details: error.details, now: Date()))
+                logger.error("response failed", metadata: metadata(request, ["error": "\(error)"]))
+            }
+            return book.outcome(of: request.id) ?? .init(state: .failed)
+        }
+    }
+
+    func refuse(_ request: ResponseRequest, code: String, reason: String, book: inout ResponseBook) -> ResponseBook.Outcome {
+        commit(records.unsuccessful(request, kind: policy.definitions[request.response]?.kind, step: "refuse", code: code, message: reason, now: Date()))
+        book.refused(request.id, code: code, message: reason)
+        save(book)
+        logger.warning("response refused", metadata: metadata(request, ["error": "\(code): \(reason)"]))
+        return book.outcome(of: request.id) ?? .init(state: .refused, errorCode: code, message: reason)
+    }
+
+    /// Commits `record` to the spool, waiting while the spool refuses (full, failing).
+    func commit(_ record: CloudTrailRecord) {
+        guard let json = try? record.canonicalJSON() else { return }
+        let pending = context.start(SourceBatch([json]))
+        _ = context.wait(for: pending, stopping: { false })
+    }
+
+    @discardableResult
+    func save(_ book: ResponseBook) -> Bool {
+        do {
+            try bookFile.save(book)
+            return true
+        } catch {
+            logger.error("cannot save the responses book", metadata: ["path": "\(bookFile.path)", "error": "\(error)"])
+            return false
+        }
+    }
+
+    func metadata(_ request: ResponseRequest, _ extra: Logger.Metadata) -> Logger.Metadata {
+        var metadata: Logger.Metadata = ["response": "\(request.response)", "response.request": "\(request.id)"]
+        if let rule = request.rule { metadata["rule"] = "\(rule)" }
+        for (name, value) in request.arguments.sorted(by: { $0.key < $1.key }) { metadata["response.\(name)"] = "\(value)" }
+        return metadata.merging(extra) { $1 }
+    }
+
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
+}
