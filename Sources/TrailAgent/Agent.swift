@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import FoundationEssentials
 import CurlTransport
+import FoundationEssentials
 import Logging
 import NIOPosix
 import ServiceLifecycle

@@ -3,6 +3,7 @@
 import Crypto
 import Foundation
 import SwiftASN1
+import TrailCore
 import X509
 
 /// Makes a development PKI: a CA, a collector certificate for `localhost`/`127.0.0.1`, and one
@@ -27,7 +28,10 @@ public struct DevCertificateAuthority {
     }
 
     /// Writes `ca.pem`, `ca-key.pem`, `collector.pem`, `collector-key.pem` and `NAME.pem`/`NAME-key.pem` for each host.
-    public func write(hosts: [String], now: Date = Date()) throws -> Output {
+    ///
+    /// - Parameter collectorNames: Names and addresses the collector's certificate is also valid
+    ///   for, beside `localhost` and `127.0.0.1` (a collector other machines reach).
+    public func write(hosts: [String], collectorNames: [String] = [], now: Date = Date()) throws -> Output {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var files: [String] = []
         let (caCertificate, caKey, reused) = try loadOrCreateCA(now: now, files: &files)
@@ -39,7 +43,11 @@ public struct DevCertificateAuthority {
                 Critical(BasicConstraints.notCertificateAuthority)
                 Critical(KeyUsage(digitalSignature: true, keyEncipherment: true))
                 try ExtendedKeyUsage([.serverAuth])
-                SubjectAlternativeNames([.dnsName("localhost"), .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1]))])
+                SubjectAlternativeNames(
+                    [.dnsName("localhost"), .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1]))]
+                        + collectorNames.map { name in
+                            IPAddressBytes.parse(name).map { .ipAddress(ASN1OctetString(contentBytes: ArraySlice($0))) } ?? .dnsName(name)
+                        })
             })
         try write(certificate: collector, key: collectorKey, name: "collector", files: &files)
 

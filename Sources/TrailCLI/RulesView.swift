@@ -34,6 +34,26 @@ public enum RulesView {
             separator: "\n")
     }
 
+    /// `hosttrail responses list`: each request's host, response, arguments and state, then the
+    /// hosts that take requests. Arguments hold record text (an address, an account name).
+    public static func responses(_ answer: JSONValue) -> String {
+        let rows = (answer["Requests"]?.arrayValue ?? []).map { request -> [String] in
+            let arguments = (request["Arguments"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\(text($0.value))" }
+            let state = text(request["State"]) + (request["ErrorCode"]?.stringValue.map { " (\($0))" } ?? "")
+            return [
+                text(request["Id"]), text(request["Host"]), text(request["Response"]), arguments.joined(separator: " "), state,
+                text(request["ExpiresAt"]), text(request["Rule"]), text(request["CreatedAt"]),
+            ].map(IdentifierText.escapingControlCharacters)
+        }
+        var lines = EventTable.aligned([["ID", "HOST", "RESPONSE", "ARGUMENTS", "STATE", "EXPIRES", "RULE", "CREATED"]] + rows)
+        let hosts = (answer["Hosts"]?.arrayValue ?? []).map { host -> [String] in
+            [text(host["Host"]), (host["Responses"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ","), text(host["LastSeen"])]
+                .map(IdentifierText.escapingControlCharacters)
+        }
+        if !hosts.isEmpty { lines += [""] + EventTable.aligned([["HOST", "DEFINES", "LAST POLL"]] + hosts) }
+        return lines.joined(separator: "\n")
+    }
+
     static func text(_ value: JSONValue?) -> String {
         switch value {
         case .string(let text)?: text

@@ -88,10 +88,13 @@ public struct Collector: Sendable {
         let router = Router(context: CollectorRequestContext.self)
         let pipeline = IngestPipeline(store: store, consumers: consumers)
         let ruleRecords = RuleRecords(binder: RecordBinder(configuration: configuration))
+        let desk = ResponseDesk(ledger: store.responseLedger, pipeline: pipeline, binder: RecordBinder(configuration: configuration), logger: logger)
         let dispatcher = ActionDispatcher(
-            ledger: store.ruleLedger, pipeline: pipeline, records: ruleRecords, maxConcurrent: configuration.actionsMaxConcurrent, logger: logger)
+            ledger: store.ruleLedger, pipeline: pipeline, records: ruleRecords, desk: desk, maxConcurrent: configuration.actionsMaxConcurrent,
+            logger: logger)
         let ruleBoard = RuleStatusBoard(dispatcherWakeup: dispatcher.wakeup)
-        CollectorRoutes(configuration: configuration, pipeline: pipeline, revoked: revoked, archive: ledger, rules: ruleBoard).register(on: router)
+        CollectorRoutes(configuration: configuration, pipeline: pipeline, revoked: revoked, archive: ledger, rules: ruleBoard, responses: desk)
+            .register(on: router)
 
         let tls = try Self.tlsConfiguration(configuration)
         let host = configuration.listenHost
@@ -119,9 +122,9 @@ public struct Collector: Sendable {
             logger: logger
         )
         self.store = store
-        // A group stops its services last to first: the listener first, then the archive writes
-        // what was stored before it and its final digest.
-        var services: [any Service] = archiveServices + [app, revoked]
+        // A group stops its services last to first: the hosts' long-polls are answered, the
+        // listener stops, then the archive writes what was stored before it and its final digest.
+        var services: [any Service] = archiveServices + [app, desk, revoked]
         if configuration.retentionDays > 0 {
             services.append(
                 RetentionService(

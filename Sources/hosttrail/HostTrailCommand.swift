@@ -12,7 +12,7 @@ struct HostTrailCommand: ParsableCommand {
         commandName: "hosttrail",
         abstract: "HostTrail's command line: look up events, send application events, make development certificates.",
         version: HostTrailVersion.current,
-        subcommands: [Lookup.self, Tail.self, Insights.self, Rules.self, Actions.self, Send.self, Validate.self, DevCerts.self]
+        subcommands: [Lookup.self, Tail.self, Insights.self, Rules.self, Actions.self, Responses.self, Send.self, Validate.self, DevCerts.self]
     )
 }
 
@@ -208,15 +208,20 @@ struct DevCerts: ParsableCommand {
 
     @Option(help: "Directory for the PEM files; an existing CA in it is reused.") var out: String
     @Option(name: .customLong("host"), help: "A host to make a client certificate for (repeatable).") var hosts: [String] = []
+    @Option(name: .customLong("collector-name"), help: "Another name or address of the collector, for its certificate (repeatable).")
+    var collectorNames: [String] = []
 
     func validate() throws {
+        for name in collectorNames where IPAddressBytes.parse(name) == nil && !DevCertificateAuthority.isValidHostName(name) {
+            throw ValidationError("--collector-name \"\(name)\" is neither an IP address nor a host name")
+        }
         for host in hosts where !DevCertificateAuthority.isValidHostName(host) {
             throw ValidationError("--host \"\(host)\" is not a usable host name (letters, digits, '-', '.', '_'; not ca or collector)")
         }
     }
 
     func run() throws {
-        let output = try DevCertificateAuthority(directory: out).write(hosts: hosts)
+        let output = try DevCertificateAuthority(directory: out).write(hosts: hosts, collectorNames: collectorNames)
         print(output.reusedCA ? "reused the CA in \(out)" : "created a new CA in \(out)")
         for file in output.files { print("wrote \(file)") }
     }

@@ -283,7 +283,8 @@ public struct AgentConfiguration: Sendable, Hashable {
         }
         if let value = try settings.string("responses-dir") { responsesDirectory = try Self.absolutePath(value, "responses-dir", settings) }
         if let value = try settings.string("firewall-table") {
-            guard (1...32).contains(value.utf8.count), value.utf8.allSatisfy({ $0 == 0x5F || $0 == 0x2D || (0x30...0x39).contains($0) || (0x61...0x7A).contains($0) })
+            guard (1...32).contains(value.utf8.count),
+                value.utf8.allSatisfy({ $0 == 0x5F || $0 == 0x2D || (0x30...0x39).contains($0) || (0x61...0x7A).contains($0) })
             else {
                 throw settings.invalid("firewall-table", "\"\(value)\" is not 1-32 lower-case letters, digits, '-' or '_'")
             }

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import FoundationEssentials
+import TrailCore
 
 #if canImport(Glibc)
     import Glibc
 #endif
-import TrailCore
 
 /// `lock-account` on the host's own tools: `usermod -L` locks the password (a `!` before its
 /// hash in /etc/shadow), `pkill -KILL -u` ends the account's sessions and processes, `usermod -U`
@@ -56,7 +56,8 @@ struct AccountLock: Sendable {
         }
         guard result.succeeded else {
             throw ResponseFailure(
-                code: "AccountLockFailed", message: "\(what) exited \(result.exitCode.map(String.init) ?? "on a signal"): \(result.output.prefix(512))")
+                code: "AccountLockFailed",
+                message: "\(what) exited \(result.exitCode.map(String.init) ?? "on a signal"): \(result.output.prefix(512))")
         }
     }
 }

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import FoundationEssentials
+import TrailCore
 
 #if canImport(Glibc)
     import Glibc
 #endif
-import TrailCore
 
 /// The ``ResponseBook`` on disk (`responses.json` in the spool directory), replaced whole and
 /// durably (written beside, fsync'd, renamed, the directory fsync'd) before the agent acts on

@@ -184,9 +184,11 @@ final class ResponseService: Service, Sendable {
             save(book)
             logger.notice("response ended", metadata: metadata(active.action.request, ["response.reason": "\(reason)"]))
         } catch {
-            let request = revert ?? ResponseRequest(
-                id: active.requestID + "/end", response: active.action.request.response, arguments: active.action.request.arguments,
-                deadline: 0, rule: active.action.request.rule, eventIDs: active.action.request.eventIDs, reverts: active.requestID)
+            let request =
+                revert
+                ?? ResponseRequest(
+                    id: active.requestID + "/end", response: active.action.request.response, arguments: active.action.request.arguments,
+                    deadline: 0, rule: active.action.request.rule, eventIDs: active.action.request.eventIDs, reverts: active.requestID)
             commit(
                 records.unsuccessful(
                     request, kind: policy.definitions[active.action.request.response]?.kind, step: "end-failed-\(Self.now() / 60)", code: error.code,
@@ -250,7 +252,8 @@ final class ResponseService: Service, Sendable {
     }
 
     func refuse(_ request: ResponseRequest, code: String, reason: String, book: inout ResponseBook) -> ResponseBook.Outcome {
-        commit(records.unsuccessful(request, kind: policy.definitions[request.response]?.kind, step: "refuse", code: code, message: reason, now: Date()))
+        commit(
+            records.unsuccessful(request, kind: policy.definitions[request.response]?.kind, step: "refuse", code: code, message: reason, now: Date()))
         book.refused(request.id, code: code, message: reason)
         save(book)
         logger.warning("response refused", metadata: metadata(request, ["error": "\(code): \(reason)"]))

@@ -80,6 +80,13 @@ public struct RecordBinder: Sendable {
                         status: 403, code: "ReservedEventSource",
                         message: "record \(index) (\(record.eventID)) is in \(source), which only the collector writes")
                 }
+                // A host records what it did about a response; what was asked of it is the collector's.
+                if record.eventSource == ResponseRecordBuilder.eventSource, record.eventName == ResponseRecordBuilder.requestEventName {
+                    throw IngestRejection(
+                        status: 403, code: "ReservedEventName",
+                        message: "record \(index) (\(record.eventID)) is a \(ResponseRecordBuilder.requestEventName), which only the collector writes"
+                    )
+                }
                 // Insights are the collector's finding about hosts; a host writing one could
                 // forge a finding, or hide its records from every lookup but Insights'.
                 guard record.eventCategory != Self.insightCategory, record.eventType != Self.insightEventType else {

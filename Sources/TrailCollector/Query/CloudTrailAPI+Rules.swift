@@ -73,6 +73,7 @@ extension CloudTrailAPI {
         case .webhook(let webhook): target = .string(webhook.url)
         case .exec(let exec): target = .string(exec.command.joined(separator: " "))
         case .log(let log): target = .string(log.priority)
+        case .respond(let respond): target = .string(respond.response)
         }
         return [
             "Id": .integer(job.id), "Rule": .string(job.rule), "Action": .string(job.action.kind), "Target": target,

@@ -18,8 +18,14 @@ public struct CloudTrailAPI: Sendable {
     let archive: (any ArchiveLedger)?
     /// The rules' status, for HostTrail's `ListRules`, `ListActionJobs` and `RetryActionJob`.
     let rules: RuleStatusBoard?
+    /// Host responses, for HostTrail's `ListResponses` and `RevertResponse`.
+    let responses: ResponseDesk?
 
-    public init(store: any EventStore, configuration: CollectorConfiguration, archive: (any ArchiveLedger)? = nil, rules: RuleStatusBoard? = nil) {
+    init(
+        store: any EventStore, configuration: CollectorConfiguration, archive: (any ArchiveLedger)? = nil, rules: RuleStatusBoard? = nil,
+        responses: ResponseDesk? = nil
+    ) {
+        self.responses = responses
         self.store = store
         self.configuration = configuration
         self.archive = archive
@@ -57,6 +63,8 @@ public struct CloudTrailAPI: Sendable {
             return try await listInsightsMetricData(body: body, scope: scope)
         case "ListRules", "ListActionJobs", "RetryActionJob":
             return try await rulesOperation(String(operation), body: body, scope: scope)
+        case "ListResponses", "RevertResponse":
+            return try await responsesOperation(String(operation), body: body, scope: scope)
         default:
             throw CloudTrailAPIError(type: "UnknownOperationException", message: "operation \(operation) is not supported by HostTrail")
         }

@@ -16,6 +16,8 @@ final class ActionDispatcher: Service, Sendable {
     let pipeline: IngestPipeline
     let records: RuleRecords
     let runner: ActionRunner
+    /// Where `respond` actions become requests to hosts.
+    let desk: ResponseDesk
     let maxConcurrent: Int
     let logger: Logger
     let wakeup = Wakeup()
@@ -24,8 +26,9 @@ final class ActionDispatcher: Service, Sendable {
     static let backoffBase = Duration.seconds(1)
     static let backoffCap = Duration.seconds(300)
 
-    init(ledger: any RuleLedger, pipeline: IngestPipeline, records: RuleRecords, maxConcurrent: Int, logger: Logger) {
+    init(ledger: any RuleLedger, pipeline: IngestPipeline, records: RuleRecords, desk: ResponseDesk, maxConcurrent: Int, logger: Logger) {
         self.ledger = ledger
+        self.desk = desk
         self.pipeline = pipeline
         self.records = records
         self.runner = ActionRunner(logger: logger)
@@ -74,6 +77,7 @@ final class ActionDispatcher: Service, Sendable {
 
     /// `false` when the attempt could not be recorded.
     func attempt(_ job: ActionJob) async -> Bool {
+        if case .respond(let respond) = job.action { return await fanOut(job, respond: respond) }
         let attempt = job.attempts + 1
         let outcome = await runner.run(job, attempt: attempt)
         let now = Date()
@@ -98,6 +102,39 @@ final class ActionDispatcher: Service, Sendable {
             logger.error("action given up; it is in the dead-letter list", metadata: metadata.merging(["error": "\(outcome.errorCode ?? "")"]) { $1 })
         }
         return true
+    }
+
+    /// A respond job: one request per host, their `RequestResponse` records, the job's attempt and
+    /// its `InvokeAction` record in one transaction; then the hosts' long-polls are woken.
+    func fanOut(_ job: ActionJob, respond: RuleAction.Respond) async -> Bool {
+        let attempt = job.attempts + 1
+        let now = Date()
+        do {
+            let requests: [QueuedResponse]
+            let outcome: ActionOutcome
+            switch try await desk.requests(for: job, respond: respond, now: Int64(now.timeIntervalSince1970)) {
+            case .success(let list):
+                requests = list
+                outcome = .success(["hosts": .array(list.map { .string($0.host) }), "responseGroup": .string(list.first?.group ?? "")])
+            case .failure(let refusal):
+                requests = []
+                outcome = ActionOutcome(errorCode: refusal.code, errorMessage: refusal.message, details: [:], retryable: false, retryAfter: nil)
+            }
+            let update = Self.update(job, attempt: attempt, outcome: outcome, now: now, randomFraction: 0)
+            let requestRecords = try requests.map { try desk.requestRecord($0, matchEventID: job.matchEventID, at: now) }
+            let invoked = try records.invoked(job, attempt: attempt, outcome: outcome, at: now)
+            let stored = try await desk.ledger.queue(requests, records: requestRecords, job: job, update: update, invoked: invoked)
+            await pipeline.committed(stored)
+            desk.queued(requests)
+            if let code = outcome.errorCode {
+                logger.error("respond action asked no host", metadata: ["rule": "\(job.rule)", "action.job": "\(job.id)", "error": "\(code)"])
+            }
+            return true
+        } catch {
+            logger.error(
+                "cannot queue a respond action's requests", metadata: ["error": "\(error)", "rule": "\(job.rule)", "action.job": "\(job.id)"])
+            return false
+        }
     }
 
     /// The job after an attempt: done, tried again after a back-off, or given up.

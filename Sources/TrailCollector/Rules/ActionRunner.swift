@@ -21,6 +21,10 @@ struct ActionRunner: Sendable {
         case .log(let log):
             logMatch(job, priority: log.priority)
             return .success(["priority": .string(log.priority)])
+        case .respond:
+            // Queued by the dispatcher's fan-out (ResponseDesk), never run here.
+            return ActionOutcome(
+                errorCode: "NotRunnable", errorMessage: "respond is queued to hosts", details: [:], retryable: false, retryAfter: nil)
         }
     }
 

@@ -59,6 +59,7 @@ struct RuleRecords: Sendable {
             parameters["command"] = .array(exec.command.map(JSONValue.string))
             parameters["user"] = .string(exec.user)
         case .log(let log): parameters["priority"] = .string(log.priority)
+        case .respond(let respond): parameters["response"] = .string(respond.response)
         }
         let record = CloudTrailRecord(
             userIdentity: Self.identity, eventTime: TrailTime.format(time), eventSource: Self.eventSource, eventName: "InvokeAction",

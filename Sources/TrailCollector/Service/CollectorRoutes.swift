@@ -12,6 +12,8 @@ import TrailCore
 ///
 /// - `POST /v1/records`: agents' gzip batches, through ``IngestEndpoint`` and
 ///   ``HostAuthentication`` (the host is the client certificate's CN).
+/// - `POST /v1/responses`: agents' long-polls for response requests (``ResponseDesk``), through
+///   ``HostAuthentication``.
 /// - `POST /`: the CloudTrail API (`X-Amz-Target`), through ``CloudTrailEndpoint`` and
 ///   ``CloudTrailAuthentication``.
 /// - `GET /healthz`.
@@ -26,10 +28,12 @@ struct CollectorRoutes: Sendable {
     let api: CloudTrailAPI
     let revoked: RevokedHosts
     let readCertificate: ClientCertificateReader
+    let responses: ResponseDesk?
 
     init(
         configuration: CollectorConfiguration, pipeline: IngestPipeline, revoked: RevokedHosts, archive: (any ArchiveLedger)? = nil,
-        rules: RuleStatusBoard? = nil, readCertificate: @escaping ClientCertificateReader = ClientCertificate.of(channel:)
+        rules: RuleStatusBoard? = nil, responses: ResponseDesk? = nil,
+        readCertificate: @escaping ClientCertificateReader = ClientCertificate.of(channel:)
     ) {
         self.configuration = configuration
         self.pipeline = pipeline
@@ -37,7 +41,8 @@ struct CollectorRoutes: Sendable {
         self.readCertificate = readCertificate
         binder = RecordBinder(configuration: configuration)
         records = CollectorRecords(binder: binder)
-        api = CloudTrailAPI(store: pipeline.store, configuration: configuration, archive: archive, rules: rules)
+        api = CloudTrailAPI(store: pipeline.store, configuration: configuration, archive: archive, rules: rules, responses: responses)
+        self.responses = responses
     }
 
     func register(on router: Router<CollectorRequestContext>) {
@@ -45,6 +50,18 @@ struct CollectorRoutes: Sendable {
             .add(middleware: IngestEndpoint(limiter: IngestLimiter(limit: configuration.maxConcurrentIngest)))
             .add(middleware: HostAuthentication(revoked: revoked, records: records, pipeline: pipeline, readCertificate: readCertificate))
             .post("/v1/records") { request, context in try await ingest(request: request, context: context) }
+        if let responses {
+            // Long-polls hold no ingest slot.
+            router.group()
+                .add(middleware: IngestEndpoint(limiter: nil))
+                .add(middleware: HostAuthentication(revoked: revoked, records: records, pipeline: pipeline, readCertificate: readCertificate))
+                .post("/v1/responses") { request, context -> Response in
+                    guard let host = context.host else { throw IngestRejection(status: 403, code: "ClientCertificateRequired", message: "no host") }
+                    var request = request
+                    let body = try await request.collectBody(upTo: 1 << 20)
+                    return .json(status: .ok, try await responses.exchange(host: host, body: Data(body.readableBytesView)))
+                }
+        }
         router.group()
             .add(middleware: CloudTrailEndpoint())
             .add(

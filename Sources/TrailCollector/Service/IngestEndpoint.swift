@@ -9,14 +9,17 @@ import Logging
 struct IngestEndpoint: RouterMiddleware {
     typealias Context = CollectorRequestContext
 
-    let limiter: IngestLimiter
+    /// `nil` for an endpoint of hosts that holds no batch (the responses long-poll).
+    let limiter: IngestLimiter?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard limiter.enter() else {
-            throw IngestRejection(
-                status: 503, code: "Overloaded", message: "the collector is at its limit of \(limiter.limit) concurrent batches", retryAfter: 1)
+        if let limiter {
+            guard limiter.enter() else {
+                throw IngestRejection(
+                    status: 503, code: "Overloaded", message: "the collector is at its limit of \(limiter.limit) concurrent batches", retryAfter: 1)
+            }
         }
-        defer { limiter.leave() }
+        defer { limiter?.leave() }
         do {
             return try await next(request, context)
         } catch let rejection as IngestRejection {

@@ -36,6 +36,8 @@ public protocol EventStore: Sendable {
     /// The rules' position and action jobs, in this store's database: a match and its jobs are
     /// one transaction.
     var ruleLedger: any RuleLedger { get }
+    /// Host responses: requests queued for hosts, their outcomes, the hosts that take them.
+    var responseLedger: any ResponseLedger { get }
 
     /// What Insights count, per minute, for records with an event time in `[from, to)` (ms since
     /// the epoch): each group of records with the same minute and counted fields, in minute order.

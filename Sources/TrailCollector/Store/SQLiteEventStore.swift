@@ -39,6 +39,7 @@ public final class SQLiteEventStore: EventStore {
     public var archiveLedger: any ArchiveLedger { SQLiteArchiveLedger(pool: pool) }
 
     public var ruleLedger: any RuleLedger { SQLiteRuleLedger(pool: pool) }
+    public var responseLedger: any ResponseLedger { SQLiteResponseLedger(pool: pool) }
 
     /// The schema steps an existing store at `path` has yet to run (none for a new one: creating
     /// the newest schema is quick). The collector tells systemd while they run.
@@ -231,6 +232,33 @@ public final class SQLiteEventStore: EventStore {
                     );
                     CREATE INDEX action_jobs_due ON action_jobs(next_attempt_at) WHERE state = 'pending';
                     CREATE INDEX action_jobs_by_state ON action_jobs(state, id);
+                    """)
+        }
+        migrator.registerMigration("v7-responses") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE response_requests (
+                        id TEXT PRIMARY KEY,
+                        response_group TEXT NOT NULL,
+                        host TEXT NOT NULL,
+                        request TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        deliveries INTEGER NOT NULL,
+                        error_code TEXT,
+                        message TEXT,
+                        expires_at INTEGER,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX response_requests_waiting ON response_requests(host, created_at) WHERE state IN ('queued', 'delivered');
+                    CREATE INDEX response_requests_group ON response_requests(response_group);
+                    CREATE INDEX response_requests_recent ON response_requests(created_at);
+                    CREATE TABLE response_hosts (
+                        host TEXT PRIMARY KEY,
+                        responses TEXT NOT NULL,
+                        first_seen INTEGER NOT NULL,
+                        last_seen INTEGER NOT NULL
+                    );
                     """)
         }
         return migrator

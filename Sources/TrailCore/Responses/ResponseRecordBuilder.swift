@@ -102,7 +102,8 @@ public struct ResponseRecordBuilder: Sendable {
         record.readOnly = false
         if let address = request.arguments["address"], IPAddressBytes.parse(address) != nil {
             // Looked up by the address: `lookup-events --lookup-attributes AttributeKey=ResourceName,…`.
-            record.resources = (record.resources ?? []) + [RecordResource(arn: "arn:hosttrail:address:::\(address)", accountId: nil, type: "HostTrail::Address")]
+            record.resources =
+                (record.resources ?? []) + [RecordResource(arn: "arn:hosttrail:address:::\(address)", accountId: nil, type: "HostTrail::Address")]
         }
         return record
     }

@@ -11,7 +11,7 @@ enum RuleActionParser {
         var actions: [RuleAction] = []
         for item in list {
             guard case .mapping(let mapping) = item, mapping.count == 1, let (key, value) = mapping.first, let kind = key.string else {
-                throw RuleFileError(line: item.mark?.line, "an action is one of webhook, exec or log, with its settings")
+                throw RuleFileError(line: item.mark?.line, "an action is one of webhook, exec, log or respond, with its settings")
             }
             let settings: Node.Mapping
             switch value {
@@ -30,10 +30,9 @@ enum RuleActionParser {
                     throw RuleFileError(line: reader.line(of: "priority"), "priority is one of \(RuleAction.Log.priorities.joined(separator: ", "))")
                 }
                 actions.append(.log(RuleAction.Log(priority: priority)))
-            case "respond":
-                throw RuleFileError(line: key.mark?.line, "respond needs agents that take requests, which this version does not have yet")
+            case "respond": actions.append(.respond(try respond(reader, line: key.mark?.line)))
             default:
-                throw RuleFileError(line: key.mark?.line, "\(kind) is not an action (webhook, exec or log)")
+                throw RuleFileError(line: key.mark?.line, "\(kind) is not an action (webhook, exec, log or respond)")
             }
         }
         return actions
@@ -78,6 +77,64 @@ enum RuleActionParser {
         return RuleAction.Webhook(
             url: url, secretFile: try reader.string("secret-file"), caFile: try reader.string("ca-file"),
             timeoutSeconds: try timeout(reader, default: 10), retry: try retry(reader, default: .eventBridge))
+    }
+
+    static func respond(_ reader: MappingReader, line: Int?) throws(RuleFileError) -> RuleAction.Respond {
+        try reader.refuseUnknown(["response", "hosts", "arguments", "duration", "deadline"])
+        guard let response = try reader.string("response"), !response.isEmpty, response.utf8.count <= 64,
+            response.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) })
+        else {
+            throw RuleFileError(
+                line: reader.line(of: "response") ?? line, "respond needs a response: the name hosts define it under (letters, digits, '.', '-', '_')"
+            )
+        }
+        var hosts = RuleAction.Respond.Hosts.matched
+        if let node = reader.mapping["hosts"] {
+            switch try YAMLDocument.json(node) {
+            case .string("matched"): hosts = .matched
+            case .string("all"): hosts = .all
+            case .array(let items) where !items.isEmpty && items.count <= 100 && items.allSatisfy({ Self.isHostPattern($0.stringValue) }):
+                hosts = .matching(items.compactMap(\.stringValue))
+            default:
+                throw RuleFileError(line: node.mark?.line, "hosts is matched, all, or a list of host name patterns (* for any characters)")
+            }
+        }
+        var arguments: [String: String] = [:]
+        if let node = reader.mapping["arguments"] {
+            guard case .object(let members) = try YAMLDocument.json(node), members.count <= 16 else {
+                throw RuleFileError(line: node.mark?.line, "arguments is a mapping of at most 16 names to paths (detail.sourceIPAddress) or values")
+            }
+            for (name, value) in members {
+                guard let text = value.stringValue, !text.isEmpty, text.utf8.count <= 256, !name.isEmpty, name.utf8.count <= 64 else {
+                    throw RuleFileError(line: node.mark?.line, "argument \(name) is a path (detail.sourceIPAddress) or a text value")
+                }
+                if text.hasPrefix("detail."), FieldPath(text) == nil {
+                    throw RuleFileError(line: node.mark?.line, "argument \(name): \(text) is not a path")
+                }
+                arguments[name] = text
+            }
+        }
+        var seconds: Int64?
+        if let node = reader.mapping["duration"] {
+            guard let milliseconds = RuleDuration.milliseconds(try YAMLDocument.json(node)), milliseconds >= 1000, milliseconds <= 366 * 86_400_000
+            else {
+                throw RuleFileError(line: node.mark?.line, "duration is from 1s to a year")
+            }
+            seconds = milliseconds / 1000
+        }
+        var deadline: Int64 = 300
+        if let node = reader.mapping["deadline"] {
+            guard let milliseconds = RuleDuration.milliseconds(try YAMLDocument.json(node)), milliseconds >= 1000, milliseconds <= 86_400_000 else {
+                throw RuleFileError(line: node.mark?.line, "deadline is from 1s to 24h")
+            }
+            deadline = milliseconds / 1000
+        }
+        return RuleAction.Respond(response: response, hosts: hosts, arguments: arguments, seconds: seconds, deadlineSeconds: deadline)
+    }
+
+    static func isHostPattern(_ text: String?) -> Bool {
+        guard let text, !text.isEmpty, text.utf8.count <= 253 else { return false }
+        return text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.*".contains($0)) }
     }
 
     static func exec(_ reader: MappingReader, line: Int?) throws(RuleFileError) -> RuleAction.Exec {

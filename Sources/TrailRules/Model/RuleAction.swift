@@ -11,6 +11,10 @@ public enum RuleAction: Sendable, Hashable, Codable {
     case exec(Exec)
     /// A line in the collector's log (journal/syslog) at a priority.
     case log(Log)
+    /// A response each host performs as its own definition allows (`responses.d` on the host):
+    /// the collector asks the hosts named for the response by name, with arguments read from the
+    /// match.
+    case respond(Respond)
 
     public struct Webhook: Sendable, Hashable, Codable {
         public var url: String
@@ -52,6 +56,42 @@ public enum RuleAction: Sendable, Hashable, Codable {
         public static let priorities = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"]
     }
 
+    public struct Respond: Sendable, Hashable, Codable {
+        /// Which hosts are asked.
+        public enum Hosts: Sendable, Hashable, Codable {
+            /// The hosts of the records that matched (the default).
+            case matched
+            /// Every host that takes requests.
+            case all
+            /// Hosts whose names match one of these patterns (`*` any characters).
+            case matching([String])
+        }
+
+        /// The name hosts define it under (`responses.d/NAME.toml`).
+        public var response: String
+        public var hosts: Hosts
+        /// Each argument's value: a path in the envelope of the match's last record
+        /// (`detail.sourceIPAddress`), or a literal when it does not start with `detail.`.
+        public var arguments: [String: String]
+        /// The duration asked for; the host's default when absent (a host's escalation wins).
+        public var seconds: Int64?
+        /// A host that has not taken the request by then refuses it (RequestExpired).
+        public var deadlineSeconds: Int64
+
+        public init(response: String, hosts: Hosts, arguments: [String: String], seconds: Int64?, deadlineSeconds: Int64) {
+            self.response = response
+            self.hosts = hosts
+            self.arguments = arguments
+            self.seconds = seconds
+            self.deadlineSeconds = deadlineSeconds
+        }
+
+        /// Whether `host` is among those asked, when they are named by pattern.
+        public static func host(_ host: String, matches patterns: [String]) -> Bool {
+            patterns.contains { Wildcard.matches($0, host) }
+        }
+    }
+
     /// How long and how often a failed attempt is tried again: exponential back-off with full
     /// jitter, `Retry-After` honoured, until either limit, then the job is dead-lettered.
     public struct RetryPolicy: Sendable, Hashable, Codable {
@@ -72,6 +112,7 @@ public enum RuleAction: Sendable, Hashable, Codable {
         case .webhook: "webhook"
         case .exec: "exec"
         case .log: "log"
+        case .respond: "respond"
         }
     }
 
@@ -79,7 +120,7 @@ public enum RuleAction: Sendable, Hashable, Codable {
         switch self {
         case .webhook(let webhook): webhook.retry
         case .exec(let exec): exec.retry
-        case .log: .once
+        case .log, .respond: .once
         }
     }
 }
