@@ -11,6 +11,8 @@ APT_PACKAGES=(
     curl openssl ca-certificates systemd sqlite3 iproute2 procps binutils
     # later sources and their tests: journald, rsyslog, sshd, sudo, PostgreSQL, journal-remote baseline
     rsyslog logrotate openssh-server sshpass sudo postgresql systemd-journal-remote
+    # host responses: nftables (block-address) in network namespaces the tests make
+    nftables
 )
 PIP_PACKAGES=("awscli==1.45.11" "boto3" "moto[server]==5.2.1")
 # make bench draws its plot with matplotlib; make test does not need it.

@@ -15,18 +15,22 @@ final class Fleet: @unchecked Sendable {
 
     var certificates: String { directory.file("certs") }
 
-    init(hosts: [String] = ["web-01", "web-02"]) throws {
+    /// - Parameter collectorNames: Addresses the collector's certificate also names (one in a test
+    ///   network that agents in namespaces reach).
+    init(hosts: [String] = ["web-01", "web-02"], collectorNames: [String] = []) throws {
         directory = try TemporaryDirectory(prefix: "e2e")
-        let result = try Command.run(TestBinaries.cli, ["dev-certs", "--out", directory.file("certs")] + hosts.flatMap { ["--host", $0] })
+        let result = try Command.run(
+            TestBinaries.cli,
+            ["dev-certs", "--out", directory.file("certs")] + hosts.flatMap { ["--host", $0] } + collectorNames.flatMap { ["--collector-name", $0] })
         guard result.status == 0 else { throw TestProcess.Failure(description: "dev-certs failed: \(result)") }
     }
 
     /// Starts the collector on `port` (default: 0, a free one), read back from its log: the listener is ours.
-    func startCollector(port: Int = 0, environment: [String: String] = [:], extra: [String] = []) throws {
+    func startCollector(port: Int = 0, listenHost: String = "127.0.0.1", environment: [String: String] = [:], extra: [String] = []) throws {
         let process = try TestProcess(
             TestBinaries.collector,
             [
-                "--listen", "127.0.0.1:\(port)", "--data-dir", directory.file("collector"),
+                "--listen", "\(listenHost):\(port)", "--data-dir", directory.file("collector"),
                 "--tls-cert", certificates + "/collector.pem", "--tls-key", certificates + "/collector-key.pem",
                 "--client-ca", certificates + "/ca.pem", "--account-id", "123456789012", "--region", "eu-west-1",
                 "--trail-name", "e2e-trail",
@@ -35,11 +39,11 @@ final class Fleet: @unchecked Sendable {
             ] + extra,
             logPath: directory.file("collector-\(UUID().uuidString.prefix(4)).log"), environment: environment, unblockingSignals: true)
         collector = process
-        let bound = try process.waitForLog(#"listening on https://127\.0\.0\.1:(\d+)"#)
+        let bound = try process.waitForLog("listening on https://" + listenHost.replacingOccurrences(of: ".", with: "\\.") + #":(\d+)"#)
         if port != 0 && bound != String(port) {
             throw TestProcess.Failure(description: "the collector bound \(bound), not \(port)")
         }
-        collectorURL = "https://127.0.0.1:\(bound)"
+        collectorURL = "https://\(listenHost):\(bound)"
     }
 
     /// Every agent log of this fleet, for a failing test's message.
@@ -51,11 +55,12 @@ final class Fleet: @unchecked Sendable {
     func socketPath(_ name: String) -> String { directory.file("\(name).sock") }
     func spoolPath(_ name: String) -> String { directory.file("spool-\(name)") }
 
-    /// Starts an agent named `name` with host `certificateHost`'s certificate.
+    /// Starts an agent named `name` with host `certificateHost`'s certificate (in network namespace
+    /// `namespace` when given).
     @discardableResult
     func startAgent(
         _ name: String = "web-01", certificateHost: String? = nil, hostname: String? = nil, extra: [String] = [],
-        environment: [String: String] = [:], waitForSocket: Bool = true
+        environment: [String: String] = [:], waitForSocket: Bool = true, namespace: String? = nil
     ) throws -> TestProcess {
         let host = certificateHost ?? name
         var arguments = [
@@ -67,8 +72,10 @@ final class Fleet: @unchecked Sendable {
         if !extra.contains("--tail-file") { arguments.append("--no-tail-files") }
         // And so does the machine's journal, unless the test gives one.
         if !extra.contains("--journal-directory") && !extra.contains("--journal") { arguments.append("--no-journal") }
+        let command = (namespace.map { ["netns", "exec", $0, TestBinaries.agent] } ?? []) + arguments + extra
         let process = try TestProcess(
-            TestBinaries.agent, arguments + extra, logPath: directory.file("agent-\(name)-\(UUID().uuidString.prefix(6)).log"),
+            namespace == nil ? TestBinaries.agent : "/usr/sbin/ip", command,
+            logPath: directory.file("agent-\(name)-\(UUID().uuidString.prefix(6)).log"),
             environment: environment)
         agents[name] = process
         if waitForSocket { try process.waitForLog("application socket listening") }
