@@ -47,7 +47,7 @@ final class TestMachine: @unchecked Sendable {
             [
                 "/usr/bin/unshare", "--mount", "/bin/sh", "-c", #"mount --bind "$0" /dev/log && exec "$@""#, socket,
                 "/usr/sbin/sshd", "-D", "-p", "22", "-o", "ListenAddress=\(address)", "-o", "PasswordAuthentication=yes", "-o", "PidFile=none",
-                "-o", "MaxStartups=100",
+                "-o", "MaxStartups=100", "-o", "LoginGraceTime=20",
             ])
         sshd = try TestProcess(executable, arguments, logPath: folder + "/sshd.out", closesInheritedFiles: true)
         while (try? String(contentsOfFile: authLog, encoding: .utf8))?.contains("Server listening on \(address)") != true {

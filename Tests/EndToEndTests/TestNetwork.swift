@@ -12,11 +12,22 @@ final class TestNetwork: @unchecked Sendable {
     let prefix = "ht" + String(UInt16.random(in: 0x1000...0xFFFF), radix: 16)
     let subnet = "10.231.\(Int.random(in: 1...254))"
     private(set) var machines: [String: (namespace: String, address: String)] = [:]
+    private var links: [String] = []
 
     var bridge: String { prefix + "br" }
     var gateway: String { subnet + ".1" }
 
+    /// - Throws: When a namespace or link cannot be made; what was made is removed.
     init(machines names: [String]) throws {
+        do {
+            try make(names)
+        } catch {
+            remove()
+            throw error
+        }
+    }
+
+    private func make(_ names: [String]) throws {
         try Self.ip(["link", "add", bridge, "type", "bridge"])
         try Self.ip(["addr", "add", gateway + "/24", "dev", bridge])
         try Self.ip(["link", "set", bridge, "up"])
@@ -28,6 +39,7 @@ final class TestNetwork: @unchecked Sendable {
             try Self.ip(["netns", "add", namespace])
             machines[name] = (namespace, address)
             try Self.ip(["link", "add", outside, "type", "veth", "peer", "name", inside])
+            links.append(outside)
             try Self.ip(["link", "set", inside, "netns", namespace])
             try Self.ip(["link", "set", outside, "master", bridge, "up"])
             try Self.ip(["-n", namespace, "addr", "add", address + "/24", "dev", inside])
@@ -57,8 +69,16 @@ final class TestNetwork: @unchecked Sendable {
         return try run(in: machine, ["/usr/bin/python3", "-c", probe, address, String(port), String(seconds)], timeout: seconds + 10).status == 0
     }
 
+    /// Ends every process left in the namespaces (an sshd session waiting for a client whose
+    /// packets a ban dropped), then deletes them: a namespace lives on while a process is in it.
     func remove() {
-        for (namespace, _) in machines.values { _ = try? Command.run("/usr/sbin/ip", ["netns", "delete", namespace]) }
+        for (namespace, _) in machines.values {
+            let pids = (try? Command.run("/usr/sbin/ip", ["netns", "pids", namespace]))?.stdout.split(separator: "\n").compactMap { Int32($0) } ?? []
+            for pid in pids { kill(pid, SIGKILL) }
+            _ = try? Command.run("/usr/sbin/ip", ["netns", "delete", namespace])
+        }
+        // The kernel frees a pair with its namespace, but not at once: deleted here, now.
+        for link in links { _ = try? Command.run("/usr/sbin/ip", ["link", "delete", link]) }
         _ = try? Command.run("/usr/sbin/ip", ["link", "delete", bridge])
     }
 

@@ -35,6 +35,30 @@ struct RuleFileTests {
         #expect(exec.user == "nobody" && exec.timeoutSeconds == 5 && exec.retry.maxAttempts == 1)
     }
 
+    @Test func aRespondActionNamesTheResponseTheHostsAndTheArguments() throws {
+        let rule = try RuleFile.load(
+            text: """
+                match: {detail: {eventSource: [sshd.linux]}}
+                actions:
+                  - respond:
+                      response: block-attacker
+                      hosts: [web-*, db-01]
+                      arguments: {address: detail.sourceIPAddress, reason: brute-force}
+                      duration: 1h
+                      deadline: 2m
+                  - respond: {response: lock}
+                """, defaultName: "r")
+        #expect(
+            rule.actions == [
+                .respond(
+                    .init(
+                        response: "block-attacker", hosts: .matching(["web-*", "db-01"]),
+                        arguments: ["address": "detail.sourceIPAddress", "reason": "brute-force"], seconds: 3600, deadlineSeconds: 120)),
+                .respond(.init(response: "lock", hosts: .matched, arguments: [:], seconds: nil, deadlineSeconds: 300)),
+            ])
+        #expect(RuleAction.Respond.host("web-07", matches: ["web-*"]) && !RuleAction.Respond.host("db-02", matches: ["web-*", "db-01"]))
+    }
+
     /// Each broken file and the line and reason it is refused with.
     @Test(arguments: [
         ("match: [1, 2]", 1, "match: pattern: must be an object"),
@@ -46,7 +70,13 @@ struct RuleFileTests {
         ("match: {source: [x]}\nactions:\n  - webhook: {url: http://plain.example}", 3, "https://"),
         ("match: {source: [x]}\nactions:\n  - exec: {command: rm -rf /}", 3, "absolute path"),
         ("match: {source: [x]}\nactions:\n  - exec: {command: /bin/true, user: root}", 3, "not root"),
-        ("match: {source: [x]}\nactions:\n  - respond: {block-ip: {}}", 3, "respond needs agents"),
+        ("match: {source: [x]}\nactions:\n  - respond: {block-ip: {}}", 3, "respond has no block-ip"),
+        ("match: {source: [x]}\nactions:\n  - respond: {arguments: {address: detail.sourceIPAddress}}", 3, "respond needs a response"),
+        ("match: {source: [x]}\nactions:\n  - respond: {response: \"rm -rf\"}", 3, "respond needs a response"),
+        ("match: {source: [x]}\nactions:\n  - respond: {response: block, hosts: everywhere}", 3, "hosts is matched, all"),
+        ("match: {source: [x]}\nactions:\n  - respond: {response: block, hosts: [\"web 01\"]}", 3, "hosts is matched, all"),
+        ("match: {source: [x]}\nactions:\n  - respond: {response: block, arguments: {address: detail..x}}", 3, "is not a path"),
+        ("match: {source: [x]}\nactions:\n  - respond: {response: block, duration: 0s}", 3, "duration is from 1s"),
         ("match: {source: [x]\n", 2, "not YAML"),
         ("name: bad name\nmatch: {source: [x]}", 1, "is not 1-64 letters"),
         ("match: {source: [x]}\nwindow: {type: event_count, timespan: 9000000000000000000w, condition: {gte: 1}}", 2, "timespan is a duration"),
