@@ -17,16 +17,23 @@ stop() {
         fi
         rm -f "$DIR/$name.pid"
     done
+    # The demo's own nftables table (block-address responses); nothing else is touched.
+    if command -v nft >/dev/null && [ "$(id -u)" -eq 0 ]; then nft delete table inet hosttrail_demo 2>/dev/null || true; fi
 }
 if [ "${1:-}" = "stop" ]; then stop; echo "demo stopped"; exit 0; fi
 stop
 
 # Each demo starts from an empty store and spool (the certificates are kept and reused).
-rm -rf "$DIR/collector" "$DIR/spool" "$DIR/rules"
-mkdir -p "$DIR" "$DIR/rules"
+rm -rf "$DIR/collector" "$DIR/spool" "$DIR/rules" "$DIR/responses.d"
+mkdir -p "$DIR" "$DIR/rules" "$DIR/responses.d"
 # The shipped rules; the brute-force one also writes a line to the collector's log when it fires.
 cp "$ROOT"/packaging/rules/*.yml "$DIR/rules/"
 printf 'actions:\n  - log: {priority: warning}\n' >> "$DIR/rules/ssh-brute-force.yml"
+# ... and asks the host the failures came from to block the address.
+printf '  - respond: {response: block-ssh-attacker, arguments: {address: detail.sourceIPAddress}}\n' >> "$DIR/rules/ssh-brute-force.yml"
+# The host defines that response (packaging/responses/: for how long, escalating, never whom):
+# the collector can only ask for it.
+cp "$ROOT/packaging/responses/block-ssh-attacker.toml" "$DIR/responses.d/"
 echo "== dev certificates"
 "$BIN/hosttrail" dev-certs --out "$DIR/certs" --host demo-host | sed 's/^/   /'
 
@@ -57,7 +64,7 @@ echo "   $URL (log: $DIR/collector.log)"
 echo "== agent (socket $DIR/api.sock, spool $DIR/spool)"
 "$BIN/hosttrail-agent" --collector "$URL" --spool-dir "$DIR/spool" --socket "$DIR/api.sock" \
     --ca "$DIR/certs/ca.pem" --cert "$DIR/certs/demo-host.pem" --key "$DIR/certs/demo-host-key.pem" \
-    --hostname demo-host --read-from end >"$DIR/agent.log" 2>&1 &
+    --hostname demo-host --read-from end --responses-dir "$DIR/responses.d" --firewall-table hosttrail_demo >"$DIR/agent.log" 2>&1 &
 echo $! > "$DIR/agent.pid"
 # Ready once every source has taken its place: 503 until then, so a script waits with --fail.
 HEALTH=""
@@ -194,6 +201,26 @@ records = [{"eventID": str(uuid.uuid4()), "eventTime": "2026-12-01T10:0%d:00Z" %
 json.dump({"Records": records}, open(sys.argv[1], "w"))
 PY
 "$BIN/hosttrail" rules test "$ROOT/packaging/rules/ssh-brute-force.yml" "$DIR/failures.json" | cut -c1-160 | sed 's/^/   /'
+
+echo
+echo "== Responses: the rule asked demo-host to block 203.0.113.77; the host's own definition decided (docs/responses.md)"
+for _ in $(seq 100); do grep -q 'response performed\|response failed\|response refused' "$DIR/agent.log" && break; sleep 0.1; done
+grep 'response performed\|response failed\|response refused' "$DIR/agent.log" | tail -1 | cut -c1-220 | sed 's/^/   agent log: /'
+if command -v nft >/dev/null && [ "$(id -u)" -eq 0 ]; then
+    echo "   $ nft list set inet hosttrail_demo blocked4   (the agent's own table; the ban times out in the kernel)"
+    nft list set inet hosttrail_demo blocked4 2>&1 | grep -E 'elements|type' | sed 's/^\s*/   /'
+fi
+echo "   $ hosttrail responses list"
+"$BIN/hosttrail" responses list --collector "$URL" --ca "$DIR/certs/ca.pem" \
+    --access-key-id AKIDHOSTTRAILDEMO --secret-access-key demo-secret-not-for-production | sed 's/^/   /'
+echo "   $ hosttrail lookup --event-source responses.hosttrail   (asked by the collector, done by the host: both in the trail)"
+for _ in $(seq 50); do
+    "${LOOKUP[@]}" --event-source responses.hosttrail --access-key-id AKIDHOSTTRAILDEMO --secret-access-key demo-secret-not-for-production \
+        --output json | grep -q BlockAddress && break
+    sleep 0.2
+done
+"${LOOKUP[@]}" --event-source responses.hosttrail --access-key-id AKIDHOSTTRAILDEMO --secret-access-key demo-secret-not-for-production |
+    cut -c1-150 | sed 's/^/   /'
 
 show_archive() {
     echo

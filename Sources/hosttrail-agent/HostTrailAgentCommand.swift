@@ -159,16 +159,25 @@ struct Run: AsyncParsableCommand {
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Check a configuration and say exactly what is wrong.")
     @OptionGroup var options: AgentOptions
+    @Flag(
+        name: .customLong("ignore-responses"),
+        help: "Leave the response definitions out (the agent starts without the broken ones and logs them).")
+    var ignoreResponses = false
 
     func run() throws {
         do {
             let configuration = try AgentConfiguration(settings: try options.settings())
-            let problems = configuration.checkFiles()
+            var problems = configuration.checkFiles()
+            if !ignoreResponses { problems += ResponseDirectory(path: configuration.responsesDirectory).refused }
             for problem in problems { writeToStandardError("error: \(problem)\n") }
             if !problems.isEmpty { throw ExitCode(1) }
             print(
                 "configuration OK (collector \(configuration.collectorURL), spool \(configuration.spoolDirectory), socket \(configuration.socketPath))"
             )
+            if !ignoreResponses {
+                let names = ResponseDirectory(path: configuration.responsesDirectory).definitions.map(\.name)
+                print(names.isEmpty ? "no responses defined" : "responses: \(names.joined(separator: ", "))")
+            }
         } catch let error as ConfigurationError {
             writeToStandardError("error: \(error)\n")
             throw ExitCode(1)

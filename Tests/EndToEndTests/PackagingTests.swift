@@ -25,6 +25,40 @@ struct PackagingTests {
         #expect(text.contains("Type=notify"))
     }
 
+    /// The unit with each responses drop-in (a drop-in's sections are read as the unit's own).
+    @Test(arguments: ["responses-block-address.conf", "responses-lock-account.conf"])
+    func responsesDropInsPassSystemdAnalyzeVerify(dropIn: String) throws {
+        let directory = try TemporaryDirectory(prefix: "unit")
+        defer { directory.remove() }
+        let unit = try String(contentsOfFile: root + "/packaging/systemd/hosttrail-agent.service", encoding: .utf8)
+            .replacingOccurrences(of: "/usr/bin/", with: TestBinaries.directory + "/")
+        let added = try String(contentsOfFile: root + "/packaging/systemd/" + dropIn, encoding: .utf8)
+        #expect(added.contains("[Service]") && !added.contains("ExecStart"))
+        try (unit + "\n" + added).write(toFile: directory.file("hosttrail-agent.service"), atomically: true, encoding: .utf8)
+        let result = try Command.run("systemd-analyze", ["verify", directory.file("hosttrail-agent.service")])
+        let warnings = result.stderr.split(separator: "\n").filter { !$0.contains("Failed to connect to bus") && !$0.contains("systemd/system.conf") }
+        #expect(result.status == 0 && warnings.isEmpty, "\(result)")
+    }
+
+    /// The example response definitions load; a broken one fails `validate`, naming its file and key.
+    @Test func exampleResponsesValidateAndBrokenOnesAreNamed() throws {
+        let directory = try TemporaryDirectory(prefix: "resp")
+        defer { directory.remove() }
+        #expect(try Command.run(TestBinaries.cli, ["dev-certs", "--out", directory.path, "--host", "agent"]).status == 0)
+        let arguments = [
+            "validate", "--collector", "https://c:8443", "--ca", directory.file("ca.pem"), "--cert", directory.file("agent.pem"), "--key",
+            directory.file("agent-key.pem"), "--responses-dir",
+        ]
+        let examples = try Command.run(TestBinaries.agent, arguments + [root + "/packaging/responses"])
+        #expect(examples.status == 0 && examples.stdout.contains("responses: block-ssh-attacker, lock-guessed-account, notify-pager"), "\(examples)")
+        let broken = directory.file("responses.d")
+        try FileManager.default.createDirectory(atPath: broken, withIntermediateDirectories: true)
+        try "kind = \"block-address\"\nallow = [\"not-an-address\"]\n".write(toFile: broken + "/block.toml", atomically: true, encoding: .utf8)
+        let refused = try Command.run(TestBinaries.agent, arguments + [broken])
+        #expect(refused.status != 0 && refused.stderr.contains(broken + "/block.toml") && refused.stderr.contains("allow"), "\(refused)")
+        #expect(try Command.run(TestBinaries.agent, arguments + [broken, "--ignore-responses"]).status == 0)
+    }
+
     @Test func exampleConfigurationsValidate() throws {
         let certificates = try TemporaryDirectory(prefix: "cfg")
         defer { certificates.remove() }

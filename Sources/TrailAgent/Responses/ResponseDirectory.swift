@@ -6,11 +6,11 @@ import TrailCore
 /// The responses this host performs: `NAME.toml` files in the responses directory, each a
 /// ``ResponseDefinition`` named by its file. A file that does not parse is refused by name (its
 /// response is then not performed); the others stand.
-struct ResponseDirectory: Sendable {
-    var definitions: [ResponseDefinition] = []
-    var refused: [ConfigurationError] = []
+public struct ResponseDirectory: Sendable {
+    public var definitions: [ResponseDefinition] = []
+    public var refused: [ConfigurationError] = []
 
-    init(path: String) {
+    public init(path: String) {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { $0.hasSuffix(".toml") }.sorted()
         for file in names {
             let full = path + "/" + file
