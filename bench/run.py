@@ -1537,6 +1537,208 @@ def measure_rules(bin_dir, quick):
     return results
 
 
+def ip(*arguments, check=True):
+    return subprocess.run(["ip", *arguments], check=check, capture_output=True, text=True)
+
+
+def in_namespace(namespace, *argv):
+    return ["ip", "netns", "exec", namespace, *argv]
+
+
+def banned(namespace, address):
+    """Which tables of `namespace` hold `address` in a set now: {"hosttrail", "f2b-table"} or fewer."""
+    listing = subprocess.run(in_namespace(namespace, "nft", "-j", "list", "sets"), capture_output=True, text=True).stdout
+    found = set()
+    for item in json.loads(listing or '{"nftables": []}')["nftables"]:
+        entry = item.get("set")
+        if not entry:
+            continue
+        for element in entry.get("elem", []):
+            value = element.get("elem", {}).get("val") if isinstance(element, dict) else element
+            if value == address:
+                found.add(entry["table"])
+    return found
+
+
+def measure_responses(bin_dir, quick):
+    """Host responses: from the failed SSH login that crosses the threshold (5 in 10 minutes from
+    one address, the shipped ssh-brute-force rule and fail2ban's default sshd jail alike) to the
+    address in the kernel's drop set, on the host that saw it and on every host of a fleet of two,
+    with fail2ban 1.0 (Debian's package, systemd backend, nftables) watching the same sshd through
+    the same journal in the same run as the baseline. Hosts are network namespaces with their own
+    nftables; the collector listens on their bridge; each run attacks from a new address."""
+    results = []
+    work = tempfile.mkdtemp(prefix="htbench-responses-")
+    prefix = "htb" + format(os.getpid() % 4096, "x")
+    subnet = f"10.232.{os.getpid() % 250 + 1}"
+    bridge = f"{prefix}br"
+    namespaces = {name: f"{prefix}-{name}" for name in ("h1", "h2", "att")}
+    addresses = {"h1": f"{subnet}.11", "h2": f"{subnet}.12", "att": f"{subnet}.13"}
+    processes = []
+    try:
+        ip("link", "add", bridge, "type", "bridge")
+        ip("addr", "add", f"{subnet}.1/24", "dev", bridge)
+        ip("link", "set", bridge, "up")
+        for index, (name, namespace) in enumerate(namespaces.items()):
+            ip("netns", "add", namespace)
+            ip("link", "add", f"{prefix}v{index}", "type", "veth", "peer", "name", f"{prefix}p{index}")
+            ip("link", "set", f"{prefix}p{index}", "netns", namespace)
+            ip("link", "set", f"{prefix}v{index}", "master", bridge, "up")
+            ip("-n", namespace, "addr", "add", f"{addresses[name]}/24", "dev", f"{prefix}p{index}")
+            ip("-n", namespace, "link", "set", f"{prefix}p{index}", "up")
+            ip("-n", namespace, "link", "set", "lo", "up")
+        runs = 6 if quick else 25
+        attackers = [f"{subnet}.{100 + run}" for run in range(runs)]
+        for address in attackers:
+            ip("-n", namespaces["att"], "addr", "add", f"{address}/24", "dev", f"{prefix}p2")
+
+        subprocess.run([f"{bin_dir}/hosttrail", "dev-certs", "--out", f"{work}/certs", "--host", "h1", "--host", "h2",
+                        "--collector-name", f"{subnet}.1"], check=True, capture_output=True)
+        os.makedirs(f"{work}/rules")
+        os.makedirs(f"{work}/responses.d")
+        rule = open(f"{ROOT}/packaging/rules/ssh-brute-force.yml").read()
+        with open(f"{work}/rules/ssh-brute-force.yml", "w") as handle:
+            handle.write(rule + "actions:\n  - respond: {response: block, hosts: all, arguments: {address: detail.sourceIPAddress}}\n")
+        with open(f"{work}/responses.d/block.toml", "w") as handle:
+            handle.write('kind = "block-address"\ndefault-duration = "10m"\nmax-duration = "1h"\n')
+
+        def start(argv, log):
+            process = subprocess.Popen(argv, stdout=open(f"{work}/{log}", "w"), stderr=subprocess.STDOUT)
+            processes.append(process)
+            return process
+
+        collector = start([f"{bin_dir}/hosttrail-collector", "--listen", f"{subnet}.1:0", "--data-dir", f"{work}/collector",
+                           "--tls-cert", f"{work}/certs/collector.pem", "--tls-key", f"{work}/certs/collector-key.pem",
+                           "--client-ca", f"{work}/certs/ca.pem", "--no-archive", "--no-insights", "--rules-dir", f"{work}/rules",
+                           "--log-level", "notice"], "collector.log")
+        url = None
+        for _ in range(500):
+            match = re.search(r"listening on (https://[0-9.]+:\d+)", open(f"{work}/collector.log").read())
+            if match:
+                url = match.group(1)
+                break
+            if collector.poll() is not None:
+                break
+            time.sleep(0.02)
+        if not url:
+            raise RuntimeError("collector did not start:\n" + open(f"{work}/collector.log").read())
+        # sshd on h1 logs to the host's journal, where both HostTrail's agent and fail2ban read it.
+        start(in_namespace(namespaces["h1"], "/usr/sbin/sshd", "-D", "-p", "22", "-o", f"ListenAddress={addresses['h1']}",
+                           "-o", "PidFile=none", "-o", "PasswordAuthentication=yes", "-o", "MaxStartups=200",
+                           "-o", "LoginGraceTime=20"), "sshd.log")
+        for host in ("h1", "h2"):
+            # h2 takes requests only: its agent must not read h1's sshd lines from the shared journal.
+            sources = ["--read-from", "end"] if host == "h1" else ["--no-journal"]
+            start(in_namespace(namespaces[host], f"{bin_dir}/hosttrail-agent", "--collector", url, "--spool-dir", f"{work}/spool-{host}",
+                               "--socket", f"{work}/{host}.sock", "--ca", f"{work}/certs/ca.pem", "--cert", f"{work}/certs/{host}.pem",
+                               "--key", f"{work}/certs/{host}-key.pem", "--no-tail-files", "--responses-dir", f"{work}/responses.d",
+                               "--log-level", "notice", *sources), f"agent-{host}.log")
+        # fail2ban: Debian's configuration, the sshd jail on the systemd backend, banning with nftables.
+        shutil.copytree("/etc/fail2ban", f"{work}/fail2ban")
+        with open(f"{work}/fail2ban/fail2ban.local", "w") as handle:
+            handle.write(f"[Definition]\nsocket = {work}/f2b.sock\npidfile = {work}/f2b.pid\nlogtarget = {work}/f2b.log\n"
+                         "dbfile = :memory:\n")
+        with open(f"{work}/fail2ban/jail.local", "w") as handle:
+            handle.write("[DEFAULT]\nbanaction = nftables-multiport\nbanaction_allports = nftables-allports\n\n"
+                         "[sshd]\nenabled = true\nbackend = systemd\nmaxretry = 5\nfindtime = 10m\nbantime = 10m\nport = 22\n")
+        start(in_namespace(namespaces["h1"], "fail2ban-server", "-f", "-x", "-c", f"{work}/fail2ban"), "fail2ban-server.log")
+        deadline = time.time() + 60
+        while subprocess.run(["fail2ban-client", "-c", f"{work}/fail2ban", "status", "sshd"], capture_output=True).returncode != 0:
+            if time.time() > deadline:
+                raise RuntimeError("fail2ban did not start:\n" + open(f"{work}/fail2ban-server.log").read())
+            time.sleep(0.1)
+        deadline = time.time() + 60
+        while "h2" not in subprocess.run(["sqlite3", f"file:{work}/collector/events.sqlite?mode=ro", "SELECT host FROM response_hosts"],
+                                         capture_output=True, text=True).stdout:
+            if time.time() > deadline:
+                raise RuntimeError("agents did not poll for responses")
+            time.sleep(0.1)
+
+        def attempt(address):
+            return in_namespace(namespaces["att"], "sshpass", "-p", "wrong", "ssh", "-b", address, "-o", "StrictHostKeyChecking=no",
+                                "-o", "UserKnownHostsFile=/dev/null", "-o", "PreferredAuthentications=password",
+                                "-o", "PubkeyAuthentication=no", "-o", "NumberOfPasswordPrompts=1", "-o", "ConnectTimeout=5",
+                                "-o", "LogLevel=ERROR", f"nobody@{addresses['h1']}", "true")
+
+        def failures_logged(address):
+            """When journald received each of sshd's failed-password lines for `address` (seconds, its clock)."""
+            output = subprocess.run(["journalctl", "-o", "json", "--since", "-300s", "_COMM=sshd"], capture_output=True, text=True).stdout
+            times = []
+            for line in output.splitlines():
+                entry = json.loads(line)
+                message = entry.get("MESSAGE")
+                if isinstance(message, str) and f"Failed password for nobody from {address} " in message:
+                    times.append(int(entry["__REALTIME_TIMESTAMP"]) / 1e6)
+            return sorted(times)
+
+        local, fleet, fail2ban, early = [], [], [], 0
+        for address in attackers:
+            for _ in range(4):
+                subprocess.run(attempt(address), capture_output=True, timeout=30)
+            if banned(namespaces["h1"], address):
+                early += 1  # banned before the threshold: not comparable
+            fifth = subprocess.Popen(attempt(address), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            seen = {}
+            deadline = time.time() + 30
+            # From before the 5th attempt: its line is logged, and may be acted on, before its client ends.
+            while len(seen) < 3 and time.time() < deadline:
+                now = time.time()
+                on_h1 = banned(namespaces["h1"], address)
+                if "hosttrail" in on_h1:
+                    seen.setdefault("local", now)
+                if "f2b-table" in on_h1:
+                    seen.setdefault("fail2ban", now)
+                if "hosttrail" in banned(namespaces["h2"], address):
+                    seen.setdefault("h2", now)
+                time.sleep(0.003)
+            fifth.wait(30)
+            if len(seen) < 3:
+                raise RuntimeError(f"{address}: only {sorted(seen)} banned within 30 s")
+            logged = failures_logged(address)
+            if len(logged) < 5:
+                raise RuntimeError(f"{address}: {len(logged)} failures in the journal")
+            crossed = logged[4]
+            local.append((seen["local"] - crossed) * 1000)
+            fleet.append((max(seen["local"], seen["h2"]) - crossed) * 1000)
+            fail2ban.append((seen["fail2ban"] - crossed) * 1000)
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        for namespace in namespaces.values():
+            for pid in subprocess.run(["ip", "netns", "pids", namespace], capture_output=True, text=True).stdout.split():
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            ip("netns", "delete", namespace, check=False)
+        for index in range(len(namespaces)):
+            ip("link", "delete", f"{prefix}v{index}", check=False)
+        ip("link", "delete", bridge, check=False)
+        shutil.rmtree(work, ignore_errors=True)
+
+    def summary(values):
+        return f"p50 {percentile(values, 0.5):.0f} ms, p99 {percentile(values, 0.99):.0f} ms, max {max(values):.0f} ms"
+
+    baseline = f"fail2ban 1.0 (systemd backend, nftables-multiport), same sshd and journal, same run: {summary(fail2ban)}"
+    common = (f"{len(local)} attacks, each 5 failed password logins from a new address; from journald's receipt of the 5th "
+              f"failure to the address in the drop set (nft -j list sets in each namespace, polled every ~15 ms); "
+              f"{early} runs had a ban before the 5th failure")
+    results.append({"name": "response_local_host", "unit": "ms (p99)", "median": percentile(local, 0.99),
+                    "runs": [percentile(local, 0.5), percentile(local, 0.99), max(local)], "baseline": baseline,
+                    "ratio": percentile(local, 0.5) / percentile(fail2ban, 0.5),
+                    "detail": (f"the host that saw the failures, through journal, agent, collector rule and long-poll: {summary(local)}; "
+                               f"{common}; ratio = p50 / fail2ban's p50; goal <= fail2ban's")})
+    results.append({"name": "response_fleet_wide", "unit": "ms (p99)", "median": percentile(fleet, 0.99),
+                    "runs": [percentile(fleet, 0.5), percentile(fleet, 0.99), max(fleet)], "baseline": baseline,
+                    "ratio": percentile(fleet, 0.5) / percentile(fail2ban, 0.5),
+                    "detail": f"both hosts of the fleet banned (hosts: all): {summary(fleet)}; {common}; goal p99 <= 2 s"})
+    return results
+
+
 
 MEASURES = {
     "socket_to_spool": measure_socket_to_spool,
@@ -1555,6 +1757,7 @@ MEASURES = {
     "auth_log_rotating": measure_auth_log_rotating,
     "insights": measure_insights,
     "rules": measure_rules,
+    "responses": measure_responses,
 }
 
 

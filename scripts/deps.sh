@@ -16,7 +16,7 @@ APT_PACKAGES=(
 )
 PIP_PACKAGES=("awscli==1.45.11" "boto3" "moto[server]==5.2.1")
 # make bench draws its plot with matplotlib; make test does not need it.
-if [ "${1:-}" = "--bench" ]; then PIP_PACKAGES+=("matplotlib"); fi
+if [ "${1:-}" = "--bench" ]; then PIP_PACKAGES+=("matplotlib"); APT_PACKAGES+=(fail2ban python3-systemd); fi
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
