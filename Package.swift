@@ -75,18 +75,25 @@ let package = Package(
             dependencies: ["CCurl", "TrailCore"],
             swiftSettings: swiftSettings
         ),
-        // Rules: EventBridge patterns, rule files (HostTrail's YAML and Sigma), counting windows,
-        // the engine that evaluates records; no I/O. Apart from TrailCore so only what evaluates
-        // rules links YAML (today the collector and the CLI).
+        // Rules: EventBridge patterns, rule files (HostTrail's format and Sigma's, over a syntax-neutral
+        // tree), counting windows, the engine that evaluates records; no I/O, no YAML: the agent
+        // evaluates host rules (written as JSON) with it and links no Foundation.
         .target(
             name: "TrailRules",
-            dependencies: ["TrailCore", .product(name: "Yams", package: "Yams")],
+            dependencies: ["TrailCore"],
+            swiftSettings: swiftSettings
+        ),
+        // Rule files in YAML: Yams (which links Foundation) reads them into TrailRules' tree; the
+        // collector and the CLI.
+        .target(
+            name: "TrailRulesYAML",
+            dependencies: ["TrailCore", "TrailRules", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "TrailAgent",
             dependencies: [
-                "TrailCore", "TrailSystemd", "CurlTransport",
+                "TrailCore", "TrailRules", "TrailSystemd", "CurlTransport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -100,7 +107,7 @@ let package = Package(
         .target(
             name: "TrailCollector",
             dependencies: [
-                "TrailCore", "TrailRules", "TrailSystemd", "CurlTransport",
+                "TrailCore", "TrailRules", "TrailRulesYAML", "TrailSystemd", "CurlTransport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -120,7 +127,7 @@ let package = Package(
         .target(
             name: "TrailCLI",
             dependencies: [
-                "TrailCore", "TrailRules", "CurlTransport",
+                "TrailCore", "TrailRules", "TrailRulesYAML", "CurlTransport",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CompressNIO", package: "compress-nio"),
@@ -133,7 +140,7 @@ let package = Package(
         .executableTarget(
             name: "hosttrail-agent",
             dependencies: [
-                "TrailAgent", "TrailCore", "TrailSystemd",
+                "TrailAgent", "TrailCore", "TrailRules", "TrailSystemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -154,7 +161,7 @@ let package = Package(
         .executableTarget(
             name: "hosttrail",
             dependencies: [
-                "TrailCLI", "TrailCore", "TrailRules",
+                "TrailCLI", "TrailCore", "TrailRules", "TrailRulesYAML",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -163,7 +170,8 @@ let package = Package(
         // The benchmark's load generator (make bench): a compiled client for the agent's socket.
         .executableTarget(name: "hosttrail-loadgen", swiftSettings: swiftSettings),
         .executableTarget(name: "hosttrail-insights-bench", dependencies: ["TrailCore", "TrailTestSupport"], swiftSettings: swiftSettings),
-        .executableTarget(name: "hosttrail-rules-bench", dependencies: ["TrailCore", "TrailRules"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "hosttrail-rules-bench", dependencies: ["TrailCore", "TrailRules", "TrailRulesYAML"], swiftSettings: swiftSettings),
 
         // MARK: - Tests
         .target(
@@ -180,7 +188,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TrailRulesTests",
-            dependencies: ["TrailRules", "TrailCore", "TrailTestSupport"],
+            dependencies: ["TrailRules", "TrailRulesYAML", "TrailCore", "TrailTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -200,7 +208,7 @@ let package = Package(
         .testTarget(
             name: "TrailCollectorTests",
             dependencies: [
-                "TrailCollector", "TrailCore", "TrailSystemd", "TrailTestSupport",
+                "TrailCollector", "TrailCore", "TrailRulesYAML", "TrailSystemd", "TrailTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

@@ -44,8 +44,24 @@ public struct Agent: Sendable {
             host: host, version: HostTrailVersion.current, configurationHash: configuration.settingsHash, process: me, runStarted: Date())
         let drops = EventsDroppedRecordFactory(builder: agentRecords)
         let spool = try Spool(configuration: configuration.spool, logger: logger, eventsDroppedRecord: { drops.record($0) })
+        let hostRules = HostRuleDirectory(path: configuration.hostRulesDirectory)
+        for refused in hostRules.refused {
+            logger.error("a host rule is refused; it is not evaluated", metadata: ["file": "\(refused.file)", "error": "\(refused.error)"])
+        }
+        let responses = ResponseDirectory(path: configuration.responsesDirectory)
+        for refused in responses.refused {
+            logger.error("a response definition is refused; that response is not performed", metadata: ["error": "\(refused)"])
+        }
+        // Host rules see what the spool has committed, and act through the responses.
+        let evaluator =
+            hostRules.rules.isEmpty || responses.definitions.isEmpty
+            ? nil : HostRuleEvaluator(rules: hostRules.rules, host: host.hostname ?? "", logger: logger)
+        if !hostRules.rules.isEmpty && responses.definitions.isEmpty {
+            logger.error("host rules are not evaluated: this host defines no responses for them to ask for")
+        }
         // Every source commits through its own context into the one sink, the spool.
-        let contexts = SourceContexts(sink: spool, readiness: SourceReadiness(), logger: logger)
+        let contexts = SourceContexts(
+            sink: evaluator.map { RuleTeeSink(sink: spool, evaluator: $0) } ?? spool, readiness: SourceReadiness(), logger: logger)
         let processor = APIRequestProcessor(
             context: contexts.make(APISocketServer.sourceName),
             builder: ApplicationRecordBuilder(host: host, claims: configuration.eventSourceClaims),
@@ -66,28 +82,33 @@ public struct Agent: Sendable {
                 agentRecords: agentRecords, logger: logger)
             sources.append(JournalService(reader: reader))
         }
-        let responses = ResponseDirectory(path: configuration.responsesDirectory)
-        for refused in responses.refused {
-            logger.error("a response definition is refused; that response is not performed", metadata: ["error": "\(refused)"])
-        }
         var responders: [any Service] = []
         if !responses.definitions.isEmpty {
             let url = configuration.collectorURL.hasSuffix("/") ? String(configuration.collectorURL.dropLast()) : configuration.collectorURL
-            responders.append(
-                ResponseService(
-                    definitions: responses.definitions, protectedAddresses: ProtectedAddresses.of(collectorURL: configuration.collectorURL),
-                    executor: ResponseExecutor(firewall: NftablesFirewall(table: configuration.firewallTable), host: host.hostname ?? ""),
-                    bookFile: ResponseBookFile(directory: configuration.spool.directory),
-                    records: ResponseRecordBuilder(agent: agentRecords), context: contexts.make("responses", awaitedForReadiness: false),
-                    settings: .init(
-                        url: url + "/v1/responses",
-                        client: .init(
-                            caFile: configuration.caFile, certificateFile: configuration.certificateFile, keyFile: configuration.keyFile,
-                            proxy: configuration.proxy, connectTimeout: configuration.connectTimeout,
-                            // The long-poll's wait, and room for the answer.
-                            totalTimeout: .seconds(ResponsePoll.maxWaitSeconds) + configuration.requestTimeout)),
-                    logger: logger))
-            logger.info("responses defined", metadata: ["responses": "\(responses.definitions.map(\.name).joined(separator: ","))"])
+            let service = ResponseService(
+                definitions: responses.definitions, protectedAddresses: ProtectedAddresses.of(collectorURL: configuration.collectorURL),
+                executor: ResponseExecutor(firewall: NftablesFirewall(table: configuration.firewallTable), host: host.hostname ?? ""),
+                bookFile: ResponseBookFile(directory: configuration.spool.directory),
+                records: ResponseRecordBuilder(agent: agentRecords), context: contexts.make("responses", awaitedForReadiness: false),
+                settings: .init(
+                    url: url + "/v1/responses",
+                    client: .init(
+                        caFile: configuration.caFile, certificateFile: configuration.certificateFile, keyFile: configuration.keyFile,
+                        proxy: configuration.proxy, connectTimeout: configuration.connectTimeout,
+                        // The long-poll's wait, and room for the answer.
+                        totalTimeout: .seconds(ResponsePoll.maxWaitSeconds) + configuration.requestTimeout)),
+                logger: logger)
+            responders.append(service)
+            if let evaluator {
+                evaluator.respond(with: service)
+                responders.append(evaluator)
+            }
+            logger.info(
+                "responses defined",
+                metadata: [
+                    "responses": "\(responses.definitions.map(\.name).joined(separator: ","))",
+                    "host-rules": "\(evaluator == nil ? "" : hostRules.rules.map(\.name).joined(separator: ","))",
+                ])
         }
         let readiness = ReadinessService(
             status: "serving \(configuration.socketPath), shipping to \(configuration.collectorURL)", sources: contexts.readiness, logger: logger)

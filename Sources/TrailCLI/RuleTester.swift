@@ -3,6 +3,7 @@
 import Foundation
 import TrailCore
 import TrailRules
+import TrailRulesYAML
 
 /// `hosttrail rules test` and `backtest`: a rule file run over given events, offline, with its
 /// windows, as the collector would run it (EventBridge's `TestEventPattern`, and more).

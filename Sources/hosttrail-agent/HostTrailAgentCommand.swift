@@ -7,6 +7,7 @@ import Glibc
 import Logging
 import TrailAgent
 import TrailCore
+import TrailRules
 import TrailSystemd
 
 @main
@@ -75,6 +76,7 @@ struct AgentOptions: ParsableArguments {
         help: .init(AgentConfiguration.keys["event-source-claim"].help))
     var eventSourceClaim: [String] = []
     @Option(name: .customLong("responses-dir"), help: .init(AgentConfiguration.keys["responses-dir"].help)) var responsesDir: String?
+    @Option(name: .customLong("host-rules-dir"), help: .init(AgentConfiguration.keys["host-rules-dir"].help)) var hostRulesDir: String?
     @Option(name: .customLong("firewall-table"), help: .init(AgentConfiguration.keys["firewall-table"].help)) var firewallTable: String?
     @Option(name: .customLong("log-level"), help: .init(AgentConfiguration.keys["log-level"].help)) var logLevel: String?
 
@@ -123,6 +125,7 @@ struct AgentOptions: ParsableArguments {
         settings.setFlag("rate-limit-burst", rateLimitBurst.map(ConfigValue.integer))
         settings.setFlag("event-source-claim", eventSourceClaim.isEmpty ? nil : .strings(eventSourceClaim))
         settings.setFlag("responses-dir", responsesDir.map(ConfigValue.string))
+        settings.setFlag("host-rules-dir", hostRulesDir.map(ConfigValue.string))
         settings.setFlag("firewall-table", firewallTable.map(ConfigValue.string))
         return settings
     }
@@ -168,7 +171,12 @@ struct Validate: ParsableCommand {
         do {
             let configuration = try AgentConfiguration(settings: try options.settings())
             var problems = configuration.checkFiles()
-            if !ignoreResponses { problems += ResponseDirectory(path: configuration.responsesDirectory).refused }
+            if !ignoreResponses {
+                problems += ResponseDirectory(path: configuration.responsesDirectory).refused
+                problems += HostRuleDirectory(path: configuration.hostRulesDirectory).refused.map {
+                    ConfigurationError(.invalidValue, file: $0.file, key: "host-rules-dir", reason: $0.error.description)
+                }
+            }
             for problem in problems { writeToStandardError("error: \(problem)\n") }
             if !problems.isEmpty { throw ExitCode(1) }
             print(
@@ -177,6 +185,8 @@ struct Validate: ParsableCommand {
             if !ignoreResponses {
                 let names = ResponseDirectory(path: configuration.responsesDirectory).definitions.map(\.name)
                 print(names.isEmpty ? "no responses defined" : "responses: \(names.joined(separator: ", "))")
+                let rules = HostRuleDirectory(path: configuration.hostRulesDirectory).rules.map(\.name)
+                if !rules.isEmpty { print("host rules: \(rules.joined(separator: ", "))") }
             }
         } catch let error as ConfigurationError {
             writeToStandardError("error: \(error)\n")

@@ -3,6 +3,7 @@
 import Foundation
 import TrailCore
 import TrailRules
+import TrailRulesYAML
 
 /// The rule engine's cost on one core, for `make bench`; prints one JSON line.
 ///

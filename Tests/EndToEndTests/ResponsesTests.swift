@@ -18,10 +18,13 @@ struct ResponsesTests {
         let fleet: Fleet
         var machines: [String: TestMachine] = [:]
         let responsesDirectory: String
+        let hostRulesDirectory: String
+        let rulesDirectory: String
 
         /// `rules` and `responses` are given the network, for its addresses.
         init(
-            hosts: [String], others: [String], rules: (TestNetwork) -> [String: String], responses: (TestNetwork) -> [String: String]
+            hosts: [String], others: [String], rules: (TestNetwork) -> [String: String], responses: (TestNetwork) -> [String: String],
+            hostRules: [String: String] = [:]
         ) throws {
             network = try TestNetwork(machines: hosts + others)
             do {
@@ -31,14 +34,16 @@ struct ResponsesTests {
                 throw error
             }
             responsesDirectory = fleet.directory.file("responses.d")
+            hostRulesDirectory = fleet.directory.file("host-rules.d")
+            rulesDirectory = fleet.directory.file("rules.d")
             do {
-                let rulesDirectory = fleet.directory.file("rules.d")
-                for folder in [rulesDirectory, responsesDirectory] {
+                for folder in [rulesDirectory, responsesDirectory, hostRulesDirectory] {
                     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
                 }
                 for (name, text) in rules(network) { try Data(text.utf8).write(to: URL(fileURLWithPath: "\(rulesDirectory)/\(name).yml")) }
+                for (name, text) in hostRules { try Data(text.utf8).write(to: URL(fileURLWithPath: "\(hostRulesDirectory)/\(name).json")) }
                 for (name, text) in responses(network) { try Data(text.utf8).write(to: URL(fileURLWithPath: "\(responsesDirectory)/\(name).toml")) }
-                try fleet.startCollector(listenHost: network.gateway, extra: ["--rules-dir", rulesDirectory])
+                try startCollector()
                 for host in hosts {
                     machines[host] = try TestMachine(host, network: network, directory: fleet.directory)
                     try startAgent(host)
@@ -50,10 +55,20 @@ struct ResponsesTests {
             }
         }
 
+        /// On the port it had before, when it had one (the agents keep their URL).
+        func startCollector() throws {
+            let port = fleet.collectorURL.split(separator: ":").last.flatMap { Int($0) } ?? 0
+            try fleet.startCollector(port: port, listenHost: network.gateway, extra: ["--rules-dir", rulesDirectory])
+        }
+
         @discardableResult
         func startAgent(_ host: String) throws -> TestProcess {
             try fleet.startAgent(
-                host, extra: ["--tail-file", machines[host]!.authLog, "--read-from", "beginning", "--responses-dir", responsesDirectory],
+                host,
+                extra: [
+                    "--tail-file", machines[host]!.authLog, "--read-from", "beginning", "--responses-dir", responsesDirectory, "--host-rules-dir",
+                    hostRulesDirectory,
+                ],
                 namespace: network.namespace(host))
         }
 
@@ -321,5 +336,39 @@ struct ResponsesTests {
         try setUp.waitFor("the UnlockAccount record", timeout: 30) { try !setUp.stored("UnlockAccount").isEmpty }
         #expect(Date().timeIntervalSince(lockedAt) > 5)
         #expect(try logIn(account.password) == 0, "unlocked: the right password works again")
+    }
+
+    /// The host's own rule, evaluated by its agent on its own records, blocks with the collector
+    /// down; what it did reaches the collector when it is back.
+    @Test func aHostRuleBansWithTheCollectorDown() throws {
+        let hostRule = """
+            {"name": "local-ssh-guessing",
+             "match": {"detail": {"eventSource": ["sshd.linux"], "eventName": ["Login"], "errorCode": [{"exists": true}]}},
+             "window": {"type": "event_count", "group-by": ["detail.sourceIPAddress"], "timespan": "10m", "condition": {"gte": 3}},
+             "actions": [{"respond": {"response": "block-attacker", "arguments": {"address": "detail.sourceIPAddress"}}}]}
+            """
+        let setUp = try ResponseFleet(
+            hosts: ["web-01"], others: ["attacker"], rules: { _ in [:] },
+            responses: { _ in ["block-attacker": Self.blockDefinition(allow: "192.0.2.1")] }, hostRules: ["local-ssh-guessing": hostRule])
+        defer { setUp.stop() }
+        let network = setUp.network
+        let web = network.address("web-01")
+        _ = setUp.fleet.collector?.stop()
+        for _ in 0..<2 { try setUp.failLogin(on: "web-01", from: "attacker") }
+        #expect(try network.connects(from: "attacker", to: web, port: 22), "below the rule's count")
+        try setUp.failLogin(on: "web-01", from: "attacker")
+        try setUp.waitFor("the attacker blocked by the host's own rule", timeout: 15) {
+            try !network.connects(from: "attacker", to: web, port: 22, within: 0.5)
+        }
+        #expect(try network.connects(from: "web-01", to: web, port: 22), "the host itself still connects")
+
+        // The collector back: the host's records of what it did arrive with the rest.
+        try setUp.startCollector()
+        try setUp.waitFor("the BlockAddress record at the collector") { try !setUp.stored("BlockAddress").isEmpty }
+        let block = try #require(setUp.stored("BlockAddress").first)
+        #expect(block.errorCode == nil && block.requestParameters?["ruleName"]?.stringValue == "local-ssh-guessing")
+        #expect(block.requestParameters?["requestId"]?.stringValue?.hasPrefix("local-") == true)
+        #expect(block.requestParameters?["triggeringEventIds"]?.arrayValue?.count == 3)
+        #expect(try setUp.stored("RequestResponse").isEmpty, "asked by nobody but the host")
     }
 }

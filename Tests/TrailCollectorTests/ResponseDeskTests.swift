@@ -5,6 +5,7 @@ import Logging
 import Testing
 import TrailCore
 import TrailRules
+import TrailRulesYAML
 import TrailTestSupport
 
 @testable import TrailCollector

@@ -3,6 +3,7 @@
 import Foundation
 import Testing
 import TrailCore
+import TrailRulesYAML
 
 @testable import TrailRules
 

@@ -3,6 +3,7 @@
 import Foundation
 import Testing
 import TrailCore
+import TrailRulesYAML
 import TrailTestSupport
 
 @testable import TrailRules

@@ -2,6 +2,7 @@
 
 import Testing
 import TrailCore
+import TrailRulesYAML
 
 @testable import TrailRules
 

@@ -72,6 +72,9 @@ extension AgentConfiguration {
             "responses-dir", .text, "Responses this host performs when asked, one NAME.toml each (none: no responses)",
             default: "/etc/hosttrail/responses.d", value: .string("/etc/hosttrail/responses.d")),
         .init(
+            "host-rules-dir", .text, "This host's own rules, NAME.json each, evaluated here on its own records; they respond here",
+            default: "/etc/hosttrail/host-rules.d", value: .string("/etc/hosttrail/host-rules.d")),
+        .init(
             "firewall-table", .text, "The nftables table (family inet) of block-address responses; the agent's own",
             default: "hosttrail", value: .string("hosttrail")),
         .init("log-level", .text, "trace, debug, info, notice, warning, error or critical", default: "info", value: .string("info")),

@@ -90,6 +90,9 @@ public struct AgentConfiguration: Sendable, Hashable {
     /// Where the responses this host performs are defined (``ResponseDefinition``, one file
     /// each). Default: `/etc/hosttrail/responses.d`; with none defined the agent asks for none.
     public var responsesDirectory: String
+    /// The host's own rules (``HostRuleDirectory``): JSON rule files evaluated on this host's
+    /// records, acting through its responses. Default: `/etc/hosttrail/host-rules.d`.
+    public var hostRulesDirectory: String
     /// The nftables table of `block-address` responses (family `inet`). Default: `hosttrail`.
     public var firewallTable: String
     /// Hash of the effective settings, written into `AgentStarted`.
@@ -168,6 +171,7 @@ public struct AgentConfiguration: Sendable, Hashable {
         rateLimitBurst = 20_000
         eventSourceClaims = EventSourceClaims()
         responsesDirectory = "/etc/hosttrail/responses.d"
+        hostRulesDirectory = "/etc/hosttrail/host-rules.d"
         firewallTable = NftablesFirewall.defaultTable
     }
 
@@ -282,6 +286,7 @@ public struct AgentConfiguration: Sendable, Hashable {
             }
         }
         if let value = try settings.string("responses-dir") { responsesDirectory = try Self.absolutePath(value, "responses-dir", settings) }
+        if let value = try settings.string("host-rules-dir") { hostRulesDirectory = try Self.absolutePath(value, "host-rules-dir", settings) }
         if let value = try settings.string("firewall-table") {
             guard (1...32).contains(value.utf8.count),
                 value.utf8.allSatisfy({ $0 == 0x5F || $0 == 0x2D || (0x30...0x39).contains($0) || (0x61...0x7A).contains($0) })

@@ -32,10 +32,13 @@ final class ResponseService: Service, Sendable {
     let settings: Settings
     let logger: Logger
     private let phase = Mutex(Phase())
+    /// Held while a request is handled or a response ended: the poll's thread and the host rules'
+    /// share it, one at a time. Loaded (or refused) in ``run()`` before either starts.
+    private let book = Mutex<ResponseBook?>(nil)
 
     private struct Phase: ~Copyable {
         var stopping = false
-        var handling = false
+        var handling = 0
         var waiter: CheckedContinuation<Void, Never>?
     }
 
@@ -54,14 +57,22 @@ final class ResponseService: Service, Sendable {
 
     func run() async throws {
         let client = try HTTPSClient(configuration: settings.client)
-        try DedicatedThread.start(name: "responses") { self.loop(client: client) }
+        do {
+            let loaded = try bookFile.load()
+            book.withLock { $0 = loaded }
+            try DedicatedThread.start(name: "responses") { self.loop(client: client) }
+        } catch {
+            logger.critical(
+                "cannot read the responses book; no responses are performed or ended until it is repaired or removed",
+                metadata: ["path": "\(bookFile.path)", "error": "\(error)"])
+        }
         try? await gracefulShutdown()
         // A poll in flight is abandoned (what it brings is delivered again); a request being
         // handled is finished first, so its record and book are complete.
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let resumeNow = phase.withLock { phase -> Bool in
                 phase.stopping = true
-                guard phase.handling else { return true }
+                guard phase.handling > 0 else { return true }
                 phase.waiter = continuation
                 return false
             }
@@ -69,22 +80,34 @@ final class ResponseService: Service, Sendable {
         }
     }
 
-    /// `false` when stopping: the caller does not begin.
-    private func beginHandling() -> Bool {
-        phase.withLock { phase in
+    /// Runs `body` on the book unless stopping or the book is unavailable (`nil` then); a
+    /// shutdown waits for it.
+    private func withBook<Result>(_ body: (inout ResponseBook) -> Result) -> Result? {
+        let began = phase.withLock { phase -> Bool in
             guard !phase.stopping else { return false }
-            phase.handling = true
+            phase.handling += 1
             return true
+        }
+        guard began else { return nil }
+        defer {
+            let waiter = phase.withLock { phase -> CheckedContinuation<Void, Never>? in
+                phase.handling -= 1
+                guard phase.handling == 0 else { return nil }
+                defer { phase.waiter = nil }
+                return phase.waiter
+            }
+            waiter?.resume()
+        }
+        return book.withLock { state -> Result? in
+            guard state != nil else { return nil }
+            return body(&state!)
         }
     }
 
-    private func endHandling() {
-        let waiter = phase.withLock { phase -> CheckedContinuation<Void, Never>? in
-            phase.handling = false
-            defer { phase.waiter = nil }
-            return phase.waiter
-        }
-        waiter?.resume()
+    /// A request of the host's own rules (``HostRuleEvaluator``): done at once, on the caller's
+    /// thread, held to the same definitions; what it came to is recorded, not acknowledged.
+    func performLocal(_ request: ResponseRequest) {
+        _ = withBook { book in handle(request, book: &book) }
     }
 
     private var stopping: Bool { phase.withLock { $0.stopping } }
@@ -92,33 +115,28 @@ final class ResponseService: Service, Sendable {
     // MARK: - The thread
 
     func loop(client: HTTPSClient) {
-        var book: ResponseBook
-        do {
-            book = try bookFile.load()
-        } catch {
-            logger.critical(
-                "cannot read the responses book; no responses are performed or ended until it is repaired or removed",
-                metadata: ["path": "\(bookFile.path)", "error": "\(error)"])
-            return
-        }
         var acks: [ResponsePoll.Ack] = []
-        guard beginHandling() else { return }
-        if policy.definitions.values.contains(where: { $0.kind == .blockAddress }) {
-            do {
-                try executor.firewall.prepare()
-            } catch {
-                logger.error("cannot prepare the firewall table; block-address responses will fail", metadata: ["error": "\(error)"])
+        let prepared = withBook { book in
+            if policy.definitions.values.contains(where: { $0.kind == .blockAddress }) {
+                do {
+                    try executor.firewall.prepare()
+                } catch {
+                    logger.error("cannot prepare the firewall table; block-address responses will fail", metadata: ["error": "\(error)"])
+                }
             }
+            recover(&book)
         }
-        recover(&book)
-        endHandling()
+        guard prepared != nil else { return }
         var failures = RetryBackoff(base: .seconds(1), cap: .seconds(30))
         while !stopping {
-            guard beginHandling() else { break }
-            endDue(&book, acks: &acks, reason: "expired")
-            endHandling()
+            guard
+                let nextExpiry = withBook({ book -> Int64? in
+                    endDue(&book, acks: &acks, reason: "expired")
+                    return book.nextExpiry
+                })
+            else { break }
             let now = Self.now()
-            let untilExpiry = book.nextExpiry.map { Int(max(0, $0 - now)) } ?? ResponsePoll.maxWaitSeconds
+            let untilExpiry = nextExpiry.map { Int(max(0, $0 - now)) } ?? ResponsePoll.maxWaitSeconds
             let poll = ResponsePoll(
                 acks: acks, waitSeconds: min(ResponsePoll.maxWaitSeconds, untilExpiry), responses: policy.definitions.keys.sorted())
             let answer: ResponsePoll.Answer
@@ -136,14 +154,13 @@ final class ResponseService: Service, Sendable {
                 if failures.failures <= 1 || failures.failures % 10 == 0 {
                     logger.warning("cannot poll the collector for responses; retrying", metadata: ["error": "\(error)", "retry": "\(delay)"])
                 }
-                let untilNext = book.nextExpiry.map { Duration.seconds(max(0, $0 - Self.now())) } ?? delay
+                let untilNext = nextExpiry.map { Duration.seconds(max(0, $0 - Self.now())) } ?? delay
                 DedicatedThread.sleep(for: min(delay, untilNext))
                 continue
             }
             for request in answer.requests {
-                guard beginHandling() else { break }
-                acks.append(ResponsePoll.Ack(id: request.id, outcome: handle(request, book: &book)))
-                endHandling()
+                guard let outcome = withBook({ book in handle(request, book: &book) }) else { break }
+                acks.append(ResponsePoll.Ack(id: request.id, outcome: outcome))
             }
         }
     }
@@ -214,6 +231,10 @@ final class ResponseService: Service, Sendable {
             book.performedRevert(request.id)
             save(book)
             return book.outcome(of: request.id) ?? .init(state: .performed)
+        }
+        if let active = book.inForce(like: request, now: now) {
+            // Already done (a host rule and a fleet rule both fired): not again, not another offence.
+            return .init(state: .performed, message: "in force by request \(active.requestID)", expiresAt: active.expiresAt)
         }
         switch policy.decide(request, now: now, offences: book.offences(of: request, now: now), uid: AccountLock.uid(of:)) {
         case .refuse(let code, let reason):

@@ -40,17 +40,10 @@ final class ResponseDesk: Service, Sendable {
         let envelope = (try? JSONValue.parse(Data(job.payload.utf8))) ?? .null
         let matched = envelope["matchedRecords"]?.arrayValue ?? []
         let last = matched.last.map { EventBridgeEnvelope.envelope(ofRecordJSON: $0) } ?? .null
-        var arguments: [String: String] = [:]
-        for (name, source) in respond.arguments {
-            guard source.hasPrefix("detail.") else {
-                arguments[name] = source
-                continue
-            }
-            switch FieldPath(source)?.value(in: last) {
-            case .string(let text)?: arguments[name] = text
-            case .integer(let number)?: arguments[name] = String(number)
-            default: return .failure(ResponseFanOutError(code: "MissingArgument", message: "the match's last record has no \(source) for \(name)"))
-            }
+        let arguments: [String: String]
+        switch respond.arguments(in: last) {
+        case .success(let values): arguments = values
+        case .failure(let missing): return .failure(ResponseFanOutError(code: "MissingArgument", message: missing.description))
         }
         let hosts: [String]
         switch respond.hosts {

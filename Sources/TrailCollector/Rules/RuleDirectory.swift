@@ -2,6 +2,7 @@
 
 import Foundation
 import TrailRules
+import TrailRulesYAML
 
 /// The rules directory: one rule a file, `*.yml` or `*.yaml`, read in name order. A file that
 /// does not load is named with its line and reason; a second rule under a name already taken is

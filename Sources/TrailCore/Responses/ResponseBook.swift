@@ -68,6 +68,14 @@ public struct ResponseBook: Sendable, Codable, Equatable {
         return known.count
     }
 
+    /// The response in force at `now` for the same response and target as `request` (an address,
+    /// an account): asked again (a host rule and a fleet rule both fired), it is not done twice,
+    /// nor counted as another offence.
+    public func inForce(like request: ResponseRequest, now: Int64) -> Active? {
+        guard let key = Self.targetKey(request) else { return nil }
+        return active.values.first { Self.targetKey($0.action.request) == key && $0.expiresAt > now }
+    }
+
     /// Enters `action` as performed, in force until its duration ends. The caller persists the
     /// book, then acts; if acting fails, ``failed(_:code:message:)`` takes it back.
     public mutating func begin(_ action: ResponseAction, now: Int64, wasLockedBefore: Bool = false) {

@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import TrailCore
-import Yams
 
 /// A rule's `actions`: a list of one-key mappings, `webhook`, `exec` or `log`.
 enum RuleActionParser {
-    static func actions(_ node: Node) throws(RuleFileError) -> [RuleAction] {
+    static func actions(_ node: RuleNode) throws(RuleFileError) -> [RuleAction] {
         guard case .sequence(let list) = node else { throw RuleFileError(line: node.mark?.line, "actions is a list") }
         guard list.count <= 16 else { throw RuleFileError(line: node.mark?.line, "a rule has at most 16 actions") }
         var actions: [RuleAction] = []
@@ -13,10 +12,10 @@ enum RuleActionParser {
             guard case .mapping(let mapping) = item, mapping.count == 1, let (key, value) = mapping.first, let kind = key.string else {
                 throw RuleFileError(line: item.mark?.line, "an action is one of webhook, exec, log or respond, with its settings")
             }
-            let settings: Node.Mapping
+            let settings: RuleNode.Mapping
             switch value {
             case .mapping(let members): settings = members
-            case .scalar(let scalar) where kind == "webhook": settings = Node.Mapping([(Node("url"), Node(scalar.string))])
+            case .scalar(let scalar) where kind == "webhook": settings = RuleNode.Mapping([(RuleNode("url"), .scalar(scalar))])
             default: throw RuleFileError(line: value.mark?.line, "\(kind)'s settings are a mapping")
             }
             let reader = MappingReader(mapping: settings, where: kind)
@@ -45,7 +44,7 @@ enum RuleActionParser {
             policy.maxAttempts = attempts
         }
         if let node = reader.mapping["max-age"] {
-            guard let milliseconds = RuleDuration.milliseconds(try YAMLDocument.json(node)), milliseconds >= 60_000, milliseconds <= 86_400_000 else {
+            guard let milliseconds = RuleDuration.milliseconds(RuleNode.json(node)), milliseconds >= 60_000, milliseconds <= 86_400_000 else {
                 throw RuleFileError(line: node.mark?.line, "max-age is a duration from 1m to 24h")
             }
             policy.maxAgeSeconds = milliseconds / 1000
@@ -55,7 +54,7 @@ enum RuleActionParser {
 
     static func timeout(_ reader: MappingReader, default seconds: Int) throws(RuleFileError) -> Int {
         guard let node = reader.mapping["timeout"] else { return seconds }
-        guard let milliseconds = RuleDuration.milliseconds(try YAMLDocument.json(node)), milliseconds <= 600_000 else {
+        guard let milliseconds = RuleDuration.milliseconds(RuleNode.json(node)), milliseconds <= 600_000 else {
             throw RuleFileError(line: node.mark?.line, "timeout is a duration from 1s to 10m")
         }
         return Int(milliseconds / 1000)
@@ -90,7 +89,7 @@ enum RuleActionParser {
         }
         var hosts = RuleAction.Respond.Hosts.matched
         if let node = reader.mapping["hosts"] {
-            switch try YAMLDocument.json(node) {
+            switch RuleNode.json(node) {
             case .string("matched"): hosts = .matched
             case .string("all"): hosts = .all
             case .array(let items) where !items.isEmpty && items.count <= 100 && items.allSatisfy({ Self.isHostPattern($0.stringValue) }):
@@ -101,7 +100,7 @@ enum RuleActionParser {
         }
         var arguments: [String: String] = [:]
         if let node = reader.mapping["arguments"] {
-            guard case .object(let members) = try YAMLDocument.json(node), members.count <= 16 else {
+            guard case .object(let members) = RuleNode.json(node), members.count <= 16 else {
                 throw RuleFileError(line: node.mark?.line, "arguments is a mapping of at most 16 names to paths (detail.sourceIPAddress) or values")
             }
             for (name, value) in members {
@@ -116,7 +115,7 @@ enum RuleActionParser {
         }
         var seconds: Int64?
         if let node = reader.mapping["duration"] {
-            guard let milliseconds = RuleDuration.milliseconds(try YAMLDocument.json(node)), milliseconds >= 1000, milliseconds <= 366 * 86_400_000
+            guard let milliseconds = RuleDuration.milliseconds(RuleNode.json(node)), milliseconds >= 1000, milliseconds <= 366 * 86_400_000
             else {
                 throw RuleFileError(line: node.mark?.line, "duration is from 1s to a year")
             }
@@ -124,7 +123,7 @@ enum RuleActionParser {
         }
         var deadline: Int64 = 300
         if let node = reader.mapping["deadline"] {
-            guard let milliseconds = RuleDuration.milliseconds(try YAMLDocument.json(node)), milliseconds >= 1000, milliseconds <= 86_400_000 else {
+            guard let milliseconds = RuleDuration.milliseconds(RuleNode.json(node)), milliseconds >= 1000, milliseconds <= 86_400_000 else {
                 throw RuleFileError(line: node.mark?.line, "deadline is from 1s to 24h")
             }
             deadline = milliseconds / 1000
@@ -141,7 +140,7 @@ enum RuleActionParser {
         try reader.refuseUnknown(["command", "user", "timeout", "max-attempts", "max-age"])
         guard let node = reader.mapping["command"] else { throw RuleFileError(line: line, "exec needs a command") }
         let command: [String]
-        switch try YAMLDocument.json(node) {
+        switch RuleNode.json(node) {
         case .string(let program): command = [program]
         case .array(let items) where items.allSatisfy({ $0.stringValue != nil }): command = items.compactMap(\.stringValue)
         default: throw RuleFileError(line: node.mark?.line, "command is a program or a list of the program and its arguments")

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import TrailCore
-import Yams
 
 /// Loads one rule file: HostTrail's YAML (`match`, `window`, `suppress`, `mode`, `actions`) or a
 /// Sigma rule (`logsource` and `detection`, through ``SigmaFieldMapping``).
@@ -18,10 +17,13 @@ import Yams
 public enum RuleFile {
     static let keys: Set<String> = ["name", "description", "match", "window", "suppress", "mode", "actions"]
 
-    /// The rule in `text`; `defaultName` (the file's name without `.yml`/`.yaml`) when it names none.
-    public static func load(text: String, defaultName: String) throws(RuleFileError) -> Rule {
-        guard text.utf8.count <= 1 << 20 else { throw RuleFileError(line: nil, "a rule file is at most 1 MiB") }
-        let documents = try YAMLDocument.all(text: text)
+    /// The largest rule file read.
+    public static let maxBytes = 1 << 20
+
+    /// The rule in `documents` (one, or a Sigma correlation with the rules it references);
+    /// `defaultName` when it names none. TrailRulesYAML reads YAML text into documents.
+    public static func load(documents: [RuleDocument], defaultName: String) throws(RuleFileError) -> Rule {
+        guard !documents.isEmpty else { throw RuleFileError(line: nil, "the file is empty") }
         for document in documents {
             guard case .mapping = document.root else { throw RuleFileError(line: document.root.mark?.line, "a rule is a mapping") }
         }
@@ -34,7 +36,20 @@ public enum RuleFile {
         return try hostTrailRule(mapping, document: document, defaultName: defaultName)
     }
 
-    static func isSet(_ key: String, in document: YAMLDocument) -> Bool {
+    /// The rule in JSON `text` (HostTrail's format written as JSON, which is also YAML): what the
+    /// agent reads, since it links no YAML parser. Errors name no line.
+    public static func load(json text: String, defaultName: String) throws(RuleFileError) -> Rule {
+        guard text.utf8.count <= maxBytes else { throw RuleFileError(line: nil, "a rule file is at most 1 MiB") }
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(Array(text.utf8))
+        } catch {
+            throw RuleFileError(line: nil, "not JSON: \(error)")
+        }
+        return try load(documents: [RuleDocument(root: RuleNode(json: value))], defaultName: defaultName)
+    }
+
+    static func isSet(_ key: String, in document: RuleDocument) -> Bool {
         if case .mapping(let mapping) = document.root { return mapping[key] != nil }
         return false
     }
@@ -42,7 +57,7 @@ public enum RuleFile {
     /// The settings a Sigma rule may carry as well (custom attributes to Sigma).
     static let responseKeys: Set<String> = ["suppress", "mode", "actions"]
 
-    static func response(_ mapping: Node.Mapping) throws(RuleFileError) -> (Rule.Suppression?, Rule.Mode, [RuleAction]) {
+    static func response(_ mapping: RuleNode.Mapping) throws(RuleFileError) -> (Rule.Suppression?, Rule.Mode, [RuleAction]) {
         let reader = MappingReader(mapping: mapping, where: "the rule")
         let suppression = try mapping["suppress"].map { node throws(RuleFileError) in try Self.suppression(node) }
         let mode: Rule.Mode
@@ -55,7 +70,7 @@ public enum RuleFile {
         return (suppression, mode, actions)
     }
 
-    static func hostTrailRule(_ mapping: Node.Mapping, document: YAMLDocument, defaultName: String) throws(RuleFileError) -> Rule {
+    static func hostTrailRule(_ mapping: RuleNode.Mapping, document: RuleDocument, defaultName: String) throws(RuleFileError) -> Rule {
         let reader = MappingReader(mapping: mapping, where: "the rule")
         try reader.refuseUnknown(keys)
         let name = try reader.string("name") ?? defaultName
@@ -66,25 +81,25 @@ public enum RuleFile {
         let matcher = try pattern(matchNode)
         let window = try mapping["window"].map { node throws(RuleFileError) in try Self.window(node) }
         let (suppression, mode, actions) = try response(mapping)
-        var fingerprint: [String: JSONValue] = ["match": try YAMLDocument.json(matchNode)]
-        if let node = mapping["window"] { fingerprint["window"] = try YAMLDocument.json(node) }
+        var fingerprint: [String: JSONValue] = ["match": RuleNode.json(matchNode)]
+        if let node = mapping["window"] { fingerprint["window"] = RuleNode.json(node) }
         return Rule(
             name: name, description: try reader.string("description"), matcher: matcher, window: window, suppression: suppression,
             mode: mode, actions: actions, stateFingerprint: String(decoding: JSONValue.object(fingerprint).serialized(), as: UTF8.self))
     }
 
-    static func pattern(_ node: Node) throws(RuleFileError) -> RuleMatcher {
-        let json = try YAMLDocument.json(node)
+    static func pattern(_ node: RuleNode) throws(RuleFileError) -> RuleMatcher {
+        let json = RuleNode.json(node)
         do {
             return .pattern(try EventPattern(json))
         } catch let error as EventPatternError {
-            throw RuleFileError(line: YAMLDocument.line(of: error.path, under: node), "match: \(error)")
+            throw RuleFileError(line: RuleNode.line(of: error.path, under: node), "match: \(error)")
         } catch {
             throw RuleFileError(line: node.mark?.line, "match: \(error)")
         }
     }
 
-    static func window(_ node: Node) throws(RuleFileError) -> RuleWindow {
+    static func window(_ node: RuleNode) throws(RuleFileError) -> RuleWindow {
         guard case .mapping(let mapping) = node else { throw RuleFileError(line: node.mark?.line, "window is a mapping") }
         let reader = MappingReader(mapping: mapping, where: "window")
         try reader.refuseUnknown(["type", "group-by", "timespan", "condition", "field", "events"])
@@ -96,7 +111,7 @@ public enum RuleFile {
         }
         let groupBy = try reader.fieldPaths("group-by") ?? []
         guard let span = mapping["timespan"] else { throw RuleFileError(line: node.mark?.line, "window needs a timespan") }
-        guard let milliseconds = RuleDuration.milliseconds(try YAMLDocument.json(span)) else {
+        guard let milliseconds = RuleDuration.milliseconds(RuleNode.json(span)) else {
             throw RuleFileError(line: span.mark?.line, "timespan is a duration such as 90s, 10m, 1h or 1d (at most a year)")
         }
         var steps: [RuleWindow.Step] = []
@@ -129,7 +144,7 @@ public enum RuleFile {
         return RuleWindow(kind: kind, groupBy: groupBy, milliseconds: milliseconds, threshold: threshold, field: field, steps: steps)
     }
 
-    static func step(_ node: Node, index: Int) throws(RuleFileError) -> RuleWindow.Step {
+    static func step(_ node: RuleNode, index: Int) throws(RuleFileError) -> RuleWindow.Step {
         guard case .mapping(let mapping) = node else { throw RuleFileError(line: node.mark?.line, "an event is a mapping with a name and a match") }
         let reader = MappingReader(mapping: mapping, where: "an event")
         try reader.refuseUnknown(["name", "match", "count"])
@@ -144,11 +159,11 @@ public enum RuleFile {
 
     /// `{gte: n}`, `{gt: n}` or `{eq: n}`: a stream can tell when a count reaches a number, not
     /// that it stays below one before the window ends, so `lt` and `lte` are refused.
-    static func threshold(_ node: Node) throws(RuleFileError) -> Int {
+    static func threshold(_ node: RuleNode) throws(RuleFileError) -> Int {
         guard case .mapping(let mapping) = node, mapping.count == 1, let (key, value) = mapping.first, let name = key.string else {
             throw RuleFileError(line: node.mark?.line, "condition is one of {gte: n}, {gt: n} or {eq: n}")
         }
-        guard case .integer(let number) = try YAMLDocument.json(value), number >= 0, number <= 1_000_000 else {
+        guard case .integer(let number) = RuleNode.json(value), number >= 0, number <= 1_000_000 else {
             throw RuleFileError(line: value.mark?.line, "the condition's count is a whole number from 0 to 1000000")
         }
         switch name {
@@ -161,9 +176,9 @@ public enum RuleFile {
         }
     }
 
-    static func suppression(_ node: Node) throws(RuleFileError) -> Rule.Suppression {
+    static func suppression(_ node: RuleNode) throws(RuleFileError) -> Rule.Suppression {
         if case .scalar = node {
-            guard let milliseconds = RuleDuration.milliseconds(try YAMLDocument.json(node)) else {
+            guard let milliseconds = RuleDuration.milliseconds(RuleNode.json(node)) else {
                 throw RuleFileError(line: node.mark?.line, "suppress is a duration such as 10m, or {for: 10m, group-by: [...]}")
             }
             return Rule.Suppression(milliseconds: milliseconds, groupBy: nil)
@@ -171,7 +186,7 @@ public enum RuleFile {
         guard case .mapping(let mapping) = node else { throw RuleFileError(line: node.mark?.line, "suppress is a duration or a mapping") }
         let reader = MappingReader(mapping: mapping, where: "suppress")
         try reader.refuseUnknown(["for", "group-by"])
-        guard let span = mapping["for"], let milliseconds = RuleDuration.milliseconds(try YAMLDocument.json(span)) else {
+        guard let span = mapping["for"], let milliseconds = RuleDuration.milliseconds(RuleNode.json(span)) else {
             throw RuleFileError(line: node.mark?.line, "suppress needs for: a duration such as 10m")
         }
         return Rule.Suppression(milliseconds: milliseconds, groupBy: try reader.fieldPaths("group-by"))
@@ -180,10 +195,10 @@ public enum RuleFile {
 
 /// Reads a YAML mapping's members, each error naming its line.
 struct MappingReader {
-    let mapping: Node.Mapping
+    let mapping: RuleNode.Mapping
     let place: String
 
-    init(mapping: Node.Mapping, where place: String) {
+    init(mapping: RuleNode.Mapping, where place: String) {
         self.mapping = mapping
         self.place = place
     }
@@ -203,13 +218,13 @@ struct MappingReader {
 
     func string(_ key: String) throws(RuleFileError) -> String? {
         guard let node = mapping[key] else { return nil }
-        guard case .string(let text) = try YAMLDocument.json(node) else { throw RuleFileError(line: node.mark?.line, "\(key) is a string") }
+        guard case .string(let text) = RuleNode.json(node) else { throw RuleFileError(line: node.mark?.line, "\(key) is a string") }
         return text
     }
 
     func integer(_ key: String) throws(RuleFileError) -> Int? {
         guard let node = mapping[key] else { return nil }
-        guard case .integer(let number) = try YAMLDocument.json(node), let value = Int(exactly: number) else {
+        guard case .integer(let number) = RuleNode.json(node), let value = Int(exactly: number) else {
             throw RuleFileError(line: node.mark?.line, "\(key) is a whole number")
         }
         return value
@@ -227,7 +242,7 @@ struct MappingReader {
     func fieldPaths(_ key: String) throws(RuleFileError) -> [FieldPath]? {
         guard let node = mapping[key] else { return nil }
         let items: [JSONValue]
-        switch try YAMLDocument.json(node) {
+        switch RuleNode.json(node) {
         case .array(let list): items = list
         case let single: items = [single]
         }

@@ -86,6 +86,31 @@ public enum RuleAction: Sendable, Hashable, Codable {
             self.deadlineSeconds = deadlineSeconds
         }
 
+        /// The arguments' values for the match whose last record has `envelope`: each path's
+        /// value there (a string or a whole number), each literal as it is; `.failure` names the
+        /// first argument whose path holds neither.
+        public func arguments(in envelope: JSONValue) -> Result<[String: String], MissingArgument> {
+            var values: [String: String] = [:]
+            for (name, source) in arguments.sorted(by: { $0.key < $1.key }) {
+                guard source.hasPrefix("detail.") else {
+                    values[name] = source
+                    continue
+                }
+                switch FieldPath(source)?.value(in: envelope) {
+                case .string(let text)?: values[name] = text
+                case .integer(let number)?: values[name] = String(number)
+                default: return .failure(MissingArgument(name: name, path: source))
+                }
+            }
+            return .success(values)
+        }
+
+        public struct MissingArgument: Error, Sendable, CustomStringConvertible {
+            public var name: String
+            public var path: String
+            public var description: String { "the match's last record has no \(path) for \(name)" }
+        }
+
         /// Whether `host` is among those asked, when they are named by pattern.
         public static func host(_ host: String, matches patterns: [String]) -> Bool {
             patterns.contains { Wildcard.matches($0, host) }

@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import TrailCore
-import Yams
 
 /// Sigma rules as Sigma writes them (specification v2.0): a detection rule, or a correlation rule
 /// with the rules it references as the other documents of the same file. Those referenced rules
 /// do not fire on their own (`generate: true` is refused). `suppress`, `mode` and `actions` may be added
 /// as custom attributes. Whatever ``SigmaFieldMapping`` cannot express is refused by name.
 enum SigmaRuleFile {
-    static func load(documents: [YAMLDocument], defaultName: String) throws(RuleFileError) -> Rule {
+    static func load(documents: [RuleDocument], defaultName: String) throws(RuleFileError) -> Rule {
         let correlations = documents.filter { RuleFile.isSet("correlation", in: $0) }
         guard correlations.count <= 1 else { throw RuleFileError(line: correlations[1].root.mark?.line, "one correlation a file") }
         if correlations.isEmpty {
@@ -29,7 +28,7 @@ enum SigmaRuleFile {
         return try correlationRule(correlations[0], referenced: referenced, defaultName: defaultName)
     }
 
-    static func name(_ mapping: Node.Mapping, defaultName: String) throws(RuleFileError) -> String {
+    static func name(_ mapping: RuleNode.Mapping, defaultName: String) throws(RuleFileError) -> String {
         let reader = MappingReader(mapping: mapping, where: "the rule")
         let name = try reader.string("name") ?? defaultName
         guard Rule.isValidName(name) else {
@@ -38,7 +37,7 @@ enum SigmaRuleFile {
         return name
     }
 
-    static func logsource(_ mapping: Node.Mapping) throws(RuleFileError) -> (product: String, eventSources: Set<String>?) {
+    static func logsource(_ mapping: RuleNode.Mapping) throws(RuleFileError) -> (product: String, eventSources: Set<String>?) {
         guard case .mapping(let source)? = mapping["logsource"] else { throw RuleFileError(line: nil, "a Sigma rule needs a logsource") }
         let reader = MappingReader(mapping: source, where: "logsource")
         let product = try reader.string("product")
@@ -67,7 +66,7 @@ enum SigmaRuleFile {
         }
     }
 
-    static func detectionRule(_ document: YAMLDocument, defaultName: String) throws(RuleFileError) -> Rule {
+    static func detectionRule(_ document: RuleDocument, defaultName: String) throws(RuleFileError) -> Rule {
         guard case .mapping(let mapping) = document.root else { throw RuleFileError(line: document.root.mark?.line, "a rule is a mapping") }
         let name = try name(mapping, defaultName: defaultName)
         let (product, sources) = try logsource(mapping)
@@ -80,7 +79,7 @@ enum SigmaRuleFile {
             guard let selectionName = key.string else { continue }
             switch selectionName {
             case "condition":
-                switch try YAMLDocument.json(value) {
+                switch RuleNode.json(value) {
                 case .string(let text): conditionText = text
                 case .array(let list) where list.allSatisfy({ $0.stringValue != nil }):
                     conditionText = list.compactMap(\.stringValue).map { "(\($0))" }.joined(separator: " or ")
@@ -106,11 +105,11 @@ enum SigmaRuleFile {
             suppression: suppression, mode: mode, actions: actions, stateFingerprint: Self.fingerprint(document))
     }
 
-    static func fingerprint(_ document: YAMLDocument) -> String {
-        (try? YAMLDocument.json(document.root)).map { String(decoding: $0.serialized(), as: UTF8.self) } ?? ""
+    static func fingerprint(_ document: RuleDocument) -> String {
+        String(decoding: RuleNode.json(document.root).serialized(), as: UTF8.self)
     }
 
-    static func selection(_ node: Node, product: String) throws(RuleFileError) -> SigmaDetection.Selection {
+    static func selection(_ node: RuleNode, product: String) throws(RuleFileError) -> SigmaDetection.Selection {
         switch node {
         case .mapping(let mapping):
             return SigmaDetection.Selection(alternatives: [try fieldTests(mapping, product: product)])
@@ -133,7 +132,7 @@ enum SigmaRuleFile {
         "base64", "base64offset", "utf16le", "utf16be", "utf16", "wide", "lt", "lte", "gt", "gte", "expand", "fieldref", "cased",
     ]
 
-    static func fieldTests(_ mapping: Node.Mapping, product: String) throws(RuleFileError) -> [SigmaDetection.FieldTest] {
+    static func fieldTests(_ mapping: RuleNode.Mapping, product: String) throws(RuleFileError) -> [SigmaDetection.FieldTest] {
         var tests: [SigmaDetection.FieldTest] = []
         for (key, value) in mapping {
             guard let text = key.string else { throw RuleFileError(line: key.mark?.line, "a field name is a string") }
@@ -154,7 +153,7 @@ enum SigmaRuleFile {
                 throw RuleFileError(line: key.mark?.line, "the modifier \(unknown) is not a Sigma modifier this supports")
             }
             let raw: [JSONValue]
-            switch try YAMLDocument.json(value) {
+            switch RuleNode.json(value) {
             case .array(let list): raw = list
             case let single: raw = [single]
             }
@@ -212,7 +211,7 @@ enum SigmaRuleFile {
     }
 
     static func correlationRule(
-        _ document: YAMLDocument, referenced: [String: (detection: SigmaDetection, product: String)], defaultName: String
+        _ document: RuleDocument, referenced: [String: (detection: SigmaDetection, product: String)], defaultName: String
     ) throws(RuleFileError) -> Rule {
         guard case .mapping(let mapping) = document.root, let node = mapping["correlation"], case .mapping(let correlation) = node else {
             throw RuleFileError(line: document.root.mark?.line, "correlation is a mapping")
@@ -220,7 +219,7 @@ enum SigmaRuleFile {
         let name = try name(mapping, defaultName: defaultName)
         let reader = MappingReader(mapping: correlation, where: "correlation")
         if correlation["aliases"] != nil { throw RuleFileError(line: reader.line(of: "aliases"), "correlation aliases are not supported") }
-        if correlation["generate"]?.bool == true {
+        if let generate = correlation["generate"], RuleNode.json(generate) == .bool(true) {
             throw RuleFileError(
                 line: reader.line(of: "generate"), "generate: true is not supported: give a rule that fires on its own a file of its own")
         }
@@ -230,7 +229,7 @@ enum SigmaRuleFile {
                 line: reader.line(of: "type") ?? node.mark?.line, "correlation type is event_count, value_count, temporal or temporal_ordered")
         }
         let names: [String]
-        switch try correlation["rules"].map({ node throws(RuleFileError) in try YAMLDocument.json(node) }) {
+        switch try correlation["rules"].map({ node throws(RuleFileError) in RuleNode.json(node) }) {
         case .string(let one)?: names = [one]
         case .array(let list)? where list.allSatisfy({ $0.stringValue != nil }): names = list.compactMap(\.stringValue)
         default: throw RuleFileError(line: node.mark?.line, "correlation needs rules: the names or ids of the rules it correlates")
@@ -251,7 +250,7 @@ enum SigmaRuleFile {
             }
             groupBy.append(path)
         }
-        guard let span = correlation["timespan"], let milliseconds = RuleDuration.milliseconds(try YAMLDocument.json(span)) else {
+        guard let span = correlation["timespan"], let milliseconds = RuleDuration.milliseconds(RuleNode.json(span)) else {
             throw RuleFileError(line: node.mark?.line, "correlation needs a timespan such as 15m")
         }
         var field: FieldPath?
@@ -263,7 +262,7 @@ enum SigmaRuleFile {
                     throw RuleFileError(line: conditionNode.mark?.line, "a value_count condition needs a field with a mapping onto HostTrail records")
                 }
                 field = path
-                condition = Node.Mapping(condition.filter { $0.key.string != "field" })
+                condition = RuleNode.Mapping(condition.filter { $0.key.string != "field" })
             }
             threshold = try RuleFile.threshold(.mapping(condition))
         } else if kind == .eventCount || kind == .valueCount {
@@ -290,7 +289,7 @@ extension MappingReader {
     /// A list of plain field names, or one.
     func fieldNames(_ key: String) throws(RuleFileError) -> [String] {
         guard let node = mapping[key] else { return [] }
-        switch try YAMLDocument.json(node) {
+        switch RuleNode.json(node) {
         case .string(let one): return [one]
         case .array(let list) where list.allSatisfy({ $0.stringValue != nil }): return list.compactMap(\.stringValue)
         default: throw RuleFileError(line: node.mark?.line, "\(key) lists field names")
