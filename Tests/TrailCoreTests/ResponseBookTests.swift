@@ -28,6 +28,10 @@ struct ResponseBookTests {
         book.markRecorded()
         book = try Self.reloaded(book)
         #expect(book.nextExpiry == 1_600 && book.due(now: 1_599).isEmpty && book.due(now: 1_600).map(\.requestID) == ["r1"])
+        // Asked again for the same address while it is blocked (a host rule and a fleet rule): in force.
+        #expect(book.inForce(like: Self.action("r9").request, now: 1_500)?.requestID == "r1")
+        #expect(book.inForce(like: Self.action("r9").request, now: 1_600) == nil)
+        #expect(book.inForce(like: Self.action("r9", address: "203.0.113.10").request, now: 1_500) == nil)
         book.ended("r1", state: .expired)
         #expect(book.active.isEmpty && book.outcome(of: "r1")?.state == .expired)
         // The next request for the same address is its second offence; after a week, its first again.

@@ -36,6 +36,31 @@ struct RuleFileTests {
         #expect(exec.user == "nobody" && exec.timeoutSeconds == 5 && exec.retry.maxAttempts == 1)
     }
 
+    /// The same rule written as JSON (what the agent reads: it links no YAML parser) loads to the
+    /// same rule, and its errors say what is wrong, without a line.
+    @Test func aRuleWrittenAsJSONIsTheSameRule() throws {
+        let json = """
+            {"name": "guessing", "match": {"detail": {"eventSource": ["sshd.linux"], "errorCode": [{"exists": true}]}},
+             "window": {"type": "event_count", "group-by": ["detail.sourceIPAddress"], "timespan": "10m", "condition": {"gte": 3}},
+             "suppress": "5m", "actions": [{"respond": {"response": "block", "arguments": {"address": "detail.sourceIPAddress"}}}]}
+            """
+        let fromJSON = try RuleFile.load(json: json, defaultName: "x")
+        let fromYAML = try RuleFile.load(text: json, defaultName: "x")
+        #expect(fromJSON.name == "guessing" && fromJSON.stateFingerprint == fromYAML.stateFingerprint)
+        #expect(fromJSON.window?.threshold == 3 && fromJSON.actions == fromYAML.actions && fromJSON.suppression == fromYAML.suppression)
+        for (text, reason) in [
+            ("{\"match\": [1]}", "match: pattern: must be an object"), ("not json", "not JSON"),
+            ("{\"match\": {\"source\": [\"x\"]}, \"colour\": 1}", "the rule has no colour"),
+        ] {
+            #expect(throws: RuleFileError.self) { try RuleFile.load(json: text, defaultName: "x") }
+            do {
+                _ = try RuleFile.load(json: text, defaultName: "x")
+            } catch {
+                #expect(error.reason.contains(reason) && error.line == nil, "\(error)")
+            }
+        }
+    }
+
     @Test func aRespondActionNamesTheResponseTheHostsAndTheArguments() throws {
         let rule = try RuleFile.load(
             text: """
