@@ -38,6 +38,9 @@ public struct Agent: Sendable {
         // 10k events/s the agent's anonymous memory was 7.7–8.5 MiB with the default and 5.4–5.5
         // with two, at the same throughput (docs/performance.md, "Agent memory").
         mallopt(arenaMax, 2)
+        // A program run for a response that exits without reading its input must fail the write
+        // with EPIPE, not end the agent (SIGPIPE's default).
+        signal(SIGPIPE, SIG_IGN)
         let host = try HostIdentityReader.read(hostname: configuration.hostname)
         let me = PeerCredentialsResolver.resolve(pid: getpid(), uid: getuid(), gid: getgid())
         let agentRecords = AgentRecordBuilder(
@@ -86,7 +89,8 @@ public struct Agent: Sendable {
         if !responses.definitions.isEmpty {
             let url = configuration.collectorURL.hasSuffix("/") ? String(configuration.collectorURL.dropLast()) : configuration.collectorURL
             let service = ResponseService(
-                definitions: responses.definitions, protectedAddresses: ProtectedAddresses.of(collectorURL: configuration.collectorURL),
+                definitions: responses.definitions,
+                protectedAddresses: ProtectedAddresses.of(collectorURL: configuration.collectorURL, proxy: configuration.proxy),
                 executor: ResponseExecutor(firewall: NftablesFirewall(table: configuration.firewallTable), host: host.hostname ?? ""),
                 bookFile: ResponseBookFile(directory: configuration.spool.directory),
                 records: ResponseRecordBuilder(agent: agentRecords), context: contexts.make("responses", awaitedForReadiness: false),

@@ -16,7 +16,7 @@ struct HostTrailAgentCommand: AsyncParsableCommand {
         commandName: "hosttrail-agent",
         abstract: "Turns host and application activity into CloudTrail-format records and ships them to a collector.",
         version: HostTrailVersion.current,
-        subcommands: [Run.self, Validate.self, SpoolCommand.self],
+        subcommands: [Run.self, Validate.self, SpoolCommand.self, ResponsesCommand.self],
         defaultSubcommand: Run.self
     )
 }

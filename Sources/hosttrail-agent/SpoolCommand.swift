@@ -75,3 +75,26 @@ struct SpoolCommand: ParsableCommand {
         }
     }
 }
+
+struct ResponsesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "responses", abstract: "The host's responses.", subcommands: [Purge.self])
+
+    struct Purge: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Undo every response still in force (locks ended, reverts run), delete the agent's nftables table and its book.",
+            discussion: "For a package purge or a host leaving the fleet; run it with the agent stopped.")
+        @Option(name: .customLong("spool-dir"), help: "The spool directory.") var spoolDir: String = "/var/lib/hosttrail/spool"
+        @Option(name: .customLong("firewall-table"), help: "The agent's nftables table.") var firewallTable: String = "hosttrail"
+
+        func validate() throws {
+            guard AgentConfiguration.isValidFirewallTable(firewallTable) else {
+                throw ValidationError("--firewall-table \"\(firewallTable)\" is not 1-32 lower-case letters, digits, '-' or '_'")
+            }
+        }
+
+        func run() throws {
+            for line in ResponsePurge.purge(spoolDirectory: spoolDir, firewallTable: firewallTable, host: "") { print(line) }
+        }
+    }
+}

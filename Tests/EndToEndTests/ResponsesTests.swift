@@ -293,10 +293,23 @@ struct ResponsesTests {
         }
     }
 
+    /// And a command response beside it: the host's program gets Wazuh 5's JSON on its input,
+    /// `enable` at the start and `disable` from its revert at the end.
     @Test func aLockedAccountCannotLogInUntilTheLockEnds() throws {
         let account = HostJournalSuites.HostActivityTests.Account()
         try account.create()
         defer { account.deleteIfPresent() }
+        let scratch = try TemporaryDirectory(prefix: "notes")
+        defer { scratch.remove() }
+        let notes = scratch.file("notes.jsonl")
+        let note = """
+            kind = "command"
+            command = ["/usr/bin/tee", "-a", "\(notes)"]
+            revert = ["/usr/bin/tee", "-a", "\(notes)"]
+            timeout = "5s"
+            max-duration = "1m"
+
+            """
         let rule = """
             name: guessed-password
             match:
@@ -315,11 +328,15 @@ struct ResponsesTests {
                   response: lock
                   arguments: {account: detail.userIdentity.userName}
                   duration: 8s
+              - respond:
+                  response: note
+                  arguments: {account: detail.userIdentity.userName, ticket: T-42}
+                  duration: 8s
 
             """
         let setUp = try ResponseFleet(
             hosts: ["web-01"], others: [], rules: { _ in ["guessed-password": rule] },
-            responses: { _ in ["lock": "kind = \"lock-account\"\nmax-duration = \"1m\"\n"] })
+            responses: { _ in ["lock": "kind = \"lock-account\"\nmax-duration = \"1m\"\n", "note": note] })
         defer { setUp.stop() }
         let web = setUp.network.address("web-01")
         func logIn(_ password: String) throws -> Int32 {
@@ -336,6 +353,16 @@ struct ResponsesTests {
         try setUp.waitFor("the UnlockAccount record", timeout: 30) { try !setUp.stored("UnlockAccount").isEmpty }
         #expect(Date().timeIntervalSince(lockedAt) > 5)
         #expect(try logIn(account.password) == 0, "unlocked: the right password works again")
+
+        try setUp.waitFor("the RevertCommand record") { try !setUp.stored("RevertCommand").isEmpty }
+        let lines = try String(contentsOfFile: notes, encoding: .utf8).split(separator: "\n").map { try JSONValue.parse(Data($0.utf8)) }
+        #expect(lines.map { $0["command"]?.stringValue } == ["enable", "disable"], "\(lines)")
+        let alert = lines.first?["parameters"]?["alert"]
+        #expect(alert?["user.name"]?.stringValue == account.name && alert?["hosttrail.arguments.ticket"]?.stringValue == "T-42")
+        #expect(alert?["rule.name"]?.stringValue == "guessed-password" && lines.first?["parameters"]?["program"]?.stringValue == "/usr/bin/tee")
+        let ran = try #require(setUp.stored("RunCommand").first)
+        #expect(ran.errorCode == nil && ran.responseElements?["exitCode"]?.integerValue == 0)
+        #expect(ran.responseElements?["output"]?.stringValue?.contains("\"enable\"") == true, "the program's output is kept")
     }
 
     /// The host's own rule, evaluated by its agent on its own records, blocks with the collector

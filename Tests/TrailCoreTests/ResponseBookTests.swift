@@ -45,6 +45,23 @@ struct ResponseBookTests {
         #expect(book.offences(of: Self.action("r5", address: "2001:db8::1").request, now: 3_001) == 1)
     }
 
+    @Test func aFailedEndIsTriedAgainLaterAndARepeatedRequestIsAnAlias() {
+        var book = ResponseBook()
+        book.begin(Self.action("lock", seconds: 60), now: 1_000)
+        book.endFailed("lock", now: 1_060)
+        #expect(book.due(now: 1_061).isEmpty && book.nextExpiry == 1_090, "30 s after the first failure")
+        book.endFailed("lock", now: 1_090)
+        #expect(book.nextExpiry == 1_150, "then 60 s")
+        // Asked again while in force: answered by it; a revert of either request finds it.
+        let existing = book.active["lock"]!
+        book.alias("again", of: existing)
+        #expect(book.outcome(of: "again")?.state == .performed && book.inForce(byRequest: "again")?.requestID == "lock")
+        book.failedRevert("again/revert", code: "RevertFailed", message: "still in force")
+        #expect(book.outcome(of: "again/revert")?.state == .failed)
+        book.ended("lock", state: .reverted)
+        #expect(book.inForce(byRequest: "again") == nil && book.nextExpiry == nil)
+    }
+
     @Test func aFailedResponseIsNotInForceAndDoesNotCountAsAnOffence() {
         var book = ResponseBook()
         book.begin(Self.action("r1"), now: 1_000)

@@ -108,4 +108,28 @@ struct ResponsePolicyTests {
             (error as? ConfigurationError)?.key == key
         }
     }
+
+    /// A command response's arguments come from records an attacker writes: an address or an
+    /// account reaches the program only when it is one, never a protected address, and no
+    /// argument carries control characters.
+    @Test func aCommandGetsOnlyWellFormedArguments() throws {
+        let policy = try Self.policy()
+        guard case .perform = policy.decide(Self.request("notify", ["address": "203.0.113.9", "account": "alice", "ticket": "T-1"]), now: 1_000)
+        else {
+            Issue.record("refused")
+            return
+        }
+        let refusals: [([String: String], String)] = [
+            (["address": "203.0.113.9; reboot"], "InvalidArgument"), (["address": "127.0.0.1"], "ProtectedAddress"),
+            (["account": "-rf"], "InvalidArgument"), (["account": "a b"], "InvalidArgument"),
+            (["note": "line\nbreak"], "InvalidArgument"), (["note": String(repeating: "x", count: 257)], "InvalidArgument"),
+        ]
+        for (arguments, code) in refusals {
+            guard case .refuse(let refused, _) = policy.decide(Self.request("notify", arguments), now: 1_000) else {
+                Issue.record("performed \(arguments)")
+                continue
+            }
+            #expect(refused == code, "\(arguments)")
+        }
+    }
 }

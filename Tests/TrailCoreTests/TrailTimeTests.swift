@@ -40,6 +40,8 @@ struct TrailTimeTests {
         #expect(TrailTime.format(Date(timeIntervalSince1970: 1_795_537_830.9)) == "2026-11-24T16:30:30Z")
         #expect(TrailTime.formatEpochSeconds(0) == "1970-01-01T00:00:00Z")
         #expect(TrailTime.formatEpochSeconds(951_782_400) == "2000-02-29T00:00:00Z")
+        // Outside years 0001-9999 (a value from a host): clamped, never trapped or overrun.
+        #expect(TrailTime.formatEpochSeconds(.min) == "0001-01-01T00:00:00Z" && TrailTime.formatEpochSeconds(.max) == "9999-12-31T23:59:59Z")
     }
 
     @Test func formatAndParseAgreeOverManyDays() throws {

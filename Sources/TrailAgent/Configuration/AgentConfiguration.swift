@@ -288,9 +288,7 @@ public struct AgentConfiguration: Sendable, Hashable {
         if let value = try settings.string("responses-dir") { responsesDirectory = try Self.absolutePath(value, "responses-dir", settings) }
         if let value = try settings.string("host-rules-dir") { hostRulesDirectory = try Self.absolutePath(value, "host-rules-dir", settings) }
         if let value = try settings.string("firewall-table") {
-            guard (1...32).contains(value.utf8.count),
-                value.utf8.allSatisfy({ $0 == 0x5F || $0 == 0x2D || (0x30...0x39).contains($0) || (0x61...0x7A).contains($0) })
-            else {
+            guard Self.isValidFirewallTable(value) else {
                 throw settings.invalid("firewall-table", "\"\(value)\" is not 1-32 lower-case letters, digits, '-' or '_'")
             }
             firewallTable = value
@@ -299,6 +297,12 @@ public struct AgentConfiguration: Sendable, Hashable {
             throw settings.invalid("log-level", "must be one of \(Self.logLevels.joined(separator: ", "))")
         }
         settingsHash = settings.hash
+    }
+
+    /// 1-32 lower-case letters, digits, `-` or `_`: what goes into `nft`'s script as the table's name.
+    public static func isValidFirewallTable(_ name: String) -> Bool {
+        (1...32).contains(name.utf8.count)
+            && name.utf8.allSatisfy { $0 == 0x5F || $0 == 0x2D || (0x30...0x39).contains($0) || (0x61...0x7A).contains($0) }
     }
 
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]

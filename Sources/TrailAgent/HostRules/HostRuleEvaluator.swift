@@ -26,6 +26,8 @@ final class HostRuleEvaluator: Service, Sendable {
     private let byName: [String: Rule]
 
     static let maxQueuedBatches = 1024
+    /// Before a host rule's request ID (`local-<match>/<action>`): the host's own, not the collector's.
+    static let requestPrefix = "local-"
 
     private struct Queue: ~Copyable {
         var batches: [[UInt8]] = []
@@ -110,7 +112,8 @@ final class HostRuleEvaluator: Service, Sendable {
                         let now = Int64(Date().timeIntervalSince1970)
                         responder.performLocal(
                             ResponseRequest(
-                                id: "local-\(firing.id)/\(index)", response: respond.response, arguments: arguments, seconds: respond.seconds,
+                                id: "\(Self.requestPrefix)\(firing.id)/\(index)", response: respond.response, arguments: arguments,
+                                seconds: respond.seconds,
                                 deadline: now + respond.deadlineSeconds, rule: rule.name, eventIDs: firing.events.map(\.eventID)))
                     case .failure(let missing):
                         logger.error("a host rule's response has no argument", metadata: ["rule": "\(rule.name)", "error": "\(missing)"])

@@ -25,20 +25,26 @@ struct AccountLock: Sendable {
     }
 
     /// Whether the account's password is locked now.
-    func isLocked(_ name: String) -> Bool {
-        guard let text = try? String(contentsOfFile: shadow, encoding: .utf8) else { return false }
+    ///
+    /// - Throws: When /etc/shadow cannot be read or names no such account: the lock is then not
+    ///   made (its end could unlock what an administrator had locked).
+    func isLocked(_ name: String) throws(ResponseFailure) -> Bool {
+        guard let text = try? String(contentsOfFile: shadow, encoding: .utf8) else {
+            throw ResponseFailure(code: "AccountStateUnknown", message: "\(shadow) cannot be read")
+        }
         for line in text.split(separator: "\n") {
             let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
             if fields.count >= 2, fields[0] == name { return fields[1].hasPrefix("!") }
         }
-        return false
+        throw ResponseFailure(code: "AccountStateUnknown", message: "\(shadow) has no entry for the account")
     }
 
-    /// Locks the password, then ends every process of the account; what was killed is counted.
-    func lock(_ name: String) throws(ResponseFailure) -> [String: JSONValue] {
+    /// Locks the password, then ends every process of the account (by uid: pkill reads an
+    /// all-digit name as a uid); what was killed is counted.
+    func lock(_ name: String, uid: UInt32) throws(ResponseFailure) -> [String: JSONValue] {
         try run([usermod, "-L", name], what: "usermod -L")
         // pkill exits 1 when nothing matched: the account had no sessions.
-        let killed = try? ChildProgram.run([pkill, "-KILL", "-e", "-u", name], timeout: .seconds(10))
+        let killed = try? ChildProgram.run([pkill, "-KILL", "-e", "-u", String(uid)], timeout: .seconds(10))
         let ended = killed.map { $0.output.split(separator: "\n").count } ?? 0
         return ["processesEnded": .integer(Int64(ended))]
     }

@@ -89,31 +89,54 @@ struct ChildProgram {
         }
         closeIfOpen(&inputPipe[1])
 
+        // Output is read until it ends or the program exits (a background grandchild may keep
+        // the pipe open), and the program is waited for no longer than the timeout either way.
         let deadline = ContinuousClock.now + timeout
         var output: [UInt8] = []
-        var timedOut = false
         var buffer = [UInt8](repeating: 0, count: 4096)
-        reading: while true {
-            let left = deadline - ContinuousClock.now
-            guard left > .zero else {
-                timedOut = true
+        var status: Int32 = 0
+        var exited = false
+        var outputOpen = true
+        while !exited {
+            if waitpid(pid, &status, WNOHANG) == pid {
+                exited = true
                 break
             }
+            let left = deadline - ContinuousClock.now
+            guard left > .zero else { break }
+            let slice = Int32(max(1, min(left.milliseconds, 100)))
+            guard outputOpen else {
+                DedicatedThread.sleep(for: .milliseconds(Int(slice)))
+                continue
+            }
             var descriptor = pollfd(fd: outputPipe[0], events: Int16(POLLIN), revents: 0)
-            let ready = poll(&descriptor, 1, Int32(max(1, min(left.milliseconds, 1000))))
-            if ready < 0 && errno != EINTR { break }
-            guard ready > 0 else { continue }
+            guard poll(&descriptor, 1, slice) > 0 else { continue }
             let count = buffer.withUnsafeMutableBytes { read(outputPipe[0], $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue reading }
-            guard count > 0 else { break }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else {
+                outputOpen = false
+                continue
+            }
             if output.count < keptOutputBytes { output += buffer.prefix(min(count, keptOutputBytes - output.count)) }
         }
-        if timedOut { kill(-pid, SIGKILL) }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let timedOut = !exited
+        if timedOut {
+            kill(-pid, SIGKILL)
+            kill(pid, SIGKILL)
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        } else if outputOpen {
+            // What the program wrote just before it exited is still in the pipe.
+            _ = fcntl(outputPipe[0], F_SETFL, O_NONBLOCK)
+            while output.count < keptOutputBytes {
+                let count = buffer.withUnsafeMutableBytes { read(outputPipe[0], $0.baseAddress, $0.count) }
+                guard count > 0 else { break }
+                output += buffer.prefix(min(count, keptOutputBytes - output.count))
+            }
+        }
         // WIFEXITED / WEXITSTATUS, which Swift's Glibc does not import as functions.
-        let exited = status & 0x7F == 0
-        return Result(exitCode: exited ? (status >> 8) & 0xFF : nil, timedOut: timedOut, output: String(decoding: output, as: UTF8.self))
+        let exitedNormally = status & 0x7F == 0
+        return Result(
+            exitCode: !timedOut && exitedNormally ? (status >> 8) & 0xFF : nil, timedOut: timedOut, output: String(decoding: output, as: UTF8.self))
     }
 
     private static func closeIfOpen(_ fd: inout Int32) {

@@ -49,7 +49,7 @@ struct NftablesFirewall: Sendable {
             """)
     }
 
-    /// Removes the agent's table and everything in it (`hosttrail-agent responses purge`).
+    /// Removes the agent's table and everything in it (``ResponsePurge``).
     func purge() throws(ResponseFailure) {
         try apply("add table inet \(table)\ndelete table inet \(table)")
     }

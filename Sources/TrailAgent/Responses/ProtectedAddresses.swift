@@ -8,13 +8,16 @@ import TrailCore
 #endif
 
 /// The addresses no `block-address` response may block whatever its definition says: the host's
-/// own (every interface's, loopback included) and the collector's (what its name resolves to),
-/// so a response can never cut the host off from its collector or from itself.
+/// own (every interface's, loopback included), the collector's and the proxy's (what their names
+/// resolve to), so a response cannot cut the host off from its collector or from itself. Read
+/// when the agent starts: an address the host gains later is protected after a restart.
 enum ProtectedAddresses {
-    static func of(collectorURL: String) -> [CIDRBlock] {
+    static func of(collectorURL: String, proxy: String?) -> [CIDRBlock] {
         var blocks = [CIDRBlock(addressOrBlock: "127.0.0.0/8"), CIDRBlock(addressOrBlock: "::1")].compactMap { $0 }
         blocks += interfaceAddresses().compactMap { CIDRBlock(addressOrBlock: $0) }
-        if let host = collectorHost(collectorURL) { blocks += resolve(host).compactMap { CIDRBlock(addressOrBlock: $0) } }
+        for url in [collectorURL, proxy].compactMap({ $0 }) {
+            if let host = collectorHost(url) { blocks += resolve(host).compactMap { CIDRBlock(addressOrBlock: $0) } }
+        }
         return blocks
     }
 

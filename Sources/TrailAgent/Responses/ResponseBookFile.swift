@@ -20,8 +20,8 @@ struct ResponseBookFile: Sendable {
     /// - Throws: When the file exists but is not a book (the agent then refuses to respond, rather
     ///   than forget bans and locks it must end).
     func load() throws -> ResponseBook {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return ResponseBook() }
-        return try JSONDecoder().decode(ResponseBook.self, from: Data(text.utf8))
+        guard FileManager.default.fileExists(atPath: path) else { return ResponseBook() }
+        return try JSONDecoder().decode(ResponseBook.self, from: try Data(contentsOf: URL(fileURLWithPath: path)))
     }
 
     func save(_ book: ResponseBook) throws {

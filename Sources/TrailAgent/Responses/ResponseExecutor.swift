@@ -15,8 +15,8 @@ struct ResponseExecutor: Sendable {
         case .address(let address):
             try firewall.block(address, seconds: action.seconds)
             return ["table": .string("inet \(firewall.table)"), "set": .string(NftablesFirewall.set(of: address))]
-        case .account(let name, _):
-            return try accounts.lock(name)
+        case .account(let name, let uid):
+            return try accounts.lock(name, uid: uid)
         case .command(let argv, _, let timeout):
             return try run(argv, action: action, enable: true, timeoutSeconds: timeout)
         }

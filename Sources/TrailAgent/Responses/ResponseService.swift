@@ -40,6 +40,9 @@ final class ResponseService: Service, Sendable {
         var stopping = false
         var handling = 0
         var waiter: CheckedContinuation<Void, Never>?
+        /// Until the book is loaded and the firewall prepared, host rules' requests wait here.
+        var ready = false
+        var waitingLocal: [ResponseRequest] = []
     }
 
     init(
@@ -107,7 +110,25 @@ final class ResponseService: Service, Sendable {
     /// A request of the host's own rules (``HostRuleEvaluator``): done at once, on the caller's
     /// thread, held to the same definitions; what it came to is recorded, not acknowledged.
     func performLocal(_ request: ResponseRequest) {
-        _ = withBook { book in handle(request, book: &book) }
+        let now = phase.withLock { phase -> Bool in
+            guard !phase.ready else { return true }
+            if phase.waitingLocal.count < 1000 { phase.waitingLocal.append(request) }
+            return false
+        }
+        if now { _ = withBook { book in handle(request, book: &book) } }
+    }
+
+    /// The book is loaded and the firewall prepared: the host rules' requests that waited are done.
+    private func becomeReady() {
+        while true {
+            let waiting = phase.withLock { phase -> [ResponseRequest] in
+                defer { phase.waitingLocal.removeAll() }
+                if phase.waitingLocal.isEmpty { phase.ready = true }
+                return phase.waitingLocal
+            }
+            if waiting.isEmpty { return }
+            for request in waiting { _ = withBook { book in handle(request, book: &book) } }
+        }
     }
 
     private var stopping: Bool { phase.withLock { $0.stopping } }
@@ -115,7 +136,9 @@ final class ResponseService: Service, Sendable {
     // MARK: - The thread
 
     func loop(client: HTTPSClient) {
-        var acks: [ResponsePoll.Ack] = []
+        // Outcomes to acknowledge, by request (a request answered twice is acknowledged once);
+        // the host rules' own requests are the host's, not the collector's, and are not.
+        var acks = Acks()
         let prepared = withBook { book in
             if policy.definitions.values.contains(where: { $0.kind == .blockAddress }) {
                 do {
@@ -127,6 +150,7 @@ final class ResponseService: Service, Sendable {
             recover(&book)
         }
         guard prepared != nil else { return }
+        becomeReady()
         var failures = RetryBackoff(base: .seconds(1), cap: .seconds(30))
         while !stopping {
             guard
@@ -137,8 +161,9 @@ final class ResponseService: Service, Sendable {
             else { break }
             let now = Self.now()
             let untilExpiry = nextExpiry.map { Int(max(0, $0 - now)) } ?? ResponsePoll.maxWaitSeconds
+            let sent = acks.first(Self.maxAcksPerPoll)
             let poll = ResponsePoll(
-                acks: acks, waitSeconds: min(ResponsePoll.maxWaitSeconds, untilExpiry), responses: policy.definitions.keys.sorted())
+                acks: sent, waitSeconds: min(ResponsePoll.maxWaitSeconds, untilExpiry), responses: policy.definitions.keys.sorted())
             let answer: ResponsePoll.Answer
             do {
                 let response = try client.post(
@@ -147,7 +172,7 @@ final class ResponseService: Service, Sendable {
                     throw ResponseFailure(code: "PollRefused", message: "HTTP \(response.status): \(response.bodyText.prefix(300))")
                 }
                 answer = try JSONDecoder().decode(ResponsePoll.Answer.self, from: response.body)
-                acks.removeAll()
+                acks.remove(sent)
                 failures.succeeded()
             } catch {
                 let delay = failures.failed(randomFraction: Double.random(in: 0..<1))
@@ -160,7 +185,7 @@ final class ResponseService: Service, Sendable {
             }
             for request in answer.requests {
                 guard let outcome = withBook({ book in handle(request, book: &book) }) else { break }
-                acks.append(ResponsePoll.Ack(id: request.id, outcome: outcome))
+                acks.add(request.id, outcome)
             }
         }
     }
@@ -169,12 +194,33 @@ final class ResponseService: Service, Sendable {
     /// down, and puts back the bans still in force (a reboot empties the kernel's sets).
     func recover(_ book: inout ResponseBook) {
         let now = Self.now()
+        // Saved as performed, then the agent stopped before its record: done again where doing it
+        // twice is harmless (a ban, a lock), recorded as interrupted where not (a program).
         for id in book.unrecorded.sorted() {
             guard let active = book.active[id] else { continue }
-            commit(records.performed(active.action, expiresAt: active.expiresAt, details: ["recordedAtRestart": true], now: Date()))
+            if case .command = active.action.target {
+                let message = "the agent stopped while the program ran; it may or may not have run to its end"
+                commit(
+                    records.unsuccessful(
+                        active.action.request, kind: .command, step: "perform", code: "Interrupted", message: message, now: Date()))
+                book.failed(id, code: "Interrupted", message: message)
+                continue
+            }
+            do {
+                let details = try executor.perform(active.action)
+                commit(
+                    records.performed(
+                        active.action, expiresAt: active.expiresAt, details: details.merging(["recordedAtRestart": true]) { $1 }, now: Date()))
+            } catch {
+                commit(
+                    records.unsuccessful(
+                        active.action.request, kind: policy.definitions[active.action.request.response]?.kind, step: "perform", code: error.code,
+                        message: error.message, details: error.details, now: Date()))
+                book.failed(id, code: error.code, message: error.message)
+            }
         }
         book.markRecorded()
-        var acks: [ResponsePoll.Ack] = []
+        var acks = Acks()
         endDue(&book, acks: &acks, reason: "expired-while-stopped")
         for active in book.active.values {
             if case .address(let address) = active.action.target {
@@ -184,22 +230,25 @@ final class ResponseService: Service, Sendable {
         save(book)
     }
 
-    func endDue(_ book: inout ResponseBook, acks: inout [ResponsePoll.Ack], reason: String) {
+    func endDue(_ book: inout ResponseBook, acks: inout Acks, reason: String) {
         for active in book.due(now: Self.now()) {
-            end(active, book: &book, reason: reason, by: nil)
-            acks.append(ResponsePoll.Ack(id: active.requestID, outcome: book.outcome(of: active.requestID) ?? .init(state: .expired)))
+            guard end(active, book: &book, reason: reason, by: nil) else { continue }
+            acks.add(active.requestID, book.outcome(of: active.requestID) ?? .init(state: .expired))
         }
     }
 
-    /// Ends `active`, records it, and takes it out of the book. A failure to end is recorded and
-    /// the response stays in the book to be tried again (a ban still ends in the kernel).
-    func end(_ active: ResponseBook.Active, book: inout ResponseBook, reason: String, by revert: ResponseRequest?) {
+    /// Ends `active`, records it, and takes it out of the book; `false` when ending failed: that is
+    /// recorded and the response stays in the book, tried again after a back-off. (A ban whose
+    /// duration is over has ended in the kernel whatever `nft` says: it is taken out.)
+    @discardableResult
+    func end(_ active: ResponseBook.Active, book: inout ResponseBook, reason: String, by revert: ResponseRequest?) -> Bool {
         do {
             let details = try executor.end(active)
             commit(records.ended(active, reason: reason, by: revert, details: details, now: Date()))
             book.ended(active.requestID, state: revert == nil ? .expired : .reverted)
             save(book)
             logger.notice("response ended", metadata: metadata(active.action.request, ["response.reason": "\(reason)"]))
+            return true
         } catch {
             let request =
                 revert
@@ -208,14 +257,18 @@ final class ResponseService: Service, Sendable {
                     deadline: 0, rule: active.action.request.rule, eventIDs: active.action.request.eventIDs, reverts: active.requestID)
             commit(
                 records.unsuccessful(
-                    request, kind: policy.definitions[active.action.request.response]?.kind, step: "end-failed-\(Self.now() / 60)", code: error.code,
-                    message: error.message, details: error.details, now: Date()))
-            logger.error("cannot end a response; trying again", metadata: metadata(active.action.request, ["error": "\(error)"]))
-            if case .address = active.action.target {
-                // The kernel ends the ban by its own timeout: nothing is left to end.
-                book.ended(active.requestID, state: revert == nil ? .expired : .reverted)
+                    request, kind: policy.definitions[active.action.request.response]?.kind,
+                    step: "end-failed-\((active.endFailures ?? 0) + 1)", code: error.code, message: error.message, details: error.details, now: Date()
+                ))
+            if revert == nil, case .address = active.action.target {
+                book.ended(active.requestID, state: .expired)
                 save(book)
+                return true
             }
+            book.endFailed(active.requestID, now: Self.now())
+            save(book)
+            logger.error("cannot end a response; trying again later", metadata: metadata(active.action.request, ["error": "\(error)"]))
+            return false
         }
     }
 
@@ -223,25 +276,45 @@ final class ResponseService: Service, Sendable {
         if let outcome = book.outcome(of: request.id) { return outcome }
         let now = Self.now()
         if let target = request.reverts {
-            guard let active = book.active[target] else {
+            guard let active = book.inForce(byRequest: target) else {
                 let code = book.outcome(of: target) == nil ? "UnknownRequest" : "NotInForce"
                 return refuse(request, code: code, reason: "no response of request \(target) is in force here", book: &book)
             }
-            end(active, book: &book, reason: "reverted", by: request)
-            book.performedRevert(request.id)
+            if end(active, book: &book, reason: "reverted", by: request) {
+                book.performedRevert(request.id)
+            } else {
+                book.failedRevert(request.id, code: "RevertFailed", message: "the response is still in force; its end is tried again")
+            }
             save(book)
-            return book.outcome(of: request.id) ?? .init(state: .performed)
+            return book.outcome(of: request.id) ?? .init(state: .failed)
         }
         if let active = book.inForce(like: request, now: now) {
-            // Already done (a host rule and a fleet rule both fired): not again, not another offence.
-            return .init(state: .performed, message: "in force by request \(active.requestID)", expiresAt: active.expiresAt)
+            // Already done (a host rule and a fleet rule both fired): not again, not another
+            // offence; recorded, and a revert of this request ends it.
+            let seconds = max(0, active.expiresAt - now)
+            let answered = ResponseAction(request: request, target: active.action.target, seconds: seconds, offence: active.action.offence)
+            commit(records.performed(answered, expiresAt: active.expiresAt, details: ["inForceByRequestId": .string(active.requestID)], now: Date()))
+            book.alias(request.id, of: active)
+            save(book)
+            return book.outcome(of: request.id) ?? .init(state: .performed, expiresAt: active.expiresAt)
         }
         switch policy.decide(request, now: now, offences: book.offences(of: request, now: now), uid: AccountLock.uid(of:)) {
         case .refuse(let code, let reason):
             return refuse(request, code: code, reason: reason, book: &book)
         case .perform(let action):
             var wasLocked = false
-            if case .account(let name, _) = action.target { wasLocked = executor.accounts.isLocked(name) }
+            if case .account(let name, _) = action.target {
+                do {
+                    wasLocked = try executor.accounts.isLocked(name)
+                } catch {
+                    commit(
+                        records.unsuccessful(
+                            request, kind: .lockAccount, step: "perform", code: error.code, message: error.message, now: Date()))
+                    book.failed(request.id, code: error.code, message: error.message)
+                    save(book)
+                    return book.outcome(of: request.id) ?? .init(state: .failed)
+                }
+            }
             book.begin(action, now: now, wasLockedBefore: wasLocked)
             guard save(book) else {
                 // Not acting on what could not be made durable: its end would be forgotten.
@@ -260,12 +333,12 @@ final class ResponseService: Service, Sendable {
                 save(book)
                 logger.notice("response performed", metadata: metadata(request, ["response.seconds": "\(action.seconds)"]))
             } catch {
-                book.failed(request.id, code: error.code, message: error.message)
-                save(book)
                 commit(
                     records.unsuccessful(
                         request, kind: policy.definitions[request.response]?.kind, step: "perform", code: error.code, message: error.message,
                         details: error.details, now: Date()))
+                book.failed(request.id, code: error.code, message: error.message)
+                save(book)
                 logger.error("response failed", metadata: metadata(request, ["error": "\(error)"]))
             }
             return book.outcome(of: request.id) ?? .init(state: .failed)
@@ -281,11 +354,35 @@ final class ResponseService: Service, Sendable {
         return book.outcome(of: request.id) ?? .init(state: .refused, errorCode: code, message: reason)
     }
 
-    /// Commits `record` to the spool, waiting while the spool refuses (full, failing).
+    /// Commits `record` to the spool, waiting while the spool refuses (full, failing), until the
+    /// agent stops.
     func commit(_ record: CloudTrailRecord) {
         guard let json = try? record.canonicalJSON() else { return }
         let pending = context.start(SourceBatch([json]))
-        _ = context.wait(for: pending, stopping: { false })
+        _ = context.wait(for: pending, stopping: { self.stopping })
+    }
+
+    /// The most acknowledgements one poll carries (the collector takes up to 1,000).
+    static let maxAcksPerPoll = 500
+
+    /// Outcomes waiting to be acknowledged, in the order they came, one per request.
+    struct Acks {
+        private var order: [String] = []
+        private var outcomes: [String: ResponseBook.Outcome] = [:]
+
+        mutating func add(_ id: String, _ outcome: ResponseBook.Outcome) {
+            guard !id.hasPrefix(HostRuleEvaluator.requestPrefix) else { return }
+            if outcomes.updateValue(outcome, forKey: id) == nil { order.append(id) }
+        }
+
+        func first(_ count: Int) -> [ResponsePoll.Ack] {
+            order.prefix(count).compactMap { id in outcomes[id].map { ResponsePoll.Ack(id: id, outcome: $0) } }
+        }
+
+        mutating func remove(_ sent: [ResponsePoll.Ack]) {
+            for ack in sent where outcomes[ack.id] == ack.outcome { outcomes[ack.id] = nil }
+            order.removeAll { outcomes[$0] == nil }
+        }
     }
 
     @discardableResult

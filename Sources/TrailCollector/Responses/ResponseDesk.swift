@@ -120,7 +120,7 @@ final class ResponseDesk: Service, Sendable {
     /// One `POST /v1/responses` of `host`: its acknowledgements, then the requests waiting for
     /// it, at once when there are some, else when one is queued or the poll's wait is over.
     func exchange(host: String, body: Data) async throws -> Data {
-        let poll: ResponsePoll
+        var poll: ResponsePoll
         do {
             poll = try JSONDecoder().decode(ResponsePoll.self, from: body)
         } catch {
@@ -129,6 +129,8 @@ final class ResponseDesk: Service, Sendable {
         guard poll.acks.count <= 1000, poll.responses.count <= 1000 else {
             throw IngestRejection.badRequest("a poll carries at most 1000 acknowledgements and 1000 response names")
         }
+        let now = Int64(Date().timeIntervalSince1970)
+        poll.acks = poll.acks.map { Self.bounded($0, now: now) }
         let wait = min(max(poll.waitSeconds, 0), ResponsePoll.maxWaitSeconds)
         let generation = board.generation(of: host)
         var requests = try await ledger.exchange(host: host, poll: poll, now: Int64(Date().timeIntervalSince1970))
@@ -138,6 +140,19 @@ final class ResponseDesk: Service, Sendable {
             requests = try await ledger.exchange(host: host, poll: again, now: Int64(Date().timeIntervalSince1970))
         }
         return try JSONEncoder().encode(ResponsePoll.Answer(requests: requests))
+    }
+}
+
+extension ResponseDesk {
+    /// A host's acknowledgement as the store keeps it: what a host sends is not trusted to be
+    /// sane (an expiry past year 9999, a megabyte of message), so the expiry must fall within a
+    /// year and a half of now and the texts are cut.
+    static func bounded(_ ack: ResponsePoll.Ack, now: Int64) -> ResponsePoll.Ack {
+        var ack = ack
+        if let expiresAt = ack.outcome.expiresAt, !(now - 86_400...now + 550 * 86_400).contains(expiresAt) { ack.outcome.expiresAt = nil }
+        ack.outcome.errorCode = ack.outcome.errorCode.map { String($0.prefix(128)) }
+        ack.outcome.message = ack.outcome.message.map { String($0.prefix(2048)) }
+        return ack
     }
 }
 

@@ -13,8 +13,13 @@ public struct ResponseBook: Sendable, Codable, Equatable {
         public var expiresAt: Int64
         /// `lock-account`: the account's password was locked before (so the end leaves it locked).
         public var wasLockedBefore: Bool
+        /// Ending it failed this many times; tried again at ``retryAt``.
+        public var endFailures: Int?
+        public var retryAt: Int64?
 
         public var requestID: String { action.request.id }
+        /// When it is next due to end: its expiry, or its retry after a failed end.
+        public var dueAt: Int64 { max(expiresAt, retryAt ?? expiresAt) }
     }
 
     /// What a request came to: what its acknowledgement and `responses list` say.
@@ -47,6 +52,9 @@ public struct ResponseBook: Sendable, Codable, Equatable {
     /// Request IDs in the order they were answered: the oldest outcomes are forgotten first.
     private var answered: [String] = []
     private var offences: [String: Offences] = [:]
+    /// A request answered by a response already in force → that response's request ID: a revert
+    /// of either ends it.
+    private var aliases: [String: String] = [:]
     /// Performed, their record not yet committed: recorded at the next start if the agent stops first.
     public private(set) var unrecorded: Set<String> = []
 
@@ -113,18 +121,45 @@ public struct ResponseBook: Sendable, Codable, Equatable {
         answer(id, Outcome(state: .refused, errorCode: code, message: message))
     }
 
-    /// The responses whose duration has ended at `now`, the earliest first.
+    /// The responses due to end at `now` (their duration over, or a failed end's retry due), the
+    /// earliest first.
     public func due(now: Int64) -> [Active] {
-        active.values.filter { $0.expiresAt <= now }.sorted { ($0.expiresAt, $0.requestID) < ($1.expiresAt, $1.requestID) }
+        active.values.filter { $0.dueAt <= now }.sorted { ($0.dueAt, $0.requestID) < ($1.dueAt, $1.requestID) }
     }
 
-    /// When the next response in force ends; `nil` when none is.
-    public var nextExpiry: Int64? { active.values.map(\.expiresAt).min() }
+    /// When the next response in force is due to end; `nil` when none is.
+    public var nextExpiry: Int64? { active.values.map(\.dueAt).min() }
+
+    /// Ending `id` failed at `now`: tried again after a back-off (30 s, doubling, at most an hour).
+    public mutating func endFailed(_ id: String, now: Int64) {
+        guard var entry = active[id] else { return }
+        let failures = (entry.endFailures ?? 0) + 1
+        entry.endFailures = failures
+        entry.retryAt = now + min(3600, 30 << min(failures - 1, 7))
+        active[id] = entry
+    }
+
+    /// The response in force that request `id` made or was answered by (``alias(_:of:)``).
+    public func inForce(byRequest id: String) -> Active? {
+        active[id] ?? aliases[id].flatMap { active[$0] }
+    }
+
+    /// Request `id` asked for what `existing` already does: answered by it, not done again.
+    public mutating func alias(_ id: String, of existing: Active) {
+        aliases[id] = existing.requestID
+        answer(id, Outcome(state: .performed, message: "in force by request \(existing.requestID)", expiresAt: existing.expiresAt))
+    }
+
+    /// The revert request `id` could not end what it names (still in force, tried again later).
+    public mutating func failedRevert(_ id: String, code: String, message: String) {
+        answer(id, Outcome(state: .failed, errorCode: code, message: message))
+    }
 
     /// `id` ended (its duration, or a revert): no longer in force.
     public mutating func ended(_ id: String, state: Outcome.State) {
         guard active.removeValue(forKey: id) != nil else { return }
         unrecorded.remove(id)
+        aliases = aliases.filter { $0.value != id }
         answer(id, Outcome(state: state))
     }
 

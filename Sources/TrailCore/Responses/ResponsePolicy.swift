@@ -55,6 +55,25 @@ public struct ResponsePolicy: Sendable {
             }
             target = .account(name: name, uid: id)
         case .command:
+            // The arguments come from records an attacker can write (an SSH user name): a program
+            // gets an address or an account only when it is one, never a protected address, and
+            // no argument with control characters (what a script pasting it into a shell line
+            // would trip on) or longer than 256 bytes.
+            if let text = request.arguments["address"] {
+                guard let bytes = IPAddressBytes.parse(text) else {
+                    return .refuse(code: "InvalidArgument", reason: "the address is not an IP address")
+                }
+                if protectedAddresses.contains(where: { $0.contains(bytes) }) {
+                    return .refuse(code: "ProtectedAddress", reason: "the address is this host's or the collector's")
+                }
+            }
+            if let name = request.arguments["account"], !Self.isAccountName(name) {
+                return .refuse(code: "InvalidArgument", reason: "the account name is not a local account's")
+            }
+            for (name, value) in request.arguments
+            where value.utf8.count > 256 || value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+                return .refuse(code: "InvalidArgument", reason: "argument \(name) is longer than 256 bytes or holds control characters")
+            }
             target = .command(argv: definition.command, revert: definition.revert, timeoutSeconds: definition.timeoutSeconds)
         }
         return .perform(ResponseAction(request: request, target: target, seconds: seconds, offence: offences + 1))

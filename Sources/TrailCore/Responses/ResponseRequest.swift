@@ -55,4 +55,11 @@ public struct ResponseAction: Sendable, Hashable, Codable {
     public var seconds: Int64
     /// The request's place among this target's responses (1 for the first): what escalation counted.
     public var offence: Int
+
+    public init(request: ResponseRequest, target: Target, seconds: Int64, offence: Int) {
+        self.request = request
+        self.target = target
+        self.seconds = seconds
+        self.offence = offence
+    }
 }

@@ -29,7 +29,10 @@ public enum TrailTime {
     static let formattedLength = 20
 
     /// Writes `YYYY-MM-DDTHH:MM:SSZ` into `text` (at least ``formattedLength`` bytes); returns its length.
-    private static func write(epochSeconds seconds: Int64, into text: UnsafeMutableBufferPointer<UInt8>) -> Int {
+    private static func write(epochSeconds unclamped: Int64, into text: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        // Years 0001-9999 only: the text has room for four digits, and a value from outside (a
+        // host's acknowledgement) must not overflow the arithmetic below.
+        let seconds = min(max(unclamped, -62_135_596_800), 253_402_300_799)
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
         let (year, month, day) = civilDate(daysSinceEpoch: days)

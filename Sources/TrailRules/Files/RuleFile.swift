@@ -37,7 +37,8 @@ public enum RuleFile {
     }
 
     /// The rule in JSON `text` (HostTrail's format written as JSON, which is also YAML): what the
-    /// agent reads, since it links no YAML parser. Errors name no line.
+    /// agent reads, since it links no YAML parser. Errors name no line; a key given twice keeps
+    /// its last value (YAML refuses it).
     public static func load(json text: String, defaultName: String) throws(RuleFileError) -> Rule {
         guard text.utf8.count <= maxBytes else { throw RuleFileError(line: nil, "a rule file is at most 1 MiB") }
         let value: JSONValue
