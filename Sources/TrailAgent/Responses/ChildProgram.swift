@@ -97,6 +97,9 @@ struct ChildProgram {
         var status: Int32 = 0
         var exited = false
         var outputOpen = true
+        // Once the output has ended the program is exiting: its end is polled for, briefly at
+        // first (each `nft` a response runs is waited for this way).
+        var pause = Duration.milliseconds(1)
         while !exited {
             if waitpid(pid, &status, WNOHANG) == pid {
                 exited = true
@@ -106,7 +109,8 @@ struct ChildProgram {
             guard left > .zero else { break }
             let slice = Int32(max(1, min(left.milliseconds, 100)))
             guard outputOpen else {
-                DedicatedThread.sleep(for: .milliseconds(Int(slice)))
+                DedicatedThread.sleep(for: min(pause, left))
+                pause = min(pause * 2, .milliseconds(50))
                 continue
             }
             var descriptor = pollfd(fd: outputPipe[0], events: Int16(POLLIN), revents: 0)
