@@ -78,6 +78,8 @@ struct AgentOptions: ParsableArguments {
     @Option(name: .customLong("responses-dir"), help: .init(AgentConfiguration.keys["responses-dir"].help)) var responsesDir: String?
     @Option(name: .customLong("host-rules-dir"), help: .init(AgentConfiguration.keys["host-rules-dir"].help)) var hostRulesDir: String?
     @Option(name: .customLong("firewall-table"), help: .init(AgentConfiguration.keys["firewall-table"].help)) var firewallTable: String?
+    @Option(name: .customLong("heartbeat-interval-ms"), help: .init(AgentConfiguration.keys["heartbeat-interval-ms"].help))
+    var heartbeatIntervalMs: Int?
     @Option(name: .customLong("log-level"), help: .init(AgentConfiguration.keys["log-level"].help)) var logLevel: String?
 
     /// The file's text, or `nil` when there is no such file.
@@ -126,6 +128,7 @@ struct AgentOptions: ParsableArguments {
         settings.setFlag("event-source-claim", eventSourceClaim.isEmpty ? nil : .strings(eventSourceClaim))
         settings.setFlag("responses-dir", responsesDir.map(ConfigValue.string))
         settings.setFlag("host-rules-dir", hostRulesDir.map(ConfigValue.string))
+        settings.setFlag("heartbeat-interval-ms", heartbeatIntervalMs.map(ConfigValue.integer))
         settings.setFlag("firewall-table", firewallTable.map(ConfigValue.string))
         return settings
     }

@@ -77,6 +77,10 @@ extension AgentConfiguration {
         .init(
             "firewall-table", .text, "The nftables table (family inet) of block-address responses; the agent's own",
             default: "hosttrail", value: .string("hosttrail")),
+        .init(
+            "heartbeat-interval-ms", .integer(1000...86_400_000),
+            "How often the agent records a Heartbeat (counters, spool depth, oldest record's age)",
+            default: "300000", value: .integer(300_000)),
         .init("log-level", .text, "trace, debug, info, notice, warning, error or critical", default: "info", value: .string("info")),
     ]
 }

@@ -93,6 +93,8 @@ public struct AgentConfiguration: Sendable, Hashable {
     /// The host's own rules (``HostRuleDirectory``): JSON rule files evaluated on this host's
     /// records, acting through its responses. Default: `/etc/hosttrail/host-rules.d`.
     public var hostRulesDirectory: String
+    /// How often the agent records an `agent.hosttrail Heartbeat`. Default: 5 minutes.
+    public var heartbeatInterval: Duration
     /// The nftables table of `block-address` responses (family `inet`). Default: `hosttrail`.
     public var firewallTable: String
     /// Hash of the effective settings, written into `AgentStarted`.
@@ -172,6 +174,7 @@ public struct AgentConfiguration: Sendable, Hashable {
         eventSourceClaims = EventSourceClaims()
         responsesDirectory = "/etc/hosttrail/responses.d"
         hostRulesDirectory = "/etc/hosttrail/host-rules.d"
+        heartbeatInterval = .seconds(300)
         firewallTable = NftablesFirewall.defaultTable
     }
 
@@ -286,6 +289,7 @@ public struct AgentConfiguration: Sendable, Hashable {
             }
         }
         if let value = try settings.string("responses-dir") { responsesDirectory = try Self.absolutePath(value, "responses-dir", settings) }
+        if let value = try settings.integer(Self.keys["heartbeat-interval-ms"]) { heartbeatInterval = .milliseconds(value) }
         if let value = try settings.string("host-rules-dir") { hostRulesDirectory = try Self.absolutePath(value, "host-rules-dir", settings) }
         if let value = try settings.string("firewall-table") {
             guard Self.isValidFirewallTable(value) else {

@@ -81,6 +81,20 @@ public struct AgentRecordBuilder: Sendable {
         return record
     }
 
+    /// `Heartbeat`, every `--heartbeat-interval-ms`: the agent's counters, spool depth and oldest
+    /// record's age, so the collector knows each host's health from the trail itself (and a host
+    /// whose heartbeats stop is silent).
+    ///
+    /// - Parameter sequence: This run's heartbeat count (its event ID's position).
+    public func heartbeat(now: Date, sequence: Int, intervalSeconds: Int64, details: [String: JSONValue]) -> CloudTrailRecord {
+        var parameters = details
+        parameters["intervalSeconds"] = .integer(intervalSeconds)
+        parameters["sequence"] = .integer(Int64(sequence))
+        var record = record(eventName: "Heartbeat", now: now, parameters: parameters, sequence: sequence)
+        record.readOnly = true
+        return record
+    }
+
     /// `SpoolRecovered`: what start-up found damaged in the spool and repaired.
     public func spoolRecovered(now: Date, details: [String: JSONValue]) -> CloudTrailRecord {
         record(eventName: "SpoolRecovered", now: now, parameters: details)

@@ -7,8 +7,8 @@ import Synchronization
 import TrailCore
 
 /// The agent's own records, as source `agent`: `AgentStarted` (and `SpoolRecovered` when start-up
-/// repaired the spool) when the agent starts, and `AgentStopped` when it stops. Logs the spool's
-/// and every source's counters every minute.
+/// repaired the spool) when the agent starts, a `Heartbeat` every heartbeat interval, and
+/// `AgentStopped` when it stops. Logs the spool's and every source's counters every minute.
 ///
 /// It runs after the shipper in the service group, so on shutdown it stops first and its
 /// `AgentStopped` is in the spool before the shipper's final drain.
@@ -17,13 +17,15 @@ final class AgentLifecycleService: Service {
     private let contexts: SourceContexts
     private let context: SourceContext
     private let builder: AgentRecordBuilder
+    private let heartbeatInterval: Duration
     private let logger: Logger
 
-    init(spool: Spool, contexts: SourceContexts, builder: AgentRecordBuilder, logger: Logger) {
+    init(spool: Spool, contexts: SourceContexts, builder: AgentRecordBuilder, heartbeatInterval: Duration, logger: Logger) {
         self.spool = spool
         self.contexts = contexts
         context = contexts.make("agent", awaitedForReadiness: false)
         self.builder = builder
+        self.heartbeatInterval = heartbeatInterval
         self.logger = logger
     }
 
@@ -47,11 +49,31 @@ final class AgentLifecycleService: Service {
             ])
         let reason: String
         do {
-            // The counters go to the log every minute until shutdown (and once more at the end).
+            // The counters go to the log every minute until shutdown (and once more at the end), and
+            // into a Heartbeat record every heartbeat interval.
             try await cancelWhenGracefulShutdown {
+                let clock = ContinuousClock()
+                var nextLog = clock.now + .seconds(60)
+                var nextHeartbeat = clock.now + self.heartbeatInterval
+                var heartbeats = 0
+                var droppedBefore = self.spool.currentCounters.droppedFull + self.spool.currentCounters.droppedCorrupt
                 while true {
-                    try await Task.sleep(for: .seconds(60))
-                    self.logCounters("spool counters")
+                    try await Task.sleep(until: min(nextLog, nextHeartbeat), clock: clock)
+                    if clock.now >= nextLog {
+                        self.logCounters("spool counters")
+                        nextLog = clock.now + .seconds(60)
+                    }
+                    if clock.now >= nextHeartbeat {
+                        heartbeats += 1
+                        let counters = self.spool.currentCounters
+                        let dropped = counters.droppedFull + counters.droppedCorrupt
+                        let record = self.builder.heartbeat(
+                            now: Date(), sequence: heartbeats, intervalSeconds: Int64(self.heartbeatInterval / .seconds(1)),
+                            details: self.heartbeatDetails(droppedSinceLast: dropped - droppedBefore))
+                        droppedBefore = dropped
+                        try await self.context.commit(SourceBatch([try record.canonicalJSON()]))
+                        nextHeartbeat = clock.now + self.heartbeatInterval
+                    }
                 }
             }
             reason = "shutdown"
@@ -69,6 +91,30 @@ final class AgentLifecycleService: Service {
             logger.error("cannot record AgentStopped", metadata: ["error": "\(error)"])
         }
         logCounters("agent stopping", reason: reason)
+    }
+
+    /// What a `Heartbeat` says: the spool's counters (received = acknowledged + pending + dropped +
+    /// dead-lettered), its depth, the oldest record waiting (its event time and age), each source's records.
+    func heartbeatDetails(droppedSinceLast: Int) -> [String: JSONValue] {
+        let counters = spool.currentCounters
+        var spoolMembers: [String: JSONValue] = [
+            "received": .integer(Int64(counters.received)), "shipped": .integer(Int64(counters.shipped)),
+            "acknowledged": .integer(Int64(counters.acknowledged)), "duplicates": .integer(Int64(counters.duplicates)),
+            "droppedFull": .integer(Int64(counters.droppedFull)), "droppedCorrupt": .integer(Int64(counters.droppedCorrupt)),
+            "deadLettered": .integer(Int64(counters.deadLettered)), "refusedFull": .integer(Int64(counters.refusedFull)),
+            "pendingRecords": .integer(Int64(spool.pendingRecords)), "bytes": .integer(Int64(spool.bytesOnDisk)),
+            "droppedSinceLastHeartbeat": .integer(Int64(droppedSinceLast)),
+        ]
+        // The oldest record still to ship: how far behind the trail is on this host.
+        if let oldest = try? spool.oldest(maxRecords: 1, maxBytes: 1).flatMap(\.records.first),
+            let text = (try? JSONValue.parse(Array(oldest)))?["eventTime"]?.stringValue, let time = TrailTime.parseISO8601(text)
+        {
+            spoolMembers["oldestEventTime"] = .string(text)
+            spoolMembers["oldestRecordAgeSeconds"] = .integer(max(0, Int64(Date().timeIntervalSince(time))))
+        }
+        var sources: [String: JSONValue] = [:]
+        for source in contexts.all { sources[source.name] = ["records": .integer(Int64(source.counters.records))] }
+        return ["spool": .object(spoolMembers), "sources": .object(sources)]
     }
 
     /// received = acknowledged + pending + dropped + dead-lettered, in one line.
