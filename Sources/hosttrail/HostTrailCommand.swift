@@ -12,7 +12,9 @@ struct HostTrailCommand: ParsableCommand {
         commandName: "hosttrail",
         abstract: "HostTrail's command line: look up events, send application events, make development certificates.",
         version: HostTrailVersion.current,
-        subcommands: [Lookup.self, Tail.self, Insights.self, Rules.self, Actions.self, Responses.self, Send.self, Validate.self, DevCerts.self]
+        subcommands: [
+            Lookup.self, Tail.self, Insights.self, Status.self, Rules.self, Actions.self, Responses.self, Send.self, Validate.self, DevCerts.self,
+        ]
     )
 }
 

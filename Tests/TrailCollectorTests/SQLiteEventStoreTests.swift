@@ -29,7 +29,7 @@ struct SQLiteEventStoreTests {
         let mode = try await queue.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
         let migrations = try await queue.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
-        #expect(migrations == ["v1-events", "v2-invoking-user", "v3-lookup-indexes", "v4-archive", "v5-host-event-id", "v6-rules", "v7-responses"])
+        #expect(migrations == ["v1-events", "v2-invoking-user", "v3-lookup-indexes", "v4-archive", "v5-host-event-id", "v6-rules", "v7-responses", "v8-hosts"])
     }
 
     /// `Username` finds what a user did and what they ran as someone else (sudo, su); an access
@@ -341,7 +341,7 @@ struct CloudTrailAPITests {
                 }
             }
         }
-        #expect(try SQLiteEventStore.pendingMigrations(path: path) == ["v5-host-event-id", "v6-rules", "v7-responses"])
+        #expect(try SQLiteEventStore.pendingMigrations(path: path) == ["v5-host-event-id", "v6-rules", "v7-responses", "v8-hosts"])
         let store = try SQLiteEventStore(path: path)
         #expect(try SQLiteEventStore.pendingMigrations(path: path).isEmpty)
         #expect(try SQLiteEventStore.pendingMigrations(path: directory.file("new.sqlite")).isEmpty)
@@ -373,7 +373,7 @@ struct CloudTrailAPITests {
         defer { _ = collector.stop() }
         let messages = notify.receive(until: "READY=1", timeout: 30)
         let extended = try #require(messages.firstIndex { $0.contains("EXTEND_TIMEOUT_USEC=60000000") }, "\(messages)\n\(collector.log)")
-        #expect(messages[extended].contains("STATUS=migrating the event store (v5-host-event-id, v6-rules, v7-responses)"))
+        #expect(messages[extended].contains("STATUS=migrating the event store (v5-host-event-id, v6-rules, v7-responses, v8-hosts)"))
         let ready = try #require(messages.firstIndex { $0.contains("READY=1") }, "\(messages)\n\(collector.log)")
         #expect(extended < ready)
         #expect(collector.log.contains("event store migrated"))

@@ -20,12 +20,15 @@ public struct CloudTrailAPI: Sendable {
     let rules: RuleStatusBoard?
     /// Host responses, for HostTrail's `ListResponses` and `RevertResponse`.
     let responses: ResponseDesk?
+    /// Hosts' certificate expiries, for `ListHosts`.
+    let certificates: HostCertificates?
 
     init(
         store: any EventStore, configuration: CollectorConfiguration, archive: (any ArchiveLedger)? = nil, rules: RuleStatusBoard? = nil,
-        responses: ResponseDesk? = nil
+        responses: ResponseDesk? = nil, certificates: HostCertificates? = nil
     ) {
         self.responses = responses
+        self.certificates = certificates
         self.store = store
         self.configuration = configuration
         self.archive = archive
@@ -65,6 +68,8 @@ public struct CloudTrailAPI: Sendable {
             return try await rulesOperation(String(operation), body: body, scope: scope)
         case "ListResponses", "RevertResponse":
             return try await responsesOperation(String(operation), body: body, scope: scope)
+        case "ListHosts":
+            return try await listHosts(scope: scope)
         default:
             throw CloudTrailAPIError(type: "UnknownOperationException", message: "operation \(operation) is not supported by HostTrail")
         }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import Foundation
 import NIOCore
 import NIOSSL
 import SwiftASN1
@@ -15,6 +16,8 @@ struct ClientCertificate: Sendable, Hashable {
     var commonName: String
     /// The serial number, hex.
     var serialNumber: String
+    /// When it expires (`hosttrail status` warns ahead of it).
+    var notValidAfter: Date?
 
     /// Reads the peer certificate NIOSSL verified against the client CA, or `nil` without one.
     static func of(channel: any Channel) async throws -> ClientCertificate? {
@@ -29,7 +32,7 @@ struct ClientCertificate: Sendable, Hashable {
         guard let commonName, !commonName.isEmpty else { return nil }
         // X509's description drops each byte's leading zero ("a:1b"); revocation lists use openssl's form.
         let serial = parsed.serialNumber.bytes.map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined(separator: ":")
-        return ClientCertificate(commonName: commonName, serialNumber: serial)
+        return ClientCertificate(commonName: commonName, serialNumber: serial, notValidAfter: parsed.notValidAfter)
     }
 
     /// The attribute's string value (X509 prints it as-is for the string types).

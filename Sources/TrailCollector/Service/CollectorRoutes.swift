@@ -29,6 +29,7 @@ struct CollectorRoutes: Sendable {
     let revoked: RevokedHosts
     let readCertificate: ClientCertificateReader
     let responses: ResponseDesk?
+    let certificates = HostCertificates()
 
     init(
         configuration: CollectorConfiguration, pipeline: IngestPipeline, revoked: RevokedHosts, archive: (any ArchiveLedger)? = nil,
@@ -41,20 +42,27 @@ struct CollectorRoutes: Sendable {
         self.readCertificate = readCertificate
         binder = RecordBinder(configuration: configuration)
         records = CollectorRecords(binder: binder)
-        api = CloudTrailAPI(store: pipeline.store, configuration: configuration, archive: archive, rules: rules, responses: responses)
+        api = CloudTrailAPI(
+            store: pipeline.store, configuration: configuration, archive: archive, rules: rules, responses: responses, certificates: certificates)
         self.responses = responses
     }
 
     func register(on router: Router<CollectorRequestContext>) {
         router.group()
             .add(middleware: IngestEndpoint(limiter: IngestLimiter(limit: configuration.maxConcurrentIngest)))
-            .add(middleware: HostAuthentication(revoked: revoked, records: records, pipeline: pipeline, readCertificate: readCertificate))
+            .add(
+                middleware: HostAuthentication(
+                    revoked: revoked, records: records, pipeline: pipeline, readCertificate: readCertificate, certificates: certificates)
+            )
             .post("/v1/records") { request, context in try await ingest(request: request, context: context) }
         if let responses {
             // Long-polls hold no ingest slot.
             router.group()
                 .add(middleware: IngestEndpoint(limiter: nil))
-                .add(middleware: HostAuthentication(revoked: revoked, records: records, pipeline: pipeline, readCertificate: readCertificate))
+                .add(
+                    middleware: HostAuthentication(
+                        revoked: revoked, records: records, pipeline: pipeline, readCertificate: readCertificate, certificates: certificates)
+                )
                 .post("/v1/responses") { request, context -> Response in
                     guard let host = context.host else { throw IngestRejection(status: 403, code: "ClientCertificateRequired", message: "no host") }
                     var request = request

@@ -13,6 +13,7 @@ struct HostAuthentication: RouterMiddleware {
     let records: CollectorRecords
     let pipeline: IngestPipeline
     let readCertificate: ClientCertificateReader
+    let certificates: HostCertificates
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let certificate: ClientCertificate?
@@ -33,6 +34,7 @@ struct HostAuthentication: RouterMiddleware {
                     "the certificate of host \(certificate.commonName) (serial \(certificate.serialNumber)) is revoked on this collector; issue the host a new certificate"
             )
         }
+        certificates.note(certificate)
         var context = context
         context.host = certificate.commonName
         return try await next(request, context)

@@ -39,6 +39,9 @@ public protocol EventStore: Sendable {
     /// Host responses: requests queued for hosts, their outcomes, the hosts that take them.
     var responseLedger: any ResponseLedger { get }
 
+    /// Every host that sent records: when, its newest event and heartbeat (``HostStatus``).
+    func hostStatuses() async throws -> [HostStatus]
+
     /// What Insights count, per minute, for records with an event time in `[from, to)` (ms since
     /// the epoch): each group of records with the same minute and counted fields, in minute order.
     /// Insights themselves and the collector's own records are left out.

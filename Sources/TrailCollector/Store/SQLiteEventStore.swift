@@ -261,6 +261,28 @@ public final class SQLiteEventStore: EventStore {
                     );
                     """)
         }
+        migrator.registerMigration("v8-hosts") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE hosts (
+                        host TEXT PRIMARY KEY,
+                        first_received_at INTEGER NOT NULL,
+                        last_received_at INTEGER NOT NULL,
+                        newest_event_time INTEGER NOT NULL,
+                        records_received INTEGER NOT NULL,
+                        heartbeat TEXT,
+                        heartbeat_time INTEGER
+                    );
+                    INSERT INTO hosts (host, first_received_at, last_received_at, newest_event_time, records_received)
+                        SELECT host, min(received_at), max(received_at), max(event_time), count(*) FROM events
+                        WHERE host != 'collector' GROUP BY host;
+                    UPDATE hosts SET
+                        heartbeat = (SELECT record FROM events e WHERE e.host = hosts.host AND e.event_source = 'agent.hosttrail'
+                            AND e.event_name = 'Heartbeat' ORDER BY e.event_time DESC LIMIT 1),
+                        heartbeat_time = (SELECT max(event_time) FROM events e WHERE e.host = hosts.host AND e.event_source = 'agent.hosttrail'
+                            AND e.event_name = 'Heartbeat');
+                    """)
+        }
         return migrator
     }
 
@@ -329,8 +351,60 @@ public final class SQLiteEventStore: EventStore {
                 alerts.append(alert)
             }
         }
+        try noteHosts(stored, receivedAt: receivedAt, in: db)
         if !alerts.isEmpty { stored += try insert(alerts, into: db).records }
         return (accepted, stored)
+    }
+
+    /// Keeps `hosts` up to date with newly stored records, in their transaction: one row a host
+    /// (not the collector's own), its newest heartbeat kept whole.
+    static func noteHosts(_ records: [StoredRecord], receivedAt: Int64, in db: Database) throws {
+        var byHost: [String: (count: Int64, newest: Int64, heartbeat: StoredRecord?)] = [:]
+        for record in records where record.host != RecordBinder.collectorHost {
+            var entry = byHost[record.host] ?? (0, .min, nil)
+            entry.count += 1
+            entry.newest = max(entry.newest, record.eventTime)
+            if record.eventSource == AgentRecordBuilder.eventSource, record.eventName == AgentRecordBuilder.heartbeatEventName,
+                entry.heartbeat.map({ $0.eventTime <= record.eventTime }) ?? true
+            {
+                entry.heartbeat = record
+            }
+            byHost[record.host] = entry
+        }
+        guard !byHost.isEmpty else { return }
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO hosts (host, first_received_at, last_received_at, newest_event_time, records_received, heartbeat, heartbeat_time)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(host) DO UPDATE SET
+                    last_received_at = excluded.last_received_at,
+                    newest_event_time = max(newest_event_time, excluded.newest_event_time),
+                    records_received = records_received + excluded.records_received,
+                    heartbeat = CASE WHEN excluded.heartbeat_time >= coalesce(heartbeat_time, excluded.heartbeat_time)
+                        THEN excluded.heartbeat ELSE heartbeat END,
+                    heartbeat_time = max(coalesce(heartbeat_time, excluded.heartbeat_time), coalesce(excluded.heartbeat_time, heartbeat_time))
+                """)
+        for (host, entry) in byHost {
+            try statement.execute(arguments: [
+                host, receivedAt, receivedAt, entry.newest, entry.count, entry.heartbeat?.json, entry.heartbeat?.eventTime,
+            ])
+        }
+    }
+
+    public func hostStatuses() async throws -> [HostStatus] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT host, first_received_at, last_received_at, newest_event_time, records_received, heartbeat, heartbeat_time
+                    FROM hosts ORDER BY host
+                    """
+            ).map {
+                HostStatus(
+                    host: $0[0], firstReceivedAt: $0[1], lastReceivedAt: $0[2], newestEventTime: $0[3], recordsReceived: $0[4], heartbeat: $0[5],
+                    heartbeatTime: $0[6])
+            }
+        }
     }
 
     /// Builds one SQL statement per lookup, shaped so that SQLite walks one index in time order and

@@ -9,6 +9,7 @@ import FoundationEssentials
 public struct AgentRecordBuilder: Sendable {
     /// The event source of the agent's own records.
     public static let eventSource = "agent.hosttrail"
+    public static let heartbeatEventName = "Heartbeat"
 
     public var host: HostIdentity
     public var version: String
@@ -90,7 +91,7 @@ public struct AgentRecordBuilder: Sendable {
         var parameters = details
         parameters["intervalSeconds"] = .integer(intervalSeconds)
         parameters["sequence"] = .integer(Int64(sequence))
-        var record = record(eventName: "Heartbeat", now: now, parameters: parameters, sequence: sequence)
+        var record = record(eventName: Self.heartbeatEventName, now: now, parameters: parameters, sequence: sequence)
         record.readOnly = true
         return record
     }

@@ -57,6 +57,8 @@ final class AgentLifecycleService: Service {
                 var nextHeartbeat = clock.now + self.heartbeatInterval
                 var heartbeats = 0
                 var droppedBefore = self.spool.currentCounters.droppedFull + self.spool.currentCounters.droppedCorrupt
+                // (time, drops so far) at each heartbeat: what was dropped in the last window.
+                var samples = [(clock.now, droppedBefore)]
                 while true {
                     try await Task.sleep(until: min(nextLog, nextHeartbeat), clock: clock)
                     if clock.now >= nextLog {
@@ -67,10 +69,12 @@ final class AgentLifecycleService: Service {
                         heartbeats += 1
                         let counters = self.spool.currentCounters
                         let dropped = counters.droppedFull + counters.droppedCorrupt
+                        while samples.count > 1 && samples[1].0 <= clock.now - Self.recentDropsWindow { samples.removeFirst() }
                         let record = self.builder.heartbeat(
                             now: Date(), sequence: heartbeats, intervalSeconds: Int64(self.heartbeatInterval / .seconds(1)),
-                            details: self.heartbeatDetails(droppedSinceLast: dropped - droppedBefore))
+                            details: self.heartbeatDetails(droppedSinceLast: dropped - droppedBefore, droppedRecently: dropped - samples[0].1))
                         droppedBefore = dropped
+                        samples.append((clock.now, dropped))
                         try await self.context.commit(SourceBatch([try record.canonicalJSON()]))
                         nextHeartbeat = clock.now + self.heartbeatInterval
                     }
@@ -95,7 +99,11 @@ final class AgentLifecycleService: Service {
 
     /// What a `Heartbeat` says: the spool's counters (received = acknowledged + pending + dropped +
     /// dead-lettered), its depth, the oldest record waiting (its event time and age), each source's records.
-    func heartbeatDetails(droppedSinceLast: Int) -> [String: JSONValue] {
+    /// A heartbeat's `droppedRecently` counts drops this far back: a host shows as dropping for
+    /// that long after its last drop, not only until its next heartbeat.
+    static let recentDropsWindow = Duration.seconds(15 * 60)
+
+    func heartbeatDetails(droppedSinceLast: Int, droppedRecently: Int) -> [String: JSONValue] {
         let counters = spool.currentCounters
         var spoolMembers: [String: JSONValue] = [
             "received": .integer(Int64(counters.received)), "shipped": .integer(Int64(counters.shipped)),
@@ -103,7 +111,7 @@ final class AgentLifecycleService: Service {
             "droppedFull": .integer(Int64(counters.droppedFull)), "droppedCorrupt": .integer(Int64(counters.droppedCorrupt)),
             "deadLettered": .integer(Int64(counters.deadLettered)), "refusedFull": .integer(Int64(counters.refusedFull)),
             "pendingRecords": .integer(Int64(spool.pendingRecords)), "bytes": .integer(Int64(spool.bytesOnDisk)),
-            "droppedSinceLastHeartbeat": .integer(Int64(droppedSinceLast)),
+            "droppedSinceLastHeartbeat": .integer(Int64(droppedSinceLast)), "droppedLast15Minutes": .integer(Int64(droppedRecently)),
         ]
         // The oldest record still to ship: how far behind the trail is on this host.
         if let oldest = try? spool.oldest(maxRecords: 1, maxBytes: 1).flatMap(\.records.first),
