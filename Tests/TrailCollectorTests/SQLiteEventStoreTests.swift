@@ -29,7 +29,10 @@ struct SQLiteEventStoreTests {
         let mode = try await queue.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
         let migrations = try await queue.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
-        #expect(migrations == ["v1-events", "v2-invoking-user", "v3-lookup-indexes", "v4-archive", "v5-host-event-id", "v6-rules", "v7-responses", "v8-hosts"])
+        #expect(
+            migrations == [
+                "v1-events", "v2-invoking-user", "v3-lookup-indexes", "v4-archive", "v5-host-event-id", "v6-rules", "v7-responses", "v8-hosts",
+            ])
     }
 
     /// `Username` finds what a user did and what they ran as someone else (sudo, su); an access
