@@ -64,7 +64,8 @@ echo "   $URL (log: $DIR/collector.log)"
 echo "== agent (socket $DIR/api.sock, spool $DIR/spool)"
 "$BIN/hosttrail-agent" --collector "$URL" --spool-dir "$DIR/spool" --socket "$DIR/api.sock" \
     --ca "$DIR/certs/ca.pem" --cert "$DIR/certs/demo-host.pem" --key "$DIR/certs/demo-host-key.pem" \
-    --hostname demo-host --read-from end --responses-dir "$DIR/responses.d" --firewall-table hosttrail_demo >"$DIR/agent.log" 2>&1 &
+    --hostname demo-host --read-from end --responses-dir "$DIR/responses.d" --firewall-table hosttrail_demo \
+    --heartbeat-interval-ms 2000 >"$DIR/agent.log" 2>&1 &
 echo $! > "$DIR/agent.pid"
 # Ready once every source has taken its place: 503 until then, so a script waits with --fail.
 HEALTH=""
@@ -221,6 +222,17 @@ for _ in $(seq 50); do
 done
 "${LOOKUP[@]}" --event-source responses.hosttrail --access-key-id AKIDHOSTTRAILDEMO --secret-access-key demo-secret-not-for-production |
     cut -c1-150 | sed 's/^/   /'
+
+echo
+echo "== Fleet status: each host from its records and its agent's Heartbeat (every 2 s here; 5 min by default)"
+for _ in $(seq 50); do
+    "$BIN/hosttrail" status --collector "$URL" --ca "$DIR/certs/ca.pem" --access-key-id AKIDHOSTTRAILDEMO \
+        --secret-access-key demo-secret-not-for-production --output json | grep -q LastHeartbeat && break
+    sleep 0.2
+done
+echo "   $ hosttrail status"
+"$BIN/hosttrail" status --collector "$URL" --ca "$DIR/certs/ca.pem" \
+    --access-key-id AKIDHOSTTRAILDEMO --secret-access-key demo-secret-not-for-production | sed 's/^/   /'
 
 show_archive() {
     echo
