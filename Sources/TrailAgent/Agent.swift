@@ -72,7 +72,8 @@ public struct Agent: Sendable {
             readiness: contexts.readiness, pendingRecords: { spool.pendingRecords }, logger: logger)
         let socketServer = APISocketServer(configuration: configuration, processor: processor, logger: logger)
         let shipper = try Shipper(
-            spool: spool, replay: contexts.make("dead-letter", awaitedForReadiness: false), configuration: configuration, logger: logger)
+            spool: spool, replay: contexts.make("dead-letter", awaitedForReadiness: false, sink: spool), configuration: configuration,
+            logger: logger)
         let lifecycle = AgentLifecycleService(
             spool: spool, contexts: contexts, builder: agentRecords, heartbeatInterval: configuration.heartbeatInterval, logger: logger)
         let files = FileTailService(configuration: configuration, contexts: contexts, host: host, agentRecords: agentRecords, logger: logger)

@@ -41,7 +41,8 @@ public struct FleetStatus: Sendable {
                 droppedSinceLastHeartbeat: spool?["droppedSinceLastHeartbeat"]?.integerValue,
                 droppedLast15Minutes: spool?["droppedLast15Minutes"]?.integerValue, certificateNotAfter: date(row["CertificateNotAfter"]),
                 flags: [])
-            let interval = heartbeat?["IntervalSeconds"]?.integerValue.map(TimeInterval.init) ?? 300
+            // A host writes its own heartbeat: its interval is held to the agent's own range.
+            let interval = TimeInterval(min(max(heartbeat?["IntervalSeconds"]?.integerValue ?? 300, 1), 86_400))
             let silence = silentAfter ?? 3 * interval
             if host.lastReceived.map({ now.timeIntervalSince($0) > silence }) ?? true { host.flags.append("silent") }
             let lag = max(host.lagSeconds ?? 0, host.oldestRecordAgeSeconds ?? 0)

@@ -29,6 +29,11 @@ struct HostStatusTests {
             try CollectorTestRecords.stored(Self.heartbeat("2026-11-24T10:01:00Z", pending: 99)),
             try CollectorTestRecords.stored(CollectorTestRecords.record(time: "2026-11-24T10:02:00Z", index: 1)),
         ])
+        // An Insight about web-01 (the collector's words) and a record dated in the future do not
+        // make web-01 look newer than it is.
+        var insight = CollectorTestRecords.record(name: "HostSilent", source: "collector.hosttrail", time: "2026-11-24T11:00:00Z", index: 2)
+        insight.eventCategory = "Insight"
+        _ = try await store.insert([try CollectorTestRecords.stored(insight)])
         // A duplicate is not counted again.
         _ = try await store.insert([try CollectorTestRecords.stored(CollectorTestRecords.record(time: "2026-11-24T10:00:00Z"))])
         let hosts = try await store.hostStatuses()
@@ -39,5 +44,10 @@ struct HostStatusTests {
         let beat = try JSONValue.parse(Array(try #require(web.heartbeat).utf8))
         #expect(beat["requestParameters"]?["spool"]?["pendingRecords"] == 7)
         #expect(hosts[1].heartbeat == nil && hosts[1].recordsReceived == 1)
+        _ = try await store.insert([
+            try CollectorTestRecords.stored(CollectorTestRecords.record(host: "web-02", time: "9999-12-31T00:00:00Z", index: 3), host: "web-02")
+        ])
+        let future = try #require(try await store.hostStatuses().last)
+        #expect(future.newestEventTime <= Int64(Date().timeIntervalSince1970 * 1000) + SQLiteEventStore.maxClockSkew)
     }
 }

@@ -121,6 +121,15 @@ struct SigmaRuleTests {
                     gte: 3
                 """, defaultName: "fleet")
         #expect(rule.name == "sshd-brute-force-fleet")
+        // A correlation that would also make its rules fire on their own is refused, however written.
+        for value in ["true", "yes", "on"] {
+            #expect(throws: RuleFileError.self) {
+                try RuleFile.load(
+                    text: "title: f\nname: f\nlogsource: {product: linux, service: sshd}\ndetection: {s: {outcome|exists: true}, condition: s}\n---\n"
+                        + "title: c\ncorrelation: {type: event_count, rules: f, timespan: 5m, condition: {gte: 2}, generate: \(value)}\n",
+                    defaultName: "c")
+            }
+        }
         var engine = RuleEngine(rules: [rule])
         var firings: [RuleFiring] = []
         for (index, host) in ["a", "b", "b", "c"].enumerated() {

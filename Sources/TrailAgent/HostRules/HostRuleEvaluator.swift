@@ -13,7 +13,7 @@ import TrailRules
 /// did is recorded and reaches the collector with the other records.
 ///
 /// Records reach it from ``RuleTeeSink`` after the spool has them; a backlog past
-/// ``maxQueuedBatches`` drops the oldest batches unevaluated, counted and logged.
+/// ``maxQueuedBytes`` drops the oldest batches unevaluated, counted and logged.
 final class HostRuleEvaluator: Service, Sendable {
     /// Set once the responses exist (they commit their records through the sink this evaluator
     /// watches, so they are made after it).
@@ -25,12 +25,14 @@ final class HostRuleEvaluator: Service, Sendable {
     private let engine: Mutex<RuleEngine>
     private let byName: [String: Rule]
 
-    static let maxQueuedBatches = 1024
+    /// The most record bytes waiting to be evaluated (a journal or file batch is a few MB).
+    static let maxQueuedBytes = 32 << 20
     /// Before a host rule's request ID (`local-<match>/<action>`): the host's own, not the collector's.
     static let requestPrefix = "local-"
 
     private struct Queue: ~Copyable {
         var batches: [[UInt8]] = []
+        var bytes = 0
         var dropped = 0
         var stopping = false
     }
@@ -51,8 +53,9 @@ final class HostRuleEvaluator: Service, Sendable {
     func committed(_ frames: [UInt8]) {
         queue.withLock { queue in
             queue.batches.append(frames)
-            if queue.batches.count > Self.maxQueuedBatches {
-                queue.batches.removeFirst()
+            queue.bytes += frames.count
+            while queue.bytes > Self.maxQueuedBytes, queue.batches.count > 1 {
+                queue.bytes -= queue.batches.removeFirst().count
                 queue.dropped += 1
             }
         }
@@ -78,6 +81,7 @@ final class HostRuleEvaluator: Service, Sendable {
                 taken = queue.withLock { queue in
                     defer {
                         queue.batches.removeAll()
+                        queue.bytes = 0
                         queue.dropped = 0
                     }
                     return (queue.batches, queue.dropped, queue.stopping)
@@ -86,11 +90,12 @@ final class HostRuleEvaluator: Service, Sendable {
                 wakeup.wait()
             }
             wakeup.unlock()
-            if taken.stopping { return }
             if taken.dropped > 0 {
                 logger.error("host rules fell behind; batches of records were not evaluated", metadata: ["batches": "\(taken.dropped)"])
             }
+            // What was taken is evaluated, stopping or not (responses refuse once they stop).
             for frames in taken.batches { evaluate(frames) }
+            if taken.stopping { return }
         }
     }
 

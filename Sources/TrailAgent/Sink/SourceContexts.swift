@@ -18,9 +18,10 @@ final class SourceContexts: Sendable {
     }
 
     /// The context of the source called `name`; `awaitedForReadiness: false` for a source
-    /// `READY=1` does not wait for.
-    func make(_ name: String, awaitedForReadiness: Bool = true) -> SourceContext {
-        let context = SourceContext(name: name, sink: sink, readiness: awaitedForReadiness ? readiness : nil, logger: logger)
+    /// `READY=1` does not wait for; `sink` for one that must bypass the usual sink (records
+    /// replayed from the dead-letter list are not evaluated by host rules a second time).
+    func make(_ name: String, awaitedForReadiness: Bool = true, sink: (any RecordSink)? = nil) -> SourceContext {
+        let context = SourceContext(name: name, sink: sink ?? self.sink, readiness: awaitedForReadiness ? readiness : nil, logger: logger)
         made.withLock { $0.append(context) }
         return context
     }

@@ -274,13 +274,13 @@ public final class SQLiteEventStore: EventStore {
                         heartbeat_time INTEGER
                     );
                     INSERT INTO hosts (host, first_received_at, last_received_at, newest_event_time, records_received)
-                        SELECT host, min(received_at), max(received_at), max(event_time), count(*) FROM events
+                        SELECT host, min(event_time), max(event_time), max(event_time), count(*) FROM events INDEXED BY events_by_host
                         WHERE host != 'collector' GROUP BY host;
-                    UPDATE hosts SET
-                        heartbeat = (SELECT record FROM events e WHERE e.host = hosts.host AND e.event_source = 'agent.hosttrail'
-                            AND e.event_name = 'Heartbeat' ORDER BY e.event_time DESC LIMIT 1),
-                        heartbeat_time = (SELECT max(event_time) FROM events e WHERE e.host = hosts.host AND e.event_source = 'agent.hosttrail'
-                            AND e.event_name = 'Heartbeat');
+                    UPDATE hosts SET (heartbeat_time, heartbeat) = (
+                        SELECT e.event_time, e.record FROM events e INDEXED BY events_by_host
+                        WHERE e.host = hosts.host AND e.event_source = 'agent.hosttrail' AND e.event_name = 'Heartbeat'
+                        ORDER BY e.event_time DESC LIMIT 1)
+                    WHERE EXISTS (SELECT 1 FROM events INDEXED BY events_by_name WHERE event_name = 'Heartbeat');
                     """)
         }
         return migrator
@@ -356,14 +356,20 @@ public final class SQLiteEventStore: EventStore {
         return (accepted, stored)
     }
 
+    /// How far ahead of the collector's clock a host's event time is believed (ms).
+    static let maxClockSkew: Int64 = 300_000
+
     /// Keeps `hosts` up to date with newly stored records, in their transaction: one row a host
     /// (not the collector's own), its newest heartbeat kept whole.
     static func noteHosts(_ records: [StoredRecord], receivedAt: Int64, in db: Database) throws {
         var byHost: [String: (count: Int64, newest: Int64, heartbeat: StoredRecord?)] = [:]
-        for record in records where record.host != RecordBinder.collectorHost {
+        // Insights are stored under the host they are about but are the collector's words, not the
+        // host's: a HostSilent must not make a silent host look alive. An event time past the
+        // receipt (a fast clock, a forged time) counts as the receipt's.
+        for record in records where record.host != RecordBinder.collectorHost && record.eventCategory != "Insight" {
             var entry = byHost[record.host] ?? (0, .min, nil)
             entry.count += 1
-            entry.newest = max(entry.newest, record.eventTime)
+            entry.newest = max(entry.newest, min(record.eventTime, receivedAt + maxClockSkew))
             if record.eventSource == AgentRecordBuilder.eventSource, record.eventName == AgentRecordBuilder.heartbeatEventName,
                 entry.heartbeat.map({ $0.eventTime <= record.eventTime }) ?? true
             {
@@ -386,7 +392,8 @@ public final class SQLiteEventStore: EventStore {
                 """)
         for (host, entry) in byHost {
             try statement.execute(arguments: [
-                host, receivedAt, receivedAt, entry.newest, entry.count, entry.heartbeat?.json, entry.heartbeat?.eventTime,
+                host, receivedAt, receivedAt, entry.newest, entry.count, entry.heartbeat?.json,
+                entry.heartbeat.map { min($0.eventTime, receivedAt + maxClockSkew) },
             ])
         }
     }

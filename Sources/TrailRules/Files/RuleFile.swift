@@ -47,6 +47,19 @@ public enum RuleFile {
         } catch {
             throw RuleFileError(line: nil, "not JSON: \(error)")
         }
+        // The limits YAML's reader holds a file to (a rule means the same, and is refused the same, in both).
+        var budget = 100_000
+        func check(_ value: JSONValue, depth: Int) throws(RuleFileError) {
+            guard depth < 64 else { throw RuleFileError(line: nil, "nested more than 64 levels deep") }
+            budget -= 1
+            guard budget >= 0 else { throw RuleFileError(line: nil, "more than 100000 values") }
+            switch value {
+            case .object(let members): for member in members.values { try check(member, depth: depth + 1) }
+            case .array(let items): for item in items { try check(item, depth: depth + 1) }
+            default: break
+            }
+        }
+        try check(value, depth: 0)
         return try load(documents: [RuleDocument(root: RuleNode(json: value))], defaultName: defaultName)
     }
 

@@ -219,9 +219,10 @@ enum SigmaRuleFile {
         let name = try name(mapping, defaultName: defaultName)
         let reader = MappingReader(mapping: correlation, where: "correlation")
         if correlation["aliases"] != nil { throw RuleFileError(line: reader.line(of: "aliases"), "correlation aliases are not supported") }
-        if let generate = correlation["generate"], RuleNode.json(generate) == .bool(true) {
+        if let generate = correlation["generate"], RuleNode.json(generate) != .bool(false) {
             throw RuleFileError(
-                line: reader.line(of: "generate"), "generate: true is not supported: give a rule that fires on its own a file of its own")
+                line: reader.line(of: "generate"), "generate (other than false) is not supported: give a rule that fires on its own a file of its own"
+            )
         }
         try reader.refuseUnknown(["type", "rules", "group-by", "timespan", "condition", "generate", "ordered"])
         guard let typeName = try reader.string("type"), let kind = RuleWindow.Kind(rawValue: typeName) else {

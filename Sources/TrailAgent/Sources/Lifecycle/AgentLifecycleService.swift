@@ -75,7 +75,12 @@ final class AgentLifecycleService: Service {
                             details: self.heartbeatDetails(droppedSinceLast: dropped - droppedBefore, droppedRecently: dropped - samples[0].1))
                         droppedBefore = dropped
                         samples.append((clock.now, dropped))
-                        try await self.context.commit(SourceBatch([try record.canonicalJSON()]))
+                        // Once: a spool that refuses it (full, failing) skips this heartbeat, not the log.
+                        do {
+                            try await self.context.commitOnce(SourceBatch([try record.canonicalJSON()]))
+                        } catch {
+                            self.logger.warning("a heartbeat was not recorded", metadata: ["error": "\(error)"])
+                        }
                         nextHeartbeat = clock.now + self.heartbeatInterval
                     }
                 }
