@@ -145,7 +145,10 @@ struct ResponseDeskTests {
         // A waiter woken by a signal for its host, not another's.
         let before = board.generation(of: "web-02")
         let waiting = Task { await board.wait(host: "web-02", since: before, timeout: .seconds(60)) }
+        // Registered before the signal: this is the wakeup itself, not the generation check.
+        while board.waiters(of: "web-02") == 0 { await Task.yield() }
         board.signal(["web-03"])
+        #expect(board.waiters(of: "web-02") == 1, "another host's request wakes nobody here")
         board.signal(["web-02"])
         let woken = ContinuousClock.now
         await waiting.value
@@ -156,7 +159,12 @@ struct ResponseDeskTests {
         #expect(ContinuousClock.now - quiet >= .milliseconds(200))
         // Closed: every wait ends.
         let held = Task { await board.wait(host: "web-05", since: 0, timeout: .seconds(60)) }
+        while board.waiters(of: "web-05") == 0 { await Task.yield() }
+        let closing = ContinuousClock.now
         board.close()
         await held.value
+        #expect(ContinuousClock.now - closing < .seconds(30))
+        // And a wait after the close returns at once.
+        await board.wait(host: "web-06", since: 0, timeout: .seconds(60))
     }
 }

@@ -52,6 +52,9 @@ final class ResponseBoard: Sendable {
         state.withLock { _ = $0.released.remove(id) }
     }
 
+    /// How many polls of `host` are waiting now (tests wait for one before signalling).
+    func waiters(of host: String) -> Int { state.withLock { $0.waiters[host]?.count ?? 0 } }
+
     /// The collector is stopping: every wait ends now, and later ones at once.
     func close() {
         let woken = state.withLock { state -> [CheckedContinuation<Void, Never>] in

@@ -21,7 +21,7 @@ public struct ResponseRecordBuilder: Sendable {
         response["expiresAt"] = .string(TrailTime.formatEpochSeconds(expiresAt))
         response["durationSeconds"] = .integer(action.seconds)
         response["offence"] = .integer(Int64(action.offence))
-        return record(Self.performedName(action.target), request: action.request, step: "perform", response: .object(response), now: now)
+        return record(Self.performedName(action.target.kind), request: action.request, step: "perform", response: .object(response), now: now)
     }
 
     /// The request was refused (`code`), or acting on it failed.
@@ -50,30 +50,16 @@ public struct ResponseRecordBuilder: Sendable {
         response["reason"] = .string(reason)
         response["expiresAt"] = .string(TrailTime.formatEpochSeconds(active.expiresAt))
         if let revert { response["revertRequestId"] = .string(revert.id) }
-        return record(Self.revertedName(active.action.target), request: active.action.request, step: "end", response: .object(response), now: now)
+        return record(
+            Self.revertedName(active.action.target.kind), request: active.action.request, step: "end", response: .object(response), now: now)
     }
 
-    static func performedName(_ target: ResponseAction.Target) -> String {
-        switch target {
-        case .address: "BlockAddress"
-        case .account: "LockAccount"
-        case .command: "RunCommand"
-        }
-    }
-
+    /// The record's name for a response of `kind` performed, or ended.
     static func performedName(_ kind: ResponseDefinition.Kind) -> String {
         switch kind {
         case .blockAddress: "BlockAddress"
         case .lockAccount: "LockAccount"
         case .command: "RunCommand"
-        }
-    }
-
-    static func revertedName(_ target: ResponseAction.Target) -> String {
-        switch target {
-        case .address: "UnblockAddress"
-        case .account: "UnlockAccount"
-        case .command: "RevertCommand"
         }
     }
 

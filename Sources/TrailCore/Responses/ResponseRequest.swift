@@ -48,6 +48,15 @@ public struct ResponseAction: Sendable, Hashable, Codable {
         case address(String)
         case account(name: String, uid: UInt32)
         case command(argv: [String], revert: [String], timeoutSeconds: Int)
+
+        /// The kind of response that resolves to this target.
+        public var kind: ResponseDefinition.Kind {
+            switch self {
+            case .address: .blockAddress
+            case .account: .lockAccount
+            case .command: .command
+            }
+        }
     }
 
     public var request: ResponseRequest
