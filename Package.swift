@@ -42,6 +42,8 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // MARK: - C libraries: one system-library target each, header-only shims.
@@ -90,10 +92,26 @@ let package = Package(
             dependencies: ["TrailCore", "TrailRules", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
+        // Metrics: swift-metrics' API over swift-prometheus' registry, and the small HTTP listener
+        // that serves `/metrics` and the health endpoints (both daemons); no Foundation.
+        .target(
+            name: "TrailMetrics",
+            dependencies: [
+                "TrailCore",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TrailAgent",
             dependencies: [
-                "TrailCore", "TrailRules", "TrailSystemd", "CurlTransport",
+                "TrailCore", "TrailRules", "TrailSystemd", "TrailMetrics", "CurlTransport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -107,7 +125,7 @@ let package = Package(
         .target(
             name: "TrailCollector",
             dependencies: [
-                "TrailCore", "TrailRules", "TrailRulesYAML", "TrailSystemd", "CurlTransport",
+                "TrailCore", "TrailRules", "TrailRulesYAML", "TrailSystemd", "TrailMetrics", "CurlTransport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

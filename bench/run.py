@@ -50,7 +50,7 @@ class Fleet:
         self.url = "https://127.0.0.1:9"  # nothing listens: records stay in the spool
         if with_collector:
             self.collector = subprocess.Popen(
-                [f"{bin_dir}/hosttrail-collector", "--listen", "127.0.0.1:0", "--data-dir", f"{self.dir}/collector",
+                [f"{bin_dir}/hosttrail-collector", "--metrics-listen", "127.0.0.1:0", "--listen", "127.0.0.1:0", "--data-dir", f"{self.dir}/collector",
                  "--tls-cert", f"{self.dir}/certs/collector.pem", "--tls-key", f"{self.dir}/certs/collector-key.pem",
                  "--client-ca", f"{self.dir}/certs/ca.pem", "--log-level", "notice", "--fleet-reader", "bench-host"] + (collector_arguments or []),
                 stdout=self.collector_log, stderr=subprocess.STDOUT)
@@ -251,7 +251,7 @@ def store_fixture(bin_dir, total):
     try:
         log = open(f"{fleet.dir}/schema.log", "w+")
         collector = subprocess.Popen(
-            [f"{bin_dir}/hosttrail-collector", "--listen", "127.0.0.1:0", "--data-dir", directory,
+            [f"{bin_dir}/hosttrail-collector", "--metrics-listen", "127.0.0.1:0", "--listen", "127.0.0.1:0", "--data-dir", directory,
              "--tls-cert", f"{fleet.dir}/certs/collector.pem", "--tls-key", f"{fleet.dir}/certs/collector-key.pem",
              "--client-ca", f"{fleet.dir}/certs/ca.pem", "--no-archive"], stdout=log, stderr=subprocess.STDOUT)
         fleet._wait_for(f"{fleet.dir}/schema.log", r"listening on (https://127\.0\.0\.1:\d+)")
@@ -314,7 +314,7 @@ def measure_lookup(bin_dir, quick):
     fleet = Fleet(bin_dir, with_collector=False)
     log = open(f"{fleet.dir}/lookup-collector.log", "w+")
     collector = subprocess.Popen(
-        [f"{bin_dir}/hosttrail-collector", "--listen", "127.0.0.1:0", "--data-dir", directory,
+        [f"{bin_dir}/hosttrail-collector", "--metrics-listen", "127.0.0.1:0", "--listen", "127.0.0.1:0", "--data-dir", directory,
          "--tls-cert", f"{fleet.dir}/certs/collector.pem", "--tls-key", f"{fleet.dir}/certs/collector-key.pem",
          "--client-ca", f"{fleet.dir}/certs/ca.pem", "--log-level", "notice", "--no-archive", "--fleet-reader", "bench-host"],
         stdout=log, stderr=subprocess.STDOUT)
@@ -1005,7 +1005,7 @@ def insight_latency(bin_dir):
         fleet.collector.terminate()
         fleet.collector.wait(30)
         fleet.collector = subprocess.Popen(
-            [f"{bin_dir}/hosttrail-collector", "--listen", f"127.0.0.1:{port}", "--data-dir", f"{fleet.dir}/collector",
+            [f"{bin_dir}/hosttrail-collector", "--metrics-listen", "127.0.0.1:0", "--listen", f"127.0.0.1:{port}", "--data-dir", f"{fleet.dir}/collector",
              "--tls-cert", f"{fleet.dir}/certs/collector.pem", "--tls-key", f"{fleet.dir}/certs/collector-key.pem",
              "--client-ca", f"{fleet.dir}/certs/ca.pem", "--log-level", "notice"] + flags,
             stdout=fleet.collector_log, stderr=subprocess.STDOUT)
@@ -1617,7 +1617,7 @@ def measure_responses(bin_dir, quick):
             processes.append(process)
             return process
 
-        collector = start([f"{bin_dir}/hosttrail-collector", "--listen", f"{subnet}.1:0", "--data-dir", f"{work}/collector",
+        collector = start([f"{bin_dir}/hosttrail-collector", "--metrics-listen", "127.0.0.1:0", "--listen", f"{subnet}.1:0", "--data-dir", f"{work}/collector",
                            "--tls-cert", f"{work}/certs/collector.pem", "--tls-key", f"{work}/certs/collector-key.pem",
                            "--client-ca", f"{work}/certs/ca.pem", "--no-archive", "--no-insights", "--rules-dir", f"{work}/rules",
                            "--log-level", "notice"], "collector.log")

@@ -47,7 +47,8 @@ start_collector() {  # $1: the address to listen on
         --tls-cert "$DIR/certs/collector.pem" --tls-key "$DIR/certs/collector-key.pem" --client-ca "$DIR/certs/ca.pem" \
         --account-id 123456789012 --region demo-1 --trail-name demo-trail \
         --log-file-interval 2s --digest-interval 10s --insights-min-history 60m --insights-window-days 1 --rules-dir "$DIR/rules" \
-        --access-key "AKIDHOSTTRAILDEMO:demo-secret-not-for-production" >>"$DIR/collector.log" 2>&1 &
+        --access-key "AKIDHOSTTRAILDEMO:demo-secret-not-for-production" --metrics-listen "unix:$DIR/collector-metrics.sock" \
+        >>"$DIR/collector.log" 2>&1 &
     echo $! > "$DIR/collector.pid"
     URL=""
     for _ in $(seq 100); do

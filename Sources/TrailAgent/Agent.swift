@@ -6,6 +6,7 @@ import Logging
 import NIOPosix
 import ServiceLifecycle
 import TrailCore
+import TrailMetrics
 import UnixSignals
 
 #if canImport(Glibc)
@@ -65,15 +66,18 @@ public struct Agent: Sendable {
         // Every source commits through its own context into the one sink, the spool.
         let contexts = SourceContexts(
             sink: evaluator.map { RuleTeeSink(sink: spool, evaluator: $0) } ?? spool, readiness: SourceReadiness(), logger: logger)
+        let registry = MetricsRegistry()
+        let shipping = AgentMetrics.shipperState(registry)
+        let health = AgentHealth(spool: spool, shipper: shipping, readiness: contexts.readiness)
         let processor = APIRequestProcessor(
             context: contexts.make(APISocketServer.sourceName),
             builder: ApplicationRecordBuilder(host: host, claims: configuration.eventSourceClaims),
             rateLimiter: ApplicationRateLimiter(rate: Double(configuration.rateLimit), burst: Double(configuration.rateLimitBurst)),
-            readiness: contexts.readiness, pendingRecords: { spool.pendingRecords }, logger: logger)
+            health: health, logger: logger)
         let socketServer = APISocketServer(configuration: configuration, processor: processor, logger: logger)
         let shipper = try Shipper(
             spool: spool, replay: contexts.make("dead-letter", awaitedForReadiness: false, sink: spool), configuration: configuration,
-            logger: logger)
+            state: shipping, logger: logger)
         let lifecycle = AgentLifecycleService(
             spool: spool, contexts: contexts, builder: agentRecords, heartbeatInterval: configuration.heartbeatInterval, logger: logger)
         let files = FileTailService(configuration: configuration, contexts: contexts, host: host, agentRecords: agentRecords, logger: logger)
@@ -116,13 +120,31 @@ public struct Agent: Sendable {
                     "host-rules": "\(evaluator == nil ? "" : hostRules.rules.map(\.name).joined(separator: ","))",
                 ])
         }
+        // Operators' views: metrics (scraped or written to a textfile) and health.
+        _ = AgentMetrics(registry: registry, spool: spool, contexts: contexts, shipper: shipping)  // kept by the registry
+        var operatorViews: [any Service] = []
+        if let address = configuration.metricsListen {
+            operatorViews.append(
+                MetricsListener(
+                    address: address, registry: registry,
+                    endpoints: [
+                        "/v1/health": {
+                            let report = health.report()
+                            return .init(status: report.httpStatus, json: report.body.serialized())
+                        }
+                    ], logger: logger))
+        }
+        if let path = configuration.metricsTextfile {
+            operatorViews.append(MetricsTextfile(path: path, registry: registry, logger: logger))
+        }
         let readiness = ReadinessService(
-            status: "serving \(configuration.socketPath), shipping to \(configuration.collectorURL)", sources: contexts.readiness, logger: logger)
+            status: "serving \(configuration.socketPath), shipping to \(configuration.collectorURL)", sources: contexts.readiness,
+            health: health, logger: logger)
         // Shutdown runs in reverse: readiness, the journal and file tailing, socket, lifecycle
         // (AgentStopped), then the shipper drains.
         let group = ServiceGroup(
             configuration: .init(
-                services: [shipper, lifecycle, socketServer] + responders + sources + [readiness],
+                services: [shipper, lifecycle, socketServer] + responders + sources + operatorViews + [readiness],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         return Agent(group: group, spool: spool)

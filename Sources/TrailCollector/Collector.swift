@@ -8,6 +8,7 @@ import NIOCore
 import NIOSSL
 import ServiceLifecycle
 import TrailCore
+import TrailMetrics
 import TrailSystemd
 import UnixSignals
 
@@ -89,12 +90,19 @@ public struct Collector: Sendable {
         let pipeline = IngestPipeline(store: store, consumers: consumers)
         let ruleRecords = RuleRecords(binder: RecordBinder(configuration: configuration))
         let desk = ResponseDesk(ledger: store.responseLedger, pipeline: pipeline, binder: RecordBinder(configuration: configuration), logger: logger)
+        let metrics = CollectorMetrics()
         let dispatcher = ActionDispatcher(
             ledger: store.ruleLedger, pipeline: pipeline, records: ruleRecords, desk: desk, maxConcurrent: configuration.actionsMaxConcurrent,
-            logger: logger)
+            metrics: metrics, logger: logger)
         let ruleBoard = RuleStatusBoard(dispatcherWakeup: dispatcher.wakeup)
-        CollectorRoutes(configuration: configuration, pipeline: pipeline, revoked: revoked, archive: ledger, rules: ruleBoard, responses: desk)
-            .register(on: router)
+        let health = CollectorHealth(store: store, archive: ledger, configuration: configuration)
+        metrics.follow(rules: ruleBoard)
+        metrics.follow(health: health)
+        if let insightCounter { metrics.follow(insights: insightCounter) }
+        CollectorRoutes(
+            configuration: configuration, pipeline: pipeline, revoked: revoked, archive: ledger, rules: ruleBoard, responses: desk,
+            metrics: metrics, health: health
+        ).register(on: router)
 
         let tls = try Self.tlsConfiguration(configuration)
         let host = configuration.listenHost
@@ -125,6 +133,19 @@ public struct Collector: Sendable {
         // A group stops its services last to first: the hosts' long-polls are answered, the
         // listener stops, then the archive writes what was stored before it and its final digest.
         var services: [any Service] = archiveServices + [app, desk, revoked]
+        if let address = configuration.metricsListen {
+            services.append(
+                MetricsListener(
+                    address: address, registry: metrics.registry,
+                    endpoints: [
+                        "/healthz": { .init(status: 200, json: Array(#"{"status":"ok"}"#.utf8)) },
+                        "/readyz": {
+                            let report = await health.readiness()
+                            return .init(status: report.ready ? 200 : 503, json: report.json)
+                        },
+                    ], logger: logger))
+        }
+        services.append(CollectorStatusService(health: health, listening: "listening on \(host):\(configuration.listenPort)"))
         if configuration.retentionDays > 0 {
             services.append(
                 RetentionService(

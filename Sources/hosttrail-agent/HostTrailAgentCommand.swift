@@ -80,7 +80,10 @@ struct AgentOptions: ParsableArguments {
     @Option(name: .customLong("firewall-table"), help: .init(AgentConfiguration.keys["firewall-table"].help)) var firewallTable: String?
     @Option(name: .customLong("heartbeat-interval-ms"), help: .init(AgentConfiguration.keys["heartbeat-interval-ms"].help))
     var heartbeatIntervalMs: Int?
+    @Option(name: .customLong("metrics-listen"), help: .init(AgentConfiguration.keys["metrics-listen"].help)) var metricsListen: String?
+    @Option(name: .customLong("metrics-textfile"), help: .init(AgentConfiguration.keys["metrics-textfile"].help)) var metricsTextfile: String?
     @Option(name: .customLong("log-level"), help: .init(AgentConfiguration.keys["log-level"].help)) var logLevel: String?
+    @Option(name: .customLong("log-format"), help: .init(AgentConfiguration.keys["log-format"].help)) var logFormat: String?
 
     /// The file's text, or `nil` when there is no such file.
     static func readFile(_ path: String) throws -> String? {
@@ -113,6 +116,9 @@ struct AgentOptions: ParsableArguments {
         settings.setFlag("spool-commit-interval-ms", spoolCommitIntervalMs.map(ConfigValue.integer))
         settings.setFlag("socket-read-timeout-ms", socketReadTimeoutMs.map(ConfigValue.integer))
         settings.setFlag("log-level", logLevel.map(ConfigValue.string))
+        settings.setFlag("log-format", logFormat.map(ConfigValue.string))
+        settings.setFlag("metrics-listen", metricsListen.map(ConfigValue.string))
+        settings.setFlag("metrics-textfile", metricsTextfile.map(ConfigValue.string))
         settings.setFlag("tail-file", tailFile.isEmpty ? nil : .strings(tailFile))
         settings.setFlag("no-tail-files", noTailFiles ? .bool(true) : nil)
         settings.setFlag("read-from", readFrom.map(ConfigValue.string))
@@ -148,7 +154,8 @@ struct Run: AsyncParsableCommand {
         } catch let error as ConfigurationError {
             throw ValidationError("invalid configuration: \(error)")
         }
-        let logger = DaemonLogging.bootstrap(label: "hosttrail-agent", level: try settings.string("log-level"))
+        let logger = DaemonLogging.bootstrap(
+            label: "hosttrail-agent", level: try settings.string("log-level"), format: try settings.string("log-format"))
         for problem in configuration.checkFiles() {
             logger.warning("configuration problem: \(problem)")
         }

@@ -103,7 +103,10 @@ struct CollectorOptions: ParsableArguments {
     var rulesMaxGroups: Int?
     @Option(name: .customLong("actions-max-concurrent"), help: .init(CollectorConfiguration.keys["actions-max-concurrent"].help))
     var actionsMaxConcurrent: Int?
+    @Option(name: .customLong("metrics-listen"), help: .init(CollectorConfiguration.keys["metrics-listen"].help)) var metricsListen: String?
+    @Option(name: .customLong("min-free-disk-mb"), help: .init(CollectorConfiguration.keys["min-free-disk-mb"].help)) var minFreeDiskMB: Int?
     @Option(name: .customLong("log-level"), help: .init(CollectorConfiguration.keys["log-level"].help)) var logLevel: String?
+    @Option(name: .customLong("log-format"), help: .init(CollectorConfiguration.keys["log-format"].help)) var logFormat: String?
 
     /// The file's text, or `nil` when there is no such file.
     static func readFile(_ path: String) throws -> String? {
@@ -129,6 +132,9 @@ struct CollectorOptions: ParsableArguments {
         settings.setFlag("max-connections-per-address", maxConnectionsPerAddress.map(ConfigValue.integer))
         settings.setFlag("request-timeout-ms", requestTimeoutMs.map(ConfigValue.integer))
         settings.setFlag("log-level", logLevel.map(ConfigValue.string))
+        settings.setFlag("log-format", logFormat.map(ConfigValue.string))
+        settings.setFlag("metrics-listen", metricsListen.map(ConfigValue.string))
+        settings.setFlag("min-free-disk-mb", minFreeDiskMB.map(ConfigValue.integer))
         settings.setFlag("access-key-file", accessKeyFile.map(ConfigValue.string))
         settings.setFlag("access-key", accessKey.isEmpty ? nil : .strings(accessKey))
         settings.setFlag("fleet-reader", fleetReader.isEmpty ? nil : .strings(fleetReader))
@@ -178,7 +184,8 @@ struct Run: AsyncParsableCommand {
         } catch let error as ConfigurationError {
             throw ValidationError("invalid configuration: \(error)")
         }
-        let logger = DaemonLogging.bootstrap(label: "hosttrail-collector", level: try settings.string("log-level"))
+        let logger = DaemonLogging.bootstrap(
+            label: "hosttrail-collector", level: try settings.string("log-level"), format: try settings.string("log-format"))
         do {
             try await Collector(configuration: configuration, logger: logger).run()
         } catch let error as CollectorError {

@@ -12,6 +12,8 @@ final class Fleet: @unchecked Sendable {
     var collector: TestProcess?
     var agents: [String: TestProcess] = [:]
     var collectorURL = ""
+    /// The collector's metrics listener (`/metrics`, `/healthz`, `/readyz`), plain HTTP on loopback.
+    var collectorMetricsURL = ""
 
     var certificates: String { directory.file("certs") }
 
@@ -36,6 +38,7 @@ final class Fleet: @unchecked Sendable {
                 "--trail-name", "e2e-trail",
                 // The tests read the fleet with web-01's certificate; other hosts read their own.
                 "--fleet-reader", "web-01",
+                "--metrics-listen", "127.0.0.1:0",
             ] + extra,
             logPath: directory.file("collector-\(UUID().uuidString.prefix(4)).log"), environment: environment, unblockingSignals: true)
         collector = process
@@ -44,6 +47,7 @@ final class Fleet: @unchecked Sendable {
             throw TestProcess.Failure(description: "the collector bound \(bound), not \(port)")
         }
         collectorURL = "https://\(listenHost):\(bound)"
+        collectorMetricsURL = "http://127.0.0.1:" + (try process.waitForLog(#"metrics\.listen=127\.0\.0\.1:(\d+)"#))
     }
 
     /// Every agent log of this fleet, for a failing test's message.

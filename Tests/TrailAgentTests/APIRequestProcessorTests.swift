@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Testing
 import TrailCore
+import TrailTestSupport
 
 @testable import TrailAgent
 
@@ -12,14 +13,17 @@ struct APIRequestProcessorTests {
     let sink = MemorySink()
     let readiness = SourceReadiness()
     let processor: APIRequestProcessor
+    let spoolDirectory: TemporaryDirectory
     static let peer = PeerCredentials(pid: 4242, uid: 1000, gid: 1000, userName: "alice")
 
-    init() {
+    init() throws {
+        spoolDirectory = try TemporaryDirectory(prefix: "health")
+        let spool = try Spool(configuration: SpoolConfiguration(directory: spoolDirectory.path), logger: Logger(label: "test"))
         let host = HostIdentity(hostname: "web-1", machineID: "0123456789abcdef0123456789abcdef", bootID: nil)
         processor = APIRequestProcessor(
             context: SourceContext(name: "socket", sink: sink, readiness: readiness, logger: Logger(label: "test")),
-            builder: ApplicationRecordBuilder(host: host), rateLimiter: ApplicationRateLimiter(rate: 10, burst: 5), readiness: readiness,
-            pendingRecords: { 7 }, logger: Logger(label: "test"))
+            builder: ApplicationRecordBuilder(host: host), rateLimiter: ApplicationRateLimiter(rate: 10, burst: 5),
+            health: AgentHealth(spool: spool, shipper: ShipperState(), readiness: readiness), logger: Logger(label: "test"))
     }
 
     func send(_ method: String, _ path: String, _ body: String = "") async -> APIRequestProcessor.Response {
@@ -80,7 +84,8 @@ struct APIRequestProcessorTests {
         #expect(starting.status == 503 && starting.body["status"] == "starting")
         readiness.mark("journal", .ready)
         let ready = await send("GET", "/v1/health")
-        #expect(ready.status == 200 && ready.body["pendingRecords"] == .integer(7))
+        #expect(ready.status == 200 && ready.body["status"] == "ok" && ready.body["pendingRecords"] == .integer(0))
+        #expect(ready.body["sources"]?["journal"] == "ready" && ready.body["spool"]?["fullPolicy"] == "block")
         #expect(await send("DELETE", "/v1/events").status == 405)
         #expect(await send("GET", "/nope").status == 404)
     }

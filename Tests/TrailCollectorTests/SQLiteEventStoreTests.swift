@@ -372,6 +372,7 @@ struct CloudTrailAPITests {
             [
                 "--listen", "127.0.0.1:0", "--data-dir", directory.file("data"), "--tls-cert", directory.file("certs/collector.pem"),
                 "--tls-key", directory.file("certs/collector-key.pem"), "--client-ca", directory.file("certs/ca.pem"), "--no-archive",
+                "--metrics-listen", "none",
             ], logPath: directory.file("collector.log"), environment: ["NOTIFY_SOCKET": notify.path])
         defer { _ = collector.stop() }
         let messages = notify.receive(until: "READY=1", timeout: 30)

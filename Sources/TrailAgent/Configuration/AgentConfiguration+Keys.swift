@@ -81,6 +81,11 @@ extension AgentConfiguration {
             "heartbeat-interval-ms", .integer(1000...86_400_000),
             "How often the agent records a Heartbeat (counters, spool depth, oldest record's age)",
             default: "300000", value: .integer(300_000)),
+        .init(
+            "metrics-listen", .text, "Serve /metrics and /v1/health over HTTP here: HOST:PORT (loopback) or unix:PATH",
+            default: "none"),
+        .init("metrics-textfile", .text, "Write the metrics to this node_exporter textfile (NAME.prom) every 15 s", default: "none"),
         .init("log-level", .text, "trace, debug, info, notice, warning, error or critical", default: "info", value: .string("info")),
+        .init("log-format", .text, "text, logfmt or json (one line per event, stable keys)", default: "text", value: .string("text")),
     ]
 }

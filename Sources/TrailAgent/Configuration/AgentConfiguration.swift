@@ -2,6 +2,8 @@
 
 import FoundationEssentials
 import TrailCore
+import TrailMetrics
+import TrailSystemd
 
 /// Everything the agent is told, with the defaults a packaged install uses.
 ///
@@ -97,6 +99,11 @@ public struct AgentConfiguration: Sendable, Hashable {
     public var heartbeatInterval: Duration
     /// The nftables table of `block-address` responses (family `inet`). Default: `hosttrail`.
     public var firewallTable: String
+    /// Where `/metrics` and `GET /v1/health` are served over plain HTTP (``ListenAddress``).
+    /// Default: nowhere; a TCP address must be a loopback one.
+    public var metricsListen: ListenAddress?
+    /// The node_exporter textfile the metrics are written to. Default: none.
+    public var metricsTextfile: String?
     /// Hash of the effective settings, written into `AgentStarted`.
     public var settingsHash: String
 
@@ -297,8 +304,27 @@ public struct AgentConfiguration: Sendable, Hashable {
             }
             firewallTable = value
         }
+        if let value = try settings.string("metrics-listen"), value != "none" {
+            guard let address = ListenAddress(value) else {
+                throw settings.invalid("metrics-listen", "\"\(value)\" is not HOST:PORT or unix:/PATH")
+            }
+            if case .tcp(let host, _) = address, !Self.isLoopback(host) {
+                // The agent's metrics and health name its sources and files: for this host's eyes.
+                throw settings.invalid("metrics-listen", "\"\(host)\" is not a loopback address (127.0.0.0/8, ::1 or localhost)")
+            }
+            metricsListen = address
+        }
+        if let value = try settings.string("metrics-textfile"), value != "none" {
+            let path = try Self.absolutePath(value, "metrics-textfile", settings)
+            // node_exporter's textfile collector reads *.prom only.
+            guard path.hasSuffix(".prom") else { throw settings.invalid("metrics-textfile", "\"\(value)\" must end in .prom") }
+            metricsTextfile = path
+        }
         if let value = try settings.string("log-level"), !Self.logLevels.contains(value) {
             throw settings.invalid("log-level", "must be one of \(Self.logLevels.joined(separator: ", "))")
+        }
+        if let value = try settings.string("log-format"), LogFormat(rawValue: value) == nil {
+            throw settings.invalid("log-format", "must be one of \(LogFormat.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         settingsHash = settings.hash
     }
@@ -310,6 +336,10 @@ public struct AgentConfiguration: Sendable, Hashable {
     }
 
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
 
     static func absolutePath(_ value: String, _ key: String, _ settings: ConfigSettings) throws -> String {
         guard value.hasPrefix("/") else { throw settings.invalid(key, "\"\(value)\" must be an absolute path") }

@@ -5,24 +5,31 @@ import ServiceLifecycle
 import TrailCore
 import TrailSystemd
 
-/// Tells systemd the daemon is ready (`READY=1`) and, on shutdown, that it is stopping.
+/// Tells systemd the daemon is ready (`READY=1`), keeps its `STATUS=` line current, feeds the
+/// watchdog, and, on shutdown, says it is stopping.
 ///
 /// It waits for every source to take its place (``SourceReadiness``: the socket listens, the
 /// journal and the files are positioned), so `READY=1` is true when sent: what happens after it
-/// is read.
+/// is read. Then it keeps the health line (``AgentHealth/statusLine()``) in `systemctl status` and
+/// feeds the watchdog (``SystemdNotifier/keepReporting(every:line:)``).
 struct ReadinessService: Service {
     private let status: String
     private let sources: SourceReadiness
+    private let health: AgentHealth
     private let logger: Logger
 
-    init(status: String, sources: SourceReadiness, logger: Logger) {
+    static let statusInterval: Duration = .seconds(10)
+
+    init(status: String, sources: SourceReadiness, health: AgentHealth, logger: Logger) {
         self.status = status
         self.sources = sources
+        self.health = health
         self.logger = logger
     }
 
     func run() async throws {
         let notifier = SystemdNotifier()
+        let watchdog = notifier.watchdogTimeout
         // Positioning can take long (compressed rotations read to find a checkpoint after an
         // outage): systemd's start timeout must not kill the agent for it, and restart it to
         // begin again.
@@ -30,6 +37,7 @@ struct ReadinessService: Service {
         defer { positioning?.stop() }
         while !sources.isSettled {
             if Task.isShuttingDownGracefully || Task.isCancelled { return }
+            if watchdog != nil { notifier.watchdog() }
             try? await Task.sleep(for: .milliseconds(5))
         }
         positioning?.stop()
@@ -37,7 +45,9 @@ struct ReadinessService: Service {
         if notifier.ready(status: status) {
             logger.debug("notified systemd: READY=1")
         }
-        try? await gracefulShutdown()
+        try? await cancelWhenGracefulShutdown {
+            await notifier.keepReporting(every: Self.statusInterval) { health.statusLine() }
+        }
         notifier.stopping()
     }
 }

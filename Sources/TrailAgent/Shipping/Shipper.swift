@@ -27,6 +27,8 @@ public final class Shipper: Service {
     private let maxBytes: Int
     private let threadPool: NIOThreadPool
     private let logger: Logger
+    /// Its last delivery, failures and request durations, for health and metrics.
+    let state: ShipperState
     /// How long shutdown waits for the queue to empty. Default: 5 s.
     let drainTimeout: Duration
 
@@ -38,7 +40,8 @@ public final class Shipper: Service {
 
     /// The agent's shipper: mTLS HTTPS to `configuration.collectorURL` + `/v1/records`.
     convenience init(
-        spool: Spool, replay: SourceContext, configuration: AgentConfiguration, threadPool: NIOThreadPool = .singleton, logger: Logger
+        spool: Spool, replay: SourceContext, configuration: AgentConfiguration, state: ShipperState, threadPool: NIOThreadPool = .singleton,
+        logger: Logger
     ) throws {
         let client = try HTTPSClient(
             configuration: .init(
@@ -49,13 +52,14 @@ public final class Shipper: Service {
         self.init(
             spool: spool, replay: replay, url: url, transport: { try client.post(url: url, headers: headers, body: $0) },
             maxRecords: configuration.batchMaxRecords, maxAge: configuration.batchMaxAge, maxBytes: configuration.batchMaxBytes,
-            threadPool: threadPool, logger: logger)
+            state: state, threadPool: threadPool, logger: logger)
     }
 
     init(
         spool: Spool, replay: SourceContext, url: String, transport: @escaping Transport, maxRecords: Int, maxAge: Duration, maxBytes: Int,
-        threadPool: NIOThreadPool = .singleton, logger: Logger, drainTimeout: Duration = .seconds(5)
+        state: ShipperState = ShipperState(), threadPool: NIOThreadPool = .singleton, logger: Logger, drainTimeout: Duration = .seconds(5)
     ) {
+        self.state = state
         self.spool = spool
         self.replay = replay
         self.url = url
@@ -184,7 +188,18 @@ public final class Shipper: Service {
             }
             prepared = PreparedBody(first: batch.positions.first, end: batch.end, count: records.count, payload: payload)
             let transport = self.transport
-            response = try await threadPool.runIfActive { try transport(payload) }
+            let started = ContinuousClock.now
+            do {
+                response = try await threadPool.runIfActive { try transport(payload) }
+            } catch {
+                state.requestFailed(after: .now - started, reason: "\(error)")
+                throw error
+            }
+            if case .retry = RetryBackoff.disposition(forStatus: response.status) {
+                state.requestFailed(after: .now - started, reason: "HTTP \(response.status)")
+            } else {
+                state.requestDelivered(after: .now - started)
+            }
         } catch {
             return .retry(after: nil, reason: "\(error)")  // `prepared` is kept for the retry
         }

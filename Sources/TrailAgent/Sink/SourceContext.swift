@@ -22,6 +22,7 @@ final class SourceContext: Sendable {
     let retryInterval: Duration
     private let committedRecords = Atomic<Int>(0)
     private let refusals = Atomic<Int>(0)
+    private let readItems = Atomic<Int>(0)
 
     /// - Parameter readiness: Where the source says it has taken its place; `nil` for a source
     ///   `READY=1` does not wait for (the agent's own records).
@@ -48,6 +49,8 @@ final class SourceContext: Sendable {
     }
 
     struct Counters: Sendable, Hashable {
+        /// Lines (files) or entries (the journal) read, whether they made a record or not.
+        var read: Int
         /// Records committed.
         var records: Int
         /// Submissions the sink refused (full or failing) and that were or will be retried.
@@ -55,7 +58,14 @@ final class SourceContext: Sendable {
     }
 
     var counters: Counters {
-        Counters(records: committedRecords.load(ordering: .relaxed), refusals: refusals.load(ordering: .relaxed))
+        Counters(
+            read: readItems.load(ordering: .relaxed), records: committedRecords.load(ordering: .relaxed),
+            refusals: refusals.load(ordering: .relaxed))
+    }
+
+    /// `count` more lines or entries read (once a chunk, not a line: an atomic add each).
+    func countRead(_ count: Int) {
+        if count > 0 { readItems.add(count, ordering: .relaxed) }
     }
 
     // MARK: - Committing

@@ -19,6 +19,9 @@ public protocol ArchiveLedger: Sendable {
     func claimLogFile(key: String, kind: ArchiveLayout.LogKind, deliveredAt: Int64, limit: Int) async throws -> ArchiveLogFile?
     /// Claims not yet written (after a crash).
     func unwrittenLogFiles() async throws -> [ArchiveLogFile]
+    /// When the oldest record not yet in a written log file was received (ms since the epoch);
+    /// `nil` when every record is: the archive's lag behind the store.
+    func oldestUnarchivedReceivedAt() async throws -> Int64?
     /// The claimed events' canonical JSON and time (ms), in the order they were stored.
     func records(inLogFile id: Int64) async throws -> [(eventTime: Int64, json: String)]
     func logFileWritten(id: Int64, sha256: String, oldestEventTime: Int64, newestEventTime: Int64, records: Int) async throws

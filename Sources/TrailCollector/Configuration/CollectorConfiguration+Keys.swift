@@ -91,6 +91,13 @@ extension CollectorConfiguration {
             "rules-max-groups", .integer(1...10_000_000), "Groups (group-by values) a windowed rule holds; past it the least recent are evicted",
             default: "10000", value: .integer(10_000)),
         .init("actions-max-concurrent", .integer(1...256), "Actions (webhooks, programs) run at once", default: "8", value: .integer(8)),
+        .init(
+            "metrics-listen", .text, "Serve /metrics, /healthz and /readyz over plain HTTP here: HOST:PORT or unix:PATH; none: not",
+            default: "127.0.0.1:9479", value: .string("127.0.0.1:9479")),
+        .init(
+            "min-free-disk-mb", .integer(0...10_000_000), "Below this much free space for the data directory, /readyz says not ready",
+            default: "512", value: .integer(512)),
         .init("log-level", .text, "trace, debug, info, notice, warning, error or critical", default: "info", value: .string("info")),
+        .init("log-format", .text, "text, logfmt or json (one line per event, stable keys)", default: "text", value: .string("text")),
     ]
 }

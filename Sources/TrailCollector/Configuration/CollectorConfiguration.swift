@@ -2,7 +2,9 @@
 
 import Foundation
 import TrailCore
+import TrailMetrics
 import TrailRules
+import TrailSystemd
 
 /// Everything the collector is told, with the defaults a packaged install uses.
 ///
@@ -56,6 +58,11 @@ public struct CollectorConfiguration: Sendable, Hashable {
     public var fleetReaders: Set<String>
     /// Host certificates refused at ingest (``RevocationList``), reloaded on SIGHUP. Default: none.
     public var revocationFile: String?
+    /// Where `/metrics`, `/healthz` and `/readyz` are served over plain HTTP. Default:
+    /// `127.0.0.1:9479`; `nil` (`none`): not served.
+    public var metricsListen: ListenAddress?
+    /// `/readyz` fails below this much free space for the data directory. Default: 512 MiB.
+    public var minFreeDiskBytes: Int
     /// Events older than this many days are deleted (and the deletion recorded). Default: 0, keep
     /// everything: an audit trail deletes nothing unless told to.
     public var retentionDays: Int
@@ -139,6 +146,8 @@ public struct CollectorConfiguration: Sendable, Hashable {
         accessKeys = AccessKeys()
         fleetReaders = []
         retentionDays = 0
+        metricsListen = .tcp(host: "127.0.0.1", port: 9479)
+        minFreeDiskBytes = 512 << 20
         retentionInterval = .seconds(60)
         archive = true
         logFileInterval = .seconds(300)
@@ -271,10 +280,24 @@ public struct CollectorConfiguration: Sendable, Hashable {
             }
             revocationFile = value
         }
+        if let value = try settings.string("metrics-listen") {
+            if value == "none" {
+                metricsListen = nil
+            } else {
+                guard let address = ListenAddress(value) else {
+                    throw settings.invalid("metrics-listen", "\"\(value)\" is not HOST:PORT, unix:/PATH or none")
+                }
+                metricsListen = address
+            }
+        }
+        if let value = try settings.integer(Self.keys["min-free-disk-mb"]) { minFreeDiskBytes = value << 20 }
         if let value = try settings.string("log-level"),
             !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(value)
         {
             throw settings.invalid("log-level", "must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        if let value = try settings.string("log-format"), LogFormat(rawValue: value) == nil {
+            throw settings.invalid("log-format", "must be one of \(LogFormat.allCases.map(\.rawValue).joined(separator: ", "))")
         }
     }
 

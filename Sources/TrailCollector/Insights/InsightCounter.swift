@@ -28,6 +28,9 @@ final class InsightCounter: IngestConsumer {
 
     var settings: InsightDetector<InsightKey>.Settings { detector.withLock { $0.settings } }
 
+    /// Insights open now.
+    var openInsights: Int { detector.withLock { $0.openInsights } }
+
     func committed(_ records: [StoredRecord]) async {
         detector.withLock { detector in
             for record in records where Self.counts(record) {

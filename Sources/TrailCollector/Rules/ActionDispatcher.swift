@@ -21,12 +21,18 @@ final class ActionDispatcher: Service, Sendable {
     let maxConcurrent: Int
     let logger: Logger
     let wakeup = Wakeup()
+    /// Counts each attempt by action kind and the job's state after it.
+    let metrics: CollectorMetrics?
 
     /// The first retry within a second, then doubling to at most five minutes.
     static let backoffBase = Duration.seconds(1)
     static let backoffCap = Duration.seconds(300)
 
-    init(ledger: any RuleLedger, pipeline: IngestPipeline, records: RuleRecords, desk: ResponseDesk, maxConcurrent: Int, logger: Logger) {
+    init(
+        ledger: any RuleLedger, pipeline: IngestPipeline, records: RuleRecords, desk: ResponseDesk, maxConcurrent: Int,
+        metrics: CollectorMetrics? = nil, logger: Logger
+    ) {
+        self.metrics = metrics
         self.ledger = ledger
         self.desk = desk
         self.pipeline = pipeline
@@ -91,6 +97,7 @@ final class ActionDispatcher: Service, Sendable {
             logger.error("cannot record an action's attempt", metadata: ["error": "\(error)", "rule": "\(job.rule)", "action.job": "\(job.id)"])
             return false
         }
+        metrics?.actionAttempted(kind: job.action.kind, state: update.state.rawValue)
         let metadata: Logger.Metadata = [
             "rule": "\(job.rule)", "action": "\(job.action.kind)", "action.job": "\(job.id)", "action.attempt": "\(attempt)",
             "action.state": "\(update.state.rawValue)",
@@ -126,6 +133,7 @@ final class ActionDispatcher: Service, Sendable {
             let stored = try await desk.ledger.queue(requests, records: requestRecords, job: job, update: update, invoked: invoked)
             await pipeline.committed(stored)
             desk.queued(requests)
+            metrics?.actionAttempted(kind: job.action.kind, state: update.state.rawValue)
             if let code = outcome.errorCode {
                 logger.error("respond action asked no host", metadata: ["rule": "\(job.rule)", "action.job": "\(job.id)", "error": "\(code)"])
             }

@@ -15,6 +15,9 @@ struct CloudTrailEndpoint: RouterMiddleware {
 
     static let requestIDField = HTTPField.Name("x-amzn-RequestId")!
 
+    /// Counts calls by operation and status.
+    var metrics: CollectorMetrics?
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let requestID = UUID().uuidString.lowercased()
         var response: Response
@@ -30,6 +33,7 @@ struct CloudTrailEndpoint: RouterMiddleware {
             response = Self.response(status: .internalServerError, CloudTrailAPIError(type: "InternalFailure", message: "\(error)"))
         }
         response.headers[Self.requestIDField] = requestID
+        metrics?.apiCall(target: request.headers[HTTPField.Name("X-Amz-Target")!], status: Int(response.status.code))
         return response
     }
 

@@ -16,7 +16,8 @@ import TrailCore
 ///   ``HostAuthentication``.
 /// - `POST /`: the CloudTrail API (`X-Amz-Target`), through ``CloudTrailEndpoint`` and
 ///   ``CloudTrailAuthentication``.
-/// - `GET /healthz`.
+/// - `GET /healthz` (alive) and `GET /readyz` (ready to take work, ``CollectorHealth``); also on
+///   the metrics listener with `/metrics`.
 ///
 /// Handlers throw their refusals (``IngestRejection``, ``CloudTrailAPIError``); the middleware in
 /// front of each endpoint renders them.
@@ -29,11 +30,13 @@ struct CollectorRoutes: Sendable {
     let revoked: RevokedHosts
     let readCertificate: ClientCertificateReader
     let responses: ResponseDesk?
+    let metrics: CollectorMetrics?
+    let health: CollectorHealth?
     let certificates = HostCertificates()
 
     init(
         configuration: CollectorConfiguration, pipeline: IngestPipeline, revoked: RevokedHosts, archive: (any ArchiveLedger)? = nil,
-        rules: RuleStatusBoard? = nil, responses: ResponseDesk? = nil,
+        rules: RuleStatusBoard? = nil, responses: ResponseDesk? = nil, metrics: CollectorMetrics? = nil, health: CollectorHealth? = nil,
         readCertificate: @escaping ClientCertificateReader = ClientCertificate.of(channel:)
     ) {
         self.configuration = configuration
@@ -45,11 +48,13 @@ struct CollectorRoutes: Sendable {
         api = CloudTrailAPI(
             store: pipeline.store, configuration: configuration, archive: archive, rules: rules, responses: responses, certificates: certificates)
         self.responses = responses
+        self.metrics = metrics
+        self.health = health
     }
 
     func register(on router: Router<CollectorRequestContext>) {
         router.group()
-            .add(middleware: IngestEndpoint(limiter: IngestLimiter(limit: configuration.maxConcurrentIngest)))
+            .add(middleware: IngestEndpoint(limiter: IngestLimiter(limit: configuration.maxConcurrentIngest), metrics: metrics))
             .add(
                 middleware: HostAuthentication(
                     revoked: revoked, records: records, pipeline: pipeline, readCertificate: readCertificate, certificates: certificates)
@@ -58,7 +63,7 @@ struct CollectorRoutes: Sendable {
         if let responses {
             // Long-polls hold no ingest slot.
             router.group()
-                .add(middleware: IngestEndpoint(limiter: nil))
+                .add(middleware: IngestEndpoint(limiter: nil, metrics: nil))
                 .add(
                     middleware: HostAuthentication(
                         revoked: revoked, records: records, pipeline: pipeline, readCertificate: readCertificate, certificates: certificates)
@@ -71,7 +76,7 @@ struct CollectorRoutes: Sendable {
                 }
         }
         router.group()
-            .add(middleware: CloudTrailEndpoint())
+            .add(middleware: CloudTrailEndpoint(metrics: metrics))
             .add(
                 middleware: CloudTrailAuthentication(
                     accessKeys: configuration.accessKeys, fleetReaders: configuration.fleetReaders, revoked: revoked, readCertificate: readCertificate
@@ -84,6 +89,12 @@ struct CollectorRoutes: Sendable {
             }
         router.get("/healthz") { _, _ in
             Response.json(status: .ok, Data("{\"status\":\"ok\"}".utf8))
+        }
+        if let health {
+            router.get("/readyz") { _, _ in
+                let report = await health.readiness()
+                return Response.json(status: report.ready ? .ok : .serviceUnavailable, Data(report.json))
+            }
         }
     }
 
@@ -116,6 +127,8 @@ struct CollectorRoutes: Sendable {
         do {
             let records = self.records
             let logger = context.logger
+            let started = ContinuousClock.now
+            defer { metrics?.committed(after: .now - started) }
             result = try await pipeline.commit(batch) { collision in
                 do {
                     return try records.eventIDCollision(collision)
@@ -125,9 +138,11 @@ struct CollectorRoutes: Sendable {
                 }
             }
         } catch {
+            health?.commitFailed()
             context.logger.error("cannot store records", metadata: ["error": "\(error)", "ingest.host": "\(host)"])
             throw IngestRejection(status: 503, code: "StoreUnavailable", message: "the store cannot commit right now", retryAfter: 5)
         }
+        metrics?.ingested(host: host, result)
         context.logger.debug(
             "stored records",
             metadata: ["ingest.host": "\(host)", "ingest.accepted": "\(result.accepted)", "ingest.duplicates": "\(result.duplicates)"])

@@ -28,6 +28,22 @@ struct SQLiteArchiveLedger: ArchiveLedger {
         }
     }
 
+    /// Both halves follow an index in rowid (arrival) order, so this stays quick however far
+    /// behind the archive is.
+    func oldestUnarchivedReceivedAt() async throws -> Int64? {
+        try await pool.read { db in
+            try Int64.fetchOne(
+                db,
+                sql: """
+                    SELECT min(t) FROM (
+                        SELECT (SELECT received_at FROM events WHERE log_file IS NULL ORDER BY rowid LIMIT 1) AS t
+                        UNION ALL
+                        SELECT (SELECT received_at FROM events WHERE log_file = log_files.id ORDER BY rowid LIMIT 1)
+                            FROM log_files WHERE sha256 IS NULL)
+                    """)
+        }
+    }
+
     /// Claims not yet written (after a crash).
     func unwrittenLogFiles() async throws -> [ArchiveLogFile] {
         try await pool.read { db in

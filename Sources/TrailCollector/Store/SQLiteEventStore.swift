@@ -535,6 +535,14 @@ public final class SQLiteEventStore: EventStore {
         archiving ? "log_file IN (SELECT id FROM log_files WHERE sha256 IS NOT NULL)" : "1"
     }
 
+    /// Takes the write lock and lets it go, writing nothing: fails when the database is read-only,
+    /// locked past the busy timeout, or its file system refuses.
+    public func probeWrite() async throws {
+        try await pool.writeWithoutTransaction { db in
+            try db.inTransaction(.immediate) { .rollback }
+        }
+    }
+
     /// Records stored; for tests and `/healthz`.
     public func count() async throws -> Int {
         try await pool.read { @Sendable db in try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0 }

@@ -124,6 +124,9 @@ public struct InsightDetector<Key: InsightDetectorKey>: Sendable {
     /// Keys followed now.
     public var keyCount: Int { states.count }
 
+    /// Insights open now (started, not yet ended): unusual counts and silences.
+    public var openInsights: Int { states.count { $0.open != nil || $0.silence?.open == true } }
+
     /// Adds `count` to `key`'s count of `minute` (minutes since the epoch), a minute not closed yet;
     /// with `stops`, the count says its source stops (a silence key then waits for it quietly).
     public mutating func count(_ key: Key, minute: Int64, by count: Int = 1, stops: Bool = false) {

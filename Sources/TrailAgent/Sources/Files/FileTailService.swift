@@ -159,6 +159,7 @@ final class FileTailService: Service, @unchecked Sendable {
         var counts = Counters()
         defer { counters.add(counts) }
         counts.lines += chunk.lines.count
+        file.context.countRead(chunk.lines.count)
         counts.oversized += chunk.oversizedLines
         if chunk.oversizedLines > 0 {
             logger.warning("skipped over-long lines", metadata: ["file": "\(path)", "lines": "\(chunk.oversizedLines)"])

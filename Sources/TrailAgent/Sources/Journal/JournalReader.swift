@@ -277,6 +277,7 @@ final class JournalReader: @unchecked Sendable {
                     guard finish(previous) else { return false }
                 }
                 inFlight = context.start(batch, checkpoint: checkpoint)
+                context.countRead(entries)
                 batch = SourceBatch()
                 entries = 0
                 continue

@@ -119,11 +119,9 @@ final class AgentLifecycleService: Service {
             "droppedSinceLastHeartbeat": .integer(Int64(droppedSinceLast)), "droppedLast15Minutes": .integer(Int64(droppedRecently)),
         ]
         // The oldest record still to ship: how far behind the trail is on this host.
-        if let oldest = try? spool.oldest(maxRecords: 1, maxBytes: 1).flatMap(\.records.first),
-            let text = (try? JSONValue.parse(Array(oldest)))?["eventTime"]?.stringValue, let time = TrailTime.parseISO8601(text)
-        {
-            spoolMembers["oldestEventTime"] = .string(text)
-            spoolMembers["oldestRecordAgeSeconds"] = .integer(max(0, Int64(Date().timeIntervalSince(time))))
+        if let oldest = spool.oldestRecordEventTime() {
+            spoolMembers["oldestEventTime"] = .string(oldest.text)
+            spoolMembers["oldestRecordAgeSeconds"] = .integer(max(0, Int64(Date().timeIntervalSince(oldest.date))))
         }
         var sources: [String: JSONValue] = [:]
         for source in contexts.all { sources[source.name] = ["records": .integer(Int64(source.counters.records))] }

@@ -28,10 +28,8 @@ struct APIRequestProcessor: Sendable {
     let context: SourceContext
     let builder: ApplicationRecordBuilder
     let rateLimiter: ApplicationRateLimiter
-    /// Every source's readiness, for `GET /v1/health`.
-    let readiness: SourceReadiness
-    /// Records in the spool not yet acknowledged by the collector, for `GET /v1/health`.
-    let pendingRecords: @Sendable () -> Int
+    /// What `GET /v1/health` says: spool, shipper, every source.
+    let health: AgentHealth
     let logger: Logger
 
     func handle(_ request: Request, peer: PeerCredentials, respond: @escaping @Sendable (Response) -> Void) {
@@ -42,15 +40,10 @@ struct APIRequestProcessor: Sendable {
             let query = parts.count > 1 ? parts[1].split(separator: "&") : []
             postEvents(request, partial: query.contains("partial=true") || query.contains("partial=1"), peer: peer, respond: respond)
         case ("GET", "/v1/health"):
-            // 503 until every source has taken its place, so `curl --fail` loops wait for it.
-            let settled = readiness.isSettled
-            respond(
-                Response(
-                    status: settled ? 200 : 503,
-                    body: [
-                        "status": .string(settled ? "ok" : "starting"), "pendingRecords": .integer(Int64(pendingRecords())),
-                        "sources": readiness.report,
-                    ]))
+            // 503 until every source has taken its place (so `curl --fail` loops wait for it) and
+            // while the spool refuses for being full.
+            let report = health.report()
+            respond(Response(status: report.httpStatus, body: report.body))
         case (_, "/v1/events"), (_, "/v1/health"):
             respond(Self.error(405, EventValidationError(.invalidRequest, "\(request.method) is not allowed on \(path)")))
         default:
