@@ -26,7 +26,19 @@ public struct Agent: Sendable {
     /// Locks and recovers the spool and prepares the services; the socket is bound when ``run()`` starts them.
     ///
     /// - Throws: ``AgentError`` when the spool is locked, the socket is taken, or the host has no machine id.
-    public static func start(configuration: AgentConfiguration, logger: Logger) throws -> Agent {
+    /// How a reload (SIGHUP) reads the configuration again: the settings the agent started with,
+    /// and how to read them anew (the file again, the same flags).
+    public struct Reload: Sendable {
+        public var settings: ConfigSettings
+        public var load: @Sendable () throws -> ConfigSettings
+
+        public init(settings: ConfigSettings, load: @escaping @Sendable () throws -> ConfigSettings) {
+            self.settings = settings
+            self.load = load
+        }
+    }
+
+    public static func start(configuration: AgentConfiguration, reload: Reload? = nil, logger: Logger) throws -> Agent {
         // A fixed mmap threshold: buffers over 4 MiB (a shipped batch and its gzip) go back to the
         // kernel when freed. glibc's default raises the threshold after the first such free (up
         // to 32 MiB), and the heap then keeps up to twice as much resident: at a steady 10k
@@ -69,11 +81,11 @@ public struct Agent: Sendable {
         let registry = MetricsRegistry()
         let shipping = AgentMetrics.shipperState(registry)
         let health = AgentHealth(spool: spool, shipper: shipping, readiness: contexts.readiness)
+        let applicationRecords = LiveValue(ApplicationRecordBuilder(host: host, claims: configuration.eventSourceClaims))
+        let rateLimiter = ApplicationRateLimiter(rate: Double(configuration.rateLimit), burst: Double(configuration.rateLimitBurst))
         let processor = APIRequestProcessor(
-            context: contexts.make(APISocketServer.sourceName),
-            builder: ApplicationRecordBuilder(host: host, claims: configuration.eventSourceClaims),
-            rateLimiter: ApplicationRateLimiter(rate: Double(configuration.rateLimit), burst: Double(configuration.rateLimitBurst)),
-            health: health, logger: logger)
+            context: contexts.make(APISocketServer.sourceName), builder: applicationRecords, rateLimiter: rateLimiter, health: health,
+            logger: logger)
         let socketServer = APISocketServer(configuration: configuration, processor: processor, logger: logger)
         let shipper = try Shipper(
             spool: spool, replay: contexts.make("dead-letter", awaitedForReadiness: false, sink: spool), configuration: configuration,
@@ -92,6 +104,7 @@ public struct Agent: Sendable {
             sources.append(JournalService(reader: reader))
         }
         var responders: [any Service] = []
+        var responseService: ResponseService?
         if !responses.definitions.isEmpty {
             let url = configuration.collectorURL.hasSuffix("/") ? String(configuration.collectorURL.dropLast()) : configuration.collectorURL
             let service = ResponseService(
@@ -109,6 +122,7 @@ public struct Agent: Sendable {
                         totalTimeout: .seconds(ResponsePoll.maxWaitSeconds) + configuration.requestTimeout)),
                 logger: logger)
             responders.append(service)
+            responseService = service
             if let evaluator {
                 evaluator.respond(with: service)
                 responders.append(evaluator)
@@ -136,6 +150,15 @@ public struct Agent: Sendable {
         }
         if let path = configuration.metricsTextfile {
             operatorViews.append(MetricsTextfile(path: path, registry: registry, logger: logger))
+        }
+        if let reload {
+            operatorViews.append(
+                AgentReloadService(
+                    settings: reload.settings, load: reload.load,
+                    targets: .init(
+                        rateLimiter: rateLimiter, applicationRecords: applicationRecords, responses: responseService,
+                        hostRules: responseService == nil ? nil : evaluator),
+                    logger: logger))
         }
         let readiness = ReadinessService(
             status: "serving \(configuration.socketPath), shipping to \(configuration.collectorURL)", sources: contexts.readiness,

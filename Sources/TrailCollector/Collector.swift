@@ -25,8 +25,21 @@ public struct Collector: Sendable {
     /// Opens the store and prepares the listener.
     ///
     /// - Parameter onListening: Called with the bound port once the server accepts connections.
+    /// How a reload (SIGHUP) reads the configuration again: the settings the collector started
+    /// with, and how to read them anew (the file again, the same flags).
+    public struct Reload: Sendable {
+        public var settings: ConfigSettings
+        public var load: @Sendable () throws -> ConfigSettings
+
+        public init(settings: ConfigSettings, load: @escaping @Sendable () throws -> ConfigSettings) {
+            self.settings = settings
+            self.load = load
+        }
+    }
+
     public init(
-        configuration: CollectorConfiguration, logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+        configuration: CollectorConfiguration, reload: Reload? = nil, logger: Logger,
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws {
         do {
             try FileManager.default.createDirectory(
@@ -99,10 +112,10 @@ public struct Collector: Sendable {
         metrics.follow(rules: ruleBoard)
         metrics.follow(health: health)
         if let insightCounter { metrics.follow(insights: insightCounter) }
-        CollectorRoutes(
+        let routes = CollectorRoutes(
             configuration: configuration, pipeline: pipeline, revoked: revoked, archive: ledger, rules: ruleBoard, responses: desk,
-            metrics: metrics, health: health
-        ).register(on: router)
+            metrics: metrics, health: health)
+        routes.register(on: router)
 
         let tls = try Self.tlsConfiguration(configuration)
         let host = configuration.listenHost
@@ -144,6 +157,9 @@ public struct Collector: Sendable {
                             return .init(status: report.ready ? 200 : 503, json: report.json)
                         },
                     ], logger: logger))
+        }
+        if let reload {
+            services.append(CollectorReloadService(settings: reload.settings, load: reload.load, apiAccess: routes.apiAccess, logger: logger))
         }
         services.append(CollectorStatusService(health: health, listening: "listening on \(host):\(configuration.listenPort)"))
         if configuration.retentionDays > 0 {

@@ -160,7 +160,9 @@ struct Run: AsyncParsableCommand {
             logger.warning("configuration problem: \(problem)")
         }
         do {
-            let agent = try Agent.start(configuration: configuration, logger: logger)
+            let options = self.options
+            let agent = try Agent.start(
+                configuration: configuration, reload: .init(settings: settings, load: { try options.settings() }), logger: logger)
             try await agent.run()
         } catch let error as AgentError {
             logger.critical("\(error)")
@@ -180,13 +182,7 @@ struct Validate: ParsableCommand {
     func run() throws {
         do {
             let configuration = try AgentConfiguration(settings: try options.settings())
-            var problems = configuration.checkFiles()
-            if !ignoreResponses {
-                problems += ResponseDirectory(path: configuration.responsesDirectory).refused
-                problems += HostRuleDirectory(path: configuration.hostRulesDirectory).refused.map {
-                    ConfigurationError(.invalidValue, file: $0.file, key: "host-rules-dir", reason: $0.error.description)
-                }
-            }
+            let problems = configuration.problems(ignoringResponses: ignoreResponses)
             for problem in problems { writeToStandardError("error: \(problem)\n") }
             if !problems.isEmpty { throw ExitCode(1) }
             print(

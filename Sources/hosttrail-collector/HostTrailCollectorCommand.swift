@@ -187,7 +187,9 @@ struct Run: AsyncParsableCommand {
         let logger = DaemonLogging.bootstrap(
             label: "hosttrail-collector", level: try settings.string("log-level"), format: try settings.string("log-format"))
         do {
-            try await Collector(configuration: configuration, logger: logger).run()
+            let options = self.options
+            try await Collector(configuration: configuration, reload: .init(settings: settings, load: { try options.settings() }), logger: logger)
+                .run()
         } catch let error as CollectorError {
             logger.critical("\(error)")
             throw ExitCode(1)

@@ -80,7 +80,7 @@ final class Fleet: @unchecked Sendable {
         let process = try TestProcess(
             namespace == nil ? TestBinaries.agent : "/usr/sbin/ip", command,
             logPath: directory.file("agent-\(name)-\(UUID().uuidString.prefix(6)).log"),
-            environment: environment)
+            environment: environment, unblockingSignals: true)
         agents[name] = process
         if waitForSocket { try process.waitForLog("application socket listening") }
         return process

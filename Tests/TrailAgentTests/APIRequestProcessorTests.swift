@@ -22,7 +22,7 @@ struct APIRequestProcessorTests {
         let host = HostIdentity(hostname: "web-1", machineID: "0123456789abcdef0123456789abcdef", bootID: nil)
         processor = APIRequestProcessor(
             context: SourceContext(name: "socket", sink: sink, readiness: readiness, logger: Logger(label: "test")),
-            builder: ApplicationRecordBuilder(host: host), rateLimiter: ApplicationRateLimiter(rate: 10, burst: 5),
+            builder: LiveValue(ApplicationRecordBuilder(host: host)), rateLimiter: ApplicationRateLimiter(rate: 10, burst: 5),
             health: AgentHealth(spool: spool, shipper: ShipperState(), readiness: readiness), logger: Logger(label: "test"))
     }
 

@@ -62,18 +62,20 @@ extension AgentConfiguration {
             value: .integer(64)),
         .init(
             "rate-limit", .integer(0...100_000_000), "Events a second per uid on the socket; 0 for none; root is not limited", default: "10000",
-            value: .integer(10_000)),
-        .init("rate-limit-burst", .integer(1...100_000_000), "Events per uid at once before the rate applies", default: "2 x --rate-limit"),
+            value: .integer(10_000), reload: .live),
+        .init(
+            "rate-limit-burst", .integer(1...100_000_000), "Events per uid at once before the rate applies", default: "2 x --rate-limit",
+            reload: .live),
         .init(
             "event-source-claim", .list,
             "EVENT_SOURCE=PRINCIPAL[,...]: only these may write the source; principals uid:N user:NAME gid:N group:NAME unit:NAME (repeatable)",
-            default: "none"),
+            default: "none", reload: .live),
         .init(
             "responses-dir", .text, "Responses this host performs when asked, one NAME.toml each (none: no responses)",
-            default: "/etc/hosttrail/responses.d", value: .string("/etc/hosttrail/responses.d")),
+            default: "/etc/hosttrail/responses.d", value: .string("/etc/hosttrail/responses.d"), reload: .live),
         .init(
             "host-rules-dir", .text, "This host's own rules, NAME.json each, evaluated here on its own records; they respond here",
-            default: "/etc/hosttrail/host-rules.d", value: .string("/etc/hosttrail/host-rules.d")),
+            default: "/etc/hosttrail/host-rules.d", value: .string("/etc/hosttrail/host-rules.d"), reload: .live),
         .init(
             "firewall-table", .text, "The nftables table (family inet) of block-address responses; the agent's own",
             default: "hosttrail", value: .string("hosttrail")),
@@ -85,7 +87,7 @@ extension AgentConfiguration {
             "metrics-listen", .text, "Serve /metrics and /v1/health over HTTP here: HOST:PORT (loopback) or unix:PATH",
             default: "none"),
         .init("metrics-textfile", .text, "Write the metrics to this node_exporter textfile (NAME.prom) every 15 s", default: "none"),
-        .init("log-level", .text, "trace, debug, info, notice, warning, error or critical", default: "info", value: .string("info")),
+        .init("log-level", .text, "trace, debug, info, notice, warning, error or critical", default: "info", value: .string("info"), reload: .live),
         .init("log-format", .text, "text, logfmt or json (one line per event, stable keys)", default: "text", value: .string("text")),
     ]
 }

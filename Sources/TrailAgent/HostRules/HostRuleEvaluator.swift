@@ -23,7 +23,7 @@ final class HostRuleEvaluator: Service, Sendable {
     private let queue = Mutex(Queue())
     private let wakeup = PosixCondition()
     private let engine: Mutex<RuleEngine>
-    private let byName: [String: Rule]
+    private let byName: LiveValue<[String: Rule]>
 
     /// The most record bytes waiting to be evaluated (a journal or file batch is a few MB).
     static let maxQueuedBytes = 32 << 20
@@ -39,9 +39,17 @@ final class HostRuleEvaluator: Service, Sendable {
 
     init(rules: [Rule], host: String, logger: Logger) {
         engine = Mutex(RuleEngine(rules: rules))
-        byName = Dictionary(rules.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        byName = LiveValue(Dictionary(rules.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }))
         self.host = host
         self.logger = logger
+    }
+
+    /// A reload's rules: a rule whose name and content are unchanged keeps its windows' counts.
+    func replaceRules(_ rules: [Rule]) {
+        engine.withLock { engine in
+            engine.replaceRules(rules)
+            byName.set(Dictionary(rules.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }))
+        }
     }
 
     /// Where firings' responses are performed.
@@ -106,7 +114,7 @@ final class HostRuleEvaluator: Service, Sendable {
             else { continue }
             let firings = engine.withLock { $0.evaluate(event) }
             for firing in firings {
-                guard let rule = byName[firing.rule] else { continue }
+                guard let rule = byName.current[firing.rule] else { continue }
                 logger.notice(
                     "host rule matched", metadata: ["rule": "\(rule.name)", "rule.match": "\(firing.id)", "rule.count": "\(firing.count)"])
                 guard firing.mode == .enforce, let responder = responses.withLock({ $0 }) else { continue }

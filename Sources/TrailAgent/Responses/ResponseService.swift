@@ -24,7 +24,9 @@ final class ResponseService: Service, Sendable {
         var client: HTTPSClient.Configuration
     }
 
-    let policy: ResponsePolicy
+    /// The host's definitions held to; a reload replaces them (``replaceDefinitions(_:)``).
+    private let livePolicy: LiveValue<ResponsePolicy>
+    var policy: ResponsePolicy { livePolicy.current }
     let executor: ResponseExecutor
     let bookFile: ResponseBookFile
     let records: ResponseRecordBuilder
@@ -49,7 +51,7 @@ final class ResponseService: Service, Sendable {
         definitions: [ResponseDefinition], protectedAddresses: [CIDRBlock], executor: ResponseExecutor, bookFile: ResponseBookFile,
         records: ResponseRecordBuilder, context: SourceContext, settings: Settings, logger: Logger
     ) {
-        policy = ResponsePolicy(definitions: definitions, protectedAddresses: protectedAddresses)
+        livePolicy = LiveValue(ResponsePolicy(definitions: definitions, protectedAddresses: protectedAddresses))
         self.executor = executor
         self.bookFile = bookFile
         self.records = records
@@ -132,6 +134,20 @@ final class ResponseService: Service, Sendable {
     }
 
     private var stopping: Bool { phase.withLock { $0.stopping } }
+
+    /// A reload's definitions: requests from now on are held to them. A response in force stays
+    /// in force until its end, whatever became of its definition.
+    func replaceDefinitions(_ definitions: [ResponseDefinition]) {
+        let before = policy
+        if !before.definitions.values.contains(where: { $0.kind == .blockAddress }) && definitions.contains(where: { $0.kind == .blockAddress }) {
+            do {
+                try executor.firewall.prepare()
+            } catch {
+                logger.error("cannot prepare the firewall table; block-address responses will fail", metadata: ["error": "\(error)"])
+            }
+        }
+        livePolicy.set(ResponsePolicy(definitions: definitions, protectedAddresses: before.protectedAddresses))
+    }
 
     // MARK: - The thread
 

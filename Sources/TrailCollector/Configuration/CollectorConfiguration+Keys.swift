@@ -35,12 +35,12 @@ extension CollectorConfiguration {
             default: "30000", value: .integer(30_000)),
         .init(
             "access-key-file", .text, "SigV4 access keys for the CloudTrail API, one 'ID SECRET [hosts=..] [event-sources=..]' a line (mode 0600)",
-            default: "none: lookups need a client certificate"),
-        .init("access-key", .list, "A SigV4 access key ID:SECRET (repeatable; for tests)", default: "none"),
+            default: "none: lookups need a client certificate", reload: .live),
+        .init("access-key", .list, "A SigV4 access key ID:SECRET (repeatable; for tests)", default: "none", reload: .live),
         .init(
             "fleet-reader", .list,
             "CN of a client certificate that may read the whole fleet (repeatable); other host certificates read their own host only",
-            default: "none"),
+            default: "none", reload: .live),
         .init("revocation-file", .text, "Revoked host certificates, 'cn:NAME' or 'serial:HEX' a line; reloaded on SIGHUP", default: "none"),
         .init(
             "retention-days", .integer(0...36_500), "Delete events older than this many days, recording each deletion; 0 keeps everything",
@@ -97,7 +97,7 @@ extension CollectorConfiguration {
         .init(
             "min-free-disk-mb", .integer(0...10_000_000), "Below this much free space for the data directory, /readyz says not ready",
             default: "512", value: .integer(512)),
-        .init("log-level", .text, "trace, debug, info, notice, warning, error or critical", default: "info", value: .string("info")),
+        .init("log-level", .text, "trace, debug, info, notice, warning, error or critical", default: "info", value: .string("info"), reload: .live),
         .init("log-format", .text, "text, logfmt or json (one line per event, stable keys)", default: "text", value: .string("text")),
     ]
 }

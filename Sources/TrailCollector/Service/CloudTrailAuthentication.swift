@@ -15,8 +15,8 @@ struct CloudTrailAuthentication: RouterMiddleware {
     /// The largest API call body.
     static let maxBodyBytes = 1024 * 1024
 
-    let accessKeys: AccessKeys
-    let fleetReaders: Set<String>
+    /// Access keys and fleet readers; a reload replaces them.
+    let access: LiveValue<APIAccess>
     let revoked: RevokedHosts
     let readCertificate: ClientCertificateReader
 
@@ -28,6 +28,7 @@ struct CloudTrailAuthentication: RouterMiddleware {
         } catch {
             throw CloudTrailAPIError(type: "SerializationException", message: "the request body is larger than 1 MiB")
         }
+        let access = self.access.current
         let signed = request.headers[.authorization] != nil
         let certificate = signed ? nil : ((try? await readCertificate(context.channel)) ?? nil)
         if let certificate {
@@ -37,12 +38,12 @@ struct CloudTrailAuthentication: RouterMiddleware {
                     error: CloudTrailAPIError(
                         type: "AccessDeniedException", message: "the certificate of \(certificate.commonName) is revoked on this collector"))
             }
-            context.scope = LookupScope(certificateHost: certificate.commonName, fleetReaders: fleetReaders)
+            context.scope = LookupScope(certificateHost: certificate.commonName, fleetReaders: access.fleetReaders)
         } else {
             do {
                 let key = try SigV4.verify(
                     method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "", headers: Self.signableHeaders(request),
-                    body: context.apiBody, keys: accessKeys, service: "cloudtrail", now: Date())
+                    body: context.apiBody, keys: access.accessKeys, service: "cloudtrail", now: Date())
                 context.scope = LookupScope(key: key)
             } catch {
                 throw CloudTrailFailure(

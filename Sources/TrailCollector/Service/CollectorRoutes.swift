@@ -32,6 +32,7 @@ struct CollectorRoutes: Sendable {
     let responses: ResponseDesk?
     let metrics: CollectorMetrics?
     let health: CollectorHealth?
+    let apiAccess: LiveValue<APIAccess>
     let certificates = HostCertificates()
 
     init(
@@ -50,6 +51,7 @@ struct CollectorRoutes: Sendable {
         self.responses = responses
         self.metrics = metrics
         self.health = health
+        apiAccess = LiveValue(APIAccess(accessKeys: configuration.accessKeys, fleetReaders: configuration.fleetReaders))
     }
 
     func register(on router: Router<CollectorRequestContext>) {
@@ -78,9 +80,7 @@ struct CollectorRoutes: Sendable {
         router.group()
             .add(middleware: CloudTrailEndpoint(metrics: metrics))
             .add(
-                middleware: CloudTrailAuthentication(
-                    accessKeys: configuration.accessKeys, fleetReaders: configuration.fleetReaders, revoked: revoked, readCertificate: readCertificate
-                )
+                middleware: CloudTrailAuthentication(access: apiAccess, revoked: revoked, readCertificate: readCertificate)
             )
             .post("/") { request, context -> Response in
                 .amzJSON(

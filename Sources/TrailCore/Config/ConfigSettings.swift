@@ -130,6 +130,17 @@ public struct ConfigSettings: Sendable, Hashable {
         ConfigurationError(.missingValue, key: key, reason: reason)
     }
 
+    /// Sets `key` as `other` has it (or unsets it when `other` does not set it).
+    public mutating func replace(_ key: String, from other: ConfigSettings) {
+        entries[key] = other.entries[key]
+    }
+
+    /// The keys whose value differs between `self` and `other` (set in one only, or to another
+    /// value), sorted.
+    public func changedKeys(from other: ConfigSettings) -> [String] {
+        Set(entries.keys).union(other.entries.keys).filter { entries[$0]?.value != other.entries[$0]?.value }.sorted()
+    }
+
     /// SHA-256 over the effective settings, sorted by key: equal settings, equal hash.
     public var hash: String {
         var hasher = SHA256()

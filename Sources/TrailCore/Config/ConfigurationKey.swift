@@ -26,13 +26,25 @@ public struct ConfigurationKey: Sendable, Hashable {
     /// The default as the file would give it, when it can be written: setting it changes nothing
     /// (a test checks).
     public var defaultValue: ConfigValue?
+    /// Whether a reload (SIGHUP) applies a new value while the daemon runs; otherwise the log says
+    /// "restart needed" and the running value stays.
+    public var reload: Reload
 
-    public init(_ name: String, _ kind: Kind, _ summary: String, default defaultText: String? = nil, value defaultValue: ConfigValue? = nil) {
+    public enum Reload: Sendable, Hashable {
+        case live
+        case restart
+    }
+
+    public init(
+        _ name: String, _ kind: Kind, _ summary: String, default defaultText: String? = nil, value defaultValue: ConfigValue? = nil,
+        reload: Reload = .restart
+    ) {
         self.name = name
         self.kind = kind
         self.summary = summary
         self.defaultText = defaultText
         self.defaultValue = defaultValue
+        self.reload = reload
     }
 
     /// The flag's help: the summary, the default and an integer's range.
@@ -53,4 +65,12 @@ extension Array where Element == ConfigurationKey {
 
     /// The names the file and the flags accept.
     public var names: Set<String> { Set(map(\.name)) }
+
+    /// What a reload from `old` to `new` settings changes: the keys it applies, and the keys whose
+    /// new value waits for a restart.
+    public func reloadChanges(from old: ConfigSettings, to new: ConfigSettings) -> (live: [String], restartNeeded: [String]) {
+        let changed = new.changedKeys(from: old)
+        let live = Set(filter { $0.reload == .live }.map(\.name))
+        return (changed.filter(live.contains), changed.filter { !live.contains($0) })
+    }
 }

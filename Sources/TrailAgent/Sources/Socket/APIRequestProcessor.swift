@@ -26,7 +26,8 @@ struct APIRequestProcessor: Sendable {
 
     /// The socket's way into the spool (source `socket`, no checkpoint: a client retries).
     let context: SourceContext
-    let builder: ApplicationRecordBuilder
+    /// Replaced by a reload (new event-source claims).
+    let builder: LiveValue<ApplicationRecordBuilder>
     let rateLimiter: ApplicationRateLimiter
     /// What `GET /v1/health` says: spool, shipper, every source.
     let health: AgentHealth
@@ -64,6 +65,7 @@ struct APIRequestProcessor: Sendable {
     /// the whole request; with it, the good events are stored and the reply lists the bad ones:
     /// `{"eventIDs": [id or null …], "errors": [{code, message, index, field} …]}`.
     func postEvents(_ request: Request, partial: Bool, peer: PeerCredentials, respond: @escaping @Sendable (Response) -> Void) {
+        let builder = self.builder.current
         var eventIDs: [JSONValue] = []
         var errors: [EventValidationError] = []
         // Records are written straight into the batch's frames.

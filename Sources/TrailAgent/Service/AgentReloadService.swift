@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Logging
+import ServiceLifecycle
+import Synchronization
+import TrailCore
+import TrailSystemd
+import UnixSignals
+
+/// SIGHUP (`systemctl reload`): reads the configuration again and applies what can change while
+/// the agent runs (the keys declared `reload: .live`: rate limits, event-source claims, the log
+/// level), and the response definitions and host rules from their directories. Each other key
+/// whose value changed is named in the log with "restart needed" and keeps its running value.
+///
+/// A configuration that does not validate (``AgentConfiguration/problems(ignoringResponses:)``,
+/// what `hosttrail-agent validate` reports) changes nothing: the running one stays, and the log
+/// says why.
+final class AgentReloadService: Service {
+    /// Where the live settings go.
+    struct Targets: Sendable {
+        var rateLimiter: ApplicationRateLimiter
+        var applicationRecords: LiveValue<ApplicationRecordBuilder>
+        var responses: ResponseService?
+        var hostRules: HostRuleEvaluator?
+    }
+
+    private let load: @Sendable () throws -> ConfigSettings
+    private let targets: Targets
+    private let logger: Logger
+    /// The settings in force: what a reload compares the file with.
+    private let running: Mutex<ConfigSettings>
+
+    /// - Parameter load: Reads the settings as at start: the file again, the same flags.
+    init(settings: ConfigSettings, load: @escaping @Sendable () throws -> ConfigSettings, targets: Targets, logger: Logger) {
+        running = Mutex(settings)
+        self.load = load
+        self.targets = targets
+        self.logger = logger
+    }
+
+    func run() async throws {
+        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+            let notifier = SystemdNotifier()
+            notifier.reloading()
+            reload()
+            notifier.send("READY=1")
+        }
+    }
+
+    /// What one reload did.
+    enum Outcome: Equatable {
+        case reloaded(live: [String], restartNeeded: [String])
+        case refused([String])
+    }
+
+    @discardableResult
+    func reload() -> Outcome {
+        let settings: ConfigSettings
+        let configuration: AgentConfiguration
+        do {
+            settings = try load()
+            configuration = try AgentConfiguration(settings: settings)
+        } catch {
+            logger.error("configuration not reloaded; the running configuration stays", metadata: ["error": "\(error)"])
+            return .refused(["\(error)"])
+        }
+        let problems = configuration.problems()
+        guard problems.isEmpty else {
+            for problem in problems {
+                logger.error("configuration not reloaded; the running configuration stays", metadata: ["error": "\(problem)"])
+            }
+            return .refused(problems.map(\.description))
+        }
+        let previous = running.withLock { $0 }
+        let changes = AgentConfiguration.keys.reloadChanges(from: previous, to: settings)
+        var restartNeeded = changes.restartNeeded
+        // Live keys: applied.
+        targets.rateLimiter.reconfigure(rate: Double(configuration.rateLimit), burst: Double(configuration.rateLimitBurst))
+        var records = targets.applicationRecords.current
+        records.claims = configuration.eventSourceClaims
+        targets.applicationRecords.set(records)
+        DaemonLogging.setLevel(((try? settings.string("log-level")) ?? nil) ?? "info")
+        // The directories' contents, read again whether or not their paths changed.
+        let definitions = ResponseDirectory(path: configuration.responsesDirectory).definitions
+        if let responses = targets.responses {
+            responses.replaceDefinitions(definitions)
+        } else if !definitions.isEmpty {
+            restartNeeded.append("responses-dir (responses defined where none were at start)")
+        }
+        let rules = HostRuleDirectory(path: configuration.hostRulesDirectory).rules
+        if let hostRules = targets.hostRules {
+            hostRules.replaceRules(rules)
+        } else if !rules.isEmpty {
+            restartNeeded.append("host-rules-dir (host rules where none were evaluated at start)")
+        }
+        for key in restartNeeded {
+            logger.warning("restart needed: a changed setting is not applied while the agent runs", metadata: ["key": "\(key)"])
+        }
+        // What was not applied stays as it runs, so the next reload names it again.
+        var kept = settings
+        for key in changes.restartNeeded { kept.replace(key, from: previous) }
+        running.withLock { $0 = kept }
+        logger.notice(
+            "configuration reloaded",
+            metadata: [
+                "changed": "\(changes.live.joined(separator: ","))", "restart-needed": "\(restartNeeded.joined(separator: ","))",
+                "responses": "\(definitions.map(\.name).joined(separator: ","))", "host-rules": "\(rules.map(\.name).joined(separator: ","))",
+            ])
+        return .reloaded(live: changes.live, restartNeeded: restartNeeded)
+    }
+}

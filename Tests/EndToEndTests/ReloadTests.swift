@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import Testing
+import TrailCore
+import TrailTestSupport
+
+/// SIGHUP re-reads the configuration: what can change live does, what cannot is named with
+/// "restart needed", and a broken file keeps the running configuration and says why.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct ReloadTests {
+    /// Three events from uid 65534 (rate limits do not apply to root).
+    func postAsNobody(_ fleet: Fleet) throws -> Int {
+        let body = #"{"events":[{"eventName":"A"},{"eventName":"B"},{"eventName":"C"}]}"#
+        let result = try Command.run(
+            "setpriv",
+            [
+                "--reuid", "65534", "--regid", "65534", "--clear-groups", "curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
+                "--unix-socket", fleet.socketPath("web-01"), "-H", "Content-Type: application/json", "--data-binary", body,
+                "http://localhost/v1/events",
+            ])
+        return Int(result.stdout) ?? -1
+    }
+
+    @Test func theAgentAppliesANewRateLimitNamesWhatNeedsARestartAndKeepsRunningOnABrokenFile() throws {
+        let fleet = try Fleet(hosts: ["web-01"])
+        try fleet.startCollector()
+        let file = fleet.directory.file("agent.toml")
+        try "rate-limit = 1\nrate-limit-burst = 1\nsocket-mode = \"0666\"\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let agent = try fleet.startAgent("web-01", extra: ["--config", file])
+        try fleet.waitForReady()
+        // A full bucket admits one request whatever its size; the next waits a second an event.
+        #expect(try postAsNobody(fleet) == 202)
+        #expect(try postAsNobody(fleet) == 429, "three events against a rate of one a second")
+
+        try "rate-limit = 1000\nrate-limit-burst = 1000\nsocket-mode = \"0666\"\nspool-max-bytes = 2097152\n".write(
+            toFile: file, atomically: true, encoding: .utf8)
+        kill(agent.pid, SIGHUP)
+        try agent.waitForLog("configuration reloaded", count: 1)
+        #expect(agent.log.contains("restart needed") && agent.log.contains("key=spool-max-bytes"), "\(agent.log)")
+        #expect(agent.log.contains("changed=rate-limit,rate-limit-burst"), "\(agent.log)")
+        #expect(try postAsNobody(fleet) == 202 && postAsNobody(fleet) == 202)
+
+        // A broken file: the agent says why, keeps the running configuration, and `validate` agrees.
+        try "rate-limit = \"many\"\n".write(toFile: file, atomically: true, encoding: .utf8)
+        kill(agent.pid, SIGHUP)
+        try agent.waitForLog("configuration not reloaded", count: 1)
+        #expect(agent.log.contains("rate-limit"), "\(agent.log)")
+        #expect(try postAsNobody(fleet) == 202 && postAsNobody(fleet) == 202, "the rate limit in force is still 1000")
+        let validate = try Command.run(TestBinaries.agent, ["validate", "--config", file, "--collector", "https://c.example:8443"])
+        #expect(validate.status != 0 && validate.stderr.contains("rate-limit"), "\(validate)")
+        #expect(agent.process.isRunning)
+
+        // A broken response definition refuses the reload too, as `validate` refuses it.
+        let responses = fleet.directory.file("responses.d")
+        try FileManager.default.createDirectory(atPath: responses, withIntermediateDirectories: true)
+        try "kind = \"block-address\"\nallow = [\"not-an-address\"]\n".write(toFile: responses + "/block.toml", atomically: true, encoding: .utf8)
+        try "rate-limit = 1\nrate-limit-burst = 1\nsocket-mode = \"0666\"\nresponses-dir = \"\(responses)\"\n".write(
+            toFile: file, atomically: true, encoding: .utf8)
+        kill(agent.pid, SIGHUP)
+        try agent.waitForLog("configuration not reloaded", count: 2)
+        #expect(agent.log.contains("block.toml"), "\(agent.log)")
+        #expect(try postAsNobody(fleet) == 202 && postAsNobody(fleet) == 202, "the rate limit is not lowered by a refused reload")
+    }
+
+    @Test func theCollectorTakesANewAccessKeyOnSIGHUP() throws {
+        let fleet = try Fleet(hosts: ["web-01"])
+        let keys = fleet.directory.file("access-keys")
+        try "AKIDFIRST first-secret-0123456789\n".write(toFile: keys, atomically: true, encoding: .utf8)
+        chmod(keys, 0o600)
+        let file = fleet.directory.file("collector.toml")
+        try "access-key-file = \"\(keys)\"\n".write(toFile: file, atomically: true, encoding: .utf8)
+        try fleet.startCollector(extra: ["--config", file])
+        let collector = try #require(fleet.collector)
+        #expect(try CloudTrailAPITests.aws(fleet, ["lookup-events"], keyID: "AKIDFIRST", secret: "first-secret-0123456789").status == 0)
+        let refused = try CloudTrailAPITests.aws(fleet, ["lookup-events"], keyID: "AKIDSECOND", secret: "second-secret-0123456789")
+        #expect(refused.status != 0 && refused.stderr.contains("UnrecognizedClientException"), "\(refused)")
+
+        try "AKIDFIRST first-secret-0123456789\nAKIDSECOND second-secret-0123456789\n".write(toFile: keys, atomically: true, encoding: .utf8)
+        chmod(keys, 0o600)
+        try "access-key-file = \"\(keys)\"\nmax-connections = 100\n".write(toFile: file, atomically: true, encoding: .utf8)
+        kill(collector.pid, SIGHUP)
+        try collector.waitForLog("configuration reloaded", count: 1)
+        #expect(collector.log.contains("key=max-connections") && collector.log.contains("restart needed"), "\(collector.log)")
+        #expect(try CloudTrailAPITests.aws(fleet, ["lookup-events"], keyID: "AKIDSECOND", secret: "second-secret-0123456789").status == 0)
+
+        try "access-key-file = 42\n".write(toFile: file, atomically: true, encoding: .utf8)
+        kill(collector.pid, SIGHUP)
+        try collector.waitForLog("configuration not reloaded", count: 1)
+        #expect(try CloudTrailAPITests.aws(fleet, ["lookup-events"], keyID: "AKIDSECOND", secret: "second-secret-0123456789").status == 0)
+        #expect(collector.process.isRunning)
+    }
+}
