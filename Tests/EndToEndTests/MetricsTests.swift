@@ -178,4 +178,22 @@ struct MetricsTests {
         #expect(main.stdout.hasSuffix("\n503"), "\(main)")
         #expect(try scrape(fleet.collectorMetricsURL + "/healthz").status == 200)
     }
+
+    @Test func withLogFormatJSONEveryLineIsOneObjectWithStableKeys() throws {
+        let fleet = try Fleet(hosts: ["web-01"])
+        try fleet.startCollector()
+        let agent = try fleet.startAgent("web-01", extra: ["--log-format", "json"])
+        try fleet.waitForReady()
+        #expect(try fleet.post(#"{"eventName":"Logged"}"#).status == 202)
+        #expect(agent.stop() == 0)
+        let lines = agent.log.split(separator: "\n")
+        #expect(lines.count >= 4, "\(agent.log)")
+        for line in lines {
+            let object = try JSONValue.parse(Array(line.utf8))
+            #expect(object["time"]?.stringValue != nil && object["level"]?.stringValue != nil && object["msg"]?.stringValue != nil, "\(line)")
+            #expect(object["logger"] == "hosttrail-agent")
+        }
+        let stopping = lines.compactMap { try? JSONValue.parse(Array($0.utf8)) }.first { $0["msg"] == "agent stopping" }
+        #expect(stopping?["spool.received"]?.stringValue.flatMap(Int.init) ?? 0 >= 2, "\(agent.log)")
+    }
 }
