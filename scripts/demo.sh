@@ -66,7 +66,7 @@ echo "== agent (socket $DIR/api.sock, spool $DIR/spool)"
 "$BIN/hosttrail-agent" --collector "$URL" --spool-dir "$DIR/spool" --socket "$DIR/api.sock" \
     --ca "$DIR/certs/ca.pem" --cert "$DIR/certs/demo-host.pem" --key "$DIR/certs/demo-host-key.pem" \
     --hostname demo-host --read-from end --responses-dir "$DIR/responses.d" --firewall-table hosttrail_demo \
-    --heartbeat-interval-ms 2000 >"$DIR/agent.log" 2>&1 &
+    --heartbeat-interval-ms 2000 --metrics-listen "unix:$DIR/agent-metrics.sock" >"$DIR/agent.log" 2>&1 &
 echo $! > "$DIR/agent.pid"
 # Ready once every source has taken its place: 503 until then, so a script waits with --fail.
 HEALTH=""
@@ -234,6 +234,21 @@ done
 echo "   $ hosttrail status"
 "$BIN/hosttrail" status --collector "$URL" --ca "$DIR/certs/ca.pem" \
     --access-key-id AKIDHOSTTRAILDEMO --secret-access-key demo-secret-not-for-production | sed 's/^/   /'
+
+echo
+echo "== Operating it: Prometheus metrics and readiness (docs/operations.md)"
+echo "   $ curl --unix-socket $DIR/collector-metrics.sock http://localhost/readyz"
+echo "   $(curl -sS --unix-socket "$DIR/collector-metrics.sock" http://localhost/readyz)"
+echo "   $ curl --unix-socket $DIR/collector-metrics.sock http://localhost/metrics | grep -E 'ingested|commit_duration_seconds_count|ready '"
+curl -sS --unix-socket "$DIR/collector-metrics.sock" http://localhost/metrics \
+    | grep -E '^hosttrail_collector_(ingested_records_total|commit_duration_seconds_count|ready)[ {]' | sed 's/^/   /'
+echo "   $ curl --unix-socket $DIR/agent-metrics.sock http://localhost/metrics | grep spool_   (received = acknowledged + pending + dropped)"
+curl -sS --unix-socket "$DIR/agent-metrics.sock" http://localhost/metrics \
+    | grep -E '^hosttrail_agent_spool_(received|acknowledged|dropped)_records_total|^hosttrail_agent_spool_pending_records' | sed 's/^/   /'
+echo "   $ kill -HUP <agent>   (systemctl reload: live settings apply, others are named 'restart needed')"
+kill -HUP "$(cat "$DIR/agent.pid")"
+for _ in $(seq 50); do grep -q "configuration reloaded" "$DIR/agent.log" && break; sleep 0.1; done
+grep "configuration reloaded" "$DIR/agent.log" | tail -1 | cut -c1-160 | sed 's/^/   /'
 
 show_archive() {
     echo

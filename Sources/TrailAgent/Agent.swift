@@ -92,7 +92,9 @@ public struct Agent: Sendable {
             state: shipping, logger: logger)
         let lifecycle = AgentLifecycleService(
             spool: spool, contexts: contexts, builder: agentRecords, heartbeatInterval: configuration.heartbeatInterval, logger: logger)
-        let files = FileTailService(configuration: configuration, contexts: contexts, host: host, agentRecords: agentRecords, logger: logger)
+        let selectors = LiveValue(configuration.eventSelectors)
+        let files = FileTailService(
+            configuration: configuration, contexts: contexts, host: host, agentRecords: agentRecords, liveSelectors: selectors, logger: logger)
         var sources: [any Service] = [files]
         if configuration.journal {
             let reader = JournalReader(
@@ -100,7 +102,7 @@ public struct Agent: Sendable {
                 converter: JournalEntryConverter(
                     builder: HostRecordBuilder(host: host, hideUnverifiedUserNames: configuration.hideUnknownUserNames, accountNames: .system),
                     selectors: configuration.eventSelectors),
-                agentRecords: agentRecords, logger: logger)
+                liveSelectors: selectors, agentRecords: agentRecords, logger: logger)
             sources.append(JournalService(reader: reader))
         }
         var responders: [any Service] = []
@@ -156,7 +158,7 @@ public struct Agent: Sendable {
                 AgentReloadService(
                     settings: reload.settings, load: reload.load,
                     targets: .init(
-                        rateLimiter: rateLimiter, applicationRecords: applicationRecords, responses: responseService,
+                        rateLimiter: rateLimiter, applicationRecords: applicationRecords, eventSelectors: selectors, responses: responseService,
                         hostRules: responseService == nil ? nil : evaluator),
                     logger: logger))
         }

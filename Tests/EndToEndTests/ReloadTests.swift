@@ -90,4 +90,30 @@ struct ReloadTests {
         #expect(try CloudTrailAPITests.aws(fleet, ["lookup-events"], keyID: "AKIDSECOND", secret: "second-secret-0123456789").status == 0)
         #expect(collector.process.isRunning)
     }
+
+    @Test func newEventSelectorsApplyToTheJournalFromTheNextEntryOn() throws {
+        let fleet = try Fleet(hosts: ["web-01"])
+        try fleet.startCollector()
+        let journal = fleet.directory.file("journal")
+        let start = JournalFixture.realtime(secondsAgo: 60)
+        try JournalFixture.write(
+            [
+                .init(identifier: "nginx", message: "GET /before 200", realtime: start, facility: 3),
+                .init(identifier: "sshd", message: "Accepted password for alice from 198.51.100.7 port 1 ssh2", realtime: start + 1000),
+            ], to: journal, name: "first.journal")
+        let file = fleet.directory.file("agent.toml")
+        try "read-from = \"beginning\"\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let agent = try fleet.startAgent("web-01", extra: ["--config", file, "--journal-directory", journal])
+        _ = try fleet.waitForStored(sourceSuffix: "sshd.linux", count: 1)
+
+        try "read-from = \"beginning\"\nevent-selector = [\"include identifier=nginx\"]\n".write(toFile: file, atomically: true, encoding: .utf8)
+        kill(agent.pid, SIGHUP)
+        try agent.waitForLog("configuration reloaded", count: 1)
+        try agent.waitForLog("event selectors replaced", count: 1)
+        #expect(agent.log.contains("changed=event-selector"), "\(agent.log)")
+        try JournalFixture.write(
+            [.init(identifier: "nginx", message: "GET /after 200", realtime: start + 2000, facility: 3)], to: journal, name: "second.journal")
+        let kept = try fleet.waitForStored(sourceSuffix: "nginx.linux", count: 1)
+        #expect(kept.map { $0.additionalEventData?["message"]?.stringValue } == ["GET /after 200"], "\(fleet.agentLogs())")
+    }
 }

@@ -53,7 +53,7 @@ extension AgentConfiguration {
         .init(
             "event-selector", .list,
             "include|exclude FIELD=VALUE[,VALUE] … with fields eventSource, eventName, readOnly, unit, identifier (repeatable)",
-            default: "none: parsed activity kept, other lines dropped"),
+            default: "none: parsed activity kept, other lines dropped", reload: .live),
         .init(
             "max-connections", .integer(1...100_000), "Socket connections served at once, below the descriptor limit", default: "1024",
             value: .integer(1024)),

@@ -8,8 +8,8 @@ import TrailSystemd
 import UnixSignals
 
 /// SIGHUP (`systemctl reload`): reads the configuration again and applies what can change while
-/// the agent runs (the keys declared `reload: .live`: rate limits, event-source claims, the log
-/// level), and the response definitions and host rules from their directories. Each other key
+/// the agent runs (the keys declared `reload: .live`: rate limits, event-source claims, event
+/// selectors, the log level), and the response definitions and host rules from their directories. Each other key
 /// whose value changed is named in the log with "restart needed" and keeps its running value.
 ///
 /// A configuration that does not validate (``AgentConfiguration/problems(ignoringResponses:)``,
@@ -20,6 +20,7 @@ final class AgentReloadService: Service {
     struct Targets: Sendable {
         var rateLimiter: ApplicationRateLimiter
         var applicationRecords: LiveValue<ApplicationRecordBuilder>
+        var eventSelectors: LiveValue<EventSelectors>
         var responses: ResponseService?
         var hostRules: HostRuleEvaluator?
     }
@@ -79,6 +80,7 @@ final class AgentReloadService: Service {
         var records = targets.applicationRecords.current
         records.claims = configuration.eventSourceClaims
         targets.applicationRecords.set(records)
+        targets.eventSelectors.set(configuration.eventSelectors)
         DaemonLogging.setLevel(((try? settings.string("log-level")) ?? nil) ?? "info")
         // The directories' contents, read again whether or not their paths changed.
         let definitions = ResponseDirectory(path: configuration.responsesDirectory).definitions

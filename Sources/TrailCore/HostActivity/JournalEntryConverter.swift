@@ -9,8 +9,11 @@ public struct JournalEntryConverter: Sendable {
     public static let source = "journal"
 
     public var builder: HostRecordBuilder
-    public var selectors: EventSelectors
-    private let lines: LogLineConverter
+    /// Replaced by a reload; the line parsers behind it follow.
+    public var selectors: EventSelectors {
+        didSet { lines.selectors = selectors }
+    }
+    private var lines: LogLineConverter
 
     public init(builder: HostRecordBuilder, selectors: EventSelectors = EventSelectors()) {
         self.builder = builder

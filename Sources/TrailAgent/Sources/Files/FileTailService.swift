@@ -29,7 +29,9 @@ final class FileTailService: Service, @unchecked Sendable {
         let context: SourceContext
     }
     private let files: [TailedFile]
-    private let converter: LogLineConverter
+    private var converter: LogLineConverter
+    /// The event selectors a reload sets; taken at the next poll.
+    private let liveSelectors: LiveValue<EventSelectors>?
     private let agentRecords: AgentRecordBuilder
     private let pollInterval: Duration
     private let logger: Logger
@@ -76,7 +78,11 @@ final class FileTailService: Service, @unchecked Sendable {
     /// only while this stays byte for byte the same (a test pins it).
     static func positionPrefix(_ identity: LogFileIdentity) -> String { identity.positionKey + ";offset=" }
 
-    init(configuration: AgentConfiguration, contexts: SourceContexts, host: HostIdentity, agentRecords: AgentRecordBuilder, logger: Logger) {
+    init(
+        configuration: AgentConfiguration, contexts: SourceContexts, host: HostIdentity, agentRecords: AgentRecordBuilder,
+        liveSelectors: LiveValue<EventSelectors>? = nil, logger: Logger
+    ) {
+        self.liveSelectors = liveSelectors
         let firstStart: LogFileFollower.StartAt = configuration.readFrom == .end ? .end : .beginning
         // Without a checkpoint, `boot` reads only what the current boot logged.
         let bootCutoff = configuration.readFrom == .boot ? BootTime.current() : nil
@@ -119,6 +125,7 @@ final class FileTailService: Service, @unchecked Sendable {
             try await cancelWhenGracefulShutdown {
                 var positioned = false
                 while true {
+                    if let new = self.liveSelectors?.current, new != self.converter.selectors { self.converter.selectors = new }
                     let chunks = pollOrder.compactMap { index in self.files[index].follower.poll().map { (index, $0) } }
                     if !positioned {
                         // Every file is open at its checkpoint or its start (or waited for): a line

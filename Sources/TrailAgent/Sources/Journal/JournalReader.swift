@@ -27,7 +27,9 @@ final class JournalReader: @unchecked Sendable {
     private let directory: String?
     private let readFrom: AgentConfiguration.ReadFrom
     private let context: SourceContext
-    private let converter: JournalEntryConverter
+    private var converter: JournalEntryConverter
+    /// The event selectors a reload sets; taken between batches (``selectorsChanged()``).
+    private let liveSelectors: LiveValue<EventSelectors>?
     private let agentRecords: AgentRecordBuilder
     private let logger: Logger
 
@@ -63,8 +65,9 @@ final class JournalReader: @unchecked Sendable {
 
     init(
         directory: String?, readFrom: AgentConfiguration.ReadFrom, context: SourceContext, converter: JournalEntryConverter,
-        agentRecords: AgentRecordBuilder, logger: Logger
+        liveSelectors: LiveValue<EventSelectors>? = nil, agentRecords: AgentRecordBuilder, logger: Logger
     ) {
+        self.liveSelectors = liveSelectors
         self.directory = directory
         self.readFrom = readFrom
         self.context = context
@@ -280,6 +283,8 @@ final class JournalReader: @unchecked Sendable {
                 context.countRead(entries)
                 batch = SourceBatch()
                 entries = 0
+                // New selectors: reopened at the batch's cursor, with their matches.
+                if selectorsChanged() { return true }
                 continue
             }
             if let previous = inFlight {
@@ -288,9 +293,19 @@ final class JournalReader: @unchecked Sendable {
             }
             // Caught up: a fault in the last reads is handled now, not at the next batch.
             if JournalFaultGuard.faults != faultsSeen { throw TruncatedUnderReader() }
+            if selectorsChanged() { return true }
             if try journal.wait(timeoutMicroseconds: Self.waitMicroseconds) == .invalidated { return true }
         }
         return false
+    }
+
+    /// Takes a reload's event selectors, if they differ from those in use: `true` when the journal
+    /// must be reopened for their matches.
+    private func selectorsChanged() -> Bool {
+        guard let new = liveSelectors?.current, new != converter.selectors else { return false }
+        converter.selectors = new
+        logger.notice("event selectors replaced; the journal is reopened at its last committed entry")
+        return true
     }
 
     /// Waits for `pending` to commit (submitted again while the spool refuses it) and moves the
