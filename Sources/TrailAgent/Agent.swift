@@ -93,8 +93,10 @@ public struct Agent: Sendable {
         let lifecycle = AgentLifecycleService(
             spool: spool, contexts: contexts, builder: agentRecords, heartbeatInterval: configuration.heartbeatInterval, logger: logger)
         let selectors = LiveValue(configuration.eventSelectors)
+        let tailFiles = LiveValue(configuration.tailFiles)
         let files = FileTailService(
-            configuration: configuration, contexts: contexts, host: host, agentRecords: agentRecords, liveSelectors: selectors, logger: logger)
+            configuration: configuration, contexts: contexts, host: host, agentRecords: agentRecords, liveSelectors: selectors,
+            liveTailFiles: reload == nil ? nil : tailFiles, logger: logger)
         var sources: [any Service] = [files]
         if configuration.journal {
             let reader = JournalReader(
@@ -158,7 +160,8 @@ public struct Agent: Sendable {
                 AgentReloadService(
                     settings: reload.settings, load: reload.load,
                     targets: .init(
-                        rateLimiter: rateLimiter, applicationRecords: applicationRecords, eventSelectors: selectors, responses: responseService,
+                        rateLimiter: rateLimiter, applicationRecords: applicationRecords, eventSelectors: selectors, tailFiles: tailFiles,
+                        responses: responseService,
                         hostRules: responseService == nil ? nil : evaluator),
                     logger: logger))
         }

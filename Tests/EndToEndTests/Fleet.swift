@@ -60,11 +60,11 @@ final class Fleet: @unchecked Sendable {
     func spoolPath(_ name: String) -> String { directory.file("spool-\(name)") }
 
     /// Starts an agent named `name` with host `certificateHost`'s certificate (in network namespace
-    /// `namespace` when given).
+    /// `namespace` when given); it tails no files unless `extra` or (`filesFromConfig`) its `--config` names some.
     @discardableResult
     func startAgent(
         _ name: String = "web-01", certificateHost: String? = nil, hostname: String? = nil, extra: [String] = [],
-        environment: [String: String] = [:], waitForSocket: Bool = true, namespace: String? = nil
+        environment: [String: String] = [:], waitForSocket: Bool = true, namespace: String? = nil, filesFromConfig: Bool = false
     ) throws -> TestProcess {
         let host = certificateHost ?? name
         var arguments = [
@@ -73,7 +73,7 @@ final class Fleet: @unchecked Sendable {
         ]
         if let hostname { arguments += ["--hostname", hostname] }
         // The machine's own auth.log and dpkg.log stay out of tests that do not ask for files.
-        if !extra.contains("--tail-file") { arguments.append("--no-tail-files") }
+        if !extra.contains("--tail-file") && !filesFromConfig { arguments.append("--no-tail-files") }
         // And so does the machine's journal, unless the test gives one.
         if !extra.contains("--journal-directory") && !extra.contains("--journal") { arguments.append("--no-journal") }
         let command = (namespace.map { ["netns", "exec", $0, TestBinaries.agent] } ?? []) + arguments + extra

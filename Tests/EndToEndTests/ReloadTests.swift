@@ -116,4 +116,43 @@ struct ReloadTests {
         let kept = try fleet.waitForStored(sourceSuffix: "nginx.linux", count: 1)
         #expect(kept.map { $0.additionalEventData?["message"]?.stringValue } == ["GET /after 200"], "\(fleet.agentLogs())")
     }
+
+    @Test func aReloadStartsAndStopsTailingFiles() throws {
+        let fleet = try Fleet(hosts: ["web-01"])
+        try fleet.startCollector()
+        let first = fleet.directory.file("first/auth.log")
+        let second = fleet.directory.file("second/auth.log")
+        for path in [first, second] {
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: path, contents: nil)
+        }
+        func append(_ path: String, _ user: String) throws {
+            let handle = try #require(FileHandle(forWritingAtPath: path))
+            defer { try? handle.close() }
+            try handle.seekToEnd()
+            try handle.write(
+                contentsOf: Data("2026-12-05T10:00:00.000000+00:00 vm sshd[7]: Accepted password for \(user) from 10.0.0.7 port 22 ssh2\n".utf8))
+        }
+        let file = fleet.directory.file("agent.toml")
+        try "read-from = \"end\"\ntail-file = [\"\(first)\"]\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let agent = try fleet.startAgent("web-01", extra: ["--config", file], filesFromConfig: true)
+        try fleet.waitForReady()
+        try append(second, "unread")
+        try append(first, "one")
+        _ = try fleet.waitForStored(sourceSuffix: "sshd.linux", count: 1)
+
+        try "read-from = \"end\"\ntail-file = [\"\(second)\"]\n".write(toFile: file, atomically: true, encoding: .utf8)
+        kill(agent.pid, SIGHUP)
+        try agent.waitForLog("tailed files replaced", count: 1)
+        #expect(agent.log.contains("changed=tail-file"), "\(agent.log)")
+        try fleet.waitForReady()
+        try append(second, "two")
+        try append(first, "not-read-any-more")
+        // Polled in the same round as the first file would be, were it still tailed.
+        try append(second, "three")
+        _ = try fleet.waitForStored(sourceSuffix: "sshd.linux", count: 3)
+        let users = Set(try fleet.storedRecords(sourceSuffix: "sshd.linux").compactMap { $0.userIdentity?.userName })
+        // The line written to the second file before it was tailed stays unread (`read-from end`).
+        #expect(users == ["one", "two", "three"], "\(users)\n\(agent.log)")
+    }
 }

@@ -39,8 +39,8 @@ extension AgentConfiguration {
             default: "10000", value: .integer(10_000)),
         .init(
             "tail-file", .list, "A log file to tail (repeatable, at most 8; replaces the defaults)",
-            default: "auth.log, secure, dpkg.log, apt/history.log", value: .strings(AgentConfiguration.defaultTailFiles)),
-        .init("no-tail-files", .flag, "Tail no log files"),
+            default: "auth.log, secure, dpkg.log, apt/history.log", value: .strings(AgentConfiguration.defaultTailFiles), reload: .live),
+        .init("no-tail-files", .flag, "Tail no log files", reload: .live),
         .init("read-from", .text, "Where a source without a checkpoint starts: beginning, boot or end", default: "boot", value: .string("boot")),
         .init(
             "hide-unknown-user-names", .flag, "Hide the names in failed logins for accounts that do not exist", default: "true",

@@ -9,7 +9,7 @@ import UnixSignals
 
 /// SIGHUP (`systemctl reload`): reads the configuration again and applies what can change while
 /// the agent runs (the keys declared `reload: .live`: rate limits, event-source claims, event
-/// selectors, the log level), and the response definitions and host rules from their directories. Each other key
+/// selectors, tailed files, the log level), and the response definitions and host rules from their directories. Each other key
 /// whose value changed is named in the log with "restart needed" and keeps its running value.
 ///
 /// A configuration that does not validate (``AgentConfiguration/problems(ignoringResponses:)``,
@@ -21,6 +21,7 @@ final class AgentReloadService: Service {
         var rateLimiter: ApplicationRateLimiter
         var applicationRecords: LiveValue<ApplicationRecordBuilder>
         var eventSelectors: LiveValue<EventSelectors>
+        var tailFiles: LiveValue<[String]>
         var responses: ResponseService?
         var hostRules: HostRuleEvaluator?
     }
@@ -81,6 +82,7 @@ final class AgentReloadService: Service {
         records.claims = configuration.eventSourceClaims
         targets.applicationRecords.set(records)
         targets.eventSelectors.set(configuration.eventSelectors)
+        targets.tailFiles.set(configuration.tailFiles)
         DaemonLogging.setLevel(((try? settings.string("log-level")) ?? nil) ?? "info")
         // The directories' contents, read again whether or not their paths changed.
         let definitions = ResponseDirectory(path: configuration.responsesDirectory).definitions

@@ -20,10 +20,14 @@ final class SourceContexts: Sendable {
     /// The context of the source called `name`; `awaitedForReadiness: false` for a source
     /// `READY=1` does not wait for; `sink` for one that must bypass the usual sink (records
     /// replayed from the dead-letter list are not evaluated by host rules a second time).
+    /// A name made before (a tailed file a reload dropped and asks for again) gets its context back.
     func make(_ name: String, awaitedForReadiness: Bool = true, sink: (any RecordSink)? = nil) -> SourceContext {
-        let context = SourceContext(name: name, sink: sink ?? self.sink, readiness: awaitedForReadiness ? readiness : nil, logger: logger)
-        made.withLock { $0.append(context) }
-        return context
+        made.withLock { made in
+            if let existing = made.first(where: { $0.name == name }) { return existing }
+            let context = SourceContext(name: name, sink: sink ?? self.sink, readiness: awaitedForReadiness ? readiness : nil, logger: logger)
+            made.append(context)
+            return context
+        }
     }
 
     var all: [SourceContext] { made.withLock { $0 } }

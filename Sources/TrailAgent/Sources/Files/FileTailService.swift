@@ -28,7 +28,13 @@ final class FileTailService: Service, @unchecked Sendable {
         let converts: Bool
         let context: SourceContext
     }
-    private let files: [TailedFile]
+    private var files: [TailedFile]
+    /// The files a reload asks for; taken at the next poll (``takeTailFiles()``).
+    private let liveTailFiles: LiveValue<[String]>?
+    /// Files a reload dropped, kept with their position in case one is asked for again.
+    private var retired: [String: TailedFile] = [:]
+    /// Makes the ``TailedFile`` of a path, at start and when a reload adds one.
+    private let makeFile: (String) -> TailedFile
     private var converter: LogLineConverter
     /// The event selectors a reload sets; taken at the next poll.
     private let liveSelectors: LiveValue<EventSelectors>?
@@ -80,14 +86,15 @@ final class FileTailService: Service, @unchecked Sendable {
 
     init(
         configuration: AgentConfiguration, contexts: SourceContexts, host: HostIdentity, agentRecords: AgentRecordBuilder,
-        liveSelectors: LiveValue<EventSelectors>? = nil, logger: Logger
+        liveSelectors: LiveValue<EventSelectors>? = nil, liveTailFiles: LiveValue<[String]>? = nil, logger: Logger
     ) {
         self.liveSelectors = liveSelectors
+        self.liveTailFiles = liveTailFiles
         let firstStart: LogFileFollower.StartAt = configuration.readFrom == .end ? .end : .beginning
         // Without a checkpoint, `boot` reads only what the current boot logged.
         let bootCutoff = configuration.readFrom == .boot ? BootTime.current() : nil
         let journaldRunning = FileManager.default.fileExists(atPath: "/run/systemd/journal/socket")
-        files = configuration.tailFiles.map { path in
+        makeFile = { path in
             let context = contexts.make(Self.source(path))
             let checkpoint = context.savedCheckpoint.flatMap(LogFileCheckpoint.init(encoded:))
             return TailedFile(
@@ -95,6 +102,7 @@ final class FileTailService: Service, @unchecked Sendable {
                 notBefore: checkpoint == nil ? bootCutoff : nil, converts: configuration.convertsLines(of: path, journaldRunning: journaldRunning),
                 context: context)
         }
+        files = configuration.tailFiles.map(makeFile)
         converter = LogLineConverter(
             builder: HostRecordBuilder(host: host, hideUnverifiedUserNames: configuration.hideUnknownUserNames, accountNames: .system),
             selectors: configuration.eventSelectors)
@@ -104,7 +112,7 @@ final class FileTailService: Service, @unchecked Sendable {
     }
 
     func run() async throws {
-        guard !files.isEmpty else {
+        guard !files.isEmpty || liveTailFiles != nil else {
             // Nothing to tail; returning early would end the whole service group.
             try? await gracefulShutdown()
             return
@@ -120,12 +128,16 @@ final class FileTailService: Service, @unchecked Sendable {
         }
         // History files are polled last and committed first (``AptRunCorrelator``): every dpkg
         // line read in a round is converted knowing who asked.
-        let pollOrder = files.indices.sorted { (files[$0].format == .aptHistory ? 1 : 0) < (files[$1].format == .aptHistory ? 1 : 0) }
         do {
             try await cancelWhenGracefulShutdown {
+                var pollOrder = Self.pollOrder(self.files)
                 var positioned = false
                 while true {
                     if let new = self.liveSelectors?.current, new != self.converter.selectors { self.converter.selectors = new }
+                    if self.takeTailFiles() {
+                        pollOrder = Self.pollOrder(self.files)
+                        positioned = false
+                    }
                     let chunks = pollOrder.compactMap { index in self.files[index].follower.poll().map { (index, $0) } }
                     if !positioned {
                         // Every file is open at its checkpoint or its start (or waited for): a line
@@ -151,6 +163,34 @@ final class FileTailService: Service, @unchecked Sendable {
                 "files.oversized": "\(counters.oversized)",
                 "files.watchedOnly": "\(counters.watched)",
             ])
+    }
+
+    /// History files are polled last and committed first (``AptRunCorrelator``).
+    static func pollOrder(_ files: [TailedFile]) -> [Int] {
+        files.indices.sorted { (files[$0].format == .aptHistory ? 1 : 0) < (files[$1].format == .aptHistory ? 1 : 0) }
+    }
+
+    /// Takes a reload's list of files: a file no longer listed stops being read (its checkpoint
+    /// stays in the spool), a new one is opened at its checkpoint or as a first start would.
+    /// `true` when the list changed.
+    private func takeTailFiles() -> Bool {
+        guard let wanted = liveTailFiles?.current, wanted != files.map(\.follower.path) else { return false }
+        var kept: [TailedFile] = []
+        for path in wanted {
+            if let file = files.first(where: { $0.follower.path == path }) ?? retired.removeValue(forKey: path) {
+                kept.append(file)
+            } else {
+                let file = makeFile(path)
+                if file.format == .aptHistory && file.converts {
+                    aptRuns.recall(historyFile: path, utcOffsetSeconds: TimeZone.current.secondsFromGMT())
+                }
+                kept.append(file)
+            }
+        }
+        for file in files where !wanted.contains(file.follower.path) { retired[file.follower.path] = file }
+        files = kept
+        logger.notice("tailed files replaced", metadata: ["files": "\(wanted.joined(separator: ", "))"])
+        return true
     }
 
     private func commit(_ chunk: LogFileFollower.Chunk, of file: TailedFile) async throws {
