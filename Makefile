@@ -5,7 +5,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 SWIFT ?= swift
 BUILD_FLAGS ?=
 
-.PHONY: all deps bench-deps build release link-order lint unit test soak fuzz demo demo-stop bench bench-quick bench-full bench-data clean
+.PHONY: all deps bench-deps build release deb link-order lint unit test soak fuzz demo demo-stop bench bench-quick bench-full bench-data clean
 
 all: build
 
@@ -19,6 +19,8 @@ build: deps
 # no Swift toolchain, and the agent maps ~5 MiB less (docs/performance.md, "Release binaries: static Swift runtime").
 # One product at a time: GRDB's dynamic-library product cannot link against the static runtime.
 RELEASE_PRODUCTS := hosttrail-agent hosttrail-collector hosttrail hosttrail-loadgen hosttrail-insights-bench hosttrail-rules-bench
+# What the Debian packages hold (make deb; DebianPackageTests packages them).
+PACKAGED_PRODUCTS := hosttrail-agent hosttrail-collector hosttrail
 
 # Linked with lld and packed relocations where glibc loads them (scripts/release-link-flags.sh);
 # the same flags for every product, or each build would recompile what the previous one built.
@@ -30,6 +32,14 @@ release: deps
 	  $(SWIFT) build -c release --static-swift-stdlib --product $$product $$link $(BUILD_FLAGS) || exit 1; done
 	@if nm --defined-only .build/release/hosttrail-agent | grep -q ' .s10Foundation'; then \
 	  echo "release: the agent links Foundation (see Package.swift, agentLinkerSettings)" >&2; exit 1; fi
+
+# Debian packages of the release binaries in .build/deb: hosttrail-agent, hosttrail-collector,
+# hosttrail-cli (scripts/build-debs.sh; layout and maintainer scripts: packaging/debian/README.md).
+# scripts/lint-debs.sh runs lintian on them.
+deb: deps
+	$(MAKE) release RELEASE_PRODUCTS="$(PACKAGED_PRODUCTS)"
+	@bash scripts/deb-deps.sh
+	bash scripts/build-debs.sh
 
 # Regenerates packaging/hosttrail-agent.order, the layout of the agent's code (needs valgrind;
 # a few minutes): run it after large changes to the agent, then `make release` again.
@@ -53,6 +63,8 @@ unit: deps
 # threads a unit test's tasks run on). Tests that need a service start or fail on it; under
 # CI=true nothing is skipped silently.
 test: deps lint
+	$(MAKE) release RELEASE_PRODUCTS="$(PACKAGED_PRODUCTS)"
+	@bash scripts/deb-deps.sh
 	@bash scripts/host-services.sh
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
 	$(SWIFT) test --skip-build --filter '$(UNIT_TARGETS)' $(BUILD_FLAGS)
