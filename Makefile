@@ -38,7 +38,6 @@ release: deps
 # scripts/lint-debs.sh runs lintian on them.
 deb: deps
 	$(MAKE) release RELEASE_PRODUCTS="$(PACKAGED_PRODUCTS)"
-	@bash scripts/deb-deps.sh
 	bash scripts/build-debs.sh
 
 # Regenerates packaging/hosttrail-agent.order, the layout of the agent's code (needs valgrind;
@@ -64,7 +63,6 @@ unit: deps
 # CI=true nothing is skipped silently.
 test: deps lint
 	$(MAKE) release RELEASE_PRODUCTS="$(PACKAGED_PRODUCTS)"
-	@bash scripts/deb-deps.sh
 	@bash scripts/host-services.sh
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
 	$(SWIFT) test --skip-build --filter '$(UNIT_TARGETS)' $(BUILD_FLAGS)

@@ -68,7 +68,11 @@ let package = Package(
         // The only Swift target that imports CSystemd: sd_notify, journal writing and reading.
         .target(
             name: "TrailSystemd",
-            dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CSystemd", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The only Swift target that imports CCurl: an owned easy handle, an HTTPS client, an S3 client.

@@ -21,7 +21,7 @@
 # for what nm finds linked into each binary.
 #
 # Layout, maintainer scripts and the choices behind them: packaging/debian/README.md.
-# Needs dpkg-dev, binutils and patchelf (scripts/deb-deps.sh installs them). Lintian:
+# Needs dpkg-dev, binutils and patchelf (scripts/deps.sh installs them). Lintian:
 # scripts/lint-debs.sh. Environment: DEB_MAINTAINER ("Name <address>"), SOURCE_DATE_EPOCH
 # (default: the time of the checkout's last commit; every timestamp in the packages is this).
 set -euo pipefail
@@ -55,7 +55,7 @@ version="${version:-$upstream}"
 debversion="$version-$revision"
 
 for tool in dpkg-deb dpkg-shlibdeps dpkg-architecture strip nm readelf patchelf gzip; do
-    command -v "$tool" >/dev/null || fail "$tool is missing: run scripts/deb-deps.sh (apt-get install dpkg-dev binutils patchelf)"
+    command -v "$tool" >/dev/null || fail "$tool is missing: run scripts/deps.sh (apt-get install dpkg-dev binutils patchelf)"
 done
 for binary in hosttrail-agent hosttrail-collector hosttrail; do
     [ -x "$bin_dir/$binary" ] || fail "$bin_dir/$binary is missing: build the release binaries first (make release, or make deb)"

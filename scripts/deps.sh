@@ -13,6 +13,8 @@ APT_PACKAGES=(
     rsyslog logrotate openssh-server sshpass sudo postgresql systemd-journal-remote
     # host responses: nftables (block-address) in network namespaces the tests make
     nftables
+    # make deb and its test: dpkg-shlibdeps, patchelf, lintian, man pages, a debootstrap root (zstd cache)
+    dpkg-dev patchelf lintian man-db debootstrap zstd
 )
 PIP_PACKAGES=("awscli==1.45.11" "boto3" "moto[server]==5.2.1")
 # make bench draws its plot with matplotlib; make test does not need it.

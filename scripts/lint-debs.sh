@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-command -v lintian >/dev/null || { echo "lint-debs: lintian is missing: run scripts/deb-deps.sh" >&2; exit 1; }
+command -v lintian >/dev/null || { echo "lint-debs: lintian is missing: run scripts/deps.sh" >&2; exit 1; }
 if [ $# -eq 0 ]; then
     shopt -s nullglob
     set -- .build/deb/*.deb

@@ -7,6 +7,7 @@ import NIOPosix
 import ServiceLifecycle
 import TrailCore
 import TrailMetrics
+import TrailSystemd
 import UnixSignals
 
 #if canImport(Glibc)
@@ -26,19 +27,7 @@ public struct Agent: Sendable {
     /// Locks and recovers the spool and prepares the services; the socket is bound when ``run()`` starts them.
     ///
     /// - Throws: ``AgentError`` when the spool is locked, the socket is taken, or the host has no machine id.
-    /// How a reload (SIGHUP) reads the configuration again: the settings the agent started with,
-    /// and how to read them anew (the file again, the same flags).
-    public struct Reload: Sendable {
-        public var settings: ConfigSettings
-        public var load: @Sendable () throws -> ConfigSettings
-
-        public init(settings: ConfigSettings, load: @escaping @Sendable () throws -> ConfigSettings) {
-            self.settings = settings
-            self.load = load
-        }
-    }
-
-    public static func start(configuration: AgentConfiguration, reload: Reload? = nil, logger: Logger) throws -> Agent {
+    public static func start(configuration: AgentConfiguration, reload: ConfigurationReload? = nil, logger: Logger) throws -> Agent {
         // A fixed mmap threshold: buffers over 4 MiB (a shipped batch and its gzip) go back to the
         // kernel when freed. glibc's default raises the threshold after the first such free (up
         // to 32 MiB), and the heap then keeps up to twice as much resident: at a steady 10k
@@ -139,7 +128,7 @@ public struct Agent: Sendable {
                 ])
         }
         // Operators' views: metrics (scraped or written to a textfile) and health.
-        _ = AgentMetrics(registry: registry, spool: spool, contexts: contexts, shipper: shipping)  // kept by the registry
+        _ = AgentMetrics(registry: registry, spool: spool, contexts: contexts, shipper: shipping, health: health)  // kept by the registry
         var operatorViews: [any Service] = []
         if let address = configuration.metricsListen {
             operatorViews.append(
@@ -156,14 +145,14 @@ public struct Agent: Sendable {
             operatorViews.append(MetricsTextfile(path: path, registry: registry, logger: logger))
         }
         if let reload {
-            operatorViews.append(
-                AgentReloadService(
-                    settings: reload.settings, load: reload.load,
-                    targets: .init(
-                        rateLimiter: rateLimiter, applicationRecords: applicationRecords, eventSelectors: selectors, tailFiles: tailFiles,
-                        responses: responseService,
-                        hostRules: responseService == nil ? nil : evaluator),
-                    logger: logger))
+            let reloader = AgentReloader(
+                settings: reload.settings, load: reload.load,
+                targets: .init(
+                    rateLimiter: rateLimiter, applicationRecords: applicationRecords, eventSelectors: selectors, tailFiles: tailFiles,
+                    responses: responseService,
+                    hostRules: responseService == nil ? nil : evaluator),
+                logger: logger)
+            operatorViews.append(SystemdReloadService { reloader.reload() })
         }
         let readiness = ReadinessService(
             status: "serving \(configuration.socketPath), shipping to \(configuration.collectorURL)", sources: contexts.readiness,

@@ -25,20 +25,8 @@ public struct Collector: Sendable {
     /// Opens the store and prepares the listener.
     ///
     /// - Parameter onListening: Called with the bound port once the server accepts connections.
-    /// How a reload (SIGHUP) reads the configuration again: the settings the collector started
-    /// with, and how to read them anew (the file again, the same flags).
-    public struct Reload: Sendable {
-        public var settings: ConfigSettings
-        public var load: @Sendable () throws -> ConfigSettings
-
-        public init(settings: ConfigSettings, load: @escaping @Sendable () throws -> ConfigSettings) {
-            self.settings = settings
-            self.load = load
-        }
-    }
-
     public init(
-        configuration: CollectorConfiguration, reload: Reload? = nil, logger: Logger,
+        configuration: CollectorConfiguration, reload: ConfigurationReload? = nil, logger: Logger,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws {
         do {
@@ -137,6 +125,7 @@ public struct Collector: Sendable {
                 let port = channel.localAddress?.port ?? configuration.listenPort
                 let shownHost = host.contains(":") ? "[\(host)]" : host
                 logger.notice("listening on https://\(shownHost):\(port)")
+                health.markListening()
                 SystemdNotifier().ready(status: "listening on https://\(shownHost):\(port)")
                 await onListening(port)
             },
@@ -154,14 +143,15 @@ public struct Collector: Sendable {
                         "/healthz": { .init(status: 200, json: Array(#"{"status":"ok"}"#.utf8)) },
                         "/readyz": {
                             let report = await health.readiness()
-                            return .init(status: report.ready ? 200 : 503, json: report.json)
+                            return .init(status: report.ready ? 200 : 503, json: report.json(detailed: true))
                         },
                     ], logger: logger))
         }
         if let reload {
-            services.append(CollectorReloadService(settings: reload.settings, load: reload.load, apiAccess: routes.apiAccess, logger: logger))
+            let reloader = CollectorReloader(settings: reload.settings, load: reload.load, apiAccess: routes.apiAccess, logger: logger)
+            services.append(SystemdReloadService { reloader.reload() })
         }
-        services.append(CollectorStatusService(health: health, listening: "listening on \(host):\(configuration.listenPort)"))
+        services.append(CollectorStatusService(health: health))
         if configuration.retentionDays > 0 {
             services.append(
                 RetentionService(
@@ -187,7 +177,7 @@ public struct Collector: Sendable {
     /// Server TLS that asks for a client certificate and verifies any it is given.
     ///
     /// A certificate the client CA did not sign fails the handshake. A connection without one is
-    /// accepted at the TLS level and then refused by every endpoint but `/healthz`, with a clear
+    /// accepted at the TLS level and then refused by every endpoint but `/healthz` and `/readyz`, with a clear
     /// HTTP error: `/v1/records` needs a certificate whose CN names the host, and the query API
     /// needs a certificate too until SigV4 arrives on the same port.
     static func tlsConfiguration(_ configuration: CollectorConfiguration) throws -> TLSConfiguration {

@@ -15,7 +15,8 @@ import ServiceLifecycle
 ///
 /// It serves GET only, answers each request from memory (no I/O behind it but what the probes
 /// read), and closes a connection idle for 30 s; it is not the daemon's work port and holds
-/// nothing an attacker could fill.
+/// nothing an attacker could fill. A listener that cannot bind is logged and left out: the daemon
+/// goes on auditing without it.
 public final class MetricsListener: Service {
     /// A health endpoint's answer: the HTTP status and a JSON body.
     public struct Answer: Sendable {
@@ -71,14 +72,16 @@ public final class MetricsListener: Service {
                 let bound = channel.localAddress?.port ?? port
                 shown = host.contains(":") ? "[\(host)]:\(bound)" : "\(host):\(bound)"
             case .unix(let path):
-                // A socket file left by a killed daemon; a live one fails the bind below.
-                var status = stat()
-                if lstat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFSOCK { unlink(path) }
+                try Self.removeStaleSocket(path)
                 channel = try await bootstrap.bind(unixDomainSocketPath: path).get()
                 shown = "unix:\(path)"
             }
         } catch {
-            throw MetricsListenerError(address: "\(address)", underlyingError: error)
+            // Metrics are the operator's view, not the daemon's work: auditing goes on without them.
+            logger.error(
+                "metrics and health are not served: cannot listen", metadata: ["metrics.listen": "\(address)", "error": "\(error)"])
+            try? await gracefulShutdown()
+            return
         }
         logger.info("metrics listening", metadata: ["metrics.listen": "\(shown)"])
         await onListening(shown)
@@ -88,6 +91,27 @@ public final class MetricsListener: Service {
             channel.close(promise: nil)
         }
         if case .unix(let path) = address { unlink(path) }
+    }
+}
+
+extension MetricsListener {
+    /// Replaces a socket file nobody answers on (left by a killed daemon); refuses a live one or a
+    /// path that is not a socket.
+    static func removeStaleSocket(_ path: String) throws {
+        var status = stat()
+        guard lstat(path, &status) == 0 else { return }
+        guard (status.st_mode & S_IFMT) == S_IFSOCK else { throw MetricsListenerError.inUse(path, "it exists and is not a socket") }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in raw.copyBytes(from: Array(path.utf8.prefix(raw.count - 1))) }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        if connected == 0 { throw MetricsListenerError.inUse(path, "another process answers on it") }
+        unlink(path)
     }
 }
 
@@ -121,12 +145,14 @@ public enum ListenAddress: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// The listener could not bind.
+/// A Unix socket path the listener will not take.
 public struct MetricsListenerError: Error, CustomStringConvertible {
-    public var address: String
-    public var underlyingError: any Error
+    public var path: String
+    public var reason: String
 
-    public var description: String { "cannot listen for metrics on \(address): \(underlyingError)" }
+    static func inUse(_ path: String, _ reason: String) -> MetricsListenerError { MetricsListenerError(path: path, reason: reason) }
+
+    public var description: String { "\(path): \(reason)" }
 }
 
 /// Answers one GET at a time on a connection.

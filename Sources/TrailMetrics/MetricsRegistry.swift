@@ -34,34 +34,56 @@ public final class MetricsRegistry: Sendable {
     }
 
     /// The Prometheus text exposition format (version 0.0.4), refreshed.
+    ///
+    /// One scrape at a time (a scraper and the textfile writer may ask together): two refreshes
+    /// interleaved would let a ``CumulativeCounter`` see an older total after a newer one.
     public func exposition() async -> [UInt8] {
-        for refresh in refreshers.withLock({ $0 }) { await refresh() }
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(16 << 10)
-        prometheus.emit(into: &buffer)
-        return buffer
+        await scrapes.withLock {
+            for refresh in refreshers.withLock({ $0 }) { await refresh() }
+            var buffer: [UInt8] = []
+            buffer.reserveCapacity(16 << 10)
+            prometheus.emit(into: &buffer)
+            return buffer
+        }
     }
+
+    private let scrapes = AsyncLock()
 
     /// The exposition's media type.
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
     // MARK: - Making metrics
 
+    /// Metrics made, by name and labels: asking again for one returns it, so callers need no
+    /// table of their own (a per-source or per-host metric is asked for where it is counted).
+    private let made = Mutex<[String: any Sendable]>([:])
+
+    private func metric<Metric: Sendable>(_ name: String, _ labels: [(String, String)], make: () -> Metric) -> Metric {
+        let key = ([name] + labels.map { "\($0.0)=\($0.1)" }).joined(separator: "\u{1F}")
+        return made.withLock { made in
+            if let existing = made[key] as? Metric { return existing }
+            let metric = make()
+            made[key] = metric
+            return metric
+        }
+    }
+
     public func counter(_ name: String, _ labels: [(String, String)] = []) -> CoreMetrics.Counter {
-        CoreMetrics.Counter(label: name, dimensions: labels, factory: factory)
+        metric(name, labels) { CoreMetrics.Counter(label: name, dimensions: labels, factory: factory) }
     }
 
     public func gauge(_ name: String, _ labels: [(String, String)] = []) -> CoreMetrics.Gauge {
-        CoreMetrics.Gauge(label: name, dimensions: labels, factory: factory)
+        metric(name, labels) { CoreMetrics.Gauge(label: name, dimensions: labels, factory: factory) }
     }
 
     /// A histogram of durations, exposed in seconds: `name` ends in `_seconds`.
     public func timer(_ name: String, _ labels: [(String, String)] = []) -> CoreMetrics.Timer {
-        CoreMetrics.Timer(label: name, dimensions: labels, preferredDisplayUnit: .seconds, factory: factory)
+        metric(name, labels) { CoreMetrics.Timer(label: name, dimensions: labels, preferredDisplayUnit: .seconds, factory: factory) }
     }
 
     /// A counter that mirrors a count kept elsewhere.
     public func cumulative(_ name: String, _ labels: [(String, String)] = []) -> CumulativeCounter {
-        CumulativeCounter(counter(name, labels))
+        let counter = counter(name, labels)  // made first: `metric` holds its lock while making
+        return metric(name + "\u{1F}cumulative", labels) { CumulativeCounter(counter) }
     }
 }

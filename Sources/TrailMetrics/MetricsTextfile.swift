@@ -47,6 +47,8 @@ public struct MetricsTextfile: Service {
         let temporary = path + ".tmp.\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw MetricsTextfileError(path: temporary, errno: errno) }
+        // Readable by node_exporter's user whatever the daemon's umask (the unit's is 0027).
+        fchmod(fd, 0o644)
         var written = 0
         while written < body.count {
             let result = body.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, body.count - written) }

@@ -80,8 +80,9 @@ struct DaemonLogHandler: LogHandler {
     /// `key=value`, the value quoted when it holds a space, `=`, a quote or anything escaped.
     static func logfmt(_ pairs: [(String, String)]) -> String {
         pairs.map { key, value in
+            // Printable ASCII alone goes bare; anything else (spaces, controls, C1, U+2028) is quoted and escaped.
             let plain =
-                !value.isEmpty && value.unicodeScalars.allSatisfy { $0.value > 0x20 && $0 != "=" && $0 != "\"" && $0 != "\\" && $0.value != 0x7F }
+                !value.isEmpty && value.unicodeScalars.allSatisfy { (0x21...0x7E).contains($0.value) && $0 != "=" && $0 != "\"" && $0 != "\\" }
             return "\(logfmtKey(key))=\(plain ? value : "\"" + escaped(value) + "\"")"
         }.joined(separator: " ")
     }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import CSystemd
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -16,8 +17,14 @@ public struct SystemdNotifier: Sendable {
     /// `READY=1`, with a status line for `systemctl status`.
     @discardableResult
     public func ready(status: String) -> Bool {
-        send("READY=1\nSTATUS=\(status)")
+        Self.readySent.store(true, ordering: .relaxed)
+        return send("READY=1\nSTATUS=\(String(status.unicodeScalars.map { $0.value < 0x20 ? " " : Character($0) }))")
     }
+
+    /// Whether this process has said `READY=1`: a reload before it must not (systemd would take
+    /// the `READY=1` that ends a reload for the end of the start-up).
+    public static var hasSignalledReady: Bool { readySent.load(ordering: .relaxed) }
+    private static let readySent = Atomic<Bool>(false)
 
     /// `STOPPING=1`: the service began its graceful shutdown.
     @discardableResult
@@ -25,10 +32,11 @@ public struct SystemdNotifier: Sendable {
         send("STOPPING=1")
     }
 
-    /// `STATUS=…` alone.
+    /// `STATUS=…` alone; control characters (a newline would start another assignment) become spaces.
     @discardableResult
     public func status(_ text: String) -> Bool {
-        csystemd_notify_status(0, text) > 0
+        let line = String(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? " " : Character($0) })
+        return csystemd_notify_status(0, line) > 0
     }
 
     /// `WATCHDOG=1`: the service's loops are alive.
@@ -53,23 +61,29 @@ public struct SystemdNotifier: Sendable {
         return .microseconds(Int64(microseconds))
     }
 
-    /// Until the task is cancelled: `STATUS=` with `line()` whenever it changes, and `WATCHDOG=1`
-    /// when systemd watches this process, every `interval` (or half the watchdog's timeout, when
-    /// shorter). It runs on the cooperative pool every service's loop shares: a pool whose threads
+    /// Until the task is cancelled: `STATUS=` with `line()`, and `WATCHDOG=1` when systemd
+    /// watches this process, every `interval` (the watchdog at half its timeout, when shorter).
+    /// The two loops run apart, so a slow `line()` (a store's health check) never holds back the
+    /// watchdog. Both run on the cooperative pool every service's loop shares: a pool whose threads
     /// are all stuck (a blocking call where none may be) stops feeding the watchdog, and systemd
     /// restarts the daemon.
-    public func keepReporting(every interval: Duration, line: @Sendable () async -> String) async {
-        let watchdog = watchdogTimeout
-        let period = watchdog.map { min($0 / 2, interval) } ?? interval
-        var last = ""
-        while !Task.isCancelled {
-            if watchdog != nil { self.watchdog() }
-            let current = await line()
-            if current != last {
-                status(current)
-                last = current
+    public func keepReporting(every interval: Duration, line: @escaping @Sendable () async -> String) async {
+        await withTaskGroup(of: Void.self) { group in
+            if let watchdog = watchdogTimeout {
+                group.addTask {
+                    while !Task.isCancelled {
+                        self.watchdog()
+                        try? await Task.sleep(for: min(watchdog / 2, interval))
+                    }
+                }
             }
-            try? await Task.sleep(for: period)
+            group.addTask {
+                while !Task.isCancelled {
+                    // Sent every time, not only on a change: READY=1's own status may have replaced it.
+                    self.status(await line())
+                    try? await Task.sleep(for: interval)
+                }
+            }
         }
     }
 

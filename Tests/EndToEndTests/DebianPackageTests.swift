@@ -20,7 +20,7 @@ import TrailTestSupport
 /// Assumes `make release` (or `make deb`) ran: the packages are made from `.build/release`, and
 /// the tests fail, naming the binary, when one is missing. Runs as root (chroot, mount) with the
 /// Debian mirror reachable (apt in the chroot; the first debootstrap, cached afterwards in
-/// /var/cache/hosttrail-tests). `scripts/deb-deps.sh` installs lintian, debootstrap and patchelf.
+/// /var/cache/hosttrail-tests). `scripts/deps.sh` installs lintian, debootstrap and patchelf.
 @Suite(.serialized, .timeLimit(.minutes(20)))
 struct DebianPackageTests {
     static let root = TestBinaries.packageRoot()
@@ -354,8 +354,8 @@ struct BuiltDebianPackages: Sendable {
                 throw TestProcess.Failure(description: "\(release)/\(binary) is missing: run `make release` (or `make deb`) first")
             }
         }
-        let tools = try Command.run("/bin/bash", [root + "/scripts/deb-deps.sh"], timeout: 1200)
-        guard tools.status == 0 else { throw TestProcess.Failure(description: "scripts/deb-deps.sh: \(tools)") }
+        let tools = try Command.run("/bin/bash", [root + "/scripts/deps.sh"], timeout: 1200)
+        guard tools.status == 0 else { throw TestProcess.Failure(description: "scripts/deps.sh: \(tools)") }
         let output = root + "/.build/deb-test"
         try? FileManager.default.removeItem(atPath: output)
         return BuiltDebianPackages(

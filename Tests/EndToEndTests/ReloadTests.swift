@@ -45,7 +45,8 @@ struct ReloadTests {
         try "rate-limit = \"many\"\n".write(toFile: file, atomically: true, encoding: .utf8)
         kill(agent.pid, SIGHUP)
         try agent.waitForLog("configuration not reloaded", count: 1)
-        #expect(agent.log.contains("rate-limit"), "\(agent.log)")
+        let refusal = agent.log.split(separator: "\n").first { $0.contains("configuration not reloaded") } ?? ""
+        #expect(refusal.contains("rate-limit") && refusal.contains("must be"), "\(agent.log)")
         #expect(try postAsNobody(fleet) == 202 && postAsNobody(fleet) == 202, "the rate limit in force is still 1000")
         let validate = try Command.run(TestBinaries.agent, ["validate", "--config", file, "--collector", "https://c.example:8443"])
         #expect(validate.status != 0 && validate.stderr.contains("rate-limit"), "\(validate)")

@@ -15,6 +15,11 @@ struct DaemonLogHandlerTests {
         #expect(!line.contains("\n") && !line.contains("\u{1B}"))
     }
 
+    @Test func logfmtQuotesAndEscapesC1ControlsAndLineSeparators() {
+        #expect(DaemonLogHandler.logfmt([("user", "a\u{9B}31mb\u{2028}c")]) == #"user="a\u009b31mb\u2028c""#)
+        #expect(DaemonLogHandler.logfmt([("user", "zoë")]) == #"user="zoë""#)
+    }
+
     @Test func logfmtKeysAreHeldToPlainCharacters() {
         #expect(DaemonLogHandler.logfmt([("a key=x", "v")]) == "a_key_x=v")
     }

@@ -8,13 +8,14 @@ extension AgentConfiguration {
     /// configuration: files that cannot be read, and (unless `ignoringResponses`) response
     /// definitions and host rules that are refused. One list, so the two agree.
     public func problems(ignoringResponses: Bool = false) -> [ConfigurationError] {
-        var problems = checkFiles()
-        if !ignoringResponses {
-            problems += ResponseDirectory(path: responsesDirectory).refused
-            problems += HostRuleDirectory(path: hostRulesDirectory).refused.map {
-                ConfigurationError(.invalidValue, file: $0.file, key: "host-rules-dir", reason: $0.error.description)
-            }
-        }
-        return problems
+        ignoringResponses
+            ? checkFiles()
+            : problems(responses: ResponseDirectory(path: responsesDirectory), hostRules: HostRuleDirectory(path: hostRulesDirectory))
+    }
+
+    /// The same, for directories already read.
+    func problems(responses: ResponseDirectory, hostRules: HostRuleDirectory) -> [ConfigurationError] {
+        checkFiles() + responses.refused
+            + hostRules.refused.map { ConfigurationError(.invalidValue, file: $0.file, key: "host-rules-dir", reason: $0.error.description) }
     }
 }

@@ -337,8 +337,11 @@ public struct AgentConfiguration: Sendable, Hashable {
 
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
+    /// `localhost`, `::1` or an IPv4 literal in 127.0.0.0/8 (no name that merely starts with 127).
     static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        if host == "localhost" || host == "::1" { return true }
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil && $0.count <= 3 }
     }
 
     static func absolutePath(_ value: String, _ key: String, _ settings: ConfigSettings) throws -> String {

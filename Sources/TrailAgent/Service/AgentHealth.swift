@@ -81,7 +81,7 @@ final class AgentHealth: Sendable {
             "pendingRecords": .integer(Int64(pending)), "bytes": .integer(Int64(bytes)), "maxBytes": .integer(Int64(maxBytes)),
             "fullPolicy": .string(spool.configuration.fullPolicy.rawValue),
         ]
-        if let oldest = spool.oldestRecordEventTime() {
+        if let oldest = oldestRecord(now: now) {
             spoolMembers["oldestEventTime"] = .string(oldest.text)
             spoolMembers["oldestRecordAgeSeconds"] = .integer(max(0, Int64(now.timeIntervalSince(oldest.date))))
         }
@@ -92,6 +92,20 @@ final class AgentHealth: Sendable {
         ]
         return Report(status: status, problems: problems.sorted(), body: body)
     }
+
+    /// The oldest record's event time, read from the spool at most every ``oldestRecordLifetime``:
+    /// the socket answers `GET /v1/health` on its event loop, where a disk read each time would
+    /// let a client that loops on it stall the others. Metrics share it.
+    func oldestRecord(now: Date = Date()) -> (text: String, date: Date)? {
+        let clock = ContinuousClock.now
+        if let cached = oldestCache.withLock({ $0 }), clock - cached.at < Self.oldestRecordLifetime { return cached.value }
+        let value = spool.oldestRecordEventTime()
+        oldestCache.withLock { $0 = (clock, value) }
+        return value
+    }
+
+    static let oldestRecordLifetime: Duration = .seconds(2)
+    private let oldestCache = Mutex<(at: ContinuousClock.Instant, value: (text: String, date: Date)?)?>(nil)
 
     /// When this agent opened its spool: the reference for "not delivered since" before a first delivery.
     let spoolOpened = Date()

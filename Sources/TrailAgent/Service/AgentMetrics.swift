@@ -2,7 +2,6 @@
 
 import CoreMetrics
 import FoundationEssentials
-import Synchronization
 import TrailCore
 import TrailMetrics
 
@@ -18,6 +17,7 @@ final class AgentMetrics: Sendable {
     private let spool: Spool
     private let contexts: SourceContexts
     private let shipper: ShipperState
+    private let health: AgentHealth
 
     private let received: CumulativeCounter
     private let shipped: CumulativeCounter
@@ -33,14 +33,14 @@ final class AgentMetrics: Sendable {
     private let maxBytes: CoreMetrics.Gauge
     private let oldestAge: CoreMetrics.Gauge
     private let lastDelivered: CoreMetrics.Gauge
-    private let sources = Mutex<[String: (read: CumulativeCounter, records: CumulativeCounter, refusals: CumulativeCounter)]>([:])
 
     /// The request-duration timers the shipper records into (``ShipperState``).
     static func shipperState(_ registry: MetricsRegistry) -> ShipperState {
         ShipperState { outcome in registry.timer("hosttrail_agent_ship_request_duration_seconds", [("outcome", outcome)]) }
     }
 
-    init(registry: MetricsRegistry, spool: Spool, contexts: SourceContexts, shipper: ShipperState) {
+    init(registry: MetricsRegistry, spool: Spool, contexts: SourceContexts, shipper: ShipperState, health: AgentHealth) {
+        self.health = health
         self.registry = registry
         self.spool = spool
         self.contexts = contexts
@@ -76,26 +76,16 @@ final class AgentMetrics: Sendable {
         pending.record(spool.pendingRecords)
         bytes.record(spool.bytesOnDisk)
         maxBytes.record(spool.configuration.maxBytes)
-        oldestAge.record(spool.oldestRecordEventTime().map { max(0, Date().timeIntervalSince($0.date)) } ?? 0)
+        oldestAge.record(health.oldestRecord().map { max(0, Date().timeIntervalSince($0.date)) } ?? 0)
         let shipping = shipper.current
         retries.update(shipping.retries)
         if let last = shipping.lastDelivered { lastDelivered.record(last.timeIntervalSince1970) }
         for context in contexts.all {
             let counters = context.counters
-            let metrics = sources.withLock { made in
-                if let metrics = made[context.name] { return metrics }
-                let labels = [("source", context.name)]
-                let metrics = (
-                    read: registry.cumulative("hosttrail_agent_source_read_total", labels),
-                    records: registry.cumulative("hosttrail_agent_source_records_total", labels),
-                    refusals: registry.cumulative("hosttrail_agent_source_refusals_total", labels)
-                )
-                made[context.name] = metrics
-                return metrics
-            }
-            metrics.read.update(counters.read)
-            metrics.records.update(counters.records)
-            metrics.refusals.update(counters.refusals)
+            let labels = [("source", context.name)]
+            registry.cumulative("hosttrail_agent_source_read_total", labels).update(counters.read)
+            registry.cumulative("hosttrail_agent_source_records_total", labels).update(counters.records)
+            registry.cumulative("hosttrail_agent_source_refusals_total", labels).update(counters.refusals)
         }
     }
 }

@@ -29,7 +29,6 @@ struct ReadinessService: Service {
 
     func run() async throws {
         let notifier = SystemdNotifier()
-        let watchdog = notifier.watchdogTimeout
         // Positioning can take long (compressed rotations read to find a checkpoint after an
         // outage): systemd's start timeout must not kill the agent for it, and restart it to
         // begin again.
@@ -37,7 +36,6 @@ struct ReadinessService: Service {
         defer { positioning?.stop() }
         while !sources.isSettled {
             if Task.isShuttingDownGracefully || Task.isCancelled { return }
-            if watchdog != nil { notifier.watchdog() }
             try? await Task.sleep(for: .milliseconds(5))
         }
         positioning?.stop()

@@ -32,6 +32,11 @@ final class SourceReadiness: Sendable {
         }
     }
 
+    /// A source that stopped (a tailed file a reload dropped).
+    func unregister(_ name: String) {
+        states.withLock { $0.removeAll { $0.name == name } }
+    }
+
     func mark(_ name: String, _ state: State, detail: String? = nil) {
         states.withLock { states in
             guard let index = states.firstIndex(where: { $0.name == name }) else { return }

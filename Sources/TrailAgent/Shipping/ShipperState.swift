@@ -5,7 +5,7 @@ import FoundationEssentials
 import Synchronization
 
 /// How the shipper is doing, for health and metrics: its last delivery, the failures since, the
-/// last error, and every request's duration (into the `hosttrail_agent_ship_duration_seconds`
+/// last error, and every request's duration (into the `hosttrail_agent_ship_request_duration_seconds`
 /// histogram, by outcome).
 final class ShipperState: Sendable {
     struct Snapshot: Sendable {

@@ -4,6 +4,7 @@ import Foundation
 import GRDB
 import Synchronization
 import TrailCore
+import TrailMetrics
 
 #if canImport(Glibc)
     import Glibc
@@ -20,12 +21,15 @@ public final class CollectorHealth: Sendable {
         var archiveLagSeconds: Double?
         var freeBytes: Int?
 
-        var json: [UInt8] {
-            var members: [String: JSONValue] = [
-                "status": .string(ready ? "ready" : "not ready"), "problems": .array(problems.map(JSONValue.string)),
-            ]
-            if let archiveLagSeconds { members["archiveLagSeconds"] = .integer(Int64(archiveLagSeconds)) }
-            if let freeBytes { members["dataFreeBytes"] = .integer(Int64(freeBytes)) }
+        /// The answer's body; the reasons and figures only when `detailed` (on the loopback metrics
+        /// listener, not on the network-facing port, where anyone may ask).
+        func json(detailed: Bool) -> [UInt8] {
+            var members: [String: JSONValue] = ["status": .string(ready ? "ready" : "not ready")]
+            if detailed {
+                members["problems"] = .array(problems.map(JSONValue.string))
+                if let archiveLagSeconds { members["archiveLagSeconds"] = .integer(Int64(archiveLagSeconds)) }
+                if let freeBytes { members["dataFreeBytes"] = .integer(Int64(freeBytes)) }
+            }
             return JSONValue.object(members).serialized()
         }
     }
@@ -37,6 +41,12 @@ public final class CollectorHealth: Sendable {
     /// The archive this far behind the store is not keeping up: three log-file intervals, 10 min at least.
     let maxArchiveLag: Duration
     private let lastCommitFailure = Mutex<Date?>(nil)
+    private let listening = Atomic<Bool>(false)
+    /// The last report and when it was made: probes (a load balancer's, a scraper's, the status
+    /// line's) share one check every ``reportLifetime`` instead of each taking the store's write lock.
+    private let lastReport = Mutex<(at: ContinuousClock.Instant, report: Report)?>(nil)
+    private let checking = AsyncLock()
+    static let reportLifetime: Duration = .seconds(5)
 
     init(store: SQLiteEventStore, archive: (any ArchiveLedger)?, configuration: CollectorConfiguration) {
         self.store = store
@@ -46,13 +56,31 @@ public final class CollectorHealth: Sendable {
         maxArchiveLag = max(configuration.logFileInterval * 3, .seconds(600))
     }
 
+    /// The HTTPS listener accepts connections: ready from now on, other checks allowing.
+    func markListening() {
+        listening.store(true, ordering: .relaxed)
+        lastReport.withLock { $0 = nil }
+    }
+
     /// A commit failed (the store is unwritable, full or locked): not ready for 30 s.
     func commitFailed() {
         lastCommitFailure.withLock { $0 = Date() }
+        lastReport.withLock { $0 = nil }
     }
 
-    func readiness(now: Date = Date()) async -> Report {
+    /// The latest report, made anew when older than ``reportLifetime`` (one check at a time).
+    func readiness() async -> Report {
+        await checking.withLock {
+            if let last = lastReport.withLock({ $0 }), ContinuousClock.now - last.at < Self.reportLifetime { return last.report }
+            let report = await check(now: Date())
+            lastReport.withLock { $0 = (ContinuousClock.now, report) }
+            return report
+        }
+    }
+
+    func check(now: Date) async -> Report {
         var problems: [String] = []
+        if !listening.load(ordering: .relaxed) { problems.append("the HTTPS listener is not up yet") }
         do {
             try await store.probeWrite()
         } catch {

@@ -2,7 +2,6 @@
 
 import CoreMetrics
 import Foundation
-import Synchronization
 import TrailCore
 import TrailMetrics
 import TrailRules
@@ -15,12 +14,6 @@ import TrailRules
 /// are the known operations (anything else is `other`), rule names come from the operator's files.
 public final class CollectorMetrics: Sendable {
     public let registry: MetricsRegistry
-    private let ingested = Mutex<[String: (accepted: CoreMetrics.Counter, duplicates: CoreMetrics.Counter)]>([:])
-    private let refused = Mutex<[String: CoreMetrics.Counter]>([:])
-    private let apiCalls = Mutex<[String: CoreMetrics.Counter]>([:])
-    private let actions = Mutex<[String: CoreMetrics.Counter]>([:])
-    private let rules = Mutex<[String: (matched: CumulativeCounter, fired: CumulativeCounter, suppressed: CumulativeCounter)]>([:])
-    private let commitDuration: CoreMetrics.Timer
 
     /// The CloudTrail API operations HostTrail answers; other targets are counted as `other`.
     static let apiActions: Set<String> = [
@@ -30,77 +23,43 @@ public final class CollectorMetrics: Sendable {
 
     public init(registry: MetricsRegistry = MetricsRegistry()) {
         self.registry = registry
-        commitDuration = registry.timer("hosttrail_collector_commit_duration_seconds")
         registry.gauge("hosttrail_collector_build_info", [("version", HostTrailVersion.current)]).record(1)
     }
 
     func ingested(host: String, _ result: IngestResult) {
-        let counters = ingested.withLock { made in
-            if let counters = made[host] { return counters }
-            let counters = (
-                accepted: registry.counter("hosttrail_collector_ingested_records_total", [("host", host)]),
-                duplicates: registry.counter("hosttrail_collector_duplicate_records_total", [("host", host)])
-            )
-            made[host] = counters
-            return counters
-        }
-        counters.accepted.increment(by: Int64(result.accepted))
-        counters.duplicates.increment(by: Int64(result.duplicates))
+        registry.counter("hosttrail_collector_ingested_records_total", [("host", host)]).increment(by: Int64(result.accepted))
+        registry.counter("hosttrail_collector_duplicate_records_total", [("host", host)]).increment(by: Int64(result.duplicates))
     }
 
     /// One batch's commit took `duration`.
     func committed(after duration: Duration) {
-        commitDuration.recordNanoseconds(Int64(duration / .nanoseconds(1)))
+        registry.timer("hosttrail_collector_commit_duration_seconds").recordNanoseconds(Int64(duration / .nanoseconds(1)))
     }
 
     /// An ingest request refused, by its error code (a fixed set: `IngestRejection`'s codes).
     func ingestRefused(code: String) {
-        labelled(refused, code) { registry.counter("hosttrail_collector_ingest_refused_requests_total", [("code", $0)]) }.increment()
+        registry.counter("hosttrail_collector_ingest_refused_requests_total", [("code", code)]).increment()
     }
 
     func apiCall(target: String?, status: Int) {
-        let action = target.map { String($0.split(separator: ".").last ?? "") }.flatMap { Self.apiActions.contains($0) ? $0 : nil } ?? "other"
-        labelled(apiCalls, "\(action) \(status)") { _ in
-            registry.counter("hosttrail_collector_api_requests_total", [("action", action), ("status", "\(status)")])
-        }.increment()
+        let operation = target.map { String($0.split(separator: ".").last ?? "") } ?? ""
+        let action = Self.apiActions.contains(operation) ? operation : "other"
+        registry.counter("hosttrail_collector_api_requests_total", [("action", action), ("status", "\(status)")]).increment()
     }
 
     /// One attempt of a rule's action: its kind (`webhook`, `program`, `respond` …) and the job's state after it.
     func actionAttempted(kind: String, state: String) {
-        labelled(actions, "\(kind) \(state)") { _ in
-            registry.counter("hosttrail_collector_action_attempts_total", [("action", kind), ("state", state)])
-        }.increment()
-    }
-
-    private func labelled(
-        _ table: borrowing Mutex<[String: CoreMetrics.Counter]>, _ key: String, make: (String) -> CoreMetrics.Counter
-    ) -> CoreMetrics.Counter {
-        table.withLock { made in
-            if let counter = made[key] { return counter }
-            let counter = make(key)
-            made[key] = counter
-            return counter
-        }
+        registry.counter("hosttrail_collector_action_attempts_total", [("action", kind), ("state", state)]).increment()
     }
 
     /// Mirrors the rules' counters (``RuleStatusBoard``) at each scrape.
     func follow(rules board: RuleStatusBoard) {
-        registry.onScrape { [self] in
+        registry.onScrape { [registry] in
             for rule in board.rules {
-                let counters = rules.withLock { made in
-                    if let counters = made[rule.name] { return counters }
-                    let labels = [("rule", rule.name)]
-                    let counters = (
-                        matched: registry.cumulative("hosttrail_collector_rule_matched_records_total", labels),
-                        fired: registry.cumulative("hosttrail_collector_rule_firings_total", labels),
-                        suppressed: registry.cumulative("hosttrail_collector_rule_suppressed_firings_total", labels)
-                    )
-                    made[rule.name] = counters
-                    return counters
-                }
-                counters.matched.update(rule.counters.matched)
-                counters.fired.update(rule.counters.fired)
-                counters.suppressed.update(rule.counters.suppressed)
+                let labels = [("rule", rule.name)]
+                registry.cumulative("hosttrail_collector_rule_matched_records_total", labels).update(rule.counters.matched)
+                registry.cumulative("hosttrail_collector_rule_firings_total", labels).update(rule.counters.fired)
+                registry.cumulative("hosttrail_collector_rule_suppressed_firings_total", labels).update(rule.counters.suppressed)
             }
         }
     }

@@ -93,7 +93,7 @@ struct CollectorRoutes: Sendable {
         if let health {
             router.get("/readyz") { _, _ in
                 let report = await health.readiness()
-                return Response.json(status: report.ready ? .ok : .serviceUnavailable, Data(report.json))
+                return Response.json(status: report.ready ? .ok : .serviceUnavailable, Data(report.json(detailed: false)))
             }
         }
     }

@@ -7,13 +7,12 @@ import TrailSystemd
 /// watchdog, from READY=1 (sent when the listener is up) until shutdown.
 struct CollectorStatusService: Service {
     let health: CollectorHealth
-    let listening: String
 
     func run() async throws {
         try? await cancelWhenGracefulShutdown {
             await SystemdNotifier().keepReporting(every: .seconds(10)) {
                 let report = await health.readiness()
-                return report.ready ? "ready; \(listening)" : "not ready: \(report.problems.joined(separator: "; "))"
+                return report.ready ? "ready" : "not ready: \(report.problems.joined(separator: "; "))"
             }
         }
     }

@@ -31,8 +31,8 @@ final class FileTailService: Service, @unchecked Sendable {
     private var files: [TailedFile]
     /// The files a reload asks for; taken at the next poll (``takeTailFiles()``).
     private let liveTailFiles: LiveValue<[String]>?
-    /// Files a reload dropped, kept with their position in case one is asked for again.
-    private var retired: [String: TailedFile] = [:]
+    /// Where a dropped file's source stops being reported.
+    private let readiness: SourceReadiness
     /// Makes the ``TailedFile`` of a path, at start and when a reload adds one.
     private let makeFile: (String) -> TailedFile
     private var converter: LogLineConverter
@@ -90,6 +90,7 @@ final class FileTailService: Service, @unchecked Sendable {
     ) {
         self.liveSelectors = liveSelectors
         self.liveTailFiles = liveTailFiles
+        readiness = contexts.readiness
         let firstStart: LogFileFollower.StartAt = configuration.readFrom == .end ? .end : .beginning
         // Without a checkpoint, `boot` reads only what the current boot logged.
         let bootCutoff = configuration.readFrom == .boot ? BootTime.current() : nil
@@ -170,24 +171,27 @@ final class FileTailService: Service, @unchecked Sendable {
         files.indices.sorted { (files[$0].format == .aptHistory ? 1 : 0) < (files[$1].format == .aptHistory ? 1 : 0) }
     }
 
-    /// Takes a reload's list of files: a file no longer listed stops being read (its checkpoint
-    /// stays in the spool), a new one is opened at its checkpoint or as a first start would.
-    /// `true` when the list changed.
+    /// Takes a reload's list of files: a file no longer listed is closed and stops being reported
+    /// (its last checkpoint stays in the spool), a new one is opened at its saved checkpoint or as a
+    /// first start would. A file dropped and listed again in one run resumes from the checkpoint
+    /// the spool had at start: lines read twice keep their event IDs, and the collector stores them
+    /// once. `true` when the list changed.
     private func takeTailFiles() -> Bool {
         guard let wanted = liveTailFiles?.current, wanted != files.map(\.follower.path) else { return false }
         var kept: [TailedFile] = []
         for path in wanted {
-            if let file = files.first(where: { $0.follower.path == path }) ?? retired.removeValue(forKey: path) {
+            if let file = files.first(where: { $0.follower.path == path }) {
                 kept.append(file)
-            } else {
-                let file = makeFile(path)
-                if file.format == .aptHistory && file.converts {
-                    aptRuns.recall(historyFile: path, utcOffsetSeconds: TimeZone.current.secondsFromGMT())
-                }
-                kept.append(file)
+                continue
             }
+            let file = makeFile(path)
+            readiness.register(file.context.name)  // a context made before (dropped, listed again) is not registered anew
+            if file.format == .aptHistory && file.converts {
+                aptRuns.recall(historyFile: path, utcOffsetSeconds: TimeZone.current.secondsFromGMT())
+            }
+            kept.append(file)
         }
-        for file in files where !wanted.contains(file.follower.path) { retired[file.follower.path] = file }
+        for file in files where !wanted.contains(file.follower.path) { readiness.unregister(file.context.name) }
         files = kept
         logger.notice("tailed files replaced", metadata: ["files": "\(wanted.joined(separator: ", "))"])
         return true

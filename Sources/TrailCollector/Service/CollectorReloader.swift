@@ -1,18 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import Logging
-import ServiceLifecycle
 import Synchronization
 import TrailCore
 import TrailSystemd
-import UnixSignals
 
-/// SIGHUP (`systemctl reload`): reads the configuration again and applies the keys declared
+/// A reload (SIGHUP, ``SystemdReloadService``): reads the configuration again and applies the keys declared
 /// `reload: .live` (the API's access keys and fleet readers, the log level); every other changed
 /// key is named in the log with "restart needed". The revocation list and the rules reload on
 /// the same signal from their own files (``RevokedHosts``, ``RulesService``). A configuration that
 /// does not parse changes nothing, and the log says why.
-final class CollectorReloadService: Service {
+final class CollectorReloader: Sendable {
     private let load: @Sendable () throws -> ConfigSettings
     private let apiAccess: LiveValue<APIAccess>
     private let logger: Logger
@@ -23,15 +21,6 @@ final class CollectorReloadService: Service {
         self.load = load
         self.apiAccess = apiAccess
         self.logger = logger
-    }
-
-    func run() async throws {
-        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
-            let notifier = SystemdNotifier()
-            notifier.reloading()
-            reload()
-            notifier.send("READY=1")
-        }
     }
 
     func reload() {

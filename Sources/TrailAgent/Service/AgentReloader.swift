@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import Logging
-import ServiceLifecycle
 import Synchronization
 import TrailCore
 import TrailSystemd
-import UnixSignals
 
-/// SIGHUP (`systemctl reload`): reads the configuration again and applies what can change while
+/// A reload (SIGHUP, ``SystemdReloadService``): reads the configuration again and applies what can change while
 /// the agent runs (the keys declared `reload: .live`: rate limits, event-source claims, event
 /// selectors, tailed files, the log level), and the response definitions and host rules from their directories. Each other key
 /// whose value changed is named in the log with "restart needed" and keeps its running value.
@@ -15,7 +13,7 @@ import UnixSignals
 /// A configuration that does not validate (``AgentConfiguration/problems(ignoringResponses:)``,
 /// what `hosttrail-agent validate` reports) changes nothing: the running one stays, and the log
 /// says why.
-final class AgentReloadService: Service {
+final class AgentReloader: Sendable {
     /// Where the live settings go.
     struct Targets: Sendable {
         var rateLimiter: ApplicationRateLimiter
@@ -40,15 +38,6 @@ final class AgentReloadService: Service {
         self.logger = logger
     }
 
-    func run() async throws {
-        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
-            let notifier = SystemdNotifier()
-            notifier.reloading()
-            reload()
-            notifier.send("READY=1")
-        }
-    }
-
     /// What one reload did.
     enum Outcome: Equatable {
         case reloaded(live: [String], restartNeeded: [String])
@@ -66,7 +55,10 @@ final class AgentReloadService: Service {
             logger.error("configuration not reloaded; the running configuration stays", metadata: ["error": "\(error)"])
             return .refused(["\(error)"])
         }
-        let problems = configuration.problems()
+        // The directories are read once: what is checked is what is applied.
+        let responseDirectory = ResponseDirectory(path: configuration.responsesDirectory)
+        let hostRuleDirectory = HostRuleDirectory(path: configuration.hostRulesDirectory)
+        let problems = configuration.problems(responses: responseDirectory, hostRules: hostRuleDirectory)
         guard problems.isEmpty else {
             for problem in problems {
                 logger.error("configuration not reloaded; the running configuration stays", metadata: ["error": "\(problem)"])
@@ -77,7 +69,10 @@ final class AgentReloadService: Service {
         let changes = AgentConfiguration.keys.reloadChanges(from: previous, to: settings)
         var restartNeeded = changes.restartNeeded
         // Live keys: applied.
-        targets.rateLimiter.reconfigure(rate: Double(configuration.rateLimit), burst: Double(configuration.rateLimitBurst))
+        // A new rate or burst refills every bucket; an unchanged one keeps the throttled throttled.
+        if changes.live.contains("rate-limit") || changes.live.contains("rate-limit-burst") {
+            targets.rateLimiter.reconfigure(rate: Double(configuration.rateLimit), burst: Double(configuration.rateLimitBurst))
+        }
         var records = targets.applicationRecords.current
         records.claims = configuration.eventSourceClaims
         targets.applicationRecords.set(records)
@@ -85,13 +80,13 @@ final class AgentReloadService: Service {
         targets.tailFiles.set(configuration.tailFiles)
         DaemonLogging.setLevel(((try? settings.string("log-level")) ?? nil) ?? "info")
         // The directories' contents, read again whether or not their paths changed.
-        let definitions = ResponseDirectory(path: configuration.responsesDirectory).definitions
+        let definitions = responseDirectory.definitions
         if let responses = targets.responses {
             responses.replaceDefinitions(definitions)
         } else if !definitions.isEmpty {
             restartNeeded.append("responses-dir (responses defined where none were at start)")
         }
-        let rules = HostRuleDirectory(path: configuration.hostRulesDirectory).rules
+        let rules = hostRuleDirectory.rules
         if let hostRules = targets.hostRules {
             hostRules.replaceRules(rules)
         } else if !rules.isEmpty {
