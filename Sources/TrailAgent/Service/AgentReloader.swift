@@ -28,11 +28,11 @@ final class AgentReloader: Sendable {
     private let targets: Targets
     private let logger: Logger
     /// The settings in force: what a reload compares the file with.
-    private let running: Mutex<ConfigSettings>
+    private let running: Mutex<RunningSettings>
 
     /// - Parameter load: Reads the settings as at start: the file again, the same flags.
     init(settings: ConfigSettings, load: @escaping @Sendable () throws -> ConfigSettings, targets: Targets, logger: Logger) {
-        running = Mutex(settings)
+        running = Mutex(RunningSettings(settings, keys: AgentConfiguration.keys))
         self.load = load
         self.targets = targets
         self.logger = logger
@@ -65,8 +65,7 @@ final class AgentReloader: Sendable {
             }
             return .refused(problems.map(\.description))
         }
-        let previous = running.withLock { $0 }
-        let changes = AgentConfiguration.keys.reloadChanges(from: previous, to: settings)
+        let changes = running.withLock { $0.take(settings) }
         var restartNeeded = changes.restartNeeded
         // Live keys: applied.
         // A new rate or burst refills every bucket; an unchanged one keeps the throttled throttled.
@@ -95,10 +94,6 @@ final class AgentReloader: Sendable {
         for key in restartNeeded {
             logger.warning("restart needed: a changed setting is not applied while the agent runs", metadata: ["key": "\(key)"])
         }
-        // What was not applied stays as it runs, so the next reload names it again.
-        var kept = settings
-        for key in changes.restartNeeded { kept.replace(key, from: previous) }
-        running.withLock { $0 = kept }
         logger.notice(
             "configuration reloaded",
             metadata: [

@@ -14,10 +14,11 @@ final class CollectorReloader: Sendable {
     private let load: @Sendable () throws -> ConfigSettings
     private let apiAccess: LiveValue<APIAccess>
     private let logger: Logger
-    private let running: Mutex<ConfigSettings>
+    /// The settings in force: what a reload compares the file with.
+    private let running: Mutex<RunningSettings>
 
     init(settings: ConfigSettings, load: @escaping @Sendable () throws -> ConfigSettings, apiAccess: LiveValue<APIAccess>, logger: Logger) {
-        running = Mutex(settings)
+        running = Mutex(RunningSettings(settings, keys: CollectorConfiguration.keys))
         self.load = load
         self.apiAccess = apiAccess
         self.logger = logger
@@ -33,16 +34,12 @@ final class CollectorReloader: Sendable {
             logger.error("configuration not reloaded; the running configuration stays", metadata: ["error": "\(error)"])
             return
         }
-        let previous = running.withLock { $0 }
-        let changes = CollectorConfiguration.keys.reloadChanges(from: previous, to: settings)
+        let changes = running.withLock { $0.take(settings) }
         apiAccess.set(APIAccess(accessKeys: configuration.accessKeys, fleetReaders: configuration.fleetReaders))
         DaemonLogging.setLevel(((try? settings.string("log-level")) ?? nil) ?? "info")
         for key in changes.restartNeeded {
             logger.warning("restart needed: a changed setting is not applied while the collector runs", metadata: ["key": "\(key)"])
         }
-        var kept = settings
-        for key in changes.restartNeeded { kept.replace(key, from: previous) }
-        running.withLock { $0 = kept }
         logger.notice(
             "configuration reloaded",
             metadata: [
