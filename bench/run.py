@@ -8,7 +8,7 @@ loopback and reports the median; a measure with a baseline (a stock tool doing t
 the same run) also reports the ratio. Results go to bench/results/<timestamp>.json and a Markdown
 table on stdout. Benchmarks never fail on a number; they fail only when the workload breaks.
 """
-import argparse, datetime, http.client, json, os, platform, re, shutil, socket, sqlite3
+import argparse, datetime, functools, http.client, json, os, platform, re, shutil, socket, sqlite3
 import resource, signal, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -37,6 +37,14 @@ def build(configuration):
                           capture_output=True, text=True).stdout.strip()
 
 
+@functools.cache
+def metrics_off_default_port(bin_dir):
+    """The collector's metrics listener on a free port, not its default 127.0.0.1:9479 (several
+    collectors run at once); nothing for a build from before it had one (an --against run)."""
+    help_text = subprocess.run([f"{bin_dir}/hosttrail-collector", "run", "--help"], capture_output=True, text=True).stdout
+    return ["--metrics-listen", "127.0.0.1:0"] if "--metrics-listen" in help_text else []
+
+
 class Fleet:
     """A release collector and agent in a temporary directory."""
 
@@ -50,7 +58,7 @@ class Fleet:
         self.url = "https://127.0.0.1:9"  # nothing listens: records stay in the spool
         if with_collector:
             self.collector = subprocess.Popen(
-                [f"{bin_dir}/hosttrail-collector", "--metrics-listen", "127.0.0.1:0", "--listen", "127.0.0.1:0", "--data-dir", f"{self.dir}/collector",
+                [f"{bin_dir}/hosttrail-collector"] + metrics_off_default_port(bin_dir) + ["--listen", "127.0.0.1:0", "--data-dir", f"{self.dir}/collector",
                  "--tls-cert", f"{self.dir}/certs/collector.pem", "--tls-key", f"{self.dir}/certs/collector-key.pem",
                  "--client-ca", f"{self.dir}/certs/ca.pem", "--log-level", "notice", "--fleet-reader", "bench-host"] + (collector_arguments or []),
                 stdout=self.collector_log, stderr=subprocess.STDOUT)
@@ -251,7 +259,7 @@ def store_fixture(bin_dir, total):
     try:
         log = open(f"{fleet.dir}/schema.log", "w+")
         collector = subprocess.Popen(
-            [f"{bin_dir}/hosttrail-collector", "--metrics-listen", "127.0.0.1:0", "--listen", "127.0.0.1:0", "--data-dir", directory,
+            [f"{bin_dir}/hosttrail-collector"] + metrics_off_default_port(bin_dir) + ["--listen", "127.0.0.1:0", "--data-dir", directory,
              "--tls-cert", f"{fleet.dir}/certs/collector.pem", "--tls-key", f"{fleet.dir}/certs/collector-key.pem",
              "--client-ca", f"{fleet.dir}/certs/ca.pem", "--no-archive"], stdout=log, stderr=subprocess.STDOUT)
         fleet._wait_for(f"{fleet.dir}/schema.log", r"listening on (https://127\.0\.0\.1:\d+)")
@@ -314,7 +322,7 @@ def measure_lookup(bin_dir, quick):
     fleet = Fleet(bin_dir, with_collector=False)
     log = open(f"{fleet.dir}/lookup-collector.log", "w+")
     collector = subprocess.Popen(
-        [f"{bin_dir}/hosttrail-collector", "--metrics-listen", "127.0.0.1:0", "--listen", "127.0.0.1:0", "--data-dir", directory,
+        [f"{bin_dir}/hosttrail-collector"] + metrics_off_default_port(bin_dir) + ["--listen", "127.0.0.1:0", "--data-dir", directory,
          "--tls-cert", f"{fleet.dir}/certs/collector.pem", "--tls-key", f"{fleet.dir}/certs/collector-key.pem",
          "--client-ca", f"{fleet.dir}/certs/ca.pem", "--log-level", "notice", "--no-archive", "--fleet-reader", "bench-host"],
         stdout=log, stderr=subprocess.STDOUT)
@@ -1005,7 +1013,7 @@ def insight_latency(bin_dir):
         fleet.collector.terminate()
         fleet.collector.wait(30)
         fleet.collector = subprocess.Popen(
-            [f"{bin_dir}/hosttrail-collector", "--metrics-listen", "127.0.0.1:0", "--listen", f"127.0.0.1:{port}", "--data-dir", f"{fleet.dir}/collector",
+            [f"{bin_dir}/hosttrail-collector"] + metrics_off_default_port(bin_dir) + ["--listen", f"127.0.0.1:{port}", "--data-dir", f"{fleet.dir}/collector",
              "--tls-cert", f"{fleet.dir}/certs/collector.pem", "--tls-key", f"{fleet.dir}/certs/collector-key.pem",
              "--client-ca", f"{fleet.dir}/certs/ca.pem", "--log-level", "notice"] + flags,
             stdout=fleet.collector_log, stderr=subprocess.STDOUT)
@@ -1617,7 +1625,7 @@ def measure_responses(bin_dir, quick):
             processes.append(process)
             return process
 
-        collector = start([f"{bin_dir}/hosttrail-collector", "--metrics-listen", "127.0.0.1:0", "--listen", f"{subnet}.1:0", "--data-dir", f"{work}/collector",
+        collector = start([f"{bin_dir}/hosttrail-collector"] + metrics_off_default_port(bin_dir) + ["--listen", f"{subnet}.1:0", "--data-dir", f"{work}/collector",
                            "--tls-cert", f"{work}/certs/collector.pem", "--tls-key", f"{work}/certs/collector-key.pem",
                            "--client-ca", f"{work}/certs/ca.pem", "--no-archive", "--no-insights", "--rules-dir", f"{work}/rules",
                            "--log-level", "notice"], "collector.log")
