@@ -139,17 +139,20 @@ struct DaemonLogHandler: LogHandler {
     }
 }
 
-/// The level every daemon logger follows unless set on its own.
+/// The level every daemon logger follows unless set on its own. Read on every log call swift-log
+/// makes (to decide whether to log at all): an atomic load, not a lock.
 final class SharedLogLevel: Sendable {
-    private let level: Mutex<Logger.Level>
+    private let level: Atomic<Int>
 
     init(_ level: Logger.Level) {
-        self.level = Mutex(level)
+        self.level = Atomic(Self.index(level))
     }
 
-    var current: Logger.Level { level.withLock { $0 } }
+    var current: Logger.Level { Logger.Level.allCases[level.load(ordering: .relaxed)] }
 
     func set(_ new: Logger.Level) {
-        level.withLock { $0 = new }
+        level.store(Self.index(new), ordering: .relaxed)
     }
+
+    private static func index(_ level: Logger.Level) -> Int { Logger.Level.allCases.firstIndex(of: level) ?? 2 }
 }
