@@ -42,6 +42,8 @@ public final class CollectorHealth: Sendable {
     let maxArchiveLag: Duration
     private let lastCommitFailure = Mutex<Date?>(nil)
     private let listening = Atomic<Bool>(false)
+    /// Bumped by what invalidates a report (the listener up, a commit failed).
+    private let changes = Atomic<Int>(0)
     /// The last report and when it was made: probes (a load balancer's, a scraper's, the status
     /// line's) share one check every ``reportLifetime`` instead of each taking the store's write lock.
     private let lastReport = Mutex<(at: ContinuousClock.Instant, report: Report)?>(nil)
@@ -59,12 +61,14 @@ public final class CollectorHealth: Sendable {
     /// The HTTPS listener accepts connections: ready from now on, other checks allowing.
     func markListening() {
         listening.store(true, ordering: .relaxed)
+        changes.add(1, ordering: .relaxed)
         lastReport.withLock { $0 = nil }
     }
 
     /// A commit failed (the store is unwritable, full or locked): not ready for 30 s.
     func commitFailed() {
         lastCommitFailure.withLock { $0 = Date() }
+        changes.add(1, ordering: .relaxed)
         lastReport.withLock { $0 = nil }
     }
 
@@ -72,8 +76,12 @@ public final class CollectorHealth: Sendable {
     func readiness() async -> Report {
         await checking.withLock {
             if let last = lastReport.withLock({ $0 }), ContinuousClock.now - last.at < Self.reportLifetime { return last.report }
+            // Dated when it began, and kept only if nothing changed meanwhile: a check that waited
+            // on a busy store, or saw the listener before it was up, is not served afterwards.
+            let began = ContinuousClock.now
+            let generation = changes.load(ordering: .relaxed)
             let report = await check(now: Date())
-            lastReport.withLock { $0 = (ContinuousClock.now, report) }
+            if changes.load(ordering: .relaxed) == generation { lastReport.withLock { $0 = (began, report) } }
             return report
         }
     }
