@@ -101,7 +101,7 @@ let package = Package(
         .target(
             name: "TrailMetrics",
             dependencies: [
-                "TrailCore",
+                "TrailCore", "TrailSystemd",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),

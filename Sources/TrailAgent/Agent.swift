@@ -150,7 +150,7 @@ public struct Agent: Sendable {
                 targets: .init(
                     rateLimiter: rateLimiter, applicationRecords: applicationRecords, eventSelectors: selectors, tailFiles: tailFiles,
                     responses: responseService,
-                    hostRules: responseService == nil ? nil : evaluator),
+                    hostRules: responseService == nil ? nil : evaluator, configurationHash: lifecycle.configurationHash),
                 logger: logger)
             operatorViews.append(SystemdReloadService { reloader.reload() })
         }

@@ -5,6 +5,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
+import TrailSystemd
 
 #if canImport(Glibc)
     import Glibc
@@ -98,20 +99,12 @@ extension MetricsListener {
     /// Replaces a socket file nobody answers on (left by a killed daemon); refuses a live one or a
     /// path that is not a socket.
     static func removeStaleSocket(_ path: String) throws {
-        var status = stat()
-        guard lstat(path, &status) == 0 else { return }
-        guard (status.st_mode & S_IFMT) == S_IFSOCK else { throw MetricsListenerError.inUse(path, "it exists and is not a socket") }
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return }
-        defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in raw.copyBytes(from: Array(path.utf8.prefix(raw.count - 1))) }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        switch SocketPathState.probe(path) {
+        case .absent: return
+        case .notASocket: throw MetricsListenerError.inUse(path, "it exists and is not a socket")
+        case .live: throw MetricsListenerError.inUse(path, "another process answers on it")
+        case .stale: unlink(path)
         }
-        if connected == 0 { throw MetricsListenerError.inUse(path, "another process answers on it") }
-        unlink(path)
     }
 }
 

@@ -145,6 +145,7 @@ struct Run: AsyncParsableCommand {
     @OptionGroup var options: AgentOptions
 
     func run() async throws {
+        SystemdReloadService.ignoreHangupsUntilRunning()
         CurlGlobal.initialize()
         let settings: ConfigSettings
         let configuration: AgentConfiguration

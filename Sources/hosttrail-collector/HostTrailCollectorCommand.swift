@@ -176,6 +176,7 @@ struct Run: AsyncParsableCommand {
     @OptionGroup var options: CollectorOptions
 
     func run() async throws {
+        SystemdReloadService.ignoreHangupsUntilRunning()
         let settings: ConfigSettings
         let configuration: CollectorConfiguration
         do {

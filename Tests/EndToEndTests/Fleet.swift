@@ -28,7 +28,11 @@ final class Fleet: @unchecked Sendable {
     }
 
     /// Starts the collector on `port` (default: 0, a free one), read back from its log: the listener is ours.
-    func startCollector(port: Int = 0, listenHost: String = "127.0.0.1", environment: [String: String] = [:], extra: [String] = []) throws {
+    /// - Parameter whileStarting: Run as soon as the process is spawned, before it listens.
+    func startCollector(
+        port: Int = 0, listenHost: String = "127.0.0.1", environment: [String: String] = [:], extra: [String] = [],
+        whileStarting: (TestProcess) throws -> Void = { _ in }
+    ) throws {
         let process = try TestProcess(
             TestBinaries.collector,
             [
@@ -42,6 +46,7 @@ final class Fleet: @unchecked Sendable {
             ] + extra,
             logPath: directory.file("collector-\(UUID().uuidString.prefix(4)).log"), environment: environment, unblockingSignals: true)
         collector = process
+        try whileStarting(process)
         let bound = try process.waitForLog("listening on https://" + listenHost.replacingOccurrences(of: ".", with: "\\.") + #":(\d+)"#)
         if port != 0 && bound != String(port) {
             throw TestProcess.Failure(description: "the collector bound \(bound), not \(port)")

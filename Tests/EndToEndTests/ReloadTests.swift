@@ -22,12 +22,24 @@ struct ReloadTests {
         return Int(result.stdout) ?? -1
     }
 
+    /// Until a stored heartbeat names `configHash` (30 s).
+    func waitForHeartbeat(_ fleet: Fleet, configHash: String) throws {
+        let deadline = Date().addingTimeInterval(30)
+        var hashes: [String] = []
+        while Date() < deadline {
+            hashes = try fleet.storedRecords(eventName: "Heartbeat").compactMap { $0.requestParameters?["configHash"]?.stringValue }
+            if hashes.contains(configHash) { return }
+            usleep(100_000)
+        }
+        Issue.record("no heartbeat names configuration \(configHash): \(hashes)\n\(fleet.agentLogs())")
+    }
+
     @Test func theAgentAppliesANewRateLimitNamesWhatNeedsARestartAndKeepsRunningOnABrokenFile() throws {
         let fleet = try Fleet(hosts: ["web-01"])
         try fleet.startCollector()
         let file = fleet.directory.file("agent.toml")
         try "rate-limit = 1\nrate-limit-burst = 1\nsocket-mode = \"0666\"\n".write(toFile: file, atomically: true, encoding: .utf8)
-        let agent = try fleet.startAgent("web-01", extra: ["--config", file])
+        let agent = try fleet.startAgent("web-01", extra: ["--config", file, "--heartbeat-interval-ms", "1000"])
         try fleet.waitForReady()
         // A full bucket admits one request whatever its size; the next waits a second an event.
         #expect(try postAsNobody(fleet) == 202)
@@ -40,6 +52,12 @@ struct ReloadTests {
         #expect(agent.log.contains("restart needed") && agent.log.contains("key=spool-max-bytes"), "\(agent.log)")
         #expect(agent.log.contains("changed=rate-limit,rate-limit-burst"), "\(agent.log)")
         #expect(try postAsNobody(fleet) == 202 && postAsNobody(fleet) == 202)
+        // Heartbeats from then on name the configuration in force, not the one the agent started with.
+        let started = try agent.waitForLog(#"agent\.config-hash=([0-9a-f]{64})"#)
+        let reloadLine = agent.log.split(separator: "\n").first { $0.contains("configuration reloaded") } ?? ""
+        let reloaded = try #require(reloadLine.firstMatch(of: /config-hash=([0-9a-f]{64})/)?.1, "\(reloadLine)")
+        #expect(reloaded != started)
+        try waitForHeartbeat(fleet, configHash: String(reloaded))
 
         // A broken file: the agent says why, keeps the running configuration, and `validate` agrees.
         try "rate-limit = \"many\"\n".write(toFile: file, atomically: true, encoding: .utf8)
@@ -90,6 +108,37 @@ struct ReloadTests {
         try collector.waitForLog("configuration not reloaded", count: 1)
         #expect(try CloudTrailAPITests.aws(fleet, ["lookup-events"], keyID: "AKIDSECOND", secret: "second-secret-0123456789").status == 0)
         #expect(collector.process.isRunning)
+    }
+
+    /// SIGHUP's default action ends a process; a daemon ignores it from its first step until the
+    /// reload service traps it. The hangup is sent once `/proc` shows it ignored, while the store
+    /// is opened and the listener bound.
+    @Test func aHangupWhileStartingIsNotFatal() throws {
+        let fleet = try Fleet(hosts: ["web-01"])
+        try fleet.startCollector { collector in
+            let deadline = Date().addingTimeInterval(10)
+            while !Self.ignoresHangups(collector.process.processIdentifier) {
+                guard Date() < deadline, collector.process.isRunning else {
+                    Issue.record("the collector never ignored SIGHUP while starting: \(collector.log)")
+                    return
+                }
+                usleep(1000)
+            }
+            kill(collector.process.processIdentifier, SIGHUP)
+        }
+        let collector = try #require(fleet.collector)
+        #expect(collector.process.isRunning)
+        kill(collector.pid, SIGHUP)
+        try collector.waitForLog("configuration reloaded", count: 1)
+    }
+
+    /// Whether `SigIgn` in /proc/PID/status has SIGHUP's bit.
+    static func ignoresHangups(_ pid: Int32) -> Bool {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigIgn:") }),
+            let mask = UInt64(line.dropFirst("SigIgn:".count).trimmingCharacters(in: .whitespaces), radix: 16)
+        else { return false }
+        return mask & (1 << (UInt64(SIGHUP) - 1)) != 0
     }
 
     @Test func newEventSelectorsApplyToTheJournalFromTheNextEntryOn() throws {

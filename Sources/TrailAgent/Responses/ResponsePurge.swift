@@ -3,6 +3,10 @@
 import FoundationEssentials
 import TrailCore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// `hosttrail-agent responses purge` (the package's purge; a host leaving the fleet): undoes what
 /// the responses in the book still hold — account locks ended (unless locked before), command
 /// responses' revert programs run — then deletes the agent's nftables table with every ban in it,
@@ -27,11 +31,16 @@ public enum ResponsePurge {
         } catch {
             lines.append("the responses book \(file.path) cannot be read (\(error)); only the firewall table is removed")
         }
-        do {
-            try executor.firewall.purge()
-            lines.append("deleted the nftables table inet \(firewallTable)")
-        } catch {
-            lines.append("could not delete the nftables table inet \(firewallTable): \(error)")
+        if access(executor.firewall.program, X_OK) != 0 {
+            // The table is only ever made with nft: without it there is none to delete.
+            lines.append("no nftables table to delete: \(executor.firewall.program) is not installed")
+        } else {
+            do {
+                try executor.firewall.purge()
+                lines.append("deleted the nftables table inet \(firewallTable)")
+            } catch {
+                lines.append("could not delete the nftables table inet \(firewallTable): \(error)")
+            }
         }
         if FileManager.default.fileExists(atPath: file.path) {
             try? FileManager.default.removeItem(atPath: file.path)

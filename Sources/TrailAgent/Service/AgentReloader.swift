@@ -22,6 +22,8 @@ final class AgentReloader: Sendable {
         var tailFiles: LiveValue<[String]>
         var responses: ResponseService?
         var hostRules: HostRuleEvaluator?
+        /// What heartbeats report: the hash of the settings in force.
+        var configurationHash: LiveValue<String>
     }
 
     private let load: @Sendable () throws -> ConfigSettings
@@ -65,7 +67,8 @@ final class AgentReloader: Sendable {
             }
             return .refused(problems.map(\.description))
         }
-        let changes = running.withLock { $0.take(settings) }
+        let (changes, hash) = running.withLock { running in (running.take(settings), running.settings.hash) }
+        targets.configurationHash.set(hash)
         var restartNeeded = changes.restartNeeded
         // Live keys: applied.
         // A new rate or burst refills every bucket; an unchanged one keeps the throttled throttled.
@@ -97,7 +100,8 @@ final class AgentReloader: Sendable {
         logger.notice(
             "configuration reloaded",
             metadata: [
-                "changed": "\(changes.live.joined(separator: ","))", "restart-needed": "\(restartNeeded.joined(separator: ","))",
+                "changed": "\(changes.live.joined(separator: ","))", "config-hash": "\(hash)",
+                "restart-needed": "\(restartNeeded.joined(separator: ","))",
                 "responses": "\(definitions.map(\.name).joined(separator: ","))", "host-rules": "\(rules.map(\.name).joined(separator: ","))",
             ])
         return .reloaded(live: changes.live, restartNeeded: restartNeeded)

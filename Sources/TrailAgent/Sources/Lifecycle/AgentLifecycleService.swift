@@ -16,7 +16,10 @@ final class AgentLifecycleService: Service {
     private let spool: Spool
     private let contexts: SourceContexts
     private let context: SourceContext
-    private let builder: AgentRecordBuilder
+    private let startBuilder: AgentRecordBuilder
+    /// The hash of the settings in force, which a reload changes: a heartbeat and `AgentStopped`
+    /// name the configuration the agent runs with then, not the one it started with.
+    let configurationHash: LiveValue<String>
     private let heartbeatInterval: Duration
     private let logger: Logger
 
@@ -24,9 +27,16 @@ final class AgentLifecycleService: Service {
         self.spool = spool
         self.contexts = contexts
         context = contexts.make("agent", awaitedForReadiness: false)
-        self.builder = builder
+        startBuilder = builder
+        configurationHash = LiveValue(builder.configurationHash)
         self.heartbeatInterval = heartbeatInterval
         self.logger = logger
+    }
+
+    private var builder: AgentRecordBuilder {
+        var current = startBuilder
+        current.configurationHash = configurationHash.current
+        return current
     }
 
     func run() async throws {

@@ -100,28 +100,16 @@ public final class APISocketServer: Service {
 
     /// Replaces a socket file nobody listens on; refuses one that is live or is not a socket.
     static func removeStaleSocket(at path: String, logger: Logger) throws {
-        var status = stat()
-        guard lstat(path, &status) == 0 else { return }
-        guard (status.st_mode & S_IFMT) == S_IFSOCK else {
+        switch SocketPathState.probe(path) {
+        case .absent: return
+        case .notASocket:
             throw AgentError(.socketInUse, "the socket path exists and is not a socket; remove it or choose another path", path: path)
-        }
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return }
-        defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            let bytes = Array(path.utf8.prefix(raw.count - 1))
-            raw.copyBytes(from: bytes)
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        if connected == 0 {
+        case .live:
             throw AgentError(.socketInUse, "another process is serving on the application socket (is an agent already running?)", path: path)
+        case .stale:
+            logger.notice("replacing a stale application socket left by a previous agent", metadata: ["socket.path": "\(path)"])
+            unlink(path)
         }
-        logger.notice("replacing a stale application socket left by a previous agent", metadata: ["socket.path": "\(path)"])
-        unlink(path)
     }
 
     static func applyOwnership(path: String, mode: Int, owner: String, group: String, logger: Logger) {
