@@ -228,7 +228,11 @@ struct DebianPackageTests {
         collector.stop()
 
         // dpkg -r: programs gone; data, configuration, keys and the account kept.
-        try root.must(["dpkg", "-r"] + Self.packageNames, timeout: 300)
+        let removal = try root.must(["dpkg", "-r"] + Self.packageNames, timeout: 300)
+        // The root has no nftables: the prerm's purge says so plainly, not as a failure.
+        #expect(
+            removal.stdout.contains("no nftables table to delete: /usr/sbin/nft is not installed") && !removal.stderr.contains("failed"),
+            "\(removal)")
         let programs = [
             "/usr/bin/hosttrail-agent", "/usr/bin/hosttrail-collector", "/usr/bin/hosttrail", "/usr/lib/systemd/system/hosttrail-agent.service",
         ]
