@@ -12,7 +12,7 @@ import TrailTestSupport
 /// The application socket as applications meet it: `hosttrail send` run by two real accounts,
 /// event source claims, idempotent retries, the per-uid rate limit, partial batches and the
 /// connection cap.
-@Suite(.serialized, .timeLimit(.minutes(5)))
+@Suite(.serialized, .endToEnd)
 struct ApplicationSocketTests {
     /// Two accounts in the `hosttrail` group (which may write the socket), removed by ``delete()``.
     struct Accounts {

@@ -13,7 +13,7 @@ import TrailTestSupport
 /// digests from what a real agent shipped, `hosttrail validate` on the untouched archive and on
 /// copies tampered with in every way the issue names, crashes while writing, a key rotation, and
 /// the stock `aws cloudtrail validate-logs` on the bucket copy in `moto_server`.
-@Suite(.serialized, .timeLimit(.minutes(5)))
+@Suite(.serialized, .endToEnd)
 struct ArchiveTests {
     static let archiveFlags = ["--log-file-interval", "1s", "--digest-interval", "5s"]
     static let keyID = "AKIDARCHIVETEST"

@@ -12,7 +12,7 @@ import TrailTestSupport
 /// The stock AWS CLI (awscli from pip, run as `python3 -m awscli`) and botocore's own signer
 /// against a collector holding events a real agent shipped: SigV4 with the collector's access
 /// keys, paging, restrictions and the authentication errors.
-@Suite(.serialized, .timeLimit(.minutes(5)))
+@Suite(.serialized, .endToEnd)
 struct CloudTrailAPITests {
     static let keyID = "AKIDHOSTTRAILTEST"
     static let secret = "hosttrail-test-secret-0123456789"

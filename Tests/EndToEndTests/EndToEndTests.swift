@@ -6,7 +6,7 @@ import TrailCore
 import TrailTestSupport
 
 /// Real collector and agent processes, real mTLS, curl over the socket, `hosttrail lookup`.
-@Suite(.serialized, .timeLimit(.minutes(5)))
+@Suite(.serialized, .endToEnd)
 struct EndToEndTests {
     @Test func eventsPostedOnTheSocketAreFoundWithLookup() throws {
         let fleet = try Fleet()

@@ -10,10 +10,10 @@ import TrailTestSupport
 /// `make soak` multiplies the fault tests' rounds (HOSTTRAIL_SOAK=10).
 enum Soak {
     static let multiplier = Int(ProcessInfo.processInfo.environment["HOSTTRAIL_SOAK"] ?? "") ?? 1
-    static let timeLimit: TimeLimitTrait.Duration = multiplier > 1 ? .minutes(60) : .minutes(5)
+    static let timeLimit: TimeLimitTrait = multiplier > 1 ? .timeLimit(.minutes(60)) : .endToEnd
 }
 
-@Suite(.serialized, .timeLimit(Soak.timeLimit))
+@Suite(.serialized, Soak.timeLimit)
 struct FaultTests {
     static let soak = Soak.multiplier
 

@@ -8,7 +8,7 @@ import TrailTestSupport
 /// `hosttrail status` over a real fleet: a healthy agent, one killed (silent), and one whose spool
 /// overflowed under `drop_oldest` while the collector was away (dropping), each told from the
 /// trail's own heartbeats.
-@Suite(.serialized, .timeLimit(.minutes(5)))
+@Suite(.serialized, .endToEnd)
 struct FleetStatusTests {
     @Test func statusFlagsTheSilentAndTheDropping() throws {
         let fleet = try Fleet(hosts: ["web-01", "web-02", "web-03"])

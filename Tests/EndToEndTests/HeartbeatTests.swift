@@ -7,7 +7,7 @@ import TrailTestSupport
 
 /// An agent says how it is doing in the trail itself: a Heartbeat every interval, with counters
 /// that reconcile with what it was given.
-@Suite(.serialized, .timeLimit(.minutes(5)))
+@Suite(.serialized, .endToEnd)
 struct HeartbeatTests {
     @Test func anAgentRecordsItsCountersEveryInterval() throws {
         let fleet = try Fleet(hosts: ["web-01"])

@@ -14,7 +14,7 @@ extension HostJournalSuites {
     /// real sshd, sudo allowed and denied, useradd and userdel. The host's journald (owning /dev/log)
     /// forwards to rsyslog, which writes /var/log/auth.log, as on Debian: the agent reads the journal
     /// and only watches auth.log, so each activity is recorded once.
-    @Suite(.serialized, .timeLimit(.minutes(5)))
+    @Suite(.serialized, .endToEnd)
     struct HostActivityTests {
         /// A test account with a password and a sudo rule; removed by ``delete()``.
         struct Account {

@@ -7,7 +7,7 @@ import TrailTestSupport
 
 /// A hostile local account, a compromised host and an anonymous peer try to stop the trail or
 /// erase part of it; the agent and the collector stay up and lose nothing they acknowledged.
-@Suite(.serialized, .timeLimit(.minutes(5)))
+@Suite(.serialized, .endToEnd)
 struct HostileClientTests {
     /// `{"eventName":name,"requestParameters":{"a":{"a":…}}}` whose objects nest `depth` deep.
     static func nestedEvent(_ name: String, depth: Int) -> String {

@@ -11,7 +11,7 @@ extension HostJournalSuites {
     /// delivered with past event times sees a burst of real failed SSH logins (a real sshd, read from
     /// the journal by a real agent) as unusual, writes it as a CloudTrail Insight the stock AWS CLI
     /// reads back, and ends it once, across a SIGKILL while it is open.
-    @Suite(.serialized, .timeLimit(.minutes(8)))
+    @Suite(.serialized, .endToEnd)
     struct InsightsTests {
         /// Thresholds for a test that cannot wait a day: an hour of history suffices, one unusual
         /// minute opens an Insight and one ordinary minute closes it.

@@ -11,7 +11,7 @@ import TrailTestSupport
 
 /// The journal source against journal files written by `systemd-journal-remote` (deterministic
 /// fixtures) and against a real journald instance of the test's own (a journald namespace).
-@Suite(.serialized, .timeLimit(.minutes(5)))
+@Suite(.serialized, .endToEnd)
 struct JournalTests {
     /// The `journal.entries` count an agent logged when it stopped reading: how many entries it read.
     static func entriesRead(_ log: String) -> [Int] {

@@ -7,7 +7,7 @@ import TrailTestSupport
 
 /// A real rsyslog writes auth.log; logrotate rotates it in each mode while lines are written; the
 /// agent is killed with SIGKILL along the way. Every line rsyslog wrote must be in the store once.
-@Suite(.serialized, .timeLimit(.minutes(5)))
+@Suite(.serialized, .endToEnd)
 struct LogFileTests {
     /// An rsyslogd of the test's own: a socket in the test directory, auth.* to `logs/auth.log`.
     final class Rsyslog {

@@ -8,7 +8,7 @@ import TrailTestSupport
 /// Both daemons' Prometheus metrics and health endpoints, scraped while records stream: the
 /// figures reconcile with the spool's own accounting and with the store, and every name and label
 /// keeps Prometheus' rules.
-@Suite(.serialized, .timeLimit(.minutes(5)))
+@Suite(.serialized, .endToEnd)
 struct MetricsTests {
     /// One exposition, parsed: `name{labels}` → value, and each family's `# TYPE`.
     struct Exposition {

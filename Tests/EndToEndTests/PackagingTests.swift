@@ -5,7 +5,7 @@ import Testing
 import TrailTestSupport
 
 /// The unit files, the example configurations and the `validate` subcommands.
-@Suite(.serialized)
+@Suite(.serialized, .endToEnd)
 struct PackagingTests {
     let root = TestBinaries.packageRoot()
 

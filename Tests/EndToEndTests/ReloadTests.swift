@@ -7,7 +7,7 @@ import TrailTestSupport
 
 /// SIGHUP re-reads the configuration: what can change live does, what cannot is named with
 /// "restart needed", and a broken file keeps the running configuration and says why.
-@Suite(.serialized, .timeLimit(.minutes(5)))
+@Suite(.serialized, .endToEnd)
 struct ReloadTests {
     /// Three events from uid 65534 (rate limits do not apply to root).
     func postAsNobody(_ fleet: Fleet) throws -> Int {

@@ -9,7 +9,7 @@ import TrailTestSupport
 /// makes, each with its own sshd, syslog and agent; an attacker machine and a bystander; the
 /// collector on the network's bridge. The fleet rule sees what no single host can, the hosts
 /// block in nftables, the packets are dropped, and the bans end in the kernel on time.
-@Suite(.serialized, .timeLimit(.minutes(5)))
+@Suite(.serialized, .endToEnd)
 struct ResponsesTests {
     /// The fleet: a network of `machines`, a collector on its bridge with `rules`, an sshd and an
     /// agent on each of `hosts` with the response definitions `responses`.

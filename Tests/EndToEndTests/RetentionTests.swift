@@ -7,7 +7,7 @@ import TrailTestSupport
 
 /// `--retention-days` on a running collector: expired events go, recent ones stay, and the
 /// deletion is in the trail.
-@Suite(.serialized, .timeLimit(.minutes(5)))
+@Suite(.serialized, .endToEnd)
 struct RetentionTests {
     @Test func expiredEventsAreDeletedWhileIngestGoesOnAndTheDeletionIsRecorded() throws {
         let fleet = try Fleet()

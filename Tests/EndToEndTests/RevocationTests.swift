@@ -11,7 +11,7 @@ import TrailTestSupport
 
 /// Host certificates revoked by CN or serial number, the list reloaded on SIGHUP: a revoked host
 /// is refused at ingest with a clear 403 and the refusal is itself in the trail.
-@Suite(.serialized, .timeLimit(.minutes(5)))
+@Suite(.serialized, .endToEnd)
 struct RevocationTests {
     /// POSTs one record claiming `host` with `host`'s certificate; the HTTP status and body.
     static func deliver(_ fleet: Fleet, as host: String, name: String, time: Date = Date()) throws -> (status: Int, body: String) {

@@ -12,7 +12,7 @@ extension HostJournalSuites {
     /// agent, fire the shipped brute-force rule once per address; its webhook reaches a real HTTPS
     /// receiver that answers 500 twice first, signed, under one idempotency key; a crash in the
     /// middle of a window and another between a match and its delivery lose and repeat nothing.
-    @Suite(.serialized, .timeLimit(.minutes(6)))
+    @Suite(.serialized, .endToEnd)
     struct RulesTests {
         /// A webhook receiver of the test's own (Tests/Support/webhook-receiver.py) on `port` (0: a free one).
         final class Receiver {

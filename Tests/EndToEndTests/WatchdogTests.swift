@@ -10,7 +10,7 @@ import TrailTestSupport
 /// at half the timeout; when its loops stall (the process is stopped) the pings stop, and what the
 /// service manager then does (SIGABRT, then a restart) loses nothing.
 // Four minutes: beside the other suites on two cores it took 114-131 s (alone, 12 s).
-@Suite(.serialized, .timeLimit(.minutes(5)))
+@Suite(.serialized, .endToEnd)
 struct WatchdogTests {
     @Test func theAgentFeedsTheWatchdogUntilItStallsAndARestartLosesNothing() throws {
         let fleet = try Fleet(hosts: ["web-01"])
