@@ -134,7 +134,7 @@ public struct Collector: Sendable {
         self.store = store
         // A group stops its services last to first: the hosts' long-polls are answered, the
         // listener stops, then the archive writes what was stored before it and its final digest.
-        var services: [any Service] = archiveServices + [app, desk, revoked]
+        var services: [any Service] = archiveServices + [app, desk]
         if let address = configuration.metricsListen {
             services.append(
                 MetricsListener(
@@ -146,10 +146,6 @@ public struct Collector: Sendable {
                             return .init(status: report.ready ? 200 : 503, json: report.json(detailed: true))
                         },
                     ], logger: logger))
-        }
-        if let reload {
-            let reloader = CollectorReloader(settings: reload.settings, load: reload.load, apiAccess: routes.apiAccess, logger: logger)
-            services.append(SystemdReloadService { reloader.reload() })
         }
         services.append(CollectorStatusService(health: health))
         if configuration.retentionDays > 0 {
@@ -165,10 +161,19 @@ public struct Collector: Sendable {
                     builder: InsightRecordBuilder(windowDays: configuration.insightSettings.windowDays), grace: configuration.insightsGrace,
                     logger: logger))
         }
+        let rules = RulesService(
+            directory: configuration.rulesDirectory, ledger: store.ruleLedger, pipeline: pipeline, records: ruleRecords, feed: ruleFeed,
+            dispatcher: dispatcher, maxGroupsPerRule: configuration.rulesMaxGroups, board: ruleBoard, logger: logger)
+        services.append(rules)
+        // A reload reads the configuration (when the daemon was given one to read again), the
+        // revocation list and the rules.
+        let reloader = reload.map { CollectorReloader(settings: $0.settings, load: $0.load, apiAccess: routes.apiAccess, logger: logger) }
         services.append(
-            RulesService(
-                directory: configuration.rulesDirectory, ledger: store.ruleLedger, pipeline: pipeline, records: ruleRecords, feed: ruleFeed,
-                dispatcher: dispatcher, maxGroupsPerRule: configuration.rulesMaxGroups, board: ruleBoard, logger: logger))
+            SystemdReloadService {
+                reloader?.reload()
+                revoked.reload()
+                rules.requestReload()
+            })
         services.append(dispatcher)
         group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

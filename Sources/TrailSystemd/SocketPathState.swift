@@ -7,19 +7,22 @@
 /// What is at a Unix socket path a server is about to bind: a daemon killed without cleaning up
 /// leaves its socket file behind, and bind fails on it until it is removed.
 public enum SocketPathState: Sendable, Equatable {
+    /// Nothing at the path.
     case absent
     /// A socket nobody listens on (connecting is refused): safe to remove.
     case stale
     /// A socket a process serves, or one that cannot be probed (a listener with a full backlog
-    /// answers EAGAIN): never taken over.
+    /// answers EAGAIN; connecting may be denied): never taken over.
     case live
+    /// A file of another kind: never removed.
     case notASocket
 
+    /// Looks at `path` with one non-blocking connect (a blocking one would wait on a full backlog).
     public static func probe(_ path: String) -> SocketPathState {
         var status = stat()
         guard lstat(path, &status) == 0 else { return .absent }
         guard (status.st_mode & S_IFMT) == S_IFSOCK else { return .notASocket }
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { return .live }
         defer { close(fd) }
         var address = sockaddr_un()

@@ -145,7 +145,7 @@ struct Run: AsyncParsableCommand {
     @OptionGroup var options: AgentOptions
 
     func run() async throws {
-        SystemdReloadService.ignoreHangupsUntilRunning()
+        SystemdReloadService.recordHangupsUntilRunning()
         CurlGlobal.initialize()
         let settings: ConfigSettings
         let configuration: AgentConfiguration

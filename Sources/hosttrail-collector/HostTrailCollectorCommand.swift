@@ -176,7 +176,7 @@ struct Run: AsyncParsableCommand {
     @OptionGroup var options: CollectorOptions
 
     func run() async throws {
-        SystemdReloadService.ignoreHangupsUntilRunning()
+        SystemdReloadService.recordHangupsUntilRunning()
         let settings: ConfigSettings
         let configuration: CollectorConfiguration
         do {

@@ -31,9 +31,8 @@ public enum ResponsePurge {
         } catch {
             lines.append("the responses book \(file.path) cannot be read (\(error)); only the firewall table is removed")
         }
-        if access(executor.firewall.program, X_OK) != 0 {
-            // The table is only ever made with nft: without it there is none to delete.
-            lines.append("no nftables table to delete: \(executor.firewall.program) is not installed")
+        if access(executor.firewall.program, F_OK) != 0 && errno == ENOENT {
+            lines.append("the nftables table inet \(firewallTable) was not deleted: \(executor.firewall.program) is not installed")
         } else {
             do {
                 try executor.firewall.purge()

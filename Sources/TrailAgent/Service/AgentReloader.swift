@@ -100,7 +100,7 @@ final class AgentReloader: Sendable {
         logger.notice(
             "configuration reloaded",
             metadata: [
-                "changed": "\(changes.live.joined(separator: ","))", "config-hash": "\(hash)",
+                "changed": "\(changes.live.joined(separator: ","))", "agent.config-hash": "\(hash)",
                 "restart-needed": "\(restartNeeded.joined(separator: ","))",
                 "responses": "\(definitions.map(\.name).joined(separator: ","))", "host-rules": "\(rules.map(\.name).joined(separator: ","))",
             ])

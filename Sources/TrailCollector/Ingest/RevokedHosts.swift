@@ -2,15 +2,13 @@
 
 import Foundation
 import Logging
-import ServiceLifecycle
 import Synchronization
-import UnixSignals
 
-/// The revocation list in force, read from `--revocation-file` at start and again on SIGHUP.
+/// The revocation list in force, read from `--revocation-file` at start and again on each reload (SIGHUP).
 ///
 /// A file that cannot be read or parsed on reload leaves the previous list in force (and says
 /// so): a typo must not let revoked hosts back in.
-public final class RevokedHosts: Service, Sendable {
+public final class RevokedHosts: Sendable {
     let path: String?
     private let list: Mutex<RevocationList>
     /// When each refused host was last recorded, so a retrying host adds one record a minute.
@@ -58,15 +56,5 @@ public final class RevokedHosts: Service, Sendable {
         } catch {
             logger.error("revocation list not reloaded; the previous one stays in force", metadata: ["error": "\(error)"])
         }
-    }
-
-    /// Reloads on every SIGHUP until graceful shutdown.
-    public func run() async throws {
-        guard path != nil else {
-            try? await gracefulShutdown()
-            return
-        }
-        let hangups = await UnixSignalsSequence(trapping: .sighup)
-        for await _ in hangups.cancelOnGracefulShutdown() { reload() }
     }
 }

@@ -6,7 +6,6 @@ import ServiceLifecycle
 import Synchronization
 import TrailCore
 import TrailRules
-import UnixSignals
 
 /// Evaluates every stored record against the rules, in the order records were stored, and stores
 /// each firing as a `RuleMatched` record with its action jobs, in one transaction.
@@ -48,16 +47,13 @@ final class RulesService: Service, Sendable {
     }
 
     func run() async throws {
-        let hangups = await UnixSignalsSequence(trapping: .sighup)
-        await withDiscardingTaskGroup { group in
-            group.addTask {
-                for await _ in hangups.cancelOnGracefulShutdown() {
-                    self.reloadRequested.withLock { $0 = true }
-                    self.feed.wakeup.signal()
-                }
-            }
-            group.addTask { await cancelWhenGracefulShutdown { await self.evaluateContinuously() } }
-        }
+        await cancelWhenGracefulShutdown { await self.evaluateContinuously() }
+    }
+
+    /// The rules directory is read again before the next records are evaluated (a reload, SIGHUP).
+    func requestReload() {
+        reloadRequested.withLock { $0 = true }
+        feed.wakeup.signal()
     }
 
     /// Reads the directory; the rules in force after it, in file order.
