@@ -22,6 +22,8 @@ public struct SystemdReloadService: Service {
     /// service traps the signal (once the daemon's services run, perhaps after its `READY=1`), a
     /// hangup is counted instead, and the service reloads once for it when it starts.
     public static func recordHangupsUntilRunning() {
+        // Touched here so its lazy initialization never runs inside the handler.
+        earlyHangups.store(0, ordering: .relaxed)
         signal(SIGHUP) { _ in SystemdReloadService.earlyHangups.add(1, ordering: .relaxed) }
     }
 
