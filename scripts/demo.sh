@@ -248,7 +248,8 @@ curl -sS --unix-socket "$DIR/agent-metrics.sock" http://localhost/metrics \
 echo "   $ kill -HUP <agent>   (systemctl reload: live settings apply, others are named 'restart needed')"
 kill -HUP "$(cat "$DIR/agent.pid")"
 for _ in $(seq 50); do grep -q "configuration reloaded" "$DIR/agent.log" && break; sleep 0.1; done
-grep "configuration reloaded" "$DIR/agent.log" | tail -1 | cut -c1-160 | sed 's/^/   /'
+# The line's message and the hash of the settings now in force (heartbeats carry it).
+grep "configuration reloaded" "$DIR/agent.log" | tail -1 | sed -E 's/.*(agent\.config-hash=[0-9a-f]{12})[0-9a-f]*.*\] (.*)$/   \2 (\1…)/'
 
 show_archive() {
     echo
